@@ -1,0 +1,420 @@
+//! Packet capture and TLS key logs: what a run leaves behind for Wireshark.
+//!
+//! This module owns two recorders:
+//!
+//! - [`PcapRecorder`] keeps every IPv4 packet seen at one capture point in memory as a
+//!   classic libpcap file (microsecond timestamps, `LINKTYPE_RAW`), stamped with
+//!   simulated time.
+//! - [`KeyLogCollector`] is a [`rustls::KeyLog`] that keeps TLS secrets in NSS key-log
+//!   format, so Wireshark can decrypt both TLS over TCP and QUIC from the same capture.
+//!
+//! Both are deterministic: the same packets and secrets at the same simulated times give
+//! byte-identical files. Neither reads a clock. Both write files atomically (a `.tmp`
+//! sibling, then a rename), so a reader never sees a half-written capture.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// Which side of the network a capture point is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CaptureSide {
+    /// The client's end of the link: packets as the client sends and receives them.
+    Client,
+    /// The server's end of the link: packets as the server sends and receives them.
+    Server,
+}
+
+impl CaptureSide {
+    /// The side's name as used in file names and reports: `"client"` or `"server"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            CaptureSide::Client => "client",
+            CaptureSide::Server => "server",
+        }
+    }
+}
+
+/// Magic number of a classic pcap file with microsecond timestamps.
+const PCAP_MAGIC_MICROS: u32 = 0xa1b2_c3d4;
+/// pcap format version written in the global header (2.4, the only one in use).
+const PCAP_VERSION: (u16, u16) = (2, 4);
+/// Largest packet kept whole. An IPv4 packet is at most 65535 bytes, so nothing is cut.
+const PCAP_SNAPLEN: u32 = 65_535;
+/// `LINKTYPE_RAW`: each record starts directly with the IP header, no link header.
+const LINKTYPE_RAW: u32 = 101;
+/// Size of the pcap global header in bytes.
+const PCAP_GLOBAL_HEADER_LEN: usize = 24;
+/// Size of a pcap record header in bytes.
+const PCAP_RECORD_HEADER_LEN: usize = 16;
+
+/// An in-memory pcap capture of the IPv4 packets seen at one capture point.
+///
+/// The file is classic libpcap: little-endian, microsecond timestamps, snaplen 65535,
+/// link type `LINKTYPE_RAW` (101), so each record is a bare IPv4 packet.
+///
+/// Timestamps are simulated time measured from the Unix epoch: a packet recorded at
+/// `at` since simulation start is stamped `1970-01-01T00:00:00Z + at`. The epoch offset
+/// is fixed at zero, not taken from the wall clock, so the same run produces the same
+/// bytes every time. Wireshark shows such packets as early January 1970; the "seconds
+/// since beginning of capture" column is the simulated time.
+///
+/// Call [`record`](Self::record) for each packet in the order the capture point sees
+/// them, then [`to_bytes`](Self::to_bytes) or [`write_to`](Self::write_to) once the run
+/// is over.
+#[derive(Clone, Debug, Default)]
+pub struct PcapRecorder {
+    /// Record headers and packet bytes, in order, without the global header.
+    records: Vec<u8>,
+    /// How many packets `records` holds.
+    packets: usize,
+}
+
+impl PcapRecorder {
+    /// An empty capture.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records one IPv4 packet seen at simulated time `at` (since simulation start).
+    ///
+    /// The timestamp is `at` after the Unix epoch, truncated to whole microseconds.
+    /// Times beyond the range of a 32-bit seconds field (about 136 years) saturate.
+    pub fn record(&mut self, at: Duration, packet: &[u8]) {
+        let ts_sec = u32::try_from(at.as_secs()).unwrap_or(u32::MAX);
+        let ts_usec = at.subsec_micros();
+        let orig_len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
+        let incl_len = orig_len.min(PCAP_SNAPLEN);
+        // `incl_len` is at most 65535, so the cast back to usize is lossless.
+        let kept = &packet[..incl_len as usize];
+
+        self.records.reserve(PCAP_RECORD_HEADER_LEN + kept.len());
+        self.records.extend_from_slice(&ts_sec.to_le_bytes());
+        self.records.extend_from_slice(&ts_usec.to_le_bytes());
+        self.records.extend_from_slice(&incl_len.to_le_bytes());
+        self.records.extend_from_slice(&orig_len.to_le_bytes());
+        self.records.extend_from_slice(kept);
+        self.packets += 1;
+    }
+
+    /// How many packets have been recorded.
+    pub fn packet_count(&self) -> usize {
+        self.packets
+    }
+
+    /// The complete pcap file: the global header followed by every record.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(PCAP_GLOBAL_HEADER_LEN + self.records.len());
+        bytes.extend_from_slice(&PCAP_MAGIC_MICROS.to_le_bytes());
+        bytes.extend_from_slice(&PCAP_VERSION.0.to_le_bytes());
+        bytes.extend_from_slice(&PCAP_VERSION.1.to_le_bytes());
+        // thiszone (GMT offset) and sigfigs (timestamp accuracy) are always zero.
+        bytes.extend_from_slice(&0i32.to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&PCAP_SNAPLEN.to_le_bytes());
+        bytes.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
+        bytes.extend_from_slice(&self.records);
+        bytes
+    }
+
+    /// Writes the pcap file to `path`, replacing any file already there.
+    ///
+    /// The bytes go to `<path>.tmp` first, which is then renamed over `path`.
+    pub fn write_to(&self, path: &Path) -> Result<(), CaptureError> {
+        write_atomically(path, &self.to_bytes())
+    }
+}
+
+/// Collects TLS secrets in NSS key-log format, for Wireshark.
+///
+/// Each secret becomes one line `LABEL <client_random hex> <secret hex>`, with the label
+/// as rustls gives it (upper case, e.g. `CLIENT_HANDSHAKE_TRAFFIC_SECRET`) and both byte
+/// strings in lower-case hex. Wireshark reads the same file for TLS over TCP and for QUIC.
+///
+/// Hand the collector to [`crate::tls::server_config`] / [`crate::tls::client_config`]
+/// (or their QUIC variants) as the key log. Lines are kept in the order rustls logs them.
+/// The formatted file is available through [`Display`](fmt::Display) (so `to_string()`)
+/// and [`write_to`](Self::write_to).
+#[derive(Debug, Default)]
+pub struct KeyLogCollector {
+    /// Logged lines, without their trailing newline.
+    lines: Mutex<Vec<String>>,
+}
+
+impl KeyLogCollector {
+    /// An empty collector, shared so it can be given to rustls and read afterwards.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Every line logged so far, in order, without trailing newlines.
+    pub fn lines(&self) -> Vec<String> {
+        self.locked_lines().clone()
+    }
+
+    /// Writes the key log to `path`, replacing any file already there.
+    ///
+    /// The bytes go to `<path>.tmp` first, which is then renamed over `path`.
+    pub fn write_to(&self, path: &Path) -> Result<(), CaptureError> {
+        write_atomically(path, self.to_string().as_bytes())
+    }
+
+    /// The line list. A panic while holding the lock cannot leave a half-pushed line,
+    /// so a poisoned lock is still safe to read.
+    fn locked_lines(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        self.lines.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl rustls::KeyLog for KeyLogCollector {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let line = format!("{label} {} {}", lower_hex(client_random), lower_hex(secret));
+        self.locked_lines().push(line);
+    }
+
+    fn will_log(&self, _label: &str) -> bool {
+        true
+    }
+}
+
+/// The whole key-log file: every line, each ending in `\n`.
+impl fmt::Display for KeyLogCollector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for line in self.locked_lines().iter() {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Lower-case hex of `bytes`, two digits per byte.
+fn lower_hex(bytes: &[u8]) -> String {
+    use fmt::Write as _;
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+/// Writes `bytes` to `<path>.tmp`, then renames it to `path`.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CaptureError> {
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = PathBuf::from(tmp_name);
+    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    result.map_err(|source| {
+        // Best effort: do not leave a stray temporary file behind. The original error is
+        // the one worth reporting.
+        let _ = std::fs::remove_file(&tmp);
+        CaptureError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
+}
+
+/// Why a capture or key log could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// Writing the file (or renaming its temporary file into place) failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pcap_file::pcap::PcapReader;
+    use pcap_file::DataLink;
+    use rustls::KeyLog as _;
+
+    /// A minimal IPv4 header (20 bytes) followed by `payload_len` bytes, tagged by `id`.
+    fn ipv4_packet(id: u8, payload_len: usize) -> Vec<u8> {
+        let total = 20 + payload_len;
+        let mut p = vec![0u8; total];
+        p[0] = 0x45;
+        p[2..4].copy_from_slice(&u16::try_from(total).unwrap().to_be_bytes());
+        p[5] = id;
+        p[8] = 64;
+        p[9] = 17;
+        p[12..16].copy_from_slice(&[10, 0, 0, 1]);
+        p[16..20].copy_from_slice(&[10, 0, 0, 2]);
+        p
+    }
+
+    fn read_back(bytes: &[u8]) -> (pcap_file::pcap::PcapHeader, Vec<(Duration, u32, Vec<u8>)>) {
+        let mut reader = PcapReader::new(bytes).expect("global header parses");
+        let header = reader.header();
+        let mut packets = Vec::new();
+        while let Some(packet) = reader.next_packet() {
+            let packet = packet.expect("record parses");
+            packets.push((packet.timestamp, packet.orig_len, packet.data.into_owned()));
+        }
+        (header, packets)
+    }
+
+    fn scratch_dir(test: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("netsim-capture-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn capture_side_labels() {
+        assert_eq!(CaptureSide::Client.label(), "client");
+        assert_eq!(CaptureSide::Server.label(), "server");
+    }
+
+    #[test]
+    fn empty_capture_is_a_valid_raw_ip_pcap() {
+        let pcap = PcapRecorder::new();
+        assert_eq!(pcap.packet_count(), 0);
+        let bytes = pcap.to_bytes();
+        assert_eq!(bytes.len(), PCAP_GLOBAL_HEADER_LEN);
+        let (header, packets) = read_back(&bytes);
+        assert_eq!(header.datalink, DataLink::RAW);
+        assert_eq!(header.snaplen, 65_535);
+        assert_eq!((header.version_major, header.version_minor), (2, 4));
+        assert!(packets.is_empty());
+    }
+
+    #[test]
+    fn recorded_packets_read_back_with_their_sim_timestamps() {
+        let mut pcap = PcapRecorder::new();
+        let syn = ipv4_packet(1, 20);
+        let data = ipv4_packet(2, 1200);
+        let ack = ipv4_packet(3, 20);
+        pcap.record(Duration::ZERO, &syn);
+        pcap.record(Duration::new(1, 234_500_000), &data);
+        pcap.record(Duration::from_millis(2_040), &ack);
+        assert_eq!(pcap.packet_count(), 3);
+
+        let (header, packets) = read_back(&pcap.to_bytes());
+        assert_eq!(header.datalink, DataLink::RAW);
+        assert_eq!(packets.len(), 3);
+        assert_eq!(packets[0], (Duration::ZERO, 40, syn));
+        assert_eq!(packets[1], (Duration::new(1, 234_500_000), 1220, data));
+        assert_eq!(packets[2], (Duration::new(2, 40_000_000), 40, ack));
+    }
+
+    #[test]
+    fn record_header_holds_seconds_and_microseconds() {
+        let mut pcap = PcapRecorder::new();
+        pcap.record(Duration::new(1, 234_500_000), &ipv4_packet(0, 0));
+        let bytes = pcap.to_bytes();
+        let record = &bytes[PCAP_GLOBAL_HEADER_LEN..];
+        assert_eq!(record[0..4], 1u32.to_le_bytes());
+        assert_eq!(record[4..8], 234_500u32.to_le_bytes());
+        assert_eq!(record[8..12], 20u32.to_le_bytes());
+        assert_eq!(record[12..16], 20u32.to_le_bytes());
+    }
+
+    #[test]
+    fn sub_microsecond_time_is_truncated() {
+        let mut pcap = PcapRecorder::new();
+        pcap.record(Duration::new(3, 999_999), &ipv4_packet(0, 0));
+        let (_, packets) = read_back(&pcap.to_bytes());
+        assert_eq!(packets[0].0, Duration::new(3, 999_000));
+    }
+
+    #[test]
+    fn same_packets_give_identical_bytes() {
+        let run = || {
+            let mut pcap = PcapRecorder::new();
+            for i in 0..50u8 {
+                pcap.record(
+                    Duration::from_millis(u64::from(i) * 7),
+                    &ipv4_packet(i, usize::from(i) * 10),
+                );
+            }
+            pcap.to_bytes()
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn write_to_replaces_the_file_and_leaves_no_tmp() {
+        let dir = scratch_dir("pcap");
+        let path = dir.join("client.pcap");
+        let mut pcap = PcapRecorder::new();
+        pcap.record(Duration::from_millis(5), &ipv4_packet(9, 100));
+        pcap.write_to(&path).unwrap();
+        pcap.record(Duration::from_millis(6), &ipv4_packet(10, 100));
+        pcap.write_to(&path).unwrap();
+
+        assert_eq!(std::fs::read(&path).unwrap(), pcap.to_bytes());
+        assert!(!dir.join("client.pcap.tmp").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn write_error_names_the_path() {
+        let path = std::env::temp_dir()
+            .join(format!("netsim-capture-missing-{}", std::process::id()))
+            .join("no-such-dir")
+            .join("server.pcap");
+        let err = PcapRecorder::new().write_to(&path).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.starts_with(&format!("cannot write {}: ", path.display())),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn key_log_lines_use_nss_format() {
+        let keys = KeyLogCollector::new();
+        assert!(keys.will_log("CLIENT_RANDOM"));
+        keys.log(
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            &[0x00, 0xAB, 0x10, 0xff],
+            &[0xDE, 0xAD, 0xbe, 0xef, 0x01],
+        );
+        keys.log("SERVER_TRAFFIC_SECRET_0", &[0x0F], &[0xF0]);
+
+        assert_eq!(
+            keys.lines(),
+            vec![
+                "CLIENT_HANDSHAKE_TRAFFIC_SECRET 00ab10ff deadbeef01".to_string(),
+                "SERVER_TRAFFIC_SECRET_0 0f f0".to_string(),
+            ]
+        );
+        assert_eq!(
+            keys.to_string(),
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET 00ab10ff deadbeef01\n\
+             SERVER_TRAFFIC_SECRET_0 0f f0\n"
+        );
+    }
+
+    #[test]
+    fn empty_key_log_is_an_empty_file() {
+        let keys = KeyLogCollector::new();
+        assert!(keys.lines().is_empty());
+        assert_eq!(keys.to_string(), "");
+    }
+
+    #[test]
+    fn key_log_write_to_writes_every_line() {
+        let dir = scratch_dir("keylog");
+        let path = dir.join("keys.log");
+        let keys = KeyLogCollector::new();
+        keys.log("CLIENT_TRAFFIC_SECRET_0", &[1, 2], &[3, 4]);
+        keys.write_to(&path).unwrap();
+
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "CLIENT_TRAFFIC_SECRET_0 0102 0304\n"
+        );
+        assert!(!dir.join("keys.log.tmp").exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

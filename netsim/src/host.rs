@@ -1,0 +1,518 @@
+//! A simulated host: its address, its TCP stack, its UDP sockets, and the
+//! task that moves its packets between them and the wire.
+//!
+//! The wire is turmoil's UDP. A packet a host sends goes to
+//! [`Network::transmit`]; if the link model delivers it at time `t`, the host
+//! sends it over turmoil's UDP to the peer stamped with `t`, and the peer
+//! holds it in its inbox until `t`. turmoil's own latency is zero and its
+//! loss is off: every delay and drop comes from the lab's link model.
+//!
+//! One task per host (the *driver*) delivers due packets, polls the TCP
+//! stack, and wakes tasks waiting on sockets. Application calls on sockets
+//! take the host's lock, act, and nudge the driver.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Waker;
+use std::time::Duration;
+
+use tokio::sync::{watch, Notify};
+
+use crate::capture::{KeyLogCollector, PcapRecorder};
+use crate::link::Fate;
+use crate::network::{Network, Side, CLIENT_ADDR, SERVER_ADDR};
+use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
+use crate::stats::{TcpFlowTracker, TransportStats};
+use crate::tcp::{ConnId, TcpStack};
+
+/// The turmoil UDP port that carries the simulated wire between hosts.
+const WIRE_PORT: u16 = 9;
+/// First port handed out for outgoing connections and unbound sockets.
+const EPHEMERAL_START: u16 = 49152;
+/// Datagrams a UDP socket queues before dropping (like a socket receive
+/// buffer). Drops are counted in the host's stats.
+const UDP_QUEUE: usize = 8192;
+/// A frame on the wire: delivery time in nanoseconds (8 bytes, little
+/// endian), then the IPv4 packet.
+const FRAME_HEADER: usize = 8;
+
+/// Simulated time since the run started, as seen by the current host.
+///
+/// # Panics
+/// Outside a running simulation.
+pub fn now() -> Duration {
+    turmoil::sim_elapsed().expect("netsim::now() called outside a simulation")
+}
+
+/// The tick at which a packet whose modelled arrival time is `at` is
+/// delivered: the nearest whole tick (1 ms). Rounding to the nearest tick
+/// rather than up keeps the error of each hop within ±0.5 ms and unbiased;
+/// the link model itself keeps exact (nanosecond) times, so rates and queues
+/// are not affected.
+fn to_tick(at: Duration) -> Duration {
+    let tick = crate::sim::TICK.as_nanos();
+    let n = (at.as_nanos() + tick / 2) / tick;
+    Duration::from_nanos((n * tick) as u64)
+}
+
+/// A packet waiting in the inbox until its delivery tick. Ordered by tick,
+/// then by the order it came off the wire.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Arrival {
+    at: Duration,
+    seq: u64,
+    packet: Vec<u8>,
+}
+
+#[derive(Debug)]
+pub(crate) struct UdpSlot {
+    pub(crate) addr: Ipv4Addr,
+    pub(crate) queue: VecDeque<(SocketAddrV4, Vec<u8>)>,
+    pub(crate) waker: Option<Waker>,
+}
+
+/// Received-side counters of one flow.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RxCounters {
+    pub(crate) packets: u64,
+    pub(crate) bytes: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct HostState {
+    pub(crate) address: Ipv4Addr,
+    pub(crate) tcp: Box<dyn TcpStack>,
+    tcp_wakers: Vec<Waker>,
+    pub(crate) udp: BTreeMap<u16, UdpSlot>,
+    pub(crate) udp_queue_drops: u64,
+    inbox: BinaryHeap<Reverse<Arrival>>,
+    arrival_seq: u64,
+    capture: Option<PcapRecorder>,
+    pub(crate) tcp_tx: BTreeMap<FlowKey, TcpFlowTracker>,
+    pub(crate) rx: BTreeMap<FlowKey, RxCounters>,
+    ip_ident: u16,
+    next_port: u16,
+    used_ports: BTreeSet<u16>,
+    path_change_at: Option<Duration>,
+    pub(crate) endpoints_made: u32,
+}
+
+impl HostState {
+    /// Register `waker` to be woken after the next driver step.
+    pub(crate) fn wait_tcp(&mut self, waker: &Waker) {
+        if !self.tcp_wakers.iter().any(|w| w.will_wake(waker)) {
+            self.tcp_wakers.push(waker.clone());
+        }
+    }
+
+    /// Hand out an unused port.
+    pub(crate) fn ephemeral_port(&mut self) -> io::Result<u16> {
+        for _ in 0..=(u16::MAX - EPHEMERAL_START) {
+            let p = self.next_port;
+            self.next_port = if p == u16::MAX {
+                EPHEMERAL_START
+            } else {
+                p + 1
+            };
+            if !self.used_ports.contains(&p) && !self.udp.contains_key(&p) {
+                self.used_ports.insert(p);
+                return Ok(p);
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            "no free ephemeral port",
+        ))
+    }
+
+    /// Give a port back.
+    pub(crate) fn release_port(&mut self, port: u16) {
+        self.used_ports.remove(&port);
+    }
+
+    pub(crate) fn next_ip_ident(&mut self) -> u16 {
+        self.ip_ident = self.ip_ident.wrapping_add(1);
+        self.ip_ident
+    }
+}
+
+/// What the run hands every host.
+#[derive(Debug)]
+pub(crate) struct RunShared {
+    pub(crate) seed: u64,
+    pub(crate) network: Mutex<Network>,
+    pub(crate) key_log: Option<Arc<KeyLogCollector>>,
+    pub(crate) buffer_bytes: usize,
+}
+
+#[derive(Debug)]
+struct HostInner {
+    side: Side,
+    run: Arc<RunShared>,
+    state: Mutex<HostState>,
+    driver: Notify,
+    wire: turmoil::net::UdpSocket,
+    peer_wire: SocketAddr,
+    address: watch::Sender<Ipv4Addr>,
+}
+
+/// A handle to one simulated host (client or server). Cheap to clone.
+///
+/// Open TCP connections with [`Host::tcp_connect`] and [`Host::tcp_listen`],
+/// UDP sockets with [`Host::udp_bind`], QUIC endpoints with the `quic`
+/// module. Every packet they send crosses the run's link model.
+#[derive(Clone, Debug)]
+pub struct Host {
+    inner: Arc<HostInner>,
+}
+
+impl Host {
+    /// Bring up the host `side` inside its turmoil host, and start its
+    /// driver task.
+    pub(crate) async fn start(
+        side: Side,
+        run: Arc<RunShared>,
+        tcp: Box<dyn TcpStack>,
+        capture: bool,
+    ) -> io::Result<Host> {
+        let wire = turmoil::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, WIRE_PORT)).await?;
+        let peer_wire = SocketAddr::new(turmoil::lookup(side.peer().label()), WIRE_PORT);
+        let address = match side {
+            Side::Client => CLIENT_ADDR,
+            Side::Server => SERVER_ADDR,
+        };
+        let path_change_at = match side {
+            Side::Client => lock(&run.network)
+                .config()
+                .path_change
+                .as_ref()
+                .map(|c| c.at),
+            Side::Server => None,
+        };
+        let state = HostState {
+            address,
+            tcp,
+            tcp_wakers: Vec::new(),
+            udp: BTreeMap::new(),
+            udp_queue_drops: 0,
+            inbox: BinaryHeap::new(),
+            arrival_seq: 0,
+            capture: capture.then(PcapRecorder::new),
+            tcp_tx: BTreeMap::new(),
+            rx: BTreeMap::new(),
+            ip_ident: 0,
+            next_port: EPHEMERAL_START,
+            used_ports: BTreeSet::new(),
+            path_change_at,
+            endpoints_made: 0,
+        };
+        let host = Host {
+            inner: Arc::new(HostInner {
+                side,
+                run,
+                state: Mutex::new(state),
+                driver: Notify::new(),
+                wire,
+                peer_wire,
+                address: watch::channel(address).0,
+            }),
+        };
+        tokio::spawn(host.clone().drive());
+        Ok(host)
+    }
+
+    /// Which end of the network this host is.
+    pub fn side(&self) -> Side {
+        self.inner.side
+    }
+
+    /// The host's current address.
+    pub fn address(&self) -> Ipv4Addr {
+        *self.inner.address.borrow()
+    }
+
+    /// The server's address, to connect to.
+    pub fn server_addr(&self) -> Ipv4Addr {
+        SERVER_ADDR
+    }
+
+    /// The run seed.
+    pub fn seed(&self) -> u64 {
+        self.inner.run.seed
+    }
+
+    /// Transport buffer size of the run (TCP send/receive buffers, QUIC
+    /// windows), in bytes.
+    pub fn buffer_bytes(&self) -> usize {
+        self.inner.run.buffer_bytes
+    }
+
+    /// Resolves when the host's address changes (a path change), with the
+    /// new address.
+    pub async fn address_changed(&self) -> Ipv4Addr {
+        let mut rx = self.inner.address.subscribe();
+        let start = *rx.borrow_and_update();
+        loop {
+            if rx.changed().await.is_err() {
+                return start;
+            }
+            let a = *rx.borrow_and_update();
+            if a != start {
+                return a;
+            }
+        }
+    }
+
+    /// The run's TLS key-log collector, when key logging is on. Pass it to
+    /// the TLS configs (see `tls`).
+    pub fn key_log(&self) -> Option<Arc<dyn rustls::KeyLog>> {
+        self.inner
+            .run
+            .key_log
+            .clone()
+            .map(|k| k as Arc<dyn rustls::KeyLog>)
+    }
+
+    /// Name and key parameters of this host's TCP stack.
+    pub fn tcp_stack_description(&self) -> (String, Vec<(String, String)>) {
+        let st = self.state();
+        (st.tcp.name().to_string(), st.tcp.parameters())
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, HostState> {
+        lock(&self.inner.state)
+    }
+
+    /// Ask the driver to run a step soon (after an application call changed
+    /// the TCP stack's state).
+    pub(crate) fn nudge(&self) {
+        self.inner.driver.notify_one();
+    }
+
+    /// Send one IPv4 packet built by this host. Called with the state lock
+    /// held.
+    pub(crate) fn send_packet(&self, st: &mut HostState, now: Duration, bytes: Vec<u8>) {
+        let Ok(summary) = packet::parse(&bytes) else {
+            return;
+        };
+        if let Some(tcp) = summary.tcp {
+            let seg_len = tcp.payload_len + u32::from(tcp.syn) + u32::from(tcp.fin);
+            st.tcp_tx
+                .entry(summary.flow)
+                .or_default()
+                .on_send(now, summary.len, tcp.seq, seg_len);
+        }
+        if let Some(cap) = st.capture.as_mut() {
+            cap.record(now, &bytes);
+        }
+        let (fate, _) = lock(&self.inner.run.network).transmit(now, self.inner.side, &summary);
+        if let Fate::Delivered { at } = fate {
+            let mut frame = Vec::with_capacity(FRAME_HEADER + bytes.len());
+            frame.extend_from_slice(&(at.as_nanos() as u64).to_le_bytes());
+            frame.extend_from_slice(&bytes);
+            // turmoil's UDP never blocks and its links are healthy; an error
+            // here means the peer host is gone, which ends the run anyway.
+            let _ = self.inner.wire.try_send_to(&frame, self.inner.peer_wire);
+        }
+    }
+
+    /// Hand a packet that arrived (at its delivery time) to TCP or to a UDP
+    /// socket.
+    fn deliver(&self, st: &mut HostState, now: Duration, bytes: Vec<u8>) {
+        let Ok(summary) = packet::parse(&bytes) else {
+            return;
+        };
+        if let Some(cap) = st.capture.as_mut() {
+            cap.record(now, &bytes);
+        }
+        let rx = st.rx.entry(summary.flow).or_default();
+        rx.packets += 1;
+        rx.bytes += u64::from(summary.len);
+        if *summary.flow.dst.ip() != st.address {
+            return;
+        }
+        match summary.flow.proto {
+            IPPROTO_TCP => {
+                if let Some(tcp) = summary.tcp.filter(|t| t.ack) {
+                    if let Some(tracker) = st.tcp_tx.get_mut(&summary.flow.reversed()) {
+                        tracker.on_ack(now, tcp.ack_number);
+                    }
+                }
+                st.tcp.handle_packet(now, bytes);
+            }
+            IPPROTO_UDP => self.deliver_udp(st, &summary, &bytes),
+            _ => {}
+        }
+    }
+
+    fn deliver_udp(&self, st: &mut HostState, summary: &PacketSummary, bytes: &[u8]) {
+        let port = summary.flow.dst.port();
+        let Some(slot) = st.udp.get_mut(&port) else {
+            return;
+        };
+        if slot.addr != *summary.flow.dst.ip() {
+            return;
+        }
+        if slot.queue.len() >= UDP_QUEUE {
+            st.udp_queue_drops += 1;
+            return;
+        }
+        slot.queue
+            .push_back((summary.flow.src, packet::udp_payload(bytes).to_vec()));
+        if let Some(w) = slot.waker.take() {
+            w.wake();
+        }
+    }
+
+    /// One driver step at `now`. Returns when the next step is due.
+    fn step(&self, now: Duration) -> Option<Duration> {
+        let mut st = self.state();
+        if st.path_change_at.is_some_and(|at| now >= at) {
+            st.path_change_at = None;
+            self.change_address(&mut st);
+        }
+        while st.inbox.peek().is_some_and(|Reverse(a)| a.at <= now) {
+            let Reverse(arrival) = st.inbox.pop().expect("peeked");
+            self.deliver(&mut st, now, arrival.packet);
+        }
+        let mut out = Vec::new();
+        st.tcp.poll(now, &mut out);
+        for p in out {
+            self.send_packet(&mut st, now, p);
+        }
+        for w in st.tcp_wakers.drain(..) {
+            w.wake();
+        }
+        let next_arrival = st.inbox.peek().map(|Reverse(a)| a.at);
+        let next_tcp = st.tcp.poll_at(now);
+        [next_arrival, next_tcp, st.path_change_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn change_address(&self, st: &mut HostState) {
+        let old = st.address;
+        let new = lock(&self.inner.run.network).client_addr_at(now());
+        if old == new {
+            return;
+        }
+        st.address = new;
+        st.tcp.change_address(old, new);
+        for slot in st.udp.values_mut() {
+            if let Some(w) = slot.waker.take() {
+                w.wake();
+            }
+        }
+        self.inner.address.send_replace(new);
+    }
+
+    fn pull_wire(&self, buf: &mut [u8]) {
+        loop {
+            match self.inner.wire.try_recv_from(buf) {
+                Ok((n, _)) if n >= FRAME_HEADER => {
+                    let at = u64::from_le_bytes(buf[..FRAME_HEADER].try_into().expect("8 bytes"));
+                    let at = to_tick(Duration::from_nanos(at));
+                    let mut st = self.state();
+                    st.arrival_seq += 1;
+                    let seq = st.arrival_seq;
+                    st.inbox.push(Reverse(Arrival {
+                        at,
+                        seq,
+                        packet: buf[FRAME_HEADER..n].to_vec(),
+                    }));
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    }
+
+    async fn drive(self) {
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            self.pull_wire(&mut buf);
+            let now = now();
+            let next = self.step(now);
+            // tokio's timers have 1 ms resolution; a deadline that is now or
+            // past is served on the next tick.
+            let wait = next.map_or(Duration::from_secs(3600), |t| {
+                t.saturating_sub(now).max(Duration::from_millis(1))
+            });
+            tokio::select! {
+                biased;
+                _ = self.inner.wire.readable() => {}
+                _ = self.inner.driver.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Transport statistics of the TCP connection `conn` (flow `local` →
+    /// `remote`), from this host's view.
+    pub(crate) fn tcp_stats(
+        &self,
+        conn: ConnId,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+    ) -> TransportStats {
+        let out = FlowKey {
+            proto: IPPROTO_TCP,
+            src: local,
+            dst: remote,
+        };
+        let st = self.state();
+        let tracker = st.tcp_tx.get(&out).cloned().unwrap_or_default();
+        let rx = st.rx.get(&out.reversed()).copied().unwrap_or_default();
+        let info = st.tcp.sender_info(conn);
+        drop(st);
+        let net = lock(&self.inner.run.network);
+        let drops = |k: &FlowKey| net.flows().get(k).map_or(0, |c| c.dropped);
+        TransportStats {
+            packets_sent: tracker.packets,
+            bytes_sent: tracker.bytes,
+            packets_received: rx.packets,
+            bytes_received: rx.bytes,
+            link_drops_sent: drops(&out),
+            link_drops_received: drops(&out.reversed()),
+            retransmissions: tracker.retransmissions,
+            rtt_samples: tracker.rtt_samples,
+            smoothed_rtt: info.srtt,
+            cwnd: info.cwnd,
+        }
+    }
+
+    /// Link drops of every UDP flow with local port `port` on this host:
+    /// (this host's packets dropped, packets to this host dropped).
+    pub(crate) fn udp_link_drops(&self, port: u16) -> (u64, u64) {
+        let net = lock(&self.inner.run.network);
+        let mut sent = 0;
+        let mut received = 0;
+        for (k, c) in net.flows() {
+            if k.proto != IPPROTO_UDP {
+                continue;
+            }
+            if k.src.port() == port && net.side_of_flow_src(k) == Some(self.inner.side) {
+                sent += c.dropped;
+            } else if k.dst.port() == port
+                && net.side_of_flow_src(k) == Some(self.inner.side.peer())
+            {
+                received += c.dropped;
+            }
+        }
+        (sent, received)
+    }
+
+    /// The pcap recorded at this host, if capture is on.
+    pub(crate) fn take_capture(&self) -> Option<PcapRecorder> {
+        self.state().capture.take()
+    }
+}
+
+/// Lock a mutex, ignoring poisoning: a panic elsewhere already fails the run.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}

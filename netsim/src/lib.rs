@@ -1,0 +1,46 @@
+//! netsim: a deterministic simulated network that carries real TCP and real
+//! QUIC, for httplab.
+//!
+//! Map of the crate:
+//! - [`sim`]: one run: configuration, the turmoil simulation, its output;
+//! - [`network`]: the dumbbell network, addresses, path change, per-flow
+//!   counters;
+//! - [`link`]: the link model of one direction (delay, jitter, bandwidth,
+//!   drop-tail queue, MTU, loss models, targeted drops, blackouts);
+//! - [`log`]: the per-run packet log and its digest;
+//! - [`host`]: a simulated host and the driver that moves its packets;
+//! - [`tcp`]: the TCP-stack trait, smoltcp behind it, async streams;
+//! - [`udp`]: simulated UDP sockets and quinn's `AsyncUdpSocket`;
+//! - [`quic`]: quinn endpoints on the simulated network;
+//! - [`tls`]: the lab's fixed TLS identity and rustls configs;
+//! - [`capture`]: pcap and TLS key-log capture;
+//! - [`stats`]: per-connection transport statistics;
+//! - [`packet`]: IPv4/TCP/UDP parsing and framing;
+//! - [`seed`]: deriving every RNG seed from the run seed.
+//!
+//! Time inside a run is simulated: [`now`] gives it, as a `Duration` since
+//! the run started. Nothing here reads the wall clock.
+pub mod capture;
+pub mod host;
+pub mod link;
+pub mod log;
+pub mod network;
+pub mod packet;
+pub mod quic;
+pub mod seed;
+pub mod sim;
+pub mod stats;
+pub mod tcp;
+pub mod tls;
+pub mod udp;
+
+pub use host::{now, Host};
+pub use link::{
+    Blackout, ConfigError, Direction, DropReason, Fate, Jitter, LinkConfig, LossModel, QueueLimit,
+    TargetedDrop,
+};
+pub use network::{NetworkConfig, PathChange, PathConfig, Side};
+pub use sim::{CaptureConfig, RunError, RunOutput, SimConfig, Simulation};
+pub use stats::TransportStats;
+pub use tcp::{TcpConfig, TcpListener, TcpStream};
+pub use udp::UdpSocket;

@@ -1,0 +1,310 @@
+//! One run: a deterministic simulation of a client and a server on the
+//! network, from one seed, within a simulated-time limit.
+//!
+//! ```text
+//! SimConfig ──► Simulation::new (validate) ──► run(server, client) ──► RunOutput
+//! ```
+//! turmoil drives both hosts with a 1 ms tick. Every random choice comes
+//! from the run seed: the link model (one stream per direction and path),
+//! turmoil (and through it tokio's RNG, with `--cfg tokio_unstable`),
+//! smoltcp's initial sequence numbers and quinn's endpoints.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+use crate::capture::{KeyLogCollector, PcapRecorder};
+use crate::host::{lock, now, Host, RunShared};
+use crate::link::ConfigError;
+use crate::log::PacketLog;
+use crate::network::{FlowCounters, Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
+use crate::packet::FlowKey;
+use crate::seed;
+use crate::tcp::{SmoltcpStack, TcpConfig};
+use std::collections::BTreeMap;
+
+/// The simulation's tick: 1 ms, tokio's timer resolution.
+pub const TICK: Duration = Duration::from_millis(1);
+/// Smallest TCP buffer the simulation uses, whatever the BDP.
+const MIN_BUFFER: usize = 1 << 20;
+
+/// What to capture during a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureConfig {
+    /// Record a pcap of every packet at the client and at the server.
+    pub pcap: bool,
+    /// Record TLS secrets in NSS key-log format (pass [`Host::key_log`] to
+    /// the TLS configs).
+    pub key_log: bool,
+}
+
+/// Everything that defines a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimConfig {
+    /// The run seed. Default: 1.
+    pub seed: u64,
+    /// Simulated-time limit; a run that passes it ends with
+    /// [`RunError::Timeout`]. Default: 60 s.
+    pub time_limit: Duration,
+    /// The network. Default: [`NetworkConfig::default`].
+    pub network: NetworkConfig,
+    /// TCP settings. The buffer size is raised to at least 4 × the
+    /// network's largest bandwidth-delay product (and 1 MiB).
+    pub tcp: TcpConfig,
+    /// Captures. Default: none.
+    pub capture: CaptureConfig,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 1,
+            time_limit: Duration::from_secs(60),
+            network: NetworkConfig::default(),
+            tcp: TcpConfig::default(),
+            capture: CaptureConfig::default(),
+        }
+    }
+}
+
+impl SimConfig {
+    /// The TCP config the run will use, with its buffers sized for the
+    /// network.
+    pub fn effective_tcp(&self) -> TcpConfig {
+        let bdp = self.network.max_bdp_bytes() as usize;
+        let mut tcp = self.tcp.clone();
+        tcp.buffer_bytes = tcp.buffer_bytes.max(4 * bdp).max(MIN_BUFFER);
+        tcp
+    }
+}
+
+/// Why a run did not produce its result.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// The run passed its simulated-time limit.
+    #[error("timed out after {limit:?} of simulated time")]
+    Timeout {
+        /// The limit.
+        limit: Duration,
+    },
+    /// The client returned an error.
+    #[error("client failed: {0}")]
+    Client(String),
+    /// The server returned an error.
+    #[error("server failed: {0}")]
+    Server(String),
+    /// The simulator failed.
+    #[error("simulation failed: {0}")]
+    Simulation(String),
+}
+
+/// pcaps of one run.
+#[derive(Clone, Debug)]
+pub struct Captures {
+    /// Every packet the client sent or received, when it did.
+    pub client: PcapRecorder,
+    /// Every packet the server sent or received, when it did.
+    pub server: PcapRecorder,
+}
+
+/// Everything a run produced, whether or not it succeeded.
+#[derive(Debug)]
+pub struct RunOutput<T> {
+    /// The client's result, or why there is none.
+    pub outcome: Result<T, RunError>,
+    /// Simulated time when the run ended.
+    pub elapsed: Duration,
+    /// Every packet's fate.
+    pub packet_log: PacketLog,
+    /// Per-flow counters as the network saw them.
+    pub flows: BTreeMap<FlowKey, FlowCounters>,
+    /// The pcaps, if asked for.
+    pub captures: Option<Captures>,
+    /// The TLS key log (NSS format), if asked for.
+    pub key_log: Option<String>,
+    /// The TCP stack's name and key parameters.
+    pub tcp_stack: (String, Vec<(String, String)>),
+}
+
+/// A validated run, ready to go.
+#[derive(Debug)]
+pub struct Simulation {
+    config: SimConfig,
+}
+
+type HostResult = Result<(), Box<dyn std::error::Error>>;
+
+impl Simulation {
+    /// Validate `config`. The error names the offending field.
+    pub fn new(config: SimConfig) -> Result<Simulation, ConfigError> {
+        config.network.validate()?;
+        if config.time_limit.is_zero() {
+            return Err(ConfigError {
+                field: "time_limit".into(),
+                reason: "must be greater than zero".into(),
+            });
+        }
+        if config.tcp.buffer_bytes == 0 {
+            return Err(ConfigError {
+                field: "tcp.buffer_bytes".into(),
+                reason: "must be greater than zero".into(),
+            });
+        }
+        Ok(Simulation { config })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// Run `server` and `client` on their hosts until the client finishes
+    /// or the time limit passes. The server is restarted by nobody: if it
+    /// returns early it simply stops serving.
+    pub fn run<T, S, SF, C, CF, SE, CE>(self, server: S, client: C) -> RunOutput<T>
+    where
+        T: 'static,
+        S: Fn(Host) -> SF + 'static,
+        SF: Future<Output = Result<(), SE>> + 'static,
+        SE: std::fmt::Display + 'static,
+        C: FnOnce(Host) -> CF + 'static,
+        CF: Future<Output = Result<T, CE>> + 'static,
+        CE: std::fmt::Display + 'static,
+    {
+        let config = self.config;
+        let tcp = config.effective_tcp();
+        let network = Network::new(config.network.clone(), config.seed)
+            .expect("validated in Simulation::new");
+        let run = Arc::new(RunShared {
+            seed: config.seed,
+            network: Mutex::new(network),
+            key_log: config.capture.key_log.then(KeyLogCollector::new),
+            buffer_bytes: tcp.buffer_bytes,
+        });
+
+        let mut sim = turmoil::Builder::new()
+            .tick_duration(TICK)
+            .simulation_duration(config.time_limit)
+            .min_message_latency(Duration::ZERO)
+            .max_message_latency(Duration::ZERO)
+            .udp_capacity(1 << 16)
+            .epoch(UNIX_EPOCH)
+            .rng_seed(seed::derive_u64(config.seed, "turmoil"))
+            .build();
+
+        let hosts: Rc<RefCell<Vec<Host>>> = Rc::default();
+        let server_error: Rc<RefCell<Option<String>>> = Rc::default();
+        let client_error: Rc<RefCell<Option<String>>> = Rc::default();
+        let result: Rc<RefCell<Option<T>>> = Rc::default();
+        let ended_at: Rc<RefCell<Option<Duration>>> = Rc::default();
+        let server = Rc::new(server);
+
+        {
+            let run = run.clone();
+            let hosts = hosts.clone();
+            let tcp = tcp.clone();
+            let server_error = server_error.clone();
+            let capture = config.capture.pcap;
+            sim.host(Side::Server.label(), move || {
+                let run = run.clone();
+                let hosts = hosts.clone();
+                let tcp = tcp.clone();
+                let server = server.clone();
+                let server_error = server_error.clone();
+                async move {
+                    let stack = Box::new(SmoltcpStack::new(
+                        SERVER_ADDR,
+                        seed::derive_u64(run.seed, "smoltcp/server"),
+                        tcp,
+                        now(),
+                    ));
+                    let host = Host::start(Side::Server, run, stack, capture).await?;
+                    hosts.borrow_mut().push(host.clone());
+                    if let Err(e) = server(host).await {
+                        let msg = e.to_string();
+                        *server_error.borrow_mut() = Some(msg.clone());
+                        return Err(msg.into());
+                    }
+                    HostResult::Ok(())
+                }
+            });
+        }
+        {
+            let run = run.clone();
+            let hosts = hosts.clone();
+            let client_error = client_error.clone();
+            let result = result.clone();
+            let ended_at = ended_at.clone();
+            let capture = config.capture.pcap;
+            sim.client(Side::Client.label(), async move {
+                let stack = Box::new(SmoltcpStack::new(
+                    CLIENT_ADDR,
+                    seed::derive_u64(run.seed, "smoltcp/client"),
+                    tcp,
+                    now(),
+                ));
+                let host = Host::start(Side::Client, run, stack, capture).await?;
+                hosts.borrow_mut().push(host.clone());
+                let out = client(host).await;
+                *ended_at.borrow_mut() = Some(now());
+                match out {
+                    Ok(v) => {
+                        *result.borrow_mut() = Some(v);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let msg = e.to_string();
+                        *client_error.borrow_mut() = Some(msg.clone());
+                        Err(msg.into())
+                    }
+                }
+            });
+        }
+
+        let sim_result = sim.run();
+        let elapsed = ended_at.borrow().unwrap_or_else(|| sim.elapsed());
+        let outcome = match (result.borrow_mut().take(), sim_result) {
+            (Some(v), _) => Ok(v),
+            (None, Ok(())) => Err(RunError::Simulation(
+                "client finished without a result".into(),
+            )),
+            (None, Err(e)) => Err(if let Some(msg) = client_error.borrow_mut().take() {
+                RunError::Client(msg)
+            } else if let Some(msg) = server_error.borrow_mut().take() {
+                RunError::Server(msg)
+            } else if e.to_string().starts_with("Ran for duration") {
+                RunError::Timeout {
+                    limit: config.time_limit,
+                }
+            } else {
+                RunError::Simulation(e.to_string())
+            }),
+        };
+        drop(sim);
+
+        let hosts = std::mem::take(&mut *hosts.borrow_mut());
+        let find = |side: Side| hosts.iter().find(|h| h.side() == side);
+        let captures = match (find(Side::Client), find(Side::Server)) {
+            (Some(c), Some(s)) => match (c.take_capture(), s.take_capture()) {
+                (Some(client), Some(server)) => Some(Captures { client, server }),
+                _ => None,
+            },
+            _ => None,
+        };
+        let tcp_stack = find(Side::Client)
+            .map(|h| h.tcp_stack_description())
+            .unwrap_or_default();
+        let mut net = lock(&run.network);
+        RunOutput {
+            outcome,
+            elapsed,
+            packet_log: net.take_log(),
+            flows: net.flows().clone(),
+            captures,
+            key_log: run.key_log.as_ref().map(|k| k.to_string()),
+            tcp_stack,
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Per-connection transport statistics.
+//!
+//! For TCP the host measures passively, at its own NIC, the way tcptrace
+//! reads a capture: packets and bytes sent, retransmissions (a data segment
+//! that does not extend the highest sequence number sent), and RTT samples
+//! (send time of a segment to the ACK that first covers it, skipping
+//! retransmitted segments, per Karn's algorithm). This works for any TCP
+//! implementation behind the `TcpStack` trait. For QUIC the numbers come
+//! from quinn's own connection statistics. Link-level drops come from the
+//! network's per-flow counters in both cases.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// One RTT measurement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RttSample {
+    /// Simulated time at which the sample was taken.
+    pub at: Duration,
+    /// The measured round-trip time.
+    pub rtt: Duration,
+}
+
+/// Transport statistics of one connection, from one endpoint's view.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TransportStats {
+    /// Packets this endpoint sent (IP packets for TCP, UDP datagrams for
+    /// QUIC).
+    pub packets_sent: u64,
+    /// Bytes this endpoint sent (whole IP packets for TCP, UDP payload for
+    /// QUIC, as quinn counts them).
+    pub bytes_sent: u64,
+    /// Packets this endpoint received.
+    pub packets_received: u64,
+    /// Bytes this endpoint received.
+    pub bytes_received: u64,
+    /// Of this endpoint's packets, how many the link model dropped.
+    pub link_drops_sent: u64,
+    /// Of the peer's packets to this endpoint, how many the link model
+    /// dropped.
+    pub link_drops_received: u64,
+    /// Retransmissions: TCP segments resent, or QUIC packets declared lost
+    /// (whose frames quinn then resends).
+    pub retransmissions: u64,
+    /// RTT samples, in time order (TCP: passive; QUIC: each change of
+    /// quinn's smoothed RTT seen when stats were read, so possibly only the
+    /// last).
+    pub rtt_samples: Vec<RttSample>,
+    /// Smoothed RTT, where known.
+    pub smoothed_rtt: Option<Duration>,
+    /// Congestion window in bytes, where the stack exposes it.
+    pub cwnd: Option<u64>,
+}
+
+/// Wrapping comparison of TCP sequence numbers: `a < b`.
+fn seq_lt(a: u32, b: u32) -> bool {
+    (a.wrapping_sub(b) as i32) < 0
+}
+
+fn seq_le(a: u32, b: u32) -> bool {
+    a == b || seq_lt(a, b)
+}
+
+#[derive(Clone, Copy, Debug)]
+struct InFlight {
+    end: u32,
+    sent: Duration,
+    retransmitted: bool,
+}
+
+/// Passive sender-side tracking of one TCP flow.
+#[derive(Clone, Debug, Default)]
+pub struct TcpFlowTracker {
+    highest_end: Option<u32>,
+    in_flight: VecDeque<InFlight>,
+    /// Packets sent on the flow.
+    pub packets: u64,
+    /// Bytes (whole IP packets) sent on the flow.
+    pub bytes: u64,
+    /// Segments that resent sequence space already sent.
+    pub retransmissions: u64,
+    /// RTT samples.
+    pub rtt_samples: Vec<RttSample>,
+}
+
+impl TcpFlowTracker {
+    /// A segment left this host at `now`. `seg_len` counts payload plus one
+    /// for SYN and one for FIN.
+    pub fn on_send(&mut self, now: Duration, ip_len: u32, seq: u32, seg_len: u32) {
+        self.packets += 1;
+        self.bytes += u64::from(ip_len);
+        if seg_len == 0 {
+            return;
+        }
+        let end = seq.wrapping_add(seg_len);
+        match self.highest_end {
+            Some(high) if seq_lt(seq, high) => {
+                // Resends sequence space: a retransmission. No RTT sample may
+                // come from the segments it overlaps.
+                self.retransmissions += 1;
+                for f in self.in_flight.iter_mut() {
+                    if seq_lt(seq, f.end) {
+                        f.retransmitted = true;
+                    }
+                }
+                if seq_lt(high, end) {
+                    self.in_flight.push_back(InFlight {
+                        end,
+                        sent: now,
+                        retransmitted: true,
+                    });
+                    self.highest_end = Some(end);
+                }
+            }
+            _ => {
+                self.in_flight.push_back(InFlight {
+                    end,
+                    sent: now,
+                    retransmitted: false,
+                });
+                self.highest_end = Some(end);
+            }
+        }
+    }
+
+    /// An ACK for this flow arrived at `now`.
+    pub fn on_ack(&mut self, now: Duration, ack: u32) {
+        let mut newest: Option<InFlight> = None;
+        while let Some(front) = self.in_flight.front() {
+            if seq_le(front.end, ack) {
+                newest = self.in_flight.pop_front();
+            } else {
+                break;
+            }
+        }
+        if let Some(f) = newest {
+            if !f.retransmitted {
+                self.rtt_samples.push(RttSample {
+                    at: now,
+                    rtt: now - f.sent,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn rtt_from_first_transmissions_only() {
+        let mut t = TcpFlowTracker::default();
+        t.on_send(ms(0), 40, 1000, 1); // SYN
+        t.on_ack(ms(50), 1001);
+        assert_eq!(
+            t.rtt_samples,
+            vec![RttSample {
+                at: ms(50),
+                rtt: ms(50)
+            }]
+        );
+        t.on_send(ms(60), 1500, 1001, 1460);
+        t.on_send(ms(61), 1500, 2461, 1460);
+        // The first segment is lost and resent at 300 ms.
+        t.on_send(ms(300), 1500, 1001, 1460);
+        assert_eq!(t.retransmissions, 1);
+        t.on_ack(ms(350), 3921);
+        // Both segments were marked retransmitted: no sample (Karn).
+        assert_eq!(t.rtt_samples.len(), 1);
+        t.on_send(ms(360), 1500, 3921, 1460);
+        t.on_ack(ms(420), 5381);
+        assert_eq!(t.rtt_samples.last().unwrap().rtt, ms(60));
+        assert_eq!(t.packets, 5);
+    }
+
+    #[test]
+    fn sequence_wrap() {
+        let mut t = TcpFlowTracker::default();
+        t.on_send(ms(0), 1500, u32::MAX - 100, 1460);
+        t.on_send(ms(1), 1500, (u32::MAX - 100).wrapping_add(1460), 1460);
+        assert_eq!(t.retransmissions, 0);
+        t.on_ack(ms(40), (u32::MAX - 100).wrapping_add(2920));
+        assert_eq!(t.rtt_samples.last().unwrap().rtt, ms(39));
+    }
+}

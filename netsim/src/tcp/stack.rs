@@ -1,0 +1,181 @@
+//! The boundary between the lab and a TCP implementation.
+//!
+//! A [`TcpStack`] is one host's TCP, sans-IO: it never reads a clock and never
+//! touches a socket. The host feeds it IPv4 packets and the current simulated
+//! time, and takes IPv4 packets out. The async [`super::TcpStream`] and
+//! [`super::TcpListener`] are written once, against this trait, so a second
+//! implementation drops in beside [`super::SmoltcpStack`].
+//!
+//! # Call order
+//! The host calls, in each step:
+//! 1. [`TcpStack::handle_packet`] for every packet that arrived by `now`;
+//! 2. [`TcpStack::poll`] with `now`, which runs timers and emits packets;
+//! 3. [`TcpStack::poll_at`] to learn when to call `poll` again if nothing
+//!    arrives.
+//!
+//! Application calls (`connect`, `send`, `recv`, `close`, ...) may come at
+//! any time between steps; the host calls `poll` after them.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+/// Identifies a connection inside one [`TcpStack`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnId(pub u32);
+
+/// Identifies a listening port inside one [`TcpStack`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ListenerId(pub u32);
+
+/// Why a TCP connection cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TcpError {
+    /// The peer reset the connection, or it was aborted.
+    #[error("connection reset")]
+    Reset,
+    /// The connection attempt was refused or failed.
+    #[error("connection refused")]
+    Refused,
+    /// The local address the connection was bound to went away (path change).
+    #[error("network path changed: local address {0} is gone")]
+    AddressGone(Ipv4Addr),
+    /// The port is already in use.
+    #[error("address in use: {0}")]
+    AddrInUse(SocketAddrV4),
+    /// The stack ran out of resources (sockets or ports).
+    #[error("tcp stack exhausted: {0}")]
+    Exhausted(&'static str),
+    /// The connection is closed for this operation (e.g. write after close).
+    #[error("connection closed")]
+    Closed,
+    /// No connection or listener has this id.
+    #[error("unknown connection")]
+    Unknown,
+}
+
+/// The outcome of a [`TcpStack::recv`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecvOutcome {
+    /// This many bytes were copied.
+    Data(usize),
+    /// Nothing to read yet.
+    WouldBlock,
+    /// The peer closed its side; no more data will come.
+    Eof,
+    /// The connection failed.
+    Failed(TcpError),
+}
+
+/// The outcome of a [`TcpStack::send`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendOutcome {
+    /// This many bytes were queued (at least one).
+    Queued(usize),
+    /// The send buffer is full, or the connection is not yet established.
+    WouldBlock,
+    /// The connection failed or is closed for writing.
+    Failed(TcpError),
+}
+
+/// Where a connection is in its life.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// The handshake is under way.
+    Connecting,
+    /// Data can flow.
+    Established,
+    /// The connection is over, cleanly or not.
+    Closed(Option<TcpError>),
+}
+
+/// What the stack can tell about one connection's sender state.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpSenderInfo {
+    /// Congestion window in bytes, if the stack exposes it.
+    pub cwnd: Option<u64>,
+    /// Smoothed RTT, if the stack exposes it.
+    pub srtt: Option<Duration>,
+}
+
+/// Settings every TCP implementation takes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpConfig {
+    /// Send and receive buffer size of every connection, in bytes. The
+    /// receive buffer bounds the advertised window (with window scaling).
+    /// Default: 4 MiB; the simulation raises it to at least 4 × the
+    /// network's largest bandwidth-delay product.
+    pub buffer_bytes: usize,
+    /// Congestion control. Default: CUBIC.
+    pub congestion: Congestion,
+    /// Nagle's algorithm. Default: off, as browsers and servers set
+    /// `TCP_NODELAY`.
+    pub nagle: bool,
+}
+
+impl Default for TcpConfig {
+    fn default() -> Self {
+        TcpConfig {
+            buffer_bytes: 4 << 20,
+            congestion: Congestion::Cubic,
+            nagle: false,
+        }
+    }
+}
+
+/// A congestion controller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Congestion {
+    /// CUBIC (RFC 9438).
+    Cubic,
+    /// Reno.
+    Reno,
+}
+
+/// One host's TCP implementation. See the module docs for the call order.
+pub trait TcpStack: Send + fmt::Debug {
+    /// A short name for reports, e.g. `"smoltcp 0.14.0"`.
+    fn name(&self) -> &'static str;
+    /// Key parameters, one `key=value` each, for the report's methodology.
+    fn parameters(&self) -> Vec<(String, String)>;
+
+    /// Start listening on `local`.
+    fn listen(&mut self, local: SocketAddrV4) -> Result<ListenerId, TcpError>;
+    /// Take one established connection from a listener's backlog.
+    fn accept(&mut self, listener: ListenerId) -> Option<ConnId>;
+    /// Stop listening and drop the backlog.
+    fn close_listener(&mut self, listener: ListenerId);
+
+    /// Open a connection from `local` to `remote`; the SYN goes out at the
+    /// next `poll`.
+    fn connect(&mut self, local: SocketAddrV4, remote: SocketAddrV4) -> Result<ConnId, TcpError>;
+    /// The connection's state.
+    fn state(&self, conn: ConnId) -> ConnState;
+    /// Local and remote address of a connection.
+    fn endpoints(&self, conn: ConnId) -> Option<(SocketAddrV4, SocketAddrV4)>;
+    /// Copy received bytes into `buf`.
+    fn recv(&mut self, conn: ConnId, buf: &mut [u8]) -> RecvOutcome;
+    /// Queue bytes for sending.
+    fn send(&mut self, conn: ConnId, data: &[u8]) -> SendOutcome;
+    /// Close the sending side (FIN) once queued data is sent.
+    fn shutdown(&mut self, conn: ConnId);
+    /// Reset the connection at once.
+    fn abort(&mut self, conn: ConnId, reason: TcpError);
+    /// The application dropped its handle: close gracefully and free the
+    /// connection when done.
+    fn release(&mut self, conn: ConnId);
+    /// Sender state, where the stack exposes it.
+    fn sender_info(&self, conn: ConnId) -> TcpSenderInfo;
+
+    /// The host's address changed from `old` to `new`. Connections bound to
+    /// `old` end with [`TcpError::AddressGone`]; returns them.
+    fn change_address(&mut self, old: Ipv4Addr, new: Ipv4Addr) -> Vec<ConnId>;
+
+    /// An IPv4 packet carrying TCP arrived.
+    fn handle_packet(&mut self, now: Duration, packet: Vec<u8>);
+    /// Process arrived packets and timers at `now`; append packets to send
+    /// to `out`.
+    fn poll(&mut self, now: Duration, out: &mut Vec<Vec<u8>>);
+    /// When `poll` must be called next even if no packet arrives.
+    fn poll_at(&mut self, now: Duration) -> Option<Duration>;
+}
