@@ -17,25 +17,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// Which side of the network a capture point is on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CaptureSide {
-    /// The client's end of the link: packets as the client sends and receives them.
-    Client,
-    /// The server's end of the link: packets as the server sends and receives them.
-    Server,
-}
-
-impl CaptureSide {
-    /// The side's name as used in file names and reports: `"client"` or `"server"`.
-    pub fn label(self) -> &'static str {
-        match self {
-            CaptureSide::Client => "client",
-            CaptureSide::Server => "server",
-        }
-    }
-}
-
 /// Magic number of a classic pcap file with microsecond timestamps.
 const PCAP_MAGIC_MICROS: u32 = 0xa1b2_c3d4;
 /// pcap format version written in the global header (2.4, the only one in use).
@@ -266,12 +247,6 @@ mod tests {
             std::env::temp_dir().join(format!("netsim-capture-{test}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
-    }
-
-    #[test]
-    fn capture_side_labels() {
-        assert_eq!(CaptureSide::Client.label(), "client");
-        assert_eq!(CaptureSide::Server.label(), "server");
     }
 
     #[test]

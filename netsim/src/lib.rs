@@ -15,6 +15,7 @@
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs;
 //! - [`capture`]: pcap and TLS key-log capture;
 //! - [`stats`]: per-connection transport statistics;
+//! - [`probe`]: raw transport downloads that validate the network;
 //! - [`packet`]: IPv4/TCP/UDP parsing and framing;
 //! - [`seed`]: deriving every RNG seed from the run seed.
 //!
@@ -26,6 +27,7 @@ pub mod link;
 pub mod log;
 pub mod network;
 pub mod packet;
+pub mod probe;
 pub mod quic;
 pub mod seed;
 pub mod sim;
