@@ -172,13 +172,14 @@ fn main() {
         println!();
     }
 
-    // One iteration takes a large fraction of a second: few samples, and a
-    // short measurement time so that criterion picks one iteration per
-    // sample (flat sampling) rather than 1 + 2 + ... + 10.
+    // One iteration takes about 0.1 s: few samples. With 10 samples
+    // criterion runs 1 + 2 + ... + 10 = 55 iterations (or a multiple), so
+    // the measurement time leaves room for that; a slower machine makes
+    // criterion switch to one iteration per sample on its own.
     let mut c = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(5))
+        .measurement_time(Duration::from_secs(10))
         .configure_from_args();
     for (name, transport) in CASES {
         c.bench_function(name, |b| b.iter(|| run(name, transport)));

@@ -61,6 +61,45 @@ impl PathConfig {
         }
     }
 
+    /// A symmetric path from numbers in the units people write them in:
+    /// RTT in milliseconds, bandwidth in Mbit/s, Bernoulli loss in percent
+    /// (both directions). Rejects negative, non-finite and impossible values
+    /// with an error naming the field.
+    pub fn from_units(
+        rtt_ms: f64,
+        bandwidth_mbit: f64,
+        loss_percent: f64,
+    ) -> Result<PathConfig, ConfigError> {
+        let bad = |field: &str, reason: &str| ConfigError {
+            field: field.to_string(),
+            reason: reason.to_string(),
+        };
+        if !rtt_ms.is_finite() || rtt_ms < 0.0 {
+            return Err(bad(
+                "rtt_ms",
+                "must be a number of milliseconds, zero or more",
+            ));
+        }
+        if !bandwidth_mbit.is_finite() || bandwidth_mbit <= 0.0 {
+            return Err(bad("bandwidth_mbit", "must be greater than zero"));
+        }
+        if !loss_percent.is_finite() || !(0.0..=100.0).contains(&loss_percent) {
+            return Err(bad("loss_percent", "must be between 0 and 100"));
+        }
+        let rtt = Duration::from_nanos((rtt_ms * 1e6).round() as u64);
+        let bandwidth_bps = (bandwidth_mbit * 1e6).round() as u64;
+        let loss = if loss_percent == 0.0 {
+            LossModel::None
+        } else {
+            LossModel::Bernoulli {
+                rate: loss_percent / 100.0,
+            }
+        };
+        let path = PathConfig::symmetric(rtt, bandwidth_bps, loss);
+        path.validate("path")?;
+        Ok(path)
+    }
+
     /// Round-trip propagation delay (no queueing, no serialization).
     pub fn base_rtt(&self) -> Duration {
         self.up.delay + self.down.delay

@@ -9,7 +9,8 @@
 //! - [`Transport::Tcp`]: one TCP connection, one download;
 //! - [`Transport::TlsTcp`]: the same inside TLS 1.3;
 //! - [`Transport::Quic`]: one QUIC connection, one bidirectional stream per
-//!   requested download, all at once.
+//!   requested download, all at once. After a path change the client
+//!   rebinds its endpoint to its new address and the connection migrates.
 
 use std::io;
 use std::net::SocketAddrV4;
@@ -239,6 +240,15 @@ pub async fn fetch(host: Host, transport: Transport, sizes: Vec<u64>) -> io::Res
         Transport::Quic => {
             let crypto = tls::quic_client_crypto(&[PROBE_ALPN], host.key_log());
             let endpoint = quic::client_endpoint(&host, crypto, &QuicConfig::for_host(&host))?;
+            // Like a phone: when the network changes, move the endpoint to
+            // the new address; QUIC migrates the connection.
+            {
+                let (host, endpoint) = (host.clone(), endpoint.clone());
+                tokio::spawn(async move {
+                    host.address_changed().await;
+                    quic::rebind(&host, &endpoint)
+                });
+            }
             let conn = endpoint
                 .connect(server.into(), tls::SERVER_NAME)
                 .map_err(|e| io::Error::other(e.to_string()))?
