@@ -230,6 +230,20 @@ impl SmoltcpStack {
         }
     }
 
+    /// The socket of a connection the lab has not failed, and whether it
+    /// ever reached Established.
+    fn usable(&mut self, conn: ConnId) -> Result<(&mut tcp::Socket<'static>, bool), TcpError> {
+        let c = self.conns.get(&conn).ok_or(TcpError::Unknown)?;
+        if let Some(e) = &c.failure {
+            return Err(e.clone());
+        }
+        let established = c.established;
+        Ok((
+            self.sockets.get_mut::<tcp::Socket<'static>>(c.handle),
+            established,
+        ))
+    }
+
     fn socket(&self, conn: ConnId) -> Option<(&Conn, &tcp::Socket<'static>)> {
         let c = self.conns.get(&conn)?;
         Some((c, self.sockets.get::<tcp::Socket<'static>>(c.handle)))
@@ -380,7 +394,9 @@ impl TcpStack for SmoltcpStack {
             tcp::State::SynSent | tcp::State::SynReceived | tcp::State::Listen => {
                 ConnState::Connecting
             }
-            tcp::State::Closed if !c.established => ConnState::Closed(Some(TcpError::Refused)),
+            tcp::State::Closed if !c.established => {
+                ConnState::Closed(Some(closed_error(c.established)))
+            }
             tcp::State::Closed => ConnState::Closed(None),
             _ => ConnState::Established,
         }
@@ -391,47 +407,29 @@ impl TcpStack for SmoltcpStack {
     }
 
     fn recv(&mut self, conn: ConnId, buf: &mut [u8]) -> RecvOutcome {
-        let Some(c) = self.conns.get(&conn) else {
-            return RecvOutcome::Failed(TcpError::Unknown);
+        let (socket, established) = match self.usable(conn) {
+            Ok(s) => s,
+            Err(e) => return RecvOutcome::Failed(e),
         };
-        if let Some(e) = &c.failure {
-            return RecvOutcome::Failed(e.clone());
-        }
-        let established = c.established;
-        let socket = self.sockets.get_mut::<tcp::Socket<'_>>(c.handle);
         match socket.recv_slice(buf) {
-            Ok(0)
-                if matches!(
-                    socket.state(),
-                    tcp::State::SynSent | tcp::State::SynReceived
-                ) =>
-            {
-                RecvOutcome::WouldBlock
-            }
             Ok(0) => RecvOutcome::WouldBlock,
             Ok(n) => RecvOutcome::Data(n),
             Err(tcp::RecvError::Finished) => RecvOutcome::Eof,
             Err(tcp::RecvError::InvalidState) => match socket.state() {
                 tcp::State::SynSent | tcp::State::SynReceived => RecvOutcome::WouldBlock,
-                _ if !established => RecvOutcome::Failed(TcpError::Refused),
-                _ => RecvOutcome::Failed(TcpError::Reset),
+                _ => RecvOutcome::Failed(closed_error(established)),
             },
         }
     }
 
     fn send(&mut self, conn: ConnId, data: &[u8]) -> SendOutcome {
-        let Some(c) = self.conns.get(&conn) else {
-            return SendOutcome::Failed(TcpError::Unknown);
+        let (socket, established) = match self.usable(conn) {
+            Ok(s) => s,
+            Err(e) => return SendOutcome::Failed(e),
         };
-        if let Some(e) = &c.failure {
-            return SendOutcome::Failed(e.clone());
-        }
-        let established = c.established;
-        let socket = self.sockets.get_mut::<tcp::Socket<'_>>(c.handle);
         match socket.state() {
             tcp::State::SynSent | tcp::State::SynReceived => return SendOutcome::WouldBlock,
-            tcp::State::Closed if !established => return SendOutcome::Failed(TcpError::Refused),
-            tcp::State::Closed => return SendOutcome::Failed(TcpError::Reset),
+            tcp::State::Closed => return SendOutcome::Failed(closed_error(established)),
             _ => {}
         }
         match socket.send_slice(data) {
@@ -506,6 +504,16 @@ impl TcpStack for SmoltcpStack {
         self.iface
             .poll_at(to_instant(now), &self.sockets)
             .map(to_duration)
+    }
+}
+
+/// How a closed connection failed: refused if it never got established,
+/// reset if it did.
+fn closed_error(established: bool) -> TcpError {
+    if established {
+        TcpError::Reset
+    } else {
+        TcpError::Refused
     }
 }
 
