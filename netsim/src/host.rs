@@ -468,6 +468,12 @@ impl Host {
         let tracker = st.tcp_tx.get(&out).cloned().unwrap_or_default();
         let rx = st.rx.get(&out.reversed()).copied().unwrap_or_default();
         let info = st.tcp.sender_info(conn);
+        let stack_counters = st
+            .tcp
+            .counters(conn)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
         drop(st);
         let net = lock(&self.inner.run.network);
         let drops = |k: &FlowKey| net.flows().get(k).map_or(0, |c| c.dropped);
@@ -482,6 +488,7 @@ impl Host {
             rtt_samples: tracker.rtt_samples,
             smoothed_rtt: info.srtt,
             cwnd: info.cwnd,
+            stack_counters,
         }
     }
 

@@ -160,5 +160,6 @@ pub fn transport_stats(
         }],
         smoothed_rtt: Some(s.path.rtt),
         cwnd: Some(s.path.cwnd),
+        stack_counters: Vec::new(),
     }
 }

@@ -22,7 +22,7 @@ use crate::log::PacketLog;
 use crate::network::{FlowCounters, Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::FlowKey;
 use crate::seed;
-use crate::tcp::{SmoltcpStack, TcpConfig};
+use crate::tcp::{build_stack, TcpConfig};
 use std::collections::BTreeMap;
 
 /// The simulation's tick: 1 ms, tokio's timer resolution.
@@ -214,12 +214,12 @@ impl Simulation {
                 let server = server.clone();
                 let server_error = server_error.clone();
                 async move {
-                    let stack = Box::new(SmoltcpStack::new(
+                    let stack = build_stack(
+                        &tcp,
                         SERVER_ADDR,
-                        seed::derive_u64(run.seed, "smoltcp/server"),
-                        tcp,
+                        seed::derive_u64(run.seed, "tcp/server"),
                         now(),
-                    ));
+                    );
                     let host = Host::start(Side::Server, run, stack, capture).await?;
                     hosts.borrow_mut().push(host.clone());
                     if let Err(e) = server(host).await {
@@ -239,12 +239,12 @@ impl Simulation {
             let ended_at = ended_at.clone();
             let capture = config.capture.pcap;
             sim.client(Side::Client.label(), async move {
-                let stack = Box::new(SmoltcpStack::new(
+                let stack = build_stack(
+                    &tcp,
                     CLIENT_ADDR,
-                    seed::derive_u64(run.seed, "smoltcp/client"),
-                    tcp,
+                    seed::derive_u64(run.seed, "tcp/client"),
                     now(),
-                ));
+                );
                 let host = Host::start(Side::Client, run, stack, capture).await?;
                 hosts.borrow_mut().push(host.clone());
                 let out = client(host).await;

@@ -50,6 +50,9 @@ pub struct TransportStats {
     pub smoothed_rtt: Option<Duration>,
     /// Congestion window in bytes, where the stack exposes it.
     pub cwnd: Option<u64>,
+    /// The TCP implementation's own counters for this connection, by name
+    /// (empty for QUIC and for stacks that keep none).
+    pub stack_counters: Vec<(String, u64)>,
 }
 
 /// Wrapping comparison of TCP sequence numbers: `a < b`.

@@ -4,11 +4,16 @@
 use std::time::Duration;
 
 use netsim::probe::{self, ProbeResult, Transport};
-use netsim::{DropReason, Fate, LossModel, NetworkConfig, RunOutput, SimConfig};
+use netsim::tcp::TcpImplementation;
+use netsim::{DropReason, Fate, LossModel, NetworkConfig, RunOutput, SimConfig, TcpConfig};
 
-fn run(seed: u64, transport: Transport) -> RunOutput<ProbeResult> {
+fn run(seed: u64, transport: Transport, tcp: TcpImplementation) -> RunOutput<ProbeResult> {
     let config = SimConfig {
         seed,
+        tcp: TcpConfig {
+            implementation: tcp,
+            ..TcpConfig::default()
+        },
         network: NetworkConfig::symmetric(
             Duration::from_millis(40),
             10_000_000,
@@ -29,10 +34,10 @@ fn random_drops(out: &RunOutput<ProbeResult>) -> Vec<u64> {
         .collect()
 }
 
-fn check(transport: Transport) {
-    let a = run(7, transport);
-    let b = run(7, transport);
-    let c = run(8, transport);
+fn check(transport: Transport, tcp: TcpImplementation) {
+    let a = run(7, transport, tcp);
+    let b = run(7, transport, tcp);
+    let c = run(8, transport, tcp);
     assert!(!random_drops(&a).is_empty(), "2 % loss dropped something");
     assert_eq!(a.packet_log.digest(), b.packet_log.digest());
     assert_eq!(a.elapsed, b.elapsed);
@@ -46,10 +51,15 @@ fn check(transport: Transport) {
 
 #[test]
 fn tcp_runs_repeat_exactly() {
-    check(Transport::Tcp);
+    check(Transport::Tcp, TcpImplementation::Linux);
+}
+
+#[test]
+fn smoltcp_runs_repeat_exactly() {
+    check(Transport::Tcp, TcpImplementation::Smoltcp);
 }
 
 #[test]
 fn quic_runs_repeat_exactly() {
-    check(Transport::Quic);
+    check(Transport::Quic, TcpImplementation::Linux);
 }

@@ -109,8 +109,30 @@ pub struct TcpConfig {
     /// Congestion control. Default: CUBIC.
     pub congestion: Congestion,
     /// Nagle's algorithm. Default: off, as browsers and servers set
-    /// `TCP_NODELAY`.
+    /// `TCP_NODELAY`. (The Linux-like stack never uses Nagle.)
     pub nagle: bool,
+    /// Which TCP implementation runs. Default: [`TcpImplementation::Linux`].
+    pub implementation: TcpImplementation,
+}
+
+/// The TCP implementations the lab can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TcpImplementation {
+    /// The lab's own TCP modelled on Linux's defaults (IW10, 200 ms minimum
+    /// RTO, SACK, RACK-TLP, PRR, CUBIC with HyStart++).
+    Linux,
+    /// smoltcp 0.14, RFC-minimal; kept as an independent cross-check.
+    Smoltcp,
+}
+
+impl TcpImplementation {
+    /// `"linux"` or `"smoltcp"`, as scenarios and the command line spell it.
+    pub fn label(self) -> &'static str {
+        match self {
+            TcpImplementation::Linux => "linux",
+            TcpImplementation::Smoltcp => "smoltcp",
+        }
+    }
 }
 
 impl Default for TcpConfig {
@@ -119,6 +141,7 @@ impl Default for TcpConfig {
             buffer_bytes: 4 << 20,
             congestion: Congestion::Cubic,
             nagle: false,
+            implementation: TcpImplementation::Linux,
         }
     }
 }
@@ -166,6 +189,12 @@ pub trait TcpStack: Send + fmt::Debug {
     fn release(&mut self, conn: ConnId);
     /// Sender state, where the stack exposes it.
     fn sender_info(&self, conn: ConnId) -> TcpSenderInfo;
+    /// The implementation's own counters for a connection (retransmission
+    /// timeouts, tail loss probes, recovery episodes, ...), by name. Default:
+    /// none.
+    fn counters(&self, _conn: ConnId) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
 
     /// The host's address changed from `old` to `new`. Connections bound to
     /// `old` end with [`TcpError::AddressGone`]; returns them.

@@ -1,0 +1,25 @@
+//! A TCP modelled on Linux's defaults, sans-IO.
+//!
+//! - [`segment`]: TCP segments with options, to and from IPv4 packets;
+//! - [`rtt`]: the RTT estimator and retransmission timeout (RFC 6298, with
+//!   Linux's 200 ms minimum);
+//! - [`cc`]: congestion control: CUBIC (RFC 9438) with HyStart++ (RFC 9406),
+//!   and NewReno;
+//! - [`recv`]: the receive side: reassembly, SACK blocks, delayed ACKs,
+//!   the receive window;
+//! - [`send`]: the send side: scoreboard, SACK, RACK-TLP, PRR, RTO, zero
+//!   window probes;
+//! - [`conn`]: one connection's state machine and handshake;
+//! - [`stack`]: [`LinuxStack`], the connections of one host behind the
+//!   `TcpStack` trait.
+pub mod cc;
+pub mod conn;
+pub mod recv;
+pub mod rtt;
+pub mod segment;
+pub mod send;
+pub mod stack;
+#[cfg(test)]
+mod tests;
+
+pub use stack::LinuxStack;

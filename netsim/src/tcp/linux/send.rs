@@ -1,0 +1,769 @@
+//! The send side of one connection: the send buffer, the scoreboard of
+//! segments in flight, and loss recovery.
+//!
+//! What it does, and where each rule comes from:
+//! - **Scoreboard** (RFC 6675): every segment in flight with its send time,
+//!   whether the peer SACKed it, whether it is deemed lost (and waiting to be
+//!   resent), and whether it was ever retransmitted. `pipe` counts bytes
+//!   neither SACKed nor deemed lost; a resent segment counts again until it
+//!   is deemed lost again.
+//! - **Loss detection**: RACK (RFC 8985): a segment sent before the most
+//!   recently delivered one is lost once `RACK.rtt + reo_wnd` has passed since
+//!   it was sent, with `reo_wnd = min_rtt / 4`; plus RFC 6675's rule that a
+//!   segment with three segments' worth of SACKed data above it is lost.
+//! - **Tail loss probe** (RFC 8985 section 7): `PTO = 2 × SRTT` (plus a
+//!   delayed-ACK allowance when one segment is in flight), capped by the
+//!   RTO; it sends new data if there is any, else resends the last segment.
+//! - **Fast recovery with PRR** (RFC 6937, PRR-SSRB): on the first loss of
+//!   an episode, congestion control reduces `ssthresh`; while in recovery
+//!   the send quota follows PRR. Recovery ends when the cumulative ACK passes
+//!   the highest sequence sent when it started.
+//! - **RTO** (RFC 6298 timers, Linux's 200 ms floor, see `rtt`): on expiry,
+//!   back off, cut `cwnd` to one segment, mark everything unSACKed lost and
+//!   resend from the first hole.
+//! - **Zero window**: when the peer's window is zero and data waits, a
+//!   persist timer (RTO, backing off) sends a window probe, as Linux does, a
+//!   segment with sequence `SND.UNA − 1` and no data, which the peer must
+//!   answer with an ACK carrying its window.
+//!
+//! Byte positions are `u64` stream offsets: offset 0 is the first data byte
+//! (wire sequence `ISS + 1`). The connection converts to and from the wire.
+//!
+//! Left out, compared with Linux: pacing, TSO/GSO bursts, the TLP-based loss
+//! detection that reduces `cwnd` after a probe repaired a loss, RACK's
+//! adaptive reordering window, F-RTO, undo of spurious recoveries, and
+//! application-limited detection beyond "nothing left to send".
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::cc::{AckEvent, CongestionControl};
+use super::rtt::RttEstimator;
+
+/// A delayed-ACK allowance added to the PTO when only one segment is in
+/// flight (RFC 8985 section 7.2, `WCDelAckT`).
+const WORST_CASE_DELACK: Duration = Duration::from_millis(200);
+/// Segments' worth of SACKed data above a segment that make it lost
+/// (RFC 6675 `DupThresh`).
+const DUP_THRESH: u64 = 3;
+/// Smallest PTO Linux uses.
+const MIN_PTO: Duration = Duration::from_millis(10);
+
+/// One segment in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct InFlight {
+    start: u64,
+    end: u64,
+    /// When it was (last) sent.
+    sent_at: Duration,
+    /// The peer SACKed it.
+    sacked: bool,
+    /// Deemed lost and waiting to be resent (cleared when resent; RACK may
+    /// set it again if the resend is lost too).
+    lost: bool,
+    /// Sent more than once (so its ACK is ambiguous for RTT, per Karn).
+    retransmitted: bool,
+}
+
+impl InFlight {
+    fn len(&self) -> u64 {
+        self.end - self.start
+    }
+}
+
+/// Counters of the send side.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SenderStats {
+    /// Data segments sent, first transmissions and retransmissions.
+    pub segments_sent: u64,
+    /// Data bytes sent, including retransmissions.
+    pub bytes_sent: u64,
+    /// Data segments resent.
+    pub retransmissions: u64,
+    /// Segments resent in fast recovery (RACK or SACK detected loss).
+    pub fast_retransmissions: u64,
+    /// Retransmission timeouts.
+    pub rtos: u64,
+    /// Tail loss probes sent.
+    pub tlps: u64,
+    /// Fast-recovery episodes.
+    pub recoveries: u64,
+    /// Zero-window probes sent.
+    pub window_probes: u64,
+}
+
+/// What to send next, decided by the sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transmit {
+    /// Data `[start, end)` (a retransmission if `retransmission`), with FIN
+    /// if `fin`.
+    Data {
+        /// First byte offset.
+        start: u64,
+        /// One past the last byte offset.
+        end: u64,
+        /// Carries the FIN after the data.
+        fin: bool,
+        /// Resends data already sent.
+        retransmission: bool,
+    },
+    /// A zero-window probe (sequence `SND.UNA − 1`, no data).
+    WindowProbe,
+}
+
+/// The send side of one connection.
+#[derive(Debug)]
+pub struct Sender {
+    /// Bytes from `snd_una` to the end of what the application wrote.
+    buf: VecDeque<u8>,
+    capacity: usize,
+    snd_una: u64,
+    snd_nxt: u64,
+    fin_queued: bool,
+    fin_sent: bool,
+    fin_acked: bool,
+    flight: VecDeque<InFlight>,
+    /// The peer's receive window in bytes, measured from `snd_una`.
+    peer_window: u64,
+    mss: u64,
+    rtt: RttEstimator,
+    cc: Box<dyn CongestionControl>,
+    in_recovery: bool,
+    /// Recovery (or the loss episode after an RTO) ends when `snd_una`
+    /// reaches this.
+    recovery_point: u64,
+    /// No new congestion response before `snd_una` passes this.
+    episode_end: u64,
+    prr_delivered: u64,
+    prr_out: u64,
+    recover_fs: u64,
+    /// Segments PRR allows now.
+    prr_quota: u64,
+    rack_xmit_ts: Option<Duration>,
+    rack_end: u64,
+    rack_rtt: Duration,
+    rto_at: Option<Duration>,
+    pto_at: Option<Duration>,
+    reorder_at: Option<Duration>,
+    persist_at: Option<Duration>,
+    persist_backoff: u32,
+    probe_due: bool,
+    tlp_due: bool,
+    /// A tail loss probe is out and no ACK has arrived since: no new PTO.
+    tlp_out: bool,
+    /// Recovering from an RTO (Linux's Loss state): no TLP until `snd_una`
+    /// passes `episode_end`.
+    rto_recovery: bool,
+    stats: SenderStats,
+}
+
+impl Sender {
+    /// A sender with a `capacity`-byte buffer, segments of `mss` payload
+    /// bytes, the peer's initial window, and a congestion controller.
+    pub fn new(
+        capacity: usize,
+        mss: u64,
+        peer_window: u64,
+        rtt: RttEstimator,
+        cc: Box<dyn CongestionControl>,
+    ) -> Sender {
+        Sender {
+            buf: VecDeque::new(),
+            capacity,
+            snd_una: 0,
+            snd_nxt: 0,
+            fin_queued: false,
+            fin_sent: false,
+            fin_acked: false,
+            flight: VecDeque::new(),
+            peer_window,
+            mss,
+            rtt,
+            cc,
+            in_recovery: false,
+            recovery_point: 0,
+            episode_end: 0,
+            prr_delivered: 0,
+            prr_out: 0,
+            recover_fs: 0,
+            prr_quota: 0,
+            rack_xmit_ts: None,
+            rack_end: 0,
+            rack_rtt: Duration::ZERO,
+            rto_at: None,
+            pto_at: None,
+            reorder_at: None,
+            persist_at: None,
+            persist_backoff: 0,
+            probe_due: false,
+            tlp_due: false,
+            tlp_out: false,
+            rto_recovery: false,
+            stats: SenderStats::default(),
+        }
+    }
+
+    // ---- getters ----
+
+    /// First unacknowledged offset.
+    pub fn snd_una(&self) -> u64 {
+        self.snd_una
+    }
+
+    /// Next new offset to send.
+    pub fn snd_nxt(&self) -> u64 {
+        self.snd_nxt
+    }
+
+    /// End of the data the application wrote.
+    fn data_end(&self) -> u64 {
+        self.snd_una + self.buf.len() as u64
+    }
+
+    /// Room left in the send buffer.
+    pub fn free_space(&self) -> usize {
+        self.capacity.saturating_sub(self.buf.len())
+    }
+
+    /// Payload bytes per full segment.
+    pub fn mss(&self) -> u64 {
+        self.mss
+    }
+
+    /// The congestion window.
+    pub fn cwnd(&self) -> u64 {
+        self.cc.cwnd()
+    }
+
+    /// The slow-start threshold.
+    pub fn ssthresh(&self) -> u64 {
+        self.cc.ssthresh()
+    }
+
+    /// The RTT estimator.
+    pub fn rtt(&self) -> &RttEstimator {
+        &self.rtt
+    }
+
+    /// The congestion controller.
+    pub fn congestion(&self) -> &dyn CongestionControl {
+        self.cc.as_ref()
+    }
+
+    /// Whether fast recovery is under way.
+    pub fn in_recovery(&self) -> bool {
+        self.in_recovery
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> SenderStats {
+        self.stats
+    }
+
+    /// Bytes in flight per RFC 6675: not SACKed and not deemed lost (a
+    /// resent segment is in flight again until deemed lost again).
+    pub fn pipe(&self) -> u64 {
+        self.flight
+            .iter()
+            .filter(|s| !s.sacked && !s.lost)
+            .map(|s| s.len())
+            .sum()
+    }
+
+    /// Whether the FIN was sent.
+    pub fn fin_sent(&self) -> bool {
+        self.fin_sent
+    }
+
+    /// Whether the FIN was acknowledged.
+    pub fn fin_acked(&self) -> bool {
+        self.fin_acked
+    }
+
+    /// Whether every byte written (and the FIN, if queued) is acknowledged.
+    pub fn all_acked(&self) -> bool {
+        self.buf.is_empty() && (!self.fin_queued || self.fin_acked)
+    }
+
+    /// The bytes `[start, end)` of the stream, which must still be buffered.
+    pub fn bytes(&self, start: u64, end: u64) -> Vec<u8> {
+        let from = (start - self.snd_una) as usize;
+        let to = (end - self.snd_una) as usize;
+        self.buf.range(from..to).copied().collect()
+    }
+
+    /// The peer's window in bytes.
+    pub fn peer_window(&self) -> u64 {
+        self.peer_window
+    }
+
+    // ---- application calls ----
+
+    /// Queue bytes; returns how many fit.
+    pub fn write(&mut self, data: &[u8]) -> usize {
+        if self.fin_queued {
+            return 0;
+        }
+        let n = data.len().min(self.free_space());
+        self.buf.extend(&data[..n]);
+        n
+    }
+
+    /// Send a FIN after the queued data.
+    pub fn close(&mut self) {
+        self.fin_queued = true;
+    }
+
+    // ---- inputs ----
+
+    /// An RTT sample measured by the connection (from the handshake or a
+    /// timestamp echo).
+    pub fn on_rtt_sample(&mut self, rtt: Duration) {
+        self.rtt.on_sample(rtt);
+    }
+
+    /// An acknowledgement arrived: cumulative ACK at offset `ack` (the FIN
+    /// counts as one offset past the data), the peer's window in bytes, SACK
+    /// blocks as offsets, and an RTT sample from the timestamp echo if the
+    /// connection has one. Returns true if the ACK acknowledged new data.
+    pub fn on_ack(
+        &mut self,
+        now: Duration,
+        ack: u64,
+        window: u64,
+        sack: &[(u64, u64)],
+        ts_rtt: Option<Duration>,
+    ) -> bool {
+        let fin_offset = self.data_end();
+        let highest = if self.fin_sent {
+            self.snd_nxt + 1
+        } else {
+            self.snd_nxt
+        };
+        if ack > highest || ack < self.snd_una {
+            return false;
+        }
+        let in_flight_before = self.pipe();
+        self.peer_window = window;
+        if window > 0 {
+            self.persist_at = None;
+            self.persist_backoff = 0;
+        } else if self.has_unsent() && self.persist_at.is_none() {
+            self.persist_at = Some(now + self.rtt.rto());
+        }
+
+        let mut delivered = 0u64;
+        let mut newest_delivered: Option<InFlight> = None;
+        // RACK orders segments by send time, then by end sequence
+        // (RFC 8985 section 6.2).
+        let note = |seg: &InFlight, newest: &mut Option<InFlight>| {
+            if newest.is_none_or(|n| (seg.sent_at, seg.end) > (n.sent_at, n.end)) {
+                *newest = Some(*seg);
+            }
+        };
+        // SACKed segments.
+        for &(left, right) in sack {
+            for seg in self.flight.iter_mut() {
+                if !seg.sacked && seg.start >= left && seg.end <= right && seg.end <= ack.max(right)
+                {
+                    seg.sacked = true;
+                    seg.lost = false;
+                    delivered += seg.len();
+                    note(seg, &mut newest_delivered);
+                }
+            }
+        }
+        // Cumulatively acknowledged segments.
+        let advanced = ack > self.snd_una;
+        let mut karn_rtt = None;
+        while let Some(front) = self.flight.front() {
+            if front.end > ack {
+                break;
+            }
+            let seg = self.flight.pop_front().expect("front");
+            if !seg.sacked {
+                delivered += seg.len();
+                note(&seg, &mut newest_delivered);
+                if !seg.retransmitted {
+                    karn_rtt = Some(now - seg.sent_at);
+                }
+            }
+        }
+        if advanced {
+            let data_acked = ack.min(fin_offset) - self.snd_una;
+            self.buf.drain(..data_acked as usize);
+            self.snd_una += data_acked;
+            if self.fin_sent && ack == fin_offset + 1 {
+                self.fin_acked = true;
+            }
+            self.rtt.reset_backoff();
+            self.pto_at = None;
+            self.tlp_out = false;
+            if self.snd_una >= self.episode_end {
+                self.rto_recovery = false;
+            }
+        }
+        // RTT: the timestamp echo when there is one, else Karn's rule.
+        let sample = if advanced { ts_rtt.or(karn_rtt) } else { None };
+        if let Some(rtt) = sample {
+            self.rtt.on_sample(rtt);
+        }
+
+        // RACK: remember the most recently sent delivered segment.
+        if let Some(seg) = newest_delivered {
+            let rtt = now - seg.sent_at;
+            // A retransmitted segment acked faster than min_rtt was
+            // delivered by its earlier transmission: ambiguous, skip.
+            let ambiguous = seg.retransmitted && self.rtt.min_rtt().is_some_and(|m| rtt < m);
+            if !ambiguous
+                && self.rack_xmit_ts.is_none_or(|t| {
+                    seg.sent_at > t || (seg.sent_at == t && seg.end > self.rack_end)
+                })
+            {
+                self.rack_xmit_ts = Some(seg.sent_at);
+                self.rack_end = seg.end;
+                self.rack_rtt = rtt;
+            }
+        }
+        let newly_lost = self.detect_losses(now);
+
+        // Congestion response.
+        if newly_lost && !self.in_recovery && self.snd_una >= self.episode_end {
+            self.in_recovery = true;
+            self.stats.recoveries += 1;
+            self.recovery_point = self.snd_nxt;
+            self.episode_end = self.snd_nxt;
+            self.recover_fs = self.snd_nxt - self.snd_una;
+            self.prr_delivered = 0;
+            self.prr_out = 0;
+            self.cc.on_congestion_event(now, in_flight_before);
+        }
+        if self.in_recovery {
+            if self.snd_una >= self.recovery_point {
+                self.in_recovery = false;
+                self.prr_quota = 0;
+                self.cc.on_recovery_end(now);
+            } else {
+                self.prr_delivered += delivered;
+                self.update_prr(delivered);
+            }
+        } else if delivered > 0 {
+            let ev = AckEvent {
+                now,
+                acked: delivered,
+                rtt_sample: sample,
+                srtt: self.rtt.srtt(),
+                min_rtt: self.rtt.min_rtt(),
+                snd_una: self.snd_una,
+                snd_nxt: self.snd_nxt,
+                in_flight: in_flight_before,
+                app_limited: in_flight_before + self.mss < self.cc.cwnd() && !self.has_unsent(),
+            };
+            self.cc.on_ack(&ev);
+        }
+
+        // Timers.
+        let fin_outstanding = self.fin_sent && !self.fin_acked;
+        if self.flight.is_empty() && !fin_outstanding {
+            self.rto_at = None;
+            self.pto_at = None;
+        } else if advanced {
+            self.rto_at = Some(now + self.rtt.rto());
+            self.arm_pto(now);
+        }
+        advanced
+    }
+
+    /// PRR-SSRB (RFC 6937 section 3.1): how many bytes may go out now.
+    fn update_prr(&mut self, delivered: u64) {
+        let pipe = self.pipe();
+        let ssthresh = self.cc.ssthresh();
+        let sndcnt = if pipe > ssthresh {
+            let target = (self.prr_delivered * ssthresh).div_ceil(self.recover_fs.max(1));
+            target.saturating_sub(self.prr_out)
+        } else {
+            let limit = self
+                .prr_delivered
+                .saturating_sub(self.prr_out)
+                .max(delivered)
+                + self.mss;
+            (ssthresh - pipe).min(limit)
+        };
+        self.prr_quota = sndcnt;
+        self.cc.set_cwnd(pipe + sndcnt);
+    }
+
+    /// Mark segments lost per RACK and DupThresh; returns whether any was
+    /// newly marked. Arms the reordering timer for those not yet due.
+    fn detect_losses(&mut self, now: Duration) -> bool {
+        self.reorder_at = None;
+        let reo_wnd = self.rtt.min_rtt().map_or(Duration::ZERO, |m| m / 4);
+        let mut sacked_above = 0u64;
+        let mut newly = false;
+        // Walk from the highest segment down, so "SACKed bytes above" is
+        // known at each segment.
+        for seg in self.flight.iter_mut().rev() {
+            if seg.sacked {
+                sacked_above += seg.len();
+                continue;
+            }
+            if seg.lost {
+                continue;
+            }
+            let dupthresh = sacked_above >= DUP_THRESH * self.mss;
+            let rack = match self.rack_xmit_ts {
+                Some(t) if seg.sent_at < t || (seg.sent_at == t && seg.end <= self.rack_end) => {
+                    let deadline = seg.sent_at + self.rack_rtt + reo_wnd;
+                    if now >= deadline {
+                        true
+                    } else {
+                        self.reorder_at =
+                            Some(self.reorder_at.map_or(deadline, |d| d.min(deadline)));
+                        false
+                    }
+                }
+                _ => false,
+            };
+            if rack || (dupthresh && !seg.retransmitted) {
+                seg.lost = true;
+                newly = true;
+            }
+        }
+        newly
+    }
+
+    fn arm_pto(&mut self, now: Duration) {
+        let Some(srtt) = self.rtt.srtt() else {
+            self.pto_at = None;
+            return;
+        };
+        if self.in_recovery || self.rto_recovery || self.flight.is_empty() || self.tlp_out {
+            self.pto_at = None;
+            return;
+        }
+        let mut pto = (srtt * 2).max(MIN_PTO);
+        if self.flight.len() == 1 {
+            pto += WORST_CASE_DELACK;
+        }
+        let pto = pto.min(self.rtt.rto());
+        self.pto_at = Some(now + pto);
+    }
+
+    fn has_unsent(&self) -> bool {
+        self.snd_nxt < self.data_end() || (self.fin_queued && !self.fin_sent)
+    }
+
+    // ---- timers ----
+
+    /// The earliest timer.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        [self.rto_at, self.pto_at, self.reorder_at, self.persist_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Run the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        if self.reorder_at.is_some_and(|t| now >= t) {
+            let in_flight = self.pipe();
+            if self.detect_losses(now) && !self.in_recovery && self.snd_una >= self.episode_end {
+                self.in_recovery = true;
+                self.stats.recoveries += 1;
+                self.recovery_point = self.snd_nxt;
+                self.episode_end = self.snd_nxt;
+                self.recover_fs = self.snd_nxt - self.snd_una;
+                self.prr_delivered = 0;
+                self.prr_out = 0;
+                self.cc.on_congestion_event(now, in_flight);
+                self.update_prr(0);
+            }
+        }
+        // As in Linux, the probe timer stands in for the RTO timer: when both
+        // are due, the probe goes first.
+        let pto_first = match (self.pto_at, self.rto_at) {
+            (Some(p), Some(r)) => p <= r,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if self.rto_at.is_some_and(|t| now >= t) && !pto_first {
+            self.on_rto(now);
+        } else if self.pto_at.is_some_and(|t| now >= t) {
+            self.pto_at = None;
+            self.tlp_due = true;
+            self.tlp_out = true;
+            self.rto_at = Some(now + self.rtt.rto());
+        }
+        if self.persist_at.is_some_and(|t| now >= t) {
+            self.probe_due = true;
+            self.persist_backoff += 1;
+            let backoff = self.rtt.rto() * 2u32.saturating_pow(self.persist_backoff);
+            self.persist_at = Some(now + backoff.min(super::rtt::MAX_RTO));
+        }
+    }
+
+    fn on_rto(&mut self, now: Duration) {
+        self.stats.rtos += 1;
+        let in_flight = self.pipe();
+        self.rtt.back_off();
+        self.cc.on_rto(now, in_flight);
+        for seg in self.flight.iter_mut() {
+            if !seg.sacked {
+                seg.lost = true;
+            }
+        }
+        self.in_recovery = false;
+        self.rto_recovery = true;
+        self.prr_quota = 0;
+        self.episode_end = self.snd_nxt;
+        self.pto_at = None;
+        self.reorder_at = None;
+        self.rto_at = Some(now + self.rtt.rto());
+        // An unacknowledged FIN alone is resent too.
+        if self.flight.is_empty() && self.fin_sent && !self.fin_acked {
+            self.fin_sent = false;
+        }
+    }
+
+    // ---- outputs ----
+
+    /// The next segment to send at `now`, if the windows allow one.
+    /// `max_payload` is the payload that fits in one packet with the
+    /// options the connection will add.
+    pub fn poll_transmit(&mut self, now: Duration, max_payload: u64) -> Option<Transmit> {
+        let max_payload = max_payload.min(self.mss).max(1);
+        if self.probe_due {
+            self.probe_due = false;
+            if self.peer_window == 0 && self.has_unsent() {
+                self.stats.window_probes += 1;
+                return Some(Transmit::WindowProbe);
+            }
+        }
+        let tlp = std::mem::take(&mut self.tlp_due);
+        let cwnd_room = if self.in_recovery {
+            self.prr_quota
+        } else {
+            self.cc.cwnd().saturating_sub(self.pipe())
+        };
+
+        // 1. Lost segments, oldest first.
+        if let Some(i) = self.flight.iter().position(|s| s.lost) {
+            let len = self.flight[i].len();
+            if cwnd_room >= len.min(self.mss) || tlp {
+                let seg = &mut self.flight[i];
+                seg.lost = false;
+                seg.retransmitted = true;
+                seg.sent_at = now;
+                let (start, end) = (seg.start, seg.end);
+                self.note_sent(now, len, true);
+                if self.in_recovery {
+                    self.stats.fast_retransmissions += 1;
+                }
+                if tlp {
+                    self.stats.tlps += 1;
+                }
+                let fin = self.fin_sent && end == self.data_end() && !self.fin_acked;
+                return Some(Transmit::Data {
+                    start,
+                    end,
+                    fin,
+                    retransmission: true,
+                });
+            }
+            if !tlp {
+                return None;
+            }
+        }
+
+        // 2. New data (and the FIN).
+        let window_end = self.snd_una + self.peer_window;
+        let unsent = self.data_end() - self.snd_nxt;
+        let window_room = window_end.saturating_sub(self.snd_nxt);
+        let len = unsent.min(max_payload).min(window_room);
+        let room_ok = tlp || cwnd_room >= len.max(1);
+        if len > 0 && room_ok {
+            let start = self.snd_nxt;
+            let end = start + len;
+            let fin = self.fin_queued && end == self.data_end();
+            self.flight.push_back(InFlight {
+                start,
+                end,
+                sent_at: now,
+                sacked: false,
+                lost: false,
+                retransmitted: false,
+            });
+            self.snd_nxt = end;
+            if fin {
+                self.fin_sent = true;
+            }
+            self.note_sent(now, len, false);
+            if tlp {
+                self.stats.tlps += 1;
+            }
+            return Some(Transmit::Data {
+                start,
+                end,
+                fin,
+                retransmission: false,
+            });
+        }
+        if unsent == 0 && self.fin_queued && !self.fin_sent {
+            self.fin_sent = true;
+            if self.rto_at.is_none() {
+                self.rto_at = Some(now + self.rtt.rto());
+            }
+            return Some(Transmit::Data {
+                start: self.snd_nxt,
+                end: self.snd_nxt,
+                fin: true,
+                retransmission: false,
+            });
+        }
+        if unsent > 0
+            && self.peer_window == 0
+            && self.persist_at.is_none()
+            && self.flight.is_empty()
+        {
+            self.persist_at = Some(now + self.rtt.rto());
+        }
+
+        // 3. A probe with nothing new to send: resend the last segment.
+        if tlp {
+            if let Some(seg) = self.flight.iter_mut().rev().find(|s| !s.sacked) {
+                seg.retransmitted = true;
+                seg.sent_at = now;
+                let (start, end) = (seg.start, seg.end);
+                let len = end - start;
+                self.note_sent(now, len, true);
+                self.stats.tlps += 1;
+                let fin = self.fin_sent && end == self.data_end();
+                return Some(Transmit::Data {
+                    start,
+                    end,
+                    fin,
+                    retransmission: true,
+                });
+            }
+        }
+        None
+    }
+
+    fn note_sent(&mut self, now: Duration, len: u64, retransmission: bool) {
+        self.stats.segments_sent += 1;
+        self.stats.bytes_sent += len;
+        if retransmission {
+            self.stats.retransmissions += 1;
+        }
+        if self.in_recovery {
+            self.prr_out += len;
+            self.prr_quota = self.prr_quota.saturating_sub(len);
+        }
+        if self.rto_at.is_none() {
+            self.rto_at = Some(now + self.rtt.rto());
+        }
+        if !self.in_recovery {
+            self.arm_pto(now);
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! Mechanism tests in transcript style: two connections back to back on a
+//! wire with a fixed one-way delay, where the test decides which segments
+//! are lost. Every segment that goes out is logged with its time, so each
+//! test reads as "these segments went in at t; these came out, then".
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+
+use super::conn::{Connection, LinuxConfig, State};
+use super::segment::Segment;
+
+const ONE_WAY: Duration = Duration::from_millis(25);
+const MSS: u64 = 1448;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Which way a segment travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Way {
+    /// Client to server.
+    Up,
+    /// Server to client.
+    Down,
+}
+
+/// One logged segment.
+#[derive(Clone, Debug)]
+struct Sent {
+    at: Duration,
+    way: Way,
+    seg: Segment,
+    dropped: bool,
+}
+
+impl Sent {
+    fn is_data(&self) -> bool {
+        !self.seg.payload.is_empty()
+    }
+}
+
+/// Decides whether the n-th data segment (counted from 1) going down is
+/// dropped.
+type DropRule = Box<dyn FnMut(u64, &Segment) -> bool>;
+
+/// A client and a server on a lossless-unless-told wire.
+struct Pair {
+    now: Duration,
+    client: Connection,
+    server: Connection,
+    wire: Vec<(Duration, Way, Segment)>,
+    log: Vec<Sent>,
+    drop_down: DropRule,
+    down_data_count: u64,
+    /// Whether the client application reads what arrives.
+    client_reads: bool,
+    received: Vec<u8>,
+}
+
+impl Pair {
+    fn new(config: LinuxConfig) -> Pair {
+        let c = SocketAddrV4::new(Ipv4Addr::new(10, 0, 1, 2), 50000);
+        let s = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 443);
+        let client = Connection::connect(c, s, 1_000_000, config.clone());
+        // The server connection is created when the SYN arrives.
+        let server_placeholder = Connection::connect(s, c, 0, config.clone());
+        let mut p = Pair {
+            now: Duration::ZERO,
+            client,
+            server: server_placeholder,
+            wire: Vec::new(),
+            log: Vec::new(),
+            drop_down: Box::new(|_, _| false),
+            down_data_count: 0,
+            client_reads: true,
+            received: Vec::new(),
+        };
+        // Handshake: SYN, SYN-ACK, ACK.
+        let syn = p.client.poll_transmit(p.now).expect("SYN");
+        assert!(syn.syn);
+        p.log.push(Sent {
+            at: p.now,
+            way: Way::Up,
+            seg: syn.clone(),
+            dropped: false,
+        });
+        p.now += ONE_WAY;
+        p.server = Connection::accept(s, c, 7_000_000, &syn, config);
+        p.flush();
+        p.run_until(ms(200));
+        assert_eq!(p.client.state(), State::Established);
+        assert_eq!(p.server.state(), State::Established);
+        p
+    }
+
+    /// Send everything both ends want to send now.
+    fn flush(&mut self) {
+        for way in [Way::Up, Way::Down] {
+            loop {
+                let conn = match way {
+                    Way::Up => &mut self.client,
+                    Way::Down => &mut self.server,
+                };
+                let Some(seg) = conn.poll_transmit(self.now) else {
+                    break;
+                };
+                let mut dropped = false;
+                if way == Way::Down && !seg.payload.is_empty() {
+                    self.down_data_count += 1;
+                    dropped = (self.drop_down)(self.down_data_count, &seg);
+                }
+                self.log.push(Sent {
+                    at: self.now,
+                    way,
+                    seg: seg.clone(),
+                    dropped,
+                });
+                if !dropped {
+                    self.wire.push((self.now + ONE_WAY, way, seg));
+                }
+            }
+        }
+    }
+
+    /// Advance time in 1 ms steps to `until`, delivering segments and
+    /// running timers.
+    fn run_until(&mut self, until: Duration) {
+        while self.now < until {
+            self.step();
+        }
+    }
+
+    fn step(&mut self) {
+        let now = self.now;
+        let due: Vec<(Duration, Way, Segment)> = {
+            let (due, later) = self.wire.drain(..).partition(|(t, _, _)| *t <= now);
+            self.wire = later;
+            due
+        };
+        // Each segment is handled, and what it triggers sent, before the
+        // next (no receive coalescing).
+        for (_, way, seg) in due {
+            match way {
+                Way::Up => self.server.handle_segment(now, &seg),
+                Way::Down => self.client.handle_segment(now, &seg),
+            }
+            self.flush();
+        }
+        for conn in [&mut self.client, &mut self.server] {
+            if conn.poll_timeout().is_some_and(|t| t <= now) {
+                conn.handle_timeout(now);
+            }
+        }
+        if self.client_reads {
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let n = self.client.read(&mut buf);
+                if n == 0 {
+                    break;
+                }
+                self.received.extend_from_slice(&buf[..n]);
+            }
+        }
+        self.flush();
+        self.now += ms(1);
+    }
+
+    /// The server writes `n` bytes (as much as fits) now.
+    fn server_writes(&mut self, n: usize) -> usize {
+        let data: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+        let w = self.server.write(&data);
+        self.flush();
+        w
+    }
+
+    /// Data segments the server sent, in order, with times.
+    fn down_data(&self) -> Vec<&Sent> {
+        self.log
+            .iter()
+            .filter(|s| s.way == Way::Down && s.is_data())
+            .collect()
+    }
+
+    /// Data segments sent at or after `from` and before `to`.
+    fn down_data_between(&self, from: Duration, to: Duration) -> usize {
+        self.down_data()
+            .iter()
+            .filter(|s| s.at >= from && s.at < to)
+            .count()
+    }
+
+    /// Retransmitted data segments (a sequence number seen before), in
+    /// order, with their send times.
+    fn retransmissions(&self) -> Vec<(Duration, u32)> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = Vec::new();
+        for s in self.down_data() {
+            if !seen.insert(s.seg.seq) {
+                out.push((s.at, s.seg.seq));
+            }
+        }
+        out
+    }
+
+    #[allow(dead_code)]
+    fn dump(&self, from: Duration, lines: usize) {
+        for s in self.log.iter().filter(|s| s.at >= from).take(lines) {
+            eprintln!(
+                "{:>6?} {:?} {} {}",
+                s.at,
+                s.way,
+                s.seg,
+                if s.dropped { "DROPPED" } else { "" }
+            );
+        }
+    }
+
+    fn expect_received_len(&self, n: usize) {
+        assert_eq!(self.received.len(), n, "bytes delivered to the client");
+    }
+
+    fn expect_received(&self, n: usize) {
+        assert_eq!(self.received.len(), n, "bytes delivered to the client");
+        for (i, b) in self.received.iter().enumerate() {
+            assert_eq!(*b, (i % 251) as u8, "byte {i}");
+        }
+    }
+}
+
+#[test]
+fn handshake_negotiates_linux_options() {
+    let p = Pair::new(LinuxConfig::default());
+    let syn = &p.log[0].seg;
+    assert!(syn.syn && syn.ack.is_none());
+    assert_eq!(syn.mss, Some(1460));
+    assert!(syn.sack_permitted);
+    assert!(syn.timestamp.is_some());
+    assert!(syn.window_scale.is_some());
+    let syn_ack = &p.log[1].seg;
+    assert!(syn_ack.syn && syn_ack.ack == Some(1_000_001));
+    assert_eq!(p.log[1].at, ONE_WAY);
+    // The client's ACK completes the handshake one RTT after the SYN.
+    assert_eq!(p.log[2].at, ONE_WAY * 2);
+    assert_eq!(
+        p.server.sender().expect("sender").mss(),
+        MSS,
+        "1460 less the timestamp option"
+    );
+}
+
+#[test]
+fn initial_window_is_ten_segments() {
+    let mut p = Pair::new(LinuxConfig::default());
+    let start = p.now;
+    p.server_writes(100_000);
+    // Everything sent before the first ACK can come back is the IW.
+    assert_eq!(p.down_data_between(start, start + ms(1)), 10);
+    assert_eq!(p.down_data_between(start, start + ONE_WAY * 2), 10);
+}
+
+#[test]
+fn slow_start_doubles_per_round_trip() {
+    let mut p = Pair::new(LinuxConfig {
+        hystart: false,
+        ..LinuxConfig::default()
+    });
+    let start = p.now;
+    p.server_writes(1_000_000);
+    p.run_until(start + ms(400));
+    let rtt = ONE_WAY * 2;
+    let rounds: Vec<usize> = (0..4)
+        .map(|k| p.down_data_between(start + rtt * k, start + rtt * (k + 1)))
+        .collect();
+    eprintln!("segments per round: {rounds:?}");
+    assert_eq!(rounds[0], 10);
+    for k in 1..4 {
+        assert_eq!(rounds[k], rounds[k - 1] * 2, "round {k}: {rounds:?}");
+    }
+}
+
+#[test]
+fn sack_recovery_repairs_several_holes_in_one_window() {
+    let mut p = Pair::new(LinuxConfig::default());
+    // Lose the 12th, 15th and 18th data segments (second flight).
+    p.drop_down = Box::new(|n, _| matches!(n, 12 | 15 | 18));
+    let start = p.now;
+    let n = p.server_writes(200_000);
+    p.run_until(start + ms(2000));
+    let retx = p.retransmissions();
+    eprintln!("retransmissions: {retx:?}");
+    assert_eq!(retx.len(), 3, "each hole resent once");
+    // All three within about one RTT of each other, well before any RTO.
+    let first_loss_sent = p.down_data()[11].at;
+    for (at, _) in &retx {
+        assert!(*at < first_loss_sent + ms(200), "resent at {at:?}");
+    }
+    let stats = p.server.stats().sender;
+    assert_eq!(stats.rtos, 0);
+    assert_eq!(stats.recoveries, 1);
+    p.expect_received(n);
+}
+
+#[test]
+fn rack_detects_a_loss_with_too_few_dupacks() {
+    let mut p = Pair::new(LinuxConfig::default());
+    // A 4-segment write: losing the 2nd leaves only 2 segments above it, too
+    // few for DupThresh; RACK's timer finds it.
+    p.drop_down = Box::new(|n, _| n == 2);
+    let start = p.now;
+    p.server_writes(4 * MSS as usize);
+    p.run_until(start + ms(1000));
+    let retx = p.retransmissions();
+    eprintln!("retransmissions: {retx:?}");
+    assert_eq!(retx.len(), 1);
+    // RACK: sent at start, declared lost at start + RTT + min_rtt/4 after
+    // the SACK of segment 4 arrives (start + RTT).
+    let rtt = ONE_WAY * 2;
+    assert!(
+        retx[0].0 >= start + rtt && retx[0].0 <= start + rtt + rtt / 4 + ms(2),
+        "{retx:?}"
+    );
+    assert_eq!(p.server.stats().sender.rtos, 0);
+    p.expect_received(4 * MSS as usize);
+}
+
+#[test]
+fn tail_loss_probe_repairs_a_lost_last_segment() {
+    let mut p = Pair::new(LinuxConfig::default());
+    p.drop_down = Box::new(|n, _| n == 4);
+    let start = p.now;
+    p.server_writes(4 * MSS as usize);
+    p.run_until(start + ms(1000));
+    let retx = p.retransmissions();
+    eprintln!("retransmissions: {retx:?}");
+    assert_eq!(retx.len(), 1);
+    let stats = p.server.stats().sender;
+    assert_eq!(stats.tlps, 1);
+    assert_eq!(stats.rtos, 0);
+    // The ACK of the first three segments arrives one RTT after the send
+    // and re-arms the probe with one segment in flight: PTO = 2 × SRTT plus
+    // the 200 ms delayed-ACK allowance, capped by the RTO (SRTT + 200 ms).
+    let srtt = ONE_WAY * 2;
+    let rto = srtt + ms(200);
+    assert_eq!(
+        retx[0].0,
+        start + srtt + rto.min(2 * srtt + ms(200)),
+        "{retx:?}"
+    );
+    p.expect_received(4 * MSS as usize);
+}
+
+#[test]
+fn rto_backs_off_exponentially() {
+    let mut p = Pair::new(LinuxConfig::default());
+    // Lose the only data segment and its first three retransmissions.
+    p.drop_down = Box::new(|n, _| n <= 5);
+    let start = p.now;
+    p.server_writes(100);
+    p.run_until(start + ms(10_000));
+    let sends: Vec<Duration> = p.down_data().iter().map(|s| s.at - start).collect();
+    eprintln!("sends: {sends:?}");
+    // First send, then the TLP, then RTOs at doubling intervals.
+    assert!(sends.len() >= 5);
+    let gaps: Vec<Duration> = sends.windows(2).map(|w| w[1] - w[0]).collect();
+    for k in 2..gaps.len().min(4) {
+        assert_eq!(gaps[k], gaps[k - 1] * 2, "gaps {gaps:?}");
+    }
+    assert!(p.server.stats().sender.rtos >= 3);
+    p.expect_received(100);
+}
+
+#[test]
+fn prr_spreads_the_reduction_over_the_recovery() {
+    let mut p = Pair::new(LinuxConfig {
+        hystart: false,
+        ..LinuxConfig::default()
+    });
+    // Lose one segment of the fourth flight, when cwnd is 80 segments.
+    p.drop_down = Box::new(|n, _| n == 80);
+    let start = p.now;
+    p.server_writes(2_000_000);
+    p.run_until(start + ms(3000));
+    let stats = p.server.stats().sender;
+    assert_eq!(stats.recoveries, 1);
+    assert_eq!(stats.rtos, 0);
+    // During recovery PRR sends about ssthresh/RecoverFS = 0.7 segments per
+    // segment delivered, rather than stopping and bursting.
+    let retx = p.retransmissions();
+    let recovery_start = retx[0].0;
+    let next_rtt = p.down_data_between(recovery_start, recovery_start + ONE_WAY * 2);
+    eprintln!("segments sent in the recovery round trip: {next_rtt}");
+    assert!((40..=80).contains(&next_rtt), "{next_rtt}");
+}
+
+#[test]
+fn delayed_ack_every_second_segment_after_quickack() {
+    let mut p = Pair::new(LinuxConfig::default());
+    let start = p.now;
+    p.server_writes(400_000);
+    p.run_until(start + ms(600));
+    let acks_up = p
+        .log
+        .iter()
+        .filter(|s| s.way == Way::Up && s.at > start && !s.is_data())
+        .count();
+    let data_down = p.down_data().len();
+    eprintln!("{acks_up} ACKs for {data_down} segments");
+    // 16 quick ACKs, then one per two segments.
+    assert!(
+        acks_up <= 16 + (data_down - 16) / 2 + 4,
+        "{acks_up} / {data_down}"
+    );
+    assert!(acks_up >= (data_down / 2), "{acks_up} / {data_down}");
+}
+
+#[test]
+fn lone_segment_is_acked_within_40ms() {
+    let mut p = Pair::new(LinuxConfig::default());
+    // Use up quick-ack mode first.
+    p.server_writes(40 * MSS as usize);
+    p.run_until(p.now + ms(500));
+    let t = p.now;
+    p.server_writes(100);
+    p.run_until(t + ms(200));
+    let ack = p
+        .log
+        .iter()
+        .find(|s| s.way == Way::Up && s.at > t)
+        .expect("an ACK");
+    assert_eq!(ack.at, t + ONE_WAY + ms(40), "delayed ACK timer is 40 ms");
+}
+
+#[test]
+fn zero_window_probe_and_reopen() {
+    let mut p = Pair::new(LinuxConfig {
+        buffer: 64 * 1024,
+        ..LinuxConfig::default()
+    });
+    p.client_reads = false;
+    let start = p.now;
+    // Fill the client's buffer, then queue more while its window is shut.
+    let mut written = p.server_writes(64 * 1024);
+    p.run_until(start + ms(500));
+    written += p.server_writes(32 * 1024);
+    p.run_until(start + ms(5000));
+    let probes: Vec<Duration> = p
+        .down_data()
+        .iter()
+        .map(|s| s.at)
+        .chain(
+            p.log
+                .iter()
+                .filter(|s| s.way == Way::Down && !s.is_data() && s.at > start + ms(500))
+                .map(|s| s.at),
+        )
+        .filter(|t| *t > start + ms(500))
+        .collect();
+    let stats = p.server.stats().sender;
+    eprintln!("window probes: {} at {probes:?}", stats.window_probes);
+    assert!(
+        stats.window_probes >= 3,
+        "the sender probes the zero window"
+    );
+    assert_eq!(stats.rtos, 0, "a closed window is not a loss");
+    assert!(p.received.is_empty());
+    // Probes back off: each interval at least as long as the one before.
+    let gaps: Vec<Duration> = probes.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.windows(2).all(|g| g[1] >= g[0]), "{gaps:?}");
+    // Reading reopens the window; the queued data follows.
+    p.client_reads = true;
+    p.run_until(p.now + ms(10_000));
+    p.expect_received_len(written);
+}
+
+#[test]
+fn rack_detects_a_lost_retransmission() {
+    let mut p = Pair::new(LinuxConfig::default());
+    // Lose the 12th segment and then its first retransmission.
+    let mut hole_seq = None;
+    p.drop_down = Box::new(move |n, seg| {
+        if n == 12 {
+            hole_seq = Some(seg.seq);
+            return true;
+        }
+        let resend = hole_seq == Some(seg.seq);
+        if resend {
+            hole_seq = None; // drop only the first resend
+        }
+        resend
+    });
+    let start = p.now;
+    let n = p.server_writes(300_000);
+    p.run_until(start + ms(3000));
+    let retx = p.retransmissions();
+    eprintln!("retransmissions: {retx:?}");
+    assert_eq!(retx.len(), 2, "the hole was resent twice");
+    assert_eq!(retx[0].1, retx[1].1);
+    // The second resend came from RACK, not from a retransmission timeout:
+    // once a segment sent after the first resend was SACKed (segments sent
+    // one RTT later, on the next ACKs, SACKed one RTT after that).
+    let rtt = ONE_WAY * 2;
+    assert!(retx[1].0 - retx[0].0 <= rtt * 2 + rtt / 4, "{retx:?}");
+    assert_eq!(p.server.stats().sender.rtos, 0);
+    p.expect_received(n);
+}
