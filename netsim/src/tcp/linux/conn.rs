@@ -369,23 +369,13 @@ impl Connection {
             ),
             _ => (None, 0, Vec::new()),
         };
-        Segment {
-            src: self.local,
-            dst: self.remote,
-            seq,
-            ack,
-            syn: false,
-            fin: false,
-            rst: false,
-            psh: false,
-            window,
-            mss: None,
-            window_scale: None,
-            sack_permitted: false,
-            timestamp: self.ts_ok.then(|| (Self::tsval(now), self.ts_recent)),
-            sack,
-            payload,
-        }
+        let mut seg = Segment::new(self.local, self.remote, seq);
+        seg.ack = ack;
+        seg.window = window;
+        seg.timestamp = self.ts_ok.then(|| (Self::tsval(now), self.ts_recent));
+        seg.sack = sack;
+        seg.payload = payload;
+        seg
     }
 
     fn syn_segment(&self, now: Duration) -> Segment {

@@ -122,6 +122,28 @@ pub enum SegmentError {
 }
 
 impl Segment {
+    /// A segment from `src` to `dst` at `seq` with no flags, no options, a
+    /// zero window and no payload; set what you need.
+    pub fn new(src: SocketAddrV4, dst: SocketAddrV4, seq: u32) -> Segment {
+        Segment {
+            src,
+            dst,
+            seq,
+            ack: None,
+            syn: false,
+            fin: false,
+            rst: false,
+            psh: false,
+            window: 0,
+            mss: None,
+            window_scale: None,
+            sack_permitted: false,
+            timestamp: None,
+            sack: Vec::new(),
+            payload: Vec::new(),
+        }
+    }
+
     /// Sequence space the segment occupies: payload length, plus one for a
     /// SYN and one for a FIN.
     pub fn seq_len(&self) -> u32 {
@@ -423,23 +445,7 @@ mod tests {
     }
 
     fn bare(seq: u32) -> Segment {
-        Segment {
-            src: client(),
-            dst: server(),
-            seq,
-            ack: None,
-            syn: false,
-            fin: false,
-            rst: false,
-            psh: false,
-            window: 0,
-            mss: None,
-            window_scale: None,
-            sack_permitted: false,
-            timestamp: None,
-            sack: Vec::new(),
-            payload: Vec::new(),
-        }
+        Segment::new(client(), server(), seq)
     }
 
     fn syn_all_options() -> Segment {

@@ -428,15 +428,8 @@ impl Sender {
         let newly_lost = self.detect_losses(now);
 
         // Congestion response.
-        if newly_lost && !self.in_recovery && self.snd_una >= self.episode_end {
-            self.in_recovery = true;
-            self.stats.recoveries += 1;
-            self.recovery_point = self.snd_nxt;
-            self.episode_end = self.snd_nxt;
-            self.recover_fs = self.snd_nxt - self.snd_una;
-            self.prr_delivered = 0;
-            self.prr_out = 0;
-            self.cc.on_congestion_event(now, in_flight_before);
+        if newly_lost {
+            self.maybe_enter_recovery(now, in_flight_before);
         }
         if self.in_recovery {
             if self.snd_una >= self.recovery_point {
@@ -472,6 +465,24 @@ impl Sender {
             self.arm_pto(now);
         }
         advanced
+    }
+
+    /// Start fast recovery after a newly detected loss, unless recovery or
+    /// the loss episode of an RTO is already under way (one congestion
+    /// response per episode). Returns whether recovery started.
+    fn maybe_enter_recovery(&mut self, now: Duration, in_flight: u64) -> bool {
+        if self.in_recovery || self.snd_una < self.episode_end {
+            return false;
+        }
+        self.in_recovery = true;
+        self.stats.recoveries += 1;
+        self.recovery_point = self.snd_nxt;
+        self.episode_end = self.snd_nxt;
+        self.recover_fs = self.snd_nxt - self.snd_una;
+        self.prr_delivered = 0;
+        self.prr_out = 0;
+        self.cc.on_congestion_event(now, in_flight);
+        true
     }
 
     /// PRR-SSRB (RFC 6937 section 3.1): how many bytes may go out now.
@@ -567,15 +578,7 @@ impl Sender {
     pub fn handle_timeout(&mut self, now: Duration) {
         if self.reorder_at.is_some_and(|t| now >= t) {
             let in_flight = self.pipe();
-            if self.detect_losses(now) && !self.in_recovery && self.snd_una >= self.episode_end {
-                self.in_recovery = true;
-                self.stats.recoveries += 1;
-                self.recovery_point = self.snd_nxt;
-                self.episode_end = self.snd_nxt;
-                self.recover_fs = self.snd_nxt - self.snd_una;
-                self.prr_delivered = 0;
-                self.prr_out = 0;
-                self.cc.on_congestion_event(now, in_flight);
+            if self.detect_losses(now) && self.maybe_enter_recovery(now, in_flight) {
                 self.update_prr(0);
             }
         }

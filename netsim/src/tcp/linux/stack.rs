@@ -92,23 +92,10 @@ impl LinuxStack {
             Some(a) => (a, None),
             None => (0, Some(seg.seq.wrapping_add(seg.seq_len()))),
         };
-        Segment {
-            src: seg.dst,
-            dst: seg.src,
-            seq,
-            ack,
-            syn: false,
-            fin: false,
-            rst: true,
-            psh: false,
-            window: 0,
-            mss: None,
-            window_scale: None,
-            sack_permitted: false,
-            timestamp: None,
-            sack: Vec::new(),
-            payload: Vec::new(),
-        }
+        let mut rst = Segment::new(seg.dst, seg.src, seq);
+        rst.ack = ack;
+        rst.rst = true;
+        rst
     }
 
     fn slot(&self, id: ConnId) -> Option<&Slot> {
