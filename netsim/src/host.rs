@@ -474,6 +474,7 @@ impl Host {
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
+        let arrivals = st.tcp.arrivals(conn);
         drop(st);
         let net = lock(&self.inner.run.network);
         let drops = |k: &FlowKey| net.flows().get(k).map_or(0, |c| c.dropped);
@@ -489,6 +490,7 @@ impl Host {
             smoothed_rtt: info.srtt,
             cwnd: info.cwnd,
             stack_counters,
+            arrivals,
         }
     }
 

@@ -43,6 +43,6 @@ pub use link::{
 };
 pub use network::{NetworkConfig, PathChange, PathConfig, Side};
 pub use sim::{CaptureConfig, RunError, RunOutput, SimConfig, Simulation};
-pub use stats::TransportStats;
+pub use stats::{SegmentArrival, TransportStats};
 pub use tcp::{TcpConfig, TcpListener, TcpStream};
 pub use udp::UdpSocket;

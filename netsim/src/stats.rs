@@ -21,6 +21,21 @@ pub struct RttSample {
     pub rtt: Duration,
 }
 
+/// One data segment as the receiver saw it: when it arrived and when its
+/// bytes became readable by the application. The difference is the time it
+/// waited behind a hole (transport-level head-of-line blocking).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentArrival {
+    /// Simulated time of arrival.
+    pub arrived: Duration,
+    /// Stream offset of its first new byte.
+    pub offset: u64,
+    /// New bytes it carried.
+    pub len: u32,
+    /// When they became readable; `None` if never (the run ended first).
+    pub readable_at: Option<Duration>,
+}
+
 /// Transport statistics of one connection, from one endpoint's view.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TransportStats {
@@ -53,6 +68,9 @@ pub struct TransportStats {
     /// The TCP implementation's own counters for this connection, by name
     /// (empty for QUIC and for stacks that keep none).
     pub stack_counters: Vec<(String, u64)>,
+    /// Every data segment received, in arrival order, with the time its
+    /// bytes became readable (TCP on the Linux-like stack; empty otherwise).
+    pub arrivals: Vec<SegmentArrival>,
 }
 
 /// Wrapping comparison of TCP sequence numbers: `a < b`.

@@ -118,6 +118,19 @@ fn tcp_bytes_after_a_hole_wait_for_the_retransmission() {
     // Everything that had arrived behind the hole became readable at once.
     let after = readable_at(timeline, t_retx);
     assert!(after >= hole + u64::from(hole_len) * (arrived_after_hole as u64));
+
+    // The TCP stack's own record agrees: exactly the segments behind the
+    // hole waited, each until the retransmission arrived.
+    let waited: Vec<_> = r
+        .stats
+        .arrivals
+        .iter()
+        .filter(|a| a.readable_at != Some(a.arrived))
+        .collect();
+    assert_eq!(waited.len(), arrived_after_hole);
+    assert!(waited
+        .iter()
+        .all(|a| a.offset > hole && a.readable_at == Some(t_retx)));
 }
 
 /// The longest interval between two consecutive reads of `stream` during

@@ -195,6 +195,11 @@ pub trait TcpStack: Send + fmt::Debug {
     fn counters(&self, _conn: ConnId) -> Vec<(&'static str, u64)> {
         Vec::new()
     }
+    /// Every data segment the connection received, with when its bytes
+    /// became readable. Default: none recorded.
+    fn arrivals(&self, _conn: ConnId) -> Vec<crate::stats::SegmentArrival> {
+        Vec::new()
+    }
 
     /// The host's address changed from `old` to `new`. Connections bound to
     /// `old` end with [`TcpError::AddressGone`]; returns them.

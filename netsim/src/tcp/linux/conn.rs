@@ -213,7 +213,9 @@ impl Connection {
                 buffer: self.config.buffer,
                 window_shift: self.our_shift,
                 mss: u32::from(self.peer_mss),
-                record_segments: false,
+                // Kept for the out-of-order-wait instrumentation (a few
+                // words per data segment).
+                record_segments: true,
             },
         ));
         let mss = u64::from(self.effective_mss());

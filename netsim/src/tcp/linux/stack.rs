@@ -274,6 +274,23 @@ impl TcpStack for LinuxStack {
         ]
     }
 
+    fn arrivals(&self, id: ConnId) -> Vec<crate::stats::SegmentArrival> {
+        self.slot(id)
+            .and_then(|s| s.conn.receiver())
+            .map(|r| {
+                r.segment_records()
+                    .iter()
+                    .map(|s| crate::stats::SegmentArrival {
+                        arrived: s.arrived,
+                        offset: s.offset,
+                        len: s.len,
+                        readable_at: s.readable_at,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     fn change_address(&mut self, old: Ipv4Addr, _new: Ipv4Addr) -> Vec<ConnId> {
         let gone: Vec<ConnId> = self
             .conns
