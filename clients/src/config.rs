@@ -1,0 +1,168 @@
+//! What a client run is told: the protocol, the HTTP/1.1 pool size, the
+//! content seed its bodies are checked against, the flow-control room and
+//! its own time limit.
+
+use std::fmt;
+use std::time::Duration;
+
+use servers::FlowControl;
+
+/// Which HTTP version a run speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    /// HTTP/1.1 over TLS 1.3 over TCP, a browser-like pool of connections.
+    H1,
+    /// HTTP/2 over TLS 1.3 over TCP, one connection.
+    H2,
+    /// HTTP/3 over QUIC, one connection.
+    H3,
+}
+
+impl Protocol {
+    /// Every protocol, in version order.
+    pub const ALL: [Protocol; 3] = [Protocol::H1, Protocol::H2, Protocol::H3];
+
+    /// The short label used in results: `"h1"`, `"h2"` or `"h3"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Protocol::H1 => "h1",
+            Protocol::H2 => "h2",
+            Protocol::H3 => "h3",
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// HTTP/1.1 connections a browser opens per origin, the default of
+/// [`ClientConfig::max_h1_connections`].
+pub const DEFAULT_MAX_H1_CONNECTIONS: usize = 6;
+
+/// The client's own time limit, the default of [`ClientConfig::time_limit`]:
+/// 50 s, below netsim's default simulation limit of 60 s so that a stuck run
+/// is still recorded.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(50);
+
+/// How a client carries out a workload.
+///
+/// Build it with [`ClientConfig::new`] (or [`ClientConfig::for_host`] in the
+/// simulation) and adjust it with the `with_*` setters; [`crate::run`]
+/// validates it once, before the first connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The HTTP version to speak.
+    pub protocol: Protocol,
+    /// Most HTTP/1.1 connections open at once (browser-like, per origin).
+    /// Ignored by HTTP/2 and HTTP/3, which use one connection. Default:
+    /// [`DEFAULT_MAX_H1_CONNECTIONS`] (6).
+    pub max_h1_connections: usize,
+    /// The seed the served content is keyed by (the run seed); every body
+    /// is checked against it.
+    pub content_seed: u64,
+    /// Flow-control room for HTTP/2 and QUIC, the same numbers the server
+    /// uses.
+    pub flow: FlowControl,
+    /// Simulated time after the run's start at which every unfinished
+    /// request is recorded as timed out and the run ends. Default:
+    /// [`DEFAULT_TIME_LIMIT`] (50 s). Keep it below the simulation's own
+    /// limit, or a stuck run leaves no record.
+    pub time_limit: Duration,
+}
+
+/// A [`ClientConfig`] field with a value the client cannot use.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("client.{field}: {reason}")]
+pub struct ConfigError {
+    /// The field, e.g. `max_h1_connections`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl ClientConfig {
+    /// A config for `protocol` checking bodies against `content_seed`, with
+    /// flow control `flow` and the defaults for everything else.
+    pub fn new(protocol: Protocol, content_seed: u64, flow: FlowControl) -> ClientConfig {
+        ClientConfig {
+            protocol,
+            max_h1_connections: DEFAULT_MAX_H1_CONNECTIONS,
+            content_seed,
+            flow,
+            time_limit: DEFAULT_TIME_LIMIT,
+        }
+    }
+
+    /// The config for a simulated run on `host`: content seed = the run
+    /// seed, flow control = [`FlowControl::for_buffer`] of the run's buffer
+    /// size (what `servers::run_simulated` uses).
+    pub fn for_host(protocol: Protocol, host: &netsim::Host) -> ClientConfig {
+        ClientConfig::new(
+            protocol,
+            host.seed(),
+            FlowControl::for_buffer(host.buffer_bytes()),
+        )
+    }
+
+    /// Set [`ClientConfig::max_h1_connections`].
+    pub fn with_max_h1_connections(mut self, n: usize) -> ClientConfig {
+        self.max_h1_connections = n;
+        self
+    }
+
+    /// Set [`ClientConfig::time_limit`].
+    pub fn with_time_limit(mut self, limit: Duration) -> ClientConfig {
+        self.time_limit = limit;
+        self
+    }
+
+    /// Check every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_h1_connections == 0 {
+            return Err(ConfigError {
+                field: "max_h1_connections",
+                reason: "must be at least 1",
+            });
+        }
+        if self.time_limit.is_zero() {
+            return Err(ConfigError {
+                field: "time_limit",
+                reason: "must be greater than zero",
+            });
+        }
+        if self.flow.stream_window == 0 || self.flow.connection_window == 0 {
+            return Err(ConfigError {
+                field: "flow",
+                reason: "windows must be greater than zero",
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        let labels: Vec<_> = Protocol::ALL.iter().map(|p| p.label()).collect();
+        assert_eq!(labels, ["h1", "h2", "h3"]);
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let c = ClientConfig::new(Protocol::H1, 1, FlowControl::for_buffer(1 << 20));
+        assert_eq!(c.validate(), Ok(()));
+        let e = c.clone().with_max_h1_connections(0).validate().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "client.max_h1_connections: must be at least 1"
+        );
+        let e = c.with_time_limit(Duration::ZERO).validate().unwrap_err();
+        assert_eq!(e.field, "time_limit");
+    }
+}

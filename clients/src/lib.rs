@@ -1,0 +1,60 @@
+//! clients: HTTP/1.1, HTTP/2 and HTTP/3 clients that carry out a workload
+//! and measure it, request by request and connection by connection.
+//!
+//! Map of the crate:
+//! - [`config`]: [`Protocol`] and [`ClientConfig`] (pool size, content seed,
+//!   flow control, time limit), validated once;
+//! - [`record`]: what a run measured: [`RequestRecord`],
+//!   [`ConnectionRecord`], [`RunRecord`];
+//! - `runner`: [`run`], the one workload runner: phases in order, requests
+//!   as their concurrency allows, through the protocol's carrier;
+//! - `h1`: the HTTP/1.1 carrier, a browser-like pool of keep-alive
+//!   connections;
+//! - `mux`: the HTTP/2 and HTTP/3 carrier, one connection with every
+//!   request a stream;
+//! - `ledger`: the run's clock and records as they fill in, and body
+//!   verification against the content model;
+//! - `dial`: the boundary to the transports (TCP, TLS, QUIC) and its
+//!   adapter for the simulated network.
+//!
+//! A client carries out a `scenarios::Plan`; it never defines one. Every
+//! time is read from the host's tokio clock, which inside a netsim host is
+//! simulated time, never from `std::time`.
+//!
+//! ```no_run
+//! # async fn doc(host: netsim::Host) {
+//! use clients::{ClientConfig, Protocol};
+//! let plan = scenarios::Workload::default().plan();
+//! let config = ClientConfig::for_host(Protocol::H3, &host);
+//! let record = clients::run(&host, &config, &plan).await;
+//! assert!(record.succeeded(), "{:?}", record.failure);
+//! # }
+//! ```
+
+pub mod config;
+mod dial;
+mod h1;
+mod ledger;
+mod mux;
+pub mod record;
+mod runner;
+
+pub use config::{ClientConfig, ConfigError, Protocol};
+pub use record::{ConnectionRecord, RequestRecord, RunRecord};
+pub use runner::run;
+
+/// `e` and its sources, joined with ": " (hyper's own message is often
+/// only the outer layer, e.g. "error reading a body from connection").
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
+}

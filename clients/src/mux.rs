@@ -1,0 +1,350 @@
+//! HTTP/2 and HTTP/3: one connection, every request a stream on it.
+//!
+//! [`Mux`] is the carrier both share: it opens the one connection on the
+//! first request, queues requests until the handshake is done, then starts
+//! each one in plan order. [`H2`] and [`H3`] say how to open the connection
+//! and how to carry one request on it.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use bytes::{Buf, Bytes};
+use futures_util::future::{FutureExt, LocalBoxFuture, OptionFuture};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use http::Request;
+use http_body_util::Empty;
+use hyper::client::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use netsim::tls::{ALPN_H2, ALPN_H3};
+use servers::FlowControl;
+
+use crate::config::Protocol;
+use crate::dial::{open_quic, open_tls, Dialer};
+use crate::error_chain;
+use crate::h1::read_body;
+use crate::ledger::Ledger;
+use crate::runner::Carrier;
+
+/// How one multiplexed protocol opens its connection and carries a request.
+pub(crate) trait Multiplexed: 'static {
+    /// What requests are sent through once the connection is open.
+    type Handle: 'static;
+
+    /// The protocol it speaks.
+    const PROTOCOL: Protocol;
+
+    /// Open connection `conn` (recording its milestones in `ledger`).
+    fn open<D: Dialer>(
+        &self,
+        dialer: D,
+        ledger: Rc<Ledger>,
+        conn: u32,
+    ) -> LocalBoxFuture<'static, Result<Self::Handle, String>>;
+
+    /// Start request `req`, the `n`-th (from 0) on the connection; the
+    /// future carries it to its end and records everything in `ledger`.
+    fn start(
+        &self,
+        handle: &mut Self::Handle,
+        ledger: Rc<Ledger>,
+        req: usize,
+        n: u64,
+    ) -> LocalBoxFuture<'static, ()>;
+}
+
+enum State<H> {
+    NotOpened,
+    Opening(LocalBoxFuture<'static, Result<H, String>>),
+    Ready(H),
+    Failed(String),
+}
+
+/// The carrier of HTTP/2 and HTTP/3. See the module docs.
+pub(crate) struct Mux<M: Multiplexed, D: Dialer> {
+    protocol: M,
+    dialer: D,
+    ledger: Rc<Ledger>,
+    conn: u32,
+    state: State<M::Handle>,
+    queue: VecDeque<usize>,
+    streams: FuturesUnordered<LocalBoxFuture<'static, usize>>,
+    done: VecDeque<usize>,
+    started: u64,
+}
+
+impl<M: Multiplexed, D: Dialer> Mux<M, D> {
+    /// A carrier that opens its connection on the first request.
+    pub(crate) fn new(protocol: M, dialer: D, ledger: Rc<Ledger>) -> Self {
+        Mux {
+            protocol,
+            dialer,
+            ledger,
+            conn: 0,
+            state: State::NotOpened,
+            queue: VecDeque::new(),
+            streams: FuturesUnordered::new(),
+            done: VecDeque::new(),
+            started: 0,
+        }
+    }
+
+    fn start(&mut self, req: usize) {
+        let State::Ready(handle) = &mut self.state else {
+            unreachable!("requests start on a ready connection");
+        };
+        self.ledger.assign(req, self.conn);
+        let stream = self
+            .protocol
+            .start(handle, self.ledger.clone(), req, self.started);
+        self.started += 1;
+        self.streams.push(stream.map(move |()| req).boxed_local());
+    }
+
+    fn fail(&mut self, req: usize, reason: &str) {
+        self.ledger.assign(req, self.conn);
+        self.ledger
+            .fail(req, format!("connection {}: {reason}", self.conn));
+        self.done.push_back(req);
+    }
+
+    fn opened(&mut self, result: Result<M::Handle, String>) {
+        match result {
+            Ok(handle) => {
+                self.state = State::Ready(handle);
+                while let Some(req) = self.queue.pop_front() {
+                    self.start(req);
+                }
+            }
+            Err(reason) => {
+                self.ledger.connection_failed(self.conn, &reason);
+                while let Some(req) = self.queue.pop_front() {
+                    self.fail(req, &reason);
+                }
+                self.state = State::Failed(reason);
+            }
+        }
+    }
+}
+
+impl<M: Multiplexed, D: Dialer> Carrier for Mux<M, D> {
+    fn submit(&mut self, req: usize) {
+        match &self.state {
+            State::NotOpened => {
+                self.conn = self.ledger.open_connection(M::PROTOCOL);
+                let opening =
+                    self.protocol
+                        .open(self.dialer.clone(), self.ledger.clone(), self.conn);
+                self.state = State::Opening(opening);
+                self.queue.push_back(req);
+            }
+            State::Opening(_) => self.queue.push_back(req),
+            State::Ready(_) => self.start(req),
+            State::Failed(reason) => {
+                let reason = reason.clone();
+                self.fail(req, &reason);
+            }
+        }
+    }
+
+    async fn next_done(&mut self) -> Option<usize> {
+        loop {
+            if let Some(req) = self.done.pop_front() {
+                return Some(req);
+            }
+            let opening = match &mut self.state {
+                State::Opening(f) => Some(f),
+                _ => None,
+            };
+            let is_opening = opening.is_some();
+            tokio::select! {
+                biased;
+                Some(result) = OptionFuture::from(opening), if is_opening => {
+                    self.opened(result);
+                }
+                Some(req) = self.streams.next(), if !self.streams.is_empty() => {
+                    return Some(req);
+                }
+                else => return None,
+            }
+        }
+    }
+}
+
+/// HTTP/2 over TLS over TCP (ALPN `h2`), hyper's client, windows from the
+/// flow control and hyper's adaptive window off.
+pub(crate) struct H2 {
+    /// The flow-control windows to announce.
+    pub(crate) flow: FlowControl,
+    /// The server's name, for `:authority`.
+    pub(crate) authority: String,
+}
+
+impl Multiplexed for H2 {
+    type Handle = http2::SendRequest<Empty<Bytes>>;
+
+    const PROTOCOL: Protocol = Protocol::H2;
+
+    fn open<D: Dialer>(
+        &self,
+        dialer: D,
+        ledger: Rc<Ledger>,
+        conn: u32,
+    ) -> LocalBoxFuture<'static, Result<Self::Handle, String>> {
+        let flow = self.flow;
+        async move {
+            let tls = open_tls(&dialer, ALPN_H2, &ledger, conn).await?;
+            let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .initial_stream_window_size(flow.stream_window)
+                .initial_connection_window_size(flow.connection_window)
+                .adaptive_window(false)
+                .handshake(TokioIo::new(tls))
+                .await
+                .map_err(|e| format!("http/2 handshake: {}", error_chain(&e)))?;
+            let end = ledger.driver_end(conn);
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    *end.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(format!("http/2 connection: {}", error_chain(&e)));
+                }
+            });
+            Ok(sender)
+        }
+        .boxed_local()
+    }
+
+    /// hyper hands the request to h2 at once, in call order, so h2 numbers
+    /// the streams 1, 3, 5, ... in the order requests start here.
+    fn start(
+        &self,
+        handle: &mut Self::Handle,
+        ledger: Rc<Ledger>,
+        req: usize,
+        n: u64,
+    ) -> LocalBoxFuture<'static, ()> {
+        let request = Request::get(format!("https://{}{}", self.authority, ledger.path(req)))
+            .body(Empty::new());
+        let request = match request {
+            Ok(r) => r,
+            Err(e) => {
+                ledger.fail(req, format!("bad request: {e}"));
+                return async {}.boxed_local();
+            }
+        };
+        ledger.sent(req, 2 * n + 1);
+        let response = handle.send_request(request);
+        async move {
+            match response.await {
+                Ok(response) => {
+                    ledger.head(req, response.status().as_u16());
+                    let _ = read_body(response.into_body(), &ledger, req, "http/2").await;
+                }
+                Err(e) => ledger.fail(req, format!("http/2: {}", error_chain(&e))),
+            }
+        }
+        .boxed_local()
+    }
+}
+
+/// HTTP/3 over QUIC (ALPN `h3`): h3 on quinn, QUIC windows from the flow
+/// control, no GREASE.
+pub(crate) struct H3 {
+    /// The flow-control windows to announce.
+    pub(crate) flow: FlowControl,
+    /// The server's name, for `:authority`.
+    pub(crate) authority: String,
+}
+
+impl Multiplexed for H3 {
+    type Handle = h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;
+
+    const PROTOCOL: Protocol = Protocol::H3;
+
+    fn open<D: Dialer>(
+        &self,
+        dialer: D,
+        ledger: Rc<Ledger>,
+        conn: u32,
+    ) -> LocalBoxFuture<'static, Result<Self::Handle, String>> {
+        let config = self.flow.quic();
+        async move {
+            let connection = open_quic(&dialer, ALPN_H3, &config, &ledger, conn).await?;
+            let (mut driver, sender) = h3::client::builder()
+                .send_grease(false)
+                .build(h3_quinn::Connection::new(connection))
+                .await
+                .map_err(|e| format!("http/3 setup: {}", error_chain(&e)))?;
+            let end = ledger.driver_end(conn);
+            tokio::spawn(async move {
+                let e = driver.wait_idle().await;
+                if !e.is_h3_no_error() {
+                    *end.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(format!("http/3 connection: {}", error_chain(&e)));
+                }
+            });
+            Ok(sender)
+        }
+        .boxed_local()
+    }
+
+    /// The stream id is the QUIC stream's own.
+    fn start(
+        &self,
+        handle: &mut Self::Handle,
+        ledger: Rc<Ledger>,
+        req: usize,
+        _n: u64,
+    ) -> LocalBoxFuture<'static, ()> {
+        let mut sender = handle.clone();
+        let uri = format!("https://{}{}", self.authority, ledger.path(req));
+        async move {
+            if let Err(reason) = exchange_h3(&mut sender, &ledger, req, uri).await {
+                ledger.fail(req, reason);
+            }
+        }
+        .boxed_local()
+    }
+}
+
+async fn exchange_h3(
+    sender: &mut h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>,
+    ledger: &Ledger,
+    req: usize,
+    uri: String,
+) -> Result<(), String> {
+    let request = Request::get(uri)
+        .body(())
+        .map_err(|e| format!("bad request: {e}"))?;
+    let mut stream = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("http/3: sending the request: {}", error_chain(&e)))?;
+    let id = stream.id().into_inner();
+    ledger.stream_id(req, id);
+    stream
+        .finish()
+        .await
+        .map_err(|e| format!("http/3: finishing the request: {}", error_chain(&e)))?;
+    ledger.sent(req, id);
+    let response = stream
+        .recv_response()
+        .await
+        .map_err(|e| format!("http/3: response head: {}", error_chain(&e)))?;
+    ledger.head(req, response.status().as_u16());
+    loop {
+        match stream.recv_data().await {
+            Ok(Some(mut data)) => {
+                while data.has_remaining() {
+                    let chunk = data.chunk();
+                    let n = chunk.len();
+                    ledger.data(req, chunk);
+                    data.advance(n);
+                }
+                ledger.progress(req);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(format!("http/3: response body: {}", error_chain(&e))),
+        }
+    }
+    ledger.end(req);
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! Runs one client workload against `servers::run_simulated` in a netsim
+//! simulation, for the tests in this directory.
+
+// Each test file uses a different part of this module.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clients::{ClientConfig, Protocol, RunRecord};
+use netsim::log::PacketLog;
+use netsim::tls::{self, ALPN_H2, ALPN_HTTP1};
+use netsim::{Host, LossModel, NetworkConfig, SimConfig, Simulation};
+use scenarios::Workload;
+use servers::{ContentServer, Fault, FlowControl};
+
+/// The lab's default path: 50 ms RTT, 10 Mbit/s.
+pub const RTT: Duration = Duration::from_millis(50);
+/// The default path's bottleneck rate, bits per second.
+pub const RATE: u64 = 10_000_000;
+
+/// What one simulated run gave.
+pub struct Outcome {
+    /// The client's record.
+    pub record: RunRecord,
+    /// Simulated time (since the simulation started) at which the client's
+    /// run started: add it to a record's times to compare them with the
+    /// packet log.
+    pub run_started: Duration,
+    /// Every packet of the run.
+    pub packet_log: PacketLog,
+}
+
+/// The default network with Bernoulli loss `loss` (0 for none).
+pub fn network(loss: f64) -> NetworkConfig {
+    let model = if loss > 0.0 {
+        LossModel::Bernoulli { rate: loss }
+    } else {
+        LossModel::None
+    };
+    NetworkConfig::symmetric(RTT, RATE, model)
+}
+
+/// How the simulated server is set up.
+#[derive(Clone, Debug, Default)]
+pub struct ServerSetup {
+    /// A deliberate fault in served bodies. Default: none.
+    pub fault: Fault,
+    /// The largest TLS record (plaintext bytes) the server sends over TCP;
+    /// `None` is rustls's default, 16 KiB, as `servers::run_simulated` has it.
+    /// When set, only TCP (HTTP/1.1 and HTTP/2) is served.
+    pub tls_max_fragment: Option<usize>,
+}
+
+impl ServerSetup {
+    /// The lab's server with `fault` injected.
+    pub fn with_fault(fault: Fault) -> ServerSetup {
+        ServerSetup {
+            fault,
+            ..ServerSetup::default()
+        }
+    }
+}
+
+async fn serve(host: Host, setup: ServerSetup) -> Result<(), String> {
+    let server = ContentServer::new(host.seed()).with_fault(setup.fault);
+    let Some(max_fragment) = setup.tls_max_fragment else {
+        return servers::run_simulated(host, server)
+            .await
+            .map_err(|e| e.to_string());
+    };
+    let listener = host
+        .tcp_listen(servers::sim::PORT)
+        .map_err(|e| e.to_string())?;
+    let mut tls = (*tls::server_config(&[ALPN_H2, ALPN_HTTP1], host.key_log())).clone();
+    tls.max_fragment_size = Some(max_fragment);
+    let flow = FlowControl::for_buffer(host.buffer_bytes());
+    servers::serve_tcp(listener, Arc::new(tls), server, flow)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Run `workload` over `protocol` on `network` with run seed `seed`,
+/// against the content server set up as `setup` says.
+pub fn run(
+    protocol: Protocol,
+    network: NetworkConfig,
+    seed: u64,
+    workload: &Workload,
+    setup: ServerSetup,
+) -> Outcome {
+    run_configured(protocol, network, seed, workload, setup, |c| c)
+}
+
+/// [`run`] with the client's config (the simulation's default for
+/// `protocol`) changed by `adjust`.
+pub fn run_configured(
+    protocol: Protocol,
+    network: NetworkConfig,
+    seed: u64,
+    workload: &Workload,
+    setup: ServerSetup,
+    adjust: impl FnOnce(ClientConfig) -> ClientConfig + 'static,
+) -> Outcome {
+    let config = SimConfig {
+        seed,
+        network,
+        ..SimConfig::default()
+    };
+    let plan = workload.plan();
+    let out = Simulation::new(config)
+        .expect("valid simulation config")
+        .run(
+            move |host| serve(host, setup.clone()),
+            move |host| async move {
+                let config = adjust(ClientConfig::for_host(protocol, &host));
+                let run_started = netsim::now();
+                let record = clients::run(&host, &config, &plan).await;
+                Ok::<_, String>((record, run_started))
+            },
+        );
+    let (record, run_started) = out.outcome.expect("the client returns a record");
+    Outcome {
+        record,
+        run_started,
+        packet_log: out.packet_log,
+    }
+}

@@ -1,0 +1,36 @@
+//! servers: the lab's one content model served over HTTP/1.1, HTTP/2 and
+//! HTTP/3, inside the simulated network or on real sockets.
+//!
+//! Map of the crate:
+//! - [`flow`]: [`FlowControl`], the flow-control room HTTP/2 and QUIC both
+//!   get;
+//! - [`plan`]: [`plan_response`], the pure decision from method, path and
+//!   `Range` to status, headers and bytes;
+//! - [`content`]: [`ContentServer`], the request handler every protocol
+//!   shares, its streamed [`ResponseBody`] and the test-only [`Fault`];
+//! - [`tcp`]: HTTP/1.1 and HTTP/2 over TLS over TCP (hyper), chosen by ALPN;
+//! - [`quic`]: HTTP/3 over QUIC (h3 on quinn);
+//! - [`sim`]: [`run_simulated`], what a simulation's server host runs;
+//! - [`real`]: [`serve_real`], the same servers on the machine's sockets;
+//! - [`error`]: why serving stopped, [`ServerError`].
+//!
+//! Servers carry out requests; they never define a workload. Nothing here
+//! reads the wall clock: hyper's `Date` header is off, so every response's
+//! bytes depend only on the request and the seed.
+pub mod content;
+pub mod error;
+pub mod flow;
+pub mod plan;
+pub mod quic;
+pub mod real;
+pub mod sim;
+pub mod tcp;
+
+pub use content::{ContentServer, Fault, ResponseBody};
+pub use error::ServerError;
+pub use flow::FlowControl;
+pub use plan::{plan_response, PlannedBody, ResponsePlan};
+pub use quic::{serve_h3, serve_h3_connection};
+pub use real::{serve_real, Protocols};
+pub use sim::run_simulated;
+pub use tcp::{serve_h1_h2, serve_tcp};

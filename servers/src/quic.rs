@@ -1,0 +1,89 @@
+//! HTTP/3 over QUIC: h3 on quinn.
+//!
+//! The endpoint carries the transport settings (build it with
+//! [`FlowControl::quic`](crate::FlowControl::quic), as
+//! [`run_simulated`](crate::run_simulated) does). h3 sends no GREASE: its
+//! GREASE values come from an unseeded RNG and would make runs differ.
+
+use bytes::Bytes;
+use http::header::RANGE;
+use http::Response;
+
+use crate::content::ContentServer;
+use crate::error::ServerError;
+
+type RequestResolver = h3::server::RequestResolver<h3_quinn::Connection, Bytes>;
+
+/// Accept QUIC connections on `endpoint` until it is closed, each served by
+/// [`serve_h3_connection`] in its own task. An error on one connection ends
+/// only that connection.
+pub async fn serve_h3(endpoint: quinn::Endpoint, server: ContentServer) -> Result<(), ServerError> {
+    while let Some(incoming) = endpoint.accept().await {
+        let server = server.clone();
+        tokio::spawn(async move {
+            let Ok(conn) = incoming.await else {
+                return;
+            };
+            let _ = serve_h3_connection(conn, server).await;
+        });
+    }
+    Ok(())
+}
+
+/// Serve HTTP/3 on one established QUIC connection until the client closes
+/// it, each request in its own task. A close with `H3_NO_ERROR` is a clean
+/// end.
+pub async fn serve_h3_connection(
+    conn: quinn::Connection,
+    server: ContentServer,
+) -> Result<(), ServerError> {
+    let mut h3 = h3::server::builder()
+        .send_grease(false)
+        .build::<_, Bytes>(h3_quinn::Connection::new(conn))
+        .await
+        .map_err(|e| h3_error(e, "setup"))?;
+    loop {
+        match h3.accept().await {
+            Ok(Some(resolver)) => {
+                let server = server.clone();
+                tokio::spawn(async move {
+                    let _ = serve_h3_request(resolver, server).await;
+                });
+            }
+            Ok(None) => return Ok(()),
+            Err(e) if e.is_h3_no_error() => return Ok(()),
+            Err(e) => return Err(h3_error(e, "connection")),
+        }
+    }
+}
+
+/// Read one request's headers, answer it, send the body chunk by chunk,
+/// finish the stream.
+async fn serve_h3_request(
+    resolver: RequestResolver,
+    server: ContentServer,
+) -> Result<(), ServerError> {
+    let (request, mut stream) = resolver
+        .resolve_request()
+        .await
+        .map_err(|e| h3_error(e, "request"))?;
+    let range = request.headers().get(RANGE).map(|v| v.as_bytes());
+    let (parts, mut body) = server
+        .respond(request.method(), request.uri().path(), range)
+        .into_parts();
+    stream
+        .send_response(Response::from_parts(parts, ()))
+        .await
+        .map_err(|e| h3_error(e, "response"))?;
+    while let Some(chunk) = body.next_chunk() {
+        stream
+            .send_data(chunk)
+            .await
+            .map_err(|e| h3_error(e, "response body"))?;
+    }
+    stream.finish().await.map_err(|e| h3_error(e, "finish"))
+}
+
+fn h3_error(e: impl std::fmt::Display, during: &str) -> ServerError {
+    ServerError::H3(format!("{during}: {e}").into())
+}

@@ -1,0 +1,41 @@
+//! What a simulation's server host runs.
+
+use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
+use netsim::Host;
+
+use crate::content::ContentServer;
+use crate::error::ServerError;
+use crate::flow::FlowControl;
+use crate::quic::serve_h3;
+use crate::tcp::serve_tcp;
+
+/// The port every protocol is served on: TCP 443 for HTTP/1.1 and HTTP/2,
+/// UDP 443 for HTTP/3.
+pub const PORT: u16 = 443;
+
+/// Serve `server` on `host` over every protocol at once, for the whole run:
+/// HTTP/1.1 and HTTP/2 (by ALPN) on TCP [`PORT`], HTTP/3 on UDP [`PORT`].
+///
+/// Flow control is [`FlowControl::for_buffer`] of the run's buffer size,
+/// for HTTP/2 and QUIC alike; TLS is the lab's fixed identity, with the
+/// run's key log when key logging is on. Pass this (in a closure) as the
+/// server of `netsim::Simulation::run`.
+pub async fn run_simulated(host: Host, server: ContentServer) -> Result<(), ServerError> {
+    let flow = FlowControl::for_buffer(host.buffer_bytes());
+    let listener = host
+        .tcp_listen(PORT)
+        .map_err(|source| ServerError::Listen { port: PORT, source })?;
+    let endpoint = netsim::quic::server_endpoint(
+        &host,
+        PORT,
+        tls::quic_server_crypto(&[ALPN_H3], host.key_log()),
+        &flow.quic(),
+    )
+    .map_err(|source| ServerError::Endpoint { port: PORT, source })?;
+    let tls = tls::server_config(&[ALPN_H2, ALPN_HTTP1], host.key_log());
+    tokio::try_join!(
+        serve_tcp(listener, tls, server.clone(), flow),
+        serve_h3(endpoint, server),
+    )?;
+    Ok(())
+}
