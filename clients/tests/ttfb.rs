@@ -5,14 +5,12 @@
 //! the nearest 1 ms tick) plus the serialization time of the packets that
 //! were on the way.
 //!
-//! Over TCP this holds only if the response head arrives in a TLS record
-//! that fits in the server's first flight. With rustls's default 16 KiB
-//! records (what `servers::run_simulated` uses today) the head shares the
-//! first record with the start of the body, that record needs 12 segments,
-//! and an initial window of 10 segments delivers it only one round trip
-//! later: the client can decrypt nothing before then, so TTFB is 4 round
-//! trips. `first_byte_waits_for_the_whole_first_tls_record` pins that; the
-//! 3-round-trip tests use a server whose records fit in one segment.
+//! Over TCP this holds only because the server starts each connection with
+//! TLS records that fit in one segment (`servers::records`): with rustls's
+//! default 16 KiB records the head would share its record with the start of
+//! the body, that record would need 12 segments, more than the initial
+//! window of 10, and the client could decrypt nothing until the second
+//! flight: 4 round trips.
 
 mod harness;
 
@@ -24,13 +22,6 @@ use netsim::Direction;
 use scenarios::Workload;
 
 const TICK: Duration = Duration::from_millis(1);
-
-/// TLS records small enough for one segment (1448 bytes of payload, minus
-/// 22 bytes of record overhead).
-const ONE_SEGMENT_RECORDS: ServerSetup = ServerSetup {
-    fault: servers::Fault::None,
-    tls_max_fragment: Some(1400),
-};
 
 fn page(protocol: Protocol, setup: ServerSetup) -> Outcome {
     harness::run(
@@ -89,49 +80,15 @@ fn assert_first_byte_after(protocol: Protocol, setup: ServerSetup, rtts: u32) ->
 
 #[test]
 fn h1_first_byte_after_three_round_trips() {
-    assert_first_byte_after(Protocol::H1, ONE_SEGMENT_RECORDS, 3);
+    assert_first_byte_after(Protocol::H1, ServerSetup::default(), 3);
 }
 
 #[test]
 fn h2_first_byte_after_three_round_trips() {
-    assert_first_byte_after(Protocol::H2, ONE_SEGMENT_RECORDS, 3);
+    assert_first_byte_after(Protocol::H2, ServerSetup::default(), 3);
 }
 
 #[test]
 fn h3_first_byte_after_two_round_trips() {
     assert_first_byte_after(Protocol::H3, ServerSetup::default(), 2);
-}
-
-/// With the lab server's default 16 KiB TLS records, the first response
-/// byte reaches the client's wire at 3 round trips but cannot be decrypted
-/// until the rest of its record arrives in the second flight: 4 round trips.
-/// If `servers` moves to small first records, this test should change to 3.
-#[test]
-fn first_byte_waits_for_the_whole_first_tls_record() {
-    for protocol in [Protocol::H1, Protocol::H2] {
-        let out = page(protocol, ServerSetup::default());
-        let ready = out.record.connections[0]
-            .handshake_done
-            .expect("handshake done");
-        // The first server segment with data after the handshake.
-        let first_data = out
-            .packet_log
-            .records()
-            .iter()
-            .find(|p| {
-                p.direction == Direction::Down
-                    && p.payload_len > 0
-                    && p.sent > out.run_started + ready
-            })
-            .expect("the response was sent");
-        let netsim::Fate::Delivered { at } = first_data.fate else {
-            panic!("no loss configured");
-        };
-        let on_wire = at - out.run_started;
-        assert!(
-            on_wire < harness::RTT * 3 + harness::RTT / 5,
-            "{protocol}: response data reaches the client at {on_wire:?}"
-        );
-        assert_first_byte_after(protocol, ServerSetup::default(), 4);
-    }
 }

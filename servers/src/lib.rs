@@ -9,6 +9,8 @@
 //! - [`content`]: [`ContentServer`], the request handler every protocol
 //!   shares, its streamed [`ResponseBody`] and the test-only [`Fault`];
 //! - [`tcp`]: HTTP/1.1 and HTTP/2 over TLS over TCP (hyper), chosen by ALPN;
+//! - [`records`]: dynamic TLS record sizing (small records on a cold
+//!   connection), as production servers do;
 //! - [`quic`]: HTTP/3 over QUIC (h3 on quinn);
 //! - [`sim`]: [`run_simulated`], what a simulation's server host runs;
 //! - [`real`]: [`serve_real`], the same servers on the machine's sockets;
@@ -23,6 +25,7 @@ pub mod flow;
 pub mod plan;
 pub mod quic;
 pub mod real;
+pub mod records;
 pub mod sim;
 pub mod tcp;
 

@@ -3,7 +3,8 @@
 //! One TLS port serves both: the protocol is the one ALPN settled on (`h2`
 //! → HTTP/2, anything else → HTTP/1.1). HTTP/2 gets the windows and stream
 //! limit of [`FlowControl`] with hyper's adaptive window off; HTTP/1.1 keeps
-//! connections alive. hyper's `Date` header and its timers are off: nothing
+//! connections alive. TLS records start small and grow (see [`crate::records`]).
+//! hyper's `Date` header and its timers are off: nothing
 //! reads the wall clock, and no timeout depends on one.
 //!
 //! Malformed HTTP/1.1 requests are answered by hyper itself (400, or 431 /
@@ -27,6 +28,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::content::ContentServer;
 use crate::error::ServerError;
 use crate::flow::FlowControl;
+use crate::records::DynamicRecords;
 
 /// The largest HTTP/2 frame payload the server accepts: 16 KiB, the
 /// protocol's default.
@@ -47,7 +49,7 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let h2 = tls.get_ref().1.alpn_protocol() == Some(ALPN_H2);
-    let io = TokioIo::new(tls);
+    let io = TokioIo::new(DynamicRecords::new(tls));
     let service = service_fn(move |req: Request<Incoming>| {
         let range = req.headers().get(RANGE).map(|v| v.as_bytes());
         let response = server.respond(req.method(), req.uri().path(), range);

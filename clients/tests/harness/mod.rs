@@ -4,15 +4,14 @@
 // Each test file uses a different part of this module.
 #![allow(dead_code)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use clients::{ClientConfig, Protocol, RunRecord};
 use netsim::log::PacketLog;
-use netsim::tls::{self, ALPN_H2, ALPN_HTTP1};
+
 use netsim::{Host, LossModel, NetworkConfig, SimConfig, Simulation};
 use scenarios::Workload;
-use servers::{ContentServer, Fault, FlowControl};
+use servers::{ContentServer, Fault};
 
 /// The lab's default path: 50 ms RTT, 10 Mbit/s.
 pub const RTT: Duration = Duration::from_millis(50);
@@ -46,36 +45,18 @@ pub fn network(loss: f64) -> NetworkConfig {
 pub struct ServerSetup {
     /// A deliberate fault in served bodies. Default: none.
     pub fault: Fault,
-    /// The largest TLS record (plaintext bytes) the server sends over TCP;
-    /// `None` is rustls's default, 16 KiB, as `servers::run_simulated` has it.
-    /// When set, only TCP (HTTP/1.1 and HTTP/2) is served.
-    pub tls_max_fragment: Option<usize>,
 }
 
 impl ServerSetup {
     /// The lab's server with `fault` injected.
     pub fn with_fault(fault: Fault) -> ServerSetup {
-        ServerSetup {
-            fault,
-            ..ServerSetup::default()
-        }
+        ServerSetup { fault }
     }
 }
 
 async fn serve(host: Host, setup: ServerSetup) -> Result<(), String> {
     let server = ContentServer::new(host.seed()).with_fault(setup.fault);
-    let Some(max_fragment) = setup.tls_max_fragment else {
-        return servers::run_simulated(host, server)
-            .await
-            .map_err(|e| e.to_string());
-    };
-    let listener = host
-        .tcp_listen(servers::sim::PORT)
-        .map_err(|e| e.to_string())?;
-    let mut tls = (*tls::server_config(&[ALPN_H2, ALPN_HTTP1], host.key_log())).clone();
-    tls.max_fragment_size = Some(max_fragment);
-    let flow = FlowControl::for_buffer(host.buffer_bytes());
-    servers::serve_tcp(listener, Arc::new(tls), server, flow)
+    servers::run_simulated(host, server)
         .await
         .map_err(|e| e.to_string())
 }
