@@ -65,6 +65,9 @@ const CERT_NOT_AFTER: (i32, u8, u8) = (2045, 1, 1);
 pub struct Identity {
     /// The self-signed certificate, DER-encoded. Clients trust exactly this certificate.
     pub cert_der: CertificateDer<'static>,
+    /// The same certificate in PEM, for tools outside the lab (curl's
+    /// `--cacert`, a browser's trust store).
+    pub cert_pem: String,
     /// The Ed25519 private key, PKCS#8 DER.
     key_der: PrivateKeyDer<'static>,
 }
@@ -85,9 +88,13 @@ pub fn identity() -> &'static Identity {
 /// Parses the fixed key and issues the certificate from it.
 fn build_identity() -> Identity {
     let key_pair = lab_key_pair();
-    let cert_der = lab_certificate(&key_pair);
+    let cert = lab_certificate(&key_pair);
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
-    Identity { cert_der, key_der }
+    Identity {
+        cert_der: cert.der().clone(),
+        cert_pem: cert.pem(),
+        key_der,
+    }
 }
 
 /// The fixed key as an rcgen key pair.
@@ -100,7 +107,7 @@ fn lab_key_pair() -> rcgen::KeyPair {
 ///
 /// Every field is fixed (names, serial, validity, extensions) and Ed25519 signatures are
 /// deterministic, so the same key always gives the same DER bytes.
-fn lab_certificate(key_pair: &rcgen::KeyPair) -> CertificateDer<'static> {
+fn lab_certificate(key_pair: &rcgen::KeyPair) -> rcgen::Certificate {
     let mut params =
         rcgen::CertificateParams::new(vec![SERVER_NAME.to_string(), "localhost".to_string()])
             .expect("tls: SERVER_NAME and \"localhost\" are valid DNS names");
@@ -116,8 +123,6 @@ fn lab_certificate(key_pair: &rcgen::KeyPair) -> CertificateDer<'static> {
     params
         .self_signed(key_pair)
         .expect("tls: self-signing the lab certificate with the lab key cannot fail")
-        .der()
-        .clone()
 }
 
 /// The ring provider cut down to the lab's single choices.
@@ -298,8 +303,8 @@ mod tests {
     fn certificate_is_identical_across_generations() {
         let first = lab_certificate(&lab_key_pair());
         let second = lab_certificate(&lab_key_pair());
-        assert_eq!(first.as_ref(), second.as_ref());
-        assert_eq!(identity().cert_der.as_ref(), first.as_ref());
+        assert_eq!(first.der().as_ref(), second.der().as_ref());
+        assert_eq!(identity().cert_der.as_ref(), first.der().as_ref());
     }
 
     /// The certificate's bytes are pinned across processes and builds. If this fails after
