@@ -50,8 +50,8 @@ pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(50);
 /// How a client carries out a workload.
 ///
 /// Build it with [`ClientConfig::new`] (or [`ClientConfig::for_host`] in the
-/// simulation) and adjust it with the `with_*` setters; [`crate::run`]
-/// validates it once, before the first connection.
+/// simulation) and adjust it with the `with_*` setters; [`crate::run`] and
+/// [`crate::run_real`] validate it once, before the first connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientConfig {
     /// The HTTP version to speak.
@@ -66,10 +66,11 @@ pub struct ClientConfig {
     /// Flow-control room for HTTP/2 and QUIC, the same numbers the server
     /// uses.
     pub flow: FlowControl,
-    /// Simulated time after the run's start at which every unfinished
-    /// request is recorded as timed out and the run ends. Default:
-    /// [`DEFAULT_TIME_LIMIT`] (50 s). Keep it below the simulation's own
-    /// limit, or a stuck run leaves no record.
+    /// Time after the run's start (simulated in the simulation, real on
+    /// real sockets) at which every unfinished request is recorded as timed
+    /// out and the run ends. Default: [`DEFAULT_TIME_LIMIT`] (50 s). In the
+    /// simulation, keep it below the simulation's own limit, or a stuck run
+    /// leaves no record.
     pub time_limit: Duration,
 }
 

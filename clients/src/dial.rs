@@ -3,9 +3,8 @@
 //! to open a secure connection on any dialer ([`open_tls`], [`open_quic`]).
 //!
 //! The HTTP code above this module sees only a byte stream (TLS over TCP)
-//! or a `quinn::Connection`, so a real-socket dialer (tokio `TcpStream`,
-//! a UDP-backed quinn endpoint, webpki roots) can be added later without
-//! touching it.
+//! or a `quinn::Connection`. The adapter for the machine's own sockets is
+//! in `crate::real`.
 
 use std::future::Future;
 use std::io;
@@ -13,6 +12,7 @@ use std::net::{SocketAddr, SocketAddrV4};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use netsim::quic::QuicConfig;
 use netsim::tls;
@@ -44,6 +44,12 @@ pub(crate) trait Dialer: Clone + 'static {
     /// The server's name, for SNI and certificate checks.
     fn server_name(&self) -> &str;
 
+    /// The request authority (`Host` / `:authority`). Default: the server
+    /// name, which is right when the server listens on port 443.
+    fn authority(&self) -> String {
+        self.server_name().to_string()
+    }
+
     /// A QUIC client endpoint offering exactly `alpn`, with transport
     /// settings `config`, as its default client config.
     fn quic_endpoint(&self, alpn: &[u8], config: &QuicConfig) -> io::Result<quinn::Endpoint>;
@@ -51,11 +57,14 @@ pub(crate) trait Dialer: Clone + 'static {
     /// The server's QUIC address.
     fn quic_server(&self) -> SocketAddr;
 
-    /// Transport statistics of the QUIC connection `conn` on `endpoint`.
+    /// Transport statistics of the QUIC connection `conn` on `endpoint`,
+    /// read `at` (time since the run's start) for dialers that have no
+    /// clock of their own to stamp RTT samples with.
     fn quic_stats(
         &self,
         endpoint: &quinn::Endpoint,
         conn: &quinn::Connection,
+        at: Duration,
     ) -> Option<TransportStats>;
 }
 
@@ -99,10 +108,13 @@ impl Dialer for Host {
         SocketAddrV4::new(self.server_addr(), servers::sim::PORT).into()
     }
 
+    /// Stamps RTT samples with simulated time (netsim's own clock), not
+    /// `at`.
     fn quic_stats(
         &self,
         endpoint: &quinn::Endpoint,
         conn: &quinn::Connection,
+        _at: Duration,
     ) -> Option<TransportStats> {
         Some(netsim::quic::transport_stats(self, endpoint, conn))
     }
@@ -219,10 +231,10 @@ pub(crate) async fn open_quic<D: Dialer>(
         .map_err(|e| format!("quic handshake: {}", error_chain(&e)))?;
     ledger.handshake_done(conn);
     {
-        let (dialer, connection) = (dialer.clone(), connection.clone());
+        let (dialer, connection, start) = (dialer.clone(), connection.clone(), ledger.start());
         ledger.stats_source(
             conn,
-            Box::new(move || dialer.quic_stats(&endpoint, &connection)),
+            Box::new(move || dialer.quic_stats(&endpoint, &connection, start.elapsed())),
         );
     }
     Ok(connection)

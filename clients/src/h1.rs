@@ -280,7 +280,7 @@ async fn exchange(
         Ok(r) => r,
         Err(e) => return broken(format!("http/1.1: {}", error_chain(&e))),
     };
-    ledger.head(req, response.status().as_u16());
+    ledger.head(req, &response);
     match read_body(response.into_body(), ledger, req, "http/1.1").await {
         Ok(()) => Some(sender),
         Err(reason) => broken(reason),

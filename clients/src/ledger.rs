@@ -1,5 +1,5 @@
 //! The run's bookkeeping: the clock, every request's and connection's
-//! record as it fills in, and body verification.
+//! record as it fills in, and body verification ([`Verification`]).
 //!
 //! The protocol modules only move bytes; they report each event here
 //! (queued, sent, head, data, end, failure) and the ledger stamps it with
@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use http::header::CONTENT_LENGTH;
 use netsim::TransportStats;
 use scenarios::{BodyCheck, Object};
 use tokio::time::Instant;
@@ -28,9 +29,24 @@ pub(crate) type StatsSource = Box<dyn Fn() -> Option<TransportStats>>;
 /// leaves the error it ended with, if it ended with one.
 pub(crate) type DriverEnd = Arc<Mutex<Option<String>>>;
 
+/// How a run checks the bodies it receives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verification {
+    /// Against the content model: the length the workload expects and the
+    /// SHA-256 of the path's body under the content seed.
+    ContentModel,
+    /// Only the length, against the response's `content-length` where it
+    /// has one (for servers that do not serve the content model).
+    ContentLength,
+}
+
 struct Request {
     record: RequestRecord,
+    /// The content-model check, while the body is arriving.
     check: Option<BodyCheck>,
+    /// The response's `content-length`, under
+    /// [`Verification::ContentLength`].
+    declared_len: Option<u64>,
     done: bool,
     /// When `record.error` was set.
     failed_at: Option<Duration>,
@@ -46,16 +62,19 @@ struct Connection {
 pub(crate) struct Ledger {
     start: Instant,
     content_seed: u64,
+    verification: Verification,
     requests: RefCell<Vec<Request>>,
     connections: RefCell<Vec<Connection>>,
 }
 
 impl Ledger {
-    /// A ledger whose clock starts now.
-    pub(crate) fn new(content_seed: u64) -> Ledger {
+    /// A ledger whose clock starts now, checking bodies as `verification`
+    /// says (against `content_seed` for the content model).
+    pub(crate) fn new(content_seed: u64, verification: Verification) -> Ledger {
         Ledger {
             start: Instant::now(),
             content_seed,
+            verification,
             requests: RefCell::default(),
             connections: RefCell::default(),
         }
@@ -89,9 +108,16 @@ impl Ledger {
                 stream_id: None,
                 connection_id: None,
                 timeline: Vec::new(),
+                verified: false,
                 error: None,
             },
-            check: Some(BodyCheck::new(self.content_seed, &object.path, object.size)),
+            check: match self.verification {
+                Verification::ContentModel => {
+                    Some(BodyCheck::new(self.content_seed, &object.path, object.size))
+                }
+                Verification::ContentLength => None,
+            },
+            declared_len: None,
             done: false,
             failed_at: None,
         });
@@ -134,11 +160,24 @@ impl Ledger {
         self.requests.borrow_mut()[req].record.stream_id = Some(stream_id);
     }
 
-    /// The response head of `req` arrived with `status`. Anything but 200
-    /// fails the request (its body is still read and counted).
-    pub(crate) fn head(&self, req: usize, status: u16) {
+    /// The response head of `req` arrived. A status other than 200 fails
+    /// the request (its body is still read and counted).
+    pub(crate) fn head<B>(&self, req: usize, response: &http::Response<B>) {
         let now = self.now();
-        self.requests.borrow_mut()[req].record.first_byte = Some(now);
+        let declared_len = match self.verification {
+            Verification::ContentModel => None,
+            Verification::ContentLength => response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.parse().ok()),
+        };
+        {
+            let mut requests = self.requests.borrow_mut();
+            let r = &mut requests[req];
+            r.record.first_byte = Some(now);
+            r.declared_len = declared_len;
+        }
+        let status = response.status().as_u16();
         if status != 200 {
             self.fail(req, format!("status {status}, expected 200"));
         }
@@ -164,18 +203,33 @@ impl Ledger {
         r.timeline.push((now, bytes));
     }
 
-    /// The body of `req` ended: stamp its last byte and verify it.
+    /// The body of `req` ended: stamp its last byte and check it.
     pub(crate) fn end(&self, req: usize) {
         let now = self.now();
-        let outcome = {
+        let mismatch = {
             let mut requests = self.requests.borrow_mut();
             let r = &mut requests[req];
             r.record.last_byte = Some(now);
             r.done = true;
-            r.check.take().map(BodyCheck::finish)
+            match r.check.take().map(BodyCheck::finish) {
+                Some(Ok(())) => {
+                    r.record.verified = r.record.error.is_none();
+                    None
+                }
+                Some(Err(mismatch)) => Some(mismatch.to_string()),
+                None => r
+                    .declared_len
+                    .filter(|&declared| declared != r.record.bytes)
+                    .map(|declared| {
+                        format!(
+                            "body is {} bytes, content-length says {declared}",
+                            r.record.bytes
+                        )
+                    }),
+            }
         };
-        if let Some(Err(mismatch)) = outcome {
-            self.fail(req, mismatch.to_string());
+        if let Some(reason) = mismatch {
+            self.fail(req, reason);
         }
     }
 

@@ -15,11 +15,13 @@
 //! - `ledger`: the run's clock and records as they fill in, and body
 //!   verification against the content model;
 //! - `dial`: the boundary to the transports (TCP, TLS, QUIC) and its
-//!   adapter for the simulated network.
+//!   adapter for the simulated network;
+//! - `real`: the adapter for the machine's own sockets: [`RealTarget`],
+//!   [`Trust`] and [`run_real`], the same runner outside the simulation.
 //!
 //! A client carries out a `scenarios::Plan`; it never defines one. Every
-//! time is read from the host's tokio clock, which inside a netsim host is
-//! simulated time, never from `std::time`.
+//! time is read from tokio's clock, which inside a netsim host is simulated
+//! time (and on real sockets real time), never from `std::time`.
 //!
 //! ```no_run
 //! # async fn doc(host: netsim::Host) {
@@ -36,10 +38,12 @@ mod dial;
 mod h1;
 mod ledger;
 mod mux;
+mod real;
 pub mod record;
 mod runner;
 
 pub use config::{ClientConfig, ConfigError, Protocol};
+pub use real::{run_real, RealTarget, Trust};
 pub use record::{ConnectionRecord, RequestRecord, RunRecord};
 pub use runner::run;
 

@@ -235,7 +235,7 @@ impl Multiplexed for H2 {
         async move {
             match response.await {
                 Ok(response) => {
-                    ledger.head(req, response.status().as_u16());
+                    ledger.head(req, &response);
                     let _ = read_body(response.into_body(), &ledger, req, "http/2").await;
                 }
                 Err(e) => ledger.fail(req, format!("http/2: {}", error_chain(&e))),
@@ -329,7 +329,7 @@ async fn exchange_h3(
         .recv_response()
         .await
         .map_err(|e| format!("http/3: response head: {}", error_chain(&e)))?;
-    ledger.head(req, response.status().as_u16());
+    ledger.head(req, &response);
     loop {
         match stream.recv_data().await {
             Ok(Some(mut data)) => {

@@ -3,9 +3,10 @@
 //! holds them.
 //!
 //! Every time is a `Duration` since the run's start (the moment
-//! [`crate::run`] was called, which is also the first connection attempt),
-//! read from the host's tokio clock, which in the simulation is simulated
-//! time. Records are plain data: equal seeds give equal records.
+//! [`crate::run`] or [`crate::run_real`] was called, which is also the first
+//! connection attempt), read from the tokio clock: simulated time in the
+//! simulation, real time on real sockets. Records are plain data: in the
+//! simulation, equal seeds give equal records.
 
 use std::time::Duration;
 
@@ -60,13 +61,21 @@ pub struct RequestRecord {
     /// stream, HTTP/2 per DATA frame, HTTP/3 per read of the QUIC stream
     /// (roughly one per packet).
     pub timeline: Vec<(Duration, u64)>,
+    /// Whether its body was checked against the content model (length and
+    /// SHA-256) and matched. Always `false` for a failed request, and for
+    /// every request of a real-socket run with
+    /// [`crate::RealTarget::verify_bodies`] off, where only the length is
+    /// checked, against `content-length`.
+    pub verified: bool,
     /// Why the request failed (wrong status, bad body, reset, time limit,
-    /// ...); `None` if its body arrived whole and verified.
+    /// ...); `None` if its body arrived whole and passed its check.
     pub error: Option<String>,
 }
 
 impl RequestRecord {
-    /// Whether the request completed with status 200 and a verified body.
+    /// Whether the request completed with status 200 and a body that passed
+    /// its check (the content model, or only `content-length` when
+    /// verification is off; see [`RequestRecord::verified`]).
     pub fn succeeded(&self) -> bool {
         self.error.is_none() && self.last_byte.is_some()
     }
@@ -86,8 +95,10 @@ pub struct ConnectionRecord {
     /// When the TLS (or QUIC) handshake completed.
     pub handshake_done: Option<Duration>,
     /// Its transport statistics, read at the end of the run (netsim's
-    /// `TcpStream::transport_stats` or `quic::transport_stats`); `None` if
-    /// the connection never got far enough to have any.
+    /// `TcpStream::transport_stats` or `quic::transport_stats`; on real
+    /// sockets, quinn's statistics for QUIC and nothing for TCP); `None` if
+    /// the connection never got far enough to have any, or is a real TCP
+    /// connection.
     pub stats: Option<TransportStats>,
     /// Why it failed, if it did (handshake error, reset, ...).
     pub error: Option<String>,

@@ -11,7 +11,7 @@ use scenarios::Plan;
 use crate::config::{ClientConfig, Protocol};
 use crate::dial::Dialer;
 use crate::h1::H1Pool;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
 use crate::record::RunRecord;
 
@@ -42,16 +42,17 @@ pub(crate) trait Carrier {
 /// config error. Times come from the host's tokio clock (simulated time),
 /// from the moment this function is called.
 pub async fn run(host: &Host, config: &ClientConfig, plan: &Plan) -> RunRecord {
-    run_with(host.clone(), config, plan).await
+    run_with(host.clone(), config, plan, Verification::ContentModel).await
 }
 
-/// [`run`] over any dialer.
+/// [`run`] over any dialer, checking bodies as `verification` says.
 pub(crate) async fn run_with<D: Dialer>(
     dialer: D,
     config: &ClientConfig,
     plan: &Plan,
+    verification: Verification,
 ) -> RunRecord {
-    let ledger = Rc::new(Ledger::new(config.content_seed));
+    let ledger = Rc::new(Ledger::new(config.content_seed, verification));
     if let Err(e) = config.validate() {
         for object in plan.objects() {
             let req = ledger.queue(object);
@@ -59,7 +60,7 @@ pub(crate) async fn run_with<D: Dialer>(
         }
         return record(config.protocol, &ledger);
     }
-    let authority = dialer.server_name().to_string();
+    let authority = dialer.authority();
     // Each carrier stays alive until the record is made, so that the
     // statistics are read from open connections.
     match config.protocol {
