@@ -1,0 +1,2 @@
+//! httplab (in progress)
+fn main() {}
