@@ -1,1 +1,36 @@
-//! bench (in progress)
+//! bench: the `httplab` binary and the sweep runner: scenario in, raw
+//! results out.
+//!
+//! Map of the crate:
+//! - [`runner`]: one run of a `RunSpec` in the simulation, on the current
+//!   thread, with panics caught: its [`RunResult`];
+//! - [`record`]: [`RunResult`], the record of one run as `results.jsonl`
+//!   stores it (documented field by field in `docs/results.md`);
+//! - [`lab`]: [`LabInfo`], the build that made a record (version, git
+//!   commit, dependency versions), captured by `build.rs`;
+//! - [`sweep`]: a scenario's runs, sharded, run in parallel on threads of
+//!   their own, resumed from what is already stored;
+//! - [`results`]: a results directory: `results.jsonl`, `summary.csv`,
+//!   `scenario.toml`, atomic writes, merging shards;
+//! - [`table`]: the per-protocol table a sweep prints at its end;
+//! - [`progress`]: a sweep's progress on stderr;
+//! - [`spec`]: the boundary to the scenario schema;
+//! - [`cli`]: the command line (`httplab bench | run | list | merge | serve
+//!   | get | report`).
+//!
+//! Arrows point one way: bench uses scenarios, netsim, servers and
+//! clients; nothing below it knows about sweeps. Reports (issue #5) read
+//! only what bench writes.
+
+pub mod cli;
+pub mod lab;
+pub mod progress;
+pub mod record;
+pub mod results;
+pub mod runner;
+pub mod spec;
+pub mod sweep;
+pub mod table;
+
+pub use lab::LabInfo;
+pub use record::{Outcome, RunResult, SimulationSummary};

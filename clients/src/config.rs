@@ -5,10 +5,13 @@
 use std::fmt;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use servers::FlowControl;
 
-/// Which HTTP version a run speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Which HTTP version a run speaks. Serialized as its label (`"h1"`,
+/// `"h2"`, `"h3"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Protocol {
     /// HTTP/1.1 over TLS 1.3 over TCP, a browser-like pool of connections.
     H1,

@@ -7,10 +7,17 @@
 //! connection attempt), read from the tokio clock: simulated time in the
 //! simulation, real time on real sockets. Records are plain data: in the
 //! simulation, equal seeds give equal records.
+//!
+//! Serialized (serde, e.g. in the lab's `results.jsonl`), every duration is
+//! a whole number of nanoseconds in a field whose name ends in `_ns`
+//! (`netsim::stats::nanos`); [`RequestRecord::timeline`] is a list of
+//! `[ns, cumulative bytes]` pairs.
 
 use std::time::Duration;
 
+use netsim::stats::nanos;
 use netsim::TransportStats;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Protocol;
 
@@ -18,7 +25,7 @@ use crate::config::Protocol;
 ///
 /// A failed request is never dropped: it stays in the run with `error` set
 /// and whatever it measured before it failed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestRecord {
     /// The path requested, e.g. `/bytes/30000/index.html`.
     pub path: String,
@@ -27,22 +34,27 @@ pub struct RequestRecord {
     /// When the request was queued (its phase reached it). A request never
     /// queued because the client's time limit passed first has the time the
     /// run gave up, and an error saying so.
+    #[serde(rename = "start_ns", with = "nanos")]
     pub start: Duration,
     /// When the connection that carried it had finished its handshake (TLS
     /// or QUIC); `None` if it never got a ready connection.
+    #[serde(rename = "connection_ready_ns", with = "nanos::option")]
     pub connection_ready: Option<Duration>,
     /// When the request was handed to the HTTP stack on a ready connection
     /// (HTTP/1.1 and HTTP/2: hyper writes it in the same tick; HTTP/3: once
     /// the HEADERS frame is written and the stream finished); `None` if it
     /// was never sent.
+    #[serde(rename = "request_sent_ns", with = "nanos::option")]
     pub request_sent: Option<Duration>,
     /// When the response head (status and headers) reached the HTTP stack:
     /// over TLS, only once the whole TLS record holding it has arrived and
     /// been decrypted, which can be a round trip after its first byte was on
     /// the wire (see `tests/ttfb.rs`).
+    #[serde(rename = "first_byte_ns", with = "nanos::option")]
     pub first_byte: Option<Duration>,
     /// When the body ended (its last byte arrived), whether or not it
     /// verified.
+    #[serde(rename = "last_byte_ns", with = "nanos::option")]
     pub last_byte: Option<Duration>,
     /// Body bytes received.
     pub bytes: u64,
@@ -60,6 +72,7 @@ pub struct RequestRecord {
     /// HTTP stack handed over, unthinned: HTTP/1.1 per read from the TLS
     /// stream, HTTP/2 per DATA frame, HTTP/3 per read of the QUIC stream
     /// (roughly one per packet).
+    #[serde(with = "timeline")]
     pub timeline: Vec<(Duration, u64)>,
     /// Whether its body was checked against the content model (length and
     /// SHA-256) and matched. Always `false` for a failed request, and for
@@ -82,17 +95,20 @@ impl RequestRecord {
 }
 
 /// One connection the client opened (TLS over TCP, or QUIC).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionRecord {
     /// Its id: the order in which connections were opened, from 0.
     pub id: u32,
     /// The protocol it carried.
     pub protocol: Protocol,
     /// When the client started opening it.
+    #[serde(rename = "started_ns", with = "nanos")]
     pub started: Duration,
     /// When TCP's handshake completed (`None` for QUIC, or if it never did).
+    #[serde(rename = "tcp_connected_ns", with = "nanos::option")]
     pub tcp_connected: Option<Duration>,
     /// When the TLS (or QUIC) handshake completed.
+    #[serde(rename = "handshake_done_ns", with = "nanos::option")]
     pub handshake_done: Option<Duration>,
     /// Its transport statistics, read at the end of the run (netsim's
     /// `TcpStream::transport_stats` or `quic::transport_stats`; on real
@@ -105,7 +121,7 @@ pub struct ConnectionRecord {
 }
 
 /// Everything one run of a workload measured.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRecord {
     /// The protocol the run spoke.
     pub protocol: Protocol,
@@ -115,6 +131,7 @@ pub struct RunRecord {
     pub connections: Vec<ConnectionRecord>,
     /// Page load time: from the first connection attempt to the last
     /// verified byte of the last object; `None` if the run failed.
+    #[serde(rename = "plt_ns", with = "nanos::option")]
     pub plt: Option<Duration>,
     /// Body bytes received over all requests.
     pub total_bytes: u64,
@@ -132,5 +149,31 @@ impl RunRecord {
     /// Whether every request succeeded.
     pub fn succeeded(&self) -> bool {
         self.failure.is_none()
+    }
+}
+
+/// Serde for [`RequestRecord::timeline`]: `[ns, cumulative bytes]` pairs.
+mod timeline {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::nanos;
+
+    pub(super) fn serialize<S: Serializer>(
+        points: &[(Duration, u64)],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(points.iter().map(|&(t, bytes)| (nanos::to_u64(t), bytes)))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<(Duration, u64)>, D::Error> {
+        let points = Vec::<(u64, u64)>::deserialize(d)?;
+        Ok(points
+            .into_iter()
+            .map(|(t, bytes)| (Duration::from_nanos(t), bytes))
+            .collect())
     }
 }

@@ -17,6 +17,7 @@
 //! - [`stats`]: per-connection transport statistics;
 //! - [`probe`]: raw transport downloads that validate the network;
 //! - [`packet`]: IPv4/TCP/UDP parsing and framing;
+//! - [`spec`]: a scenario's resolved network and TCP choice as netsim config;
 //! - [`seed`]: deriving every RNG seed from the run seed.
 //!
 //! Time inside a run is simulated: [`now`] gives it, as a `Duration` since
@@ -31,6 +32,7 @@ pub mod probe;
 pub mod quic;
 pub mod seed;
 pub mod sim;
+pub mod spec;
 pub mod stats;
 pub mod tcp;
 pub mod tls;

@@ -3,17 +3,37 @@
 //!
 //! - [`content`]: the bytes of every body, by path and run seed; path grammar; [`BodyCheck`].
 //! - [`workload`]: what a client fetches ([`Workload`]), its validation, and its [`Plan`].
+//! - [`schema`]: scenario files ([`Scenario`]): the TOML schema, validation with
+//!   file/line/field errors, overrides, sweep expansion into [`RunSpec`]s, the content hash.
+//! - [`resolved`]: the network of one run with every value explicit ([`ResolvedNetwork`]).
+//! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
+//!   `lossy-wifi`) with their sources.
+//! - `location` (private): where each field of a TOML text is, for error lines.
 //!
 //! Servers and clients carry out a workload; they never define one. Nothing
 //! here reads a clock, and nothing here depends on the run seed except the
 //! bytes of the bodies.
 
 pub mod content;
+mod location;
+pub mod preset;
+pub mod resolved;
+pub mod schema;
 pub mod workload;
 
 pub use content::{
     body, digest, fill, object_path, size_of_path, BodyCheck, BodyMismatch, BodySource, PathError,
     MAX_NAME_LEN, MAX_OBJECT_SIZE,
+};
+pub use preset::{preset, presets, Preset};
+pub use resolved::{
+    Direction, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork,
+    ResolvedPath, ResolvedPathChange, ResolvedQueue,
+};
+pub use schema::{
+    DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NetworkSpec, ObjectSpec, Overrides,
+    PathSpec, ProtocolName, QueueSpec, RunSpec, Scenario, ScenarioError, Seeds, Sweep, TcpName,
+    WorkloadSpec,
 };
 pub use workload::{
     Object, ObjectKind, PageSpec, Phase, Plan, Workload, WorkloadError, MAX_PAGE_SUBRESOURCES,

@@ -1,0 +1,691 @@
+//! The `httplab` command line: [`Cli`] (clap) and [`main`], which carries
+//! out a command and turns any error into a message and a non-zero exit.
+//!
+//! Standard output carries what a command produces (a table, a record, a
+//! list); progress and notes go to standard error.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use scenarios::{ErrorKind, Overrides, ProtocolName, RunSpec, Scenario, ScenarioError, TcpName};
+
+use crate::progress::Progress;
+use crate::results::{self, RESULTS_FILE, SUMMARY_FILE};
+use crate::sweep::{self, Shard, SweepConfig};
+use crate::{runner, spec, table};
+
+/// Seeds per protocol in a `--quick` sweep.
+pub const QUICK_SEEDS: u64 = 2;
+/// The simulated-time limit of each run in a `--quick` sweep, in seconds.
+pub const QUICK_TIME_LIMIT_S: f64 = 20.0;
+
+/// httplab: HTTP/1.1, HTTP/2 and HTTP/3 measured against one another in a
+/// deterministic simulated network.
+///
+/// The same scenario, seed and binary give byte-identical results.
+#[derive(Debug, Parser)]
+#[command(name = "httplab", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The `httplab` commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario's sweep (protocol × axes × seed) and write its raw
+    /// results: results.jsonl, summary.csv and scenario.toml.
+    ///
+    /// Rerunning the same command resumes: runs already in results.jsonl
+    /// for the same scenario, run and lab build are skipped.
+    Bench(BenchArgs),
+    /// Carry out one run and print its result (--json: the full record).
+    Run(RunArgs),
+    /// List the built-in scenarios and network presets, one line each.
+    List,
+    /// Join the results of several shards (`bench --shard I/N`) into one
+    /// results directory.
+    Merge(MergeArgs),
+    /// Serve the content model over HTTP/1.1, HTTP/2 and HTTP/3 on real
+    /// sockets, with the lab's TLS certificate, until interrupted.
+    Serve(ServeArgs),
+    /// Fetch a path or a scenario's workload from a server on real sockets
+    /// (an `httplab serve`) and print what was measured.
+    Get(GetArgs),
+    /// Render a report from a results directory. Not implemented yet
+    /// (issue #5): exits with an error that says where the raw results are.
+    Report(ReportArgs),
+}
+
+/// The network and scenario choices `bench` and `run` share.
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// The scenario: a built-in name (see `httplab list`) or a TOML file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "page")]
+    pub scenario: String,
+    /// Random loss in percent, both directions, e.g. `--loss 2`: pins the
+    /// scenario's loss_percent axis to this value (its loss model,
+    /// Bernoulli unless it names another, stays).
+    #[arg(long, value_name = "PCT")]
+    pub loss: Option<f64>,
+    /// Round-trip time in milliseconds: pins the scenario's rtt_ms axis.
+    #[arg(long, value_name = "MS")]
+    pub rtt: Option<f64>,
+    /// Bottleneck bandwidth in Mbit/s (10^6 bit/s), both directions: pins
+    /// the scenario's bandwidth_mbit axis.
+    #[arg(long, value_name = "MBIT")]
+    pub bandwidth: Option<f64>,
+    /// A named network preset (see `httplab list`) as the scenario's
+    /// network.preset; values the scenario sets itself, and --loss, --rtt
+    /// and --bandwidth, apply on top.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// The TCP implementation under HTTP/1.1 and HTTP/2. Default: the
+    /// scenario's (linux unless it says otherwise).
+    #[arg(long, value_enum)]
+    pub tcp: Option<TcpArg>,
+}
+
+/// `httplab bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    /// The scenario and network overrides.
+    pub scenario: ScenarioArgs,
+    /// Seeds per protocol and axis point: runs seeds 1..=N. Default: the
+    /// scenario's.
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u64>,
+    /// Protocols to run, comma-separated. Default: the scenario's.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "h1,h2,h3")]
+    pub protocols: Option<Vec<ProtocolArg>>,
+    /// The results directory. Default: reports/out/NAME/, NAME being the
+    /// scenario's name (reports/out/NAME-quick/ with --quick).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Runs at once, each on its own thread. Default: the number of CPUs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+    /// Run only share I of N of the run list (runs whose 0-based position
+    /// p has p % N == I - 1), for splitting a sweep over machines; join the
+    /// shards with `httplab merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// A smoke test: 2 seeds (unless --seeds is given) and a 20 s
+    /// simulated-time limit per run.
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// `httplab run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    /// The scenario and network overrides.
+    pub scenario: ScenarioArgs,
+    /// The protocol to run.
+    #[arg(long, value_enum)]
+    pub protocol: ProtocolArg,
+    /// The run seed.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Write a pcap of the client's packets to FILE, and the server's to
+    /// FILE with `-server` before its extension (classic pcap, raw IPv4,
+    /// simulated time from 1970-01-01).
+    #[arg(long, value_name = "FILE")]
+    pub pcap: Option<PathBuf>,
+    /// Write the TLS secrets (NSS key-log format, for Wireshark) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<PathBuf>,
+    /// Print the full run record as pretty JSON on stdout (identical on
+    /// every invocation with the same arguments and binary).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `httplab merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Results directories to join (each with a results.jsonl).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+    /// Where the joined results.jsonl, summary.csv and scenario.toml go.
+    /// Records already there are kept; duplicates are dropped.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// `httplab serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Which protocols to serve: h1, h2, h3 or all.
+    #[arg(long, value_enum, default_value = "all")]
+    pub protocol: ServeProtocol,
+    /// Address to listen on, TCP and UDP alike.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+    /// The content seed the bodies are generated from (a client checks
+    /// bodies against the same seed).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `httplab get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The server's address, TCP and UDP alike.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
+    pub addr: SocketAddr,
+    /// One content path to fetch, e.g. /bytes/100000/a.bin; without it,
+    /// the scenario's workload.
+    #[arg(long, value_name = "PATH")]
+    pub path: Option<String>,
+    /// The scenario whose workload to fetch when no --path is given.
+    #[arg(long, value_name = "NAME|FILE", default_value = "page")]
+    pub scenario: String,
+    /// The protocol to speak.
+    #[arg(long, value_enum)]
+    pub protocol: ProtocolArg,
+    /// The content seed the server was started with.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// The TLS server name (SNI, certificate check, authority).
+    #[arg(long, value_name = "NAME", default_value = netsim::tls::SERVER_NAME)]
+    pub server_name: String,
+    /// Check bodies only against content-length, not the content model,
+    /// for servers that do not serve it.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// Print the full run record as pretty JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `httplab report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A results directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// A protocol on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProtocolArg {
+    /// HTTP/1.1 over TLS over TCP.
+    H1,
+    /// HTTP/2 over TLS over TCP.
+    H2,
+    /// HTTP/3 over QUIC.
+    H3,
+}
+
+impl From<ProtocolArg> for ProtocolName {
+    fn from(p: ProtocolArg) -> ProtocolName {
+        match p {
+            ProtocolArg::H1 => ProtocolName::H1,
+            ProtocolArg::H2 => ProtocolName::H2,
+            ProtocolArg::H3 => ProtocolName::H3,
+        }
+    }
+}
+
+impl From<TcpArg> for TcpName {
+    fn from(t: TcpArg) -> TcpName {
+        match t {
+            TcpArg::Linux => TcpName::Linux,
+            TcpArg::Smoltcp => TcpName::Smoltcp,
+        }
+    }
+}
+
+impl From<ProtocolArg> for clients::Protocol {
+    fn from(p: ProtocolArg) -> clients::Protocol {
+        match p {
+            ProtocolArg::H1 => clients::Protocol::H1,
+            ProtocolArg::H2 => clients::Protocol::H2,
+            ProtocolArg::H3 => clients::Protocol::H3,
+        }
+    }
+}
+
+/// What `serve` offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ServeProtocol {
+    /// HTTP/1.1 only.
+    H1,
+    /// HTTP/2 only.
+    H2,
+    /// HTTP/3 only.
+    H3,
+    /// All three.
+    All,
+}
+
+/// A TCP implementation on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TcpArg {
+    /// The lab's Linux-like TCP (the default).
+    Linux,
+    /// smoltcp, the RFC-minimal cross-check.
+    Smoltcp,
+}
+
+/// Parse the command line, carry out the command, and report any error on
+/// stderr with a non-zero exit.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Carry out `cli`'s command.
+pub fn execute(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Bench(args) => bench(args),
+        Command::Run(args) => run(args),
+        Command::List => list(),
+        Command::Merge(args) => merge(args),
+        Command::Serve(args) => serve(args),
+        Command::Get(args) => get(args),
+        Command::Report(args) => bail!(
+            "reports are not implemented yet (issue #5); the raw results are in {}",
+            args.dir.join(RESULTS_FILE).display()
+        ),
+    }
+}
+
+/// A built-in scenario by name, or a scenario file.
+fn load_scenario(name_or_file: &str) -> Result<Scenario> {
+    if let Some(s) = Scenario::builtin(name_or_file) {
+        return Ok(s);
+    }
+    let path = Path::new(name_or_file);
+    if path.exists() || name_or_file.ends_with(".toml") || name_or_file.contains('/') {
+        return Ok(Scenario::load(path)?);
+    }
+    bail!(
+        "unknown scenario '{name_or_file}': not a built-in ({}) and no such file",
+        Scenario::builtin_names().join(", ")
+    )
+}
+
+/// The overrides `args` ask for.
+fn overrides(args: &ScenarioArgs) -> Overrides {
+    Overrides {
+        loss_percent: args.loss,
+        rtt_ms: args.rtt,
+        bandwidth_mbit: args.bandwidth,
+        preset: args.preset.clone(),
+        tcp: args.tcp.map(TcpName::from),
+        ..Overrides::default()
+    }
+}
+
+/// The scenario of `args` with its overrides, and `extra` ones, applied.
+fn resolve(args: &ScenarioArgs, extra: impl FnOnce(&mut Overrides)) -> Result<Scenario> {
+    let scenario = load_scenario(&args.scenario)?;
+    let mut o = overrides(args);
+    extra(&mut o);
+    scenario
+        .with_overrides(&o)
+        .map_err(|e| override_error(e, &args.scenario))
+}
+
+/// An override error in the command line's terms (the flag, not the
+/// scenario field).
+fn override_error(e: ScenarioError, scenario: &str) -> anyhow::Error {
+    if e.kind() != ErrorKind::Override {
+        return anyhow::Error::new(e).context(format!(
+            "scenario {scenario} with the command-line overrides"
+        ));
+    }
+    let flag = match e.field().unwrap_or_default() {
+        "loss_percent" => "--loss",
+        "rtt_ms" => "--rtt",
+        "bandwidth_mbit" => "--bandwidth",
+        "preset" => "--preset",
+        "seeds" => "--seeds",
+        "protocols" => "--protocols",
+        "tcp" => "--tcp",
+        other => return anyhow!("invalid override {other}: {}", e.reason()),
+    };
+    anyhow!("invalid {flag}: {}", e.reason())
+}
+
+fn bench(args: BenchArgs) -> Result<()> {
+    let mut scenario = resolve(&args.scenario, |o| {
+        o.seeds = args.seeds.or(args.quick.then_some(QUICK_SEEDS));
+        o.protocols = args
+            .protocols
+            .as_ref()
+            .map(|ps| ps.iter().map(|&p| ProtocolName::from(p)).collect());
+    })?;
+    if args.quick {
+        spec::cap_time_limit(&mut scenario, QUICK_TIME_LIMIT_S);
+    }
+    let hash = scenario.content_hash();
+    let runs = scenario.expand();
+    let out = args.out.clone().unwrap_or_else(|| {
+        let mut name = scenario.name.clone();
+        if args.quick {
+            name.push_str("-quick");
+        }
+        Path::new("reports").join("out").join(name)
+    });
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |j| j as usize,
+    );
+    let config = SweepConfig {
+        shard: args.shard,
+        ..SweepConfig::new(out.clone(), jobs)
+    };
+    let total = runs.len();
+    let name = scenario.name.clone();
+    let report = sweep::run(&hash, &spec::to_toml(&scenario)?, runs, &config, |left| {
+        let shard = args
+            .shard
+            .map_or_else(String::new, |s| format!(", shard {s}"));
+        eprintln!(
+            "scenario {name} ({hash}): {total} runs{shard}; {left} to run, {jobs} at a time, into {}",
+            out.display()
+        );
+        Progress::new(left)
+    })?;
+    if report.resumed > 0 {
+        eprintln!(
+            "resumed: {} of {} runs were already in {}",
+            report.resumed, report.planned, RESULTS_FILE
+        );
+    }
+    if report.dropped_partial_line {
+        eprintln!("note: dropped a partial last line of {RESULTS_FILE} (an interrupted write); that run ran again");
+    }
+    if report.other_records > 0 {
+        eprintln!(
+            "note: {RESULTS_FILE} also holds {} records of other scenario versions or lab builds; summary.csv leaves them out",
+            report.other_records
+        );
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "{}",
+        table::render(&table::rows(&report.runs)).trim_end()
+    )?;
+    writeln!(
+        stdout,
+        "\n{} runs ({} failed or timed out); results in {}, summary in {}",
+        report.planned,
+        report.failed,
+        out.join(RESULTS_FILE).display(),
+        out.join(SUMMARY_FILE).display()
+    )?;
+    writeln!(
+        stdout,
+        "no report rendered: reports are issue #5; the raw results above are what they will read"
+    )?;
+    Ok(())
+}
+
+/// The run `args` name, from the scenario with the network overrides
+/// applied (so its scenario hash is a `bench` sweep's with the same
+/// overrides): that protocol's first run at the first sweep point, with the
+/// seed set. A run of a `bench` sweep with the same overrides has the very
+/// same record.
+fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
+    let protocol = ProtocolName::from(args.protocol);
+    let scenario = resolve(&args.scenario, |_| {})?;
+    let runs = scenario.expand();
+    let first = runs
+        .first()
+        .ok_or_else(|| anyhow!("scenario {} has no runs", scenario.name))?;
+    let point = first.axes.clone();
+    if runs.iter().any(|r| r.axes != point) {
+        let at: Vec<String> = point.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        eprintln!(
+            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt or --bandwidth",
+            scenario.name,
+            point.keys().cloned().collect::<Vec<_>>().join(", "),
+            at.join(", ")
+        );
+    }
+    let mut spec = runs
+        .iter()
+        .find(|r| r.axes == point && r.protocol == protocol && r.seed == args.seed)
+        .or_else(|| {
+            runs.iter()
+                .find(|r| r.axes == point && r.protocol == protocol)
+        })
+        .unwrap_or(first)
+        .clone();
+    spec.protocol = protocol;
+    spec.seed = args.seed;
+    Ok((scenario, spec))
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let (scenario, spec) = run_spec(&args)?;
+    let capture = netsim::CaptureConfig {
+        pcap: args.pcap.is_some(),
+        key_log: args.keylog.is_some(),
+    };
+    let artifacts = runner::run_captured(&spec, &scenario.content_hash(), capture);
+    if let Some(path) = &args.pcap {
+        let captures = artifacts.captures.as_ref().ok_or_else(|| {
+            anyhow!("the run produced no capture (it failed before the hosts started)")
+        })?;
+        captures
+            .client
+            .write_to(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let server = server_pcap_path(path);
+        captures
+            .server
+            .write_to(&server)
+            .with_context(|| format!("writing {}", server.display()))?;
+        eprintln!(
+            "pcap: {} (client), {} (server)",
+            path.display(),
+            server.display()
+        );
+    }
+    if let Some(path) = &args.keylog {
+        let text = artifacts.key_log.clone().unwrap_or_default();
+        results::write_atomic(path, text.as_bytes())?;
+        eprintln!("TLS key log: {}", path.display());
+    }
+    let result = &artifacts.result;
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        let json = serde_json::to_string_pretty(result).context("encoding the run record")?;
+        writeln!(stdout, "{json}")?;
+        return Ok(());
+    }
+    writeln!(
+        stdout,
+        "{} {} seed {} ({}): {}",
+        result.scenario,
+        result.protocol,
+        result.seed,
+        result.run_key,
+        result.outcome.label()
+    )?;
+    if let Some(reason) = &result.reason {
+        writeln!(stdout, "reason: {reason}")?;
+    }
+    if let Some(m) = &result.measurements {
+        if let Some(plt) = m.plt {
+            writeln!(stdout, "page load time: {:.3} s", plt.as_secs_f64())?;
+        }
+        writeln!(
+            stdout,
+            "{} requests, {} bytes, {} connections",
+            m.requests.len(),
+            m.total_bytes,
+            m.connections_used
+        )?;
+    }
+    if let Some(sim) = &result.simulation {
+        let drops: Vec<String> = sim
+            .drops
+            .iter()
+            .filter(|(_, &n)| n > 0)
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        writeln!(
+            stdout,
+            "simulated {:.3} s, {} packets, drops: {}; packet log {}",
+            sim.elapsed.as_secs_f64(),
+            sim.packets,
+            if drops.is_empty() {
+                "none".to_owned()
+            } else {
+                drops.join(", ")
+            },
+            sim.packet_log_digest
+        )?;
+    }
+    Ok(())
+}
+
+/// `FILE` with `-server` before its extension: `a/run.pcap` →
+/// `a/run-server.pcap`.
+fn server_pcap_path(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-server.{}", ext.to_string_lossy()),
+        None => format!("{stem}-server"),
+    };
+    path.with_file_name(name)
+}
+
+fn list() -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "scenarios:")?;
+    for name in Scenario::builtin_names() {
+        let line = Scenario::builtin(name)
+            .map(|s| s.description)
+            .unwrap_or_default();
+        writeln!(stdout, "  {name:<14} {line}")?;
+    }
+    writeln!(stdout, "presets:")?;
+    for preset in scenarios::presets() {
+        writeln!(stdout, "  {:<14} {}", preset.name, preset.description)?;
+    }
+    Ok(())
+}
+
+fn merge(args: MergeArgs) -> Result<()> {
+    let (kept, duplicates) = results::merge(&args.dirs, &args.out)?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "merged {kept} records into {} ({duplicates} duplicates dropped); summary in {}",
+        args.out.join(RESULTS_FILE).display(),
+        args.out.join(SUMMARY_FILE).display()
+    )?;
+    Ok(())
+}
+
+/// A current-thread tokio runtime with I/O and time, for real sockets.
+fn real_runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let protocols = match args.protocol {
+        ServeProtocol::All => servers::Protocols::ALL,
+        p => servers::Protocols {
+            http1: p == ServeProtocol::H1,
+            http2: p == ServeProtocol::H2,
+            http3: p == ServeProtocol::H3,
+        },
+    };
+    let server = servers::ContentServer::new(args.seed);
+    let flow = servers::FlowControl::for_buffer(4 << 20);
+    let offered: Vec<&str> = [
+        (protocols.http1, "HTTP/1.1"),
+        (protocols.http2, "HTTP/2"),
+        (protocols.http3, "HTTP/3"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    eprintln!(
+        "serving {} on {} (content seed {}; certificate for {}); Ctrl-C to stop",
+        offered.join(", "),
+        args.listen,
+        args.seed,
+        netsim::tls::SERVER_NAME
+    );
+    real_runtime()?
+        .block_on(servers::serve_real(args.listen, protocols, server, flow))
+        .with_context(|| format!("serving on {}", args.listen))
+}
+
+fn get(args: GetArgs) -> Result<()> {
+    let workload = match &args.path {
+        Some(path) => {
+            let size = scenarios::size_of_path(path).map_err(|e| anyhow!("--path {path}: {e}"))?;
+            scenarios::Workload::List {
+                objects: vec![scenarios::Object {
+                    path: path.clone(),
+                    size,
+                    kind: scenarios::ObjectKind::Data,
+                }],
+            }
+        }
+        None => load_scenario(&args.scenario)?.workload.to_workload(),
+    };
+    let plan = workload.plan();
+    let target = clients::RealTarget::new(args.addr)
+        .with_server_name(args.server_name.clone())
+        .with_verify_bodies(!args.no_verify);
+    let config = clients::ClientConfig::new(
+        args.protocol.into(),
+        args.seed,
+        servers::FlowControl::for_buffer(4 << 20),
+    );
+    let record = real_runtime()?.block_on(clients::run_real(&target, &config, &plan));
+    let mut stdout = std::io::stdout().lock();
+    if args.json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&record)?)?;
+    } else {
+        writeln!(
+            stdout,
+            "{} from {}: {} requests, {} bytes, {} connections, {}",
+            record.protocol,
+            args.addr,
+            record.requests.len(),
+            record.total_bytes,
+            record.connections_used,
+            match record.plt {
+                Some(plt) => format!("completed in {:.3} s", plt.as_secs_f64()),
+                None => "failed".to_owned(),
+            }
+        )?;
+    }
+    match &record.failure {
+        Some(failure) => bail!("{failure}"),
+        None => Ok(()),
+    }
+}

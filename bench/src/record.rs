@@ -1,0 +1,140 @@
+//! The record of one run, as `results.jsonl` stores it: [`RunResult`].
+//!
+//! One JSON object per run, every field always present (absent values are
+//! `null`), fields in declaration order. Every duration is a whole number
+//! of nanoseconds in a field whose name ends in `_ns` (the convention of
+//! `netsim::stats::nanos`). `docs/results.md` documents every field; a test
+//! holds this type and that page to each other.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use clients::{Protocol, RunRecord};
+use netsim::stats::nanos;
+use netsim::DropReason;
+use serde::{Deserialize, Serialize};
+
+use crate::lab::LabInfo;
+use crate::spec::Axes;
+use scenarios::ResolvedNetwork;
+
+/// The version of the record layout; changes whenever a field changes
+/// meaning, appears or goes.
+pub const SCHEMA: u32 = 1;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every request completed and verified.
+    Ok,
+    /// Something failed: a request (wrong status, bad body, reset), a
+    /// connection, the simulation, or the run panicked.
+    Failed,
+    /// The run's time limit passed before every request completed.
+    Timeout,
+}
+
+impl Outcome {
+    /// `"ok"`, `"failed"` or `"timeout"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Timeout => "timeout",
+        }
+    }
+}
+
+/// One run, everything it was and everything it measured: one line of
+/// `results.jsonl`.
+///
+/// A run that failed, timed out or panicked is recorded too, with its
+/// reason; it is never dropped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// The record layout version, [`SCHEMA`].
+    pub schema: u32,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The content hash of the resolved scenario (after command-line
+    /// overrides) the run came from.
+    pub scenario_hash: String,
+    /// The run's key within its scenario: protocol, axes and seed.
+    pub run_key: String,
+    /// The protocol the run spoke.
+    pub protocol: Protocol,
+    /// The run seed.
+    pub seed: u64,
+    /// The sweep-axis values of this run, by axis name (empty without
+    /// axes).
+    pub axes: Axes,
+    /// The TCP implementation: `"linux"` or `"smoltcp"`.
+    pub tcp: String,
+    /// The network the run used, fully resolved.
+    pub network: ResolvedNetwork,
+    /// The build of the lab that ran it.
+    pub lab: LabInfo,
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// Why it failed or timed out; `None` when [`Outcome::Ok`].
+    pub reason: Option<String>,
+    /// Everything the client measured; `None` only if the client produced
+    /// no record (the run panicked, or the simulation itself failed).
+    pub measurements: Option<RunRecord>,
+    /// What the network saw; `None` only if the run panicked.
+    pub simulation: Option<SimulationSummary>,
+}
+
+/// What the simulated network saw during one run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulationSummary {
+    /// Simulated time from the simulation's start to the client's end.
+    #[serde(rename = "elapsed_ns", with = "nanos")]
+    pub elapsed: Duration,
+    /// Simulated time from the simulation's start to the client's start,
+    /// the origin of every time in `measurements`: add it to a measurement
+    /// to compare it with the network's times (events, `elapsed_ns`).
+    #[serde(rename = "client_started_ns", with = "nanos")]
+    pub client_started: Duration,
+    /// `PacketLog::digest()`: SHA-256 over every packet's fate, lowercase
+    /// hex. Two runs are the same run exactly when these are equal.
+    pub packet_log_digest: String,
+    /// Packets that entered the network, both directions.
+    pub packets: u64,
+    /// Of those, packets delivered.
+    pub delivered: u64,
+    /// Of those, packets dropped, by reason (`random`, `queue-full`,
+    /// `targeted`, `blackout`, `oversize`, `no-route`); every reason is
+    /// present, 0 if it never happened.
+    pub drops: BTreeMap<String, u64>,
+}
+
+impl SimulationSummary {
+    /// The summary of a run's packet log, for a client that started at
+    /// `client_started` and a run that ended at `elapsed`.
+    pub fn of(
+        log: &netsim::log::PacketLog,
+        client_started: Duration,
+        elapsed: Duration,
+    ) -> SimulationSummary {
+        let summary = log.summary();
+        let drops = DropReason::ALL
+            .iter()
+            .map(|&reason| {
+                (
+                    reason.label().to_owned(),
+                    summary.up.dropped(reason) + summary.down.dropped(reason),
+                )
+            })
+            .collect();
+        SimulationSummary {
+            elapsed,
+            client_started,
+            packet_log_digest: log.digest(),
+            packets: summary.up.sent + summary.down.sent,
+            delivered: summary.up.delivered + summary.down.delivered,
+            drops,
+        }
+    }
+}

@@ -1,0 +1,433 @@
+//! A results directory: `results.jsonl` (one [`RunResult`] per line),
+//! `summary.csv` (one row per run) and `scenario.toml` (the resolved
+//! scenario).
+//!
+//! - `results.jsonl` is append-only: each record is written as one whole
+//!   line, newline included, in a single write, then flushed. A sweep that
+//!   is killed leaves at most one partial last line; [`ResultsFile::read`]
+//!   drops it (that run simply runs again) and [`ResultsAppender::open`]
+//!   cuts the file back to its last complete line before appending.
+//! - `summary.csv` and `scenario.toml` are replaced atomically
+//!   ([`write_atomic`]: a temporary sibling, then a rename), so a reader
+//!   sees the old file or the new one, never half of one.
+//! - Records are keyed by [`StoredKey`]: scenario hash, run key and the
+//!   lab build. Resuming skips runs whose key is already stored; merging
+//!   keeps the first record of each key.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+use crate::record::{Outcome, RunResult};
+
+/// The raw results, one JSON record per line.
+pub const RESULTS_FILE: &str = "results.jsonl";
+/// One CSV row per run.
+pub const SUMMARY_FILE: &str = "summary.csv";
+/// The resolved scenario the runs came from.
+pub const SCENARIO_FILE: &str = "scenario.toml";
+
+/// What identifies a stored run: the same scenario (content hash), the same
+/// run within it, and the same build of the lab.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StoredKey {
+    /// The scenario's content hash.
+    pub scenario_hash: String,
+    /// The run's key within the scenario.
+    pub run_key: String,
+    /// The lab build, `LabInfo::build_id`.
+    pub build: String,
+}
+
+/// The lab fields of a stored record that its key needs.
+#[derive(Clone, Debug, Deserialize)]
+struct StoredLab {
+    version: String,
+    commit: String,
+    dirty: bool,
+}
+
+/// The measurement fields the summary needs.
+#[derive(Clone, Debug, Deserialize)]
+struct StoredMeasurements {
+    plt_ns: Option<u64>,
+    total_bytes: u64,
+    connections_used: u64,
+}
+
+/// The fields of a stored record that resuming, merging and the summary
+/// read; the rest of the line is kept as it is.
+#[derive(Clone, Debug, Deserialize)]
+pub struct StoredRun {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The scenario's content hash.
+    pub scenario_hash: String,
+    /// The run's key within its scenario.
+    pub run_key: String,
+    /// `"h1"`, `"h2"` or `"h3"`.
+    pub protocol: String,
+    /// The run seed.
+    pub seed: u64,
+    /// Sweep-axis values by name.
+    pub axes: BTreeMap<String, serde_json::Value>,
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// Why it failed or timed out.
+    pub reason: Option<String>,
+    lab: StoredLab,
+    measurements: Option<StoredMeasurements>,
+}
+
+impl StoredRun {
+    /// Its key.
+    pub fn key(&self) -> StoredKey {
+        StoredKey {
+            scenario_hash: self.scenario_hash.clone(),
+            run_key: self.run_key.clone(),
+            build: crate::lab::build_id(&self.lab.version, &self.lab.commit, self.lab.dirty),
+        }
+    }
+
+    /// Page load time in nanoseconds, if the run completed.
+    pub fn plt_ns(&self) -> Option<u64> {
+        self.measurements.as_ref().and_then(|m| m.plt_ns)
+    }
+
+    /// The stored fields of `result`.
+    pub fn of(result: &RunResult) -> StoredRun {
+        StoredRun {
+            scenario: result.scenario.clone(),
+            scenario_hash: result.scenario_hash.clone(),
+            run_key: result.run_key.clone(),
+            protocol: result.protocol.label().to_owned(),
+            seed: result.seed,
+            axes: result
+                .axes
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+                .collect(),
+            outcome: result.outcome,
+            reason: result.reason.clone(),
+            lab: StoredLab {
+                version: result.lab.version.clone(),
+                commit: result.lab.commit.clone(),
+                dirty: result.lab.dirty,
+            },
+            measurements: result.measurements.as_ref().map(|m| StoredMeasurements {
+                plt_ns: m.plt.map(netsim::stats::nanos::to_u64),
+                total_bytes: m.total_bytes,
+                connections_used: m.connections_used as u64,
+            }),
+        }
+    }
+}
+
+/// The order of the summary and the table: scenario, protocol, axis values
+/// (numerically), seed, then the key, so that it is the same however the
+/// runs were split or ordered.
+pub fn summary_order(run: &StoredRun) -> impl Ord + '_ {
+    let axes: Vec<(&String, AxisOrder<'_>)> =
+        run.axes.iter().map(|(k, v)| (k, AxisOrder(v))).collect();
+    (
+        &run.scenario,
+        &run.scenario_hash,
+        protocol_rank(&run.protocol),
+        axes,
+        run.seed,
+        run.key(),
+    )
+}
+
+/// `h1`, `h2`, `h3` in version order, anything else after them.
+fn protocol_rank(label: &str) -> (u8, &str) {
+    match label {
+        "h1" => (0, label),
+        "h2" => (1, label),
+        "h3" => (2, label),
+        _ => (3, label),
+    }
+}
+
+/// Axis values ordered numerically when they are numbers, else as text.
+#[derive(PartialEq)]
+struct AxisOrder<'a>(&'a serde_json::Value);
+
+impl Eq for AxisOrder<'_> {}
+
+impl PartialOrd for AxisOrder<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AxisOrder<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self.0.as_f64(), other.0.as_f64()) {
+            (Some(a), Some(b)) => a.total_cmp(&b),
+            _ => axis_text(self.0).cmp(&axis_text(other.0)),
+        }
+    }
+}
+
+/// An axis value as the summary and the table print it: a number in
+/// Rust's shortest round-trip form (`2`, `0.5`, as run keys write it), a
+/// string without quotes.
+pub fn axis_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
+        other => other.to_string(),
+    }
+}
+
+/// One stored record: its line, as written, and the fields read from it.
+#[derive(Clone, Debug)]
+pub struct StoredLine {
+    /// The line without its newline.
+    pub line: String,
+    /// Its fields.
+    pub run: StoredRun,
+}
+
+/// What `results.jsonl` holds.
+#[derive(Clone, Debug, Default)]
+pub struct ResultsFile {
+    /// Every complete record, in file order.
+    pub lines: Vec<StoredLine>,
+    /// Bytes of the file up to the end of its last complete line.
+    pub complete_len: u64,
+    /// Whether the file ended in a partial line (an interrupted write),
+    /// which was left out.
+    pub partial_last_line: bool,
+}
+
+impl ResultsFile {
+    /// Read `path`; an absent file holds nothing. A last line without its
+    /// newline is an interrupted write: it is left out. Any other line that
+    /// is not a record is an error naming the file and line.
+    pub fn read(path: &Path) -> Result<ResultsFile> {
+        let text = match fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ResultsFile::default()),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let complete_len = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let mut lines = Vec::new();
+        for (n, line) in text[..complete_len].split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let line = std::str::from_utf8(line)
+                .with_context(|| format!("{}:{}: not UTF-8", path.display(), n + 1))?;
+            let run: StoredRun = serde_json::from_str(line)
+                .with_context(|| format!("{}:{}: not a run record", path.display(), n + 1))?;
+            lines.push(StoredLine {
+                line: line.to_owned(),
+                run,
+            });
+        }
+        Ok(ResultsFile {
+            lines,
+            complete_len: complete_len as u64,
+            partial_last_line: complete_len < text.len(),
+        })
+    }
+}
+
+/// Appends records to `results.jsonl`, one whole line per write.
+#[derive(Debug)]
+pub struct ResultsAppender {
+    file: File,
+    path: PathBuf,
+}
+
+impl ResultsAppender {
+    /// Open `path` for appending, first cutting it to `complete_len` bytes
+    /// (dropping a partial last line); create it if absent.
+    pub fn open(path: &Path, complete_len: u64) -> Result<ResultsAppender> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let len = file
+            .metadata()
+            .with_context(|| format!("reading {}", path.display()))?
+            .len();
+        if len > complete_len {
+            file.set_len(complete_len)
+                .with_context(|| format!("cutting the partial last line of {}", path.display()))?;
+        }
+        Ok(ResultsAppender {
+            file,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Append `result` as one line, written whole and flushed.
+    pub fn append(&mut self, result: &RunResult) -> Result<()> {
+        let mut line = serde_json::to_string(result)
+            .with_context(|| format!("encoding the record of run {}", result.run_key))?;
+        line.push('\n');
+        self.append_line(&line)
+    }
+
+    /// Append `line`, which ends in a newline, in one write, and flush.
+    fn append_line(&mut self, line: &str) -> Result<()> {
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.flush())
+            .with_context(|| format!("writing {}", self.path.display()))
+    }
+}
+
+/// Write `bytes` to `path` atomically: into a temporary sibling, synced,
+/// then renamed over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let write = || -> std::io::Result<()> {
+        let mut file = File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    };
+    write().with_context(|| format!("writing {}", path.display()))
+}
+
+/// The summary CSV of `runs`: a header, then one row per run, ordered by
+/// scenario, protocol, axis values and seed.
+///
+/// Columns: `scenario, protocol, seed`, one column per axis name (sorted;
+/// empty where a run has no value), `outcome, plt_ms, total_bytes,
+/// connections, reason`. `plt_ms` is exact (nanosecond precision), empty
+/// when the run did not complete; fields are quoted as RFC 4180 says.
+pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String {
+    let mut runs: Vec<&StoredRun> = runs.into_iter().collect();
+    runs.sort_by(|a, b| summary_order(a).cmp(&summary_order(b)));
+    let mut axis_names: Vec<&String> = runs.iter().flat_map(|r| r.axes.keys()).collect();
+    axis_names.sort();
+    axis_names.dedup();
+
+    let mut out = String::new();
+    let mut header = vec!["scenario", "protocol", "seed"];
+    header.extend(axis_names.iter().map(|s| s.as_str()));
+    header.extend(["outcome", "plt_ms", "total_bytes", "connections", "reason"]);
+    push_row(&mut out, header.iter().map(|s| s.to_string()));
+    for run in runs {
+        let mut row = vec![
+            run.scenario.clone(),
+            run.protocol.clone(),
+            run.seed.to_string(),
+        ];
+        row.extend(
+            axis_names
+                .iter()
+                .map(|name| run.axes.get(*name).map(axis_text).unwrap_or_default()),
+        );
+        row.push(run.outcome.label().to_owned());
+        row.push(run.plt_ns().map(format_ms).unwrap_or_default());
+        let m = run.measurements.as_ref();
+        row.push(m.map(|m| m.total_bytes.to_string()).unwrap_or_default());
+        row.push(
+            m.map(|m| m.connections_used.to_string())
+                .unwrap_or_default(),
+        );
+        row.push(run.reason.clone().unwrap_or_default());
+        push_row(&mut out, row);
+    }
+    out
+}
+
+/// Nanoseconds as milliseconds with six decimals, exactly.
+pub fn format_ms(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000, ns % 1_000_000)
+}
+
+fn push_row(out: &mut String, fields: impl IntoIterator<Item = String>) {
+    let mut first = true;
+    for field in fields {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        if field.contains([',', '"', '\n', '\r']) {
+            let _ = write!(out, "\"{}\"", field.replace('"', "\"\""));
+        } else {
+            out.push_str(&field);
+        }
+    }
+    out.push('\n');
+}
+
+/// Join the results directories `inputs` into `out`: every record of each
+/// input's `results.jsonl` (and of `out`'s own, first, if it has one), the
+/// first of each key kept; `summary.csv` regenerated from them all; the
+/// first input's `scenario.toml` copied. Returns (records kept, duplicates
+/// dropped).
+pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<(usize, usize)> {
+    if inputs.is_empty() {
+        bail!("merge: name at least one results directory to merge");
+    }
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut sources: Vec<PathBuf> = Vec::new();
+    let own = out.join(RESULTS_FILE);
+    if own.exists() && !inputs.iter().any(|i| same_dir(i, out)) {
+        sources.push(own.clone());
+    }
+    for dir in inputs {
+        let path = dir.join(RESULTS_FILE);
+        if !path.is_file() {
+            bail!("merge: {} has no {RESULTS_FILE}", dir.display());
+        }
+        sources.push(path);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut kept: Vec<StoredLine> = Vec::new();
+    let mut duplicates = 0;
+    for source in &sources {
+        let file = ResultsFile::read(source)?;
+        for line in file.lines {
+            if seen.insert(line.run.key()) {
+                kept.push(line);
+            } else {
+                duplicates += 1;
+            }
+        }
+    }
+    let mut jsonl = String::new();
+    for line in &kept {
+        jsonl.push_str(&line.line);
+        jsonl.push('\n');
+    }
+    write_atomic(&own, jsonl.as_bytes())?;
+    let summary = summary_csv(kept.iter().map(|l| &l.run));
+    write_atomic(&out.join(SUMMARY_FILE), summary.as_bytes())?;
+    if let Some(scenario) = inputs
+        .iter()
+        .map(|d| d.join(SCENARIO_FILE))
+        .find(|p| p.is_file())
+    {
+        if !same_dir(scenario.parent().unwrap_or(out), out) {
+            let text =
+                fs::read(&scenario).with_context(|| format!("reading {}", scenario.display()))?;
+            write_atomic(&out.join(SCENARIO_FILE), &text)?;
+        }
+    }
+    Ok((kept.len(), duplicates))
+}
+
+/// Whether `a` and `b` name the same directory.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}

@@ -1,0 +1,204 @@
+//! One run: a [`RunSpec`] carried out in the simulation on the current
+//! thread, and its [`RunResult`].
+//!
+//! ```text
+//! RunSpec ──► SimConfig (seed, limit + grace, network, tcp)
+//!         ──► Simulation::run(servers::run_simulated, clients::run) ──► RunResult
+//! ```
+//! The client gets the run's time limit and records a timeout when it
+//! passes; the simulation's own limit is [`SIMULATION_GRACE`] later, a
+//! backstop so that a stuck client still leaves a record. Nothing here
+//! reads the wall clock, so a run's result depends only on its spec and the
+//! lab's build.
+
+use std::any::Any;
+use std::convert::Infallible;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use clients::{ClientConfig, RunRecord};
+use netsim::sim::Captures;
+use netsim::{CaptureConfig, RunError, SimConfig, Simulation};
+use servers::ContentServer;
+
+use crate::lab::LabInfo;
+use crate::record::{Outcome, RunResult, SimulationSummary, SCHEMA};
+use crate::spec;
+use scenarios::RunSpec;
+
+/// Simulated time the simulation allows past the run's time limit before
+/// it ends the run itself: 5 s. The client gives up at the limit, so a run
+/// reaches this only if the client is stuck.
+pub const SIMULATION_GRACE: Duration = Duration::from_secs(5);
+
+/// A run's result and what it captured.
+#[derive(Debug)]
+pub struct RunArtifacts {
+    /// The run's record.
+    pub result: RunResult,
+    /// Client-side and server-side pcaps, if asked for and the run got far
+    /// enough to have them.
+    pub captures: Option<Captures>,
+    /// The TLS key log (NSS format), if asked for.
+    pub key_log: Option<String>,
+}
+
+/// Carry out `spec` in the simulation on this thread and record it. The
+/// run belongs to the scenario whose content hash is `scenario_hash`.
+///
+/// Never panics and never loses the run: a failure, a timeout or a panic
+/// inside the run is recorded as such, with its reason.
+pub fn run(spec: &RunSpec, scenario_hash: &str) -> RunResult {
+    run_captured(spec, scenario_hash, CaptureConfig::default()).result
+}
+
+/// [`run`], also capturing what `capture` asks for (pcaps, TLS key log).
+pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig) -> RunArtifacts {
+    let mut result = unfinished(spec, scenario_hash);
+    match guarded(|| simulate(spec, capture)) {
+        Ok(Ok(done)) => {
+            result.outcome = done.outcome;
+            result.reason = done.reason;
+            result.measurements = done.measurements;
+            result.simulation = Some(done.simulation);
+            RunArtifacts {
+                result,
+                captures: done.captures,
+                key_log: done.key_log,
+            }
+        }
+        Ok(Err(invalid)) => {
+            result.reason = Some(invalid);
+            RunArtifacts {
+                result,
+                captures: None,
+                key_log: None,
+            }
+        }
+        Err(panic) => {
+            result.reason = Some(panic);
+            RunArtifacts {
+                result,
+                captures: None,
+                key_log: None,
+            }
+        }
+    }
+}
+
+/// The record of `spec` before it ran: failed, with no reason or
+/// measurements yet. Also what a sweep records for a run whose thread
+/// died.
+pub fn unfinished(spec: &RunSpec, scenario_hash: &str) -> RunResult {
+    RunResult {
+        schema: SCHEMA,
+        scenario: spec.scenario.clone(),
+        scenario_hash: scenario_hash.to_owned(),
+        run_key: spec.key(),
+        protocol: spec::protocol(spec.protocol),
+        seed: spec.seed,
+        axes: spec.axes.clone(),
+        tcp: spec.tcp.label().to_owned(),
+        network: spec.network.clone(),
+        lab: LabInfo::current(),
+        outcome: Outcome::Failed,
+        reason: None,
+        measurements: None,
+        simulation: None,
+    }
+}
+
+/// `f()`, or the message of its panic as `"the run panicked: ..."`.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|panic| format!("the run panicked: {}", panic_message(&*panic)))
+}
+
+/// The text of a panic's payload.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic without a message)".to_owned()
+    }
+}
+
+/// What a finished simulation gave.
+struct Simulated {
+    outcome: Outcome,
+    reason: Option<String>,
+    measurements: Option<RunRecord>,
+    simulation: SimulationSummary,
+    captures: Option<Captures>,
+    key_log: Option<String>,
+}
+
+/// Run `spec`; `Err` with the reason if its configuration is invalid.
+fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String> {
+    let limit = spec.time_limit;
+    let mut config = SimConfig {
+        seed: spec.seed,
+        time_limit: limit.saturating_add(SIMULATION_GRACE),
+        network: spec::network(spec).map_err(|e| format!("invalid network: {e}"))?,
+        capture,
+        ..SimConfig::default()
+    };
+    config.tcp.implementation = spec::tcp(spec);
+    let simulation =
+        Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))?;
+    let protocol = spec::protocol(spec.protocol);
+    let plan = spec.workload.plan();
+    let output = simulation.run(
+        |host| {
+            let server = ContentServer::new(host.seed());
+            servers::run_simulated(host, server)
+        },
+        move |host| async move {
+            let config = ClientConfig::for_host(protocol, &host).with_time_limit(limit);
+            let started = netsim::now();
+            let record = clients::run(&host, &config, &plan).await;
+            Ok::<_, Infallible>((record, started, netsim::now().saturating_sub(started)))
+        },
+    );
+    let client_started = match &output.outcome {
+        Ok((_, started, _)) => *started,
+        Err(_) => Duration::ZERO,
+    };
+    let (outcome, reason, measurements) = match output.outcome {
+        Ok((record, _, _)) if record.succeeded() => (Outcome::Ok, None, Some(record)),
+        Ok((record, _, took)) => {
+            let outcome = if took >= limit {
+                Outcome::Timeout
+            } else {
+                Outcome::Failed
+            };
+            (outcome, record.failure.clone(), Some(record))
+        }
+        Err(e @ RunError::Timeout { .. }) => (Outcome::Timeout, Some(e.to_string()), None),
+        Err(e) => (Outcome::Failed, Some(e.to_string()), None),
+    };
+    Ok(Simulated {
+        outcome,
+        reason,
+        measurements,
+        simulation: SimulationSummary::of(&output.packet_log, client_started, output.elapsed),
+        captures: output.captures,
+        key_log: output.key_log,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_its_message() {
+        assert_eq!(guarded(|| 7), Ok(7));
+        let e = guarded(|| -> u32 { panic!("boom {}", 42) }).unwrap_err();
+        assert_eq!(e, "the run panicked: boom 42");
+        let e = guarded(|| -> u32 { std::panic::panic_any(3_u8) }).unwrap_err();
+        assert_eq!(e, "the run panicked: (a panic without a message)");
+    }
+}

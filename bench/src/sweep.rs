@@ -1,0 +1,304 @@
+//! A sweep: a scenario's runs, split by [`Shard`], run `jobs` at a time,
+//! each on its own thread, into a results directory, resuming what an
+//! earlier sweep left.
+//!
+//! ```text
+//! runs (expansion order) ──► shard ──► skip stored ──► workers ──► results.jsonl
+//!                                                               └► summary.csv
+//! ```
+//! - The run list is deterministic: the scenario's expansion order, then
+//!   the shard's share of it (run `i`, 0-based, belongs to shard
+//!   `i % N + 1`).
+//! - Runs are started in that order. With more than one job they finish,
+//!   and are appended to `results.jsonl`, in whatever order they finish;
+//!   each record is deterministic, and `summary.csv` is sorted, so neither
+//!   depends on the number of jobs.
+//! - Resuming: a run is skipped when `results.jsonl` already holds a record
+//!   with the same scenario hash, run key and lab build.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use anyhow::{Context, Result};
+
+use crate::lab::LabInfo;
+use crate::progress::Progress;
+use crate::record::{Outcome, RunResult};
+use crate::results::{
+    summary_csv, write_atomic, ResultsAppender, ResultsFile, StoredKey, StoredRun, RESULTS_FILE,
+    SCENARIO_FILE, SUMMARY_FILE,
+};
+use crate::runner;
+use scenarios::RunSpec;
+
+/// Stack of each run's thread: 8 MiB, a main thread's, since a run drives
+/// two hosts' protocol stacks on it.
+const RUN_STACK_BYTES: usize = 8 << 20;
+
+/// One of `count` disjoint shares of a run list, `index` from 1: the runs
+/// whose 0-based position `i` has `i % count == index - 1`. Written `I/N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// Which share, 1 ..= `count`.
+    pub index: usize,
+    /// How many shares.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Whether run `position` (0-based, in expansion order) is this shard's.
+    pub fn contains(self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let (i, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("'{s}' is not I/N (for example 2/8)"))?;
+        let index: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{i}' in '{s}' is not a whole number"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{n}' in '{s}' is not a whole number"))?;
+        if count == 0 {
+            return Err(format!("'{s}': N must be at least 1"));
+        }
+        if index == 0 || index > count {
+            return Err(format!("'{s}': I must be between 1 and N"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// How to run a sweep.
+#[derive(Clone, Debug)]
+pub struct SweepConfig {
+    /// The results directory (created if absent).
+    pub out: PathBuf,
+    /// Runs at once, each on its own thread. At least 1.
+    pub jobs: usize,
+    /// This process's share of the runs; `None` for all of them.
+    pub shard: Option<Shard>,
+    /// Rewrite `summary.csv` after every this many finished runs (and at
+    /// the end). Default: 10.
+    pub summary_every: usize,
+}
+
+impl SweepConfig {
+    /// Into `out`, `jobs` at a time, every run, the summary every 10 runs.
+    pub fn new(out: PathBuf, jobs: usize) -> SweepConfig {
+        SweepConfig {
+            out,
+            jobs,
+            shard: None,
+            summary_every: 10,
+        }
+    }
+}
+
+/// What a sweep did.
+#[derive(Clone, Debug)]
+pub struct SweepReport {
+    /// Runs in this sweep (this shard's share).
+    pub planned: usize,
+    /// Of those, runs already in `results.jsonl`, not run again.
+    pub resumed: usize,
+    /// Runs carried out now.
+    pub ran: usize,
+    /// Of this sweep's runs (resumed or not), those that failed or timed
+    /// out.
+    pub failed: usize,
+    /// Records in `results.jsonl` that are not this sweep's (another
+    /// scenario hash or lab build); left as they are, and not in the
+    /// summary.
+    pub other_records: usize,
+    /// Whether a partial last line (an interrupted write) was dropped.
+    pub dropped_partial_line: bool,
+    /// This sweep's records, resumed and new, one per run.
+    pub runs: Vec<StoredRun>,
+}
+
+/// Run `runs`, all from the scenario with content hash `scenario_hash`
+/// (whose resolved TOML is `scenario_toml`), as `config` says, reporting
+/// each finished run to `progress`, which is built once the number of runs
+/// left is known. Errors are I/O errors on the results directory; a run's
+/// own failure is a record, never an error.
+pub fn run(
+    scenario_hash: &str,
+    scenario_toml: &str,
+    runs: Vec<RunSpec>,
+    config: &SweepConfig,
+    progress: impl FnOnce(usize) -> Progress,
+) -> Result<SweepReport> {
+    let out = &config.out;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_atomic(&out.join(SCENARIO_FILE), scenario_toml.as_bytes())?;
+
+    let runs: Vec<RunSpec> = runs
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| config.shard.is_none_or(|s| s.contains(*i)))
+        .map(|(_, r)| r)
+        .collect();
+    let build = LabInfo::current().build_id();
+    let key_of = |spec: &RunSpec| StoredKey {
+        scenario_hash: scenario_hash.to_owned(),
+        run_key: spec.key(),
+        build: build.clone(),
+    };
+    let wanted: BTreeSet<StoredKey> = runs.iter().map(key_of).collect();
+
+    let results_path = out.join(RESULTS_FILE);
+    let stored = ResultsFile::read(&results_path)?;
+    let mut mine: Vec<StoredRun> = Vec::new();
+    let mut have: BTreeSet<StoredKey> = BTreeSet::new();
+    let mut other_records = 0;
+    for line in stored.lines {
+        let key = line.run.key();
+        if !wanted.contains(&key) {
+            other_records += 1;
+        } else if have.insert(key) {
+            mine.push(line.run);
+        }
+    }
+    let pending: Vec<RunSpec> = runs
+        .iter()
+        .filter(|r| !have.contains(&key_of(r)))
+        .cloned()
+        .collect();
+    let resumed = runs.len() - pending.len();
+
+    let mut appender = ResultsAppender::open(&results_path, stored.complete_len)?;
+    let summary_path = out.join(SUMMARY_FILE);
+    let mut progress = progress(pending.len());
+    let ran = pending.len();
+    let write_error = execute(
+        scenario_hash,
+        pending,
+        config.jobs.max(1),
+        |result: RunResult| -> Result<()> {
+            appender.append(&result)?;
+            progress.record(&result);
+            mine.push(StoredRun::of(&result));
+            if config.summary_every > 0 && mine.len() % config.summary_every == 0 {
+                write_atomic(&summary_path, summary_csv(&mine).as_bytes())?;
+            }
+            Ok(())
+        },
+    );
+    progress.finish();
+    write_error?;
+    write_atomic(&summary_path, summary_csv(&mine).as_bytes())?;
+    let failed = mine.iter().filter(|r| r.outcome != Outcome::Ok).count();
+    Ok(SweepReport {
+        planned: runs.len(),
+        resumed,
+        ran,
+        failed,
+        other_records,
+        dropped_partial_line: stored.partial_last_line,
+        runs: mine,
+    })
+}
+
+/// Run `pending` on `jobs` worker threads, each run on a thread of its
+/// own, handing each result to `sink` on this thread as it finishes. The
+/// first error from `sink` stops new runs from starting and is returned.
+fn execute(
+    scenario_hash: &str,
+    pending: Vec<RunSpec>,
+    jobs: usize,
+    mut sink: impl FnMut(RunResult) -> Result<()>,
+) -> Result<()> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<RunResult>();
+    let mut outcome = Ok(());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(pending.len()) {
+            let tx = tx.clone();
+            let (next, stop, pending) = (&next, &stop, &pending);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(spec) = pending.get(i) else { break };
+                    if tx.send(run_isolated(spec, scenario_hash)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for result in rx {
+            if let Err(e) = sink(result) {
+                stop.store(true, Ordering::Relaxed);
+                outcome = Err(e);
+                break;
+            }
+        }
+    });
+    outcome
+}
+
+/// [`runner::run`] on a fresh thread: a run shares no thread-local state
+/// with any other, and even a panic the runner could not catch becomes a
+/// failed record.
+fn run_isolated(spec: &RunSpec, scenario_hash: &str) -> RunResult {
+    let owned = (spec.clone(), scenario_hash.to_owned());
+    let thread = std::thread::Builder::new()
+        .name(format!("run {}", spec.key()))
+        .stack_size(RUN_STACK_BYTES)
+        .spawn(move || runner::run(&owned.0, &owned.1));
+    let joined = match thread {
+        Ok(handle) => handle.join().map_err(|panic| {
+            format!(
+                "the run's thread panicked: {}",
+                runner::panic_message(&*panic)
+            )
+        }),
+        Err(e) => Err(format!("could not start the run's thread: {e}")),
+    };
+    joined.unwrap_or_else(|reason| {
+        let mut result = runner::unfinished(spec, scenario_hash);
+        result.reason = Some(reason);
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_the_list() {
+        let shards: Vec<Shard> = ["1/3", "2/3", "3/3"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        for i in 0..10 {
+            assert_eq!(shards.iter().filter(|s| s.contains(i)).count(), 1);
+        }
+        assert!(shards[0].contains(0) && shards[1].contains(1) && shards[0].contains(3));
+        for bad in ["0/3", "4/3", "1/0", "x/2", "1", "1/2/3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        assert_eq!(shards[1].to_string(), "2/3");
+    }
+}

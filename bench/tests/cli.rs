@@ -1,0 +1,179 @@
+//! The command line: determinism of `run --json`, and bad input giving a
+//! clear error and a non-zero exit, never a panic.
+
+mod support;
+
+use support::{assert_ok, httplab, scratch, stderr, stdout, write};
+
+#[test]
+fn run_json_is_byte_identical_across_invocations() {
+    let args = [
+        "run",
+        "--scenario",
+        "page",
+        "--protocol",
+        "h2",
+        "--seed",
+        "7",
+        "--loss",
+        "2",
+        "--json",
+    ];
+    let first = httplab(args);
+    assert_ok(&first);
+    let second = httplab(args);
+    assert_ok(&second);
+    assert!(!first.stdout.is_empty());
+    assert!(
+        first.stdout == second.stdout,
+        "two runs printed different JSON"
+    );
+
+    let record: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(record["run_key"], "h2/seed=7/loss_percent=2");
+    assert_eq!(record["outcome"], "ok");
+    assert_eq!(record["axes"]["loss_percent"], 2.0);
+    assert_eq!(record["measurements"]["total_bytes"], 1_750_000);
+}
+
+/// `httplab run` gives the very record a sweep with the same overrides
+/// stores for that run.
+#[test]
+fn run_gives_the_record_a_sweep_stores() {
+    let dir = scratch("run-equals-sweep");
+    let scenario = write(&dir, "tiny.toml", support::TINY);
+    let out = dir.join("out");
+    assert_ok(&httplab([
+        "bench".as_ref(),
+        "--scenario".as_ref(),
+        scenario.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--loss".as_ref(),
+        "1".as_ref(),
+    ]));
+    let single = httplab([
+        "run".as_ref(),
+        "--scenario".as_ref(),
+        scenario.as_os_str(),
+        "--loss".as_ref(),
+        "1".as_ref(),
+        "--protocol".as_ref(),
+        "h3".as_ref(),
+        "--seed".as_ref(),
+        "2".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert_ok(&single);
+    let single: serde_json::Value = serde_json::from_slice(&single.stdout).unwrap();
+    let stored = support::result_lines(&out)
+        .into_iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(&l).unwrap())
+        .find(|r| r["run_key"] == "h3/seed=2/loss_percent=1")
+        .expect("the sweep stored h3 seed 2");
+    assert_eq!(single, stored);
+}
+
+#[test]
+fn a_bad_flag_fails_with_a_message() {
+    let cases: [(&[&str], &str); 7] = [
+        (&["bench", "--bogus"], "--bogus"),
+        (&["bench", "--loss", "lots"], "--loss"),
+        (&["bench", "--loss", "150"], "--loss"),
+        (&["bench", "--protocols", "h4"], "h4"),
+        (&["bench", "--shard", "3/2"], "--shard"),
+        (&["bench", "--preset", "moon"], "moon"),
+        (&["run", "--protocol", "h2", "--seed", "x"], "--seed"),
+    ];
+    for (args, needle) in cases {
+        let out = httplab(args);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    }
+}
+
+#[test]
+fn a_bad_scenario_file_names_file_line_and_field() {
+    let dir = scratch("bad-scenarios");
+    let cases = [
+        (
+            "unknown-field.toml",
+            "name = \"x\"\nseedz = 3\n",
+            ":2:",
+            "seedz",
+        ),
+        (
+            "wrong-type.toml",
+            "name = \"x\"\nseeds = \"three\"\n",
+            ":2:",
+            "seeds",
+        ),
+        (
+            "loss.toml",
+            "name = \"x\"\n\n[network]\nloss = { model = \"bernoulli\", percent = 150 }\n",
+            ":4:",
+            "network.loss.percent",
+        ),
+        (
+            "protocol.toml",
+            "name = \"x\"\nprotocols = [\"h1\", \"h4\"]\n",
+            ":2:",
+            "protocols[1]",
+        ),
+        (
+            "preset.toml",
+            "name = \"x\"\n[network]\npreset = \"moon\"\n",
+            ":3:",
+            "network.preset",
+        ),
+    ];
+    for (file, text, line, field) in cases {
+        let path = write(&dir, file, text);
+        for command in ["bench", "run"] {
+            let mut args = vec![command, "--scenario", path.to_str().unwrap()];
+            if command == "run" {
+                args.extend(["--protocol", "h1"]);
+            }
+            let out = httplab(&args);
+            let err = stderr(&out);
+            assert!(!out.status.success(), "{file} was accepted");
+            assert!(err.contains(&format!("{file}{line}")), "{file}: {err}");
+            assert!(err.contains(field), "{file}: {err}");
+            assert!(!err.contains("panicked"), "{file}: {err}");
+        }
+    }
+    let out = httplab(["bench", "--scenario", "no-such-scenario"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no-such-scenario"));
+}
+
+#[test]
+fn report_says_it_is_not_there_yet() {
+    let out = httplab(["report", "some/dir"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("issue #5"), "{err}");
+    assert!(err.contains("some/dir/results.jsonl"), "{err}");
+}
+
+#[test]
+fn list_names_every_scenario_and_preset() {
+    let out = httplab(["list"]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    for name in scenarios::Scenario::builtin_names() {
+        assert!(
+            text.contains(&format!("  {name} ")),
+            "{name} missing:\n{text}"
+        );
+    }
+    for preset in scenarios::presets() {
+        assert!(
+            text.contains(preset.name),
+            "{} missing:\n{text}",
+            preset.name
+        );
+    }
+}

@@ -1,0 +1,45 @@
+# httplab's everyday commands. Everything here is also a plain cargo
+# command; `just --list` shows them. Get just with `cargo install just`.
+
+set positional-arguments := true
+
+# Show the recipes.
+default:
+    @just --list
+
+# Arguments are key=value: loss= (%), rtt= (ms), bandwidth= (Mbit/s),
+# seeds= (count), scenario= (a name or a file; default page). Written as
+# arguments after the recipe, not as just's own NAME=VALUE overrides.
+# Run a sweep into reports/out/<scenario>/, e.g. just bench loss=2 rtt=80
+bench *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    scenario=page
+    flags=()
+    for arg in "$@"; do
+        value="${arg#*=}"
+        case "$arg" in
+            loss=*) [ -n "$value" ] && flags+=(--loss "$value") ;;
+            rtt=*) [ -n "$value" ] && flags+=(--rtt "$value") ;;
+            bandwidth=*) [ -n "$value" ] && flags+=(--bandwidth "$value") ;;
+            seeds=*) [ -n "$value" ] && flags+=(--seeds "$value") ;;
+            scenario=*) [ -n "$value" ] && scenario="$value" ;;
+            *)
+                echo "just bench: unknown argument '$arg'; use loss=, rtt=, bandwidth=, seeds=, scenario=" >&2
+                exit 2
+                ;;
+        esac
+    done
+    exec cargo run --release --bin httplab -- bench --scenario "$scenario" ${flags[@]+"${flags[@]}"}
+
+# Run the tests (the README's test command).
+test:
+    cargo test --workspace
+
+# Render the report of a results directory (reports are issue #5).
+report DIR:
+    cargo run --release --bin httplab -- report {{ quote(DIR) }}
+
+# Serve the content model over HTTP/1.1, HTTP/2 and HTTP/3 on 127.0.0.1:8443.
+serve listen="127.0.0.1:8443":
+    cargo run --release --bin httplab -- serve --listen {{ quote(listen) }}

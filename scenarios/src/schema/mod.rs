@@ -1,0 +1,823 @@
+//! Scenario files: the TOML schema, its validation, and the runs a scenario
+//! expands to.
+//!
+//! ```text
+//! TOML text ──► Scenario::from_toml (parse, validate) ──► with_overrides ──► expand ──► [RunSpec]
+//! ```
+//! A [`Scenario`] is data: names, a network, a workload, protocols, seeds,
+//! a time limit and sweep axes. [`Scenario::expand`] turns it into one
+//! [`RunSpec`] per protocol × sweep point × seed, each with a fully
+//! resolved network ([`ResolvedNetwork`]) and workload. Nothing here runs
+//! anything. The file format, field by field, is in `docs/scenarios.md`.
+//!
+//! Errors ([`ScenarioError`]) name the file, the line and the field: toml's
+//! own errors carry a byte span, and a second parse of the text into a tree
+//! of spans (the private `location` module) maps between spans and field paths.
+
+mod error;
+mod network;
+mod workload;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest as _, Sha256};
+
+pub use self::error::{ErrorKind, NameError, ScenarioError};
+pub use self::network::{
+    DirectionSpec, EventSpec, LossSpec, NetworkSpec, PathSpec, QueueSpec, DEFAULT_BANDWIDTH_MBIT,
+    DEFAULT_MTU, DEFAULT_QUEUE, DEFAULT_RTT_MS,
+};
+pub use self::workload::{ObjectSpec, WorkloadSpec};
+pub use crate::preset::{preset, presets, Preset};
+pub use crate::resolved::{
+    Direction, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork,
+    ResolvedPath, ResolvedPathChange, ResolvedQueue,
+};
+
+use self::error::Invalid;
+use self::network::{check_bandwidth, check_link, check_range, check_rtt, AxisValues};
+use crate::location::SourceMap;
+use crate::workload::Workload;
+
+/// Seeds when a scenario names none: 1 to 10.
+pub const DEFAULT_SEED_COUNT: u64 = 10;
+/// Simulated-time limit per run when a scenario names none, in seconds.
+pub const DEFAULT_TIME_LIMIT_S: f64 = 60.0;
+/// The most seeds a scenario may list or count.
+pub const MAX_SEEDS: u64 = 100_000;
+/// The longest simulated-time limit, in seconds (one day).
+pub const MAX_TIME_LIMIT_S: f64 = 86_400.0;
+/// The sweep axes, in expansion order (the first varies slowest).
+pub const SWEEP_AXES: [&str; 3] = ["loss_percent", "rtt_ms", "bandwidth_mbit"];
+
+/// The scenario files shipped with the lab, embedded at build time.
+const BUILTIN: &[(&str, &str)] = &[
+    ("page", include_str!("../../files/page.toml")),
+    ("loss-sweep", include_str!("../../files/loss-sweep.toml")),
+    ("bulk", include_str!("../../files/bulk.toml")),
+    ("parallel", include_str!("../../files/parallel.toml")),
+    ("rpc", include_str!("../../files/rpc.toml")),
+    ("single-loss", include_str!("../../files/single-loss.toml")),
+    ("migration", include_str!("../../files/migration.toml")),
+    ("handshake", include_str!("../../files/handshake.toml")),
+];
+
+const BUILTIN_NAMES: &[&str] = &[
+    "page",
+    "loss-sweep",
+    "bulk",
+    "parallel",
+    "rpc",
+    "single-loss",
+    "migration",
+    "handshake",
+];
+
+/// An HTTP version the lab runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProtocolName {
+    /// HTTP/1.1 over TLS over TCP (`"h1"`).
+    H1,
+    /// HTTP/2 over TLS over TCP (`"h2"`).
+    H2,
+    /// HTTP/3 over QUIC (`"h3"`).
+    H3,
+}
+
+impl ProtocolName {
+    /// All three, in order.
+    pub const ALL: [ProtocolName; 3] = [ProtocolName::H1, ProtocolName::H2, ProtocolName::H3];
+
+    /// `"h1"`, `"h2"` or `"h3"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProtocolName::H1 => "h1",
+            ProtocolName::H2 => "h2",
+            ProtocolName::H3 => "h3",
+        }
+    }
+}
+
+impl fmt::Display for ProtocolName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for ProtocolName {
+    type Err = NameError;
+
+    /// `"h1"`, `"h2"` or `"h3"`.
+    fn from_str(s: &str) -> Result<ProtocolName, NameError> {
+        ProtocolName::ALL
+            .into_iter()
+            .find(|p| p.label() == s)
+            .ok_or_else(|| NameError::new("protocol", s, "h1, h2 or h3"))
+    }
+}
+
+/// The TCP implementation under HTTP/1.1 and HTTP/2.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum TcpName {
+    /// The lab's Linux-like TCP (`"linux"`), the default.
+    #[default]
+    Linux,
+    /// smoltcp, the cross-check (`"smoltcp"`).
+    Smoltcp,
+}
+
+impl TcpName {
+    /// `"linux"` or `"smoltcp"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TcpName::Linux => "linux",
+            TcpName::Smoltcp => "smoltcp",
+        }
+    }
+}
+
+impl fmt::Display for TcpName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for TcpName {
+    type Err = NameError;
+
+    /// `"linux"` or `"smoltcp"`.
+    fn from_str(s: &str) -> Result<TcpName, NameError> {
+        [TcpName::Linux, TcpName::Smoltcp]
+            .into_iter()
+            .find(|t| t.label() == s)
+            .ok_or_else(|| NameError::new("tcp implementation", s, "linux or smoltcp"))
+    }
+}
+
+/// The run seeds: `seeds = 10` (1 to 10) or `seeds = [3, 7, 42]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Seeds {
+    /// Seeds 1 to N.
+    Count(u64),
+    /// These seeds, in this order.
+    List(Vec<u64>),
+}
+
+impl Default for Seeds {
+    /// Seeds 1 to 10.
+    fn default() -> Seeds {
+        Seeds::Count(DEFAULT_SEED_COUNT)
+    }
+}
+
+impl Seeds {
+    /// The seeds in run order.
+    pub fn to_vec(&self) -> Vec<u64> {
+        match self {
+            Seeds::Count(n) => (1..=*n).collect(),
+            Seeds::List(seeds) => seeds.clone(),
+        }
+    }
+
+    /// How many seeds.
+    pub fn len(&self) -> usize {
+        match self {
+            Seeds::Count(n) => usize::try_from(*n).unwrap_or(usize::MAX),
+            Seeds::List(seeds) => seeds.len(),
+        }
+    }
+
+    /// Whether there are none (which validation rejects).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Serialize for Seeds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Seeds::Count(n) => serializer.serialize_u64(*n),
+            Seeds::List(seeds) => seeds.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Seeds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Seeds, D::Error> {
+        struct SeedsVisitor;
+
+        impl<'de> Visitor<'de> for SeedsVisitor {
+            type Value = Seeds;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of seeds (seeds 1..=N) or a list of seeds")
+            }
+
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Seeds, E> {
+                Ok(Seeds::Count(n))
+            }
+
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Seeds, E> {
+                u64::try_from(n)
+                    .map(Seeds::Count)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(n), &self))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Seeds, A::Error> {
+                let mut seeds = Vec::new();
+                while let Some(seed) = seq.next_element::<u64>()? {
+                    seeds.push(seed);
+                }
+                Ok(Seeds::List(seeds))
+            }
+        }
+
+        deserializer.deserialize_any(SeedsVisitor)
+    }
+}
+
+/// Sweep axes: each one set is a list of values, and the runs cover every
+/// combination. A value replaces the corresponding `[network]` field of
+/// the first path (not a per-direction one, not a path change's).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sweep {
+    /// Loss rates in percent; the loss model (Bernoulli, or
+    /// Gilbert–Elliott with its burst) stays as configured.
+    pub loss_percent: Option<Vec<f64>>,
+    /// Round-trip times in milliseconds.
+    pub rtt_ms: Option<Vec<f64>>,
+    /// Bandwidths in Mbit/s, both directions.
+    pub bandwidth_mbit: Option<Vec<f64>>,
+}
+
+impl Sweep {
+    /// The axes that are set, as `(name, values)` in [`SWEEP_AXES`] order.
+    pub fn axes(&self) -> Vec<(&'static str, &[f64])> {
+        [
+            (SWEEP_AXES[0], &self.loss_percent),
+            (SWEEP_AXES[1], &self.rtt_ms),
+            (SWEEP_AXES[2], &self.bandwidth_mbit),
+        ]
+        .into_iter()
+        .filter_map(|(name, values)| values.as_deref().map(|v| (name, v)))
+        .collect()
+    }
+
+    /// Every combination of axis values, the first axis varying slowest,
+    /// values in the order listed. One empty point when no axis is set.
+    pub fn points(&self) -> Vec<BTreeMap<String, f64>> {
+        let mut points = vec![BTreeMap::new()];
+        for (name, values) in self.axes() {
+            points = points
+                .into_iter()
+                .flat_map(|point| {
+                    values.iter().map(move |&v| {
+                        let mut point = point.clone();
+                        point.insert(name.to_owned(), v);
+                        point
+                    })
+                })
+                .collect();
+        }
+        points
+    }
+}
+
+fn axis_values(point: &BTreeMap<String, f64>) -> AxisValues {
+    AxisValues {
+        loss_percent: point.get("loss_percent").copied(),
+        rtt_ms: point.get("rtt_ms").copied(),
+        bandwidth_mbit: point.get("bandwidth_mbit").copied(),
+    }
+}
+
+fn default_protocols() -> Vec<ProtocolName> {
+    ProtocolName::ALL.to_vec()
+}
+
+fn default_time_limit() -> f64 {
+    DEFAULT_TIME_LIMIT_S
+}
+
+/// A scenario: what to measure, on which network, how often.
+///
+/// Build one with [`Scenario::from_toml`], [`Scenario::load`] or
+/// [`Scenario::builtin`] (all validate), adjust it with
+/// [`Scenario::with_overrides`], then [`Scenario::expand`] it into runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name: 1 to 64 characters from `A-Z a-z 0-9 . _ -`.
+    pub name: String,
+    /// One or two sentences on what the scenario measures. Default empty.
+    #[serde(default)]
+    pub description: String,
+    /// The protocols to run, in order. Default all three.
+    #[serde(default = "default_protocols")]
+    pub protocols: Vec<ProtocolName>,
+    /// The run seeds. Default 10 (seeds 1 to 10).
+    #[serde(default)]
+    pub seeds: Seeds,
+    /// Simulated-time limit per run, in seconds. Default 60.
+    #[serde(default = "default_time_limit")]
+    pub time_limit_s: f64,
+    /// The TCP implementation. Default `linux`.
+    #[serde(default)]
+    pub tcp: TcpName,
+    /// The network. Default: the lab's default network.
+    #[serde(default)]
+    pub network: NetworkSpec,
+    /// What the client fetches. Default: the default page.
+    #[serde(default)]
+    pub workload: WorkloadSpec,
+    /// Sweep axes. Default none.
+    #[serde(default)]
+    pub sweep: Sweep,
+}
+
+/// Command-line overrides for a scenario (see [`Scenario::with_overrides`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides {
+    /// Pins the `loss_percent` axis to this one value.
+    pub loss_percent: Option<f64>,
+    /// Pins the `rtt_ms` axis to this one value.
+    pub rtt_ms: Option<f64>,
+    /// Pins the `bandwidth_mbit` axis to this one value.
+    pub bandwidth_mbit: Option<f64>,
+    /// Replaces `network.preset`.
+    pub preset: Option<String>,
+    /// Replaces `seeds` with seeds 1 to N.
+    pub seeds: Option<u64>,
+    /// Replaces `protocols`.
+    pub protocols: Option<Vec<ProtocolName>>,
+    /// Replaces `tcp`.
+    pub tcp: Option<TcpName>,
+}
+
+/// One run: a protocol, a seed and one point of the sweep, everything
+/// resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The protocol.
+    pub protocol: ProtocolName,
+    /// The run seed.
+    pub seed: u64,
+    /// The sweep axes' values at this run (empty without a sweep), by axis
+    /// name (`loss_percent`, `rtt_ms`, `bandwidth_mbit`).
+    pub axes: BTreeMap<String, f64>,
+    /// The network, every value explicit.
+    pub network: ResolvedNetwork,
+    /// What the client fetches.
+    pub workload: Workload,
+    /// Simulated-time limit.
+    pub time_limit: Duration,
+    /// The TCP implementation.
+    pub tcp: TcpName,
+}
+
+impl RunSpec {
+    /// A stable id within the scenario:
+    /// `"{protocol}/seed={seed}"`, then `/{axis}={value}` for each axis in
+    /// [`SWEEP_AXES`] order, e.g. `"h2/seed=7/loss_percent=2"`. Values print
+    /// in Rust's shortest round-trip form (`2`, `0.5`).
+    pub fn key(&self) -> String {
+        let mut key = format!("{}/seed={}", self.protocol, self.seed);
+        for axis in SWEEP_AXES {
+            if let Some(value) = self.axes.get(axis) {
+                key.push_str(&format!("/{axis}={value}"));
+            }
+        }
+        key
+    }
+
+    /// SHA-256 (hex) of everything that decides what this run does:
+    /// protocol, seed, network, workload, time limit and TCP, in the same
+    /// canonical form as [`Scenario::content_hash`]. Two runs with equal
+    /// hashes are the same simulation, whatever scenario they came from.
+    pub fn content_hash(&self) -> String {
+        let canonical = serde_json::json!({
+            "format": "httplab-run-v1",
+            "protocol": self.protocol,
+            "seed": self.seed,
+            "network": self.network,
+            "workload": workload_json(&self.workload),
+            "time_limit_ns": duration_ns(self.time_limit),
+            "tcp": self.tcp,
+        });
+        sha256_hex(&canonical)
+    }
+}
+
+impl Scenario {
+    /// Parses and validates a scenario from TOML text. `origin` names the
+    /// text in errors: the file's path, or `<built-in page>`.
+    ///
+    /// Errors name the file, the line and column, and the field: unknown
+    /// fields, wrong types, missing fields and unknown names (toml's own
+    /// errors), and values out of range (validation).
+    pub fn from_toml(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+        let map = SourceMap::new(text);
+        let scenario: Scenario =
+            toml::from_str(text).map_err(|e| ScenarioError::from_toml(origin, text, &map, &e))?;
+        scenario
+            .check()
+            .map_err(|e| ScenarioError::invalid(origin, Some((text, &map)), e))?;
+        Ok(scenario)
+    }
+
+    /// Reads, parses and validates the scenario file at `path`; errors name
+    /// the path.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::read(&origin, e))?;
+        Scenario::from_toml(&text, &origin)
+    }
+
+    /// A scenario shipped with the lab ([`Scenario::builtin_names`]).
+    pub fn builtin(name: &str) -> Option<Scenario> {
+        let text = Scenario::builtin_text(name)?;
+        Scenario::from_toml(text, &format!("<built-in {name}>")).ok()
+    }
+
+    /// The TOML text of a shipped scenario, comments included.
+    pub fn builtin_text(name: &str) -> Option<&'static str> {
+        BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| *text)
+    }
+
+    /// The names of the shipped scenarios; `page` is the default.
+    pub fn builtin_names() -> &'static [&'static str] {
+        BUILTIN_NAMES
+    }
+
+    /// Checks every field; the error names the first bad one. Scenarios
+    /// from [`Scenario::from_toml`] are already valid; this is for ones
+    /// built or changed in code. The error has no line (there is no text).
+    pub fn validate(&self) -> Result<(), ScenarioError> {
+        self.check()
+            .map_err(|e| ScenarioError::invalid(&format!("scenario {:?}", self.name), None, e))
+    }
+
+    /// Applies command-line overrides, then validates. Each override
+    /// replaces its field (`preset`, `seeds`, `protocols`, `tcp`) or pins
+    /// its sweep axis to one value (`loss_percent`, `rtt_ms`,
+    /// `bandwidth_mbit`), so runs record it among their axes.
+    pub fn with_overrides(mut self, o: &Overrides) -> Result<Scenario, ScenarioError> {
+        let check = |r: Result<(), Invalid>| r.map_err(ScenarioError::override_value);
+        if let Some(loss) = o.loss_percent {
+            check(check_range("loss_percent", loss, 0.0, 100.0, "%"))?;
+            self.sweep.loss_percent = Some(vec![loss]);
+        }
+        if let Some(rtt) = o.rtt_ms {
+            check(check_rtt("rtt_ms", rtt))?;
+            self.sweep.rtt_ms = Some(vec![rtt]);
+        }
+        if let Some(mbit) = o.bandwidth_mbit {
+            check(check_bandwidth("bandwidth_mbit", mbit))?;
+            self.sweep.bandwidth_mbit = Some(vec![mbit]);
+        }
+        if let Some(name) = &o.preset {
+            if preset(name).is_none() {
+                return Err(ScenarioError::override_value(Invalid::new(
+                    "preset",
+                    format!(
+                        "unknown preset {name:?}; known presets: {}",
+                        crate::preset::preset_names()
+                    ),
+                )));
+            }
+            self.network.preset = Some(name.clone());
+        }
+        if let Some(n) = o.seeds {
+            check(check_seed_count("seeds", n))?;
+            self.seeds = Seeds::Count(n);
+        }
+        if let Some(protocols) = &o.protocols {
+            check(check_protocols("protocols", protocols))?;
+            self.protocols = protocols.clone();
+        }
+        if let Some(tcp) = o.tcp {
+            self.tcp = tcp;
+        }
+        self.validate()?;
+        Ok(self)
+    }
+
+    /// The runs: for each sweep point (axes in [`SWEEP_AXES`] order, the
+    /// first varying slowest, values as listed), each protocol in order,
+    /// each seed in order. Call [`Scenario::validate`] first if the
+    /// scenario was built in code.
+    pub fn expand(&self) -> Vec<RunSpec> {
+        let seeds = self.seeds.to_vec();
+        let workload = self.workload.to_workload();
+        let time_limit = Duration::from_nanos((self.time_limit_s * 1e9).round() as u64);
+        let mut runs = Vec::new();
+        for point in self.sweep.points() {
+            let network = self.network.resolve_with(&axis_values(&point));
+            for &protocol in &self.protocols {
+                for &seed in &seeds {
+                    runs.push(RunSpec {
+                        scenario: self.name.clone(),
+                        protocol,
+                        seed,
+                        axes: point.clone(),
+                        network: network.clone(),
+                        workload: workload.clone(),
+                        time_limit,
+                        tcp: self.tcp,
+                    });
+                }
+            }
+        }
+        runs
+    }
+
+    /// The number of runs [`Scenario::expand`] gives, without building them.
+    pub fn run_count(&self) -> usize {
+        self.sweep.points().len() * self.protocols.len() * self.seeds.len()
+    }
+
+    /// SHA-256 (hex) of the scenario fully resolved: name, protocols,
+    /// seeds, time limit, TCP, the workload with defaults filled in, and
+    /// for every sweep point its axis values and resolved network (presets
+    /// applied, every default explicit). Formatting, comments, the
+    /// description and how a value was written (a preset or its numbers,
+    /// `seeds = 3` or `[1, 2, 3]`) do not change it; any parameter does.
+    pub fn content_hash(&self) -> String {
+        let points: Vec<_> = self
+            .sweep
+            .points()
+            .into_iter()
+            .map(|point| {
+                let network = self.network.resolve_with(&axis_values(&point));
+                serde_json::json!({ "axes": point, "network": network })
+            })
+            .collect();
+        let canonical = serde_json::json!({
+            "format": "httplab-scenario-v1",
+            "name": self.name,
+            "protocols": self.protocols,
+            "seeds": self.seeds.to_vec(),
+            "time_limit_ns": (self.time_limit_s * 1e9).round() as u64,
+            "tcp": self.tcp,
+            "workload": workload_json(&self.workload.to_workload()),
+            "points": points,
+        });
+        sha256_hex(&canonical)
+    }
+
+    /// The network of the first run, before any sweep axis.
+    pub fn base_network(&self) -> ResolvedNetwork {
+        self.network.resolve()
+    }
+
+    fn check(&self) -> Result<(), Invalid> {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 64
+            && self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !name_ok {
+            return Err(Invalid::new(
+                "name",
+                format!(
+                    "{:?} must be 1 to 64 characters from A-Z a-z 0-9 . _ -",
+                    self.name
+                ),
+            ));
+        }
+        check_protocols("protocols", &self.protocols)?;
+        match &self.seeds {
+            Seeds::Count(n) => check_seed_count("seeds", *n)?,
+            Seeds::List(seeds) => {
+                if seeds.is_empty() {
+                    return Err(Invalid::new("seeds", "must list at least one seed"));
+                }
+                if seeds.len() as u64 > MAX_SEEDS {
+                    return Err(Invalid::new(
+                        "seeds",
+                        format!("must list at most {MAX_SEEDS} seeds"),
+                    ));
+                }
+                if let Some((i, seed)) = first_repeat(seeds) {
+                    return Err(Invalid::new(
+                        format!("seeds[{i}]"),
+                        format!("seed {seed} is listed twice"),
+                    ));
+                }
+            }
+        }
+        check_range(
+            "time_limit_s",
+            self.time_limit_s,
+            0.0,
+            MAX_TIME_LIMIT_S,
+            "s",
+        )?;
+        if self.time_limit_s < 0.001 {
+            return Err(Invalid::new(
+                "time_limit_s",
+                format!("must be at least 0.001 s, got {}", self.time_limit_s),
+            ));
+        }
+        self.network.check()?;
+        self.workload.check()?;
+        self.check_sweep()?;
+        Ok(())
+    }
+
+    fn check_sweep(&self) -> Result<(), Invalid> {
+        for (axis, values) in self.sweep.axes() {
+            if values.is_empty() {
+                return Err(Invalid::new(
+                    format!("sweep.{axis}"),
+                    "must list at least one value (or leave the axis out)",
+                ));
+            }
+            for (i, &v) in values.iter().enumerate() {
+                let field = format!("sweep.{axis}[{i}]");
+                match axis {
+                    "loss_percent" => check_range(&field, v, 0.0, 100.0, "%")?,
+                    "rtt_ms" => check_rtt(&field, v)?,
+                    _ => check_bandwidth(&field, v)?,
+                }
+            }
+            if let Some((i, v)) = first_repeat(values) {
+                return Err(Invalid::new(
+                    format!("sweep.{axis}[{i}]"),
+                    format!("{v} is listed twice"),
+                ));
+            }
+            // An axis that per-direction settings override in both
+            // directions would change nothing.
+            let (up, down) = (&self.network.up, &self.network.down);
+            let both = |f: fn(&DirectionSpec) -> bool| {
+                up.as_ref().is_some_and(f) && down.as_ref().is_some_and(f)
+            };
+            let shadowed = match axis {
+                "loss_percent" => both(|d| d.loss.is_some()).then_some("loss"),
+                "rtt_ms" => both(|d| d.delay_ms.is_some()).then_some("delay_ms"),
+                _ => both(|d| d.bandwidth_mbit.is_some()).then_some("bandwidth_mbit"),
+            };
+            if let Some(field) = shadowed {
+                return Err(Invalid::new(
+                    format!("sweep.{axis}"),
+                    format!(
+                        "has no effect: network.up.{field} and network.down.{field} are both set"
+                    ),
+                ));
+            }
+        }
+        // Every run must build: check each resolved link as netsim will.
+        for point in self.sweep.points() {
+            let network = self.network.resolve_with(&axis_values(&point));
+            let mut paths = vec![("network", &network.path)];
+            if let Some(change) = &network.path_change {
+                paths.push(("network.path_change", &change.path));
+            }
+            for (field, path) in paths {
+                for (direction, link) in [("up", &path.up), ("down", &path.down)] {
+                    if let Err(reason) = check_link(link) {
+                        let at: Vec<String> =
+                            point.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                        let field = match point.keys().next() {
+                            Some(axis) => format!("sweep.{axis}"),
+                            None => format!("{field}.{direction}"),
+                        };
+                        return Err(Invalid::new(
+                            field,
+                            format!("{direction} link at [{}]: {reason}", at.join(", ")),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_protocols(field: &str, protocols: &[ProtocolName]) -> Result<(), Invalid> {
+    if protocols.is_empty() {
+        return Err(Invalid::new(field, "must list at least one of h1, h2, h3"));
+    }
+    if let Some((i, p)) = first_repeat(protocols) {
+        return Err(Invalid::new(
+            format!("{field}[{i}]"),
+            format!("{p} is listed twice"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_seed_count(field: &str, n: u64) -> Result<(), Invalid> {
+    if n == 0 || n > MAX_SEEDS {
+        return Err(Invalid::new(
+            field,
+            format!("must be between 1 and {MAX_SEEDS} seeds, got {n}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The index and value of the first element equal to an earlier one.
+fn first_repeat<T: PartialEq + Copy>(items: &[T]) -> Option<(usize, T)> {
+    (1..items.len())
+        .find(|&i| items[..i].contains(&items[i]))
+        .map(|i| (i, items[i]))
+}
+
+fn duration_ns(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A workload in canonical JSON: its kind and every parameter; a list
+/// workload's objects with path, size and kind.
+fn workload_json(workload: &Workload) -> serde_json::Value {
+    use serde_json::json;
+    match workload {
+        Workload::Page(page) => json!({
+            "kind": "page",
+            "html_size": page.html_size,
+            "subresources": page.subresources,
+            "page_seed": page.page_seed,
+        }),
+        Workload::Bulk { size } => json!({ "kind": "bulk", "size": size }),
+        Workload::Parallel { count, size } => {
+            json!({ "kind": "parallel", "count": count, "size": size })
+        }
+        Workload::Rpc {
+            requests,
+            size,
+            concurrency,
+        } => json!({
+            "kind": "rpc",
+            "requests": requests,
+            "size": size,
+            "concurrency": concurrency,
+        }),
+        Workload::List { objects } => json!({
+            "kind": "list",
+            "objects": objects
+                .iter()
+                .map(|o| json!({ "path": o.path, "size": o.size, "kind": o.kind.as_str() }))
+                .collect::<Vec<_>>(),
+        }),
+    }
+}
+
+fn sha256_hex(value: &serde_json::Value) -> String {
+    let mut text = String::new();
+    write_canonical(value, &mut text);
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compact JSON with every object's keys in sorted order, whatever
+/// serde_json's `preserve_order` feature says: another crate in the build
+/// can switch that feature on, and the hash must not depend on which crates
+/// were built together.
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
