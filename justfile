@@ -36,7 +36,7 @@ bench *args:
 test:
     cargo test --workspace
 
-# Render the report of a results directory (reports are issue #5).
+# Render the report (tables, methodology) of a results directory again.
 report DIR:
     cargo run --release --bin httplab -- report {{ quote(DIR) }}
 

@@ -58,8 +58,9 @@ pub enum Command {
     /// Fetch a path or a scenario's workload from a server on real sockets
     /// (an `httplab serve`) and print what was measured.
     Get(GetArgs),
-    /// Render a report from a results directory. Not implemented yet
-    /// (issue #5): exits with an error that says where the raw results are.
+    /// Render a report (report.md, index.html, summary.csv) from a
+    /// results directory's raw results, by default into DIR/report/.
+    /// Rendering the same results twice gives the same bytes.
     Report(ReportArgs),
 }
 
@@ -210,9 +211,12 @@ pub struct GetArgs {
 /// `httplab report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A results directory.
+    /// A results directory (with a results.jsonl).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+    /// Where the report goes. Default: DIR/report/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// A protocol on the command line.
@@ -299,10 +303,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Merge(args) => merge(args),
         Command::Serve(args) => serve(args),
         Command::Get(args) => get(args),
-        Command::Report(args) => bail!(
-            "reports are not implemented yet (issue #5); the raw results are in {}",
-            args.dir.join(RESULTS_FILE).display()
-        ),
+        Command::Report(args) => report(args),
     }
 }
 
@@ -433,10 +434,49 @@ fn bench(args: BenchArgs) -> Result<()> {
         out.join(RESULTS_FILE).display(),
         out.join(SUMMARY_FILE).display()
     )?;
+    let report_dir = out.join(REPORT_DIR);
+    let rendered = reports::render(&out, &report_dir)
+        .with_context(|| format!("rendering the report of {}", out.display()))?;
     writeln!(
         stdout,
-        "no report rendered: reports are issue #5; the raw results above are what they will read"
+        "report: {}",
+        report_dir.join(reports::REPORT_MD).display()
     )?;
+    if rendered.left_out > 0 {
+        eprintln!(
+            "note: the report leaves out {} records of other scenario versions or lab builds",
+            rendered.left_out
+        );
+    }
+    Ok(())
+}
+
+/// The report's directory inside a results directory.
+pub const REPORT_DIR: &str = "report";
+
+fn report(args: ReportArgs) -> Result<()> {
+    let out = args.out.unwrap_or_else(|| args.dir.join(REPORT_DIR));
+    let rendered = reports::render(&args.dir, &out)
+        .with_context(|| format!("rendering the report of {}", args.dir.display()))?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "{} runs ({} failed, {} timed out) in {} groups; report: {}",
+        rendered.runs,
+        rendered.failed,
+        rendered.timed_out,
+        rendered.groups,
+        out.join(reports::REPORT_MD).display()
+    )?;
+    for file in &rendered.files {
+        writeln!(stdout, "  {}", file.display())?;
+    }
+    if rendered.left_out > 0 {
+        eprintln!(
+            "note: left out {} records of other scenario versions or lab builds, or repeated runs",
+            rendered.left_out
+        );
+    }
     Ok(())
 }
 

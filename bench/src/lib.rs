@@ -19,8 +19,8 @@
 //!   | get | report`).
 //!
 //! Arrows point one way: bench uses scenarios, netsim, servers and
-//! clients; nothing below it knows about sweeps. Reports (issue #5) read
-//! only what bench writes.
+//! clients; nothing below it knows about sweeps. It calls `reports` to
+//! render a report, which reads only what bench wrote to disk.
 
 pub mod cli;
 pub mod lab;

@@ -150,12 +150,21 @@ fn a_bad_scenario_file_names_file_line_and_field() {
 }
 
 #[test]
-fn report_says_it_is_not_there_yet() {
+fn report_renders_a_results_directory() {
     let out = httplab(["report", "some/dir"]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("issue #5"), "{err}");
     assert!(err.contains("some/dir/results.jsonl"), "{err}");
+
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/tests/fixtures");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-report");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = httplab(["report", fixture, "--out", dir.to_str().unwrap()]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("6 runs (0 failed, 0 timed out)"));
+    for file in ["report.md", "index.html", "summary.csv"] {
+        assert!(dir.join(file).is_file(), "{file} missing");
+    }
 }
 
 #[test]

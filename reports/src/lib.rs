@@ -1,0 +1,314 @@
+//! reports: tables, statistics and a generated methodology, rendered from
+//! a results directory's raw results only (`results.jsonl`, and
+//! `scenario.toml` when present). Rendering the same directory twice gives
+//! the same bytes.
+//!
+//! Map of the crate:
+//! - [`record`]: the fields of a `results.jsonl` record reports read,
+//!   deserialized leniently (no dependency on `bench`);
+//! - [`stats`]: quantiles (type 7), the mean, percentile-bootstrap
+//!   intervals of the mean and of the difference against HTTP/2;
+//! - [`tables`]: runs grouped by axis point and protocol, per-metric rows,
+//!   `summary.csv`;
+//! - [`methodology`]: the generated "Methodology" section;
+//! - [`document`]: a report as blocks, written as Markdown and as
+//!   self-contained HTML;
+//! - [`render`]: all of it, from a results directory to `report.md`,
+//!   `index.html` and `summary.csv`.
+//!
+//! Charts (plotters, SVG and PNG) are not rendered yet.
+
+pub mod document;
+pub mod methodology;
+pub mod record;
+pub mod stats;
+pub mod tables;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use document::Block;
+use record::RunRecord;
+use tables::{Metric, Row, BASELINE};
+
+/// The raw results a report reads.
+pub const RESULTS_FILE: &str = "results.jsonl";
+/// The resolved scenario, read when present.
+pub const SCENARIO_FILE: &str = "scenario.toml";
+/// The Markdown report.
+pub const REPORT_MD: &str = "report.md";
+/// The HTML report.
+pub const REPORT_HTML: &str = "index.html";
+/// The tables' numbers.
+pub const SUMMARY_CSV: &str = "summary.csv";
+
+/// Why a report could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A line of `results.jsonl` is not a record.
+    #[error("{path}:{line}: not a run record: {reason}")]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// Why it could not be read.
+        reason: String,
+    },
+    /// `results.jsonl` holds no complete record.
+    #[error("{0}: no run records")]
+    Empty(PathBuf),
+}
+
+/// What [`render`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportSummary {
+    /// Runs in the report.
+    pub runs: usize,
+    /// Of those, runs that failed.
+    pub failed: usize,
+    /// Of those, runs that timed out.
+    pub timed_out: usize,
+    /// Groups (axis point × protocol).
+    pub groups: usize,
+    /// Records of `results.jsonl` left out: another scenario version or
+    /// lab build, or a repeated run key.
+    pub left_out: usize,
+    /// The files written, in `out_dir`.
+    pub files: Vec<PathBuf>,
+}
+
+/// Render the report of the results directory `results_dir` into
+/// `out_dir` (created if absent): `report.md`, `index.html` and
+/// `summary.csv`.
+///
+/// Reads only `results.jsonl` and, when present, `scenario.toml`. The
+/// report covers one scenario version: the one whose content hash
+/// `scenario.toml` names, else the last record's, and, of its records,
+/// the lab build (version, commit, dirty) of the last one, as a sweep's
+/// own summary does. Records of other scenario versions or builds, and
+/// repeats of a run key (merge keeps the first), are counted and left
+/// out. A partial last line (an interrupted
+/// write) is ignored.
+pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error> {
+    let results_path = results_dir.join(RESULTS_FILE);
+    let bytes = read(&results_path)?;
+    let all = parse_records(&results_path, &bytes)?;
+    let scenario_path = results_dir.join(SCENARIO_FILE);
+    let scenario = match fs::read(&scenario_path) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(Error::Io {
+                path: scenario_path,
+                source,
+            })
+        }
+    };
+    let hash = scenario
+        .as_deref()
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.trim().strip_prefix("# content hash:"))
+                .map(|h| h.trim().to_owned())
+        })
+        .filter(|h| all.iter().any(|r| &r.scenario_hash == h))
+        .or_else(|| all.last().map(|r| r.scenario_hash.clone()))
+        .ok_or_else(|| Error::Empty(results_path.clone()))?;
+    let build = |r: &RunRecord| (r.lab.version.clone(), r.lab.commit.clone(), r.lab.dirty);
+    let latest = all
+        .iter()
+        .rev()
+        .find(|r| r.scenario_hash == hash)
+        .map(build);
+    let mut seen = std::collections::BTreeSet::new();
+    let records: Vec<&RunRecord> = all
+        .iter()
+        .filter(|r| r.scenario_hash == hash && Some(build(r)) == latest)
+        .filter(|r| seen.insert(r.run_key.clone()))
+        .collect();
+    let left_out = all.len() - records.len();
+
+    let groups = tables::groups(&records);
+    let mut blocks = vec![Block::Heading(
+        1,
+        format!(
+            "httplab report: {}",
+            records.first().map_or("", |r| r.scenario.as_str())
+        ),
+    )];
+    blocks.push(Block::Paragraph(format!(
+        "{} runs: {} completed, {} failed, {} timed out. Rendered from {} only; numbers in full precision are in {}.",
+        records.len(),
+        groups.iter().map(|g| g.runs - g.failed - g.timed_out).sum::<usize>(),
+        groups.iter().map(|g| g.failed).sum::<usize>(),
+        groups.iter().map(|g| g.timed_out).sum::<usize>(),
+        RESULTS_FILE,
+        SUMMARY_CSV
+    )));
+    blocks.extend(result_tables(&groups));
+    blocks.extend(methodology::section(&methodology::Inputs {
+        records: &records,
+        results_sha256: sha256_hex(&bytes),
+        left_out,
+        scenario_file_sha256: scenario.as_deref().map(sha256_hex),
+    }));
+
+    fs::create_dir_all(out_dir).map_err(|source| Error::Io {
+        path: out_dir.to_owned(),
+        source,
+    })?;
+    let title = match &blocks[0] {
+        Block::Heading(_, t) => t.clone(),
+        _ => String::new(),
+    };
+    let outputs = [
+        (REPORT_MD, document::to_markdown(&blocks)),
+        (REPORT_HTML, document::to_html(&title, &blocks)),
+        (SUMMARY_CSV, tables::summary_csv(&groups)),
+    ];
+    let mut files = Vec::new();
+    for (name, text) in outputs {
+        let path = out_dir.join(name);
+        fs::write(&path, text).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        files.push(path);
+    }
+    Ok(ReportSummary {
+        runs: records.len(),
+        failed: groups.iter().map(|g| g.failed).sum(),
+        timed_out: groups.iter().map(|g| g.timed_out).sum(),
+        groups: groups.len(),
+        left_out,
+        files,
+    })
+}
+
+/// The "Results" section: per axis point, one table per metric, one row
+/// per protocol.
+fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
+    let mut blocks = vec![Block::Heading(2, "Results".into())];
+    blocks.push(Block::Paragraph(format!(
+        "Per metric, one row per protocol: median, p10 and p90, the mean with its 95 % bootstrap confidence interval, and the difference of the mean against HTTP/2 ({BASELINE}) in percent with its interval. Failed and timed-out runs are counted in the runs column and excluded from the statistics; n is the number of completed runs that measured the metric."
+    )));
+    let by_metric: Vec<Vec<Row<'_>>> = Metric::ALL
+        .iter()
+        .map(|&m| tables::rows(groups, m))
+        .collect();
+    let mut points: Vec<&tables::AxisPoint> = Vec::new();
+    for g in groups {
+        if points.last() != Some(&&g.axes) {
+            points.push(&g.axes);
+        }
+    }
+    for point in points {
+        if !point.is_empty() {
+            blocks.push(Block::Heading(3, methodology::point_text(point)));
+        }
+        for (metric, rows) in Metric::ALL.iter().zip(&by_metric) {
+            let d = metric.decimals();
+            let unit = metric.unit();
+            let header = [
+                "protocol".to_owned(),
+                "runs / failed / timed out".to_owned(),
+                "n".to_owned(),
+                format!("median ({unit})"),
+                format!("p10 ({unit})"),
+                format!("p90 ({unit})"),
+                format!("mean ± 95 % CI ({unit})"),
+                "Δ vs HTTP/2 (95 % CI)".to_owned(),
+            ];
+            let mut body = Vec::new();
+            let mut excluded = 0;
+            for row in rows.iter().filter(|r| &r.group.axes == point) {
+                let g = row.group;
+                excluded += g.failed + g.timed_out;
+                let n = row.summary.map_or(0, |s| s.n);
+                let mut cells = vec![
+                    g.protocol.clone(),
+                    format!("{} / {} / {}", g.runs, g.failed, g.timed_out),
+                    n.to_string(),
+                ];
+                match row.summary {
+                    Some(s) => cells.extend([
+                        format!("{:.d$}", s.median),
+                        format!("{:.d$}", s.p10),
+                        format!("{:.d$}", s.p90),
+                        format!(
+                            "{:.d$} [{:.d$}, {:.d$}]",
+                            s.mean, s.mean_ci.low, s.mean_ci.high
+                        ),
+                    ]),
+                    None => cells.extend(["—".to_owned(), "—".into(), "—".into(), "—".into()]),
+                }
+                cells.push(match (row.vs_baseline, g.protocol == BASELINE) {
+                    (_, true) => "baseline".to_owned(),
+                    (Some(v), false) => {
+                        format!("{:+.1} % [{:+.1}, {:+.1}]", v.percent, v.ci.low, v.ci.high)
+                    }
+                    (None, false) => "—".to_owned(),
+                });
+                body.push(cells);
+            }
+            blocks.push(Block::Heading(4, format!("{} ({unit})", metric.title())));
+            blocks.push(Block::Table(header.to_vec(), body));
+            if excluded > 0 {
+                blocks.push(Block::Paragraph(format!(
+                    "Note: {excluded} failed or timed-out runs are excluded from these statistics."
+                )));
+            }
+        }
+    }
+    blocks
+}
+
+/// Every complete line of `bytes` as a record; a last line without its
+/// newline (an interrupted write) is ignored, blank lines are skipped.
+fn parse_records(path: &Path, bytes: &[u8]) -> Result<Vec<RunRecord>, Error> {
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut records = Vec::new();
+    for (i, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let record = serde_json::from_slice(line).map_err(|e| Error::Record {
+            path: path.to_owned(),
+            line: i + 1,
+            reason: e.to_string(),
+        })?;
+        records.push(record);
+    }
+    if records.is_empty() {
+        return Err(Error::Empty(path.to_owned()));
+    }
+    Ok(records)
+}
+
+/// The contents of `path`.
+fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// SHA-256 of `bytes`, lowercase hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,310 @@
+//! The generated "Methodology" section: what was run, on what network,
+//! with which build, and how to run it again, all taken from the records
+//! (and `scenario.toml`, when the results directory has one).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::document::Block;
+use crate::record::{Link, Network, RunRecord};
+use crate::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
+use crate::tables::{axis_text, AxisPoint};
+
+/// What the section is made from.
+#[derive(Debug)]
+pub struct Inputs<'a> {
+    /// The records the report covers.
+    pub records: &'a [&'a RunRecord],
+    /// SHA-256 of `results.jsonl`, hex.
+    pub results_sha256: String,
+    /// Records in `results.jsonl` left out (another scenario version or
+    /// lab build, or a repeated run key).
+    pub left_out: usize,
+    /// SHA-256 of `scenario.toml`, hex, if there is one.
+    pub scenario_file_sha256: Option<String>,
+}
+
+/// The section's blocks.
+pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
+    let records = inputs.records;
+    let mut blocks = vec![Block::Heading(2, "Methodology".into())];
+    let distinct = |f: &dyn Fn(&RunRecord) -> String| -> BTreeSet<String> {
+        records.iter().map(|r| f(r)).collect()
+    };
+    let names = distinct(&|r| r.scenario.clone());
+    let hashes = distinct(&|r| r.scenario_hash.clone());
+    let mut source = vec![
+        format!(
+            "Scenario: {}; content hash {}.",
+            join(&names),
+            join(&hashes)
+        ),
+        format!(
+            "Input: results.jsonl, SHA-256 {}; {} records in this report{}.",
+            inputs.results_sha256,
+            records.len(),
+            if inputs.left_out > 0 {
+                format!(
+                    ", {} records left out (other scenario versions or lab builds, or repeated runs)",
+                    inputs.left_out
+                )
+            } else {
+                String::new()
+            }
+        ),
+    ];
+    if let Some(h) = &inputs.scenario_file_sha256 {
+        source.push(format!(
+            "scenario.toml (the resolved scenario), SHA-256 {h}."
+        ));
+    }
+    blocks.push(Block::List(source));
+
+    blocks.push(Block::Heading(3, "Network".into()));
+    let mut networks: Vec<(AxisPoint, &Network)> = Vec::new();
+    for r in records {
+        let Some(n) = &r.network else { continue };
+        let point: AxisPoint = r
+            .axes
+            .iter()
+            .map(|(k, v)| (k.clone(), axis_text(v)))
+            .collect();
+        if !networks.iter().any(|(p, m)| *p == point && *m == n) {
+            networks.push((point, n));
+        }
+    }
+    networks.sort_by(|a, b| crate::tables::compare_axis_points(&a.0, &b.0));
+    if networks.is_empty() {
+        blocks.push(Block::Paragraph("No record carries its network.".into()));
+    }
+    for (point, n) in networks {
+        let at = if point.is_empty() {
+            "Every run".to_owned()
+        } else {
+            format!("At {}", point_text(&point))
+        };
+        blocks.push(Block::Paragraph(format!("{at}:")));
+        let items = vec![
+            format!("up (client → server): {}", link_text(&n.path.up)),
+            format!("down (server → client): {}", link_text(&n.path.down)),
+            format!(
+                "{} targeted drops, {} blackouts, {}",
+                n.drops.len(),
+                n.blackouts.len(),
+                match &n.path_change {
+                    Some(c) => format!("a path change at {} ms", ms(c.at_ns)),
+                    None => "no path change".to_owned(),
+                }
+            ),
+        ];
+        blocks.push(Block::List(items));
+    }
+
+    blocks.push(Block::Heading(3, "Implementations and build".into()));
+    let tcp = distinct(&|r| r.tcp.clone());
+    let commits = distinct(&|r| {
+        format!(
+            "{} (version {}{})",
+            r.lab.commit,
+            r.lab.version,
+            if r.lab.dirty {
+                ", dirty: uncommitted changes"
+            } else {
+                ""
+            }
+        )
+    });
+    let mut versions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in records {
+        for (k, v) in &r.lab.crate_versions {
+            versions.entry(k).or_default().insert(v);
+        }
+    }
+    let versions: Vec<String> = versions
+        .iter()
+        .map(|(k, v)| format!("{k} {}", v.iter().copied().collect::<Vec<_>>().join(" / ")))
+        .collect();
+    blocks.push(Block::List(vec![
+        format!(
+            "TCP under HTTP/1.1 and HTTP/2: {} ({}).",
+            join(&tcp),
+            tcp.iter()
+                .map(|t| tcp_note(t))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        "QUIC under HTTP/3: quinn; TLS 1.3: rustls (versions below).".into(),
+        format!("Lab build: {}.", join(&commits)),
+        format!("Crate versions (from Cargo.lock): {}.", versions.join(", ")),
+    ]));
+
+    blocks.push(Block::Heading(3, "Runs and statistics".into()));
+    let mut seeds: Vec<u64> = records.iter().map(|r| r.seed).collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    blocks.push(Block::List(vec![
+        format!("Seeds: {}.", seeds_text(&seeds)),
+        "Median, p10 and p90: quantiles by linear interpolation between order statistics (Hyndman and Fan type 7, as R and NumPy by default).".into(),
+        format!("Mean ± 95 % CI: percentile bootstrap, {BOOTSTRAP_RESAMPLES} resamples with replacement, ChaCha8 generator seeded with {BOOTSTRAP_SEED:#x} for every interval."),
+        "Δ vs HTTP/2: 100 × (mean − mean of HTTP/2) / mean of HTTP/2 at the same axis point; its CI resamples both groups independently in each replicate.".into(),
+        "Only runs that completed (outcome ok) enter the statistics; failed and timed-out runs are counted in every table and left out of its numbers.".into(),
+        "Bootstrap replicates whose HTTP/2 mean is 0 (possible for retransmissions) have no relative difference and are left out of that interval.".into(),
+        "Metrics: page load time is the client's plt_ns; TTFB is the first request's first_byte_ns − start_ns; handshake is the first connection's handshake_done_ns − started_ns; goodput is total_bytes × 8 / page load time; retransmissions sum the connections' retransmissions.".into(),
+    ]));
+
+    blocks.push(Block::Heading(3, "Reproduce".into()));
+    blocks.extend(reproduce(
+        records,
+        &seeds,
+        inputs.scenario_file_sha256.is_some(),
+    ));
+
+    blocks.push(Block::Heading(3, "Known limits".into()));
+    let mut limits = vec![
+        "Simulated time advances in 1 ms steps: every time here is a whole number of milliseconds of simulated time, and differences below 1 ms are not resolved.".to_owned(),
+    ];
+    limits.extend(tcp.iter().map(|t| tcp_limit(t)));
+    limits.push("Retransmissions are the client's side only (the records hold the client's transport statistics): TCP segments the client resent, or QUIC packets the client declared lost. The server's retransmissions of response data are not in them, so they understate loss recovery, and TCP and QUIC count different things.".into());
+    limits.push(format!(
+        "With few runs per group ({} seeds here) the bootstrap intervals are narrow and optimistic.",
+        seeds.len()
+    ));
+    limits.push("Charts are not rendered yet; this report holds the tables only.".into());
+    blocks.push(Block::List(limits));
+    blocks
+}
+
+/// The commands that make these results and this report again.
+fn reproduce(records: &[&RunRecord], seeds: &[u64], has_scenario_file: bool) -> Vec<Block> {
+    let name = records.first().map_or("page", |r| r.scenario.as_str());
+    let commit = records.first().map_or("unknown", |r| r.lab.commit.as_str());
+    let mut flags = vec![format!("--scenario {name}")];
+    for (axis, flag) in [
+        ("loss_percent", "--loss"),
+        ("rtt_ms", "--rtt"),
+        ("bandwidth_mbit", "--bandwidth"),
+    ] {
+        let values: BTreeSet<String> = records
+            .iter()
+            .filter_map(|r| r.axes.get(axis).map(axis_text))
+            .collect();
+        if values.len() == 1 && records.iter().all(|r| r.axes.contains_key(axis)) {
+            flags.push(format!("{flag} {}", join(&values)));
+        }
+    }
+    if seeds.first() == Some(&1) && seeds.last() == Some(&(seeds.len() as u64)) {
+        flags.push(format!("--seeds {}", seeds.len()));
+    }
+    let mut protocols: Vec<&str> = records.iter().map(|r| r.protocol.as_str()).collect();
+    protocols.sort_unstable();
+    protocols.dedup();
+    flags.push(format!("--protocols {}", protocols.join(",")));
+    let tcp: BTreeSet<&str> = records.iter().map(|r| r.tcp.as_str()).collect();
+    if tcp.len() == 1 && tcp.contains("smoltcp") {
+        flags.push("--tcp smoltcp".into());
+    }
+    let mut blocks = vec![Block::Paragraph(format!(
+        "Build the lab at commit {commit}, then run the sweep and render its report:"
+    ))];
+    let mut code = String::new();
+    if has_scenario_file {
+        code.push_str("# exact: DIR is this results directory; its scenario.toml is the resolved scenario\nhttplab bench --scenario DIR/scenario.toml --out NEW_DIR\n");
+        code.push_str(
+            "# approximate: the same from the built-in scenario and the flags these records show\n",
+        );
+    }
+    code.push_str(&format!(
+        "httplab bench {} --out NEW_DIR\nhttplab report NEW_DIR",
+        flags.join(" ")
+    ));
+    blocks.push(Block::Code(code));
+    blocks.push(Block::Paragraph(
+        "The command from flags is reconstructed from the records: it assumes the built-in scenario of that name at that commit, and flags the records do not show (--preset, a --quick time limit, a scenario file's own settings) are not in it. A rerun is the same exactly when its records carry the same scenario content hash.".into(),
+    ));
+    blocks
+}
+
+/// One link in a line.
+fn link_text(l: &Link) -> String {
+    let queue = match (l.queue.packets, l.queue.bytes) {
+        (Some(p), _) => format!("{p} packets"),
+        (None, Some(b)) => format!("{b} bytes"),
+        (None, None) => "unknown".into(),
+    };
+    let loss = match l.loss.model.as_str() {
+        "bernoulli" => format!("Bernoulli, rate {}", l.loss.rate.unwrap_or(0.0)),
+        "gilbert-elliott" => format!(
+            "Gilbert–Elliott, mean loss {}, mean burst {} packets",
+            l.loss.mean_loss.unwrap_or(0.0),
+            l.loss.mean_burst.unwrap_or(0.0)
+        ),
+        other => other.to_owned(),
+    };
+    format!(
+        "delay {} ms, bandwidth {} Mbit/s, queue {queue}, loss {loss}, jitter {} ms{}, MTU {} bytes",
+        ms(l.delay_ns),
+        l.bandwidth_bps as f64 / 1e6,
+        ms(l.jitter_ns),
+        if l.reorder { " (may reorder)" } else { "" },
+        l.mtu
+    )
+}
+
+/// What a TCP name stands for.
+fn tcp_note(tcp: &str) -> &'static str {
+    match tcp {
+        "linux" => "the lab's Linux-like stack: IW10, SACK, RACK-TLP, PRR, CUBIC with HyStart++",
+        "smoltcp" => "smoltcp, the RFC-minimal cross-check",
+        _ => "unknown",
+    }
+}
+
+/// The limit a TCP implementation brings.
+fn tcp_limit(tcp: &str) -> String {
+    match tcp {
+        "linux" => "TCP is the lab's Linux-like stack: it leaves out pacing, classic HyStart's ACK-train detection, F-RTO and recovery undo (docs/tcp.md).".into(),
+        "smoltcp" => "TCP is smoltcp, whose weak loss recovery dominates HTTP/1.1 and HTTP/2 results under loss.".into(),
+        other => format!("TCP implementation '{other}' is not one this report knows."),
+    }
+}
+
+/// Nanoseconds as milliseconds, shortest form.
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// `a=1, b=2`.
+pub fn point_text(point: &AxisPoint) -> String {
+    point
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Seeds as ranges: `1–10` or `1, 3, 5–7`.
+fn seeds_text(seeds: &[u64]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < seeds.len() {
+        let mut j = i;
+        while j + 1 < seeds.len() && seeds[j + 1] == seeds[j] + 1 {
+            j += 1;
+        }
+        parts.push(if j > i {
+            format!("{}–{}", seeds[i], seeds[j])
+        } else {
+            seeds[i].to_string()
+        });
+        i = j + 1;
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Distinct values joined by " / ".
+fn join(values: &BTreeSet<String>) -> String {
+    values.iter().cloned().collect::<Vec<_>>().join(" / ")
+}

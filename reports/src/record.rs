@@ -1,0 +1,174 @@
+//! The fields of a `results.jsonl` record that reports read
+//! (`docs/results.md` documents every field). Deserialized leniently:
+//! unknown fields are ignored and missing ones take their defaults, so a
+//! record with more fields than these still reads.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One line of `results.jsonl`: one run.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RunRecord {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The content hash of the resolved scenario.
+    pub scenario_hash: String,
+    /// The run's key within its scenario.
+    pub run_key: String,
+    /// `"h1"`, `"h2"` or `"h3"`.
+    pub protocol: String,
+    /// The run seed.
+    pub seed: u64,
+    /// Sweep-axis values by name (empty without a sweep).
+    pub axes: BTreeMap<String, serde_json::Value>,
+    /// The TCP implementation: `"linux"` or `"smoltcp"`.
+    pub tcp: String,
+    /// The network the run used.
+    pub network: Option<Network>,
+    /// The build of the lab that ran it.
+    pub lab: Lab,
+    /// `"ok"`, `"failed"` or `"timeout"`.
+    pub outcome: String,
+    /// Why it failed or timed out.
+    pub reason: Option<String>,
+    /// What the client measured.
+    pub measurements: Option<Measurements>,
+}
+
+/// The resolved network of a run.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Network {
+    /// The path at the start of the run.
+    pub path: Path,
+    /// Targeted drops (kept as raw JSON; only counted).
+    pub drops: Vec<serde_json::Value>,
+    /// Blackout windows (kept as raw JSON; only counted).
+    pub blackouts: Vec<serde_json::Value>,
+    /// The client's move to a new path, if any.
+    pub path_change: Option<PathChange>,
+}
+
+/// A path change: when, and to which path.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct PathChange {
+    /// When the client moves, ns of simulated time.
+    pub at_ns: u64,
+    /// The new path.
+    pub path: Path,
+}
+
+/// Both directions of a path.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Path {
+    /// Client → server.
+    pub up: Link,
+    /// Server → client.
+    pub down: Link,
+}
+
+/// One direction of a path.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Link {
+    /// One-way propagation delay, ns.
+    pub delay_ns: u64,
+    /// Bottleneck rate, bit/s.
+    pub bandwidth_bps: u64,
+    /// Drop-tail limit of the bottleneck queue.
+    pub queue: Queue,
+    /// Random loss.
+    pub loss: Loss,
+    /// Maximum extra delay per packet, ns.
+    pub jitter_ns: u64,
+    /// Whether jitter may reorder packets.
+    pub reorder: bool,
+    /// Largest IP packet, bytes.
+    pub mtu: u64,
+}
+
+/// A queue limit: one of the two is set.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Queue {
+    /// Limit in packets.
+    pub packets: Option<u64>,
+    /// Limit in bytes.
+    pub bytes: Option<u64>,
+}
+
+/// A loss model and its parameters.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Loss {
+    /// `none`, `bernoulli` or `gilbert-elliott`.
+    pub model: String,
+    /// Bernoulli: probability a packet is lost.
+    pub rate: Option<f64>,
+    /// Gilbert–Elliott: long-run fraction lost.
+    pub mean_loss: Option<f64>,
+    /// Gilbert–Elliott: mean burst length in packets.
+    pub mean_burst: Option<f64>,
+}
+
+/// The build of the lab that made a record.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Lab {
+    /// The lab's version.
+    pub version: String,
+    /// The git commit it was built from.
+    pub commit: String,
+    /// Whether the tree had uncommitted changes.
+    pub dirty: bool,
+    /// Dependency versions from `Cargo.lock`.
+    pub crate_versions: BTreeMap<String, String>,
+}
+
+/// What the client measured.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Measurements {
+    /// Every request, in plan order.
+    pub requests: Vec<Request>,
+    /// Every connection, in order of opening.
+    pub connections: Vec<Connection>,
+    /// Page load time, ns; `None` if the run failed.
+    pub plt_ns: Option<u64>,
+    /// Body bytes received over all requests.
+    pub total_bytes: u64,
+}
+
+/// One request's times.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Request {
+    /// When the request was queued, ns.
+    pub start_ns: u64,
+    /// When the response head arrived, ns.
+    pub first_byte_ns: Option<u64>,
+}
+
+/// One connection's times and statistics.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Connection {
+    /// When the client started opening it, ns.
+    pub started_ns: u64,
+    /// When the TLS or QUIC handshake completed, ns.
+    pub handshake_done_ns: Option<u64>,
+    /// Transport statistics.
+    pub stats: Option<TransportStats>,
+}
+
+/// The transport statistics reports use.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TransportStats {
+    /// TCP segments resent, or QUIC packets declared lost.
+    pub retransmissions: u64,
+}

@@ -1,0 +1,207 @@
+//! The statistics of the tables: quantiles, the mean, and percentile
+//! bootstrap confidence intervals of the mean and of a difference of means.
+//!
+//! - Quantiles use linear interpolation between order statistics (Hyndman
+//!   and Fan's type 7, the default of R and NumPy): for sorted values
+//!   `x[0..n]` and probability `p`, `h = (n - 1) p`, and the quantile is
+//!   `x[⌊h⌋] + (h - ⌊h⌋) (x[⌊h⌋ + 1] - x[⌊h⌋])`.
+//! - Bootstrap: [`BOOTSTRAP_RESAMPLES`] resamples with replacement, each
+//!   the size of the sample; the interval is the 2.5 % and 97.5 % type-7
+//!   quantiles of the resampled statistic (the percentile method). Every
+//!   call starts a fresh ChaCha8 generator from [`BOOTSTRAP_SEED`], so an
+//!   interval depends only on its input and reports are byte-identical.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Resamples per bootstrap interval.
+pub const BOOTSTRAP_RESAMPLES: usize = 2000;
+/// The seed of every bootstrap's generator.
+pub const BOOTSTRAP_SEED: u64 = 0x6874_7470_6c61_6235;
+/// The confidence level of the intervals.
+pub const CONFIDENCE: f64 = 0.95;
+
+/// The type-7 quantile at `p` (0 to 1) of `values`, which need not be
+/// sorted; `None` when empty.
+pub fn quantile(values: &[f64], p: f64) -> Option<f64> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    quantile_sorted(&sorted, p)
+}
+
+/// The type-7 quantile at `p` of already sorted `sorted`.
+fn quantile_sorted(sorted: &[f64], p: f64) -> Option<f64> {
+    let last = sorted.len().checked_sub(1)?;
+    let h = last as f64 * p.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(last);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+/// The median (the type-7 quantile at 0.5).
+pub fn median(values: &[f64]) -> Option<f64> {
+    quantile(values, 0.5)
+}
+
+/// The 10th percentile.
+pub fn p10(values: &[f64]) -> Option<f64> {
+    quantile(values, 0.1)
+}
+
+/// The 90th percentile.
+pub fn p90(values: &[f64]) -> Option<f64> {
+    quantile(values, 0.9)
+}
+
+/// The arithmetic mean; `None` when empty.
+pub fn mean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    Some(values.iter().sum::<f64>() / values.len() as f64)
+}
+
+/// A confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Interval {
+    /// Lower bound.
+    pub low: f64,
+    /// Upper bound.
+    pub high: f64,
+}
+
+/// The mean of a resample of `values` drawn from `rng`.
+fn resampled_mean(values: &[f64], rng: &mut ChaCha8Rng) -> f64 {
+    let n = values.len() as u64;
+    let sum: f64 = (0..n)
+        .map(|_| values[rng.random_range(0..n) as usize])
+        .sum();
+    sum / n as f64
+}
+
+/// The bounds of the central [`CONFIDENCE`] share of `stats`.
+fn percentile_interval(mut stats: Vec<f64>) -> Option<Interval> {
+    stats.sort_by(f64::total_cmp);
+    let tail = (1.0 - CONFIDENCE) / 2.0;
+    Some(Interval {
+        low: quantile_sorted(&stats, tail)?,
+        high: quantile_sorted(&stats, 1.0 - tail)?,
+    })
+}
+
+/// The 95 % percentile-bootstrap interval of the mean of `values`;
+/// `None` when empty.
+pub fn bootstrap_mean_ci(values: &[f64]) -> Option<Interval> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
+    let means = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| resampled_mean(values, &mut rng))
+        .collect();
+    percentile_interval(means)
+}
+
+/// `100 (mean(x) - mean(base)) / mean(base)`: how much larger `x`'s mean
+/// is than `base`'s, in percent; `None` when either is empty or `base`'s
+/// mean is 0.
+pub fn difference_percent(x: &[f64], base: &[f64]) -> Option<f64> {
+    let b = mean(base)?;
+    if b == 0.0 {
+        return None;
+    }
+    Some(100.0 * (mean(x)? - b) / b)
+}
+
+/// The 95 % percentile-bootstrap interval of [`difference_percent`]:
+/// each replicate resamples `x` and `base` independently (first `x`,
+/// then `base`, from one generator). Replicates whose `base` mean is 0
+/// are left out; `None` if all are, or either sample is empty.
+pub fn bootstrap_difference_ci(x: &[f64], base: &[f64]) -> Option<Interval> {
+    if x.is_empty() || base.is_empty() {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
+    let diffs: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .filter_map(|_| {
+            let mx = resampled_mean(x, &mut rng);
+            let mb = resampled_mean(base, &mut rng);
+            (mb != 0.0).then(|| 100.0 * (mx - mb) / mb)
+        })
+        .collect();
+    if diffs.is_empty() {
+        return None;
+    }
+    percentile_interval(diffs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn quantiles_interpolate_linearly() {
+        // Sorted: 1 2 3 4 10; n - 1 = 4.
+        let x = [4.0, 1.0, 10.0, 3.0, 2.0];
+        // p = 0.5: h = 2 → 3.
+        assert_eq!(median(&x), Some(3.0));
+        // p = 0.1: h = 0.4 → 1 + 0.4 (2 - 1) = 1.4.
+        assert!(close(p10(&x).unwrap(), 1.4));
+        // p = 0.9: h = 3.6 → 4 + 0.6 (10 - 4) = 7.6.
+        assert!(close(p90(&x).unwrap(), 7.6));
+        // Even count: 1 2 3 4 → h = 1.5 → 2.5.
+        assert_eq!(median(&[1.0, 2.0, 3.0, 4.0]), Some(2.5));
+        assert_eq!(quantile(&[7.0], 0.9), Some(7.0));
+        assert_eq!(quantile(&[1.0, 3.0], 0.0), Some(1.0));
+        assert_eq!(quantile(&[1.0, 3.0], 1.0), Some(3.0));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn mean_and_difference() {
+        assert_eq!(mean(&[1.0, 2.0, 6.0]), Some(3.0));
+        assert_eq!(mean(&[]), None);
+        // mean 3 against mean 2: +50 %.
+        assert_eq!(difference_percent(&[3.0, 3.0], &[1.0, 3.0]), Some(50.0));
+        assert_eq!(difference_percent(&[1.0], &[2.0, 2.0]), Some(-50.0));
+        assert_eq!(difference_percent(&[1.0], &[0.0]), None);
+        assert_eq!(difference_percent(&[], &[1.0]), None);
+    }
+
+    #[test]
+    fn constant_samples_have_point_intervals() {
+        let ci = bootstrap_mean_ci(&[5.0, 5.0, 5.0]).unwrap();
+        assert_eq!((ci.low, ci.high), (5.0, 5.0));
+        let d = bootstrap_difference_ci(&[6.0; 4], &[4.0; 3]).unwrap();
+        assert_eq!((d.low, d.high), (50.0, 50.0));
+        assert_eq!(bootstrap_mean_ci(&[]), None);
+        assert_eq!(bootstrap_difference_ci(&[1.0], &[0.0, 0.0]), None);
+    }
+
+    #[test]
+    fn two_point_sample_interval() {
+        // Resamples of {0, 1} of size 2 have means 0, 0.5 or 1 with
+        // probability 1/4, 1/2, 1/4; 2000 of them put about 500 at each
+        // end, so the 2.5 % and 97.5 % points are exactly 0 and 1.
+        let ci = bootstrap_mean_ci(&[0.0, 1.0]).unwrap();
+        assert_eq!((ci.low, ci.high), (0.0, 1.0));
+    }
+
+    #[test]
+    fn intervals_cover_the_mean_and_repeat_exactly() {
+        let x: Vec<f64> = (1..=20).map(|i| (i * i) as f64).collect();
+        let m = mean(&x).unwrap();
+        let ci = bootstrap_mean_ci(&x).unwrap();
+        assert!(ci.low < m && m < ci.high, "{ci:?} around {m}");
+        assert_eq!(bootstrap_mean_ci(&x), Some(ci));
+        let base: Vec<f64> = x.iter().map(|v| v * 2.0).collect();
+        let d = bootstrap_difference_ci(&x, &base).unwrap();
+        let point = difference_percent(&x, &base).unwrap();
+        assert!(close(point, -50.0));
+        assert!(d.low < point && point < d.high, "{d:?} around {point}");
+    }
+}

@@ -1,0 +1,413 @@
+//! The tables: runs grouped by axis point and protocol, and per group and
+//! [`Metric`] the statistics of [`crate::stats`], plus `summary.csv`, the
+//! same numbers in full precision.
+//!
+//! Only runs whose outcome is `ok` enter the statistics; failed and
+//! timed-out runs are counted in every row ([`Group`]).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::record::{Measurements, RunRecord};
+use crate::stats::{self, Interval};
+
+/// The protocol every other is compared against.
+pub const BASELINE: &str = "h2";
+
+/// A quantity measured once per run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Metric {
+    /// Page load time: first connection attempt to the last verified byte.
+    Plt,
+    /// Time to first byte of the first request: its response head minus
+    /// its start.
+    Ttfb,
+    /// The first connection's handshake: `handshake_done - started`
+    /// (TCP and TLS, or QUIC).
+    Handshake,
+    /// Body bytes over page load time.
+    Goodput,
+    /// Retransmissions summed over the run's connections, from the
+    /// client's transport statistics (the client's own packets only).
+    Retransmissions,
+}
+
+impl Metric {
+    /// Every metric, in table order.
+    pub const ALL: [Metric; 5] = [
+        Metric::Plt,
+        Metric::Ttfb,
+        Metric::Handshake,
+        Metric::Goodput,
+        Metric::Retransmissions,
+    ];
+
+    /// The name in `summary.csv`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::Plt => "plt",
+            Metric::Ttfb => "ttfb",
+            Metric::Handshake => "handshake",
+            Metric::Goodput => "goodput",
+            Metric::Retransmissions => "retransmissions",
+        }
+    }
+
+    /// The heading in the report.
+    pub fn title(self) -> &'static str {
+        match self {
+            Metric::Plt => "Page load time",
+            Metric::Ttfb => "Time to first byte (first request)",
+            Metric::Handshake => "Handshake time (first connection)",
+            Metric::Goodput => "Goodput (body bytes / page load time)",
+            Metric::Retransmissions => "Client retransmissions (all connections)",
+        }
+    }
+
+    /// The unit of its values.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Plt | Metric::Ttfb | Metric::Handshake => "ms",
+            Metric::Goodput => "Mbit/s",
+            Metric::Retransmissions => "packets",
+        }
+    }
+
+    /// Decimals shown in the report (the CSV has every digit).
+    pub fn decimals(self) -> usize {
+        match self {
+            Metric::Goodput => 3,
+            _ => 1,
+        }
+    }
+
+    /// Its value for one run, if the run measured it.
+    pub fn of(self, m: &Measurements) -> Option<f64> {
+        match self {
+            Metric::Plt => m.plt_ns.map(ms),
+            Metric::Ttfb => {
+                let first = m.requests.first()?;
+                Some(ms(first.first_byte_ns?.checked_sub(first.start_ns)?))
+            }
+            Metric::Handshake => {
+                let first = m.connections.first()?;
+                Some(ms(first
+                    .handshake_done_ns?
+                    .checked_sub(first.started_ns)?))
+            }
+            Metric::Goodput => {
+                let plt = m.plt_ns.filter(|&p| p > 0)?;
+                Some(m.total_bytes as f64 * 8.0 * 1e3 / plt as f64)
+            }
+            Metric::Retransmissions => Some(
+                m.connections
+                    .iter()
+                    .filter_map(|c| c.stats.as_ref())
+                    .map(|s| s.retransmissions as f64)
+                    .sum(),
+            ),
+        }
+    }
+}
+
+/// Nanoseconds as milliseconds.
+fn ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
+/// A sweep point: axis names and values as text, sorted by name.
+pub type AxisPoint = Vec<(String, String)>;
+
+/// An axis value as text: a number in shortest round-trip form, a string
+/// without quotes.
+pub fn axis_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
+        other => other.to_string(),
+    }
+}
+
+/// Axis points in order: numerically where both values are numbers.
+fn compare_points(
+    a: &BTreeMap<String, serde_json::Value>,
+    b: &BTreeMap<String, serde_json::Value>,
+) -> Ordering {
+    let key = |m: &BTreeMap<String, serde_json::Value>| -> Vec<(String, Option<f64>, String)> {
+        m.iter()
+            .map(|(k, v)| (k.clone(), v.as_f64(), axis_text(v)))
+            .collect()
+    };
+    let (ka, kb) = (key(a), key(b));
+    for (x, y) in ka.iter().zip(&kb) {
+        let o = x.0.cmp(&y.0).then_with(|| match (x.1, y.1) {
+            (Some(p), Some(q)) => p.total_cmp(&q),
+            _ => x.2.cmp(&y.2),
+        });
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    ka.len().cmp(&kb.len())
+}
+
+/// Axis points in order, name by name: numerically where both values
+/// parse as numbers, else as text.
+pub fn compare_axis_points(a: &AxisPoint, b: &AxisPoint) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        let o =
+            x.0.cmp(&y.0)
+                .then_with(|| match (x.1.parse::<f64>(), y.1.parse::<f64>()) {
+                    (Ok(p), Ok(q)) => p.total_cmp(&q),
+                    _ => x.1.cmp(&y.1),
+                });
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// `h1`, `h2`, `h3` in version order, anything else after them.
+fn protocol_rank(p: &str) -> (u8, &str) {
+    match p {
+        "h1" => (0, p),
+        "h2" => (1, p),
+        "h3" => (2, p),
+        _ => (3, p),
+    }
+}
+
+/// One protocol at one axis point: its runs, counted by outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// The axis point.
+    pub axes: AxisPoint,
+    /// `"h1"`, `"h2"` or `"h3"`.
+    pub protocol: String,
+    /// Runs in the group.
+    pub runs: usize,
+    /// Of those, runs that failed (outcome `failed` or anything unknown).
+    pub failed: usize,
+    /// Of those, runs that timed out.
+    pub timed_out: usize,
+    /// Per metric, the values of the `ok` runs that measured it, in
+    /// record order.
+    pub values: BTreeMap<Metric, Vec<f64>>,
+}
+
+/// The statistics of one metric over one group's `ok` runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Summary {
+    /// Values summarized.
+    pub n: usize,
+    /// Median.
+    pub median: f64,
+    /// 10th percentile.
+    pub p10: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// Mean.
+    pub mean: f64,
+    /// 95 % bootstrap interval of the mean.
+    pub mean_ci: Interval,
+}
+
+impl Summary {
+    /// The summary of `values`; `None` when empty.
+    pub fn of(values: &[f64]) -> Option<Summary> {
+        Some(Summary {
+            n: values.len(),
+            median: stats::median(values)?,
+            p10: stats::p10(values)?,
+            p90: stats::p90(values)?,
+            mean: stats::mean(values)?,
+            mean_ci: stats::bootstrap_mean_ci(values)?,
+        })
+    }
+}
+
+/// The difference of a group's mean against the baseline's at the same
+/// axis point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Difference {
+    /// In percent of the baseline's mean.
+    pub percent: f64,
+    /// Its 95 % bootstrap interval.
+    pub ci: Interval,
+}
+
+/// One line of a table: a group and one metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row<'a> {
+    /// The group.
+    pub group: &'a Group,
+    /// The metric.
+    pub metric: Metric,
+    /// Its statistics; `None` when no `ok` run measured it.
+    pub summary: Option<Summary>,
+    /// Against [`BASELINE`]; `None` for the baseline itself or when
+    /// either side has no values.
+    pub vs_baseline: Option<Difference>,
+}
+
+/// Group `records` by axis point and protocol, in order: axis points
+/// (numerically), then h1, h2, h3.
+pub fn groups(records: &[&RunRecord]) -> Vec<Group> {
+    let mut sorted: Vec<&RunRecord> = records.to_vec();
+    sorted.sort_by(|a, b| {
+        compare_points(&a.axes, &b.axes)
+            .then_with(|| protocol_rank(&a.protocol).cmp(&protocol_rank(&b.protocol)))
+            .then_with(|| a.seed.cmp(&b.seed))
+            .then_with(|| a.run_key.cmp(&b.run_key))
+    });
+    let mut out: Vec<Group> = Vec::new();
+    for r in sorted {
+        let axes: AxisPoint = r
+            .axes
+            .iter()
+            .map(|(k, v)| (k.clone(), axis_text(v)))
+            .collect();
+        let fresh = out
+            .last()
+            .is_none_or(|g| g.axes != axes || g.protocol != r.protocol);
+        if fresh {
+            out.push(Group {
+                axes,
+                protocol: r.protocol.clone(),
+                runs: 0,
+                failed: 0,
+                timed_out: 0,
+                values: Metric::ALL.iter().map(|&m| (m, Vec::new())).collect(),
+            });
+        }
+        let Some(g) = out.last_mut() else { continue };
+        g.runs += 1;
+        match r.outcome.as_str() {
+            "ok" => {
+                if let Some(m) = &r.measurements {
+                    for (metric, values) in g.values.iter_mut() {
+                        values.extend(metric.of(m));
+                    }
+                }
+            }
+            "timeout" => g.timed_out += 1,
+            _ => g.failed += 1,
+        }
+    }
+    out
+}
+
+/// The rows of `groups`' tables for `metric`, in group order.
+pub fn rows(groups: &[Group], metric: Metric) -> Vec<Row<'_>> {
+    groups
+        .iter()
+        .map(|g| {
+            let values = &g.values[&metric];
+            let base = groups
+                .iter()
+                .find(|b| b.axes == g.axes && b.protocol == BASELINE)
+                .filter(|_| g.protocol != BASELINE)
+                .map(|b| &b.values[&metric]);
+            let vs_baseline = base.and_then(|base| {
+                Some(Difference {
+                    percent: stats::difference_percent(values, base)?,
+                    ci: stats::bootstrap_difference_ci(values, base)?,
+                })
+            });
+            Row {
+                group: g,
+                metric,
+                summary: Summary::of(values),
+                vs_baseline,
+            }
+        })
+        .collect()
+}
+
+/// The header of `summary.csv` after the axis columns.
+pub const CSV_COLUMNS: [&str; 17] = [
+    "protocol",
+    "metric",
+    "unit",
+    "runs",
+    "failed",
+    "timed_out",
+    "n",
+    "median",
+    "p10",
+    "p90",
+    "mean",
+    "mean_ci_low",
+    "mean_ci_high",
+    "delta_vs_h2_pct",
+    "delta_ci_low",
+    "delta_ci_high",
+    "baseline",
+];
+
+/// `summary.csv`: one column per axis name (sorted), then
+/// [`CSV_COLUMNS`]; one row per group and metric, groups in order,
+/// metrics in [`Metric::ALL`] order. Numbers are printed in Rust's
+/// shortest round-trip form, so they parse back to the same `f64`; empty
+/// where there is no value.
+pub fn summary_csv(groups: &[Group]) -> String {
+    let mut axis_names: Vec<&str> = groups
+        .iter()
+        .flat_map(|g| g.axes.iter().map(|(k, _)| k.as_str()))
+        .collect();
+    axis_names.sort_unstable();
+    axis_names.dedup();
+    let mut out = String::new();
+    let header: Vec<&str> = axis_names.iter().copied().chain(CSV_COLUMNS).collect();
+    let _ = writeln!(out, "{}", header.join(","));
+    let opt = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
+    let by_metric: Vec<Vec<Row<'_>>> = Metric::ALL.iter().map(|&m| rows(groups, m)).collect();
+    for (i, g) in groups.iter().enumerate() {
+        for (metric, metric_rows) in Metric::ALL.iter().zip(&by_metric) {
+            let row = &metric_rows[i];
+            let (s, vs) = (row.summary, row.vs_baseline);
+            let mut fields: Vec<String> = axis_names
+                .iter()
+                .map(|name| {
+                    g.axes
+                        .iter()
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| csv_field(v))
+                        .unwrap_or_default()
+                })
+                .collect();
+            fields.extend([
+                csv_field(&g.protocol),
+                metric.key().to_owned(),
+                metric.unit().to_owned(),
+                g.runs.to_string(),
+                g.failed.to_string(),
+                g.timed_out.to_string(),
+                s.map_or(0, |s| s.n).to_string(),
+                opt(s.map(|s| s.median)),
+                opt(s.map(|s| s.p10)),
+                opt(s.map(|s| s.p90)),
+                opt(s.map(|s| s.mean)),
+                opt(s.map(|s| s.mean_ci.low)),
+                opt(s.map(|s| s.mean_ci.high)),
+                opt(vs.map(|d| d.percent)),
+                opt(vs.map(|d| d.ci.low)),
+                opt(vs.map(|d| d.ci.high)),
+                BASELINE.to_owned(),
+            ]);
+            let _ = writeln!(out, "{}", fields.join(","));
+        }
+    }
+    out
+}
+
+/// A CSV field, quoted as RFC 4180 says when it needs to be.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}

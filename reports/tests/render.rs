@@ -1,0 +1,320 @@
+//! Renders the report of a small results fixture (`httplab bench --quick`:
+//! page, 2 seeds × 3 protocols, timelines trimmed; see
+//! fixtures/README.md) and checks it against numbers recomputed here,
+//! straight from the JSON.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+const FILES: [&str; 3] = ["report.md", "index.html", "summary.csv"];
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("reports-tests")
+        .join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The fixture's records as JSON values.
+fn fixture_records(dir: &Path) -> Vec<Value> {
+    fs::read_to_string(dir.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Type-7 quantile, written out again here.
+fn quantile(values: &[f64], p: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let h = (v.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(v.len() - 1);
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// One metric of one record, from the raw JSON.
+fn metric(record: &Value, name: &str) -> Option<f64> {
+    let m = &record["measurements"];
+    let ns = |v: &Value| v.as_u64().map(|n| n as f64 / 1e6);
+    match name {
+        "plt" => ns(&m["plt_ns"]),
+        "ttfb" => {
+            Some(ns(&m["requests"][0]["first_byte_ns"])? - ns(&m["requests"][0]["start_ns"])?)
+        }
+        "handshake" => Some(
+            ns(&m["connections"][0]["handshake_done_ns"])?
+                - ns(&m["connections"][0]["started_ns"])?,
+        ),
+        "goodput" => Some(m["total_bytes"].as_f64()? * 8.0 / (m["plt_ns"].as_f64()? / 1e9) / 1e6),
+        "retransmissions" => Some(
+            m["connections"]
+                .as_array()?
+                .iter()
+                .map(|c| c["stats"]["retransmissions"].as_f64().unwrap_or(0.0))
+                .sum(),
+        ),
+        _ => unreachable!(),
+    }
+}
+
+/// Per (protocol, metric), the values of the `ok` runs.
+fn values_by_group(records: &[Value]) -> BTreeMap<(String, String), Vec<f64>> {
+    let mut out: BTreeMap<(String, String), Vec<f64>> = BTreeMap::new();
+    let mut records: Vec<&Value> = records.iter().collect();
+    records.sort_by_key(|r| r["seed"].as_u64());
+    for r in records {
+        for name in ["plt", "ttfb", "handshake", "goodput", "retransmissions"] {
+            let entry = out
+                .entry((r["protocol"].as_str().unwrap().to_owned(), name.to_owned()))
+                .or_default();
+            if r["outcome"] == "ok" {
+                entry.extend(metric(r, name));
+            }
+        }
+    }
+    out
+}
+
+/// summary.csv as rows of column → field.
+fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let text = fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .zip(l.split(','))
+                .map(|(h, f)| (h.to_string(), f.to_owned()))
+                .collect()
+        })
+        .collect()
+}
+
+fn field(row: &BTreeMap<String, String>, name: &str) -> f64 {
+    row[name]
+        .parse()
+        .unwrap_or_else(|_| panic!("{name} = {:?}", row[name]))
+}
+
+fn assert_close(got: f64, want: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= 1e-9 * want.abs().max(1.0),
+        "{what}: {got} != {want}"
+    );
+}
+
+#[test]
+fn fixture_report_matches_recomputed_numbers() {
+    let out = scratch("numbers");
+    let summary = reports::render(Path::new(FIXTURE), &out).unwrap();
+    assert_eq!((summary.runs, summary.failed, summary.timed_out), (6, 0, 0));
+    assert_eq!(summary.groups, 3);
+    for file in FILES {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+
+    let records = fixture_records(Path::new(FIXTURE));
+    let values = values_by_group(&records);
+    let rows = read_csv(&out.join("summary.csv"));
+    assert_eq!(rows.len(), 3 * 5, "one row per protocol and metric");
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    for row in &rows {
+        let key = (row["protocol"].clone(), row["metric"].clone());
+        let v = &values[&key];
+        let what = format!("{key:?}");
+        assert_eq!(row["runs"], "2", "{what}");
+        assert_eq!(
+            (row["failed"].as_str(), row["timed_out"].as_str()),
+            ("0", "0")
+        );
+        assert_eq!(field(row, "n") as usize, v.len(), "{what}");
+        assert_close(field(row, "median"), quantile(v, 0.5), &what);
+        assert_close(field(row, "p10"), quantile(v, 0.1), &what);
+        assert_close(field(row, "p90"), quantile(v, 0.9), &what);
+        assert_close(field(row, "mean"), mean(v), &what);
+        // The interval's resampling is the library's; the values fed to
+        // it are extracted independently here.
+        let ci = reports::stats::bootstrap_mean_ci(v).unwrap();
+        assert_close(field(row, "mean_ci_low"), ci.low, &what);
+        assert_close(field(row, "mean_ci_high"), ci.high, &what);
+        assert!(ci.low <= mean(v) && mean(v) <= ci.high, "{what}");
+        let base = &values[&("h2".to_owned(), key.1.clone())];
+        if key.0 == "h2" || mean(base) == 0.0 {
+            assert_eq!(row["delta_vs_h2_pct"], "", "{what}");
+        } else {
+            let d = 100.0 * (mean(v) - mean(base)) / mean(base);
+            assert_close(field(row, "delta_vs_h2_pct"), d, &what);
+            let dci = reports::stats::bootstrap_difference_ci(v, base).unwrap();
+            assert_close(field(row, "delta_ci_low"), dci.low, &what);
+            assert_close(field(row, "delta_ci_high"), dci.high, &what);
+        }
+        // The Markdown table shows the same numbers, rounded.
+        let d = if key.1 == "goodput" { 3 } else { 1 };
+        let cells = format!(
+            "| {} | 2 / 0 / 0 | {} | {:.d$} | {:.d$} | {:.d$} | {:.d$} \\[{:.d$}, {:.d$}\\] |",
+            key.0,
+            v.len(),
+            quantile(v, 0.5),
+            quantile(v, 0.1),
+            quantile(v, 0.9),
+            mean(v),
+            ci.low,
+            ci.high
+        );
+        assert!(md.contains(&cells), "report.md lacks {cells}");
+    }
+    // The methodology comes from the records.
+    let first = &records[0];
+    for needle in [
+        first["scenario_hash"].as_str().unwrap(),
+        first["lab"]["commit"].as_str().unwrap(),
+        first["lab"]["crate_versions"]["quinn"].as_str().unwrap(),
+        "Seeds: 1–2.",
+        "httplab bench --scenario page --seeds 2 --protocols h1,h2,h3",
+        "1 ms",
+    ] {
+        assert!(md.contains(needle), "report.md lacks {needle}");
+    }
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<table>"));
+    assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("src="));
+}
+
+#[test]
+fn rendering_twice_gives_identical_files() {
+    let (a, b) = (scratch("twice-a"), scratch("twice-b"));
+    reports::render(Path::new(FIXTURE), &a).unwrap();
+    reports::render(Path::new(FIXTURE), &b).unwrap();
+    reports::render(Path::new(FIXTURE), &b).unwrap();
+    for file in FILES {
+        assert_eq!(
+            fs::read(a.join(file)).unwrap(),
+            fs::read(b.join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+}
+
+#[test]
+fn failed_and_timed_out_runs_are_counted_not_summarized() {
+    let dir = scratch("failed");
+    let mut text = fs::read_to_string(Path::new(FIXTURE).join("results.jsonl")).unwrap();
+    fs::copy(
+        Path::new(FIXTURE).join("scenario.toml"),
+        dir.join("scenario.toml"),
+    )
+    .unwrap();
+    let records = fixture_records(Path::new(FIXTURE));
+    let mut synthetic = |protocol: &str, outcome: &str, seed: u64| {
+        let mut r = records
+            .iter()
+            .find(|r| r["protocol"] == protocol)
+            .unwrap()
+            .clone();
+        r["seed"] = seed.into();
+        r["run_key"] = format!("{protocol}/seed={seed}").into();
+        r["outcome"] = outcome.into();
+        r["reason"] = "/bytes/30000/index.html: synthetic failure".into();
+        r["measurements"]["plt_ns"] = Value::Null;
+        text.push_str(&serde_json::to_string(&r).unwrap());
+        text.push('\n');
+    };
+    synthetic("h2", "failed", 3);
+    synthetic("h3", "timeout", 3);
+    // An interrupted write: a partial last line, ignored.
+    text.push_str("{\"schema\":1,\"scen");
+    fs::write(dir.join("results.jsonl"), &text).unwrap();
+
+    let out = dir.join("report");
+    let summary = reports::render(&dir, &out).unwrap();
+    assert_eq!((summary.runs, summary.failed, summary.timed_out), (8, 1, 1));
+    let rows = read_csv(&out.join("summary.csv"));
+    let plt = |p: &str| {
+        rows.iter()
+            .find(|r| r["protocol"] == p && r["metric"] == "plt")
+            .unwrap()
+            .clone()
+    };
+    let (h2, h3) = (plt("h2"), plt("h3"));
+    assert_eq!(
+        (h2["runs"].as_str(), h2["failed"].as_str(), h2["n"].as_str()),
+        ("3", "1", "2")
+    );
+    assert_eq!(
+        (
+            h3["runs"].as_str(),
+            h3["timed_out"].as_str(),
+            h3["n"].as_str()
+        ),
+        ("3", "1", "2")
+    );
+    // The statistics are those of the two completed runs.
+    let ok = values_by_group(&fixture_records(Path::new(FIXTURE)));
+    assert_close(
+        field(&h2, "median"),
+        quantile(&ok[&("h2".into(), "plt".into())], 0.5),
+        "h2",
+    );
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("| h2 | 3 / 1 / 0 | 2 |"), "{md}");
+    assert!(md.contains("| h3 | 3 / 0 / 1 | 2 |"));
+    assert!(md.contains("8 runs: 6 completed, 1 failed, 1 timed out."));
+    assert!(md.contains("Note: 2 failed or timed-out runs are excluded from these statistics."));
+}
+
+#[test]
+fn a_line_that_is_not_a_record_is_an_error_naming_it() {
+    let dir = scratch("bad-line");
+    fs::write(dir.join("results.jsonl"), "{\"seed\":1}\nnot json\n").unwrap();
+    let err = reports::render(&dir, &dir.join("report")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("results.jsonl:2: not a run record"),
+        "{err}"
+    );
+    let empty = scratch("empty");
+    fs::write(empty.join("results.jsonl"), "").unwrap();
+    assert!(reports::render(&empty, &empty.join("report")).is_err());
+}
+
+#[test]
+fn only_the_latest_build_of_the_scenario_is_reported() {
+    let dir = scratch("builds");
+    let fixture = fs::read_to_string(Path::new(FIXTURE).join("results.jsonl")).unwrap();
+    let mut text = String::new();
+    for mut r in fixture_records(Path::new(FIXTURE)) {
+        r["lab"]["commit"] = "0000000000000000000000000000000000000000".into();
+        r["measurements"]["plt_ns"] = 1u64.into();
+        text.push_str(&serde_json::to_string(&r).unwrap());
+        text.push('\n');
+    }
+    text.push_str(&fixture);
+    // A repeated run key of the latest build: the first one counts.
+    text.push_str(fixture.lines().next().unwrap());
+    text.push('\n');
+    fs::write(dir.join("results.jsonl"), text).unwrap();
+    let out = dir.join("report");
+    let summary = reports::render(&dir, &out).unwrap();
+    assert_eq!((summary.runs, summary.left_out), (6, 7));
+    let expected = scratch("builds-expected");
+    reports::render(Path::new(FIXTURE), &expected).unwrap();
+    assert_eq!(
+        fs::read(out.join("summary.csv")).unwrap(),
+        fs::read(expected.join("summary.csv")).unwrap()
+    );
+}
