@@ -61,10 +61,20 @@ fn start_server() -> SocketAddr {
     panic!("the server did not start listening on {addr}");
 }
 
+/// The lab certificate as a PEM file, written once per process (the tests
+/// run in parallel: rewriting it under a running curl would race), via a
+/// temporary file and a rename so no reader ever sees it half written.
 fn ca_file() -> PathBuf {
-    let path = std::env::temp_dir().join(format!("httplab-ca-{}.pem", std::process::id()));
-    std::fs::write(&path, &netsim::tls::identity().cert_pem).unwrap();
-    path
+    static CA: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CA.get_or_init(|| {
+        let dir = std::env::temp_dir();
+        let path = dir.join(format!("httplab-ca-{}.pem", std::process::id()));
+        let tmp = dir.join(format!("httplab-ca-{}.pem.tmp", std::process::id()));
+        std::fs::write(&tmp, &netsim::tls::identity().cert_pem).unwrap();
+        std::fs::rename(&tmp, &path).unwrap();
+        path
+    })
+    .clone()
 }
 
 /// Run curl; returns (HTTP version, status, body).
