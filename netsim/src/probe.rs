@@ -206,7 +206,6 @@ pub async fn fetch(host: Host, transport: Transport, sizes: Vec<u64>) -> io::Res
             };
             let tcp = host.tcp_connect(server).await?;
             let connected = now();
-            let stats_of = |s: &crate::tcp::TcpStream| s.transport_stats();
             if transport == Transport::Tcp {
                 let mut s = tcp;
                 s.write_all(&size.to_le_bytes()).await?;
@@ -217,7 +216,7 @@ pub async fn fetch(host: Host, transport: Transport, sizes: Vec<u64>) -> io::Res
                     secured: connected,
                     done: now(),
                     streams: vec![timeline],
-                    stats: stats_of(&s),
+                    stats: s.transport_stats(),
                 });
             }
             let connector =
@@ -234,7 +233,7 @@ pub async fn fetch(host: Host, transport: Transport, sizes: Vec<u64>) -> io::Res
                 secured,
                 done: now(),
                 streams: vec![timeline],
-                stats: stats_of(s.get_ref().0),
+                stats: s.get_ref().0.transport_stats(),
             })
         }
         Transport::Quic => {

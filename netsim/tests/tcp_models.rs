@@ -31,7 +31,6 @@ struct Row {
     /// overshoot), not part of `p`.
     queue_drops: f64,
     goodput_mbit: f64,
-    srtt: Duration,
     mathis_mbit: f64,
     pftk_mbit: f64,
 }
@@ -85,7 +84,6 @@ fn run(loss: f64, tcp: TcpImplementation, mss: f64) -> Row {
         measured_p,
         queue_drops: queue as f64 / down.len() as f64,
         goodput_mbit: SIZE as f64 * 8.0 / secs / 1e6,
-        srtt: r.stats.smoothed_rtt.unwrap_or(RTT),
         mathis_mbit: mathis(mss, rtt, measured_p) / 1e6,
         pftk_mbit: pftk(mss, rtt, measured_p, t0) / 1e6,
     }
@@ -115,7 +113,6 @@ fn table(tcp: TcpImplementation, mss: f64) -> Vec<Row> {
             r.mathis_mbit,
             if ok { "yes" } else { "no" }
         );
-        let _ = r.srtt;
     }
     rows
 }

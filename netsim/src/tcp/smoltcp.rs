@@ -394,9 +394,7 @@ impl TcpStack for SmoltcpStack {
             tcp::State::SynSent | tcp::State::SynReceived | tcp::State::Listen => {
                 ConnState::Connecting
             }
-            tcp::State::Closed if !c.established => {
-                ConnState::Closed(Some(closed_error(c.established)))
-            }
+            tcp::State::Closed if !c.established => ConnState::Closed(Some(TcpError::Refused)),
             tcp::State::Closed => ConnState::Closed(None),
             _ => ConnState::Established,
         }

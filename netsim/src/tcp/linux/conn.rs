@@ -640,27 +640,28 @@ impl Connection {
         ) {
             return None;
         }
-        // Room for the payload once our options are on the segment.
-        let probe = self.segment(now, 0, Vec::new());
-        let max_payload = MTU.saturating_sub(probe.header_len()) as u64;
+        // Build the segment (ACK, window, timestamp, SACK blocks) once; its
+        // options decide how much payload fits in one packet.
+        let mut seg = self.segment(now, 0, Vec::new());
+        let max_payload = MTU.saturating_sub(seg.header_len()) as u64;
         let sender = self.sender.as_mut()?;
-        let transmit = sender.poll_transmit(now, max_payload)?;
-        let snd_una = sender.snd_una();
-        let snd_nxt = sender.snd_nxt();
-        match transmit {
-            Transmit::WindowProbe => {
-                let seq = self.our_seq(snd_una).wrapping_sub(1);
-                Some(self.segment(now, seq, Vec::new()))
-            }
+        let start = match sender.poll_transmit(now, max_payload)? {
+            // A window probe carries sequence SND.UNA − 1 and no data.
+            Transmit::WindowProbe => None,
             Transmit::Data {
                 start, end, fin, ..
             } => {
-                let payload = sender.bytes(start, end);
-                let mut seg = self.segment(now, self.our_seq(start), payload);
+                seg.payload = sender.bytes(start, end);
                 seg.fin = fin;
-                seg.psh = !seg.payload.is_empty() && (fin || end == snd_nxt);
-                Some(seg)
+                seg.psh = !seg.payload.is_empty() && (fin || end == sender.snd_nxt());
+                Some(start)
             }
-        }
+        };
+        let snd_una = sender.snd_una();
+        seg.seq = match start {
+            Some(start) => self.our_seq(start),
+            None => self.our_seq(snd_una).wrapping_sub(1),
+        };
+        Some(seg)
     }
 }
