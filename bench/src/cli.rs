@@ -118,6 +118,14 @@ pub struct BenchArgs {
     /// shards with `httplab merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Take --shard from the batch system running this task: in a Slurm
+    /// array job, the task's position in the array (SLURM_ARRAY_TASK_ID,
+    /// _MIN, _MAX, _STEP) of SLURM_ARRAY_TASK_COUNT, so --array=0-7 gives
+    /// shards 1/8 to 8/8; in a Kubernetes Indexed Job,
+    /// JOB_COMPLETION_INDEX + 1 of HTTPLAB_SHARD_COUNT, which the Job sets
+    /// to its completions. See docs/cluster.md.
+    #[arg(long, conflicts_with = "shard")]
+    pub shard_from_env: bool,
     /// A smoke test: 2 seeds (unless --seeds is given) and a 20 s
     /// simulated-time limit per run.
     #[arg(long)]
@@ -144,6 +152,13 @@ pub struct RunArgs {
     /// Write the TLS secrets (NSS key-log format, for Wireshark) to FILE.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
+    /// Write a qlog trace of each QUIC connection into DIR (created if
+    /// absent): DIR/client-N.sqlog and DIR/server-N.sqlog, N counting each
+    /// side's connections from 0. JSON-SEQ, event times in simulated
+    /// milliseconds since the run started; qvis reads them. QUIC only: an
+    /// error with --protocol h1 or h2.
+    #[arg(long, value_name = "DIR")]
+    pub qlog: Option<PathBuf>,
     /// Print the full run record as pretty JSON on stdout (identical on
     /// every invocation with the same arguments and binary).
     #[arg(long)]
@@ -389,16 +404,24 @@ fn bench(args: BenchArgs) -> Result<()> {
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |j| j as usize,
     );
+    let shard = if args.shard_from_env {
+        let from_env = Shard::from_env(|name| {
+            std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+        })
+        .map_err(|e| anyhow!("--shard-from-env: {e}"))?;
+        eprintln!("shard {} from {}", from_env.shard, from_env.source);
+        Some(from_env.shard)
+    } else {
+        args.shard
+    };
     let config = SweepConfig {
-        shard: args.shard,
+        shard,
         ..SweepConfig::new(out.clone(), jobs)
     };
     let total = runs.len();
     let name = scenario.name.clone();
     let report = sweep::run(&hash, &spec::to_toml(&scenario)?, runs, &config, |left| {
-        let shard = args
-            .shard
-            .map_or_else(String::new, |s| format!(", shard {s}"));
+        let shard = shard.map_or_else(String::new, |s| format!(", shard {s}"));
         eprintln!(
             "scenario {name} ({hash}): {total} runs{shard}; {left} to run, {jobs} at a time, into {}",
             out.display()
@@ -434,6 +457,17 @@ fn bench(args: BenchArgs) -> Result<()> {
         out.join(RESULTS_FILE).display(),
         out.join(SUMMARY_FILE).display()
     )?;
+    if report.planned == 0 {
+        // A shard of a sweep with fewer runs than shards: nothing to
+        // report, and nothing wrong (a batch system's task must succeed).
+        match shard {
+            Some(s) => {
+                eprintln!("note: shard {s} has no runs (the sweep has {total}); no report rendered")
+            }
+            None => eprintln!("note: the sweep has no runs; no report rendered"),
+        }
+        return Ok(());
+    }
     let report_dir = out.join(REPORT_DIR);
     let rendered = reports::render(&out, &report_dir)
         .with_context(|| format!("rendering the report of {}", out.display()))?;
@@ -517,10 +551,25 @@ fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
 }
 
 fn run(args: RunArgs) -> Result<()> {
+    if let Some(dir) = &args.qlog {
+        if args.protocol != ProtocolArg::H3 {
+            bail!(
+                "--qlog {}: qlog records QUIC connections, and --protocol {} runs over TCP; \
+                 use --protocol h3, or --pcap to capture TCP",
+                dir.display(),
+                protocol_flag(args.protocol)
+            );
+        }
+    }
     let (scenario, spec) = run_spec(&args)?;
+    if let Some(dir) = &args.qlog {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("--qlog: creating the directory {}", dir.display()))?;
+    }
     let capture = netsim::CaptureConfig {
         pcap: args.pcap.is_some(),
         key_log: args.keylog.is_some(),
+        qlog: args.qlog.is_some(),
     };
     let artifacts = runner::run_captured(&spec, &scenario.content_hash(), capture);
     if let Some(path) = &args.pcap {
@@ -546,6 +595,9 @@ fn run(args: RunArgs) -> Result<()> {
         let text = artifacts.key_log.clone().unwrap_or_default();
         results::write_atomic(path, text.as_bytes())?;
         eprintln!("TLS key log: {}", path.display());
+    }
+    if let Some(dir) = &args.qlog {
+        write_qlogs(dir, artifacts.qlogs.as_deref().unwrap_or_default())?;
     }
     let result = &artifacts.result;
     let mut stdout = std::io::stdout().lock();
@@ -599,6 +651,35 @@ fn run(args: RunArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// Write each trace to `dir/<side>-<N>.sqlog` and say what was written.
+fn write_qlogs(dir: &Path, traces: &[netsim::capture::QlogTrace]) -> Result<()> {
+    if traces.is_empty() {
+        eprintln!(
+            "qlog: the run made no QUIC connection; nothing written to {}",
+            dir.display()
+        );
+        return Ok(());
+    }
+    for trace in traces {
+        let path = dir.join(trace.file_name());
+        trace
+            .write_to(&path)
+            .with_context(|| format!("writing the qlog trace {}", path.display()))?;
+    }
+    let names: Vec<String> = traces.iter().map(|t| t.file_name()).collect();
+    eprintln!("qlog: {} ({})", dir.display(), names.join(", "));
+    Ok(())
+}
+
+/// How `p` is written on the command line.
+fn protocol_flag(p: ProtocolArg) -> &'static str {
+    match p {
+        ProtocolArg::H1 => "h1",
+        ProtocolArg::H2 => "h2",
+        ProtocolArg::H3 => "h3",
+    }
 }
 
 /// `FILE` with `-server` before its extension: `a/run.pcap` →

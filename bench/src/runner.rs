@@ -17,6 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use clients::{ClientConfig, RunRecord};
+use netsim::capture::QlogTrace;
 use netsim::sim::Captures;
 use netsim::{CaptureConfig, RunError, SimConfig, Simulation};
 use servers::ContentServer;
@@ -41,6 +42,9 @@ pub struct RunArtifacts {
     pub captures: Option<Captures>,
     /// The TLS key log (NSS format), if asked for.
     pub key_log: Option<String>,
+    /// One qlog trace per QUIC connection (client side and server side),
+    /// if asked for.
+    pub qlogs: Option<Vec<QlogTrace>>,
 }
 
 /// Carry out `spec` in the simulation on this thread and record it. The
@@ -52,7 +56,8 @@ pub fn run(spec: &RunSpec, scenario_hash: &str) -> RunResult {
     run_captured(spec, scenario_hash, CaptureConfig::default()).result
 }
 
-/// [`run`], also capturing what `capture` asks for (pcaps, TLS key log).
+/// [`run`], also capturing what `capture` asks for (pcaps, TLS key log,
+/// qlog).
 pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig) -> RunArtifacts {
     let mut result = unfinished(spec, scenario_hash);
     match guarded(|| simulate(spec, capture)) {
@@ -65,6 +70,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 result,
                 captures: done.captures,
                 key_log: done.key_log,
+                qlogs: done.qlogs,
             }
         }
         Ok(Err(invalid)) => {
@@ -73,6 +79,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 result,
                 captures: None,
                 key_log: None,
+                qlogs: None,
             }
         }
         Err(panic) => {
@@ -81,6 +88,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 result,
                 captures: None,
                 key_log: None,
+                qlogs: None,
             }
         }
     }
@@ -133,6 +141,7 @@ struct Simulated {
     simulation: SimulationSummary,
     captures: Option<Captures>,
     key_log: Option<String>,
+    qlogs: Option<Vec<QlogTrace>>,
 }
 
 /// Run `spec`; `Err` with the reason if its configuration is invalid.
@@ -186,6 +195,7 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         simulation: SimulationSummary::of(&output.packet_log, client_started, output.elapsed),
         captures: output.captures,
         key_log: output.key_log,
+        qlogs: output.qlogs,
     })
 }
 

@@ -8,7 +8,9 @@
 //! ```
 //! - The run list is deterministic: the scenario's expansion order, then
 //!   the shard's share of it (run `i`, 0-based, belongs to shard
-//!   `i % N + 1`).
+//!   `i % N + 1`). A batch system's task can take its shard from the
+//!   environment ([`Shard::from_env`]: a Slurm array task, a Kubernetes
+//!   Indexed Job pod).
 //! - Runs are started in that order. With more than one job they finish,
 //!   and are appended to `results.jsonl`, in whatever order they finish;
 //!   each record is deterministic, and `summary.csv` is sorted, so neither
@@ -78,6 +80,155 @@ impl FromStr for Shard {
             return Err(format!("'{s}': I must be between 1 and N"));
         }
         Ok(Shard { index, count })
+    }
+}
+
+/// A [`Shard`] read from a batch system's environment by
+/// [`Shard::from_env`], and where it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvShard {
+    /// The shard.
+    pub shard: Shard,
+    /// The variables it came from, e.g. `SLURM_ARRAY_TASK_ID=2 in
+    /// 0-7`, for messages.
+    pub source: String,
+}
+
+/// Slurm's variables for an array task: its id, and the array's count,
+/// lowest and highest id, and step.
+const SLURM_VARS: [&str; 5] = [
+    "SLURM_ARRAY_TASK_ID",
+    "SLURM_ARRAY_TASK_COUNT",
+    "SLURM_ARRAY_TASK_MIN",
+    "SLURM_ARRAY_TASK_MAX",
+    "SLURM_ARRAY_TASK_STEP",
+];
+/// The pod's index in a Kubernetes Indexed Job, from 0.
+const K8S_INDEX_VAR: &str = "JOB_COMPLETION_INDEX";
+/// The number of shards of a Kubernetes Indexed Job: Kubernetes does not
+/// tell a pod the Job's `completions`, so the Job sets this to it.
+pub const SHARD_COUNT_VAR: &str = "HTTPLAB_SHARD_COUNT";
+
+impl Shard {
+    /// This process's shard, as the batch system running it says, from the
+    /// environment variables `var` looks up:
+    ///
+    /// - a Slurm array task (`SLURM_ARRAY_TASK_ID` set): shard `p + 1` of
+    ///   `SLURM_ARRAY_TASK_COUNT`, `p` being the task's position in the
+    ///   array (`(id - SLURM_ARRAY_TASK_MIN) / SLURM_ARRAY_TASK_STEP`), so
+    ///   `--array=0-7` and `--array=1-8` both give shards 1/8 to 8/8. The
+    ///   array's ids must be evenly spaced (a range, with or without a
+    ///   step), or some shard would have no task.
+    /// - a Kubernetes Indexed Job pod (`JOB_COMPLETION_INDEX` set): shard
+    ///   `JOB_COMPLETION_INDEX + 1` of [`SHARD_COUNT_VAR`], which the Job
+    ///   sets to its `completions`.
+    ///
+    /// The error names the variable that is missing or wrong.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<EnvShard, String> {
+        let slurm = var(SLURM_VARS[0]);
+        let k8s = var(K8S_INDEX_VAR);
+        match (slurm, k8s) {
+            (Some(_), Some(_)) => Err(format!(
+                "both {} (Slurm) and {K8S_INDEX_VAR} (Kubernetes) are set; \
+                 unset the one that does not apply, or give --shard I/N",
+                SLURM_VARS[0]
+            )),
+            (Some(id), None) => slurm_shard(&id, &var),
+            (None, Some(index)) => k8s_shard(&index, &var),
+            (None, None) => Err(format!(
+                "neither {} (a Slurm array job) nor {K8S_INDEX_VAR} (a Kubernetes \
+                 Indexed Job) is set; outside a batch system give --shard I/N",
+                SLURM_VARS[0]
+            )),
+        }
+    }
+}
+
+/// The whole number in variable `name`, whose value is `value`.
+fn env_number(name: &str, value: &str) -> Result<u64, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{name}={value:?} is not a whole number"))
+}
+
+/// The whole number in variable `name`, which must be set.
+fn required_number(var: &impl Fn(&str) -> Option<String>, name: &str) -> Result<u64, String> {
+    let value = var(name).ok_or_else(|| {
+        format!(
+            "{} is set but {name} is not (Slurm sets it for array jobs, sbatch --array)",
+            SLURM_VARS[0]
+        )
+    })?;
+    env_number(name, &value)
+}
+
+fn slurm_shard(id: &str, var: &impl Fn(&str) -> Option<String>) -> Result<EnvShard, String> {
+    let [id_var, count_var, min_var, max_var, step_var] = SLURM_VARS;
+    let id = env_number(id_var, id)?;
+    let count = required_number(var, count_var)?;
+    let min = required_number(var, min_var)?;
+    let max = required_number(var, max_var)?;
+    let step = match var(step_var) {
+        Some(step) => env_number(step_var, &step)?,
+        None => 1,
+    };
+    let range = if step == 1 {
+        format!("{min}-{max}")
+    } else {
+        format!("{min}-{max}:{step}")
+    };
+    if step == 0
+        || count == 0
+        || min > max
+        || (max - min) % step != 0
+        || (max - min) / step != count - 1
+    {
+        return Err(format!(
+            "the array's task ids ({count_var}={count}, {min_var}={min}, {max_var}={max}, \
+             {step_var}={step}) are not an evenly spaced range; submit with \
+             --array=0-{} (or another range, with or without a :step)",
+            count.saturating_sub(1)
+        ));
+    }
+    if id < min || id > max || (id - min) % step != 0 {
+        return Err(format!(
+            "{id_var}={id} is not one of the array's task ids ({range})"
+        ));
+    }
+    let shard = shard_of(((id - min) / step) as usize, count as usize);
+    Ok(EnvShard {
+        shard,
+        source: format!("{id_var}={id} in --array={range}"),
+    })
+}
+
+fn k8s_shard(index: &str, var: &impl Fn(&str) -> Option<String>) -> Result<EnvShard, String> {
+    let index = env_number(K8S_INDEX_VAR, index)?;
+    let count = var(SHARD_COUNT_VAR).ok_or_else(|| {
+        format!(
+            "{K8S_INDEX_VAR} is set but {SHARD_COUNT_VAR} is not; set it in the Job's \
+             container env to the Job's completions"
+        )
+    })?;
+    let count = env_number(SHARD_COUNT_VAR, &count)?;
+    if index >= count {
+        return Err(format!(
+            "{K8S_INDEX_VAR}={index} is not below {SHARD_COUNT_VAR}={count}; \
+             {SHARD_COUNT_VAR} must equal the Job's completions"
+        ));
+    }
+    Ok(EnvShard {
+        shard: shard_of(index as usize, count as usize),
+        source: format!("{K8S_INDEX_VAR}={index}, {SHARD_COUNT_VAR}={count}"),
+    })
+}
+
+/// Shard `position + 1` of `count` (`position < count`).
+fn shard_of(position: usize, count: usize) -> Shard {
+    Shard {
+        index: position + 1,
+        count,
     }
 }
 
@@ -300,5 +451,115 @@ mod tests {
             assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
         assert_eq!(shards[1].to_string(), "2/3");
+    }
+
+    /// `Shard::from_env` over the variables `vars`.
+    fn from_env(vars: &[(&str, &str)]) -> Result<EnvShard, String> {
+        Shard::from_env(|name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        })
+    }
+
+    fn slurm(id: &str, count: &str, min: &str, max: &str) -> Vec<(&'static str, String)> {
+        [
+            ("SLURM_ARRAY_TASK_ID", id),
+            ("SLURM_ARRAY_TASK_COUNT", count),
+            ("SLURM_ARRAY_TASK_MIN", min),
+            ("SLURM_ARRAY_TASK_MAX", max),
+        ]
+        .into_iter()
+        .map(|(n, v)| (n, v.to_owned()))
+        .collect()
+    }
+
+    fn with(
+        vars: &[(&'static str, String)],
+        extra: &[(&'static str, &str)],
+    ) -> Result<EnvShard, String> {
+        let mut all: Vec<(&str, &str)> = vars.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        all.extend_from_slice(extra);
+        from_env(&all)
+    }
+
+    #[test]
+    fn a_slurm_array_task_is_its_position_in_the_array() {
+        let shard = |id: &str, min: &str, max: &str| {
+            with(&slurm(id, "8", min, max), &[]).map(|s| s.shard.to_string())
+        };
+        assert_eq!(shard("0", "0", "7").unwrap(), "1/8");
+        assert_eq!(shard("7", "0", "7").unwrap(), "8/8");
+        assert_eq!(shard("1", "1", "8").unwrap(), "1/8");
+        assert_eq!(shard("8", "1", "8").unwrap(), "8/8");
+        // --array=10-24:2, 8 tasks.
+        let stepped = with(
+            &slurm("14", "8", "10", "24"),
+            &[("SLURM_ARRAY_TASK_STEP", "2")],
+        )
+        .unwrap();
+        assert_eq!(stepped.shard.to_string(), "3/8");
+        assert_eq!(stepped.source, "SLURM_ARRAY_TASK_ID=14 in --array=10-24:2");
+        // Every task of an array gets a different shard.
+        let all: BTreeSet<String> = (0..8)
+            .map(|id| shard(&id.to_string(), "0", "7").unwrap())
+            .collect();
+        assert_eq!(all.len(), 8);
+    }
+
+    #[test]
+    fn a_slurm_array_with_gaps_or_a_missing_variable_is_an_error() {
+        // --array=1,2,5: three tasks between 1 and 5.
+        let err = with(&slurm("2", "3", "1", "5"), &[]).unwrap_err();
+        assert!(err.contains("not an evenly spaced range"), "{err}");
+        let err = with(
+            &slurm("3", "3", "0", "4"),
+            &[("SLURM_ARRAY_TASK_STEP", "2")],
+        )
+        .unwrap_err();
+        assert!(err.contains("SLURM_ARRAY_TASK_ID=3 is not one of"), "{err}");
+        let err = from_env(&[("SLURM_ARRAY_TASK_ID", "3")]).unwrap_err();
+        assert!(err.contains("SLURM_ARRAY_TASK_COUNT is not"), "{err}");
+        let err = with(&slurm("x", "8", "0", "7"), &[]).unwrap_err();
+        assert!(
+            err.contains("SLURM_ARRAY_TASK_ID=\"x\" is not a whole number"),
+            "{err}"
+        );
+        let err = with(
+            &slurm("0", "8", "0", "7"),
+            &[("SLURM_ARRAY_TASK_STEP", "0")],
+        )
+        .unwrap_err();
+        assert!(err.contains("not an evenly spaced range"), "{err}");
+    }
+
+    #[test]
+    fn a_kubernetes_completion_index_counts_from_zero() {
+        let shard = |index| {
+            from_env(&[
+                ("JOB_COMPLETION_INDEX", index),
+                ("HTTPLAB_SHARD_COUNT", "4"),
+            ])
+        };
+        assert_eq!(shard("0").unwrap().shard.to_string(), "1/4");
+        let last = shard("3").unwrap();
+        assert_eq!(last.shard.to_string(), "4/4");
+        assert_eq!(last.source, "JOB_COMPLETION_INDEX=3, HTTPLAB_SHARD_COUNT=4");
+        let err = shard("4").unwrap_err();
+        assert!(err.contains("must equal the Job's completions"), "{err}");
+        let err = from_env(&[("JOB_COMPLETION_INDEX", "0")]).unwrap_err();
+        assert!(err.contains("HTTPLAB_SHARD_COUNT is not"), "{err}");
+        let err =
+            from_env(&[("JOB_COMPLETION_INDEX", "0"), ("HTTPLAB_SHARD_COUNT", "0")]).unwrap_err();
+        assert!(err.contains("is not below HTTPLAB_SHARD_COUNT=0"), "{err}");
+    }
+
+    #[test]
+    fn no_batch_system_or_two_of_them_is_an_error() {
+        let err = from_env(&[]).unwrap_err();
+        assert!(err.contains("neither SLURM_ARRAY_TASK_ID"), "{err}");
+        let err =
+            from_env(&[("SLURM_ARRAY_TASK_ID", "0"), ("JOB_COMPLETION_INDEX", "0")]).unwrap_err();
+        assert!(err.contains("both"), "{err}");
     }
 }

@@ -1,21 +1,29 @@
-//! Packet capture and TLS key logs: what a run leaves behind for Wireshark.
+//! Packet capture, TLS key logs and qlog: what a run leaves behind for Wireshark and
+//! qvis.
 //!
-//! This module owns two recorders:
+//! This module owns three recorders:
 //!
 //! - [`PcapRecorder`] keeps every IPv4 packet seen at one capture point in memory as a
 //!   classic libpcap file (microsecond timestamps, `LINKTYPE_RAW`), stamped with
 //!   simulated time.
 //! - [`KeyLogCollector`] is a [`rustls::KeyLog`] that keeps TLS secrets in NSS key-log
 //!   format, so Wireshark can decrypt both TLS over TCP and QUIC from the same capture.
+//! - `QlogCollector` (crate-internal) hands each QUIC connection a quinn qlog stream
+//!   of its own and keeps what quinn writes to it: one JSON-SEQ trace per connection
+//!   and side, a [`QlogTrace`], with event times in simulated milliseconds since the
+//!   run started.
 //!
-//! Both are deterministic: the same packets and secrets at the same simulated times give
-//! byte-identical files. Neither reads a clock. Both write files atomically (a `.tmp`
-//! sibling, then a rename), so a reader never sees a half-written capture.
+//! All are deterministic: the same packets, secrets and events at the same simulated
+//! times give byte-identical files. None reads a clock. All write files atomically (a
+//! `.tmp` sibling, then a rename), so a reader never sees a half-written capture.
 
 use std::fmt;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use crate::network::Side;
 
 /// Magic number of a classic pcap file with microsecond timestamps.
 const PCAP_MAGIC_MICROS: u32 = 0xa1b2_c3d4;
@@ -169,6 +177,155 @@ impl fmt::Display for KeyLogCollector {
     }
 }
 
+/// qlog traces of a run's QUIC connections, kept in memory: one JSON-SEQ trace per
+/// connection, numbered from 0 per side in the order that side opened (client) or
+/// accepted (server) them.
+///
+/// [`open`](Self::open) gives quinn a [`quinn::QlogStream`] for one connection; quinn
+/// writes the trace's header record at once and one record per event (`packet_sent`,
+/// `packet_received`, `packet_lost`, `metrics_updated`) as the connection runs. Event
+/// times are milliseconds since the `start` given to `open`, measured on quinn's
+/// clock, which in the simulation is the host's tokio clock: simulated time. The
+/// header records no wall-clock time. [`traces`](Self::traces) gives the traces so
+/// far, in a fixed order.
+#[derive(Debug)]
+pub(crate) struct QlogCollector {
+    /// The run seed, named in each trace's title.
+    seed: u64,
+    /// Every trace opened, in the order it was opened.
+    traces: Mutex<Vec<OpenTrace>>,
+}
+
+/// A trace quinn is still writing into.
+#[derive(Debug)]
+struct OpenTrace {
+    side: Side,
+    connection: u32,
+    bytes: SharedBytes,
+}
+
+impl QlogCollector {
+    /// An empty collector for the run with seed `seed`, shared by the run's hosts.
+    pub(crate) fn new(seed: u64) -> Arc<Self> {
+        Arc::new(QlogCollector {
+            seed,
+            traces: Mutex::default(),
+        })
+    }
+
+    /// Start the trace of `side`'s next QUIC connection, with event times counted
+    /// from `start` on quinn's clock (pass the instant the run started, so that times
+    /// read as simulated time since the start, like a pcap's). Returns the stream to
+    /// hand to quinn's `TransportConfig::qlog_stream`, or `None` if quinn could not
+    /// write the trace's header (which cannot happen with the in-memory buffer).
+    pub(crate) fn open(&self, side: Side, start: Instant) -> Option<quinn::QlogStream> {
+        let bytes = SharedBytes::default();
+        let mut traces = self.locked_traces();
+        let connection = traces.iter().filter(|t| t.side == side).count();
+        let connection = u32::try_from(connection).unwrap_or(u32::MAX);
+        // `QlogConfig::default()` notes the wall-clock instant as its start time;
+        // `start_time` replaces it before anything is written, so it never reaches
+        // the trace.
+        let mut config = quinn::QlogConfig::default();
+        config
+            .writer(Box::new(bytes.clone()))
+            .title(Some(format!(
+                "httplab run with seed {}: {} side of QUIC connection {connection}",
+                self.seed,
+                side.label()
+            )))
+            .description(Some(
+                "event times are simulated milliseconds since the run started".to_owned(),
+            ))
+            .start_time(start);
+        let stream = config.into_stream()?;
+        traces.push(OpenTrace {
+            side,
+            connection,
+            bytes,
+        });
+        Some(stream)
+    }
+
+    /// Every trace so far: the client's in connection order, then the server's.
+    pub(crate) fn traces(&self) -> Vec<QlogTrace> {
+        let traces = self.locked_traces();
+        let mut out: Vec<QlogTrace> = traces
+            .iter()
+            .map(|t| QlogTrace {
+                side: t.side,
+                connection: t.connection,
+                bytes: t.bytes.snapshot(),
+            })
+            .collect();
+        out.sort_by_key(|t| (t.side != Side::Client, t.connection));
+        out
+    }
+
+    /// The trace list. A panic while holding the lock cannot leave a half-pushed
+    /// entry, so a poisoned lock is still safe to read.
+    fn locked_traces(&self) -> std::sync::MutexGuard<'_, Vec<OpenTrace>> {
+        self.traces.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One QUIC connection's qlog trace, from one side: a JSON-SEQ file (RFC 7464, each
+/// record a record separator `0x1E`, a JSON text and a newline), the first record the
+/// trace's header (`qlog_format` `"JSON-SEQ"`), then one record per event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QlogTrace {
+    /// Which end of the connection recorded it.
+    pub side: Side,
+    /// The connection's number on that side, from 0, in the order that side opened or
+    /// accepted its QUIC connections.
+    pub connection: u32,
+    /// The trace's bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl QlogTrace {
+    /// The trace's file name: `client-N.sqlog` or `server-N.sqlog`, N being
+    /// [`connection`](Self::connection).
+    pub fn file_name(&self) -> String {
+        format!("{}-{}.sqlog", self.side.label(), self.connection)
+    }
+
+    /// Writes the trace to `path`, replacing any file already there.
+    ///
+    /// The bytes go to `<path>.tmp` first, which is then renamed over `path`.
+    pub fn write_to(&self, path: &Path) -> Result<(), CaptureError> {
+        write_atomically(path, &self.bytes)
+    }
+}
+
+/// A byte buffer quinn's qlog streamer writes into while the run keeps a handle to
+/// read it afterwards.
+#[derive(Clone, Debug, Default)]
+struct SharedBytes(Arc<Mutex<Vec<u8>>>);
+
+impl SharedBytes {
+    fn locked(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        // A panic mid-write leaves at most a partial record, which a reader of
+        // JSON-SEQ skips; the bytes are still worth keeping.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn snapshot(&self) -> Vec<u8> {
+        self.locked().clone()
+    }
+}
+
+impl io::Write for SharedBytes {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.locked().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Lower-case hex of `bytes`, two digits per byte.
 fn lower_hex(bytes: &[u8]) -> String {
     use fmt::Write as _;
@@ -197,7 +354,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CaptureError> {
     })
 }
 
-/// Why a capture or key log could not be saved.
+/// Why a capture, key log or qlog trace could not be saved.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
     /// Writing the file (or renaming its temporary file into place) failed.

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
 
-use crate::capture::{KeyLogCollector, PcapRecorder};
+use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector};
 use crate::link::Fate;
 use crate::network::{Network, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
@@ -145,6 +145,7 @@ pub(crate) struct RunShared {
     pub(crate) seed: u64,
     pub(crate) network: Mutex<Network>,
     pub(crate) key_log: Option<Arc<KeyLogCollector>>,
+    pub(crate) qlog: Option<Arc<QlogCollector>>,
     pub(crate) buffer_bytes: usize,
 }
 
@@ -274,6 +275,19 @@ impl Host {
             .key_log
             .clone()
             .map(|k| k as Arc<dyn rustls::KeyLog>)
+    }
+
+    /// A qlog stream for this host's next QUIC connection, when the run
+    /// records qlog (see [`QlogCollector`]). Event times count from the
+    /// run's start, on this host's tokio clock, which is simulated time.
+    pub(crate) fn qlog_stream(&self) -> Option<quinn::QlogStream> {
+        let collector = self.inner.run.qlog.as_ref()?;
+        // quinn reads tokio's clock (`Runtime::now`); inside a host it runs
+        // in step with `now()`, so the difference is the instant the run
+        // started on that clock.
+        let tokio_now = tokio::time::Instant::now().into_std();
+        let start = tokio_now.checked_sub(now()).unwrap_or(tokio_now);
+        collector.open(self.side(), start)
     }
 
     /// Name and key parameters of this host's TCP stack.

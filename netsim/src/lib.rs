@@ -13,7 +13,7 @@
 //! - [`udp`]: simulated UDP sockets and quinn's `AsyncUdpSocket`;
 //! - [`quic`]: quinn endpoints on the simulated network;
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs;
-//! - [`capture`]: pcap and TLS key-log capture;
+//! - [`capture`]: pcap, TLS key-log and qlog capture;
 //! - [`stats`]: per-connection transport statistics;
 //! - [`probe`]: raw transport downloads that validate the network;
 //! - [`packet`]: IPv4/TCP/UDP parsing and framing;

@@ -126,11 +126,15 @@ pub async fn serve(host: Host, transport: Transport) -> io::Result<()> {
         }
         Transport::Quic => {
             let crypto = tls::quic_server_crypto(&[PROBE_ALPN], host.key_log());
-            let endpoint =
-                quic::server_endpoint(&host, PROBE_PORT, crypto, &QuicConfig::for_host(&host))?;
-            while let Some(incoming) = endpoint.accept().await {
+            let server =
+                quic::QuicServer::bind(&host, PROBE_PORT, crypto, &QuicConfig::for_host(&host))?;
+            while let Some(incoming) = server.endpoint().accept().await {
+                let server = server.clone();
                 tokio::spawn(async move {
-                    let Ok(conn) = incoming.await else { return };
+                    let Ok(connecting) = server.accept(incoming) else {
+                        return;
+                    };
+                    let Ok(conn) = connecting.await else { return };
                     while let Ok((send, recv)) = conn.accept_bi().await {
                         tokio::spawn(answer(QuicStream { send, recv }));
                     }

@@ -1,17 +1,31 @@
 //! QUIC (quinn) on the simulated network.
 //!
 //! Endpoints run on the host's tokio runtime, whose clock is the
-//! simulation's, over a simulated [`UdpSocket`]. Each endpoint's RNG is
-//! seeded from the run seed. The UDP payload size is fixed at
-//! [`QUIC_UDP_PAYLOAD`] (1500-byte IP packets, the same as TCP's) and path-MTU
-//! discovery is off, so QUIC and TCP put the same packet size on the wire.
+//! simulation's, over a simulated [`UdpSocket`](crate::UdpSocket). Each
+//! endpoint's RNG and its connection IDs (which quinn otherwise draws from
+//! an unseeded RNG) come from the run seed. The UDP payload size is fixed
+//! at [`QUIC_UDP_PAYLOAD`] (1500-byte IP packets, the same as TCP's) and
+//! path-MTU discovery is off, so QUIC and TCP put the same packet size on
+//! the wire.
+//!
+//! With qlog capture on ([`crate::CaptureConfig::qlog`]), each connection
+//! gets a qlog trace of its own: on the server, each connection
+//! [`QuicServer::accept`] accepts; on the client, each endpoint
+//! [`client_endpoint`] makes (the lab opens one endpoint per connection).
 
 use std::io;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
-use quinn::{ClientConfig, Endpoint, EndpointConfig, ServerConfig, TransportConfig, VarInt};
+use quinn::{
+    ClientConfig, Connecting, ConnectionError, ConnectionId, ConnectionIdGenerator, Endpoint,
+    EndpointConfig, Incoming, ServerConfig, TransportConfig, VarInt,
+};
 
 use crate::host::Host;
 use crate::packet::{IPV4_HEADER_LEN, UDP_HEADER_LEN};
@@ -74,54 +88,176 @@ impl QuicConfig {
     }
 }
 
-fn endpoint_config(host: &Host) -> EndpointConfig {
+/// Length of the connection IDs an endpoint issues: 8 bytes, as quinn's
+/// default generator's.
+const LOCAL_CID_LEN: usize = 8;
+/// Length of a client's first destination connection ID: 20 bytes, as
+/// quinn's default.
+const INITIAL_DCID_LEN: usize = 20;
+
+/// The label of the host's next endpoint, `quinn/<side>/<n>` (n from 1),
+/// from which its seeds are derived.
+fn next_endpoint_label(host: &Host) -> String {
     let n = {
         let mut st = host.state();
         st.endpoints_made += 1;
         st.endpoints_made
     };
+    format!("quinn/{}/{n}", host.side().label())
+}
+
+/// The endpoint config of the endpoint `label`: its RNG and the connection
+/// IDs it issues seeded from the run seed.
+fn endpoint_config(host: &Host, label: &str) -> EndpointConfig {
     let mut config = EndpointConfig::default();
-    config.rng_seed(Some(seed::derive(
-        host.seed(),
-        &format!("quinn/{}/{n}", host.side().label()),
-    )));
+    config.rng_seed(Some(seed::derive(host.seed(), label)));
+    // quinn asks for one generator per endpoint; should it ask again, the
+    // next one gets a stream of its own.
+    let (run_seed, label) = (host.seed(), label.to_owned());
+    let generators = AtomicU64::new(0);
+    config.cid_generator(move || {
+        let k = generators.fetch_add(1, Ordering::Relaxed);
+        let seed = seed::derive(run_seed, &format!("{label}/cids/{k}"));
+        Box::new(SeededCids(ChaCha8Rng::from_seed(seed)))
+    });
     config
 }
 
-/// A QUIC server endpoint on `port` at the host's address.
-pub fn server_endpoint(
-    host: &Host,
-    port: u16,
-    crypto: Arc<QuicServerConfig>,
-    config: &QuicConfig,
-) -> io::Result<Endpoint> {
-    let socket = Arc::new(host.udp_bind(port)?);
-    let mut server = ServerConfig::with_crypto(crypto);
-    server.transport_config(Arc::new(config.transport()));
-    Endpoint::new_with_abstract_socket(
-        endpoint_config(host),
-        Some(server),
-        socket,
-        Arc::new(quinn::TokioRuntime),
-    )
+/// Connection IDs of [`LOCAL_CID_LEN`] bytes from a seeded stream, in place
+/// of quinn's default generator, whose IDs come from an unseeded RNG: the
+/// same run then gives the same IDs (in qlog traces and pcaps). The IDs
+/// carry no signature, so `validate` accepts any ID, as quinn's
+/// `RandomConnectionIdGenerator` does; the two lab endpoints only ever see
+/// IDs they issued.
+struct SeededCids(ChaCha8Rng);
+
+impl ConnectionIdGenerator for SeededCids {
+    fn generate_cid(&mut self) -> ConnectionId {
+        let mut bytes = [0u8; LOCAL_CID_LEN];
+        self.0.fill_bytes(&mut bytes);
+        ConnectionId::new(&bytes)
+    }
+
+    fn cid_len(&self) -> usize {
+        LOCAL_CID_LEN
+    }
+
+    fn cid_lifetime(&self) -> Option<Duration> {
+        None
+    }
+}
+
+/// A provider of a client's first destination connection IDs
+/// ([`INITIAL_DCID_LEN`] bytes each) from a stream seeded by `seed`.
+fn initial_dcids(seed: [u8; 32]) -> Arc<dyn Fn() -> ConnectionId + Send + Sync> {
+    let rng = Mutex::new(ChaCha8Rng::from_seed(seed));
+    Arc::new(move || {
+        let mut bytes = [0u8; INITIAL_DCID_LEN];
+        rng.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .fill_bytes(&mut bytes);
+        ConnectionId::new(&bytes)
+    })
+}
+
+/// A QUIC server on the simulated network: its endpoint, and the settings
+/// each connection it accepts gets.
+///
+/// Accept connections in two steps: [`Endpoint::accept`] on
+/// [`endpoint`](Self::endpoint) gives each connection attempt, and
+/// [`accept`](Self::accept) starts its handshake. Accepting through `accept`
+/// rather than quinn's `Incoming::accept` is what gives each connection its
+/// own qlog trace when the run records qlog; otherwise the two are the same.
+#[derive(Clone, Debug)]
+pub struct QuicServer {
+    host: Host,
+    endpoint: Endpoint,
+    /// The endpoint's server config, which a connection's own config copies.
+    server: Arc<ServerConfig>,
+    transport: QuicConfig,
+}
+
+impl QuicServer {
+    /// A QUIC server endpoint on `port` at the host's address, with TLS
+    /// `crypto` and transport settings `config`.
+    pub fn bind(
+        host: &Host,
+        port: u16,
+        crypto: Arc<QuicServerConfig>,
+        config: &QuicConfig,
+    ) -> io::Result<QuicServer> {
+        let socket = Arc::new(host.udp_bind(port)?);
+        let mut server = ServerConfig::with_crypto(crypto);
+        server.transport_config(Arc::new(config.transport()));
+        let label = next_endpoint_label(host);
+        let endpoint = Endpoint::new_with_abstract_socket(
+            endpoint_config(host, &label),
+            Some(server.clone()),
+            socket,
+            Arc::new(quinn::TokioRuntime),
+        )?;
+        Ok(QuicServer {
+            host: host.clone(),
+            endpoint,
+            server: Arc::new(server),
+            transport: config.clone(),
+        })
+    }
+
+    /// The endpoint: take connection attempts from its `accept()`, and
+    /// close it to stop serving.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+
+    /// Start the handshake of the connection attempt `incoming`, which came
+    /// from this server's endpoint. When the run records qlog, the
+    /// connection gets a trace of its own (`server-N`, N counting this
+    /// host's accepted connections from 0).
+    pub fn accept(&self, incoming: Incoming) -> Result<Connecting, ConnectionError> {
+        let Some(qlog) = self.host.qlog_stream() else {
+            return incoming.accept();
+        };
+        let mut transport = self.transport.transport();
+        transport.qlog_stream(Some(qlog));
+        let mut server = (*self.server).clone();
+        server.transport_config(Arc::new(transport));
+        incoming.accept_with(Arc::new(server))
+    }
 }
 
 /// A QUIC client endpoint on a fresh port at the host's address, with
-/// `crypto` as its default client config.
+/// `crypto` and transport settings `config` as its default client config.
+///
+/// When the run records qlog, the default config carries a trace of its own
+/// (`client-N`, N counting this host's client endpoints from 0): every
+/// connection the endpoint opens with `Endpoint::connect` writes to it, so
+/// open one endpoint per connection, as the lab's clients do, for one trace
+/// per connection.
 pub fn client_endpoint(
     host: &Host,
     crypto: Arc<QuicClientConfig>,
     config: &QuicConfig,
 ) -> io::Result<Endpoint> {
     let socket = Arc::new(host.udp_bind(0)?);
+    let label = next_endpoint_label(host);
     let mut endpoint = Endpoint::new_with_abstract_socket(
-        endpoint_config(host),
+        endpoint_config(host, &label),
         None,
         socket,
         Arc::new(quinn::TokioRuntime),
     )?;
+    let mut transport = config.transport();
+    if let Some(qlog) = host.qlog_stream() {
+        transport.qlog_stream(Some(qlog));
+    }
     let mut client = ClientConfig::new(crypto);
-    client.transport_config(Arc::new(config.transport()));
+    client
+        .transport_config(Arc::new(transport))
+        .initial_dst_cid_provider(initial_dcids(seed::derive(
+            host.seed(),
+            &format!("{label}/initial-dcids"),
+        )));
     endpoint.set_default_client_config(client);
     Ok(endpoint)
 }

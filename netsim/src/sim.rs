@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::capture::{KeyLogCollector, PcapRecorder};
+use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector, QlogTrace};
 use crate::host::{lock, now, Host, RunShared};
 use crate::link::ConfigError;
 use crate::log::PacketLog;
@@ -38,6 +38,9 @@ pub struct CaptureConfig {
     /// Record TLS secrets in NSS key-log format (pass [`Host::key_log`] to
     /// the TLS configs).
     pub key_log: bool,
+    /// Record a qlog trace of every QUIC connection, client side and server
+    /// side (connections made through [`crate::quic`]).
+    pub qlog: bool,
 }
 
 /// Everything that defines a run.
@@ -124,6 +127,10 @@ pub struct RunOutput<T> {
     pub captures: Option<Captures>,
     /// The TLS key log (NSS format), if asked for.
     pub key_log: Option<String>,
+    /// One qlog trace per QUIC connection, if asked for: the client's in
+    /// connection order, then the server's. Empty if the run made no QUIC
+    /// connection.
+    pub qlogs: Option<Vec<QlogTrace>>,
     /// The TCP stack's name and key parameters.
     pub tcp_stack: (String, Vec<(String, String)>),
 }
@@ -181,6 +188,7 @@ impl Simulation {
             seed: config.seed,
             network: Mutex::new(network),
             key_log: config.capture.key_log.then(KeyLogCollector::new),
+            qlog: config.capture.qlog.then(|| QlogCollector::new(config.seed)),
             buffer_bytes: tcp.buffer_bytes,
         });
 
@@ -304,6 +312,7 @@ impl Simulation {
             flows: net.flows().clone(),
             captures,
             key_log: run.key_log.as_ref().map(|k| k.to_string()),
+            qlogs: run.qlog.as_ref().map(|q| q.traces()),
             tcp_stack,
         }
     }

@@ -17,6 +17,7 @@ fn run(transport: Transport) -> netsim::RunOutput<probe::ProbeResult> {
         capture: CaptureConfig {
             pcap: true,
             key_log: true,
+            qlog: false,
         },
         ..SimConfig::default()
     };

@@ -29,6 +29,7 @@ fn config_with_drop(nth: u64) -> SimConfig {
         capture: netsim::CaptureConfig {
             pcap: true,
             key_log: false,
+            qlog: false,
         },
         ..SimConfig::default()
     }

@@ -18,7 +18,21 @@ pub enum Block {
     Table(Vec<String>, Vec<Vec<String>>),
     /// Preformatted text, such as a command.
     Code(String),
+    /// A chart: `charts/<stem>.png` in Markdown, the SVG inline in HTML.
+    Figure {
+        /// File name without extension.
+        stem: String,
+        /// What it shows (the image's alternative text).
+        title: String,
+        /// What was run and how to read it.
+        caption: String,
+        /// The SVG document, inlined into the HTML.
+        svg: String,
+    },
 }
+
+/// Where the chart files go, relative to the report.
+pub const CHART_DIR: &str = "charts";
 
 /// Markdown, as GitHub renders it.
 pub fn to_markdown(blocks: &[Block]) -> String {
@@ -53,6 +67,19 @@ pub fn to_markdown(blocks: &[Block]) -> String {
             Block::Code(text) => {
                 let _ = writeln!(out, "```\n{}\n```\n", text.trim_end());
             }
+            Block::Figure {
+                stem,
+                title,
+                caption,
+                ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "![{}]({CHART_DIR}/{stem}.png)\n\n{}\n",
+                    md(title),
+                    md(caption)
+                );
+            }
         }
     }
     let trimmed = out.trim_end().len();
@@ -80,7 +107,10 @@ th,td{border:1px solid #ccc;padding:0.25em 0.6em;text-align:right}\
 th{background:#f0f0f0}\
 td:first-child,th:first-child{text-align:left}\
 pre{background:#f6f6f6;padding:0.6em;overflow-x:auto}\
-h1,h2,h3,h4{margin-top:1.4em}";
+h1,h2,h3,h4{margin-top:1.4em}\
+figure{margin:1em 0 2em}\
+figure svg{max-width:100%;height:auto;display:block}\
+figcaption{color:#555;font-size:0.9em;margin-top:0.3em}";
 
 /// A self-contained HTML page titled `title`.
 pub fn to_html(title: &str, blocks: &[Block]) -> String {
@@ -122,6 +152,21 @@ pub fn to_html(title: &str, blocks: &[Block]) -> String {
             }
             Block::Code(text) => {
                 let _ = writeln!(out, "<pre><code>{}</code></pre>", html(text.trim_end()));
+            }
+            Block::Figure {
+                stem,
+                title,
+                caption,
+                svg,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "<figure id=\"{}\" aria-label=\"{}\">\n{}<figcaption>{}</figcaption>\n</figure>",
+                    html(stem),
+                    html(title),
+                    svg,
+                    html(caption)
+                );
             }
         }
     }

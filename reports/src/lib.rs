@@ -13,11 +13,14 @@
 //! - [`methodology`]: the generated "Methodology" section;
 //! - [`document`]: a report as blocks, written as Markdown and as
 //!   self-contained HTML;
+//! - [`ablation`]: the head-of-line ablation (bundled against
+//!   multiplexed), when the results sweep `subresource_responses`;
+//! - [`charts`]: the charts (plotters), each as SVG and PNG;
 //! - [`render`]: all of it, from a results directory to `report.md`,
-//!   `index.html` and `summary.csv`.
-//!
-//! Charts (plotters, SVG and PNG) are not rendered yet.
+//!   `index.html`, `summary.csv` and `charts/`.
 
+pub mod ablation;
+pub mod charts;
 pub mod document;
 pub mod methodology;
 pub mod record;
@@ -68,6 +71,9 @@ pub enum Error {
     /// `results.jsonl` holds no complete record.
     #[error("{0}: no run records")]
     Empty(PathBuf),
+    /// A chart could not be drawn.
+    #[error(transparent)]
+    Chart(#[from] charts::ChartError),
 }
 
 /// What [`render`] did.
@@ -157,6 +163,23 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         RESULTS_FILE,
         SUMMARY_CSV
     )));
+    let figures = charts::figures(&records, &groups)?;
+    if !figures.is_empty() {
+        blocks.push(Block::Heading(2, "Charts".into()));
+        blocks.push(Block::Paragraph(format!(
+            "Each chart is in {}/ as SVG and PNG. Colors are fixed per protocol (HTTP/1.1 orange, HTTP/2 blue, HTTP/3 green; Okabe–Ito palette, safe for color blindness). Charts at one condition use the reference point (see Methodology) and, for one run, each protocol's run with the median page load time.",
+            document::CHART_DIR
+        )));
+        for f in &figures {
+            blocks.push(Block::Figure {
+                stem: f.stem.clone(),
+                title: f.title.clone(),
+                caption: f.caption.clone(),
+                svg: f.svg.clone(),
+            });
+        }
+    }
+    blocks.extend(ablation::section(&groups));
     blocks.extend(result_tables(&groups));
     blocks.extend(methodology::section(&methodology::Inputs {
         records: &records,
@@ -179,6 +202,23 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         (SUMMARY_CSV, tables::summary_csv(&groups)),
     ];
     let mut files = Vec::new();
+    let chart_dir = out_dir.join(document::CHART_DIR);
+    if !figures.is_empty() {
+        fs::create_dir_all(&chart_dir).map_err(|source| Error::Io {
+            path: chart_dir.clone(),
+            source,
+        })?;
+    }
+    for f in &figures {
+        for (ext, bytes) in [("svg", f.svg.as_bytes()), ("png", f.png.as_slice())] {
+            let path = chart_dir.join(format!("{}.{ext}", f.stem));
+            fs::write(&path, bytes).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            files.push(path);
+        }
+    }
     for (name, text) in outputs {
         let path = out_dir.join(name);
         fs::write(&path, text).map_err(|source| Error::Io {

@@ -35,6 +35,21 @@ pub struct RunRecord {
     pub reason: Option<String>,
     /// What the client measured.
     pub measurements: Option<Measurements>,
+    /// What the network saw.
+    pub simulation: Option<Simulation>,
+}
+
+/// What the simulated network saw during one run.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Simulation {
+    /// Simulated time from the start to the client's start, ns: the origin
+    /// of every time in `measurements`.
+    pub client_started_ns: u64,
+    /// Packets that entered the network, both directions.
+    pub packets: u64,
+    /// Packets dropped, by reason.
+    pub drops: BTreeMap<String, u64>,
 }
 
 /// The resolved network of a run.
@@ -147,16 +162,34 @@ pub struct Measurements {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Request {
+    /// The path requested.
+    pub path: String,
     /// When the request was queued, ns.
     pub start_ns: u64,
+    /// When the request was handed to the HTTP stack, ns.
+    pub request_sent_ns: Option<u64>,
     /// When the response head arrived, ns.
     pub first_byte_ns: Option<u64>,
+    /// When the body's last byte arrived, ns.
+    pub last_byte_ns: Option<u64>,
+    /// Body bytes received.
+    pub bytes: u64,
+    /// The stream that carried it.
+    pub stream_id: Option<u64>,
+    /// The connection that carried it (an index into `connections`).
+    pub connection_id: Option<u32>,
+    /// Cumulative body bytes over time: `[ns, bytes]` pairs.
+    pub timeline: Vec<(u64, u64)>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
 }
 
 /// One connection's times and statistics.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Connection {
+    /// Its id, from 0 in order of opening.
+    pub id: u32,
     /// When the client started opening it, ns.
     pub started_ns: u64,
     /// When the TLS or QUIC handshake completed, ns.
@@ -171,4 +204,8 @@ pub struct Connection {
 pub struct TransportStats {
     /// TCP segments resent, or QUIC packets declared lost.
     pub retransmissions: u64,
+    /// Packets this endpoint sent that the network dropped.
+    pub link_drops_sent: u64,
+    /// Packets sent to this endpoint that the network dropped.
+    pub link_drops_received: u64,
 }

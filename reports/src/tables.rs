@@ -26,6 +26,13 @@ pub enum Metric {
     /// The first connection's handshake: `handshake_done - started`
     /// (TCP and TLS, or QUIC).
     Handshake,
+    /// Mean body-byte delivery time: the time, from the client's start,
+    /// at which the average body byte was handed to the application,
+    /// `Σ t × Δbytes / Σ Δbytes` over every request's timeline. Unlike PLT
+    /// it rewards delivering early bytes early, so bytes held back behind
+    /// a loss (head-of-line blocking) raise it even when the last byte
+    /// arrives at the same time.
+    ByteDelivery,
     /// Body bytes over page load time.
     Goodput,
     /// Retransmissions summed over the run's connections, from the
@@ -35,10 +42,11 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 5] = [
+    pub const ALL: [Metric; 6] = [
         Metric::Plt,
         Metric::Ttfb,
         Metric::Handshake,
+        Metric::ByteDelivery,
         Metric::Goodput,
         Metric::Retransmissions,
     ];
@@ -49,6 +57,7 @@ impl Metric {
             Metric::Plt => "plt",
             Metric::Ttfb => "ttfb",
             Metric::Handshake => "handshake",
+            Metric::ByteDelivery => "byte_delivery",
             Metric::Goodput => "goodput",
             Metric::Retransmissions => "retransmissions",
         }
@@ -60,6 +69,7 @@ impl Metric {
             Metric::Plt => "Page load time",
             Metric::Ttfb => "Time to first byte (first request)",
             Metric::Handshake => "Handshake time (first connection)",
+            Metric::ByteDelivery => "Mean body-byte delivery time",
             Metric::Goodput => "Goodput (body bytes / page load time)",
             Metric::Retransmissions => "Client retransmissions (all connections)",
         }
@@ -68,7 +78,7 @@ impl Metric {
     /// The unit of its values.
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::Plt | Metric::Ttfb | Metric::Handshake => "ms",
+            Metric::Plt | Metric::Ttfb | Metric::Handshake | Metric::ByteDelivery => "ms",
             Metric::Goodput => "Mbit/s",
             Metric::Retransmissions => "packets",
         }
@@ -95,6 +105,19 @@ impl Metric {
                 Some(ms(first
                     .handshake_done_ns?
                     .checked_sub(first.started_ns)?))
+            }
+            Metric::ByteDelivery => {
+                let (mut weighted, mut bytes) = (0.0, 0u64);
+                for r in &m.requests {
+                    let mut before = 0;
+                    for &(t, total) in &r.timeline {
+                        let delta = total.saturating_sub(before);
+                        weighted += t as f64 * delta as f64;
+                        bytes += delta;
+                        before = total;
+                    }
+                }
+                (m.plt_ns.is_some() && bytes > 0).then(|| weighted / bytes as f64 / 1e6)
             }
             Metric::Goodput => {
                 let plt = m.plt_ns.filter(|&p| p > 0)?;

@@ -67,6 +67,20 @@ fn metric(record: &Value, name: &str) -> Option<f64> {
                 .map(|c| c["stats"]["retransmissions"].as_f64().unwrap_or(0.0))
                 .sum(),
         ),
+        "byte_delivery" => {
+            m["plt_ns"].as_u64()?;
+            let (mut weighted, mut bytes) = (0.0, 0.0);
+            for r in m["requests"].as_array()? {
+                let mut before = 0.0;
+                for point in r["timeline"].as_array()? {
+                    let (t, total) = (point[0].as_f64()?, point[1].as_f64()?);
+                    weighted += t * (total - before);
+                    bytes += total - before;
+                    before = total;
+                }
+            }
+            Some(weighted / bytes / 1e6)
+        }
         _ => unreachable!(),
     }
 }
@@ -77,7 +91,14 @@ fn values_by_group(records: &[Value]) -> BTreeMap<(String, String), Vec<f64>> {
     let mut records: Vec<&Value> = records.iter().collect();
     records.sort_by_key(|r| r["seed"].as_u64());
     for r in records {
-        for name in ["plt", "ttfb", "handshake", "goodput", "retransmissions"] {
+        for name in [
+            "plt",
+            "ttfb",
+            "handshake",
+            "byte_delivery",
+            "goodput",
+            "retransmissions",
+        ] {
             let entry = out
                 .entry((r["protocol"].as_str().unwrap().to_owned(), name.to_owned()))
                 .or_default();
@@ -131,7 +152,7 @@ fn fixture_report_matches_recomputed_numbers() {
     let records = fixture_records(Path::new(FIXTURE));
     let values = values_by_group(&records);
     let rows = read_csv(&out.join("summary.csv"));
-    assert_eq!(rows.len(), 3 * 5, "one row per protocol and metric");
+    assert_eq!(rows.len(), 3 * 6, "one row per protocol and metric");
     let md = fs::read_to_string(out.join("report.md")).unwrap();
     for row in &rows {
         let key = (row["protocol"].clone(), row["metric"].clone());
@@ -195,19 +216,158 @@ fn fixture_report_matches_recomputed_numbers() {
     assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("src="));
 }
 
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().to_owned();
+                out.insert(rel, fs::read(&path).unwrap());
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn rendering_twice_gives_identical_files() {
-    let (a, b) = (scratch("twice-a"), scratch("twice-b"));
-    reports::render(Path::new(FIXTURE), &a).unwrap();
-    reports::render(Path::new(FIXTURE), &b).unwrap();
-    reports::render(Path::new(FIXTURE), &b).unwrap();
-    for file in FILES {
-        assert_eq!(
-            fs::read(a.join(file)).unwrap(),
-            fs::read(b.join(file)).unwrap(),
-            "{file} differs"
-        );
+    for (fixture, name) in [
+        (FIXTURE.to_owned(), "twice"),
+        (sweep_fixture(), "twice-sweep"),
+    ] {
+        let (a, b) = (scratch(&format!("{name}-a")), scratch(&format!("{name}-b")));
+        reports::render(Path::new(&fixture), &a).unwrap();
+        reports::render(Path::new(&fixture), &b).unwrap();
+        reports::render(Path::new(&fixture), &b).unwrap();
+        let (ta, tb) = (tree(&a), tree(&b));
+        for file in FILES {
+            assert!(ta.contains_key(Path::new(file)), "{file} missing");
+        }
+        assert!(ta.keys().any(|k| k.starts_with("charts")), "no charts");
+        assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+        for (file, bytes) in &ta {
+            assert!(&tb[file] == bytes, "{} differs", file.display());
+        }
     }
+}
+
+/// The sweep fixture: page at 0 and 2 % loss, 2 seeds × 3 protocols.
+fn sweep_fixture() -> String {
+    format!("{FIXTURE}/sweep")
+}
+
+/// The charts a page sweep over loss supports, by file stem.
+fn expected_sweep_charts() -> Vec<String> {
+    let at = "loss_percent-2";
+    let mut stems = vec![
+        "plt-vs-loss_percent".to_owned(),
+        format!("cdf-plt-{at}"),
+        format!("handshake-ttfb-{at}"),
+        format!("transport-cost-{at}"),
+    ];
+    for p in ["h1", "h2", "h3"] {
+        stems.push(format!("waterfall-{p}-{at}"));
+        stems.push(format!("streams-{p}-{at}"));
+    }
+    stems.sort();
+    stems
+}
+
+#[test]
+fn every_supported_chart_is_written_as_parseable_svg_and_png() {
+    let out = scratch("charts");
+    let summary = reports::render(Path::new(&sweep_fixture()), &out).unwrap();
+    let charts = out.join("charts");
+    let mut stems: Vec<String> = fs::read_dir(&charts)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "svg"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    stems.sort();
+    assert_eq!(stems, expected_sweep_charts());
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    for stem in &stems {
+        // SVG: well-formed XML with an <svg> root, axis text and a caption
+        // line naming the scenario.
+        let svg = fs::read_to_string(charts.join(format!("{stem}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg)
+            .unwrap_or_else(|e| panic!("{stem}.svg does not parse: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg", "{stem}");
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .collect();
+        assert!(
+            texts.iter().any(|t| t.contains("scenario fixture-sweep")),
+            "{stem}.svg has no caption naming what was run"
+        );
+        assert!(texts.len() > 10, "{stem}.svg has almost no text");
+        // PNG: decodes, has the SVG's size, and is not blank.
+        let png = fs::read(charts.join(format!("{stem}.png"))).unwrap();
+        let decoder = png::Decoder::new(png.as_slice());
+        let mut reader = decoder
+            .read_info()
+            .unwrap_or_else(|e| panic!("{stem}.png does not decode: {e}"));
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut pixels).unwrap();
+        let root = doc.root_element();
+        assert_eq!(
+            root.attribute("width"),
+            Some(info.width.to_string().as_str())
+        );
+        assert_eq!(
+            root.attribute("height"),
+            Some(info.height.to_string().as_str())
+        );
+        let colored = pixels[..info.buffer_size()]
+            .chunks(3)
+            .filter(|p| p[0] != p[1] || p[1] != p[2])
+            .count();
+        assert!(
+            colored > 1000,
+            "{stem}.png has almost no color: {colored} pixels"
+        );
+        // Both reports show it: HTML inline, Markdown by the PNG.
+        assert!(
+            html.contains(&format!("<figure id=\"{stem}\"")),
+            "{stem} not in index.html"
+        );
+        assert!(
+            md.contains(&format!("(charts/{stem}.png)")),
+            "{stem} not in report.md"
+        );
+        assert!(summary.files.contains(&charts.join(format!("{stem}.png"))));
+    }
+    // Protocol colors are the same in every chart: HTTP/2's blue is in the
+    // SVG of every chart that shows HTTP/2.
+    for stem in stems
+        .iter()
+        .filter(|s| !s.contains("-h1-") && !s.contains("-h3-"))
+    {
+        let svg = fs::read_to_string(charts.join(format!("{stem}.svg"))).unwrap();
+        assert!(svg.contains("#0072B2"), "{stem}.svg lacks HTTP/2's color");
+    }
+}
+
+#[test]
+fn a_report_without_a_sweep_has_no_sweep_chart() {
+    let out = scratch("no-sweep");
+    reports::render(Path::new(FIXTURE), &out).unwrap();
+    let names: Vec<String> = fs::read_dir(out.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with("plt-vs-")), "{names:?}");
+    assert!(names.contains(&"cdf-plt.svg".to_owned()), "{names:?}");
+    assert!(names.contains(&"waterfall-h3.png".to_owned()), "{names:?}");
 }
 
 #[test]

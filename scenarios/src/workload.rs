@@ -125,6 +125,14 @@ pub struct PageSpec {
     /// Seed of the page's sizes, independent of the run seed so that every run
     /// fetches the same page. Default 1.
     pub page_seed: u64,
+    /// How many responses carry the subresources. `None` (the default): one
+    /// response per subresource, all requested at once, as browsers do. `Some(k)`
+    /// with `k` below `subresources`: the subresources, in request order, are cut
+    /// into `k` consecutive groups of near-equal count and each group is served
+    /// as one response of their summed size (`/bytes/{sum}/bundle-{i}.bin`), the
+    /// same bytes in fewer streams. `Some(1)` is the bundled page of the
+    /// head-of-line ablation: everything after the HTML on one stream.
+    pub subresource_responses: Option<u32>,
 }
 
 impl Default for PageSpec {
@@ -133,6 +141,7 @@ impl Default for PageSpec {
             html_size: 30_000,
             subresources: 39,
             page_seed: 1,
+            subresource_responses: None,
         }
     }
 }
@@ -228,6 +237,28 @@ impl PageSpec {
             }
         }
         objects
+    }
+
+    /// What the client requests after the HTML: the subresources, or with
+    /// [`PageSpec::subresource_responses`] set below their count, that many
+    /// bundles of them (see there).
+    pub fn second_phase(&self) -> Vec<Object> {
+        let objects = self.subresource_objects();
+        let n = objects.len();
+        let k = match self.subresource_responses {
+            Some(k) if (k as usize) < n && k > 0 => k as usize,
+            _ => return objects,
+        };
+        let width = k.to_string().len();
+        (0..k)
+            .map(|i| {
+                // Group i holds objects [i n / k, (i + 1) n / k).
+                let group = &objects[i * n / k..(i + 1) * n / k];
+                let size = group.iter().map(|o| o.size).sum();
+                let name = format!("bundle-{:0width$}.bin", i + 1);
+                Object::new(size, &name, ObjectKind::Data)
+            })
+            .collect()
     }
 }
 
@@ -488,7 +519,11 @@ impl Workload {
                     "workload.page.subresources",
                     page.subresources,
                     MAX_PAGE_SUBRESOURCES,
-                )
+                )?;
+                if let Some(k) = page.subresource_responses {
+                    check_count("workload.page.subresource_responses", k, page.subresources)?;
+                }
+                Ok(())
             }
             Workload::Bulk { size } => check_size("workload.bulk.size", *size),
             Workload::Parallel { count, size } => {
@@ -540,7 +575,8 @@ impl Workload {
 
     /// The phases to carry out; a function of the workload alone.
     ///
-    /// - `Page`: `[[index.html], [subresources]]`, both all at once;
+    /// - `Page`: `[[index.html], [subresources]]`, both all at once (the
+    ///   subresources bundled if [`PageSpec::subresource_responses`] says so);
     /// - `Bulk`: `[["/bytes/{size}/bulk.bin"]]`;
     /// - `Parallel`: one phase of `"/bytes/{size}/part-{i}.bin"`, `i` = 1..=count;
     /// - `Rpc`: one phase of `"/bytes/{size}/rpc-{i}.json"`, `i` = 1..=requests,
@@ -552,7 +588,7 @@ impl Workload {
         let phases = match self {
             Workload::Page(page) => vec![
                 Phase::all_at_once(vec![page.html()]),
-                Phase::all_at_once(page.subresource_objects()),
+                Phase::all_at_once(page.second_phase()),
             ],
             Workload::Bulk { size } => vec![Phase::all_at_once(vec![Object::new(
                 *size,

@@ -1119,3 +1119,43 @@ fn every_truncation_and_corruption_of_a_shipped_file_is_handled() {
         }
     }
 }
+
+#[test]
+fn the_subresource_responses_axis_bundles_the_page_per_point() {
+    let s = Scenario::builtin("bundled").unwrap();
+    let runs = s.expand();
+    assert_eq!(runs.len(), 2 * 3 * 20);
+    let responses = |r: &scenarios::RunSpec| match &r.workload {
+        scenarios::Workload::Page(p) => p.subresource_responses,
+        other => panic!("not a page: {other:?}"),
+    };
+    assert_eq!(responses(&runs[0]), Some(39));
+    assert_eq!(runs[0].key(), "h1/seed=1/subresource_responses=39");
+    let last = runs.last().unwrap();
+    assert_eq!(responses(last), Some(1));
+    assert_eq!(last.workload.plan().phases[1].objects.len(), 1);
+    // The two points are different runs with different hashes.
+    assert_ne!(runs[0].content_hash(), runs[60].content_hash());
+    // Only on a page, only whole numbers in range.
+    let text = "name = \"x\"\n[workload]\nkind = \"bulk\"\nsize = 1000\n[sweep]\nsubresource_responses = [1]\n";
+    assert_error(
+        &error(text),
+        6,
+        "sweep.subresource_responses[0]",
+        "applies to page workloads only",
+    );
+    let text = "name = \"x\"\n[sweep]\nsubresource_responses = [1.5]\n";
+    assert_error(
+        &error(text),
+        3,
+        "sweep.subresource_responses[0]",
+        "must be a whole number from 1 to the page's 39 subresources",
+    );
+    let text = "name = \"x\"\n[sweep]\nsubresource_responses = [40]\n";
+    assert_error(
+        &error(text),
+        3,
+        "sweep.subresource_responses[0]",
+        "must be a whole number",
+    );
+}

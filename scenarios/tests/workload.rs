@@ -43,7 +43,8 @@ fn the_default_workload_is_the_default_page() {
         PageSpec {
             html_size: 30_000,
             subresources: 39,
-            page_seed: 1
+            page_seed: 1,
+            subresource_responses: None,
         }
     );
     assert_eq!(Workload::default().validate(), Ok(()));
@@ -396,4 +397,53 @@ fn limits_themselves_are_valid() {
     for workload in valid {
         assert_eq!(workload.validate(), Ok(()), "{workload:?}");
     }
+}
+
+#[test]
+fn a_bundled_page_carries_the_same_bytes_in_fewer_responses() {
+    let page = PageSpec::default();
+    let objects = page.subresource_objects();
+    let total: u64 = objects.iter().map(|o| o.size).sum();
+    for k in [1u32, 2, 4, 38] {
+        let bundled = PageSpec {
+            subresource_responses: Some(k),
+            ..PageSpec::default()
+        };
+        let bundles = bundled.second_phase();
+        assert_eq!(bundles.len(), k as usize, "k = {k}");
+        assert_eq!(
+            bundles.iter().map(|o| o.size).sum::<u64>(),
+            total,
+            "k = {k}"
+        );
+        for b in &bundles {
+            assert_eq!(size_of_path(&b.path), Ok(b.size), "{}", b.path);
+        }
+        let plan = Workload::Page(bundled).plan();
+        assert_eq!(plan.phases.len(), 2);
+        assert_eq!(plan.phases[0].objects, vec![page.html()]);
+    }
+    // One bundle: everything after the HTML on one stream.
+    let one = PageSpec {
+        subresource_responses: Some(1),
+        ..PageSpec::default()
+    }
+    .second_phase();
+    assert_eq!(one[0].path, format!("/bytes/{total}/bundle-1.bin"));
+    // As many responses as objects, or none set: the objects themselves.
+    let same = PageSpec {
+        subresource_responses: Some(39),
+        ..PageSpec::default()
+    };
+    assert_eq!(same.second_phase(), objects);
+    assert_eq!(page.second_phase(), objects);
+    // Out of range is an error naming the field.
+    let bad = Workload::Page(PageSpec {
+        subresource_responses: Some(40),
+        ..PageSpec::default()
+    });
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "workload.page.subresource_responses: must be at most 39, got 40"
+    );
 }

@@ -33,7 +33,7 @@ pub use content::{ContentServer, Fault, ResponseBody};
 pub use error::ServerError;
 pub use flow::FlowControl;
 pub use plan::{plan_response, PlannedBody, ResponsePlan};
-pub use quic::{serve_h3, serve_h3_connection};
+pub use quic::{serve_h3, serve_h3_accepting, serve_h3_connection};
 pub use real::{serve_real, Protocols};
 pub use sim::run_simulated;
 pub use tcp::{serve_h1_h2, serve_tcp};

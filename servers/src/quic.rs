@@ -18,10 +18,32 @@ type RequestResolver = h3::server::RequestResolver<h3_quinn::Connection, Bytes>;
 /// [`serve_h3_connection`] in its own task. An error on one connection ends
 /// only that connection.
 pub async fn serve_h3(endpoint: quinn::Endpoint, server: ContentServer) -> Result<(), ServerError> {
+    serve_h3_accepting(endpoint, server, quinn::Incoming::accept).await
+}
+
+/// [`serve_h3`], with `accept` starting the handshake of each connection
+/// attempt, in the connection's task: for example
+/// `netsim::quic::QuicServer::accept`, which gives each connection a qlog
+/// trace of its own. An attempt `accept` turns down is dropped.
+pub async fn serve_h3_accepting<A>(
+    endpoint: quinn::Endpoint,
+    server: ContentServer,
+    accept: A,
+) -> Result<(), ServerError>
+where
+    A: Fn(quinn::Incoming) -> Result<quinn::Connecting, quinn::ConnectionError>
+        + Clone
+        + Send
+        + 'static,
+{
     while let Some(incoming) = endpoint.accept().await {
         let server = server.clone();
+        let accept = accept.clone();
         tokio::spawn(async move {
-            let Ok(conn) = incoming.await else {
+            let Ok(connecting) = accept(incoming) else {
+                return;
+            };
+            let Ok(conn) = connecting.await else {
                 return;
             };
             let _ = serve_h3_connection(conn, server).await;

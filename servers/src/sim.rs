@@ -6,7 +6,7 @@ use netsim::Host;
 use crate::content::ContentServer;
 use crate::error::ServerError;
 use crate::flow::FlowControl;
-use crate::quic::serve_h3;
+use crate::quic::serve_h3_accepting;
 use crate::tcp::serve_tcp;
 
 /// The port every protocol is served on: TCP 443 for HTTP/1.1 and HTTP/2,
@@ -18,24 +18,26 @@ pub const PORT: u16 = 443;
 ///
 /// Flow control is [`FlowControl::for_buffer`] of the run's buffer size,
 /// for HTTP/2 and QUIC alike; TLS is the lab's fixed identity, with the
-/// run's key log when key logging is on. Pass this (in a closure) as the
+/// run's key log when key logging is on; each QUIC connection gets a qlog
+/// trace when the run records qlog. Pass this (in a closure) as the
 /// server of `netsim::Simulation::run`.
 pub async fn run_simulated(host: Host, server: ContentServer) -> Result<(), ServerError> {
     let flow = FlowControl::for_buffer(host.buffer_bytes());
     let listener = host
         .tcp_listen(PORT)
         .map_err(|source| ServerError::Listen { port: PORT, source })?;
-    let endpoint = netsim::quic::server_endpoint(
+    let quic = netsim::quic::QuicServer::bind(
         &host,
         PORT,
         tls::quic_server_crypto(&[ALPN_H3], host.key_log()),
         &flow.quic(),
     )
     .map_err(|source| ServerError::Endpoint { port: PORT, source })?;
+    let endpoint = quic.endpoint().clone();
     let tls = tls::server_config(&[ALPN_H2, ALPN_HTTP1], host.key_log());
     tokio::try_join!(
         serve_tcp(listener, tls, server.clone(), flow),
-        serve_h3(endpoint, server),
+        serve_h3_accepting(endpoint, server, move |incoming| quic.accept(incoming)),
     )?;
     Ok(())
 }

@@ -54,7 +54,12 @@ pub const MAX_SEEDS: u64 = 100_000;
 /// The longest simulated-time limit, in seconds (one day).
 pub const MAX_TIME_LIMIT_S: f64 = 86_400.0;
 /// The sweep axes, in expansion order (the first varies slowest).
-pub const SWEEP_AXES: [&str; 3] = ["loss_percent", "rtt_ms", "bandwidth_mbit"];
+pub const SWEEP_AXES: [&str; 4] = [
+    "loss_percent",
+    "rtt_ms",
+    "bandwidth_mbit",
+    "subresource_responses",
+];
 
 /// The scenario files shipped with the lab, embedded at build time.
 const BUILTIN: &[(&str, &str)] = &[
@@ -66,6 +71,7 @@ const BUILTIN: &[(&str, &str)] = &[
     ("single-loss", include_str!("../../files/single-loss.toml")),
     ("migration", include_str!("../../files/migration.toml")),
     ("handshake", include_str!("../../files/handshake.toml")),
+    ("bundled", include_str!("../../files/bundled.toml")),
 ];
 
 const BUILTIN_NAMES: &[&str] = &[
@@ -77,6 +83,7 @@ const BUILTIN_NAMES: &[&str] = &[
     "single-loss",
     "migration",
     "handshake",
+    "bundled",
 ];
 
 /// An HTTP version the lab runs.
@@ -247,8 +254,10 @@ impl<'de> Deserialize<'de> for Seeds {
 }
 
 /// Sweep axes: each one set is a list of values, and the runs cover every
-/// combination. A value replaces the corresponding `[network]` field of
-/// the first path (not a per-direction one, not a path change's).
+/// combination. A network axis's value replaces the corresponding
+/// `[network]` field of the first path (not a per-direction one, not a path
+/// change's); `subresource_responses` replaces the page workload's field of
+/// that name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sweep {
@@ -259,6 +268,11 @@ pub struct Sweep {
     pub rtt_ms: Option<Vec<f64>>,
     /// Bandwidths in Mbit/s, both directions.
     pub bandwidth_mbit: Option<Vec<f64>>,
+    /// Responses that carry a page's subresources (whole numbers from 1 to
+    /// the page's subresource count; page workloads only). The head-of-line
+    /// ablation sweeps `[39, 1]`: one response per object against one
+    /// bundle of them all.
+    pub subresource_responses: Option<Vec<f64>>,
 }
 
 impl Sweep {
@@ -268,6 +282,7 @@ impl Sweep {
             (SWEEP_AXES[0], &self.loss_percent),
             (SWEEP_AXES[1], &self.rtt_ms),
             (SWEEP_AXES[2], &self.bandwidth_mbit),
+            (SWEEP_AXES[3], &self.subresource_responses),
         ]
         .into_iter()
         .filter_map(|(name, values)| values.as_deref().map(|v| (name, v)))
@@ -524,11 +539,11 @@ impl Scenario {
     /// scenario was built in code.
     pub fn expand(&self) -> Vec<RunSpec> {
         let seeds = self.seeds.to_vec();
-        let workload = self.workload.to_workload();
         let time_limit = Duration::from_nanos((self.time_limit_s * 1e9).round() as u64);
         let mut runs = Vec::new();
         for point in self.sweep.points() {
             let network = self.network.resolve_with(&axis_values(&point));
+            let workload = self.workload_at(&point);
             for &protocol in &self.protocols {
                 for &seed in &seeds {
                     runs.push(RunSpec {
@@ -545,6 +560,18 @@ impl Scenario {
             }
         }
         runs
+    }
+
+    /// The workload at a sweep point: the scenario's, with the
+    /// `subresource_responses` axis applied to a page.
+    pub fn workload_at(&self, point: &BTreeMap<String, f64>) -> Workload {
+        let mut workload = self.workload.to_workload();
+        if let (Workload::Page(page), Some(&k)) =
+            (&mut workload, point.get("subresource_responses"))
+        {
+            page.subresource_responses = Some(k as u32);
+        }
+        workload
     }
 
     /// The number of runs [`Scenario::expand`] gives, without building them.
@@ -565,7 +592,12 @@ impl Scenario {
             .into_iter()
             .map(|point| {
                 let network = self.network.resolve_with(&axis_values(&point));
-                serde_json::json!({ "axes": point, "network": network })
+                if point.contains_key("subresource_responses") {
+                    let workload = workload_json(&self.workload_at(&point));
+                    serde_json::json!({ "axes": point, "network": network, "workload": workload })
+                } else {
+                    serde_json::json!({ "axes": point, "network": network })
+                }
             })
             .collect();
         let canonical = serde_json::json!({
@@ -642,6 +674,30 @@ impl Scenario {
         Ok(())
     }
 
+    /// A `subresource_responses` value: a whole number from 1 to the page's
+    /// subresource count, on a page workload.
+    fn check_responses(&self, field: &str, v: f64) -> Result<(), Invalid> {
+        let Workload::Page(page) = self.workload.to_workload() else {
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "applies to page workloads only, and this workload is kind = \"{}\"",
+                    self.workload.kind()
+                ),
+            ));
+        };
+        if v.fract() != 0.0 || v < 1.0 || v > f64::from(page.subresources) {
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "must be a whole number from 1 to the page's {} subresources, got {v}",
+                    page.subresources
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn check_sweep(&self) -> Result<(), Invalid> {
         for (axis, values) in self.sweep.axes() {
             if values.is_empty() {
@@ -655,6 +711,7 @@ impl Scenario {
                 match axis {
                     "loss_percent" => check_range(&field, v, 0.0, 100.0, "%")?,
                     "rtt_ms" => check_rtt(&field, v)?,
+                    "subresource_responses" => self.check_responses(&field, v)?,
                     _ => check_bandwidth(&field, v)?,
                 }
             }
@@ -673,6 +730,7 @@ impl Scenario {
             let shadowed = match axis {
                 "loss_percent" => both(|d| d.loss.is_some()).then_some("loss"),
                 "rtt_ms" => both(|d| d.delay_ms.is_some()).then_some("delay_ms"),
+                "subresource_responses" => None,
                 _ => both(|d| d.bandwidth_mbit.is_some()).then_some("bandwidth_mbit"),
             };
             if let Some(field) = shadowed {
@@ -751,12 +809,20 @@ fn duration_ns(d: Duration) -> u64 {
 fn workload_json(workload: &Workload) -> serde_json::Value {
     use serde_json::json;
     match workload {
-        Workload::Page(page) => json!({
-            "kind": "page",
-            "html_size": page.html_size,
-            "subresources": page.subresources,
-            "page_seed": page.page_seed,
-        }),
+        Workload::Page(page) => {
+            let mut value = json!({
+                "kind": "page",
+                "html_size": page.html_size,
+                "subresources": page.subresources,
+                "page_seed": page.page_seed,
+            });
+            // Only when set, so hashes of scenarios without it stay as
+            // they were.
+            if let (Some(k), Some(map)) = (page.subresource_responses, value.as_object_mut()) {
+                map.insert("subresource_responses".into(), k.into());
+            }
+            value
+        }
         Workload::Bulk { size } => json!({ "kind": "bulk", "size": size }),
         Workload::Parallel { count, size } => {
             json!({ "kind": "parallel", "count": count, "size": size })

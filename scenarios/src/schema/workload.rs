@@ -33,6 +33,10 @@ pub enum WorkloadSpec {
         subresources: Option<u32>,
         /// Seed of the page's sizes. Default 1.
         page_seed: Option<u64>,
+        /// Responses that carry the subresources (see
+        /// [`PageSpec::subresource_responses`]). Default: one per
+        /// subresource.
+        subresource_responses: Option<u32>,
     },
     /// `kind = "bulk"`: one object of `size` bytes.
     Bulk {
@@ -70,6 +74,7 @@ impl Default for WorkloadSpec {
             html_size: None,
             subresources: None,
             page_seed: None,
+            subresource_responses: None,
         }
     }
 }
@@ -104,12 +109,14 @@ impl WorkloadSpec {
                 html_size,
                 subresources,
                 page_seed,
+                subresource_responses,
             } => {
                 let default = PageSpec::default();
                 Workload::Page(PageSpec {
                     html_size: html_size.unwrap_or(default.html_size),
                     subresources: subresources.unwrap_or(default.subresources),
                     page_seed: page_seed.unwrap_or(default.page_seed),
+                    subresource_responses: *subresource_responses,
                 })
             }
             WorkloadSpec::Bulk { size } => Workload::Bulk { size: *size },
@@ -196,6 +203,8 @@ struct WorkloadTable {
     #[serde(skip_serializing_if = "Option::is_none")]
     page_seed: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    subresource_responses: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     requests: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     count: Option<u32>,
@@ -223,6 +232,10 @@ impl WorkloadTable {
             ("html_size", self.html_size.is_some()),
             ("subresources", self.subresources.is_some()),
             ("page_seed", self.page_seed.is_some()),
+            (
+                "subresource_responses",
+                self.subresource_responses.is_some(),
+            ),
             ("requests", self.requests.is_some()),
             ("count", self.count.is_some()),
             ("size", self.size.is_some()),
@@ -246,7 +259,15 @@ impl TryFrom<WorkloadTable> for WorkloadSpec {
             ));
         };
         let (name, allowed): (&str, &[&str]) = match kind {
-            WorkloadKind::Page => ("page", &["html_size", "subresources", "page_seed"]),
+            WorkloadKind::Page => (
+                "page",
+                &[
+                    "html_size",
+                    "subresources",
+                    "page_seed",
+                    "subresource_responses",
+                ],
+            ),
             WorkloadKind::Bulk => ("bulk", &["size"]),
             WorkloadKind::Parallel => ("parallel", &["count", "size"]),
             WorkloadKind::Rpc => ("rpc", &["requests", "size", "concurrency"]),
@@ -277,6 +298,7 @@ impl TryFrom<WorkloadTable> for WorkloadSpec {
                 html_size: t.html_size,
                 subresources: t.subresources,
                 page_seed: t.page_seed,
+                subresource_responses: t.subresource_responses,
             },
             WorkloadKind::Bulk => WorkloadSpec::Bulk {
                 size: need("size", t.size)?,
@@ -307,11 +329,13 @@ impl From<&WorkloadSpec> for WorkloadTable {
                 html_size,
                 subresources,
                 page_seed,
+                subresource_responses,
             } => {
                 t.kind = Some(WorkloadKind::Page);
                 t.html_size = *html_size;
                 t.subresources = *subresources;
                 t.page_seed = *page_seed;
+                t.subresource_responses = *subresource_responses;
             }
             WorkloadSpec::Bulk { size } => {
                 t.kind = Some(WorkloadKind::Bulk);

@@ -1,0 +1,716 @@
+//! The chart kinds, each drawn by one generic function over any plotters
+//! backend ([`Chart::draw`]), and the per-run data some of them need
+//! ([`waterfall_rows`], [`stream_lines`], [`goodput_bins`]).
+//!
+//! Every chart has a title at the top and a footer line at the bottom
+//! saying what was run, so a chart lifted out of the report still says
+//! where it came from.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{protocol_color, protocol_name, FAMILY};
+use crate::record::Measurements;
+
+/// What drawing returns.
+pub type Result = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// A chart that draws itself on any backend.
+pub trait Chart {
+    /// Draw onto `root`, the whole image, with `title` at the top and
+    /// `footer` at the bottom.
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static;
+}
+
+/// Light grid lines.
+const GRID: RGBColor = RGBColor(228, 228, 228);
+/// Secondary text.
+const MUTED: RGBColor = RGBColor(90, 90, 90);
+
+/// The font at `size` pixels.
+fn font(size: u32) -> TextStyle<'static> {
+    (FAMILY, size).into_font().color(&BLACK)
+}
+
+/// `color` blended toward white by `f` (0: unchanged, 1: white).
+fn tint(color: RGBColor, f: f64) -> RGBColor {
+    let mix = |c: u8| (f64::from(c) * (1.0 - f) + 255.0 * f).round() as u8;
+    RGBColor(mix(color.0), mix(color.1), mix(color.2))
+}
+
+/// Fill `root` white, write `footer` along the bottom, and return the
+/// area above it.
+fn frame<DB>(
+    root: &DrawingArea<DB, Shift>,
+    footer: &str,
+) -> std::result::Result<DrawingArea<DB, Shift>, Box<dyn std::error::Error>>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (_, h) = root.dim_in_pixel();
+    let (body, foot) = root.split_vertically(h.saturating_sub(22));
+    foot.draw(&Text::new(
+        footer.to_owned(),
+        (10, 4),
+        (FAMILY, 11).into_font().color(&MUTED),
+    ))?;
+    Ok(body)
+}
+
+/// A legend entry's line sample.
+fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
+}
+
+/// The legend box, drawn where it hides the least (upper left or right).
+fn legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>, position: SeriesLabelPosition) -> Result
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font(font(12))
+        .draw()?;
+    Ok(())
+}
+
+/// `lo..hi` padded so a flat range still has height.
+fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
+    if hi > lo {
+        let pad = (hi - lo) * 0.04;
+        lo - pad..hi + pad
+    } else {
+        lo - 1.0..hi + 1.0
+    }
+}
+
+/// One protocol's line in [`MetricVsAxis`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct AxisSeries {
+    /// The protocol.
+    pub protocol: String,
+    /// `(x, p25, median, p75)` per axis point, in x order.
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// A metric against a sweep axis: median line and interquartile band.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricVsAxis {
+    /// The x axis label, with unit.
+    pub x_desc: String,
+    /// The y axis label, with unit.
+    pub y_desc: String,
+    /// One per protocol.
+    pub series: Vec<AxisSeries>,
+}
+
+impl Chart for MetricVsAxis {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?;
+        let all = || self.series.iter().flat_map(|s| s.points.iter());
+        let x_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let x_hi = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+        let y_hi = all().map(|p| p.3).fold(0.0, f64::max) * 1.08;
+        let mut chart = ChartBuilder::on(&body)
+            .caption(title, font(17))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(padded(x_lo, x_hi), 0.0..y_hi.max(1.0))?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_desc.as_str())
+            .y_desc(self.y_desc.as_str())
+            .x_label_formatter(&num)
+            .y_label_formatter(&num)
+            .label_style(font(12))
+            .axis_desc_style(font(13))
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .draw()?;
+        for s in &self.series {
+            let color = protocol_color(&s.protocol);
+            let mut band: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.1)).collect();
+            band.extend(s.points.iter().rev().map(|p| (p.0, p.3)));
+            chart.draw_series(std::iter::once(Polygon::new(
+                band,
+                color.mix(0.18).filled(),
+            )))?;
+        }
+        for s in &self.series {
+            let color = protocol_color(&s.protocol);
+            chart
+                .draw_series(LineSeries::new(
+                    s.points.iter().map(|p| (p.0, p.2)),
+                    color.stroke_width(2),
+                ))?
+                .label(format!("{} median, IQR band", protocol_name(&s.protocol)))
+                .legend(legend_line(color));
+            chart.draw_series(
+                s.points
+                    .iter()
+                    .map(|p| Circle::new((p.0, p.2), 3, color.filled())),
+            )?;
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    }
+}
+
+/// Empirical CDFs of one metric, one line per protocol.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cdf {
+    /// The x axis label, with unit.
+    pub x_desc: String,
+    /// Per protocol, its values sorted ascending.
+    pub series: Vec<(String, Vec<f64>)>,
+}
+
+impl Chart for Cdf {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?;
+        let all = || self.series.iter().flat_map(|(_, v)| v.iter().copied());
+        let lo = all().fold(f64::INFINITY, f64::min);
+        let hi = all().fold(f64::NEG_INFINITY, f64::max);
+        let x = padded(lo, hi);
+        let mut chart = ChartBuilder::on(&body)
+            .caption(title, font(17))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x.clone(), 0.0..1.02)?;
+        chart
+            .configure_mesh()
+            .x_desc(self.x_desc.as_str())
+            .y_desc("fraction of runs")
+            .x_label_formatter(&num)
+            .y_label_formatter(&num)
+            .label_style(font(12))
+            .axis_desc_style(font(13))
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .draw()?;
+        for (protocol, values) in &self.series {
+            if values.is_empty() {
+                continue;
+            }
+            let color = protocol_color(protocol);
+            let n = values.len() as f64;
+            let mut steps = vec![(x.start, 0.0)];
+            for (i, &v) in values.iter().enumerate() {
+                steps.push((v, i as f64 / n));
+                steps.push((v, (i + 1) as f64 / n));
+            }
+            steps.push((x.end, 1.0));
+            chart
+                .draw_series(LineSeries::new(steps, color.stroke_width(2)))?
+                .label(format!(
+                    "{} (n = {})",
+                    protocol_name(protocol),
+                    values.len()
+                ))
+                .legend(legend_line(color));
+        }
+        legend(&mut chart, SeriesLabelPosition::LowerRight)
+    }
+}
+
+/// One protocol's bars in [`Bars`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct BarSeries {
+    /// The protocol.
+    pub protocol: String,
+    /// Per category, `(p10, median, p90)`; `None` without values.
+    pub bars: Vec<Option<(f64, f64, f64)>>,
+}
+
+/// Grouped bars: per category, one bar per protocol (median) with a
+/// p10–p90 whisker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bars {
+    /// The categories, left to right.
+    pub categories: Vec<String>,
+    /// The y axis label, with unit.
+    pub y_desc: String,
+    /// One per protocol.
+    pub series: Vec<BarSeries>,
+    /// A second unit shown beside each bar's value: its name and how
+    /// many y units make one of it (for RTTs: the RTT in ms).
+    pub second_axis: Option<(String, f64)>,
+}
+
+impl Chart for Bars {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?;
+        let categories = self.categories.len().max(1) as f64;
+        let y_hi = self
+            .series
+            .iter()
+            .flat_map(|s| s.bars.iter().flatten())
+            .map(|b| b.2)
+            .fold(0.0, f64::max)
+            .max(1.0)
+            * 1.3;
+        let mut chart = ChartBuilder::on(&body)
+            .caption(title, font(17))
+            .margin(14)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..categories, 0.0..y_hi)?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .x_label_formatter(&|_| String::new())
+            .y_desc(self.y_desc.as_str())
+            .y_label_formatter(&num)
+            .label_style(font(12))
+            .axis_desc_style(font(13))
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .draw()?;
+        let protocols = self.series.len().max(1) as f64;
+        let width = 0.8 / protocols;
+        for (j, s) in self.series.iter().enumerate() {
+            let color = protocol_color(&s.protocol);
+            let mut first = true;
+            for (i, bar) in s.bars.iter().enumerate() {
+                let Some((p10, median, p90)) = *bar else {
+                    continue;
+                };
+                let x0 = i as f64 + 0.1 + j as f64 * width;
+                let x1 = x0 + width * 0.92;
+                let mid = (x0 + x1) / 2.0;
+                let drawn = chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, 0.0), (x1, median)],
+                    color.filled(),
+                )))?;
+                if first {
+                    drawn
+                        .label(protocol_name(&s.protocol).to_owned())
+                        .legend(move |(x, y)| {
+                            Rectangle::new([(x, y - 6), (x + 16, y + 6)], color.filled())
+                        });
+                    first = false;
+                }
+                let cap = width * 0.15;
+                chart.draw_series(
+                    [
+                        vec![(mid, p10), (mid, p90)],
+                        vec![(mid - cap, p10), (mid + cap, p10)],
+                        vec![(mid - cap, p90), (mid + cap, p90)],
+                    ]
+                    .into_iter()
+                    .map(|p| PathElement::new(p, BLACK.stroke_width(1))),
+                )?;
+                let label = match &self.second_axis {
+                    Some((unit, per)) if *per > 0.0 => {
+                        format!("{} · {:.2} {unit}", short(median), median / per)
+                    }
+                    _ => short(median),
+                };
+                let (px, py) = chart.backend_coord(&(mid, p90.max(median)));
+                root.draw(&Text::new(
+                    label,
+                    (px, py - 4),
+                    font(11).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                ))?;
+            }
+        }
+        for (i, name) in self.categories.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+            root.draw(&Text::new(
+                name.clone(),
+                (px, py + 10),
+                font(13).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    }
+}
+
+/// An axis tick: no decimals on whole numbers, else up to 3.
+fn num(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// A value for a bar's label: whole numbers without decimals, else about
+/// three significant digits.
+fn short(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 || v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// One request in a [`Waterfall`], times in ms.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaterfallRow {
+    /// Connection, stream and object name.
+    pub label: String,
+    /// The connection that carried it.
+    pub connection: Option<u32>,
+    /// Queued.
+    pub start: f64,
+    /// Handed to the HTTP stack.
+    pub sent: Option<f64>,
+    /// Response head.
+    pub first_byte: Option<f64>,
+    /// Last body byte.
+    pub last_byte: Option<f64>,
+    /// Whether it failed.
+    pub failed: bool,
+}
+
+/// The waterfall rows of a run: by connection, then start, then plan
+/// order.
+pub fn waterfall_rows(m: &Measurements) -> Vec<WaterfallRow> {
+    let ms = |ns: u64| ns as f64 / 1e6;
+    let mut rows: Vec<(Option<u32>, u64, usize, WaterfallRow)> = m
+        .requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let name = r.path.rsplit('/').next().unwrap_or(&r.path);
+            let label = match (r.connection_id, r.stream_id) {
+                (Some(c), Some(s)) => format!("c{c} s{s} {name}"),
+                (Some(c), None) => format!("c{c} {name}"),
+                _ => name.to_owned(),
+            };
+            (
+                r.connection_id,
+                r.start_ns,
+                i,
+                WaterfallRow {
+                    label,
+                    connection: r.connection_id,
+                    start: ms(r.start_ns),
+                    sent: r.request_sent_ns.map(ms),
+                    first_byte: r.first_byte_ns.map(ms),
+                    last_byte: r.last_byte_ns.map(ms),
+                    failed: r.error.is_some(),
+                },
+            )
+        })
+        .collect();
+    rows.sort_by_key(|(c, start, i, _)| (c.is_none(), *c, *start, *i));
+    rows.into_iter().map(|(_, _, _, r)| r).collect()
+}
+
+/// A per-request waterfall, grouped by connection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Waterfall {
+    /// The protocol (its color).
+    pub protocol: String,
+    /// The requests, top to bottom.
+    pub rows: Vec<WaterfallRow>,
+}
+
+impl Chart for Waterfall {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?;
+        let color = protocol_color(&self.protocol);
+        let n = self.rows.len() as f64;
+        let t_hi = self
+            .rows
+            .iter()
+            .flat_map(|r| [Some(r.start), r.sent, r.first_byte, r.last_byte])
+            .flatten()
+            .fold(0.0, f64::max)
+            .max(1.0)
+            * 1.02;
+        let mut chart = ChartBuilder::on(&body)
+            .caption(title, font(17))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(190)
+            .build_cartesian_2d(0.0..t_hi, 0.0..n)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(0)
+            .y_label_formatter(&|_| String::new())
+            .x_desc("time since the client started (ms)")
+            .x_label_formatter(&num)
+            .label_style(font(12))
+            .axis_desc_style(font(13))
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .draw()?;
+        // Row i spans y in [n - i - 1, n - i].
+        let y = |i: usize| n - i as f64;
+        let mut shade = false;
+        let mut i = 0;
+        while i < self.rows.len() {
+            let c = self.rows[i].connection;
+            let mut j = i;
+            while j < self.rows.len() && self.rows[j].connection == c {
+                j += 1;
+            }
+            if shade {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, y(j)), (t_hi, y(i))],
+                    RGBColor(244, 244, 244).filled(),
+                )))?;
+            }
+            shade = !shade;
+            i = j;
+        }
+        let queued = RGBColor(205, 205, 205);
+        let waiting = tint(color, 0.6);
+        for (i, r) in self.rows.iter().enumerate() {
+            let (top, bottom) = (y(i) - 0.15, y(i) - 0.85);
+            let mut segments = Vec::new();
+            let sent = r.sent.or(r.first_byte).or(r.last_byte);
+            if let Some(sent) = sent {
+                segments.push((r.start, sent, queued));
+            }
+            if let (Some(sent), Some(first)) = (r.sent, r.first_byte) {
+                segments.push((sent, first, waiting));
+            }
+            if let (Some(first), Some(last)) = (r.first_byte, r.last_byte) {
+                segments.push((first, last, color));
+            }
+            for (a, b, c) in segments {
+                // At least a hairline, so instant phases stay visible.
+                let b = b.max(a + t_hi * 0.002);
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(a, bottom), (b, top)],
+                    c.filled(),
+                )))?;
+            }
+            let (px, py) = chart.backend_coord(&(0.0, y(i) - 0.5));
+            let label = if r.failed {
+                format!("{} (failed)", r.label)
+            } else {
+                r.label.clone()
+            };
+            root.draw(&Text::new(
+                label,
+                (px - 8, py),
+                font(11).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+        }
+        for (name, c) in [
+            ("queued until sent", queued),
+            ("waiting for the response head", waiting),
+            ("receiving the body", color),
+        ] {
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, 0.0), (0.0, 0.0)],
+                    c.filled(),
+                )))?
+                .label(name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    }
+}
+
+/// Per request: its label and `(ms, KiB)` points of cumulative body bytes
+/// as a step line, from 0 at the time it was sent.
+pub fn stream_lines(m: &Measurements) -> Vec<(String, Vec<(f64, f64)>)> {
+    let ms = |ns: u64| ns as f64 / 1e6;
+    m.requests
+        .iter()
+        .filter(|r| !r.timeline.is_empty())
+        .map(|r| {
+            let name = r.path.rsplit('/').next().unwrap_or(&r.path).to_owned();
+            let origin = r
+                .request_sent_ns
+                .or(r.first_byte_ns)
+                .unwrap_or(r.timeline[0].0);
+            // Steps, not slopes: bytes arrive at an instant, and a stall
+            // is a flat stretch.
+            let mut points = vec![(ms(origin), 0.0)];
+            let mut before = 0.0;
+            for &(t, b) in &r.timeline {
+                let kib = b as f64 / 1024.0;
+                points.push((ms(t), before));
+                points.push((ms(t), kib));
+                before = kib;
+            }
+            (name, points)
+        })
+        .collect()
+}
+
+/// Cumulative bytes per stream over time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Streams {
+    /// The protocol (its color).
+    pub protocol: String,
+    /// Per request, from [`stream_lines`].
+    pub streams: Vec<(String, Vec<(f64, f64)>)>,
+}
+
+impl Chart for Streams {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?;
+        let color = protocol_color(&self.protocol);
+        let all = || self.streams.iter().flat_map(|(_, p)| p.iter());
+        let t_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let t_hi = all().map(|p| p.0).fold(0.0, f64::max);
+        let b_hi = all().map(|p| p.1).fold(0.0, f64::max).max(1.0) * 1.05;
+        let mut chart = ChartBuilder::on(&body)
+            .caption(title, font(17))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(padded(t_lo.min(t_hi), t_hi), 0.0..b_hi)?;
+        chart
+            .configure_mesh()
+            .x_desc("time since the client started (ms)")
+            .y_desc("body bytes received by the stream (KiB)")
+            .x_label_formatter(&num)
+            .y_label_formatter(&num)
+            .label_style(font(12))
+            .axis_desc_style(font(13))
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .draw()?;
+        for (i, (_, points)) in self.streams.iter().enumerate() {
+            let shade = tint(color, [0.0, 0.3, 0.55][i % 3]);
+            let drawn = chart.draw_series(LineSeries::new(
+                points.iter().copied(),
+                shade.stroke_width(1),
+            ))?;
+            if i == 0 {
+                drawn
+                    .label(format!(
+                        "{}: {} streams, one line each",
+                        protocol_name(&self.protocol),
+                        self.streams.len()
+                    ))
+                    .legend(legend_line(color));
+            }
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    }
+}
+
+/// Goodput of a run in bins of `bin_ns`, on the simulation's clock (the
+/// run's times plus `origin_ns`, the client's start): `(bin centre ms,
+/// Mbit/s)`, every bin from 0 to the last byte, empty ones included.
+pub fn goodput_bins(m: &Measurements, origin_ns: u64, bin_ns: u64) -> Vec<(f64, f64)> {
+    let mut bins: Vec<u64> = Vec::new();
+    for r in &m.requests {
+        let mut before = 0;
+        for &(t, total) in &r.timeline {
+            let i = ((t + origin_ns) / bin_ns.max(1)) as usize;
+            if bins.len() <= i {
+                bins.resize(i + 1, 0);
+            }
+            bins[i] += total.saturating_sub(before);
+            before = total;
+        }
+    }
+    bins.iter()
+        .enumerate()
+        .map(|(i, &bytes)| {
+            let centre = (i as f64 + 0.5) * bin_ns as f64 / 1e6;
+            (centre, bytes as f64 * 8.0 * 1e3 / bin_ns as f64)
+        })
+        .collect()
+}
+
+/// Goodput over time per protocol, with the path change marked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Goodput {
+    /// Per protocol, from [`goodput_bins`].
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
+    /// When the path changed, ms of simulation time.
+    pub change_ms: f64,
+}
+
+impl Chart for Goodput {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?;
+        let all = || self.series.iter().flat_map(|(_, p)| p.iter());
+        let t_hi = all().map(|p| p.0).fold(self.change_ms, f64::max) * 1.02;
+        let y_hi = all().map(|p| p.1).fold(0.0, f64::max).max(0.1) * 1.1;
+        let mut chart = ChartBuilder::on(&body)
+            .caption(title, font(17))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..t_hi, 0.0..y_hi)?;
+        chart
+            .configure_mesh()
+            .x_desc("simulation time (ms)")
+            .y_desc("goodput (Mbit/s)")
+            .x_label_formatter(&num)
+            .y_label_formatter(&num)
+            .label_style(font(12))
+            .axis_desc_style(font(13))
+            .light_line_style(WHITE)
+            .bold_line_style(GRID)
+            .draw()?;
+        let dashes = 30;
+        chart
+            .draw_series((0..dashes).step_by(2).map(|k| {
+                let a = y_hi * f64::from(k) / f64::from(dashes);
+                let b = y_hi * f64::from(k + 1) / f64::from(dashes);
+                PathElement::new(
+                    vec![(self.change_ms, a), (self.change_ms, b)],
+                    BLACK.stroke_width(1),
+                )
+            }))?
+            .label("path change")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], BLACK.stroke_width(1)));
+        for (protocol, points) in &self.series {
+            let color = protocol_color(protocol);
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(2),
+                ))?
+                .label(protocol_name(protocol).to_owned())
+                .legend(legend_line(color));
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)
+    }
+}

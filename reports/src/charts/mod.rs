@@ -1,0 +1,621 @@
+//! The report's charts: which ones a results directory supports, the data
+//! each one shows, and their rendering as SVG (inlined in `index.html`)
+//! and PNG (beside `report.md`).
+//!
+//! Every chart is drawn twice by the same code, once per plotters backend
+//! ([`render`]). Text is laid out and, in the PNG, rasterized with the
+//! DejaVu Sans font embedded in this crate (`fonts/`), so a chart renders
+//! the same on a machine without system fonts: plotters' `ab_glyph`
+//! feature never looks for system fonts, and the PNG's text is drawn by
+//! [`raster`] from the embedded font. The SVGs name the family
+//! `sans-serif`, which any browser has.
+//!
+//! Colors come from the Okabe–Ito palette (safe for the common forms of
+//! color blindness), one per protocol, the same in every chart
+//! ([`protocol_color`]).
+//!
+//! Which charts are drawn:
+//! - PLT against the sweep axis (median and interquartile band), when the
+//!   scenario sweeps one numeric axis over at least two points;
+//! - at the *reference point* (the only point without a sweep; with one,
+//!   the middle point, index `len / 2` of the sorted points — 2 % of the
+//!   loss sweep 0, 0.5, 1, 2, 5, 10):
+//!   - the CDF of PLT per protocol;
+//!   - handshake and TTFB per protocol, in ms and in RTTs;
+//!   - transport cost: packets the network dropped and packets
+//!     retransmitted, per protocol;
+//!   - per protocol, for its *representative run* (the run with the median
+//!     PLT: of the `ok` runs sorted by PLT then seed, index `(n - 1) / 2`):
+//!     a request waterfall and per-stream bytes against time;
+//!   - with a path change, goodput over time around it, per protocol
+//!     (representative runs).
+
+mod draw;
+mod raster;
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use plotters::prelude::*;
+
+use crate::record::RunRecord;
+use crate::stats;
+use crate::tables::{self, AxisPoint, Group, Metric};
+
+/// DejaVu Sans (Bitstream Vera license, `fonts/LICENSE-DejaVu.txt`).
+static FONT: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
+
+/// The font family every chart uses.
+const FAMILY: &str = "sans-serif";
+
+/// One rendered chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    /// File name without extension: `charts/<stem>.svg`, `.png`.
+    pub stem: String,
+    /// What it shows, one line.
+    pub title: String,
+    /// What was run and how to read it.
+    pub caption: String,
+    /// The SVG document.
+    pub svg: String,
+    /// The PNG file.
+    pub png: Vec<u8>,
+}
+
+/// Why a chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+#[error("chart {stem}: {reason}")]
+pub struct ChartError {
+    /// The chart.
+    pub stem: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// The color of a protocol in every chart (Okabe–Ito): HTTP/1.1 orange,
+/// HTTP/2 blue, HTTP/3 bluish green; anything else reddish purple.
+pub fn protocol_color(protocol: &str) -> RGBColor {
+    match protocol {
+        "h1" => RGBColor(0xE6, 0x9F, 0x00),
+        "h2" => RGBColor(0x00, 0x72, 0xB2),
+        "h3" => RGBColor(0x00, 0x9E, 0x73),
+        _ => RGBColor(0xCC, 0x79, 0xA7),
+    }
+}
+
+/// The protocol's name in legends.
+pub fn protocol_name(protocol: &str) -> &str {
+    match protocol {
+        "h1" => "HTTP/1.1",
+        "h2" => "HTTP/2",
+        "h3" => "HTTP/3",
+        other => other,
+    }
+}
+
+/// Register the embedded font with plotters, once per process.
+fn register_font() -> Result<(), String> {
+    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+    DONE.get_or_init(|| {
+        plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
+            .map_err(|_| "the embedded DejaVu Sans font did not load".to_owned())
+    })
+    .clone()
+}
+
+/// Draw `chart` at `size` pixels into an SVG string and a PNG file.
+fn render(
+    stem: &str,
+    size: (u32, u32),
+    title: &str,
+    footer: &str,
+    chart: &impl draw::Chart,
+) -> Result<(String, Vec<u8>), ChartError> {
+    let fail = |reason: String| ChartError {
+        stem: stem.to_owned(),
+        reason,
+    };
+    register_font().map_err(fail)?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        chart
+            .draw(&root, title, footer)
+            .and_then(|()| Ok(root.present()?))
+            .map_err(|e| fail(format!("SVG: {e}")))?;
+    }
+    let (w, h) = size;
+    let mut pixels = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = raster::Raster::new(&mut pixels, size, FONT)
+            .map_err(fail)?
+            .into_drawing_area();
+        chart
+            .draw(&root, title, footer)
+            .and_then(|()| Ok(root.present()?))
+            .map_err(|e| fail(format!("PNG: {e}")))?;
+    }
+    let mut png = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut png, w, h);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder
+            .write_header()
+            .map_err(|e| fail(format!("PNG: {e}")))?;
+        writer
+            .write_image_data(&pixels)
+            .map_err(|e| fail(format!("PNG: {e}")))?;
+    }
+    Ok((svg, png))
+}
+
+/// Render `chart` and describe it.
+fn figure(
+    stem: String,
+    size: (u32, u32),
+    title: String,
+    caption: String,
+    footer: &str,
+    chart: &impl draw::Chart,
+) -> Result<Figure, ChartError> {
+    let (svg, png) = render(&stem, size, &title, footer, chart)?;
+    Ok(Figure {
+        stem,
+        title,
+        caption,
+        svg,
+        png,
+    })
+}
+
+/// Every chart `records` support, in report order. `groups` are
+/// `tables::groups(records)`.
+pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, ChartError> {
+    let mut out = Vec::new();
+    let Some(first) = records.first() else {
+        return Ok(out);
+    };
+    let points = axis_points(groups);
+    let protocols = protocols(groups);
+    let seeds: BTreeSet<u64> = records.iter().map(|r| r.seed).collect();
+    let what = format!(
+        "scenario {} · TCP {} · {} seed{} · httplab {}",
+        first.scenario,
+        first.tcp,
+        seeds.len(),
+        if seeds.len() == 1 { "" } else { "s" },
+        first.lab.commit.get(..8).unwrap_or(&first.lab.commit)
+    );
+
+    // PLT against the sweep axis.
+    if let Some(axis) = single_numeric_axis(&points) {
+        let series: Vec<draw::AxisSeries> = protocols
+            .iter()
+            .map(|p| draw::AxisSeries {
+                protocol: p.clone(),
+                points: groups
+                    .iter()
+                    .filter(|g| &g.protocol == p)
+                    .filter_map(|g| {
+                        let x = g.axes.first()?.1.parse::<f64>().ok()?;
+                        let v = &g.values[&Metric::Plt];
+                        Some((
+                            x,
+                            stats::quantile(v, 0.25)?,
+                            stats::median(v)?,
+                            stats::quantile(v, 0.75)?,
+                        ))
+                    })
+                    .collect(),
+            })
+            .collect();
+        let stem = format!("plt-vs-{axis}");
+        let caption = format!(
+            "Page load time against {}: median (line) and interquartile range (band) of the completed runs at each point, per protocol. {what}.",
+            axis_label(&axis)
+        );
+        let chart = draw::MetricVsAxis {
+            x_desc: axis_label(&axis),
+            y_desc: "page load time (ms)".into(),
+            series,
+        };
+        out.push(figure(
+            stem,
+            (900, 560),
+            format!("Page load time against {}", axis_label(&axis)),
+            caption,
+            &what,
+            &chart,
+        )?);
+    }
+
+    // Everything else at the reference point.
+    let Some(point) = points.get(points.len() / 2) else {
+        return Ok(out);
+    };
+    let at: Vec<&RunRecord> = records
+        .iter()
+        .copied()
+        .filter(|r| &axis_point(r) == point)
+        .collect();
+    let Some(sample) = at.first() else {
+        return Ok(out);
+    };
+    let condition = condition_text(sample);
+    let where_ = if point.is_empty() {
+        condition.clone()
+    } else {
+        format!("{} ({condition})", crate::methodology::point_text(point))
+    };
+    let footer = format!("{where_} · {what}");
+    let suffix = if point.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "-{}",
+            point
+                .iter()
+                .map(|(k, v)| format!("{k}-{v}"))
+                .collect::<Vec<_>>()
+                .join("-")
+        )
+    };
+    let by_protocol: Vec<(String, Vec<&RunRecord>)> = protocols
+        .iter()
+        .map(|p| {
+            (
+                p.clone(),
+                at.iter().copied().filter(|r| &r.protocol == p).collect(),
+            )
+        })
+        .collect();
+
+    // CDF of PLT.
+    {
+        let series: Vec<(String, Vec<f64>)> = by_protocol
+            .iter()
+            .map(|(p, runs)| {
+                let mut v: Vec<f64> = runs
+                    .iter()
+                    .filter(|r| r.outcome == "ok")
+                    .filter_map(|r| Metric::Plt.of(r.measurements.as_ref()?))
+                    .collect();
+                v.sort_by(f64::total_cmp);
+                (p.clone(), v)
+            })
+            .collect();
+        if series.iter().any(|(_, v)| !v.is_empty()) {
+            let stem = format!("cdf-plt{suffix}");
+            let chart = draw::Cdf {
+                x_desc: "page load time (ms)".into(),
+                series,
+            };
+            out.push(figure(
+                stem,
+                (900, 520),
+                "Distribution of page load time".into(),
+                format!("Empirical CDF of page load time over the completed runs, per protocol, at {where_}. {what}."),
+                &footer,
+                &chart,
+            )?);
+        }
+    }
+
+    // Handshake and TTFB, in ms and RTTs.
+    let rtt_ms = sample.network.as_ref().map_or(0.0, |n| {
+        (n.path.up.delay_ns + n.path.down.delay_ns) as f64 / 1e6
+    });
+    {
+        let metrics = [Metric::Handshake, Metric::Ttfb];
+        let series = bar_series(&by_protocol, |r| {
+            let m = r.measurements.as_ref();
+            metrics
+                .iter()
+                .map(|metric| m.and_then(|m| metric.of(m)))
+                .collect()
+        });
+        if has_values(&series) && rtt_ms > 0.0 {
+            let stem = format!("handshake-ttfb{suffix}");
+            let chart = draw::Bars {
+                categories: vec![
+                    "handshake (first connection)".into(),
+                    "time to first byte (first request)".into(),
+                ],
+                y_desc: "time (ms)".into(),
+                series,
+                second_axis: Some(("RTTs".into(), rtt_ms)),
+            };
+            out.push(figure(
+                stem,
+                (900, 520),
+                "Handshake and time to first byte".into(),
+                format!(
+                    "Median (bar) and p10–p90 (whisker) over completed runs; each label gives the median in ms and in round trips of the base RTT ({rtt_ms} ms). Handshake: TCP and TLS 1.3, or QUIC, from the first connection attempt to handshake completion. TTFB: from the first request's start to its response head. At {where_}. {what}."
+                ),
+                &footer,
+                &chart,
+            )?);
+        }
+    }
+
+    // Transport cost.
+    {
+        let series = bar_series(&by_protocol, |r| {
+            let dropped = r
+                .simulation
+                .as_ref()
+                .map(|s| s.drops.values().sum::<u64>() as f64);
+            let retrans = r.measurements.as_ref().map(|m| {
+                m.connections
+                    .iter()
+                    .filter_map(|c| c.stats.as_ref())
+                    .map(|s| s.retransmissions as f64)
+                    .sum::<f64>()
+            });
+            vec![dropped, retrans]
+        });
+        if has_values(&series) {
+            let stem = format!("transport-cost{suffix}");
+            let chart = draw::Bars {
+                categories: vec![
+                    "packets dropped by the network (both directions)".into(),
+                    "packets retransmitted by the client".into(),
+                ],
+                y_desc: "packets per run".into(),
+                series,
+                second_axis: None,
+            };
+            out.push(figure(
+                stem,
+                (900, 520),
+                "Transport cost: packets lost and retransmitted".into(),
+                format!(
+                    "Median (bar) and p10–p90 (whisker) per run, over completed runs. Drops are counted by the simulated network for every packet of the run; retransmissions are the client's own (TCP segments resent, QUIC packets declared lost). At {where_}. {what}."
+                ),
+                &footer,
+                &chart,
+            )?);
+        }
+    }
+
+    // Representative runs: waterfall and per-stream progress.
+    let representative: Vec<(String, &RunRecord)> = by_protocol
+        .iter()
+        .filter_map(|(p, runs)| Some((p.clone(), median_run(runs)?)))
+        .collect();
+    for (protocol, run) in &representative {
+        let Some(m) = run.measurements.as_ref() else {
+            continue;
+        };
+        let plt = m.plt_ns.unwrap_or_default() as f64 / 1e6;
+        let who = format!(
+            "{} seed {} (median PLT {plt} ms)",
+            protocol_name(protocol),
+            run.seed
+        );
+        let rows = draw::waterfall_rows(m);
+        if !rows.is_empty() {
+            let stem = format!("waterfall-{protocol}{suffix}");
+            let height = (150 + rows.len() as u32 * 16).min(2400);
+            let chart = draw::Waterfall {
+                protocol: protocol.clone(),
+                rows,
+            };
+            out.push(figure(
+                stem,
+                (1000, height),
+                format!("Request waterfall, {}", protocol_name(protocol)),
+                format!(
+                    "Each request of the representative run {who}, grouped by connection: queued until sent (grey), waiting for the response head (light), receiving the body (solid). At {where_}. {what}."
+                ),
+                &format!("{who} · {footer}"),
+                &chart,
+            )?);
+        }
+        let streams = draw::stream_lines(m);
+        if !streams.is_empty() {
+            let stem = format!("streams-{protocol}{suffix}");
+            let chart = draw::Streams {
+                protocol: protocol.clone(),
+                streams,
+            };
+            out.push(figure(
+                stem,
+                (1000, 560),
+                format!("Per-stream bytes against time, {}", protocol_name(protocol)),
+                format!(
+                    "Body bytes each request had received over time, one line per request (stream), in the representative run {who}. Lines that go flat together while data is still due show head-of-line blocking. At {where_}. {what}."
+                ),
+                &format!("{who} · {footer}"),
+                &chart,
+            )?);
+        }
+    }
+
+    // Migration: goodput around the path change.
+    if let Some(change) = sample.network.as_ref().and_then(|n| n.path_change.as_ref()) {
+        let series: Vec<(String, Vec<(f64, f64)>)> = representative
+            .iter()
+            .filter_map(|(p, r)| {
+                let m = r.measurements.as_ref()?;
+                let origin = r.simulation.as_ref().map_or(0, |s| s.client_started_ns);
+                Some((p.clone(), draw::goodput_bins(m, origin, GOODPUT_BIN_NS)))
+            })
+            .collect();
+        if has_points(&series) {
+            let stem = format!("migration-goodput{suffix}");
+            let at_ms = change.at_ns as f64 / 1e6;
+            let chart = draw::Goodput {
+                series,
+                change_ms: at_ms,
+            };
+            out.push(figure(
+                stem,
+                (900, 520),
+                "Goodput around the path change".into(),
+                format!(
+                    "Body bytes received per {} ms, as Mbit/s, in each protocol's representative run; the dashed line marks the client's move to the new path at {at_ms} ms (simulation time). At {where_}. {what}.",
+                    GOODPUT_BIN_NS / 1_000_000
+                ),
+                &footer,
+                &chart,
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+/// Width of a goodput bin.
+const GOODPUT_BIN_NS: u64 = 50_000_000;
+
+/// Per protocol, per category: the values of each run.
+fn bar_series(
+    by_protocol: &[(String, Vec<&RunRecord>)],
+    values: impl Fn(&RunRecord) -> Vec<Option<f64>>,
+) -> Vec<draw::BarSeries> {
+    by_protocol
+        .iter()
+        .map(|(p, runs)| {
+            let mut per_category: Vec<Vec<f64>> = Vec::new();
+            for r in runs.iter().filter(|r| r.outcome == "ok") {
+                for (i, v) in values(r).into_iter().enumerate() {
+                    if per_category.len() <= i {
+                        per_category.resize(i + 1, Vec::new());
+                    }
+                    per_category[i].extend(v);
+                }
+            }
+            draw::BarSeries {
+                protocol: p.clone(),
+                bars: per_category
+                    .iter()
+                    .map(|v| Some((stats::p10(v)?, stats::median(v)?, stats::p90(v)?)))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Whether any bar has a value.
+fn has_values(series: &[draw::BarSeries]) -> bool {
+    series.iter().any(|s| s.bars.iter().any(Option::is_some))
+}
+
+/// Whether any series has a point.
+fn has_points(series: &[(String, Vec<(f64, f64)>)]) -> bool {
+    series.iter().any(|(_, v)| !v.is_empty())
+}
+
+/// The `ok` run with the median PLT: of the `ok` runs sorted by PLT then
+/// seed, index `(n - 1) / 2`.
+pub fn median_run<'a>(runs: &[&'a RunRecord]) -> Option<&'a RunRecord> {
+    let mut ok: Vec<(u64, u64, &RunRecord)> = runs
+        .iter()
+        .filter(|r| r.outcome == "ok")
+        .filter_map(|r| Some((r.measurements.as_ref()?.plt_ns?, r.seed, *r)))
+        .collect();
+    ok.sort_by_key(|&(plt, seed, _)| (plt, seed));
+    ok.get(ok.len().checked_sub(1)? / 2).map(|&(_, _, r)| r)
+}
+
+/// The distinct axis points of `groups`, in their order.
+fn axis_points(groups: &[Group]) -> Vec<AxisPoint> {
+    let mut points: Vec<AxisPoint> = Vec::new();
+    for g in groups {
+        if !points.contains(&g.axes) {
+            points.push(g.axes.clone());
+        }
+    }
+    points
+}
+
+/// The protocols of `groups`, in table order.
+fn protocols(groups: &[Group]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in groups {
+        if !out.contains(&g.protocol) {
+            out.push(g.protocol.clone());
+        }
+    }
+    out.sort_by_key(|p| match p.as_str() {
+        "h1" => 0,
+        "h2" => 1,
+        "h3" => 2,
+        _ => 3,
+    });
+    out
+}
+
+/// The one axis the sweep varies, if there is exactly one, it is numeric
+/// and it has at least two points.
+fn single_numeric_axis(points: &[AxisPoint]) -> Option<String> {
+    let names: BTreeSet<&str> = points
+        .iter()
+        .flat_map(|p| p.iter().map(|(k, _)| k.as_str()))
+        .collect();
+    let numeric = points
+        .iter()
+        .all(|p| p.len() == 1 && p[0].1.parse::<f64>().is_ok());
+    (names.len() == 1 && numeric && points.len() >= 2)
+        .then(|| names.into_iter().next())?
+        .map(str::to_owned)
+}
+
+/// An axis name as an axis label with its unit.
+fn axis_label(axis: &str) -> String {
+    match axis {
+        "loss_percent" => "random loss (%)".into(),
+        "rtt_ms" => "round-trip time (ms)".into(),
+        "bandwidth_mbit" => "bandwidth (Mbit/s)".into(),
+        other => other.into(),
+    }
+}
+
+/// A record's axis point, as [`tables::groups`] forms it.
+fn axis_point(r: &RunRecord) -> AxisPoint {
+    r.axes
+        .iter()
+        .map(|(k, v)| (k.clone(), tables::axis_text(v)))
+        .collect()
+}
+
+/// `RTT 50 ms, 10 Mbit/s down, loss 2 %`: the network of a record, short.
+fn condition_text(r: &RunRecord) -> String {
+    let Some(n) = &r.network else {
+        return "network unknown".into();
+    };
+    let (up, down) = (&n.path.up, &n.path.down);
+    let rtt = (up.delay_ns + down.delay_ns) as f64 / 1e6;
+    let rate = |bps: u64| bps as f64 / 1e6;
+    let bandwidth = if up.bandwidth_bps == down.bandwidth_bps {
+        format!("{} Mbit/s", rate(down.bandwidth_bps))
+    } else {
+        format!(
+            "{} Mbit/s down, {} up",
+            rate(down.bandwidth_bps),
+            rate(up.bandwidth_bps)
+        )
+    };
+    let loss = |l: &crate::record::Loss| match l.model.as_str() {
+        "bernoulli" => format!("{} %", percent(l.rate.unwrap_or(0.0))),
+        "gilbert-elliott" => format!(
+            "{} % in bursts of {}",
+            percent(l.mean_loss.unwrap_or(0.0)),
+            l.mean_burst.unwrap_or(0.0)
+        ),
+        _ => "0 %".into(),
+    };
+    let loss = if up.loss == down.loss {
+        format!("loss {}", loss(&down.loss))
+    } else {
+        format!("loss {} down, {} up", loss(&down.loss), loss(&up.loss))
+    };
+    format!("RTT {rtt} ms, {bandwidth}, {loss}")
+}
+
+/// A fraction in percent, rounded to 6 decimals (so 0.02 shows as 2).
+fn percent(fraction: f64) -> f64 {
+    (fraction * 1e8).round() / 1e6
+}
