@@ -244,10 +244,8 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
     blocks.push(Block::Paragraph(format!(
         "Per metric, one row per protocol: median, p10 and p90, the mean with its 95 % bootstrap confidence interval, and the difference of the mean against HTTP/2 ({BASELINE}) in percent with its interval. Failed and timed-out runs are counted in the runs column and excluded from the statistics; n is the number of completed runs that measured the metric."
     )));
-    let by_metric: Vec<Vec<Row<'_>>> = Metric::ALL
-        .iter()
-        .map(|&m| tables::rows(groups, m))
-        .collect();
+    let shown = Metric::shown(groups);
+    let by_metric: Vec<Vec<Row<'_>>> = shown.iter().map(|&m| tables::rows(groups, m)).collect();
     let mut points: Vec<&tables::AxisPoint> = Vec::new();
     for g in groups {
         if points.last() != Some(&&g.axes) {
@@ -258,7 +256,7 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
         if !point.is_empty() {
             blocks.push(Block::Heading(3, methodology::point_text(point)));
         }
-        for (metric, rows) in Metric::ALL.iter().zip(&by_metric) {
+        for (metric, rows) in shown.iter().zip(&by_metric) {
             let d = metric.decimals();
             let unit = metric.unit();
             let header = [

@@ -148,7 +148,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         "Δ vs HTTP/2: 100 × (mean − mean of HTTP/2) / mean of HTTP/2 at the same axis point; its CI resamples both groups independently in each replicate.".into(),
         "Only runs that completed (outcome ok) enter the statistics; failed and timed-out runs are counted in every table and left out of its numbers.".into(),
         "Bootstrap replicates whose HTTP/2 mean is 0 (possible for retransmissions) have no relative difference and are left out of that interval.".into(),
-        "Metrics: page load time is the client's plt_ns; TTFB is the first request's first_byte_ns − start_ns; handshake is the first connection's handshake_done_ns − started_ns; mean body-byte delivery time is Σ t × Δbytes / Σ Δbytes over every request's timeline (when the average body byte reached the application); goodput is total_bytes × 8 / page load time; retransmissions sum the connections' retransmissions.".into(),
+        "Metrics: page load time is the client's plt_ns; TTFB is the first request's first_byte_ns − start_ns; handshake is the first connection's handshake_done_ns − started_ns; mean body-byte delivery time is Σ t × Δbytes / Σ Δbytes over every request's timeline (when the average body byte reached the application); goodput is total_bytes × 8 / page load time; retransmissions sum the connections' retransmissions; with a path change, interruption, bytes fetched twice and connections opened after it come from the run's migration record (docs/migration.md). Tables appear only for metrics some run measured.".into(),
     ]));
 
     blocks.push(Block::Heading(3, "Reproduce".into()));

@@ -156,6 +156,22 @@ pub struct Measurements {
     pub plt_ns: Option<u64>,
     /// Body bytes received over all requests.
     pub total_bytes: u64,
+    /// What the client's change of network cost; `None` without one.
+    pub migration: Option<Migration>,
+}
+
+/// A run's path change, as the client saw it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Migration {
+    /// When the client learned of the change, ns since its start.
+    pub path_change_ns: u64,
+    /// Last body byte before the change to the first after it, ns.
+    pub interruption_ns: Option<u64>,
+    /// Body bytes the HTTP layer received more than once.
+    pub bytes_fetched_twice: u64,
+    /// Connections opened after the change.
+    pub connections_after_change: u64,
 }
 
 /// One request's times.

@@ -38,17 +38,29 @@ pub enum Metric {
     /// Retransmissions summed over the run's connections, from the
     /// client's transport statistics (the client's own packets only).
     Retransmissions,
+    /// With a path change: the last body byte before it to the first body
+    /// byte after it (`migration.interruption_ns`).
+    Interruption,
+    /// With a path change: body bytes the HTTP layer received more than
+    /// once (`migration.bytes_fetched_twice`).
+    BytesFetchedTwice,
+    /// With a path change: connections opened after it
+    /// (`migration.connections_after_change`).
+    ConnectionsAfterChange,
 }
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 6] = [
+    pub const ALL: [Metric; 9] = [
         Metric::Plt,
         Metric::Ttfb,
         Metric::Handshake,
         Metric::ByteDelivery,
         Metric::Goodput,
         Metric::Retransmissions,
+        Metric::Interruption,
+        Metric::BytesFetchedTwice,
+        Metric::ConnectionsAfterChange,
     ];
 
     /// The name in `summary.csv`.
@@ -60,6 +72,9 @@ impl Metric {
             Metric::ByteDelivery => "byte_delivery",
             Metric::Goodput => "goodput",
             Metric::Retransmissions => "retransmissions",
+            Metric::Interruption => "interruption",
+            Metric::BytesFetchedTwice => "bytes_fetched_twice",
+            Metric::ConnectionsAfterChange => "connections_after_change",
         }
     }
 
@@ -72,13 +87,22 @@ impl Metric {
             Metric::ByteDelivery => "Mean body-byte delivery time",
             Metric::Goodput => "Goodput (body bytes / page load time)",
             Metric::Retransmissions => "Client retransmissions (all connections)",
+            Metric::Interruption => "Interruption at the path change",
+            Metric::BytesFetchedTwice => "Bytes fetched twice after the path change",
+            Metric::ConnectionsAfterChange => "Connections opened after the path change",
         }
     }
 
     /// The unit of its values.
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::Plt | Metric::Ttfb | Metric::Handshake | Metric::ByteDelivery => "ms",
+            Metric::Plt
+            | Metric::Ttfb
+            | Metric::Handshake
+            | Metric::ByteDelivery
+            | Metric::Interruption => "ms",
+            Metric::BytesFetchedTwice => "bytes",
+            Metric::ConnectionsAfterChange => "connections",
             Metric::Goodput => "Mbit/s",
             Metric::Retransmissions => "packets",
         }
@@ -130,7 +154,21 @@ impl Metric {
                     .map(|s| s.retransmissions as f64)
                     .sum(),
             ),
+            Metric::Interruption => m.migration.as_ref()?.interruption_ns.map(ms),
+            Metric::BytesFetchedTwice => Some(m.migration.as_ref()?.bytes_fetched_twice as f64),
+            Metric::ConnectionsAfterChange => {
+                Some(m.migration.as_ref()?.connections_after_change as f64)
+            }
         }
+    }
+
+    /// The metrics `groups` have values for, in [`Metric::ALL`] order;
+    /// page load time always (so a table counts runs that all failed).
+    pub fn shown(groups: &[Group]) -> Vec<Metric> {
+        Metric::ALL
+            .into_iter()
+            .filter(|m| *m == Metric::Plt || groups.iter().any(|g| !g.values[m].is_empty()))
+            .collect()
     }
 }
 
@@ -372,7 +410,7 @@ pub const CSV_COLUMNS: [&str; 17] = [
 
 /// `summary.csv`: one column per axis name (sorted), then
 /// [`CSV_COLUMNS`]; one row per group and metric, groups in order,
-/// metrics in [`Metric::ALL`] order. Numbers are printed in Rust's
+/// metrics in [`Metric::ALL`] order (those [`Metric::shown`] keeps). Numbers are printed in Rust's
 /// shortest round-trip form, so they parse back to the same `f64`; empty
 /// where there is no value.
 pub fn summary_csv(groups: &[Group]) -> String {
@@ -386,9 +424,10 @@ pub fn summary_csv(groups: &[Group]) -> String {
     let header: Vec<&str> = axis_names.iter().copied().chain(CSV_COLUMNS).collect();
     let _ = writeln!(out, "{}", header.join(","));
     let opt = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
-    let by_metric: Vec<Vec<Row<'_>>> = Metric::ALL.iter().map(|&m| rows(groups, m)).collect();
+    let shown = Metric::shown(groups);
+    let by_metric: Vec<Vec<Row<'_>>> = shown.iter().map(|&m| rows(groups, m)).collect();
     for (i, g) in groups.iter().enumerate() {
-        for (metric, metric_rows) in Metric::ALL.iter().zip(&by_metric) {
+        for (metric, metric_rows) in shown.iter().zip(&by_metric) {
             let row = &metric_rows[i];
             let (s, vs) = (row.summary, row.vs_baseline);
             let mut fields: Vec<String> = axis_names

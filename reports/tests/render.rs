@@ -478,3 +478,38 @@ fn only_the_latest_build_of_the_scenario_is_reported() {
         fs::read(expected.join("summary.csv")).unwrap()
     );
 }
+
+#[test]
+fn a_path_change_adds_the_migration_goodput_chart() {
+    let dir = scratch("migration-in");
+    let out = scratch("migration-out");
+    let mut text = String::new();
+    for mut r in fixture_records(Path::new(FIXTURE)) {
+        r["network"]["path_change"] = serde_json::json!({
+            "at_ns": 500_000_000u64,
+            "path": r["network"]["path"].clone(),
+        });
+        text.push_str(&r.to_string());
+        text.push('\n');
+    }
+    fs::write(dir.join("results.jsonl"), text).unwrap();
+    reports::render(&dir, &out).unwrap();
+    let svg = fs::read_to_string(out.join("charts/migration-goodput.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.has_tag_name("text").then(|| n.text()).flatten())
+        .map(str::trim)
+        .collect();
+    assert!(texts.contains(&"path change"), "{texts:?}");
+    for name in ["HTTP/1.1", "HTTP/2", "HTTP/3"] {
+        assert!(texts.contains(&name), "{name} missing: {texts:?}");
+    }
+    // Without a path change there is no such chart.
+    assert!(!Path::new(FIXTURE)
+        .join("report/charts/migration-goodput.svg")
+        .exists());
+    let plain = scratch("migration-plain");
+    reports::render(Path::new(FIXTURE), &plain).unwrap();
+    assert!(!plain.join("charts/migration-goodput.svg").exists());
+}
