@@ -33,4 +33,4 @@ pub mod sweep;
 pub mod table;
 
 pub use lab::LabInfo;
-pub use record::{Outcome, RunResult, SimulationSummary};
+pub use record::{Outcome, RunResult, ServerConnection, SimulationSummary};

@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use clients::{Protocol, RunRecord};
+use netsim::accepted::{AcceptedConnection, Transport};
 use netsim::stats::nanos;
-use netsim::DropReason;
+use netsim::{DropReason, TransportSettings, TransportStats};
 use serde::{Deserialize, Serialize};
 
 use crate::lab::LabInfo;
@@ -20,7 +21,7 @@ use scenarios::ResolvedNetwork;
 
 /// The version of the record layout; changes whenever a field changes
 /// meaning, appears or goes.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -71,6 +72,10 @@ pub struct RunResult {
     pub axes: Axes,
     /// The TCP implementation: `"linux"` or `"smoltcp"`.
     pub tcp: String,
+    /// The TCP, QUIC and TLS settings the run used, read from their
+    /// configuration; `None` only if the run panicked or its configuration
+    /// was invalid.
+    pub transport: Option<TransportSettings>,
     /// The network the run used, fully resolved.
     pub network: ResolvedNetwork,
     /// The build of the lab that ran it.
@@ -82,8 +87,53 @@ pub struct RunResult {
     /// Everything the client measured; `None` only if the client produced
     /// no record (the run panicked, or the simulation itself failed).
     pub measurements: Option<RunRecord>,
+    /// Every connection the server accepted, in accept order, with its
+    /// transport statistics from the server's side read when the run
+    /// ended; `None` only if the run panicked or its configuration was
+    /// invalid.
+    pub server_connections: Option<Vec<ServerConnection>>,
     /// What the network saw; `None` only if the run panicked.
     pub simulation: Option<SimulationSummary>,
+}
+
+/// One connection the server accepted, with its transport statistics from
+/// the server's side. Times count from the simulation's start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerConnection {
+    /// Order of acceptance, from 0.
+    pub id: u32,
+    /// `tcp` (HTTP/1.1 and HTTP/2) or `quic` (HTTP/3).
+    pub transport: Transport,
+    /// When the server accepted it: TCP when its handshake completed and
+    /// the listener handed it out, QUIC when its handshake completed.
+    #[serde(rename = "accepted_ns", with = "nanos")]
+    pub accepted: Duration,
+    /// The client's address and port when it was accepted.
+    pub peer: String,
+    /// Its transport statistics from the server's side, read when the run
+    /// ended, without RTT samples (see [`ServerConnection::of`]).
+    pub stats: TransportStats,
+}
+
+impl ServerConnection {
+    /// The record of the `id`-th connection the server accepted.
+    ///
+    /// Its RTT samples are left out to keep records small: the server
+    /// sends the data, so its TCP connection takes a sample per ACK (about
+    /// 500, 19 KB of JSON, for the page at 2 % loss); `smoothed_rtt_ns`
+    /// stays, and the client's samples are in `measurements`. Arrivals stay:
+    /// at the server they are the few request segments.
+    pub fn of(id: u32, accepted: AcceptedConnection) -> ServerConnection {
+        let mut stats = accepted.stats;
+        stats.rtt_samples.clear();
+        ServerConnection {
+            id,
+            transport: accepted.transport,
+            accepted: accepted.accepted_at,
+            peer: accepted.peer.to_string(),
+            stats,
+        }
+    }
 }
 
 /// What the simulated network saw during one run.

@@ -19,11 +19,11 @@ use std::time::Duration;
 use clients::{ClientConfig, RunRecord};
 use netsim::capture::QlogTrace;
 use netsim::sim::Captures;
-use netsim::{CaptureConfig, RunError, SimConfig, Simulation};
+use netsim::{CaptureConfig, RunError, SimConfig, Simulation, TransportSettings};
 use servers::ContentServer;
 
 use crate::lab::LabInfo;
-use crate::record::{Outcome, RunResult, SimulationSummary, SCHEMA};
+use crate::record::{Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};
 use crate::spec;
 use scenarios::RunSpec;
 
@@ -65,6 +65,8 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
             result.outcome = done.outcome;
             result.reason = done.reason;
             result.measurements = done.measurements;
+            result.transport = Some(done.transport);
+            result.server_connections = Some(done.server_connections);
             result.simulation = Some(done.simulation);
             RunArtifacts {
                 result,
@@ -107,11 +109,13 @@ pub fn unfinished(spec: &RunSpec, scenario_hash: &str) -> RunResult {
         seed: spec.seed,
         axes: spec.axes.clone(),
         tcp: spec.tcp.label().to_owned(),
+        transport: None,
         network: spec.network.clone(),
         lab: LabInfo::current(),
         outcome: Outcome::Failed,
         reason: None,
         measurements: None,
+        server_connections: None,
         simulation: None,
     }
 }
@@ -138,6 +142,8 @@ struct Simulated {
     outcome: Outcome,
     reason: Option<String>,
     measurements: Option<RunRecord>,
+    transport: TransportSettings,
+    server_connections: Vec<ServerConnection>,
     simulation: SimulationSummary,
     captures: Option<Captures>,
     key_log: Option<String>,
@@ -192,6 +198,11 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         outcome,
         reason,
         measurements,
+        transport: output.transport,
+        server_connections: (0..)
+            .zip(output.server_connections)
+            .map(|(id, c)| ServerConnection::of(id, c))
+            .collect(),
         simulation: SimulationSummary::of(&output.packet_log, client_started, output.elapsed),
         captures: output.captures,
         key_log: output.key_log,

@@ -21,10 +21,12 @@ use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
 
+use crate::accepted::Entry;
 use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector};
 use crate::link::Fate;
 use crate::network::{Network, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
+use crate::settings::Settings;
 use crate::stats::{TcpFlowTracker, TransportStats};
 use crate::tcp::{ConnId, TcpStack};
 
@@ -158,6 +160,11 @@ struct HostInner {
     wire: turmoil::net::UdpSocket,
     peer_wire: SocketAddr,
     address: watch::Sender<Ipv4Addr>,
+    /// Every connection the host accepted, in accept order (see
+    /// [`crate::accepted`]).
+    accepted: Mutex<Vec<Entry>>,
+    /// The settings of the first QUIC endpoint made on the host.
+    quic_settings: Mutex<Option<Settings>>,
 }
 
 /// A handle to one simulated host (client or server). Cheap to clone.
@@ -219,6 +226,8 @@ impl Host {
                 wire,
                 peer_wire,
                 address: watch::channel(address).0,
+                accepted: Mutex::new(Vec::new()),
+                quic_settings: Mutex::new(None),
             }),
         };
         tokio::spawn(host.clone().drive());
@@ -291,9 +300,33 @@ impl Host {
     }
 
     /// Name and key parameters of this host's TCP stack.
-    pub fn tcp_stack_description(&self) -> (String, Vec<(String, String)>) {
+    pub fn tcp_settings(&self) -> Settings {
         let st = self.state();
-        (st.tcp.name().to_string(), st.tcp.parameters())
+        Settings::new(st.tcp.name(), st.tcp.parameters())
+    }
+
+    /// The settings of the first QUIC endpoint made on this host, if any.
+    pub fn quic_settings(&self) -> Option<Settings> {
+        lock(&self.inner.quic_settings).clone()
+    }
+
+    /// Note the settings of a QUIC endpoint made on this host; the first
+    /// endpoint's are kept.
+    pub(crate) fn note_quic_settings(&self, settings: impl FnOnce() -> Settings) {
+        let mut slot = lock(&self.inner.quic_settings);
+        if slot.is_none() {
+            *slot = Some(settings());
+        }
+    }
+
+    /// Register a connection this host accepted (see [`crate::accepted`]).
+    pub(crate) fn register_accepted(&self, entry: Entry) {
+        lock(&self.inner.accepted).push(entry);
+    }
+
+    /// The connections this host accepted, in accept order.
+    pub(crate) fn accepted_entries(&self) -> Vec<Entry> {
+        lock(&self.inner.accepted).clone()
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, HostState> {
@@ -508,9 +541,11 @@ impl Host {
         }
     }
 
-    /// Link drops of every UDP flow with local port `port` on this host:
-    /// (this host's packets dropped, packets to this host dropped).
-    pub(crate) fn udp_link_drops(&self, port: u16) -> (u64, u64) {
+    /// Link drops of every UDP flow between local port `port` on this host
+    /// and remote port `peer_port` on the peer, whatever the addresses (they
+    /// change when the client moves): (this host's packets dropped, packets
+    /// to this host dropped).
+    pub(crate) fn udp_link_drops(&self, port: u16, peer_port: u16) -> (u64, u64) {
         let net = lock(&self.inner.run.network);
         let mut sent = 0;
         let mut received = 0;
@@ -518,9 +553,13 @@ impl Host {
             if k.proto != IPPROTO_UDP {
                 continue;
             }
-            if k.src.port() == port && net.side_of_flow_src(k) == Some(self.inner.side) {
+            if k.src.port() == port
+                && k.dst.port() == peer_port
+                && net.side_of_flow_src(k) == Some(self.inner.side)
+            {
                 sent += c.dropped;
             } else if k.dst.port() == port
+                && k.src.port() == peer_port
                 && net.side_of_flow_src(k) == Some(self.inner.side.peer())
             {
                 received += c.dropped;

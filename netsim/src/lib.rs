@@ -15,6 +15,10 @@
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs;
 //! - [`capture`]: pcap, TLS key-log and qlog capture;
 //! - [`stats`]: per-connection transport statistics;
+//! - [`accepted`]: the connections a host accepted, whose statistics a run
+//!   reads at its end;
+//! - [`settings`]: the TCP, QUIC and TLS settings a run used, as text for
+//!   reports;
 //! - [`probe`]: raw transport downloads that validate the network;
 //! - [`packet`]: IPv4/TCP/UDP parsing and framing;
 //! - [`spec`]: a scenario's resolved network and TCP choice as netsim config;
@@ -22,6 +26,7 @@
 //!
 //! Time inside a run is simulated: [`now`] gives it, as a `Duration` since
 //! the run started. Nothing here reads the wall clock.
+pub mod accepted;
 pub mod capture;
 pub mod host;
 pub mod link;
@@ -31,6 +36,7 @@ pub mod packet;
 pub mod probe;
 pub mod quic;
 pub mod seed;
+pub mod settings;
 pub mod sim;
 pub mod spec;
 pub mod stats;
@@ -38,12 +44,14 @@ pub mod tcp;
 pub mod tls;
 pub mod udp;
 
+pub use accepted::AcceptedConnection;
 pub use host::{now, Host};
 pub use link::{
     Blackout, ConfigError, Direction, DropReason, Fate, Jitter, LinkConfig, LossModel, QueueLimit,
     TargetedDrop,
 };
 pub use network::{NetworkConfig, PathChange, PathConfig, Side};
+pub use settings::{Settings, TransportSettings};
 pub use sim::{CaptureConfig, RunError, RunOutput, SimConfig, Simulation};
 pub use stats::{SegmentArrival, TransportStats};
 pub use tcp::{TcpConfig, TcpListener, TcpStream};

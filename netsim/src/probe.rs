@@ -131,10 +131,9 @@ pub async fn serve(host: Host, transport: Transport) -> io::Result<()> {
             while let Some(incoming) = server.endpoint().accept().await {
                 let server = server.clone();
                 tokio::spawn(async move {
-                    let Ok(connecting) = server.accept(incoming) else {
+                    let Ok(conn) = server.accept(incoming).await else {
                         return;
                     };
-                    let Ok(conn) = connecting.await else { return };
                     while let Ok((send, recv)) = conn.accept_bi().await {
                         tokio::spawn(answer(QuicStream { send, recv }));
                     }

@@ -6,13 +6,15 @@
 //! an unseeded RNG) come from the run seed. The UDP payload size is fixed
 //! at [`QUIC_UDP_PAYLOAD`] (1500-byte IP packets, the same as TCP's) and
 //! path-MTU discovery is off, so QUIC and TCP put the same packet size on
-//! the wire.
+//! the wire. [`QuicConfig::settings`] describes the settings for reports;
+//! each host keeps those of its first endpoint ([`Host::quic_settings`]).
 //!
 //! With qlog capture on ([`crate::CaptureConfig::qlog`]), each connection
 //! gets a qlog trace of its own: on the server, each connection
 //! [`QuicServer::accept`] accepts; on the client, each endpoint
 //! [`client_endpoint`] makes (the lab opens one endpoint per connection).
 
+use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,15 +23,18 @@ use std::time::Duration;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use quinn::congestion::CubicConfig;
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use quinn::{
-    ClientConfig, Connecting, ConnectionError, ConnectionId, ConnectionIdGenerator, Endpoint,
-    EndpointConfig, Incoming, ServerConfig, TransportConfig, VarInt,
+    ClientConfig, ConnectionError, ConnectionId, ConnectionIdGenerator, Endpoint, EndpointConfig,
+    Incoming, ServerConfig, TransportConfig, VarInt,
 };
 
-use crate::host::Host;
+use crate::accepted::{Entry, Handle};
+use crate::host::{now, Host};
 use crate::packet::{IPV4_HEADER_LEN, UDP_HEADER_LEN};
 use crate::seed;
+use crate::settings::{bytes_text, duration_text, on_off, pairs, Settings};
 use crate::stats::{RttSample, TransportStats};
 
 /// UDP payload of a full-size QUIC packet: a 1500-byte IPv4 packet minus
@@ -51,7 +56,18 @@ pub struct QuicConfig {
     pub max_concurrent_bidi_streams: u32,
     /// Idle timeout. Default: 30 s.
     pub idle_timeout: Duration,
+    /// CUBIC's initial congestion window, in bytes. Default: 12 000, quinn's
+    /// own default (`min(14 720, 10 × 1200)`: ten datagrams of QUIC's
+    /// 1200-byte minimum size, RFC 9002 section 7.2).
+    pub initial_window: u64,
+    /// The RTT assumed before the first sample, which sets the first
+    /// probe timeouts. Default: 333 ms, quinn's own default and RFC 9002's
+    /// `kInitialRtt`.
+    pub initial_rtt: Duration,
 }
+
+/// The congestion controller every lab QUIC connection runs.
+const CONGESTION_CONTROL: &str = "cubic";
 
 impl QuicConfig {
     /// The defaults for a run whose TCP buffers are `buffer_bytes`.
@@ -62,6 +78,8 @@ impl QuicConfig {
             send_window: buffer_bytes,
             max_concurrent_bidi_streams: 100,
             idle_timeout: Duration::from_secs(30),
+            initial_window: 12_000,
+            initial_rtt: Duration::from_millis(333),
         }
     }
 
@@ -70,9 +88,12 @@ impl QuicConfig {
         QuicConfig::with_buffer(host.buffer_bytes() as u64)
     }
 
-    /// quinn's transport config: these windows, CUBIC (quinn's default
-    /// controller), a fixed MTU and no path-MTU discovery.
+    /// quinn's transport config: these windows, CUBIC with this initial
+    /// window, this initial RTT, a fixed MTU and no path-MTU discovery;
+    /// quinn's defaults for everything else (loss detection, ACK delays).
     pub fn transport(&self) -> TransportConfig {
+        let mut cubic = CubicConfig::default();
+        cubic.initial_window(self.initial_window);
         let mut t = TransportConfig::default();
         t.receive_window(VarInt::from_u64(self.receive_window).unwrap_or(VarInt::MAX))
             .stream_receive_window(
@@ -81,10 +102,47 @@ impl QuicConfig {
             .send_window(self.send_window)
             .max_concurrent_bidi_streams(VarInt::from_u32(self.max_concurrent_bidi_streams))
             .max_idle_timeout(self.idle_timeout.try_into().ok())
+            .congestion_controller_factory(Arc::new(cubic))
+            .initial_rtt(self.initial_rtt)
             .initial_mtu(QUIC_UDP_PAYLOAD)
             .min_mtu(QUIC_UDP_PAYLOAD)
             .mtu_discovery_config(None);
         t
+    }
+
+    /// What [`QuicConfig::transport`] sets, as text with units for a
+    /// report: `quinn` and its key settings.
+    pub fn settings(&self) -> Settings {
+        let ip_packet = usize::from(QUIC_UDP_PAYLOAD) + IPV4_HEADER_LEN + UDP_HEADER_LEN;
+        Settings::new(
+            "quinn",
+            pairs([
+                ("congestion_control", CONGESTION_CONTROL.to_owned()),
+                ("initial_window", bytes_text(self.initial_window)),
+                ("initial_rtt", duration_text(self.initial_rtt)),
+                (
+                    "udp_payload",
+                    format!(
+                        "{} ({} IP packets)",
+                        bytes_text(QUIC_UDP_PAYLOAD),
+                        bytes_text(ip_packet)
+                    ),
+                ),
+                ("path_mtu_discovery", on_off(false)),
+                ("receive_window", bytes_text(self.receive_window)),
+                (
+                    "stream_receive_window",
+                    bytes_text(self.stream_receive_window),
+                ),
+                ("send_window", bytes_text(self.send_window)),
+                (
+                    "max_concurrent_bidi_streams",
+                    self.max_concurrent_bidi_streams.to_string(),
+                ),
+                ("idle_timeout", duration_text(self.idle_timeout)),
+                ("loss_detection", "quinn's defaults (RFC 9002)".to_owned()),
+            ]),
+        )
     }
 }
 
@@ -165,9 +223,11 @@ fn initial_dcids(seed: [u8; 32]) -> Arc<dyn Fn() -> ConnectionId + Send + Sync> 
 ///
 /// Accept connections in two steps: [`Endpoint::accept`] on
 /// [`endpoint`](Self::endpoint) gives each connection attempt, and
-/// [`accept`](Self::accept) starts its handshake. Accepting through `accept`
+/// [`accept`](Self::accept) runs its handshake. Accepting through `accept`
 /// rather than quinn's `Incoming::accept` is what gives each connection its
-/// own qlog trace when the run records qlog; otherwise the two are the same.
+/// own qlog trace when the run records qlog, and what registers it among
+/// the host's accepted connections, whose statistics the run reads at its
+/// end; otherwise the two are the same.
 #[derive(Clone, Debug)]
 pub struct QuicServer {
     host: Host,
@@ -187,6 +247,7 @@ impl QuicServer {
         config: &QuicConfig,
     ) -> io::Result<QuicServer> {
         let socket = Arc::new(host.udp_bind(port)?);
+        host.note_quic_settings(|| config.settings());
         let mut server = ServerConfig::with_crypto(crypto);
         server.transport_config(Arc::new(config.transport()));
         let label = next_endpoint_label(host);
@@ -210,19 +271,41 @@ impl QuicServer {
         &self.endpoint
     }
 
-    /// Start the handshake of the connection attempt `incoming`, which came
-    /// from this server's endpoint. When the run records qlog, the
-    /// connection gets a trace of its own (`server-N`, N counting this
-    /// host's accepted connections from 0).
-    pub fn accept(&self, incoming: Incoming) -> Result<Connecting, ConnectionError> {
-        let Some(qlog) = self.host.qlog_stream() else {
-            return incoming.accept();
-        };
-        let mut transport = self.transport.transport();
-        transport.qlog_stream(Some(qlog));
-        let mut server = (*self.server).clone();
-        server.transport_config(Arc::new(transport));
-        incoming.accept_with(Arc::new(server))
+    /// Accept the connection attempt `incoming`, which came from this
+    /// server's endpoint: run its handshake and resolve with the connection
+    /// once the handshake completed. The host registers it among its
+    /// accepted connections (see [`crate::accepted`]). When the run records
+    /// qlog, the connection gets a trace of its own (`server-N`, N counting
+    /// this host's accepted connections from 0).
+    ///
+    /// The future owns what it needs, so it can be spawned.
+    pub fn accept(
+        &self,
+        incoming: Incoming,
+    ) -> impl Future<Output = Result<quinn::Connection, ConnectionError>> + Send + 'static {
+        let server = self.clone();
+        async move {
+            let connecting = match server.host.qlog_stream() {
+                None => incoming.accept()?,
+                Some(qlog) => {
+                    let mut transport = server.transport.transport();
+                    transport.qlog_stream(Some(qlog));
+                    let mut config = (*server.server).clone();
+                    config.transport_config(Arc::new(transport));
+                    incoming.accept_with(Arc::new(config))?
+                }
+            };
+            let conn = connecting.await?;
+            server.host.register_accepted(Entry {
+                accepted_at: now(),
+                peer: conn.remote_address(),
+                handle: Handle::Quic {
+                    endpoint: server.endpoint.clone(),
+                    conn: conn.clone(),
+                },
+            });
+            Ok(conn)
+        }
     }
 }
 
@@ -240,6 +323,7 @@ pub fn client_endpoint(
     config: &QuicConfig,
 ) -> io::Result<Endpoint> {
     let socket = Arc::new(host.udp_bind(0)?);
+    host.note_quic_settings(|| config.settings());
     let label = next_endpoint_label(host);
     let mut endpoint = Endpoint::new_with_abstract_socket(
         endpoint_config(host, &label),
@@ -272,16 +356,28 @@ pub fn rebind(host: &Host, endpoint: &Endpoint) -> io::Result<()> {
 }
 
 /// Transport statistics of a QUIC connection from this host's view:
-/// quinn's counters plus the link model's drops on the endpoint's port.
+/// quinn's counters plus the link model's drops on the connection's ports.
 pub fn transport_stats(
     host: &Host,
     endpoint: &Endpoint,
     conn: &quinn::Connection,
 ) -> TransportStats {
+    transport_stats_at(host, endpoint, conn, now())
+}
+
+/// [`transport_stats`] read at simulated time `at` (the time of its RTT
+/// sample), for reading outside a running host.
+pub(crate) fn transport_stats_at(
+    host: &Host,
+    endpoint: &Endpoint,
+    conn: &quinn::Connection,
+    at: Duration,
+) -> TransportStats {
     let s = conn.stats();
+    let peer_port = conn.remote_address().port();
     let (link_drops_sent, link_drops_received) = endpoint
         .local_addr()
-        .map_or((0, 0), |a| host.udp_link_drops(a.port()));
+        .map_or((0, 0), |a| host.udp_link_drops(a.port(), peer_port));
     TransportStats {
         packets_sent: s.udp_tx.datagrams,
         bytes_sent: s.udp_tx.bytes,
@@ -291,12 +387,51 @@ pub fn transport_stats(
         link_drops_received,
         retransmissions: s.path.lost_packets,
         rtt_samples: vec![RttSample {
-            at: crate::host::now(),
+            at,
             rtt: s.path.rtt,
         }],
         smoothed_rtt: Some(s.path.rtt),
         cwnd: Some(s.path.cwnd),
         stack_counters: Vec::new(),
         arrivals: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quinn::congestion::ControllerFactory;
+
+    /// The lab sets these explicitly so that a report can state them; they
+    /// are quinn's own defaults, so setting them changes nothing. If quinn
+    /// changes a default, this says so.
+    #[test]
+    fn the_lab_sets_quinns_own_defaults() {
+        let lab = QuicConfig::with_buffer(1 << 20);
+        // Building a controller needs an instant; only its initial window
+        // is read, so the wall clock is harmless here.
+        let now = std::time::Instant::now();
+        let quinn = Arc::new(CubicConfig::default()).build(now, QUIC_UDP_PAYLOAD);
+        assert_eq!(lab.initial_window, quinn.initial_window());
+        let defaults = format!("{:?}", TransportConfig::default());
+        assert!(
+            defaults.contains(&format!("initial_rtt: {:?}", lab.initial_rtt)),
+            "{defaults}"
+        );
+    }
+
+    #[test]
+    fn settings_describe_the_config() {
+        let s = QuicConfig::with_buffer(6_000_000).settings();
+        assert_eq!(s.name, "quinn");
+        assert_eq!(s.get("congestion_control"), Some("cubic"));
+        assert_eq!(s.get("initial_window"), Some("12000 bytes"));
+        assert_eq!(s.get("initial_rtt"), Some("333 ms"));
+        assert_eq!(
+            s.get("udp_payload"),
+            Some("1472 bytes (1500 bytes IP packets)")
+        );
+        assert_eq!(s.get("receive_window"), Some("6000000 bytes"));
+        assert_eq!(s.get("idle_timeout"), Some("30 s"));
     }
 }

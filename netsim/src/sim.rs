@@ -15,6 +15,7 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::accepted::AcceptedConnection;
 use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector, QlogTrace};
 use crate::host::{lock, now, Host, RunShared};
 use crate::link::ConfigError;
@@ -22,7 +23,9 @@ use crate::log::PacketLog;
 use crate::network::{FlowCounters, Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::FlowKey;
 use crate::seed;
+use crate::settings::TransportSettings;
 use crate::tcp::{build_stack, TcpConfig};
+use crate::tls;
 use std::collections::BTreeMap;
 
 /// The simulation's tick: 1 ms, tokio's timer resolution.
@@ -131,8 +134,14 @@ pub struct RunOutput<T> {
     /// connection order, then the server's. Empty if the run made no QUIC
     /// connection.
     pub qlogs: Option<Vec<QlogTrace>>,
-    /// The TCP stack's name and key parameters.
-    pub tcp_stack: (String, Vec<(String, String)>),
+    /// The connections the server accepted, in accept order, with their
+    /// transport statistics read when the run ended (after the client
+    /// finished, or when the simulation stopped). Empty if the server
+    /// accepted none.
+    pub server_connections: Vec<AcceptedConnection>,
+    /// The TCP, QUIC and TLS settings the run used (see
+    /// [`crate::settings`]).
+    pub transport: TransportSettings,
 }
 
 /// A validated run, ready to go.
@@ -273,6 +282,14 @@ impl Simulation {
 
         let sim_result = sim.run();
         let elapsed = ended_at.borrow().unwrap_or_else(|| sim.elapsed());
+        // Read the server's connections now: the client has finished (or
+        // the simulation stopped), and nothing has been torn down yet.
+        let server_connections = hosts
+            .borrow()
+            .iter()
+            .find(|h| h.side() == Side::Server)
+            .map(|h| h.accepted_connections(elapsed))
+            .unwrap_or_default();
         let outcome = match (result.borrow_mut().take(), sim_result) {
             (Some(v), _) => Ok(v),
             (None, Ok(())) => Err(RunError::Simulation(
@@ -301,9 +318,17 @@ impl Simulation {
             },
             _ => None,
         };
-        let tcp_stack = find(Side::Client)
-            .map(|h| h.tcp_stack_description())
-            .unwrap_or_default();
+        let transport = TransportSettings {
+            tcp: find(Side::Server)
+                .or_else(|| find(Side::Client))
+                .map(Host::tcp_settings)
+                .unwrap_or_default(),
+            quic: find(Side::Server)
+                .and_then(Host::quic_settings)
+                .or_else(|| find(Side::Client).and_then(Host::quic_settings))
+                .unwrap_or_default(),
+            tls: tls::settings(),
+        };
         let mut net = lock(&run.network);
         RunOutput {
             outcome,
@@ -313,7 +338,8 @@ impl Simulation {
             captures,
             key_log: run.key_log.as_ref().map(|k| k.to_string()),
             qlogs: run.qlog.as_ref().map(|q| q.traces()),
-            tcp_stack,
+            server_connections,
+            transport,
         }
     }
 }

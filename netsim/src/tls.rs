@@ -22,6 +22,8 @@ use std::time::Duration;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 
+use crate::settings::{bytes_text, on_off, pairs, Settings};
+
 /// The server name the lab's certificate is issued for, and the name clients connect to.
 pub const SERVER_NAME: &str = "server.httplab.test";
 
@@ -231,6 +233,77 @@ pub fn quic_client_crypto(
     Arc::new(config)
 }
 
+/// The lab's TLS settings as text for a report, read from the config
+/// [`server_config`] builds (the one every lab server uses): `rustls` with
+/// its protocol versions, cipher suites, key-exchange groups, certificate
+/// and resumption.
+pub fn settings() -> Settings {
+    static SETTINGS: OnceLock<Settings> = OnceLock::new();
+    SETTINGS.get_or_init(read_settings).clone()
+}
+
+/// [`settings`], read afresh.
+fn read_settings() -> Settings {
+    let config = server_config(&[], None);
+    let provider = config.crypto_provider();
+    let mut versions: Vec<String> = Vec::new();
+    for suite in &provider.cipher_suites {
+        let v = version_name(suite.version().version);
+        if !versions.contains(&v) {
+            versions.push(v);
+        }
+    }
+    let suites: Vec<String> = provider
+        .cipher_suites
+        .iter()
+        .map(|s| format!("{:?}", s.suite()))
+        .collect();
+    let groups: Vec<String> = provider
+        .kx_groups
+        .iter()
+        .map(|g| format!("{:?}", g.name()))
+        .collect();
+    let id = identity();
+    let key = match provider.key_provider.load_private_key(id.clone_key()) {
+        Ok(key) => format!("{:?}", key.algorithm()),
+        Err(e) => format!("unreadable ({e})"),
+    };
+    let tickets = config.send_tls13_tickets;
+    Settings::new(
+        "rustls",
+        pairs([
+            ("versions", versions.join(", ")),
+            ("cipher_suites", suites.join(", ")),
+            ("key_exchange", groups.join(", ")),
+            (
+                "certificate",
+                format!(
+                    "self-signed X.509, {key} key, one certificate of {}",
+                    bytes_text(id.cert_der.len())
+                ),
+            ),
+            (
+                "session_tickets",
+                if tickets == 0 {
+                    "0 (no resumption: every connection is a full handshake)".to_owned()
+                } else {
+                    tickets.to_string()
+                },
+            ),
+            ("early_data", on_off(config.max_early_data_size > 0)),
+        ]),
+    )
+}
+
+/// `"TLS 1.3"` for TLS 1.3, and so on.
+fn version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_3 => "TLS 1.3".to_owned(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLS 1.2".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +370,22 @@ mod tests {
         let mut labels: Vec<&str> = lines.iter().map(|l| l.split(' ').next().unwrap()).collect();
         labels.sort_unstable();
         labels
+    }
+
+    #[test]
+    fn settings_are_read_from_the_server_config() {
+        let s = settings();
+        assert_eq!(s.name, "rustls");
+        assert_eq!(s.get("versions"), Some("TLS 1.3"));
+        assert_eq!(s.get("cipher_suites"), Some("TLS13_AES_128_GCM_SHA256"));
+        assert_eq!(s.get("key_exchange"), Some("X25519"));
+        let cert = s.get("certificate").unwrap_or_default();
+        assert!(cert.contains("ED25519"), "{cert}");
+        assert!(
+            cert.contains(&format!("{} bytes", identity().cert_der.len())),
+            "{cert}"
+        );
+        assert_eq!(s.get("early_data"), Some("off"));
     }
 
     #[test]

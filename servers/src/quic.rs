@@ -5,6 +5,8 @@
 //! [`run_simulated`](crate::run_simulated) does). h3 sends no GREASE: its
 //! GREASE values come from an unseeded RNG and would make runs differ.
 
+use std::future::Future;
+
 use bytes::Bytes;
 use http::header::RANGE;
 use http::Response;
@@ -18,32 +20,32 @@ type RequestResolver = h3::server::RequestResolver<h3_quinn::Connection, Bytes>;
 /// [`serve_h3_connection`] in its own task. An error on one connection ends
 /// only that connection.
 pub async fn serve_h3(endpoint: quinn::Endpoint, server: ContentServer) -> Result<(), ServerError> {
-    serve_h3_accepting(endpoint, server, quinn::Incoming::accept).await
+    serve_h3_accepting(endpoint, server, |incoming: quinn::Incoming| async move {
+        incoming.accept()?.await
+    })
+    .await
 }
 
-/// [`serve_h3`], with `accept` starting the handshake of each connection
-/// attempt, in the connection's task: for example
-/// `netsim::quic::QuicServer::accept`, which gives each connection a qlog
-/// trace of its own. An attempt `accept` turns down is dropped.
-pub async fn serve_h3_accepting<A>(
+/// [`serve_h3`], with `accept` accepting each connection attempt: it
+/// returns a future that runs the handshake and resolves with the
+/// connection, and that future runs in the connection's own task. For
+/// example `netsim::quic::QuicServer::accept`, which gives each connection
+/// a qlog trace of its own and registers it with its host, whose statistics
+/// the run reads at its end. An attempt whose future fails is dropped.
+pub async fn serve_h3_accepting<A, F>(
     endpoint: quinn::Endpoint,
     server: ContentServer,
     accept: A,
 ) -> Result<(), ServerError>
 where
-    A: Fn(quinn::Incoming) -> Result<quinn::Connecting, quinn::ConnectionError>
-        + Clone
-        + Send
-        + 'static,
+    A: Fn(quinn::Incoming) -> F,
+    F: Future<Output = Result<quinn::Connection, quinn::ConnectionError>> + Send + 'static,
 {
     while let Some(incoming) = endpoint.accept().await {
         let server = server.clone();
-        let accept = accept.clone();
+        let accepting = accept(incoming);
         tokio::spawn(async move {
-            let Ok(connecting) = accept(incoming) else {
-                return;
-            };
-            let Ok(conn) = connecting.await else {
+            let Ok(conn) = accepting.await else {
                 return;
             };
             let _ = serve_h3_connection(conn, server).await;

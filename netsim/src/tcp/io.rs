@@ -7,14 +7,15 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::SocketAddrV4;
+use std::net::{SocketAddr, SocketAddrV4};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::stack::{ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpError};
-use crate::host::Host;
+use crate::accepted::{Entry, Handle};
+use crate::host::{now, Host};
 use crate::stats::TransportStats;
 
 fn io_error(e: TcpError) -> io::Error {
@@ -97,24 +98,17 @@ impl TcpListener {
         self.local
     }
 
-    /// Wait for the next established connection.
+    /// Wait for the next established connection. The host registers it
+    /// among its accepted connections (see [`crate::accepted`]).
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddrV4)> {
-        poll_fn(|cx| {
+        let (conn, local, remote) = poll_fn(|cx| {
             let mut st = self.host.state();
             match st.tcp.accept(self.id) {
                 Some(conn) => {
                     let (local, remote) = st.tcp.endpoints(conn).ok_or_else(|| {
                         io::Error::new(io::ErrorKind::NotConnected, "accepted connection vanished")
                     })?;
-                    Poll::Ready(Ok((
-                        TcpStream {
-                            host: self.host.clone(),
-                            conn,
-                            local,
-                            remote,
-                        },
-                        remote,
-                    )))
+                    Poll::Ready(Ok::<_, io::Error>((conn, local, remote)))
                 }
                 None => {
                     st.wait_tcp(cx.waker());
@@ -122,7 +116,23 @@ impl TcpListener {
                 }
             }
         })
-        .await
+        .await?;
+        self.host.register_accepted(Entry {
+            accepted_at: now(),
+            peer: SocketAddr::V4(remote),
+            handle: Handle::Tcp {
+                conn,
+                local,
+                remote,
+            },
+        });
+        let stream = TcpStream {
+            host: self.host.clone(),
+            conn,
+            local,
+            remote,
+        };
+        Ok((stream, remote))
     }
 }
 

@@ -18,8 +18,9 @@ use smoltcp::wire::{HardwareAddress, IpCidr, IpEndpoint, IpListenEndpoint};
 
 use super::stack::{
     Congestion, ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpConfig, TcpError,
-    TcpSenderInfo, TcpStack,
+    TcpImplementation, TcpSenderInfo, TcpStack,
 };
+use crate::settings::{bytes_text, duration_text, on_off, pairs};
 
 /// Listening sockets kept open per listener, so that simultaneous SYNs (a
 /// browser opening six connections at once) all find a socket.
@@ -30,6 +31,9 @@ const PREFIX_LEN: u8 = 8;
 
 /// The MTU of the simulated wire (whole IP packets).
 pub const MTU: usize = 1500;
+/// IPv4 and TCP headers without options: the MTU less this is the MSS
+/// smoltcp announces.
+const IP_TCP_HEADERS: usize = 40;
 
 fn to_instant(now: Duration) -> Instant {
     Instant::from_micros(now.as_micros() as i64)
@@ -151,15 +155,22 @@ impl SmoltcpStack {
     }
 
     fn new_socket(&mut self) -> SocketHandle {
-        let rx = tcp::SocketBuffer::new(vec![0u8; self.config.buffer_bytes]);
-        let tx = tcp::SocketBuffer::new(vec![0u8; self.config.buffer_bytes]);
+        let socket = self.configured_socket(self.config.buffer_bytes);
+        self.sockets.add(socket)
+    }
+
+    /// A socket with `buffer_bytes` send and receive buffers, configured as
+    /// every socket of this stack is.
+    fn configured_socket(&self, buffer_bytes: usize) -> tcp::Socket<'static> {
+        let rx = tcp::SocketBuffer::new(vec![0u8; buffer_bytes]);
+        let tx = tcp::SocketBuffer::new(vec![0u8; buffer_bytes]);
         let mut socket = tcp::Socket::new(rx, tx);
         socket.set_nagle_enabled(self.config.nagle);
         socket.set_congestion_control(match self.config.congestion {
             Congestion::Cubic => tcp::CongestionControl::Cubic,
             Congestion::Reno => tcp::CongestionControl::Reno,
         });
-        self.sockets.add(socket)
+        socket
     }
 
     fn next_id(&mut self) -> u32 {
@@ -252,28 +263,45 @@ impl SmoltcpStack {
 
 impl TcpStack for SmoltcpStack {
     fn name(&self) -> &'static str {
-        "smoltcp 0.14.0"
+        TcpImplementation::Smoltcp.label()
     }
 
     fn parameters(&self) -> Vec<(String, String)> {
-        let cc = match self.config.congestion {
-            Congestion::Cubic => "cubic",
-            Congestion::Reno => "reno",
+        // Read from a socket configured as the stack's are (without its
+        // buffers); smoltcp keeps its initial window and RTO bounds private,
+        // so those are stated as smoltcp 0.14 fixes them.
+        let socket = self.configured_socket(0);
+        let cc = match socket.congestion_control() {
+            tcp::CongestionControl::None => "none",
+            tcp::CongestionControl::Reno => "reno",
+            tcp::CongestionControl::Cubic => "cubic",
         };
-        [
-            ("congestion_control", cc.to_string()),
-            ("initial_window", "2 x 1024 bytes".to_string()),
-            ("min_rto", "1 s".to_string()),
-            ("sack", "one block sent, incoming ignored".to_string()),
-            ("reassembly_ranges", "32".to_string()),
-            ("delayed_ack", "10 ms".to_string()),
-            ("nagle", self.config.nagle.to_string()),
-            ("buffer_bytes", self.config.buffer_bytes.to_string()),
-            ("mss", (MTU - 40).to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+        let delayed_ack = socket
+            .ack_delay()
+            .map_or_else(|| "off".to_owned(), |d| duration_text(d.into()));
+        pairs([
+            ("congestion_control", cc.to_owned()),
+            (
+                "initial_window",
+                "2 segments of 1024 bytes (fixed in smoltcp 0.14)".to_owned(),
+            ),
+            ("mtu", bytes_text(MTU)),
+            ("announced_mss", bytes_text(MTU - IP_TCP_HEADERS)),
+            ("initial_rto", "1 s (fixed in smoltcp 0.14)".to_owned()),
+            ("min_rto", "1 s (fixed in smoltcp 0.14)".to_owned()),
+            (
+                "sack",
+                "one block sent, incoming blocks ignored (smoltcp 0.14)".to_owned(),
+            ),
+            (
+                "reassembly_ranges",
+                smoltcp::config::ASSEMBLER_MAX_SEGMENT_COUNT.to_string(),
+            ),
+            ("delayed_ack", delayed_ack),
+            ("nagle", on_off(socket.nagle_enabled())),
+            ("send_buffer", bytes_text(self.config.buffer_bytes)),
+            ("receive_buffer", bytes_text(self.config.buffer_bytes)),
+        ])
     }
 
     fn listen(&mut self, local: SocketAddrV4) -> Result<ListenerId, TcpError> {

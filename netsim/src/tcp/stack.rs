@@ -157,9 +157,12 @@ pub enum Congestion {
 
 /// One host's TCP implementation. See the module docs for the call order.
 pub trait TcpStack: Send + fmt::Debug {
-    /// A short name for reports, e.g. `"smoltcp 0.14.0"`.
+    /// The implementation's name as scenarios and the command line spell
+    /// it: [`TcpImplementation::label`], `"linux"` or `"smoltcp"`.
     fn name(&self) -> &'static str;
-    /// Key parameters, one `key=value` each, for the report's methodology.
+    /// Key parameters as `(key, value)` text for a report's methodology,
+    /// values with their units (`"200 ms"`, `"1448 bytes"`), read from the
+    /// stack's configuration and constants (see [`crate::settings`]).
     fn parameters(&self) -> Vec<(String, String)>;
 
     /// Start listening on `local`.

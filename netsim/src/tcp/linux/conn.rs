@@ -31,7 +31,7 @@ const TS_OPTION: usize = 12;
 const DEFAULT_MSS: u16 = 536;
 /// SYN (and SYN-ACK) transmissions before giving up (Linux `tcp_syn_retries`
 /// = 6 retransmissions).
-const SYN_TRIES: u32 = 7;
+pub(crate) const SYN_TRIES: u32 = 7;
 /// How long TIME-WAIT lasts. Linux uses 60 s; nothing in the lab reuses a
 /// 4-tuple, so the state only has to absorb a late FIN retransmission.
 const TIME_WAIT: Duration = Duration::from_secs(60);
@@ -49,6 +49,47 @@ pub struct LinuxConfig {
     pub timestamps: bool,
     /// Offer SACK (RFC 2018). Default: on, as Linux.
     pub sack: bool,
+}
+
+impl LinuxConfig {
+    /// The MSS this stack announces in its SYN: the wire's MTU less the
+    /// IPv4 and TCP headers.
+    pub fn announced_mss() -> u16 {
+        (MTU - BASE_HEADERS) as u16
+    }
+
+    /// Payload bytes of a full-sized data segment between two hosts with
+    /// this configuration: [`LinuxConfig::announced_mss`], less the
+    /// timestamp option when timestamps are on.
+    pub fn full_segment_payload(&self) -> u16 {
+        segment_payload(Self::announced_mss(), self.timestamps)
+    }
+
+    /// The window-scale shift this stack announces for its buffer.
+    pub fn window_shift(&self) -> u8 {
+        window_shift(self.buffer)
+    }
+
+    /// A fresh congestion controller of this configuration for segments of
+    /// `mss` bytes, as each connection gets.
+    pub fn congestion_controller(&self, mss: u64) -> Box<dyn CongestionControl> {
+        match self.congestion {
+            Congestion::Cubic => Box::new(Cubic::with_hystart(mss, self.hystart)),
+            Congestion::Reno => Box::new(NewReno::new(mss)),
+        }
+    }
+}
+
+/// Payload bytes of a full-sized data segment for a peer MSS of `peer_mss`
+/// (capped at what the wire carries), less the timestamp option when
+/// `timestamps` is negotiated (as Linux's `mss_cache`).
+fn segment_payload(peer_mss: u16, timestamps: bool) -> u16 {
+    let mss = peer_mss.min(LinuxConfig::announced_mss());
+    if timestamps {
+        mss - TS_OPTION as u16
+    } else {
+        mss
+    }
 }
 
 impl Default for LinuxConfig {
@@ -219,10 +260,7 @@ impl Connection {
             },
         ));
         let mss = u64::from(self.effective_mss());
-        let cc: Box<dyn CongestionControl> = match self.config.congestion {
-            Congestion::Cubic => Box::new(Cubic::with_hystart(mss, self.config.hystart)),
-            Congestion::Reno => Box::new(NewReno::new(mss)),
-        };
+        let cc = self.config.congestion_controller(mss);
         let peer_window = u64::from(syn.window); // SYN windows are never scaled
         self.sender = Some(Sender::new(
             self.config.buffer,
@@ -236,12 +274,7 @@ impl Connection {
     /// Payload bytes of a full-sized data segment: the peer's MSS, less the
     /// timestamp option (as Linux's `mss_cache`).
     fn effective_mss(&self) -> u16 {
-        let mss = self.peer_mss.min((MTU - BASE_HEADERS) as u16);
-        if self.ts_ok {
-            mss - TS_OPTION as u16
-        } else {
-            mss
-        }
+        segment_payload(self.peer_mss, self.ts_ok)
     }
 
     // ---- getters ----
@@ -384,7 +417,7 @@ impl Connection {
         let mut s = self.segment(now, self.iss, Vec::new());
         s.syn = true;
         s.window = self.config.buffer.min(usize::from(u16::MAX)) as u16;
-        s.mss = Some((MTU - BASE_HEADERS) as u16);
+        s.mss = Some(LinuxConfig::announced_mss());
         s.window_scale = Some(self.our_shift);
         s.sack_permitted = self.config.sack;
         s.sack.clear();

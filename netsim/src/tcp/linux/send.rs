@@ -45,9 +45,9 @@ use super::rtt::RttEstimator;
 const WORST_CASE_DELACK: Duration = Duration::from_millis(200);
 /// Segments' worth of SACKed data above a segment that make it lost
 /// (RFC 6675 `DupThresh`).
-const DUP_THRESH: u64 = 3;
+pub(crate) const DUP_THRESH: u64 = 3;
 /// Smallest PTO Linux uses.
-const MIN_PTO: Duration = Duration::from_millis(10);
+pub(crate) const MIN_PTO: Duration = Duration::from_millis(10);
 
 /// One segment in flight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

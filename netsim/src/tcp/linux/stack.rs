@@ -11,11 +11,16 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::conn::{Connection, LinuxConfig, State};
+use super::conn::{Connection, LinuxConfig, State, MTU, SYN_TRIES};
+use super::recv::{DELACK, MAX_QUICKACKS};
+use super::rtt::{INITIAL_RTO, MAX_RTO, MIN_RTO};
 use super::segment::Segment;
+use super::send::{DUP_THRESH, MIN_PTO};
+use crate::settings::{bytes_text, duration_text, on_off, pairs};
+use crate::stats::SegmentArrival;
 use crate::tcp::stack::{
-    Congestion, ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpConfig, TcpError,
-    TcpSenderInfo, TcpStack,
+    ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpConfig, TcpError,
+    TcpImplementation, TcpSenderInfo, TcpStack,
 };
 
 #[derive(Debug)]
@@ -24,6 +29,16 @@ struct Slot {
     released: bool,
     /// Reached Established (for telling refused from reset).
     accepted_by: Option<ListenerId>,
+}
+
+/// What stays readable of a connection after the stack freed it: its
+/// statistics at that moment, so that they can still be read at the end of
+/// a run.
+#[derive(Debug)]
+struct Finished {
+    sender: TcpSenderInfo,
+    counters: Vec<(&'static str, u64)>,
+    arrivals: Vec<SegmentArrival>,
 }
 
 #[derive(Debug)]
@@ -41,6 +56,8 @@ pub struct LinuxStack {
     conns: BTreeMap<ConnId, Slot>,
     by_tuple: BTreeMap<(SocketAddrV4, SocketAddrV4), ConnId>,
     listeners: BTreeMap<ListenerId, Listener>,
+    /// Connections freed after they closed, with their final statistics.
+    finished: BTreeMap<ConnId, Finished>,
     /// Segments to send at the next `poll`: resets for segments that match
     /// no connection, and what each arriving segment triggered.
     pending: Vec<Segment>,
@@ -61,6 +78,7 @@ impl LinuxStack {
             conns: BTreeMap::new(),
             by_tuple: BTreeMap::new(),
             listeners: BTreeMap::new(),
+            finished: BTreeMap::new(),
             pending: Vec::new(),
             next_id: 0,
             ip_ident: 0,
@@ -109,32 +127,52 @@ impl LinuxStack {
 
 impl TcpStack for LinuxStack {
     fn name(&self) -> &'static str {
-        "httplab linux-like TCP"
+        TcpImplementation::Linux.label()
     }
 
     fn parameters(&self) -> Vec<(String, String)> {
-        let cc = match self.config.congestion {
-            Congestion::Cubic => "cubic with hystart++",
-            Congestion::Reno => "newreno",
-        };
-        [
-            ("congestion_control", cc.to_string()),
-            ("initial_window", "10 segments".to_string()),
-            ("min_rto", "200 ms".to_string()),
-            ("initial_rto", "1 s".to_string()),
+        let c = &self.config;
+        let mss = c.full_segment_payload();
+        let cc = c.congestion_controller(u64::from(mss));
+        let iw = cc.cwnd();
+        let mut p = pairs([
+            ("congestion_control", cc.name().to_owned()),
+            (
+                "initial_window",
+                format!("{} segments ({})", iw / u64::from(mss), bytes_text(iw)),
+            ),
+            ("mtu", bytes_text(MTU)),
+            ("announced_mss", bytes_text(LinuxConfig::announced_mss())),
+            ("segment_payload", bytes_text(mss)),
+            ("initial_rto", duration_text(INITIAL_RTO)),
+            ("min_rto", duration_text(MIN_RTO)),
+            ("max_rto", duration_text(MAX_RTO)),
+            ("sack", on_off(c.sack)),
             (
                 "loss_recovery",
-                "SACK (RFC 6675) + RACK-TLP (RFC 8985) + PRR (RFC 6937)".to_string(),
+                "SACK scoreboard (RFC 6675), RACK-TLP (RFC 8985), PRR (RFC 6937)".to_owned(),
             ),
-            ("delayed_ack", "40 ms, quick-ack at start".to_string()),
-            ("timestamps", self.config.timestamps.to_string()),
-            ("nagle", "false".to_string()),
-            ("buffer_bytes", self.config.buffer.to_string()),
-            ("mss", "1448 (1460 less timestamps)".to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
+            ("dup_thresh", format!("{DUP_THRESH} segments")),
+            ("min_tlp_timeout", duration_text(MIN_PTO)),
+            ("delayed_ack", duration_text(DELACK)),
+            ("quick_acks", format!("up to {MAX_QUICKACKS} segments")),
+            ("timestamps", on_off(c.timestamps)),
+            ("window_scale", format!("shift {}", c.window_shift())),
+            ("send_buffer", bytes_text(c.buffer)),
+            ("receive_buffer", bytes_text(c.buffer)),
+            ("nagle", on_off(false)),
+            ("pacing", on_off(false)),
+            ("syn_retries", (SYN_TRIES - 1).to_string()),
+        ]);
+        // The controller's own settings, after its name, MSS and initial
+        // window (already above).
+        p.extend(
+            cc.parameters()
+                .into_iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "algorithm" | "mss" | "initial_window"))
+                .map(|(k, v)| (format!("{}.{k}", cc.name()), v)),
+        );
+        p
     }
 
     fn listen(&mut self, local: SocketAddrV4) -> Result<ListenerId, TcpError> {
@@ -245,50 +283,32 @@ impl TcpStack for LinuxStack {
     }
 
     fn sender_info(&self, id: ConnId) -> TcpSenderInfo {
-        let Some(s) = self.slot(id).and_then(|s| s.conn.sender()) else {
-            return TcpSenderInfo::default();
-        };
-        TcpSenderInfo {
-            cwnd: Some(s.cwnd()),
-            srtt: s.rtt().srtt(),
+        match self.slot(id) {
+            Some(slot) => sender_info(&slot.conn),
+            None => self.finished.get(&id).map(|f| f.sender).unwrap_or_default(),
         }
     }
 
     fn counters(&self, id: ConnId) -> Vec<(&'static str, u64)> {
-        let Some(slot) = self.slot(id) else {
-            return Vec::new();
-        };
-        let st = slot.conn.stats();
-        let s = st.sender;
-        vec![
-            ("segments_sent", s.segments_sent),
-            ("bytes_sent", s.bytes_sent),
-            ("retransmissions", s.retransmissions),
-            ("fast_retransmissions", s.fast_retransmissions),
-            ("rtos", s.rtos),
-            ("tlps", s.tlps),
-            ("recoveries", s.recoveries),
-            ("window_probes", s.window_probes),
-            ("segments_received", st.segments_received),
-            ("acks_sent", st.acks_sent),
-        ]
+        match self.slot(id) {
+            Some(slot) => counters(&slot.conn),
+            None => self
+                .finished
+                .get(&id)
+                .map(|f| f.counters.clone())
+                .unwrap_or_default(),
+        }
     }
 
-    fn arrivals(&self, id: ConnId) -> Vec<crate::stats::SegmentArrival> {
-        self.slot(id)
-            .and_then(|s| s.conn.receiver())
-            .map(|r| {
-                r.segment_records()
-                    .iter()
-                    .map(|s| crate::stats::SegmentArrival {
-                        arrived: s.arrived,
-                        offset: s.offset,
-                        len: s.len,
-                        readable_at: s.readable_at,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+    fn arrivals(&self, id: ConnId) -> Vec<SegmentArrival> {
+        match self.slot(id) {
+            Some(slot) => arrivals(&slot.conn),
+            None => self
+                .finished
+                .get(&id)
+                .map(|f| f.arrivals.clone())
+                .unwrap_or_default(),
+        }
     }
 
     fn change_address(&mut self, old: Ipv4Addr, _new: Ipv4Addr) -> Vec<ConnId> {
@@ -381,6 +401,14 @@ impl TcpStack for LinuxStack {
         for id in done {
             if let Some(s) = self.conns.remove(&id) {
                 self.by_tuple.remove(&(s.conn.local(), s.conn.remote()));
+                self.finished.insert(
+                    id,
+                    Finished {
+                        sender: sender_info(&s.conn),
+                        counters: counters(&s.conn),
+                        arrivals: arrivals(&s.conn),
+                    },
+                );
             }
         }
     }
@@ -390,5 +418,145 @@ impl TcpStack for LinuxStack {
             .values()
             .filter_map(|s| s.conn.poll_timeout())
             .min()
+    }
+}
+
+/// A connection's congestion window and smoothed RTT.
+fn sender_info(conn: &Connection) -> TcpSenderInfo {
+    let Some(s) = conn.sender() else {
+        return TcpSenderInfo::default();
+    };
+    TcpSenderInfo {
+        cwnd: Some(s.cwnd()),
+        srtt: s.rtt().srtt(),
+    }
+}
+
+/// A connection's own counters, by name.
+fn counters(conn: &Connection) -> Vec<(&'static str, u64)> {
+    let st = conn.stats();
+    let s = st.sender;
+    vec![
+        ("segments_sent", s.segments_sent),
+        ("bytes_sent", s.bytes_sent),
+        ("retransmissions", s.retransmissions),
+        ("fast_retransmissions", s.fast_retransmissions),
+        ("rtos", s.rtos),
+        ("tlps", s.tlps),
+        ("recoveries", s.recoveries),
+        ("window_probes", s.window_probes),
+        ("segments_received", st.segments_received),
+        ("acks_sent", st.acks_sent),
+    ]
+}
+
+/// Every data segment a connection received, with when its bytes became
+/// readable.
+fn arrivals(conn: &Connection) -> Vec<SegmentArrival> {
+    conn.receiver()
+        .map(|r| {
+            r.segment_records()
+                .iter()
+                .map(|s| SegmentArrival {
+                    arrived: s.arrived,
+                    offset: s.offset,
+                    len: s.len,
+                    readable_at: s.readable_at,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLIENT: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 1, 2), 49152);
+    const SERVER: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 443);
+
+    /// Run both stacks from `from` to `to`, 1 ms at a time, each packet
+    /// delivered in the millisecond it was sent.
+    fn pump(a: &mut LinuxStack, b: &mut LinuxStack, from: u64, to: u64) {
+        for t in from..to {
+            let now = Duration::from_millis(t);
+            let mut out = Vec::new();
+            a.poll(now, &mut out);
+            for p in out.drain(..) {
+                b.handle_packet(now, p);
+            }
+            b.poll(now, &mut out);
+            for p in out.drain(..) {
+                a.handle_packet(now, p);
+            }
+        }
+    }
+
+    #[test]
+    fn a_freed_connection_keeps_its_final_statistics() {
+        let config = TcpConfig::default();
+        let (mut client, mut server) = (LinuxStack::new(1, &config), LinuxStack::new(2, &config));
+        let listener = server.listen(SERVER).unwrap();
+        let c = client.connect(CLIENT, SERVER).unwrap();
+        pump(&mut client, &mut server, 0, 10);
+        let s = server.accept(listener).expect("an established connection");
+        assert_eq!(server.send(s, &[7; 20_000]), SendOutcome::Queued(20_000));
+        pump(&mut client, &mut server, 10, 100);
+        let mut buf = vec![0; 30_000];
+        assert_eq!(client.recv(c, &mut buf), RecvOutcome::Data(20_000));
+        let open = (server.sender_info(s), server.counters(s));
+        assert!(open.0.cwnd.is_some());
+        // The client closes first, then the server: the server's side ends
+        // in LAST-ACK → CLOSED and the stack frees it.
+        client.release(c);
+        pump(&mut client, &mut server, 100, 200);
+        server.release(s);
+        pump(&mut client, &mut server, 200, 300);
+        assert!(
+            server.slot(s).is_none(),
+            "the server's connection was freed"
+        );
+        let counter =
+            |cs: &[(&str, u64)], name: &str| cs.iter().find(|(k, _)| *k == name).map_or(0, |c| c.1);
+        let last = server.counters(s);
+        assert_eq!(counter(&last, "bytes_sent"), 20_000);
+        // Read after the connection ended: the client's FIN and last ACK
+        // are counted.
+        assert!(
+            counter(&last, "segments_received") > counter(&open.1, "segments_received"),
+            "{last:?} vs {:?}",
+            open.1
+        );
+        assert_eq!(server.sender_info(s).cwnd, open.0.cwnd);
+        assert!(server.counters(ConnId(999)).is_empty());
+    }
+
+    #[test]
+    fn parameters_come_from_the_configuration() {
+        let stack = LinuxStack::new(1, &TcpConfig::default());
+        let p: BTreeMap<String, String> = stack.parameters().into_iter().collect();
+        assert_eq!(stack.name(), "linux");
+        assert_eq!(p["congestion_control"], "cubic");
+        assert_eq!(p["initial_window"], "10 segments (14480 bytes)");
+        assert_eq!(p["segment_payload"], "1448 bytes");
+        assert_eq!(p["min_rto"], "200 ms");
+        assert_eq!(p["initial_rto"], "1 s");
+        assert_eq!(p["delayed_ack"], "40 ms");
+        assert_eq!(p["send_buffer"], "4194304 bytes");
+        assert_eq!(p["window_scale"], "shift 7");
+        assert_eq!(p["sack"], "on");
+        assert_eq!(p["cubic.beta"], "0.7");
+        let reno = LinuxStack::new(
+            1,
+            &TcpConfig {
+                congestion: crate::tcp::Congestion::Reno,
+                buffer_bytes: 1 << 20,
+                ..TcpConfig::default()
+            },
+        );
+        let p: BTreeMap<String, String> = reno.parameters().into_iter().collect();
+        assert_eq!(p["congestion_control"], "newreno");
+        assert_eq!(p["receive_buffer"], "1048576 bytes");
+        assert!(p.contains_key("newreno.slow_start_l_segments"));
     }
 }

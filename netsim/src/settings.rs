@@ -1,0 +1,116 @@
+//! The transport settings a run used, as text for a report's methodology:
+//! [`TransportSettings`] (TCP, QUIC, TLS), each a [`Settings`] list of
+//! `(key, value)` pairs whose values carry their units (`"10 segments"`,
+//! `"200 ms"`, `"4194304 bytes"`).
+//!
+//! Every value is read from the configuration object the run used (the TCP
+//! stack's config and constants, the QUIC server's [`QuicConfig`], the TLS
+//! config [`crate::tls::server_config`] builds), never restated beside it,
+//! so a description cannot drift from what ran. [`Simulation::run`] fills
+//! `RunOutput::transport`.
+//!
+//! [`QuicConfig`]: crate::quic::QuicConfig
+//! [`Simulation::run`]: crate::Simulation::run
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// One implementation's name and key settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The implementation: `"linux"` or `"smoltcp"` for TCP, `"quinn"` for
+    /// QUIC, `"rustls"` for TLS. Empty when nothing of this kind ran.
+    pub name: String,
+    /// Key settings in a fixed order, as `(key, value)` text; values carry
+    /// their units.
+    pub parameters: Vec<(String, String)>,
+}
+
+impl Settings {
+    /// `name` with `parameters`.
+    pub fn new(name: &str, parameters: Vec<(String, String)>) -> Settings {
+        Settings {
+            name: name.to_owned(),
+            parameters,
+        }
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.parameters
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The transport settings of one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransportSettings {
+    /// The TCP stack under HTTP/1.1 and HTTP/2 (the server's; both hosts run
+    /// the same configuration).
+    pub tcp: Settings,
+    /// The QUIC transport under HTTP/3: the server endpoint's settings (the
+    /// lab's clients use the same numbers); empty if no QUIC endpoint was
+    /// made.
+    pub quic: Settings,
+    /// TLS, the same for TCP and QUIC.
+    pub tls: Settings,
+}
+
+/// `(key, value)` pairs from string slices and owned values.
+pub(crate) fn pairs<const N: usize>(items: [(&str, String); N]) -> Vec<(String, String)> {
+    items.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// A duration as text with its unit: whole seconds as `"1 s"`, whole
+/// milliseconds as `"200 ms"`, anything finer as `"1500 µs"` or `"7 ns"`.
+pub fn duration_text(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns == 0 {
+        "0 ms".to_owned()
+    } else if ns % 1_000_000_000 == 0 {
+        format!("{} s", ns / 1_000_000_000)
+    } else if ns % 1_000_000 == 0 {
+        format!("{} ms", ns / 1_000_000)
+    } else if ns % 1_000 == 0 {
+        format!("{} µs", ns / 1_000)
+    } else {
+        format!("{ns} ns")
+    }
+}
+
+/// A byte count as text: `"1448 bytes"`.
+pub fn bytes_text(n: impl std::fmt::Display) -> String {
+    format!("{n} bytes")
+}
+
+/// `"on"` or `"off"`.
+pub fn on_off(on: bool) -> String {
+    if on { "on" } else { "off" }.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_carry_their_unit() {
+        assert_eq!(duration_text(Duration::from_secs(1)), "1 s");
+        assert_eq!(duration_text(Duration::from_secs(120)), "120 s");
+        assert_eq!(duration_text(Duration::from_millis(200)), "200 ms");
+        assert_eq!(duration_text(Duration::from_millis(1500)), "1500 ms");
+        assert_eq!(duration_text(Duration::from_micros(250)), "250 µs");
+        assert_eq!(duration_text(Duration::from_nanos(7)), "7 ns");
+        assert_eq!(duration_text(Duration::ZERO), "0 ms");
+    }
+
+    #[test]
+    fn a_setting_is_found_by_key() {
+        let s = Settings::new("x", pairs([("a", "1 s".into()), ("b", on_off(true))]));
+        assert_eq!(s.get("b"), Some("on"));
+        assert_eq!(s.get("c"), None);
+        assert_eq!(bytes_text(1448), "1448 bytes");
+    }
+}
