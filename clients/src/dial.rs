@@ -5,10 +5,16 @@
 //! The HTTP code above this module sees only a byte stream (TLS over TCP)
 //! or a `quinn::Connection`. The adapter for the machine's own sockets is
 //! in `crate::real`.
+//!
+//! A dialer is also the client's window on the operating system's view of
+//! the network ([`Dialer::network`], [`Dialer::network_changed`]): a phone's
+//! OS tells apps at once when it moves from Wi-Fi to LTE, and the carriers
+//! use that to tell a connection lost to a path change from any other
+//! failure (see `docs/migration.md`).
 
 use std::future::Future;
 use std::io;
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -24,6 +30,14 @@ use tokio_rustls::TlsConnector;
 
 use crate::error_chain;
 use crate::ledger::Ledger;
+
+/// The network the client is attached to, as its operating system names
+/// it: two connections opened on the same network have equal ids, and a
+/// path change gives the client a new one. In the simulation it is the
+/// host's address (10.0.1.2, then 10.0.2.2 after a path change); on real
+/// sockets there is one network for the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NetworkId(pub(crate) Ipv4Addr);
 
 /// One way of reaching the server: TCP connections, TLS settings and QUIC
 /// endpoints, plus the transport statistics of what it opened.
@@ -56,6 +70,14 @@ pub(crate) trait Dialer: Clone + 'static {
 
     /// The server's QUIC address.
     fn quic_server(&self) -> SocketAddr;
+
+    /// The network the client is attached to now, as the OS reports it.
+    fn network(&self) -> NetworkId;
+
+    /// Resolves when the OS reports that the client moved to another
+    /// network (a path change); never resolves where no change can be
+    /// reported.
+    fn network_changed(&self) -> impl Future<Output = ()>;
 
     /// Transport statistics of the QUIC connection `conn` on `endpoint`,
     /// read `at` (time since the run's start) for dialers that have no
@@ -106,6 +128,25 @@ impl Dialer for Host {
 
     fn quic_server(&self) -> SocketAddr {
         SocketAddrV4::new(self.server_addr(), servers::sim::PORT).into()
+    }
+
+    /// The host's current address.
+    fn network(&self) -> NetworkId {
+        NetworkId(self.address())
+    }
+
+    /// The host's address-change notification, which netsim raises in the
+    /// same tick as the path change, before any socket sees it.
+    fn network_changed(&self) -> impl Future<Output = ()> {
+        let host = self.clone();
+        async move {
+            let before = host.address();
+            if host.address_changed().await == before {
+                // The notifier is gone (the host is shutting down): no
+                // change will ever be reported.
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// Stamps RTT samples with simulated time (netsim's own clock), not
@@ -175,14 +216,17 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for SharedStream<T> {
 pub(crate) type TlsConnection<D> = TlsStream<SharedStream<<D as Dialer>::Tcp>>;
 
 /// Open connection `conn` as TLS over TCP offering exactly `alpn`, and
-/// record its milestones (TCP connected, TLS done) and statistics source in
-/// `ledger`. The error says which step failed; the caller records it.
+/// record its network, milestones (TCP connected, TLS done) and statistics
+/// source in `ledger`. The error says which step failed; the caller records
+/// it.
 pub(crate) async fn open_tls<D: Dialer>(
     dialer: &D,
     alpn: &'static [u8],
     ledger: &Ledger,
     conn: u32,
 ) -> Result<TlsConnection<D>, String> {
+    // The socket binds to the current network's address in this same poll.
+    ledger.opened_on(conn, dialer.network());
     let tcp = dialer
         .connect_tcp()
         .await

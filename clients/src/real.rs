@@ -22,7 +22,7 @@ use scenarios::Plan;
 use tokio::net::TcpStream;
 
 use crate::config::ClientConfig;
-use crate::dial::Dialer;
+use crate::dial::{Dialer, NetworkId};
 use crate::ledger::Verification;
 use crate::record::RunRecord;
 use crate::runner::run_with;
@@ -209,6 +209,17 @@ impl Dialer for RealTarget {
 
     fn quic_server(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// One network for the whole run: no network-change notifications are
+    /// read from the OS here.
+    fn network(&self) -> NetworkId {
+        NetworkId(Ipv4Addr::UNSPECIFIED)
+    }
+
+    /// Never: there is one network for the whole run.
+    fn network_changed(&self) -> impl Future<Output = ()> {
+        std::future::pending()
     }
 
     /// quinn's counters; the one RTT sample is stamped `at`. No link

@@ -1,6 +1,8 @@
-//! What a run measured: one [`RequestRecord`] per requested object, one
-//! [`ConnectionRecord`] per connection opened, and the [`RunRecord`] that
-//! holds them.
+//! What a run measured: one [`RequestRecord`] per requested object (with a
+//! [`Resumption`] for each time a path change cut it off and it was asked
+//! for again), one [`ConnectionRecord`] per connection opened, and the
+//! [`RunRecord`] that holds them, with a [`MigrationRecord`] when the
+//! client's network changed during the run.
 //!
 //! Every time is a `Duration` since the run's start (the moment
 //! [`crate::run`] or [`crate::run_real`] was called, which is also the first
@@ -56,18 +58,29 @@ pub struct RequestRecord {
     /// verified.
     #[serde(rename = "last_byte_ns", with = "nanos::option")]
     pub last_byte: Option<Duration>,
-    /// Body bytes received.
+    /// Body bytes received, over every attempt: more than the body's size
+    /// only if some bytes were fetched twice (see
+    /// [`MigrationRecord::bytes_fetched_twice`]).
     pub bytes: u64,
-    /// The stream that carried it. HTTP/3: the QUIC stream id (0, 4, 8, ...).
+    /// The stream that carried it (its first attempt; see
+    /// [`RequestRecord::resumptions`] for the others). HTTP/3: the QUIC
+    /// stream id (0, 4, 8, ...).
     /// HTTP/2: the HTTP/2 stream id, derived from order (hyper does not
     /// expose it): the n-th request handed to the connection (n = 0, 1, ...)
     /// gets 2n + 1, which is the id h2 assigns, since it numbers streams in
     /// the order hyper hands them over. HTTP/1.1: the request's 0-based
     /// index on its connection. `None` if it was never sent.
     pub stream_id: Option<u64>,
-    /// The connection that carried it (an index into
+    /// The connection that carried it (its first attempt; an index into
     /// [`RunRecord::connections`]); `None` if none did.
     pub connection_id: Option<u32>,
+    /// Every time a path change cut the request off and the client asked
+    /// for the rest again, in order; empty if it ran in one piece. The
+    /// fields above (`connection_ready`, `request_sent`, `first_byte`,
+    /// `stream_id`, `connection_id`) describe the first attempt; each
+    /// resumption describes one more. HTTP/1.1 and HTTP/2 only: an HTTP/3
+    /// connection migrates instead.
+    pub resumptions: Vec<Resumption>,
     /// Cumulative body bytes over time, one point per piece of body the
     /// HTTP stack handed over, unthinned: HTTP/1.1 per read from the TLS
     /// stream, HTTP/2 per DATA frame, HTTP/3 per read of the QUIC stream
@@ -92,6 +105,87 @@ impl RequestRecord {
     pub fn succeeded(&self) -> bool {
         self.error.is_none() && self.last_byte.is_some()
     }
+}
+
+/// One more attempt at a request, after a path change cut off the
+/// connection carrying it: the client opened a new connection and asked
+/// for the bytes it did not have yet, with `Range: bytes={offset}-`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resumption {
+    /// When the previous attempt was cut off (the client learned that its
+    /// connection was lost to the path change).
+    #[serde(rename = "interrupted_ns", with = "nanos")]
+    pub interrupted: Duration,
+    /// The error that cut it off, as the HTTP stack reported it.
+    pub interrupted_by: String,
+    /// Body bytes already in hand, received and fed to the body check in
+    /// order, where this attempt starts: it asks for `Range:
+    /// bytes={offset}-`, or is a plain `GET` when `offset` is 0.
+    pub offset: u64,
+    /// The connection that carried this attempt (an index into
+    /// [`RunRecord::connections`]); `None` if it never got one.
+    pub connection_id: Option<u32>,
+    /// The stream that carried it, numbered as [`RequestRecord::stream_id`];
+    /// `None` if it was never sent.
+    pub stream_id: Option<u64>,
+    /// When this attempt's request was handed to the HTTP stack.
+    #[serde(rename = "request_sent_ns", with = "nanos::option")]
+    pub request_sent: Option<Duration>,
+    /// When this attempt's response head reached the HTTP stack.
+    #[serde(rename = "first_byte_ns", with = "nanos::option")]
+    pub first_byte: Option<Duration>,
+    /// The response's status: 206 when the server sent the range asked
+    /// for, 200 when it sent the whole body again (then the bytes in hand
+    /// are fetched twice); `None` before a response head arrived.
+    pub status: Option<u16>,
+}
+
+/// What a path change (the client moving to a new network and address, as
+/// a phone leaving Wi-Fi for LTE) did to a run. `docs/migration.md` defines
+/// each figure.
+///
+/// "Before" and "after" split the run at [`MigrationRecord::path_change`]: a
+/// body piece the HTTP stack handed over at or before that time counts as
+/// before (at the moment of the change nothing can have come over the new
+/// path yet: that takes at least its one-way delay), a later one as after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationRecord {
+    /// When the client's OS reported the change (the first one, if there
+    /// were several).
+    #[serde(rename = "path_change_ns", with = "nanos")]
+    pub path_change: Duration,
+    /// The last time a body piece arrived before the change; `None` if none
+    /// had.
+    #[serde(rename = "last_byte_before_ns", with = "nanos::option")]
+    pub last_byte_before: Option<Duration>,
+    /// The first time a body piece arrived after the change; `None` if none
+    /// did.
+    #[serde(rename = "first_byte_after_ns", with = "nanos::option")]
+    pub first_byte_after: Option<Duration>,
+    /// Interruption time: from [`MigrationRecord::last_byte_before`] to
+    /// [`MigrationRecord::first_byte_after`]; `None` unless both exist.
+    #[serde(rename = "interruption_ns", with = "nanos::option")]
+    pub interruption: Option<Duration>,
+    /// Total completion time: the run's [`RunRecord::plt`] (first
+    /// connection attempt to the last verified byte), repeated here so that
+    /// the migration figures sit together; `None` if the run failed.
+    #[serde(rename = "completion_ns", with = "nanos::option")]
+    pub completion: Option<Duration>,
+    /// Body bytes received up to the change.
+    pub bytes_before_change: u64,
+    /// Body bytes the client received more than once across attempts:
+    /// bytes at body offsets it already had, as when a server ignores the
+    /// Range and sends the whole body again. Bytes that were in flight, or
+    /// held by TCP or in a partial TLS record when the connection died,
+    /// never reached the client and are not counted.
+    pub bytes_fetched_twice: u64,
+    /// Requests asked for again after the change (those with a
+    /// [`Resumption`]).
+    pub resumed_requests: usize,
+    /// Connections the client started opening at or after the change
+    /// (HTTP/1.1 and HTTP/2: the reconnections; HTTP/3: 0, its connection
+    /// migrates).
+    pub connections_after_change: usize,
 }
 
 /// One connection the client opened (TLS over TCP, or QUIC).
@@ -143,6 +237,9 @@ pub struct RunRecord {
     /// earliest, and among requests failing at the same moment the first in
     /// plan order; `None` if every request succeeded.
     pub failure: Option<String>,
+    /// What the path change did, if the client's network changed during
+    /// the run; `None` otherwise.
+    pub migration: Option<MigrationRecord>,
 }
 
 impl RunRecord {

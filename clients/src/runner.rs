@@ -1,6 +1,7 @@
 //! The workload runner: phases in order, requests within a phase as their
-//! concurrency allows, handed to the protocol's [`Carrier`]; then the
-//! [`RunRecord`].
+//! concurrency allows, handed to the protocol's [`Carrier`], while it
+//! listens for the OS's network-change notification; then the
+//! [`RunRecord`], with its [`MigrationRecord`] if the network changed.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use crate::dial::Dialer;
 use crate::h1::H1Pool;
 use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
-use crate::record::RunRecord;
+use crate::record::{ConnectionRecord, MigrationRecord, RequestRecord, RunRecord};
 
 /// One protocol's way of carrying requests over its connections.
 ///
@@ -25,8 +26,9 @@ pub(crate) trait Carrier {
     /// Take request `req`, already queued in the ledger.
     fn submit(&mut self, req: usize);
 
-    /// Wait for the next submitted request to finish and return its index;
-    /// `None` if nothing is outstanding.
+    /// Wait for the next submitted request to finish (succeed or fail; a
+    /// request cut off by a path change and resumed has not finished) and
+    /// return its index; `None` if nothing is outstanding.
     async fn next_done(&mut self) -> Option<usize>;
 }
 
@@ -41,6 +43,15 @@ pub(crate) trait Carrier {
 /// recorded as timed out. An invalid config fails every request with the
 /// config error. Times come from the host's tokio clock (simulated time),
 /// from the moment this function is called.
+///
+/// When the client's network changes (a scheduled path change; the host's
+/// address-change notification stands for the phone OS's), HTTP/1.1 and
+/// HTTP/2 replace the connections that went with the old network and
+/// resume every request they cut off with `Range: bytes=N-`, N being the
+/// bytes already in hand; the body check runs over the parts as one body.
+/// HTTP/3 migrates its connection. Only a connection lost with its network
+/// is replaced: every other failure stays a failure. The record then has a
+/// [`MigrationRecord`] (see `docs/migration.md`).
 pub async fn run(host: &Host, config: &ClientConfig, plan: &Plan) -> RunRecord {
     run_with(host.clone(), config, plan, Verification::ContentModel).await
 }
@@ -61,13 +72,14 @@ pub(crate) async fn run_with<D: Dialer>(
         return record(config.protocol, &ledger);
     }
     let authority = dialer.authority();
+    let watcher = dialer.clone();
     // Each carrier stays alive until the record is made, so that the
     // statistics are read from open connections.
     match config.protocol {
         Protocol::H1 => {
             let mut pool =
                 H1Pool::new(dialer, ledger.clone(), config.max_h1_connections, authority);
-            carry(&mut pool, plan, &ledger, config.time_limit).await;
+            carry(&mut pool, &watcher, plan, &ledger, config.time_limit).await;
             record(config.protocol, &ledger)
         }
         Protocol::H2 => {
@@ -76,7 +88,7 @@ pub(crate) async fn run_with<D: Dialer>(
                 authority,
             };
             let mut mux = Mux::new(h2, dialer, ledger.clone());
-            carry(&mut mux, plan, &ledger, config.time_limit).await;
+            carry(&mut mux, &watcher, plan, &ledger, config.time_limit).await;
             record(config.protocol, &ledger)
         }
         Protocol::H3 => {
@@ -85,17 +97,32 @@ pub(crate) async fn run_with<D: Dialer>(
                 authority,
             };
             let mut mux = Mux::new(h3, dialer, ledger.clone());
-            carry(&mut mux, plan, &ledger, config.time_limit).await;
+            carry(&mut mux, &watcher, plan, &ledger, config.time_limit).await;
             record(config.protocol, &ledger)
         }
     }
 }
 
 /// Run every phase of `plan` on `carrier` within `limit` of the run's
-/// start; past it, record what is left as failed.
-async fn carry<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger, limit: Duration) {
+/// start, noting in the ledger when `dialer` reports a network change;
+/// past the limit, record what is left as failed.
+async fn carry<C: Carrier, D: Dialer>(
+    carrier: &mut C,
+    dialer: &D,
+    plan: &Plan,
+    ledger: &Ledger,
+    limit: Duration,
+) {
     let deadline = ledger.start() + limit;
-    let all_done = tokio::time::timeout_at(deadline, phases(carrier, plan, ledger)).await;
+    let work = async {
+        // `biased`: the notification is seen before whatever it caused.
+        tokio::select! {
+            biased;
+            () = watch_network(dialer, ledger) => {}
+            () = phases(carrier, plan, ledger) => {}
+        }
+    };
+    let all_done = tokio::time::timeout_at(deadline, work).await;
     if all_done.is_err() {
         ledger.fail_unfinished(&format!(
             "timed out: the client's time limit of {limit:?} passed"
@@ -107,6 +134,14 @@ async fn carry<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger, limit:
                 format!("not requested: the client's time limit of {limit:?} passed first"),
             );
         }
+    }
+}
+
+/// Note every network change `dialer` reports in `ledger`; never returns.
+async fn watch_network<D: Dialer>(dialer: &D, ledger: &Ledger) {
+    loop {
+        dialer.network_changed().await;
+        ledger.path_changed();
     }
 }
 
@@ -139,7 +174,8 @@ async fn phases<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger) {
 
 /// The run's record, from the ledger (reads every connection's statistics).
 fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
-    let (requests, connections, failure) = ledger.close();
+    let closed = ledger.close();
+    let (requests, connections, failure) = (closed.requests, closed.connections, closed.failure);
     let total_bytes = requests.iter().map(|r| r.bytes).sum();
     let first_attempt = connections.iter().map(|c| c.started).min();
     let last_byte = requests.iter().filter_map(|r| r.last_byte).max();
@@ -147,6 +183,9 @@ fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
         (None, Some(first), Some(last)) => Some(last.saturating_sub(first)),
         _ => None,
     };
+    let migration = closed
+        .path_change
+        .map(|at| migration(at, &requests, &connections, plt, closed.bytes_fetched_twice));
     RunRecord {
         protocol,
         connections_used: connections.len(),
@@ -155,5 +194,47 @@ fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
         plt,
         total_bytes,
         failure,
+        migration,
+    }
+}
+
+/// The migration figures of a run whose network changed at `at`, from its
+/// requests' timelines and its connections. A body piece handed over at or
+/// before `at` counts as before the change: see [`MigrationRecord`].
+fn migration(
+    at: Duration,
+    requests: &[RequestRecord],
+    connections: &[ConnectionRecord],
+    completion: Option<Duration>,
+    bytes_fetched_twice: u64,
+) -> MigrationRecord {
+    let points = || requests.iter().flat_map(|r| r.timeline.iter().copied());
+    let last_byte_before = points().map(|(t, _)| t).filter(|&t| t <= at).max();
+    let first_byte_after = points().map(|(t, _)| t).filter(|&t| t > at).min();
+    let bytes_before_change = requests
+        .iter()
+        .map(|r| {
+            r.timeline
+                .iter()
+                .take_while(|&&(t, _)| t <= at)
+                .last()
+                .map_or(0, |&(_, bytes)| bytes)
+        })
+        .sum();
+    MigrationRecord {
+        path_change: at,
+        last_byte_before,
+        first_byte_after,
+        interruption: last_byte_before
+            .zip(first_byte_after)
+            .map(|(before, after)| after.saturating_sub(before)),
+        completion,
+        bytes_before_change,
+        bytes_fetched_twice,
+        resumed_requests: requests
+            .iter()
+            .filter(|r| !r.resumptions.is_empty())
+            .count(),
+        connections_after_change: connections.iter().filter(|c| c.started >= at).count(),
     }
 }
