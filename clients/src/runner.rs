@@ -1,19 +1,21 @@
-//! The workload runner: phases in order, requests within a phase as their
-//! concurrency allows, handed to the protocol's [`Carrier`]; then the
-//! [`RunRecord`].
+//! The workload runner: a warm-up first if the run resumes a session, then
+//! phases in order, requests within a phase as their concurrency allows,
+//! handed to the protocol's [`Carrier`]; then the [`RunRecord`].
 
 use std::rc::Rc;
 use std::time::Duration;
 
+use netsim::tls::{ClientResumption, ClientTls, SessionCache, ALPN_H2, ALPN_H3, ALPN_HTTP1};
 use netsim::Host;
-use scenarios::Plan;
+use scenarios::{Phase, Plan};
+use tokio::time::Instant;
 
-use crate::config::{ClientConfig, Protocol};
+use crate::config::{ClientConfig, Handshake, Protocol, WARMUP_PAUSE};
 use crate::dial::Dialer;
 use crate::h1::H1Pool;
 use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
-use crate::record::RunRecord;
+use crate::record::{ConnectionRecord, RequestRecord, RunRecord, Warmup};
 
 /// One protocol's way of carrying requests over its connections.
 ///
@@ -39,8 +41,12 @@ pub(crate) trait Carrier {
 /// run's [`RunRecord::failure`] names the first failure. When
 /// [`ClientConfig::time_limit`] passes, every unfinished request is
 /// recorded as timed out. An invalid config fails every request with the
-/// config error. Times come from the host's tokio clock (simulated time),
-/// from the moment this function is called.
+/// config error. Times come from the host's tokio clock (simulated time).
+///
+/// With [`Handshake::Full`] the run starts the moment this function is
+/// called. With [`Handshake::Resume`] or [`Handshake::EarlyData`] a warm-up
+/// comes first (see [`Handshake`]); the run's times then count from the
+/// end of the warm-up's pause, and the time limit covers both.
 pub async fn run(host: &Host, config: &ClientConfig, plan: &Plan) -> RunRecord {
     run_with(host.clone(), config, plan, Verification::ContentModel).await
 }
@@ -52,49 +58,122 @@ pub(crate) async fn run_with<D: Dialer>(
     plan: &Plan,
     verification: Verification,
 ) -> RunRecord {
-    let ledger = Rc::new(Ledger::new(config.content_seed, verification));
     if let Err(e) = config.validate() {
+        let ledger = Ledger::new(config.content_seed, verification);
         for object in plan.objects() {
             let req = ledger.queue(object);
             ledger.fail(req, e.to_string());
         }
-        return record(config.protocol, &ledger);
+        return record(config, ledger.close(), None);
     }
+    let deadline = Instant::now() + config.time_limit;
+    let resumption = match config.handshake {
+        Handshake::Full => ClientResumption::Off,
+        Handshake::Resume => ClientResumption::Resume(SessionCache::new()),
+        Handshake::EarlyData => ClientResumption::EarlyData(SessionCache::new()),
+    };
+    let tls = dialer.tls_client(alpn(config.protocol), &resumption);
+    let warmup = match (config.handshake, plan.objects().next()) {
+        (Handshake::Full, _) | (_, None) => None,
+        (_, Some(first)) => {
+            let warmup_start = Instant::now();
+            let first = Plan {
+                phases: vec![Phase {
+                    objects: vec![first.clone()],
+                    concurrency: None,
+                }],
+            };
+            let ledger = Rc::new(Ledger::new(config.content_seed, verification));
+            let (requests, connections, failure) =
+                carry_on_carrier(&dialer, &tls, config, &first, &ledger, deadline).await;
+            // The warm-up's carrier is gone: its connection is closing.
+            tokio::time::sleep_until(deadline.min(Instant::now() + WARMUP_PAUSE)).await;
+            Some(Warmup {
+                offset: Instant::now().duration_since(warmup_start),
+                requests,
+                connections,
+                failure,
+            })
+        }
+    };
+    let ledger = Rc::new(Ledger::new(config.content_seed, verification));
+    let parts = carry_on_carrier(&dialer, &tls, config, plan, &ledger, deadline).await;
+    record(config, parts, warmup)
+}
+
+/// The ALPN protocol id of `protocol`.
+fn alpn(protocol: Protocol) -> &'static [u8] {
+    match protocol {
+        Protocol::H1 => ALPN_HTTP1,
+        Protocol::H2 => ALPN_H2,
+        Protocol::H3 => ALPN_H3,
+    }
+}
+
+/// Carry out `plan` on a new carrier of `config`'s protocol, with TLS
+/// config `tls`, recording in `ledger`; the ledger's records, read while
+/// the carrier's connections are still open. The carrier (and with it its
+/// connections) is dropped on return.
+async fn carry_on_carrier<D: Dialer>(
+    dialer: &D,
+    tls: &ClientTls,
+    config: &ClientConfig,
+    plan: &Plan,
+    ledger: &Rc<Ledger>,
+    deadline: Instant,
+) -> Parts {
     let authority = dialer.authority();
-    // Each carrier stays alive until the record is made, so that the
-    // statistics are read from open connections.
+    let dialer = dialer.clone();
+    let tls = tls.clone();
     match config.protocol {
         Protocol::H1 => {
-            let mut pool =
-                H1Pool::new(dialer, ledger.clone(), config.max_h1_connections, authority);
-            carry(&mut pool, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            let mut pool = H1Pool::new(
+                dialer,
+                tls,
+                ledger.clone(),
+                config.max_h1_connections,
+                authority,
+            );
+            carry(&mut pool, plan, ledger, config.time_limit, deadline).await;
+            ledger.close()
         }
         Protocol::H2 => {
             let h2 = H2 {
+                tls,
                 flow: config.flow,
                 authority,
             };
             let mut mux = Mux::new(h2, dialer, ledger.clone());
-            carry(&mut mux, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            carry(&mut mux, plan, ledger, config.time_limit, deadline).await;
+            ledger.close()
         }
         Protocol::H3 => {
             let h3 = H3 {
+                tls,
                 flow: config.flow,
                 authority,
             };
             let mut mux = Mux::new(h3, dialer, ledger.clone());
-            carry(&mut mux, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            carry(&mut mux, plan, ledger, config.time_limit, deadline).await;
+            ledger.close()
         }
     }
 }
 
-/// Run every phase of `plan` on `carrier` within `limit` of the run's
-/// start; past it, record what is left as failed.
-async fn carry<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger, limit: Duration) {
-    let deadline = ledger.start() + limit;
+/// What a ledger hands back when it closes: requests, connections, the
+/// first failure.
+type Parts = (Vec<RequestRecord>, Vec<ConnectionRecord>, Option<String>);
+
+/// Run every phase of `plan` on `carrier` until `deadline` (the run's
+/// time limit, `limit`, after its start); past it, record what is left as
+/// failed.
+async fn carry<C: Carrier>(
+    carrier: &mut C,
+    plan: &Plan,
+    ledger: &Ledger,
+    limit: Duration,
+    deadline: Instant,
+) {
     let all_done = tokio::time::timeout_at(deadline, phases(carrier, plan, ledger)).await;
     if all_done.is_err() {
         ledger.fail_unfinished(&format!(
@@ -137,9 +216,13 @@ async fn phases<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger) {
     }
 }
 
-/// The run's record, from the ledger (reads every connection's statistics).
-fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
-    let (requests, connections, failure) = ledger.close();
+/// The run's record, from its ledger's parts and its warm-up. A failed
+/// warm-up fails the run.
+fn record(config: &ClientConfig, parts: Parts, warmup: Option<Warmup>) -> RunRecord {
+    let (requests, connections, mut failure) = parts;
+    if let Some(warm) = warmup.as_ref().and_then(|w| w.failure.as_ref()) {
+        failure = Some(format!("warm-up: {warm}"));
+    }
     let total_bytes = requests.iter().map(|r| r.bytes).sum();
     let first_attempt = connections.iter().map(|c| c.started).min();
     let last_byte = requests.iter().filter_map(|r| r.last_byte).max();
@@ -147,13 +230,17 @@ fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
         (None, Some(first), Some(last)) => Some(last.saturating_sub(first)),
         _ => None,
     };
+    let ttfb = requests.first().and_then(|r| r.first_byte);
     RunRecord {
-        protocol,
+        protocol: config.protocol,
+        handshake: config.handshake,
         connections_used: connections.len(),
         requests,
         connections,
         plt,
+        ttfb,
         total_bytes,
         failure,
+        warmup,
     }
 }
