@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use clients::{Protocol, RunRecord};
+use clients::{Handshake, Protocol, RunRecord};
 use netsim::stats::nanos;
 use netsim::DropReason;
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,10 @@ use crate::spec::Axes;
 use scenarios::ResolvedNetwork;
 
 /// The version of the record layout; changes whenever a field changes
-/// meaning, appears or goes.
+/// meaning, appears or goes. 2: `handshake`, named axis values, and in the
+/// measurements `handshake`, `ttfb_ns`, `warmup`, `migration`, per request
+/// `resumptions`, and per connection `resumed`, `early_data_offered`,
+/// `early_data_accepted`.
 pub const SCHEMA: u32 = 2;
 
 /// How a run ended.
@@ -71,6 +74,9 @@ pub struct RunResult {
     pub axes: Axes,
     /// The TCP implementation: `"linux"` or `"smoltcp"`.
     pub tcp: String,
+    /// How the run set up its connections: `"full"`, `"resume"` or
+    /// `"early-data"`.
+    pub handshake: Handshake,
     /// The network the run used, fully resolved.
     pub network: ResolvedNetwork,
     /// The build of the lab that ran it.
@@ -92,9 +98,10 @@ pub struct SimulationSummary {
     /// Simulated time from the simulation's start to the client's end.
     #[serde(rename = "elapsed_ns", with = "nanos")]
     pub elapsed: Duration,
-    /// Simulated time from the simulation's start to the client's start,
-    /// the origin of every time in `measurements`: add it to a measurement
-    /// to compare it with the network's times (events, `elapsed_ns`).
+    /// Simulated time from the simulation's start to the client's start
+    /// (after a warm-up: to the start of the measured part), the origin of
+    /// every time in `measurements`: add it to a measurement to compare it
+    /// with the network's times (events, `elapsed_ns`).
     #[serde(rename = "client_started_ns", with = "nanos")]
     pub client_started: Duration,
     /// `PacketLog::digest()`: SHA-256 over every packet's fate, lowercase

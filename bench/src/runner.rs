@@ -3,10 +3,11 @@
 //!
 //! ```text
 //! RunSpec ──► SimConfig (seed, limit + grace, network, tcp)
-//!         ──► Simulation::run(servers::run_simulated, clients::run) ──► RunResult
+//!         ──► Simulation::run(servers::run_simulated_with, clients::run) ──► RunResult
 //! ```
-//! The client gets the run's time limit and records a timeout when it
-//! passes; the simulation's own limit is [`SIMULATION_GRACE`] later, a
+//! The client gets the run's time limit and handshake and records a
+//! timeout when the limit passes; the server resumes TLS sessions exactly
+//! when the run's handshake needs it (`spec::server_resumption`); the simulation's own limit is [`SIMULATION_GRACE`] later, a
 //! backstop so that a stuck client still leaves a record. Nothing here
 //! reads the wall clock, so a run's result depends only on its spec and the
 //! lab's build.
@@ -105,8 +106,9 @@ pub fn unfinished(spec: &RunSpec, scenario_hash: &str) -> RunResult {
         run_key: spec.key(),
         protocol: spec::protocol(spec.protocol),
         seed: spec.seed,
-        axes: spec.axes.clone(),
+        axes: spec::axes(spec),
         tcp: spec.tcp.label().to_owned(),
+        handshake: spec::handshake(spec.handshake),
         network: spec.network.clone(),
         lab: LabInfo::current(),
         outcome: Outcome::Failed,
@@ -158,21 +160,29 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
     let simulation =
         Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))?;
     let protocol = spec::protocol(spec.protocol);
+    let handshake = spec::handshake(spec.handshake);
+    let resumption = spec::server_resumption(spec.handshake);
     let plan = spec.workload.plan();
     let output = simulation.run(
-        |host| {
+        move |host| {
             let server = ContentServer::new(host.seed());
-            servers::run_simulated(host, server)
+            servers::run_simulated_with(host, server, resumption)
         },
         move |host| async move {
-            let config = ClientConfig::for_host(protocol, &host).with_time_limit(limit);
+            let config = ClientConfig::for_host(protocol, &host)
+                .with_time_limit(limit)
+                .with_handshake(handshake);
             let started = netsim::now();
             let record = clients::run(&host, &config, &plan).await;
             Ok::<_, Infallible>((record, started, netsim::now().saturating_sub(started)))
         },
     );
+    // The origin of the record's times: the client's start, or after a
+    // warm-up the start of the measured part.
     let client_started = match &output.outcome {
-        Ok((_, started, _)) => *started,
+        Ok((record, started, _)) => {
+            *started + record.warmup.as_ref().map_or(Duration::ZERO, |w| w.offset)
+        }
         Err(_) => Duration::ZERO,
     };
     let (outcome, reason, measurements) = match output.outcome {

@@ -28,7 +28,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
-use netsim::tls::ALPN_HTTP1;
+use netsim::tls::{ClientTls, ALPN_HTTP1};
 
 use crate::config::Protocol;
 use crate::dial::{open_tls, Dialer};
@@ -65,6 +65,7 @@ type Exchange = LocalBoxFuture<'static, (usize, usize, Result<Sender, String>)>;
 /// The HTTP/1.1 connection pool. See the module docs.
 pub(crate) struct H1Pool<D: Dialer> {
     dialer: D,
+    tls: ClientTls,
     ledger: Rc<Ledger>,
     max: usize,
     authority: String,
@@ -77,11 +78,18 @@ pub(crate) struct H1Pool<D: Dialer> {
 }
 
 impl<D: Dialer> H1Pool<D> {
-    /// A pool of at most `max` connections to `authority`, empty until the
-    /// first request.
-    pub(crate) fn new(dialer: D, ledger: Rc<Ledger>, max: usize, authority: String) -> Self {
+    /// A pool of at most `max` connections to `authority` with the run's TLS
+    /// config `tls` (ALPN `http/1.1`), empty until the first request.
+    pub(crate) fn new(
+        dialer: D,
+        tls: ClientTls,
+        ledger: Rc<Ledger>,
+        max: usize,
+        authority: String,
+    ) -> Self {
         H1Pool {
             dialer,
+            tls,
             ledger,
             max: max.max(1),
             authority,
@@ -146,11 +154,11 @@ impl<D: Dialer> H1Pool<D> {
             state: SlotState::Connecting,
             served: 0,
         });
-        let (dialer, ledger) = (self.dialer.clone(), self.ledger.clone());
+        let (dialer, tls, ledger) = (self.dialer.clone(), self.tls.clone(), self.ledger.clone());
         self.opening.push(
             async move {
                 let result = async {
-                    let tls = open_tls(&dialer, ALPN_HTTP1, &ledger, id).await?;
+                    let tls = open_tls(&dialer, &tls, ALPN_HTTP1, &ledger, id).await?;
                     let (sender, connection) = http1::handshake(TokioIo::new(tls))
                         .await
                         .map_err(|e| format!("http/1.1 handshake: {}", error_chain(&e)))?;

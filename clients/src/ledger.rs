@@ -35,6 +35,31 @@ pub(crate) type StatsSource = Box<dyn Fn() -> Option<TransportStats>>;
 /// leaves the error it ended with, if it ended with one.
 pub(crate) type DriverEnd = Arc<Mutex<Option<String>>>;
 
+/// What a connection's TLS or QUIC handshake turned out to be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HandshakeFacts {
+    /// Whether it resumed an earlier session; `None` if unknown.
+    pub(crate) resumed: Option<bool>,
+    /// Whether the client offered early data (0-RTT).
+    pub(crate) early_data_offered: bool,
+    /// Whether the server accepted it; `None` if none was offered.
+    pub(crate) early_data_accepted: Option<bool>,
+}
+
+/// A handshake that completes after the connection was handed to the HTTP
+/// stack (early data, 0-RTT): when it completed and what it was, left by
+/// the task that saw it complete (which runs apart from the run's task).
+#[derive(Debug, Default)]
+pub(crate) struct LateHandshake {
+    /// When it completed; `None` while it has not.
+    pub(crate) done: Option<Instant>,
+    /// What it was.
+    pub(crate) facts: HandshakeFacts,
+}
+
+/// Where a [`LateHandshake`] is left.
+pub(crate) type LateHandshakeSlot = Arc<Mutex<LateHandshake>>;
+
 /// How a run checks the bodies it receives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Verification {
@@ -81,6 +106,7 @@ struct Connection {
     network: Option<NetworkId>,
     stats: Option<StatsSource>,
     driver_end: Option<DriverEnd>,
+    late_handshake: Option<LateHandshakeSlot>,
 }
 
 /// What [`Ledger::close`] hands back.
@@ -410,11 +436,15 @@ impl Ledger {
                 started: now,
                 tcp_connected: None,
                 handshake_done: None,
+                resumed: None,
+                early_data_offered: false,
+                early_data_accepted: None,
                 stats: None,
                 error: None,
             },
             stats: None,
             driver_end: None,
+            late_handshake: None,
         });
         id
     }
@@ -450,12 +480,28 @@ impl Ledger {
             .tcp_connected = Some(now);
     }
 
-    /// Connection `conn` completed its TLS or QUIC handshake.
-    pub(crate) fn handshake_done(&self, conn: u32) {
+    /// Connection `conn` completed its TLS or QUIC handshake, as `facts`
+    /// says.
+    pub(crate) fn handshake_done(&self, conn: u32, facts: HandshakeFacts) {
         let now = self.now();
-        self.connections.borrow_mut()[conn as usize]
-            .record
-            .handshake_done = Some(now);
+        let mut connections = self.connections.borrow_mut();
+        let record = &mut connections[conn as usize].record;
+        record.handshake_done = Some(now);
+        record.resumed = facts.resumed;
+        record.early_data_offered = facts.early_data_offered;
+        record.early_data_accepted = facts.early_data_accepted;
+    }
+
+    /// Connection `conn` offered early data and goes on before its
+    /// handshake completes; whoever sees it complete fills in the returned
+    /// slot.
+    pub(crate) fn late_handshake(&self, conn: u32) -> LateHandshakeSlot {
+        let slot = LateHandshakeSlot::default();
+        let mut connections = self.connections.borrow_mut();
+        let c = &mut connections[conn as usize];
+        c.record.early_data_offered = true;
+        c.late_handshake = Some(slot.clone());
+        slot
     }
 
     /// Where connection `conn`'s transport statistics come from.
@@ -483,11 +529,13 @@ impl Ledger {
 
     /// Read every connection's statistics and hand back the records, plus
     /// the run's first failure: the earliest, and of those failing at the
-    /// same moment the first in plan order, as `"{path}: {reason}"`. Call
-    /// once, while the connections are still open; the ledger is empty
-    /// afterwards.
+    /// same moment the first in plan order, as `"{path}: {reason}"`.
+    /// Handshakes that completed late (early data) are filled in, and so is
+    /// the `connection_ready` of requests sent before their connection's
+    /// handshake completed. Call once, while the connections are still
+    /// open; the ledger is empty afterwards.
     pub(crate) fn close(&self) -> Closed {
-        let connections = self
+        let connections: Vec<ConnectionRecord> = self
             .connections
             .take()
             .into_iter()
@@ -495,14 +543,31 @@ impl Ledger {
                 let driver_error = c
                     .driver_end
                     .and_then(|end| end.lock().unwrap_or_else(|e| e.into_inner()).take());
-                ConnectionRecord {
+                let mut record = ConnectionRecord {
                     stats: c.stats.as_ref().and_then(|s| s()),
                     error: c.record.error.clone().or(driver_error),
                     ..c.record
+                };
+                if let Some(slot) = c.late_handshake {
+                    let late = slot.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(done) = late.done {
+                        record.handshake_done = Some(done.saturating_duration_since(self.start));
+                        record.resumed = late.facts.resumed;
+                        record.early_data_accepted = late.facts.early_data_accepted;
+                    }
                 }
+                record
             })
             .collect();
-        let requests = self.requests.take();
+        let mut requests = self.requests.take();
+        // A request sent as early data went before its connection was ready.
+        for r in &mut requests {
+            if let (None, Some(conn)) = (r.record.connection_ready, r.record.connection_id) {
+                r.record.connection_ready = connections
+                    .get(conn as usize)
+                    .and_then(|c| c.handshake_done);
+            }
+        }
         let failure = requests
             .iter()
             .filter_map(|r| Some((r.failed_at?, r)))

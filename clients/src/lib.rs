@@ -2,14 +2,16 @@
 //! and measure it, request by request and connection by connection.
 //!
 //! Map of the crate:
-//! - [`config`]: [`Protocol`] and [`ClientConfig`] (pool size, content seed,
-//!   flow control, time limit), validated once;
+//! - [`config`]: [`Protocol`], [`Handshake`] and [`ClientConfig`] (pool
+//!   size, content seed, flow control, time limit), validated once;
 //! - [`record`]: what a run measured: [`RequestRecord`] (with its
 //!   [`Resumption`]s after a path change), [`ConnectionRecord`],
-//!   [`RunRecord`] (with its [`MigrationRecord`]);
-//! - `runner`: [`run`], the one workload runner: phases in order, requests
-//!   as their concurrency allows, through the protocol's carrier, and the
-//!   migration figures when the network changes;
+//!   [`RunRecord`] (with its [`MigrationRecord`]), and the [`Warmup`] of a
+//!   run that resumes a session;
+//! - `runner`: [`run`], the one workload runner: the warm-up, if any, then
+//!   phases in order, requests as their concurrency allows, through the
+//!   protocol's carrier, and the migration figures when the network
+//!   changes;
 //! - `h1`: the HTTP/1.1 carrier, a browser-like pool of keep-alive
 //!   connections, replaced and resumed with `Range` after a path change;
 //! - `mux`: the HTTP/2 and HTTP/3 carrier, one connection with every
@@ -18,7 +20,8 @@
 //! - `ledger`: the run's clock and records as they fill in, and body
 //!   verification against the content model;
 //! - `dial`: the boundary to the transports (TCP, TLS, QUIC) and the OS's
-//!   view of the network, and its adapter for the simulated network;
+//!   view of the network, and its adapter for the simulated network; early
+//!   data and 0-RTT;
 //! - `real`: the adapter for the machine's own sockets: [`RealTarget`],
 //!   [`Trust`] and [`run_real`], the same runner outside the simulation.
 //!
@@ -45,9 +48,9 @@ mod real;
 pub mod record;
 mod runner;
 
-pub use config::{ClientConfig, ConfigError, Protocol};
+pub use config::{ClientConfig, ConfigError, Handshake, Protocol, WARMUP_PAUSE};
 pub use real::{run_real, RealTarget, Trust};
-pub use record::{ConnectionRecord, MigrationRecord, RequestRecord, Resumption, RunRecord};
+pub use record::{ConnectionRecord, MigrationRecord, RequestRecord, Resumption, RunRecord, Warmup};
 pub use runner::run;
 
 /// `e` and its sources, joined with ": " (hyper's own message is often

@@ -21,7 +21,7 @@ use http::Request;
 use http_body_util::Empty;
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use netsim::tls::{ALPN_H2, ALPN_H3};
+use netsim::tls::{ClientTls, ALPN_H2};
 use servers::FlowControl;
 
 use crate::config::Protocol;
@@ -231,6 +231,8 @@ impl<M: Multiplexed, D: Dialer> Carrier for Mux<M, D> {
 /// HTTP/2 over TLS over TCP (ALPN `h2`), hyper's client, windows from the
 /// flow control and hyper's adaptive window off.
 pub(crate) struct H2 {
+    /// The run's TLS config (ALPN `h2`).
+    pub(crate) tls: ClientTls,
     /// The flow-control windows to announce.
     pub(crate) flow: FlowControl,
     /// The server's name, for `:authority`.
@@ -250,9 +252,9 @@ impl Multiplexed for H2 {
         ledger: Rc<Ledger>,
         conn: u32,
     ) -> LocalBoxFuture<'static, Result<Self::Handle, String>> {
-        let flow = self.flow;
+        let (flow, tls) = (self.flow, self.tls.clone());
         async move {
-            let tls = open_tls(&dialer, ALPN_H2, &ledger, conn).await?;
+            let tls = open_tls(&dialer, &tls, ALPN_H2, &ledger, conn).await?;
             let (sender, connection) = http2::Builder::new(TokioExecutor::new())
                 .initial_stream_window_size(flow.stream_window)
                 .initial_connection_window_size(flow.connection_window)
@@ -308,6 +310,8 @@ impl Multiplexed for H2 {
 /// HTTP/3 over QUIC (ALPN `h3`): h3 on quinn, QUIC windows from the flow
 /// control, no GREASE.
 pub(crate) struct H3 {
+    /// The run's TLS config (ALPN `h3`).
+    pub(crate) tls: ClientTls,
     /// The flow-control windows to announce.
     pub(crate) flow: FlowControl,
     /// The server's name, for `:authority`.
@@ -327,9 +331,9 @@ impl Multiplexed for H3 {
         ledger: Rc<Ledger>,
         conn: u32,
     ) -> LocalBoxFuture<'static, Result<Self::Handle, String>> {
-        let config = self.flow.quic();
+        let (config, tls) = (self.flow.quic(), self.tls.clone());
         async move {
-            let connection = open_quic(&dialer, ALPN_H3, &config, &ledger, conn).await?;
+            let connection = open_quic(&dialer, &tls, &config, &ledger, conn).await?;
             let (mut driver, sender) = h3::client::builder()
                 .send_grease(false)
                 .build(h3_quinn::Connection::new(connection))

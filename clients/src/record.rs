@@ -2,13 +2,17 @@
 //! [`Resumption`] for each time a path change cut it off and it was asked
 //! for again), one [`ConnectionRecord`] per connection opened, and the
 //! [`RunRecord`] that holds them, with a [`MigrationRecord`] when the
-//! client's network changed during the run.
+//! client's network changed during the run and the [`Warmup`] that came
+//! before it when the run resumes a session.
 //!
-//! Every time is a `Duration` since the run's start (the moment
-//! [`crate::run`] or [`crate::run_real`] was called, which is also the first
-//! connection attempt), read from the tokio clock: simulated time in the
-//! simulation, real time on real sockets. Records are plain data: in the
-//! simulation, equal seeds give equal records.
+//! Every time is a `Duration` since the run's start, read from the tokio
+//! clock: simulated time in the simulation, real time on real sockets. The
+//! run's start is the moment [`crate::run`] or [`crate::run_real`] was
+//! called, which is also the first connection attempt; for a run with a
+//! warm-up ([`crate::Handshake::Resume`], [`crate::Handshake::EarlyData`])
+//! it is the start of the measured part, after the warm-up, and the
+//! warm-up's own times count from its own start. Records are plain data: in
+//! the simulation, equal seeds give equal records.
 //!
 //! Serialized (serde, e.g. in the lab's `results.jsonl`), every duration is
 //! a whole number of nanoseconds in a field whose name ends in `_ns`
@@ -21,7 +25,7 @@ use netsim::stats::nanos;
 use netsim::TransportStats;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Protocol;
+use crate::config::{Handshake, Protocol};
 
 /// One requested object, from being queued to its last verified byte.
 ///
@@ -39,7 +43,8 @@ pub struct RequestRecord {
     #[serde(rename = "start_ns", with = "nanos")]
     pub start: Duration,
     /// When the connection that carried it had finished its handshake (TLS
-    /// or QUIC); `None` if it never got a ready connection.
+    /// or QUIC); `None` if it never got a ready connection. A request sent
+    /// as early data (0-RTT) goes before this.
     #[serde(rename = "connection_ready_ns", with = "nanos::option")]
     pub connection_ready: Option<Duration>,
     /// When the request was handed to the HTTP stack on a ready connection
@@ -201,9 +206,26 @@ pub struct ConnectionRecord {
     /// When TCP's handshake completed (`None` for QUIC, or if it never did).
     #[serde(rename = "tcp_connected_ns", with = "nanos::option")]
     pub tcp_connected: Option<Duration>,
-    /// When the TLS (or QUIC) handshake completed.
+    /// When the TLS (or QUIC) handshake completed. With early data this
+    /// is after the first request was sent.
     #[serde(rename = "handshake_done_ns", with = "nanos::option")]
     pub handshake_done: Option<Duration>,
+    /// Whether the handshake resumed a session from an earlier connection
+    /// (TLS 1.3 with a pre-shared key from a session ticket: no
+    /// certificate) rather than being a full one; `None` if it did not
+    /// complete or could not be told. Over TCP rustls says which; over QUIC
+    /// the lab counts the certificates the client checked (see
+    /// `netsim::tls::CertificateChecks`).
+    pub resumed: Option<bool>,
+    /// Whether the client offered early data (TLS) or 0-RTT data (QUIC):
+    /// it held a ticket that allowed it and the run asked for it
+    /// ([`Handshake::EarlyData`]). Its first request then went with the
+    /// ClientHello (QUIC: in 0-RTT packets).
+    pub early_data_offered: bool,
+    /// Whether the server accepted that early data; `None` if none was
+    /// offered or the handshake did not complete. Rejected early data is
+    /// sent again after the handshake.
+    pub early_data_accepted: Option<bool>,
     /// Its transport statistics, read at the end of the run (netsim's
     /// `TcpStream::transport_stats` or `quic::transport_stats`; on real
     /// sockets, quinn's statistics for QUIC and nothing for TCP); `None` if
@@ -219,6 +241,9 @@ pub struct ConnectionRecord {
 pub struct RunRecord {
     /// The protocol the run spoke.
     pub protocol: Protocol,
+    /// How it set up its connections: full handshakes, or sessions resumed
+    /// from its warm-up.
+    pub handshake: Handshake,
     /// Every object of the plan, in plan order, failed or not.
     pub requests: Vec<RequestRecord>,
     /// Every connection opened, in the order they were opened.
@@ -227,15 +252,47 @@ pub struct RunRecord {
     /// verified byte of the last object; `None` if the run failed.
     #[serde(rename = "plt_ns", with = "nanos::option")]
     pub plt: Option<Duration>,
+    /// Time to first byte: from the first connection attempt (the run's
+    /// start) to the response head of the first request in plan order;
+    /// `None` if that head never arrived. Connection setup is part of it,
+    /// so it counts the round trips a handshake costs.
+    #[serde(rename = "ttfb_ns", with = "nanos::option")]
+    pub ttfb: Option<Duration>,
     /// Body bytes received over all requests.
     pub total_bytes: u64,
     /// Connections opened, including any that failed (HTTP/2 and HTTP/3:
     /// 1; HTTP/1.1: up to the pool size, more if connections died and were
-    /// replaced).
+    /// replaced). A warm-up's connection is not counted.
     pub connections_used: usize,
     /// The first failure, naming the path (`"/bytes/...: reason"`): the
     /// earliest, and among requests failing at the same moment the first in
-    /// plan order; `None` if every request succeeded.
+    /// plan order; `None` if every request succeeded. A failed warm-up fails
+    /// the run: `"warm-up: /bytes/...: reason"`.
+    pub failure: Option<String>,
+    /// The warm-up that obtained the session the measured part resumes
+    /// ([`Handshake::Resume`], [`Handshake::EarlyData`]); `None` with
+    /// [`Handshake::Full`].
+    pub warmup: Option<Warmup>,
+}
+
+/// The first visit of a run that resumes a session: one connection, a full
+/// handshake, the plan's first object, then the connection closes and
+/// [`crate::config::WARMUP_PAUSE`] passes before the measured part starts.
+///
+/// Its times count from its own start, which is `offset` before the
+/// measured part's start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warmup {
+    /// From the warm-up's start to the measured part's start (the origin of
+    /// every other time of the run): subtract it from a warm-up time to put
+    /// that time on the measured part's clock.
+    #[serde(rename = "offset_ns", with = "nanos")]
+    pub offset: Duration,
+    /// Its request: the plan's first object.
+    pub requests: Vec<RequestRecord>,
+    /// Its connection.
+    pub connections: Vec<ConnectionRecord>,
+    /// Why it failed, naming the path; `None` if it succeeded.
     pub failure: Option<String>,
     /// What the path change did, if the client's network changed during
     /// the run; `None` otherwise.

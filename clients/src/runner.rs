@@ -1,20 +1,24 @@
-//! The workload runner: phases in order, requests within a phase as their
-//! concurrency allows, handed to the protocol's [`Carrier`], while it
-//! listens for the OS's network-change notification; then the
-//! [`RunRecord`], with its [`MigrationRecord`] if the network changed.
+//! The workload runner: a warm-up first if the run resumes a session, then
+//! phases in order, requests within a phase as their concurrency allows,
+//! handed to the protocol's [`Carrier`], while it listens for the OS's
+//! network-change notification; then the [`RunRecord`], with its
+//! [`MigrationRecord`] if the network changed.
 
 use std::rc::Rc;
 use std::time::Duration;
 
+use netsim::tls::{ClientResumption, ClientTls, SessionCache, ALPN_H2, ALPN_H3, ALPN_HTTP1};
 use netsim::Host;
-use scenarios::Plan;
+use scenarios::{Phase, Plan};
+use tokio::time::Instant;
 
-use crate::config::{ClientConfig, Protocol};
+use crate::config::{ClientConfig, Handshake, Protocol, WARMUP_PAUSE};
 use crate::dial::Dialer;
 use crate::h1::H1Pool;
 use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
-use crate::record::{ConnectionRecord, MigrationRecord, RequestRecord, RunRecord};
+use crate::ledger::Closed;
+use crate::record::{ConnectionRecord, MigrationRecord, RequestRecord, RunRecord, Warmup};
 
 /// One protocol's way of carrying requests over its connections.
 ///
@@ -41,8 +45,12 @@ pub(crate) trait Carrier {
 /// run's [`RunRecord::failure`] names the first failure. When
 /// [`ClientConfig::time_limit`] passes, every unfinished request is
 /// recorded as timed out. An invalid config fails every request with the
-/// config error. Times come from the host's tokio clock (simulated time),
-/// from the moment this function is called.
+/// config error. Times come from the host's tokio clock (simulated time).
+///
+/// With [`Handshake::Full`] the run starts the moment this function is
+/// called. With [`Handshake::Resume`] or [`Handshake::EarlyData`] a warm-up
+/// comes first (see [`Handshake`]); the run's times then count from the
+/// end of the warm-up's pause, and the time limit covers both.
 ///
 /// When the client's network changes (a scheduled path change; the host's
 /// address-change notification stands for the phone OS's), HTTP/1.1 and
@@ -63,57 +71,120 @@ pub(crate) async fn run_with<D: Dialer>(
     plan: &Plan,
     verification: Verification,
 ) -> RunRecord {
-    let ledger = Rc::new(Ledger::new(config.content_seed, verification));
     if let Err(e) = config.validate() {
+        let ledger = Ledger::new(config.content_seed, verification);
         for object in plan.objects() {
             let req = ledger.queue(object);
             ledger.fail(req, e.to_string());
         }
-        return record(config.protocol, &ledger);
+        return record(config, ledger.close(), None);
     }
+    let deadline = Instant::now() + config.time_limit;
+    let resumption = match config.handshake {
+        Handshake::Full => ClientResumption::Off,
+        Handshake::Resume => ClientResumption::Resume(SessionCache::new()),
+        Handshake::EarlyData => ClientResumption::EarlyData(SessionCache::new()),
+    };
+    let tls = dialer.tls_client(alpn(config.protocol), &resumption);
+    let warmup = match (config.handshake, plan.objects().next()) {
+        (Handshake::Full, _) | (_, None) => None,
+        (_, Some(first)) => {
+            let warmup_start = Instant::now();
+            let first = Plan {
+                phases: vec![Phase {
+                    objects: vec![first.clone()],
+                    concurrency: None,
+                }],
+            };
+            let ledger = Rc::new(Ledger::new(config.content_seed, verification));
+            let closed = carry_on_carrier(&dialer, &tls, config, &first, &ledger, deadline).await;
+            // The warm-up's carrier is gone: its connection is closing.
+            tokio::time::sleep_until(deadline.min(Instant::now() + WARMUP_PAUSE)).await;
+            Some(Warmup {
+                offset: Instant::now().duration_since(warmup_start),
+                requests: closed.requests,
+                connections: closed.connections,
+                failure: closed.failure,
+            })
+        }
+    };
+    let ledger = Rc::new(Ledger::new(config.content_seed, verification));
+    let closed = carry_on_carrier(&dialer, &tls, config, plan, &ledger, deadline).await;
+    record(config, closed, warmup)
+}
+
+/// The ALPN protocol id of `protocol`.
+fn alpn(protocol: Protocol) -> &'static [u8] {
+    match protocol {
+        Protocol::H1 => ALPN_HTTP1,
+        Protocol::H2 => ALPN_H2,
+        Protocol::H3 => ALPN_H3,
+    }
+}
+
+/// Carry out `plan` on a new carrier of `config`'s protocol, with TLS
+/// config `tls`, recording in `ledger`; the ledger's records, read while
+/// the carrier's connections are still open. The carrier (and with it its
+/// connections) is dropped on return.
+async fn carry_on_carrier<D: Dialer>(
+    dialer: &D,
+    tls: &ClientTls,
+    config: &ClientConfig,
+    plan: &Plan,
+    ledger: &Rc<Ledger>,
+    deadline: Instant,
+) -> Closed {
     let authority = dialer.authority();
     let watcher = dialer.clone();
-    // Each carrier stays alive until the record is made, so that the
-    // statistics are read from open connections.
+    let dialer = dialer.clone();
+    let tls = tls.clone();
     match config.protocol {
         Protocol::H1 => {
-            let mut pool =
-                H1Pool::new(dialer, ledger.clone(), config.max_h1_connections, authority);
-            carry(&mut pool, &watcher, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            let mut pool = H1Pool::new(
+                dialer,
+                tls,
+                ledger.clone(),
+                config.max_h1_connections,
+                authority,
+            );
+            carry(&mut pool, &watcher, plan, ledger, config.time_limit, deadline).await;
+            ledger.close()
         }
         Protocol::H2 => {
             let h2 = H2 {
+                tls,
                 flow: config.flow,
                 authority,
             };
             let mut mux = Mux::new(h2, dialer, ledger.clone());
-            carry(&mut mux, &watcher, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            carry(&mut mux, &watcher, plan, ledger, config.time_limit, deadline).await;
+            ledger.close()
         }
         Protocol::H3 => {
             let h3 = H3 {
+                tls,
                 flow: config.flow,
                 authority,
             };
             let mut mux = Mux::new(h3, dialer, ledger.clone());
-            carry(&mut mux, &watcher, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            carry(&mut mux, &watcher, plan, ledger, config.time_limit, deadline).await;
+            ledger.close()
         }
     }
 }
 
-/// Run every phase of `plan` on `carrier` within `limit` of the run's
-/// start, noting in the ledger when `dialer` reports a network change;
-/// past the limit, record what is left as failed.
+/// Run every phase of `plan` on `carrier` until `deadline` (the run's
+/// time limit, `limit`, after its start), noting in the ledger when
+/// `dialer` reports a network change; past the deadline, record what is
+/// left as failed.
 async fn carry<C: Carrier, D: Dialer>(
     carrier: &mut C,
     dialer: &D,
     plan: &Plan,
     ledger: &Ledger,
     limit: Duration,
+    deadline: Instant,
 ) {
-    let deadline = ledger.start() + limit;
     let work = async {
         // `biased`: the notification is seen before whatever it caused.
         tokio::select! {
@@ -172,10 +243,13 @@ async fn phases<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger) {
     }
 }
 
-/// The run's record, from the ledger (reads every connection's statistics).
-fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
-    let closed = ledger.close();
-    let (requests, connections, failure) = (closed.requests, closed.connections, closed.failure);
+/// The run's record, from its ledger's records and its warm-up. A failed
+/// warm-up fails the run.
+fn record(config: &ClientConfig, closed: Closed, warmup: Option<Warmup>) -> RunRecord {
+    let (requests, connections, mut failure) = (closed.requests, closed.connections, closed.failure);
+    if let Some(warm) = warmup.as_ref().and_then(|w| w.failure.as_ref()) {
+        failure = Some(format!("warm-up: {warm}"));
+    }
     let total_bytes = requests.iter().map(|r| r.bytes).sum();
     let first_attempt = connections.iter().map(|c| c.started).min();
     let last_byte = requests.iter().filter_map(|r| r.last_byte).max();
@@ -186,14 +260,18 @@ fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
     let migration = closed
         .path_change
         .map(|at| migration(at, &requests, &connections, plt, closed.bytes_fetched_twice));
+    let ttfb = requests.first().and_then(|r| r.first_byte);
     RunRecord {
-        protocol,
+        protocol: config.protocol,
+        handshake: config.handshake,
         connections_used: connections.len(),
         requests,
         connections,
         plt,
+        ttfb,
         total_bytes,
         failure,
+        warmup,
         migration,
     }
 }
