@@ -269,6 +269,9 @@ pub struct RunRecord {
     /// plan order; `None` if every request succeeded. A failed warm-up fails
     /// the run: `"warm-up: /bytes/...: reason"`.
     pub failure: Option<String>,
+    /// What the path change did, if the client's network changed during
+    /// the run; `None` otherwise.
+    pub migration: Option<MigrationRecord>,
     /// The warm-up that obtained the session the measured part resumes
     /// ([`Handshake::Resume`], [`Handshake::EarlyData`]); `None` with
     /// [`Handshake::Full`].
@@ -294,9 +297,6 @@ pub struct Warmup {
     pub connections: Vec<ConnectionRecord>,
     /// Why it failed, naming the path; `None` if it succeeded.
     pub failure: Option<String>,
-    /// What the path change did, if the client's network changed during
-    /// the run; `None` otherwise.
-    pub migration: Option<MigrationRecord>,
 }
 
 impl RunRecord {
