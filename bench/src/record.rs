@@ -20,7 +20,7 @@ use scenarios::ResolvedNetwork;
 
 /// The version of the record layout; changes whenever a field changes
 /// meaning, appears or goes.
-pub const SCHEMA: u32 = 1;
+pub const SCHEMA: u32 = 2;
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

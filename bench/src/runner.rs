@@ -17,6 +17,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use clients::{ClientConfig, RunRecord};
+use netsim::log::PacketLog;
 use netsim::sim::Captures;
 use netsim::{CaptureConfig, RunError, SimConfig, Simulation};
 use servers::ContentServer;
@@ -41,6 +42,8 @@ pub struct RunArtifacts {
     pub captures: Option<Captures>,
     /// The TLS key log (NSS format), if asked for.
     pub key_log: Option<String>,
+    /// Every packet's fate (netsim's packet log), if the simulation ran.
+    pub packet_log: Option<PacketLog>,
 }
 
 /// Carry out `spec` in the simulation on this thread and record it. The
@@ -65,6 +68,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 result,
                 captures: done.captures,
                 key_log: done.key_log,
+                packet_log: Some(done.packet_log),
             }
         }
         Ok(Err(invalid)) => {
@@ -73,6 +77,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 result,
                 captures: None,
                 key_log: None,
+                packet_log: None,
             }
         }
         Err(panic) => {
@@ -81,6 +86,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 result,
                 captures: None,
                 key_log: None,
+                packet_log: None,
             }
         }
     }
@@ -133,6 +139,7 @@ struct Simulated {
     simulation: SimulationSummary,
     captures: Option<Captures>,
     key_log: Option<String>,
+    packet_log: PacketLog,
 }
 
 /// Run `spec`; `Err` with the reason if its configuration is invalid.
@@ -186,6 +193,7 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         simulation: SimulationSummary::of(&output.packet_log, client_started, output.elapsed),
         captures: output.captures,
         key_log: output.key_log,
+        packet_log: output.packet_log,
     })
 }
 

@@ -6,6 +6,9 @@
 //!   flow control, time limit), validated once;
 //! - [`record`]: what a run measured: [`RequestRecord`],
 //!   [`ConnectionRecord`], [`RunRecord`];
+//! - [`hol`]: the head-of-line blocking metric ([`HolBlockedTime`]) the
+//!   records carry, computed from the streams' timelines and the
+//!   transport's record of held data;
 //! - `runner`: [`run`], the one workload runner: phases in order, requests
 //!   as their concurrency allows, through the protocol's carrier;
 //! - `h1`: the HTTP/1.1 carrier, a browser-like pool of keep-alive
@@ -36,6 +39,7 @@
 pub mod config;
 mod dial;
 mod h1;
+pub mod hol;
 mod ledger;
 mod mux;
 mod real;
@@ -43,6 +47,7 @@ pub mod record;
 mod runner;
 
 pub use config::{ClientConfig, ConfigError, Protocol};
+pub use hol::HolBlockedTime;
 pub use real::{run_real, RealTarget, Trust};
 pub use record::{ConnectionRecord, RequestRecord, RunRecord};
 pub use runner::run;

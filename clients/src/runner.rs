@@ -11,6 +11,7 @@ use scenarios::Plan;
 use crate::config::{ClientConfig, Protocol};
 use crate::dial::Dialer;
 use crate::h1::H1Pool;
+use crate::hol;
 use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
 use crate::record::RunRecord;
@@ -42,23 +43,37 @@ pub(crate) trait Carrier {
 /// config error. Times come from the host's tokio clock (simulated time),
 /// from the moment this function is called.
 pub async fn run(host: &Host, config: &ClientConfig, plan: &Plan) -> RunRecord {
-    run_with(host.clone(), config, plan, Verification::ContentModel).await
+    // The transport's records (TCP segment arrivals) are in simulated time
+    // since the simulation started; the run's clock starts now.
+    let origin = netsim::now();
+    run_with(
+        host.clone(),
+        config,
+        plan,
+        Verification::ContentModel,
+        origin,
+    )
+    .await
 }
 
 /// [`run`] over any dialer, checking bodies as `verification` says.
+/// `origin` is the simulated time at which the run's clock starts (zero
+/// outside the simulation, where the transports record no arrivals).
 pub(crate) async fn run_with<D: Dialer>(
     dialer: D,
     config: &ClientConfig,
     plan: &Plan,
     verification: Verification,
+    origin: Duration,
 ) -> RunRecord {
     let ledger = Rc::new(Ledger::new(config.content_seed, verification));
+    let finish = |ledger: &Ledger| record(config.protocol, ledger, origin);
     if let Err(e) = config.validate() {
         for object in plan.objects() {
             let req = ledger.queue(object);
             ledger.fail(req, e.to_string());
         }
-        return record(config.protocol, &ledger);
+        return finish(&ledger);
     }
     let authority = dialer.authority();
     // Each carrier stays alive until the record is made, so that the
@@ -68,7 +83,7 @@ pub(crate) async fn run_with<D: Dialer>(
             let mut pool =
                 H1Pool::new(dialer, ledger.clone(), config.max_h1_connections, authority);
             carry(&mut pool, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            finish(&ledger)
         }
         Protocol::H2 => {
             let h2 = H2 {
@@ -77,7 +92,7 @@ pub(crate) async fn run_with<D: Dialer>(
             };
             let mut mux = Mux::new(h2, dialer, ledger.clone());
             carry(&mut mux, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            finish(&ledger)
         }
         Protocol::H3 => {
             let h3 = H3 {
@@ -86,7 +101,7 @@ pub(crate) async fn run_with<D: Dialer>(
             };
             let mut mux = Mux::new(h3, dialer, ledger.clone());
             carry(&mut mux, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            finish(&ledger)
         }
     }
 }
@@ -137,9 +152,12 @@ async fn phases<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger) {
     }
 }
 
-/// The run's record, from the ledger (reads every connection's statistics).
-fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
-    let (requests, connections, failure) = ledger.close();
+/// The run's record, from the ledger (reads every connection's statistics),
+/// with its head-of-line blocked times (`crate::hol`) for a run whose clock
+/// started at simulated time `origin`.
+fn record(protocol: Protocol, ledger: &Ledger, origin: Duration) -> RunRecord {
+    let (mut requests, mut connections, failure) = ledger.close();
+    let hol_blocked = hol::fill_in(&mut requests, &mut connections, origin);
     let total_bytes = requests.iter().map(|r| r.bytes).sum();
     let first_attempt = connections.iter().map(|c| c.started).min();
     let last_byte = requests.iter().filter_map(|r| r.last_byte).max();
@@ -153,6 +171,7 @@ fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
         requests,
         connections,
         plt,
+        hol_blocked,
         total_bytes,
         failure,
     }
