@@ -20,9 +20,10 @@ use scenarios::ResolvedNetwork;
 
 /// The version of the record layout; changes whenever a field changes
 /// meaning, appears or goes. 2: `handshake`, named axis values, and in the
-/// measurements `handshake`, `ttfb_ns`, `warmup`, `migration`, per request
-/// `resumptions`, and per connection `resumed`, `early_data_offered`,
-/// `early_data_accepted`.
+/// measurements `handshake`, `ttfb_ns`, `warmup`, `migration`,
+/// `hol_blocked_ns`, per request `resumptions` and `hol_blocked_ns`, and per
+/// connection `resumed`, `early_data_offered`, `early_data_accepted` and
+/// `hol_blocked_ns`.
 pub const SCHEMA: u32 = 2;
 
 /// How a run ended.

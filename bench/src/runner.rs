@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use clients::{ClientConfig, RunRecord};
 use netsim::capture::QlogTrace;
+use netsim::log::PacketLog;
 use netsim::sim::Captures;
 use netsim::{CaptureConfig, RunError, SimConfig, Simulation};
 use servers::ContentServer;
@@ -46,6 +47,8 @@ pub struct RunArtifacts {
     /// One qlog trace per QUIC connection (client side and server side),
     /// if asked for.
     pub qlogs: Option<Vec<QlogTrace>>,
+    /// Every packet's fate (netsim's packet log), if the simulation ran.
+    pub packet_log: Option<PacketLog>,
 }
 
 /// Carry out `spec` in the simulation on this thread and record it. The
@@ -72,6 +75,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 captures: done.captures,
                 key_log: done.key_log,
                 qlogs: done.qlogs,
+                packet_log: Some(done.packet_log),
             }
         }
         Ok(Err(invalid)) => {
@@ -81,6 +85,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 captures: None,
                 key_log: None,
                 qlogs: None,
+                packet_log: None,
             }
         }
         Err(panic) => {
@@ -90,6 +95,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 captures: None,
                 key_log: None,
                 qlogs: None,
+                packet_log: None,
             }
         }
     }
@@ -144,6 +150,7 @@ struct Simulated {
     captures: Option<Captures>,
     key_log: Option<String>,
     qlogs: Option<Vec<QlogTrace>>,
+    packet_log: PacketLog,
 }
 
 /// Run `spec`; `Err` with the reason if its configuration is invalid.
@@ -206,6 +213,7 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         captures: output.captures,
         key_log: output.key_log,
         qlogs: output.qlogs,
+        packet_log: output.packet_log,
     })
 }
 

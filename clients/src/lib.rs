@@ -8,6 +8,9 @@
 //!   [`Resumption`]s after a path change), [`ConnectionRecord`],
 //!   [`RunRecord`] (with its [`MigrationRecord`]), and the [`Warmup`] of a
 //!   run that resumes a session;
+//! - [`hol`]: the head-of-line blocking metric ([`HolBlockedTime`]) the
+//!   records carry, computed from the streams' timelines and the
+//!   transport's record of held data;
 //! - `runner`: [`run`], the one workload runner: the warm-up, if any, then
 //!   phases in order, requests as their concurrency allows, through the
 //!   protocol's carrier, and the migration figures when the network
@@ -42,6 +45,7 @@
 pub mod config;
 mod dial;
 mod h1;
+pub mod hol;
 mod ledger;
 mod mux;
 mod real;
@@ -49,6 +53,7 @@ pub mod record;
 mod runner;
 
 pub use config::{ClientConfig, ConfigError, Handshake, Protocol, WARMUP_PAUSE};
+pub use hol::HolBlockedTime;
 pub use real::{run_real, RealTarget, Trust};
 pub use record::{ConnectionRecord, MigrationRecord, RequestRecord, Resumption, RunRecord, Warmup};
 pub use runner::run;

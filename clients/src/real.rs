@@ -141,7 +141,7 @@ pub async fn run_real(target: &RealTarget, config: &ClientConfig, plan: &Plan) -
     } else {
         Verification::ContentLength
     };
-    run_with(target.clone(), config, plan, verification).await
+    run_with(target.clone(), config, plan, verification, Duration::ZERO).await
 }
 
 impl Dialer for RealTarget {

@@ -92,6 +92,15 @@ pub struct RequestRecord {
     /// (roughly one per packet).
     #[serde(with = "timeline")]
     pub timeline: Vec<(Duration, u64)>,
+    /// Head-of-line blocked time of this stream: how long bytes of its
+    /// response had reached the client and could not be delivered, in
+    /// episodes in which another stream's bytes were held as well
+    /// (`crate::hol`, `docs/metrics.md`). HTTP/3: 0; HTTP/1.1: 0 in
+    /// practice (one stream per connection at a time); `None` if its
+    /// connection's transport keeps no record of held data (smoltcp, real
+    /// sockets) or it had no connection.
+    #[serde(rename = "hol_blocked_ns", with = "nanos::option")]
+    pub hol_blocked: Option<Duration>,
     /// Whether its body was checked against the content model (length and
     /// SHA-256) and matched. Always `false` for a failed request, and for
     /// every request of a real-socket run with
@@ -232,6 +241,13 @@ pub struct ConnectionRecord {
     /// the connection never got far enough to have any, or is a real TCP
     /// connection.
     pub stats: Option<TransportStats>,
+    /// Head-of-line blocked time of the connection: how long at least one
+    /// of its streams had bytes at the client that waited for missing bytes
+    /// of another stream (`crate::hol`, `docs/metrics.md`). HTTP/3: 0 (QUIC
+    /// orders bytes per stream); `None` if the transport keeps no record of
+    /// held data (smoltcp, real sockets, no statistics).
+    #[serde(rename = "hol_blocked_ns", with = "nanos::option")]
+    pub hol_blocked: Option<Duration>,
     /// Why it failed, if it did (handshake error, reset, ...).
     pub error: Option<String>,
 }
@@ -258,6 +274,11 @@ pub struct RunRecord {
     /// so it counts the round trips a handshake costs.
     #[serde(rename = "ttfb_ns", with = "nanos::option")]
     pub ttfb: Option<Duration>,
+    /// Head-of-line blocked time of the run: the sum of
+    /// [`ConnectionRecord::hol_blocked`] over its connections; `None` if
+    /// there were none or any of them is `None`.
+    #[serde(rename = "hol_blocked_ns", with = "nanos::option")]
+    pub hol_blocked: Option<Duration>,
     /// Body bytes received over all requests.
     pub total_bytes: u64,
     /// Connections opened, including any that failed (HTTP/2 and HTTP/3:

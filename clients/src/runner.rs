@@ -15,9 +15,10 @@ use tokio::time::Instant;
 use crate::config::{ClientConfig, Handshake, Protocol, WARMUP_PAUSE};
 use crate::dial::Dialer;
 use crate::h1::H1Pool;
+use crate::hol;
+use crate::ledger::Closed;
 use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
-use crate::ledger::Closed;
 use crate::record::{ConnectionRecord, MigrationRecord, RequestRecord, RunRecord, Warmup};
 
 /// One protocol's way of carrying requests over its connections.
@@ -61,23 +62,37 @@ pub(crate) trait Carrier {
 /// is replaced: every other failure stays a failure. The record then has a
 /// [`MigrationRecord`] (see `docs/migration.md`).
 pub async fn run(host: &Host, config: &ClientConfig, plan: &Plan) -> RunRecord {
-    run_with(host.clone(), config, plan, Verification::ContentModel).await
+    // The transport's records (TCP segment arrivals) are in simulated time
+    // since the simulation started; the run's clock starts now.
+    let origin = netsim::now();
+    run_with(
+        host.clone(),
+        config,
+        plan,
+        Verification::ContentModel,
+        origin,
+    )
+    .await
 }
 
 /// [`run`] over any dialer, checking bodies as `verification` says.
+/// `origin` is the simulated time at which the run's clock starts (zero
+/// outside the simulation, where the transports record no arrivals).
 pub(crate) async fn run_with<D: Dialer>(
     dialer: D,
     config: &ClientConfig,
     plan: &Plan,
     verification: Verification,
+    origin: Duration,
 ) -> RunRecord {
+    let called = Instant::now();
     if let Err(e) = config.validate() {
         let ledger = Ledger::new(config.content_seed, verification);
         for object in plan.objects() {
             let req = ledger.queue(object);
             ledger.fail(req, e.to_string());
         }
-        return record(config, ledger.close(), None);
+        return record(config, ledger.close(), None, origin);
     }
     let deadline = Instant::now() + config.time_limit;
     let resumption = match config.handshake {
@@ -109,8 +124,10 @@ pub(crate) async fn run_with<D: Dialer>(
         }
     };
     let ledger = Rc::new(Ledger::new(config.content_seed, verification));
+    // The measured part's clock starts now, after any warm-up.
+    let origin = origin + Instant::now().duration_since(called);
     let closed = carry_on_carrier(&dialer, &tls, config, plan, &ledger, deadline).await;
-    record(config, closed, warmup)
+    record(config, closed, warmup, origin)
 }
 
 /// The ALPN protocol id of `protocol`.
@@ -147,7 +164,15 @@ async fn carry_on_carrier<D: Dialer>(
                 config.max_h1_connections,
                 authority,
             );
-            carry(&mut pool, &watcher, plan, ledger, config.time_limit, deadline).await;
+            carry(
+                &mut pool,
+                &watcher,
+                plan,
+                ledger,
+                config.time_limit,
+                deadline,
+            )
+            .await;
             ledger.close()
         }
         Protocol::H2 => {
@@ -157,7 +182,15 @@ async fn carry_on_carrier<D: Dialer>(
                 authority,
             };
             let mut mux = Mux::new(h2, dialer, ledger.clone());
-            carry(&mut mux, &watcher, plan, ledger, config.time_limit, deadline).await;
+            carry(
+                &mut mux,
+                &watcher,
+                plan,
+                ledger,
+                config.time_limit,
+                deadline,
+            )
+            .await;
             ledger.close()
         }
         Protocol::H3 => {
@@ -167,7 +200,15 @@ async fn carry_on_carrier<D: Dialer>(
                 authority,
             };
             let mut mux = Mux::new(h3, dialer, ledger.clone());
-            carry(&mut mux, &watcher, plan, ledger, config.time_limit, deadline).await;
+            carry(
+                &mut mux,
+                &watcher,
+                plan,
+                ledger,
+                config.time_limit,
+                deadline,
+            )
+            .await;
             ledger.close()
         }
     }
@@ -243,13 +284,22 @@ async fn phases<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger) {
     }
 }
 
-/// The run's record, from its ledger's records and its warm-up. A failed
-/// warm-up fails the run.
-fn record(config: &ClientConfig, closed: Closed, warmup: Option<Warmup>) -> RunRecord {
-    let (requests, connections, mut failure) = (closed.requests, closed.connections, closed.failure);
+/// The run's record, from its ledger's records and its warm-up, with its
+/// head-of-line blocked times (`crate::hol`) for a measured part whose
+/// clock started at simulated time `origin`. A failed warm-up fails the
+/// run.
+fn record(
+    config: &ClientConfig,
+    closed: Closed,
+    warmup: Option<Warmup>,
+    origin: Duration,
+) -> RunRecord {
+    let (mut requests, mut connections, mut failure) =
+        (closed.requests, closed.connections, closed.failure);
     if let Some(warm) = warmup.as_ref().and_then(|w| w.failure.as_ref()) {
         failure = Some(format!("warm-up: {warm}"));
     }
+    let hol_blocked = hol::fill_in(&mut requests, &mut connections, origin);
     let total_bytes = requests.iter().map(|r| r.bytes).sum();
     let first_attempt = connections.iter().map(|c| c.started).min();
     let last_byte = requests.iter().filter_map(|r| r.last_byte).max();
@@ -269,6 +319,7 @@ fn record(config: &ClientConfig, closed: Closed, warmup: Option<Warmup>) -> RunR
         connections,
         plt,
         ttfb,
+        hol_blocked,
         total_bytes,
         failure,
         warmup,

@@ -297,6 +297,6 @@ pub fn transport_stats(
         smoothed_rtt: Some(s.path.rtt),
         cwnd: Some(s.path.cwnd),
         stack_counters: Vec::new(),
-        arrivals: Vec::new(),
+        arrivals: None,
     }
 }

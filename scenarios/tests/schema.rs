@@ -120,7 +120,16 @@ fn the_shipped_scenarios_are_what_their_names_say() {
     assert_eq!(single.drops.len(), 1);
     assert_eq!(single.drops[0].direction, scenarios::Direction::Down);
     assert!(single.drops[0].data_only);
-    assert_eq!(single.path.down, default_link());
+    // 100 Mbit/s, so that slow start never overflows the queue (still one
+    // bandwidth-delay product: 417 packets at 50 ms).
+    assert_eq!(
+        single.path.down,
+        ResolvedLink {
+            bandwidth_bps: 100_000_000,
+            queue: ResolvedQueue::Packets(417),
+            ..default_link()
+        }
+    );
 
     let migration = Scenario::builtin("migration").unwrap().base_network();
     let wifi = scenarios::preset("wifi").unwrap();
@@ -657,10 +666,17 @@ fn the_content_hash_changes_with_every_parameter() {
         ("nth = 700", "nth = 701"),
         ("data_only = true", "data_only = false"),
         ("direction = \"down\"", "direction = \"up\""),
-        ("[workload]", "[network]\nrtt_ms = 51\n[workload]"),
-        ("[workload]", "[network]\nmtu = 1499\n[workload]"),
-        ("[workload]", "[network]\njitter_ms = 1\n[workload]"),
-        ("[workload]", "[network]\nqueue = { bdp = 2 }\n[workload]"),
+        ("bandwidth_mbit = 100", "bandwidth_mbit = 99"),
+        ("bandwidth_mbit = 100", "bandwidth_mbit = 100\nrtt_ms = 51"),
+        ("bandwidth_mbit = 100", "bandwidth_mbit = 100\nmtu = 1499"),
+        (
+            "bandwidth_mbit = 100",
+            "bandwidth_mbit = 100\njitter_ms = 1",
+        ),
+        (
+            "bandwidth_mbit = 100",
+            "bandwidth_mbit = 100\nqueue = { bdp = 2 }",
+        ),
         (
             "[workload]",
             "[network.down]\nbandwidth_mbit = 9\n[workload]",

@@ -274,8 +274,11 @@ impl TcpStack for LinuxStack {
         ]
     }
 
-    fn arrivals(&self, id: ConnId) -> Vec<crate::stats::SegmentArrival> {
-        self.slot(id)
+    fn arrivals(&self, id: ConnId) -> Option<Vec<crate::stats::SegmentArrival>> {
+        // This stack always records; a connection without a receiver yet has
+        // received nothing.
+        let records = self
+            .slot(id)
             .and_then(|s| s.conn.receiver())
             .map(|r| {
                 r.segment_records()
@@ -288,7 +291,8 @@ impl TcpStack for LinuxStack {
                     })
                     .collect()
             })
-            .unwrap_or_default()
+            .unwrap_or_default();
+        Some(records)
     }
 
     fn change_address(&mut self, old: Ipv4Addr, _new: Ipv4Addr) -> Vec<ConnId> {
