@@ -12,7 +12,9 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use scenarios::{ErrorKind, Overrides, ProtocolName, RunSpec, Scenario, ScenarioError, TcpName};
+use scenarios::{
+    ErrorKind, HandshakeName, Overrides, ProtocolName, RunSpec, Scenario, ScenarioError, TcpName,
+};
 
 use crate::progress::Progress;
 use crate::results::{self, RESULTS_FILE, SUMMARY_FILE};
@@ -91,6 +93,11 @@ pub struct ScenarioArgs {
     /// scenario's (linux unless it says otherwise).
     #[arg(long, value_enum)]
     pub tcp: Option<TcpArg>,
+    /// How connections are set up: pins the scenario's handshake axis
+    /// (full handshakes; a warm-up, then a resumed session; or a resumed
+    /// session with the first request as early data / 0-RTT).
+    #[arg(long, value_enum)]
+    pub handshake: Option<HandshakeArg>,
 }
 
 /// `httplab bench`.
@@ -255,6 +262,28 @@ impl From<ProtocolArg> for ProtocolName {
     }
 }
 
+/// A `--handshake` value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum HandshakeArg {
+    /// Full TLS / QUIC handshakes.
+    Full,
+    /// A warm-up connection, then one that resumes its TLS session.
+    Resume,
+    /// As resume, with the first request as early data (TLS) or 0-RTT
+    /// (QUIC).
+    EarlyData,
+}
+
+impl From<HandshakeArg> for HandshakeName {
+    fn from(h: HandshakeArg) -> HandshakeName {
+        match h {
+            HandshakeArg::Full => HandshakeName::Full,
+            HandshakeArg::Resume => HandshakeName::Resume,
+            HandshakeArg::EarlyData => HandshakeName::EarlyData,
+        }
+    }
+}
+
 impl From<TcpArg> for TcpName {
     fn from(t: TcpArg) -> TcpName {
         match t {
@@ -345,6 +374,7 @@ fn overrides(args: &ScenarioArgs) -> Overrides {
         bandwidth_mbit: args.bandwidth,
         preset: args.preset.clone(),
         tcp: args.tcp.map(TcpName::from),
+        handshake: args.handshake.map(HandshakeName::from),
         ..Overrides::default()
     }
 }
@@ -375,6 +405,7 @@ fn override_error(e: ScenarioError, scenario: &str) -> anyhow::Error {
         "seeds" => "--seeds",
         "protocols" => "--protocols",
         "tcp" => "--tcp",
+        "handshake" => "--handshake",
         other => return anyhow!("invalid override {other}: {}", e.reason()),
     };
     anyhow!("invalid {flag}: {}", e.reason())
@@ -526,23 +557,26 @@ fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
     let first = runs
         .first()
         .ok_or_else(|| anyhow!("scenario {} has no runs", scenario.name))?;
-    let point = first.axes.clone();
-    if runs.iter().any(|r| r.axes != point) {
-        let at: Vec<String> = point.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+    let point = (first.axes.clone(), first.handshake);
+    let at_point = |r: &RunSpec| (&r.axes, r.handshake) == (&point.0, point.1);
+    if !runs.iter().all(at_point) {
+        let mut at: Vec<String> = point.0.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let mut swept: Vec<String> = point.0.keys().cloned().collect();
+        if first.handshake_is_axis {
+            at.push(format!("handshake = {}", point.1));
+            swept.push("handshake".to_owned());
+        }
         eprintln!(
-            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt or --bandwidth",
+            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth or --handshake",
             scenario.name,
-            point.keys().cloned().collect::<Vec<_>>().join(", "),
+            swept.join(", "),
             at.join(", ")
         );
     }
     let mut spec = runs
         .iter()
-        .find(|r| r.axes == point && r.protocol == protocol && r.seed == args.seed)
-        .or_else(|| {
-            runs.iter()
-                .find(|r| r.axes == point && r.protocol == protocol)
-        })
+        .find(|r| at_point(r) && r.protocol == protocol && r.seed == args.seed)
+        .or_else(|| runs.iter().find(|r| at_point(r) && r.protocol == protocol))
         .unwrap_or(first)
         .clone();
     spec.protocol = protocol;
@@ -622,6 +656,13 @@ fn run(args: RunArgs) -> Result<()> {
         if let Some(plt) = m.plt {
             writeln!(stdout, "page load time: {:.3} s", plt.as_secs_f64())?;
         }
+        if let Some(ttfb) = m.ttfb {
+            writeln!(
+                stdout,
+                "time to first byte: {:.1} ms",
+                ttfb.as_secs_f64() * 1e3
+            )?;
+        }
         writeln!(
             stdout,
             "{} requests, {} bytes, {} connections",
@@ -629,6 +670,31 @@ fn run(args: RunArgs) -> Result<()> {
             m.total_bytes,
             m.connections_used
         )?;
+        if let Some(warmup) = &m.warmup {
+            writeln!(
+                stdout,
+                "warm-up: {} connection(s), {:.3} s before the measured part",
+                warmup.connections.len(),
+                warmup.offset.as_secs_f64()
+            )?;
+        }
+        if result.handshake != clients::Handshake::Full {
+            for c in &m.connections {
+                let known = |v: Option<bool>| v.map_or("unknown", |b| if b { "yes" } else { "no" });
+                writeln!(
+                    stdout,
+                    "connection {}: resumed {}, early data {}",
+                    c.id,
+                    known(c.resumed),
+                    match (c.early_data_offered, c.early_data_accepted) {
+                        (false, _) => "not offered",
+                        (true, Some(true)) => "accepted",
+                        (true, Some(false)) => "rejected",
+                        (true, None) => "offered, handshake incomplete",
+                    }
+                )?;
+            }
+        }
     }
     if let Some(sim) = &result.simulation {
         let drops: Vec<String> = sim

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use clients::{Protocol, RunRecord};
+use clients::{Handshake, Protocol, RunRecord};
 use netsim::accepted::{AcceptedConnection, Transport};
 use netsim::stats::nanos;
 use netsim::{DropReason, TransportSettings, TransportStats};
@@ -20,7 +20,11 @@ use crate::spec::Axes;
 use scenarios::ResolvedNetwork;
 
 /// The version of the record layout; changes whenever a field changes
-/// meaning, appears or goes.
+/// meaning, appears or goes. 2: `handshake`, named axis values,
+/// `transport`, `server_connections`, and in the measurements `handshake`,
+/// `ttfb_ns`, `warmup`, `migration`, `hol_blocked_ns`, per request
+/// `resumptions` and `hol_blocked_ns`, and per connection `resumed`,
+/// `early_data_offered`, `early_data_accepted` and `hol_blocked_ns`.
 pub const SCHEMA: u32 = 2;
 
 /// How a run ended.
@@ -72,6 +76,9 @@ pub struct RunResult {
     pub axes: Axes,
     /// The TCP implementation: `"linux"` or `"smoltcp"`.
     pub tcp: String,
+    /// How the run set up its connections: `"full"`, `"resume"` or
+    /// `"early-data"`.
+    pub handshake: Handshake,
     /// The TCP, QUIC and TLS settings the run used, read from their
     /// configuration; `None` only if the run panicked or its configuration
     /// was invalid.
@@ -142,9 +149,10 @@ pub struct SimulationSummary {
     /// Simulated time from the simulation's start to the client's end.
     #[serde(rename = "elapsed_ns", with = "nanos")]
     pub elapsed: Duration,
-    /// Simulated time from the simulation's start to the client's start,
-    /// the origin of every time in `measurements`: add it to a measurement
-    /// to compare it with the network's times (events, `elapsed_ns`).
+    /// Simulated time from the simulation's start to the client's start
+    /// (after a warm-up: to the start of the measured part), the origin of
+    /// every time in `measurements`: add it to a measurement to compare it
+    /// with the network's times (events, `elapsed_ns`).
     #[serde(rename = "client_started_ns", with = "nanos")]
     pub client_started: Duration,
     /// `PacketLog::digest()`: SHA-256 over every packet's fate, lowercase

@@ -56,6 +56,9 @@ struct StoredLab {
 #[derive(Clone, Debug, Deserialize)]
 struct StoredMeasurements {
     plt_ns: Option<u64>,
+    /// Absent from records of layout 1.
+    #[serde(default)]
+    ttfb_ns: Option<u64>,
     total_bytes: u64,
     connections_used: u64,
 }
@@ -99,6 +102,12 @@ impl StoredRun {
         self.measurements.as_ref().and_then(|m| m.plt_ns)
     }
 
+    /// Time to first byte in nanoseconds, if the first response head
+    /// arrived.
+    pub fn ttfb_ns(&self) -> Option<u64> {
+        self.measurements.as_ref().and_then(|m| m.ttfb_ns)
+    }
+
     /// The stored fields of `result`.
     pub fn of(result: &RunResult) -> StoredRun {
         StoredRun {
@@ -121,6 +130,7 @@ impl StoredRun {
             },
             measurements: result.measurements.as_ref().map(|m| StoredMeasurements {
                 plt_ns: m.plt.map(netsim::stats::nanos::to_u64),
+                ttfb_ns: m.ttfb.map(netsim::stats::nanos::to_u64),
                 total_bytes: m.total_bytes,
                 connections_used: m.connections_used as u64,
             }),
@@ -154,7 +164,8 @@ fn protocol_rank(label: &str) -> (u8, &str) {
     }
 }
 
-/// Axis values ordered numerically when they are numbers, else as text.
+/// Axis values ordered numerically when they are numbers; handshakes in
+/// their own order (full, resume, early data); other names as text.
 #[derive(PartialEq)]
 struct AxisOrder<'a>(&'a serde_json::Value);
 
@@ -170,7 +181,16 @@ impl Ord for AxisOrder<'_> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         match (self.0.as_f64(), other.0.as_f64()) {
             (Some(a), Some(b)) => a.total_cmp(&b),
-            _ => axis_text(self.0).cmp(&axis_text(other.0)),
+            _ => {
+                let rank = |v: &serde_json::Value| {
+                    let text = axis_text(v);
+                    let known = scenarios::HandshakeName::ALL
+                        .iter()
+                        .position(|h| h.label() == text);
+                    (known.unwrap_or(usize::MAX), text)
+                };
+                rank(self.0).cmp(&rank(other.0))
+            }
         }
     }
 }
@@ -306,9 +326,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// scenario, protocol, axis values and seed.
 ///
 /// Columns: `scenario, protocol, seed`, one column per axis name (sorted;
-/// empty where a run has no value), `outcome, plt_ms, total_bytes,
-/// connections, reason`. `plt_ms` is exact (nanosecond precision), empty
-/// when the run did not complete; fields are quoted as RFC 4180 says.
+/// empty where a run has no value), `outcome, plt_ms, ttfb_ms, total_bytes,
+/// connections, reason`. `plt_ms` and `ttfb_ms` are exact (nanosecond
+/// precision), empty when the run did not complete (`ttfb_ms`: when the
+/// first response head never arrived); fields are quoted as RFC 4180 says.
 pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String {
     let mut runs: Vec<&StoredRun> = runs.into_iter().collect();
     runs.sort_by(|a, b| summary_order(a).cmp(&summary_order(b)));
@@ -319,7 +340,14 @@ pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String 
     let mut out = String::new();
     let mut header = vec!["scenario", "protocol", "seed"];
     header.extend(axis_names.iter().map(|s| s.as_str()));
-    header.extend(["outcome", "plt_ms", "total_bytes", "connections", "reason"]);
+    header.extend([
+        "outcome",
+        "plt_ms",
+        "ttfb_ms",
+        "total_bytes",
+        "connections",
+        "reason",
+    ]);
     push_row(&mut out, header.iter().map(|s| s.to_string()));
     for run in runs {
         let mut row = vec![
@@ -334,6 +362,7 @@ pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String 
         );
         row.push(run.outcome.label().to_owned());
         row.push(run.plt_ns().map(format_ms).unwrap_or_default());
+        row.push(run.ttfb_ns().map(format_ms).unwrap_or_default());
         let m = run.measurements.as_ref();
         row.push(m.map(|m| m.total_bytes.to_string()).unwrap_or_default());
         row.push(

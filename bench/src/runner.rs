@@ -3,10 +3,11 @@
 //!
 //! ```text
 //! RunSpec ──► SimConfig (seed, limit + grace, network, tcp)
-//!         ──► Simulation::run(servers::run_simulated, clients::run) ──► RunResult
+//!         ──► Simulation::run(servers::run_simulated_with, clients::run) ──► RunResult
 //! ```
-//! The client gets the run's time limit and records a timeout when it
-//! passes; the simulation's own limit is [`SIMULATION_GRACE`] later, a
+//! The client gets the run's time limit and handshake and records a
+//! timeout when the limit passes; the server resumes TLS sessions exactly
+//! when the run's handshake needs it (`spec::server_resumption`); the simulation's own limit is [`SIMULATION_GRACE`] later, a
 //! backstop so that a stuck client still leaves a record. Nothing here
 //! reads the wall clock, so a run's result depends only on its spec and the
 //! lab's build.
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use clients::{ClientConfig, RunRecord};
 use netsim::capture::QlogTrace;
+use netsim::log::PacketLog;
 use netsim::sim::Captures;
 use netsim::{CaptureConfig, RunError, SimConfig, Simulation, TransportSettings};
 use servers::ContentServer;
@@ -45,6 +47,8 @@ pub struct RunArtifacts {
     /// One qlog trace per QUIC connection (client side and server side),
     /// if asked for.
     pub qlogs: Option<Vec<QlogTrace>>,
+    /// Every packet's fate (netsim's packet log), if the simulation ran.
+    pub packet_log: Option<PacketLog>,
 }
 
 /// Carry out `spec` in the simulation on this thread and record it. The
@@ -73,6 +77,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 captures: done.captures,
                 key_log: done.key_log,
                 qlogs: done.qlogs,
+                packet_log: Some(done.packet_log),
             }
         }
         Ok(Err(invalid)) => {
@@ -82,6 +87,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 captures: None,
                 key_log: None,
                 qlogs: None,
+                packet_log: None,
             }
         }
         Err(panic) => {
@@ -91,6 +97,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
                 captures: None,
                 key_log: None,
                 qlogs: None,
+                packet_log: None,
             }
         }
     }
@@ -107,8 +114,9 @@ pub fn unfinished(spec: &RunSpec, scenario_hash: &str) -> RunResult {
         run_key: spec.key(),
         protocol: spec::protocol(spec.protocol),
         seed: spec.seed,
-        axes: spec.axes.clone(),
+        axes: spec::axes(spec),
         tcp: spec.tcp.label().to_owned(),
+        handshake: spec::handshake(spec.handshake),
         transport: None,
         network: spec.network.clone(),
         lab: LabInfo::current(),
@@ -148,6 +156,7 @@ struct Simulated {
     captures: Option<Captures>,
     key_log: Option<String>,
     qlogs: Option<Vec<QlogTrace>>,
+    packet_log: PacketLog,
 }
 
 /// Run `spec`; `Err` with the reason if its configuration is invalid.
@@ -164,21 +173,29 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
     let simulation =
         Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))?;
     let protocol = spec::protocol(spec.protocol);
+    let handshake = spec::handshake(spec.handshake);
+    let resumption = spec::server_resumption(spec.handshake);
     let plan = spec.workload.plan();
     let output = simulation.run(
-        |host| {
+        move |host| {
             let server = ContentServer::new(host.seed());
-            servers::run_simulated(host, server)
+            servers::run_simulated_with(host, server, resumption)
         },
         move |host| async move {
-            let config = ClientConfig::for_host(protocol, &host).with_time_limit(limit);
+            let config = ClientConfig::for_host(protocol, &host)
+                .with_time_limit(limit)
+                .with_handshake(handshake);
             let started = netsim::now();
             let record = clients::run(&host, &config, &plan).await;
             Ok::<_, Infallible>((record, started, netsim::now().saturating_sub(started)))
         },
     );
+    // The origin of the record's times: the client's start, or after a
+    // warm-up the start of the measured part.
     let client_started = match &output.outcome {
-        Ok((_, started, _)) => *started,
+        Ok((record, started, _)) => {
+            *started + record.warmup.as_ref().map_or(Duration::ZERO, |w| w.offset)
+        }
         Err(_) => Duration::ZERO,
     };
     let (outcome, reason, measurements) = match output.outcome {
@@ -207,6 +224,7 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         captures: output.captures,
         key_log: output.key_log,
         qlogs: output.qlogs,
+        packet_log: output.packet_log,
     })
 }
 

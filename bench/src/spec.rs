@@ -4,14 +4,76 @@
 //! command line makes.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use netsim::tcp::TcpImplementation;
+use netsim::tls::ServerResumption;
 use netsim::NetworkConfig;
-use scenarios::{ProtocolName, RunSpec, Scenario};
+use scenarios::{HandshakeName, ProtocolName, RunSpec, Scenario, HANDSHAKE_AXIS};
+use serde::{Deserialize, Serialize};
 
 /// A run's sweep-axis values, by axis name (`loss_percent`, `rtt_ms`,
-/// `bandwidth_mbit`).
-pub type Axes = BTreeMap<String, f64>;
+/// `bandwidth_mbit`, `handshake`).
+pub type Axes = BTreeMap<String, AxisValue>;
+
+/// The value of one sweep axis in a record: a number (`loss_percent`,
+/// `rtt_ms`, `bandwidth_mbit`) or a name (`handshake`). Serialized as a
+/// JSON number or string.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AxisValue {
+    /// A numeric axis's value.
+    Number(f64),
+    /// A named axis's value.
+    Name(String),
+}
+
+impl fmt::Display for AxisValue {
+    /// A number in Rust's shortest round-trip form (as run keys write it),
+    /// a name as it is.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AxisValue::Number(v) => write!(f, "{v}"),
+            AxisValue::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// The sweep-axis values of `spec`: its numeric axes, and its handshake if
+/// that is an axis of its scenario.
+pub fn axes(spec: &RunSpec) -> Axes {
+    let mut axes: Axes = spec
+        .axes
+        .iter()
+        .map(|(k, &v)| (k.clone(), AxisValue::Number(v)))
+        .collect();
+    if spec.handshake_is_axis {
+        axes.insert(
+            HANDSHAKE_AXIS.to_owned(),
+            AxisValue::Name(spec.handshake.label().to_owned()),
+        );
+    }
+    axes
+}
+
+/// The client handshake a scenario names.
+pub fn handshake(h: HandshakeName) -> clients::Handshake {
+    match h {
+        HandshakeName::Full => clients::Handshake::Full,
+        HandshakeName::Resume => clients::Handshake::Resume,
+        HandshakeName::EarlyData => clients::Handshake::EarlyData,
+    }
+}
+
+/// What the server of a run with handshake `h` does with TLS sessions:
+/// nothing for full handshakes (the lab's default server, as in every
+/// other run), tickets and early data when the run resumes.
+pub fn server_resumption(h: HandshakeName) -> ServerResumption {
+    match h {
+        HandshakeName::Full => ServerResumption::Off,
+        HandshakeName::Resume | HandshakeName::EarlyData => ServerResumption::On,
+    }
+}
 
 /// The client protocol a scenario names.
 pub fn protocol(p: ProtocolName) -> clients::Protocol {

@@ -1,6 +1,7 @@
 //! The short table a sweep prints at its end: per protocol and axis
-//! values, the runs, how many failed, and the median, 10th and 90th
-//! percentile page load time of the runs that completed.
+//! values, the runs, how many failed, the median, 10th and 90th
+//! percentile page load time of the runs that completed, and their median
+//! time to first byte.
 
 use std::fmt::Write as _;
 
@@ -24,6 +25,8 @@ pub struct TableRow {
     pub p10_s: Option<f64>,
     /// 90th percentile, seconds.
     pub p90_s: Option<f64>,
+    /// Median time to first byte of the completed runs, in seconds.
+    pub median_ttfb_s: Option<f64>,
 }
 
 /// The rows for `runs`, grouped by protocol and axis values, in summary
@@ -57,6 +60,13 @@ pub fn rows<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> Vec<TableRow> 
                 .map(|ns| ns as f64 / 1e9)
                 .collect();
             plt.sort_by(f64::total_cmp);
+            let mut ttfb: Vec<f64> = runs
+                .iter()
+                .filter(|r| r.outcome == Outcome::Ok)
+                .filter_map(|r| r.ttfb_ns())
+                .map(|ns| ns as f64 / 1e9)
+                .collect();
+            ttfb.sort_by(f64::total_cmp);
             TableRow {
                 protocol,
                 axes,
@@ -65,6 +75,7 @@ pub fn rows<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> Vec<TableRow> 
                 median_s: percentile(&plt, 0.5),
                 p10_s: percentile(&plt, 0.1),
                 p90_s: percentile(&plt, 0.9),
+                median_ttfb_s: percentile(&ttfb, 0.5),
             }
         })
         .collect()
@@ -84,6 +95,8 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 /// `rows` as aligned text, one line per row under a header.
 pub fn render(rows: &[TableRow]) -> String {
     let seconds = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |s| format!("{s:.3} s"));
+    let millis =
+        |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |s| format!("{:.1} ms", s * 1e3));
     let mut cells = vec![[
         "protocol".to_owned(),
         "axes".to_owned(),
@@ -92,6 +105,7 @@ pub fn render(rows: &[TableRow]) -> String {
         "median PLT".to_owned(),
         "p10".to_owned(),
         "p90".to_owned(),
+        "median TTFB".to_owned(),
     ]];
     for r in rows {
         cells.push([
@@ -106,9 +120,10 @@ pub fn render(rows: &[TableRow]) -> String {
             seconds(r.median_s),
             seconds(r.p10_s),
             seconds(r.p90_s),
+            millis(r.median_ttfb_s),
         ]);
     }
-    let mut widths = [0usize; 7];
+    let mut widths = [0usize; 8];
     for row in &cells {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());

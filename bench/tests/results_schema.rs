@@ -118,8 +118,11 @@ fn a_record_has_exactly_the_documented_fields() {
         "Network",
         "Link",
         "Measurements",
+        "Warmup",
         "TransportStats",
         "Simulation",
+        "Migration",
+        "Resumption",
     ] {
         assert!(docs.contains_key(ty), "docs/results.md has no {ty} table");
     }
@@ -161,8 +164,28 @@ fn a_record_has_exactly_the_documented_fields() {
         size = 200_000
         "#,
     );
+    // A warm-up and early data, so that the warm-up table has an instance.
+    let handshake = write(
+        &dir,
+        "handshake.toml",
+        r#"
+        name = "handshake"
+        [workload]
+        kind = "bulk"
+        size = 1_000
+        [sweep]
+        handshake = ["early-data"]
+        "#,
+    );
     let mut problems = Vec::new();
-    for (scenario, protocol) in [(&events, "h2"), (&migration, "h3")] {
+    // Across the path change, HTTP/2 resumes (a Resumption) and HTTP/3
+    // migrates; both have a Migration. A resumed handshake has a Warmup.
+    for (scenario, protocol) in [
+        (&events, "h2"),
+        (&migration, "h2"),
+        (&migration, "h3"),
+        (&handshake, "h2"),
+    ] {
         let record = record(scenario, protocol);
         check(&docs, "The record", &record, protocol, &mut problems);
     }

@@ -1,4 +1,5 @@
-//! What a client run is told: the protocol, the HTTP/1.1 pool size, the
+//! What a client run is told: the protocol, how it sets up connections
+//! (full handshakes or resumed sessions), the HTTP/1.1 pool size, the
 //! content seed its bodies are checked against, the flow-control room and
 //! its own time limit.
 
@@ -41,6 +42,63 @@ impl fmt::Display for Protocol {
     }
 }
 
+/// How a run sets up its connections: a first visit, or a return visit that
+/// resumes the TLS session of an earlier one. Serialized as its label
+/// (`"full"`, `"resume"`, `"early-data"`).
+///
+/// With `Resume` and `EarlyData` the run starts with a warm-up: one
+/// connection fetches the plan's first object with a full handshake, keeps
+/// the server's session tickets and closes; after [`WARMUP_PAUSE`] the
+/// measured part of the run starts, its connections offering those tickets.
+/// The server must issue tickets (`netsim::tls::ServerResumption::On`), or
+/// every handshake stays full.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Handshake {
+    /// Every connection a full handshake, no tickets kept: TLS 1.3 over TCP
+    /// takes TCP's round trip and TLS's before the request goes; QUIC one
+    /// round trip. The default, and what every other run of the lab does.
+    #[default]
+    Full,
+    /// A warm-up, then connections that resume its session (TLS 1.3 with a
+    /// pre-shared key): still a round trip for TLS (and one for QUIC), but
+    /// no certificate. No early data.
+    Resume,
+    /// As `Resume`, and the first request goes as early data: over TCP in
+    /// the TLS ClientHello's flight (one round trip after TCP's), over QUIC
+    /// as 0-RTT data with the first packet.
+    EarlyData,
+}
+
+impl Handshake {
+    /// Every mode, in order: full, resume, early data.
+    pub const ALL: [Handshake; 3] = [Handshake::Full, Handshake::Resume, Handshake::EarlyData];
+
+    /// The label used in results: `"full"`, `"resume"` or `"early-data"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Handshake::Full => "full",
+            Handshake::Resume => "resume",
+            Handshake::EarlyData => "early-data",
+        }
+    }
+}
+
+impl fmt::Display for Handshake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Simulated (or, on real sockets, real) time between the end of a run's
+/// warm-up and the start of its measured part: 1 s. The warm-up's
+/// connection has closed by then (its closing packets take one round trip,
+/// and the lab's presets stay below 1 s), so nothing of it is still on the
+/// path when the measured connection starts.
+pub const WARMUP_PAUSE: Duration = Duration::from_secs(1);
+
 /// HTTP/1.1 connections a browser opens per origin, the default of
 /// [`ClientConfig::max_h1_connections`].
 pub const DEFAULT_MAX_H1_CONNECTIONS: usize = 6;
@@ -59,6 +117,9 @@ pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(50);
 pub struct ClientConfig {
     /// The HTTP version to speak.
     pub protocol: Protocol,
+    /// How connections are set up: full handshakes, or resumed sessions
+    /// after a warm-up ([`Handshake`]). Default: [`Handshake::Full`].
+    pub handshake: Handshake,
     /// Most HTTP/1.1 connections open at once (browser-like, per origin).
     /// Ignored by HTTP/2 and HTTP/3, which use one connection. Default:
     /// [`DEFAULT_MAX_H1_CONNECTIONS`] (6).
@@ -93,6 +154,7 @@ impl ClientConfig {
     pub fn new(protocol: Protocol, content_seed: u64, flow: FlowControl) -> ClientConfig {
         ClientConfig {
             protocol,
+            handshake: Handshake::Full,
             max_h1_connections: DEFAULT_MAX_H1_CONNECTIONS,
             content_seed,
             flow,
@@ -114,6 +176,12 @@ impl ClientConfig {
     /// Set [`ClientConfig::max_h1_connections`].
     pub fn with_max_h1_connections(mut self, n: usize) -> ClientConfig {
         self.max_h1_connections = n;
+        self
+    }
+
+    /// Set [`ClientConfig::handshake`].
+    pub fn with_handshake(mut self, handshake: Handshake) -> ClientConfig {
+        self.handshake = handshake;
         self
     }
 
@@ -155,6 +223,10 @@ mod tests {
     fn labels() {
         let labels: Vec<_> = Protocol::ALL.iter().map(|p| p.label()).collect();
         assert_eq!(labels, ["h1", "h2", "h3"]);
+        for h in Handshake::ALL {
+            let json = serde_json::to_string(&h).unwrap();
+            assert_eq!(json, format!("\"{}\"", h.label()));
+        }
     }
 
     #[test]

@@ -5,25 +5,47 @@
 //! The HTTP code above this module sees only a byte stream (TLS over TCP)
 //! or a `quinn::Connection`. The adapter for the machine's own sockets is
 //! in `crate::real`.
+//!
+//! A dialer is also the client's window on the operating system's view of
+//! the network ([`Dialer::network`], [`Dialer::network_changed`]): a phone's
+//! OS tells apps at once when it moves from Wi-Fi to LTE, and the carriers
+//! use that to tell a connection lost to a path change from any other
+//! failure (see `docs/migration.md`).
+//! Every connection of a run uses the run's one TLS config (`ClientTls`,
+//! from [`Dialer::tls_client`]): rustls resumes a session only with the
+//! config that received its ticket. With early data allowed and a ticket at
+//! hand, [`open_tls`] and [`open_quic`] hand the connection over before its
+//! handshake completes, so that the first request goes as early data
+//! (0-RTT); the handshake's completion is recorded when it happens.
 
 use std::future::Future;
 use std::io;
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use netsim::quic::QuicConfig;
-use netsim::tls;
+use netsim::tls::{self, ClientResumption, ClientTls};
 use netsim::{Host, TransportStats};
 use rustls::pki_types::ServerName;
+use rustls::HandshakeKind;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use crate::error_chain;
-use crate::ledger::Ledger;
+use crate::ledger::{HandshakeFacts, LateHandshakeSlot, Ledger};
+
+/// The network the client is attached to, as its operating system names
+/// it: two connections opened on the same network have equal ids, and a
+/// path change gives the client a new one. In the simulation it is the
+/// host's address (10.0.1.2, then 10.0.2.2 after a path change); on real
+/// sockets there is one network for the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NetworkId(pub(crate) Ipv4Addr);
 
 /// One way of reaching the server: TCP connections, TLS settings and QUIC
 /// endpoints, plus the transport statistics of what it opened.
@@ -38,8 +60,9 @@ pub(crate) trait Dialer: Clone + 'static {
     /// Transport statistics of `tcp` so far, where the platform has them.
     fn tcp_stats(&self, tcp: &Self::Tcp) -> Option<TransportStats>;
 
-    /// A TLS client config that offers exactly `alpn`.
-    fn tls_config(&self, alpn: &[u8]) -> Arc<rustls::ClientConfig>;
+    /// The TLS client config for every connection of a run: offers exactly
+    /// `alpn`, and keeps and uses sessions as `resumption` says.
+    fn tls_client(&self, alpn: &[u8], resumption: &ClientResumption) -> ClientTls;
 
     /// The server's name, for SNI and certificate checks.
     fn server_name(&self) -> &str;
@@ -50,12 +73,20 @@ pub(crate) trait Dialer: Clone + 'static {
         self.server_name().to_string()
     }
 
-    /// A QUIC client endpoint offering exactly `alpn`, with transport
-    /// settings `config`, as its default client config.
-    fn quic_endpoint(&self, alpn: &[u8], config: &QuicConfig) -> io::Result<quinn::Endpoint>;
+    /// A QUIC client endpoint whose default client config is `tls` (from
+    /// [`Dialer::tls_client`]) with transport settings `config`.
+    fn quic_endpoint(&self, tls: &ClientTls, config: &QuicConfig) -> io::Result<quinn::Endpoint>;
 
     /// The server's QUIC address.
     fn quic_server(&self) -> SocketAddr;
+
+    /// The network the client is attached to now, as the OS reports it.
+    fn network(&self) -> NetworkId;
+
+    /// Resolves when the OS reports that the client moved to another
+    /// network (a path change); never resolves where no change can be
+    /// reported.
+    fn network_changed(&self) -> impl Future<Output = ()>;
 
     /// Transport statistics of the QUIC connection `conn` on `endpoint`,
     /// read `at` (time since the run's start) for dialers that have no
@@ -83,8 +114,8 @@ impl Dialer for Host {
         Some(tcp.transport_stats())
     }
 
-    fn tls_config(&self, alpn: &[u8]) -> Arc<rustls::ClientConfig> {
-        tls::client_config(&[alpn], self.key_log())
+    fn tls_client(&self, alpn: &[u8], resumption: &ClientResumption) -> ClientTls {
+        tls::client_tls(&[alpn], self.key_log(), resumption)
     }
 
     fn server_name(&self) -> &str {
@@ -93,8 +124,8 @@ impl Dialer for Host {
 
     /// Also, like a phone, moves the endpoint to the host's new address
     /// after a path change, so that QUIC migrates the connection.
-    fn quic_endpoint(&self, alpn: &[u8], config: &QuicConfig) -> io::Result<quinn::Endpoint> {
-        let crypto = tls::quic_client_crypto(&[alpn], self.key_log());
+    fn quic_endpoint(&self, tls: &ClientTls, config: &QuicConfig) -> io::Result<quinn::Endpoint> {
+        let crypto = tls::quic_client(tls);
         let endpoint = netsim::quic::client_endpoint(self, crypto, config)?;
         let (host, moving) = (self.clone(), endpoint.clone());
         tokio::spawn(async move {
@@ -106,6 +137,25 @@ impl Dialer for Host {
 
     fn quic_server(&self) -> SocketAddr {
         SocketAddrV4::new(self.server_addr(), servers::sim::PORT).into()
+    }
+
+    /// The host's current address.
+    fn network(&self) -> NetworkId {
+        NetworkId(self.address())
+    }
+
+    /// The host's address-change notification, which netsim raises in the
+    /// same tick as the path change, before any socket sees it.
+    fn network_changed(&self) -> impl Future<Output = ()> {
+        let host = self.clone();
+        async move {
+            let before = host.address();
+            if host.address_changed().await == before {
+                // The notifier is gone (the host is shutting down): no
+                // change will ever be reported.
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// Stamps RTT samples with simulated time (netsim's own clock), not
@@ -172,17 +222,26 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for SharedStream<T> {
 }
 
 /// A TLS-over-TCP connection as the HTTP stack gets it.
-pub(crate) type TlsConnection<D> = TlsStream<SharedStream<<D as Dialer>::Tcp>>;
+pub(crate) type TlsConnection<D> = HandshakeWatch<TlsStream<SharedStream<<D as Dialer>::Tcp>>>;
 
-/// Open connection `conn` as TLS over TCP offering exactly `alpn`, and
-/// record its milestones (TCP connected, TLS done) and statistics source in
-/// `ledger`. The error says which step failed; the caller records it.
+/// Open connection `conn` as TLS over TCP with the run's config `tls`,
+/// which offers exactly `alpn`, and record its network, milestones (TCP
+/// connected, TLS done) and statistics source in `ledger`. The error says
+/// which step failed; the caller records it.
+///
+/// With early data allowed and a ticket that allows it, the connection is
+/// handed over at once, its handshake still running: what the HTTP stack
+/// writes first goes as early data with the ClientHello, and the
+/// handshake's completion is recorded when the stream sees it.
 pub(crate) async fn open_tls<D: Dialer>(
     dialer: &D,
+    tls: &ClientTls,
     alpn: &'static [u8],
     ledger: &Ledger,
     conn: u32,
 ) -> Result<TlsConnection<D>, String> {
+    // The socket binds to the current network's address in this same poll.
+    ledger.opened_on(conn, dialer.network());
     let tcp = dialer
         .connect_tcp()
         .await
@@ -195,11 +254,45 @@ pub(crate) async fn open_tls<D: Dialer>(
     }
     let name = ServerName::try_from(dialer.server_name().to_string())
         .map_err(|e| format!("tls: bad server name: {e}"))?;
-    let stream = TlsConnector::from(dialer.tls_config(alpn))
+    let stream = TlsConnector::from(tls.config.clone())
+        .early_data(tls.config.enable_early_data)
         .connect(name, tcp)
         .await
         .map_err(|e| format!("tls handshake: {}", error_chain(&e)))?;
-    let chosen = stream.get_ref().1.alpn_protocol();
+    if stream.get_ref().1.is_handshaking() {
+        // tokio-rustls returns before the handshake only to send early data.
+        let late = ledger.late_handshake(conn);
+        return Ok(HandshakeWatch {
+            inner: stream,
+            late: Some(late),
+            alpn,
+        });
+    }
+    check_alpn(stream.get_ref().1, alpn)?;
+    ledger.handshake_done(conn, tls_facts(stream.get_ref().1));
+    Ok(HandshakeWatch {
+        inner: stream,
+        late: None,
+        alpn,
+    })
+}
+
+/// What a TLS handshake that completed before the connection was handed
+/// over was: no early data went (tokio-rustls hands over early exactly when
+/// rustls offers early data).
+fn tls_facts(session: &rustls::ClientConnection) -> HandshakeFacts {
+    HandshakeFacts {
+        resumed: session
+            .handshake_kind()
+            .map(|k| k == HandshakeKind::Resumed),
+        early_data_offered: false,
+        early_data_accepted: None,
+    }
+}
+
+/// An error unless the server chose `alpn`.
+fn check_alpn(session: &rustls::ClientConnection, alpn: &[u8]) -> Result<(), String> {
+    let chosen = session.alpn_protocol();
     if chosen != Some(alpn) {
         return Err(format!(
             "tls: server chose ALPN {:?}, expected {:?}",
@@ -207,35 +300,184 @@ pub(crate) async fn open_tls<D: Dialer>(
             String::from_utf8_lossy(alpn)
         ));
     }
-    ledger.handshake_done(conn);
-    Ok(stream)
+    Ok(())
 }
 
-/// Open connection `conn` as QUIC offering exactly `alpn` with transport
+/// A TLS stream handed to the HTTP stack while its handshake may still be
+/// running (early data): the first time a read or write finds the handshake
+/// complete, it records when, and what it was, and checks the ALPN.
+pub(crate) struct HandshakeWatch<S> {
+    inner: S,
+    /// Where to record the handshake; `None` once recorded (or if it was
+    /// complete before the stream was handed over).
+    late: Option<LateHandshakeSlot>,
+    alpn: &'static [u8],
+}
+
+impl<T> HandshakeWatch<TlsStream<T>> {
+    fn observe(&mut self) -> io::Result<()> {
+        let Some(late) = &self.late else {
+            return Ok(());
+        };
+        let session = self.inner.get_ref().1;
+        if session.is_handshaking() {
+            return Ok(());
+        }
+        {
+            let mut late = late.lock().unwrap_or_else(|e| e.into_inner());
+            late.done = Some(Instant::now());
+            late.facts = HandshakeFacts {
+                resumed: session
+                    .handshake_kind()
+                    .map(|k| k == HandshakeKind::Resumed),
+                early_data_offered: true,
+                early_data_accepted: Some(session.is_early_data_accepted()),
+            };
+        }
+        self.late = None;
+        check_alpn(session, self.alpn).map_err(io::Error::other)
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for HandshakeWatch<TlsStream<T>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+        this.observe()?;
+        result
+    }
+}
+
+impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for HandshakeWatch<TlsStream<T>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write(cx, data);
+        this.observe()?;
+        result
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.observe()?;
+        result
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_flush(cx);
+        this.observe()?;
+        result
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let result = Pin::new(&mut this.inner).poll_shutdown(cx);
+        this.observe()?;
+        result
+    }
+}
+
+/// Open connection `conn` as QUIC with the run's config `tls` and transport
 /// settings `config`, and record its handshake and statistics source in
 /// `ledger`.
+///
+/// With early data allowed and a ticket that allows it, the connection is
+/// handed over at once (quinn's `into_0rtt`): requests go as 0-RTT data,
+/// and the handshake's completion, and whether the server accepted them,
+/// are recorded when quinn reports them.
+///
+/// Whether the handshake resumed comes from `tls`'s count of certificate
+/// checks, which tells connections apart only if their handshakes do not
+/// overlap: the HTTP/3 client opens one connection at a time.
 pub(crate) async fn open_quic<D: Dialer>(
     dialer: &D,
-    alpn: &'static [u8],
+    tls: &ClientTls,
     config: &QuicConfig,
     ledger: &Ledger,
     conn: u32,
 ) -> Result<quinn::Connection, String> {
     let endpoint = dialer
-        .quic_endpoint(alpn, config)
+        .quic_endpoint(tls, config)
         .map_err(|e| format!("quic endpoint: {}", error_chain(&e)))?;
-    let connection = endpoint
+    let checks = tls.certificate_checks.clone();
+    let checked_before = checks.count();
+    let connecting = endpoint
         .connect(dialer.quic_server(), dialer.server_name())
-        .map_err(|e| format!("quic connect: {}", error_chain(&e)))?
+        .map_err(|e| format!("quic connect: {}", error_chain(&e)))?;
+    let connecting = if tls.config.enable_early_data {
+        match connecting.into_0rtt() {
+            Ok((connection, accepted)) => {
+                let late = ledger.late_handshake(conn);
+                let watched = connection.clone();
+                tokio::spawn(async move {
+                    let accepted = accepted.await;
+                    if watched.close_reason().is_some() {
+                        return;
+                    }
+                    let mut late = late.lock().unwrap_or_else(|e| e.into_inner());
+                    late.done = Some(Instant::now());
+                    late.facts = HandshakeFacts {
+                        resumed: Some(checks.count() == checked_before),
+                        early_data_offered: true,
+                        early_data_accepted: Some(accepted),
+                    };
+                });
+                record_quic_stats(dialer, &endpoint, &connection, ledger, conn);
+                return Ok(connection);
+            }
+            Err(connecting) => connecting,
+        }
+    } else {
+        connecting
+    };
+    let connection = connecting
         .await
         .map_err(|e| format!("quic handshake: {}", error_chain(&e)))?;
-    ledger.handshake_done(conn);
-    {
-        let (dialer, connection, start) = (dialer.clone(), connection.clone(), ledger.start());
-        ledger.stats_source(
-            conn,
-            Box::new(move || dialer.quic_stats(&endpoint, &connection, start.elapsed())),
-        );
-    }
+    ledger.handshake_done(
+        conn,
+        HandshakeFacts {
+            resumed: Some(checks.count() == checked_before),
+            early_data_offered: false,
+            early_data_accepted: None,
+        },
+    );
+    record_quic_stats(dialer, &endpoint, &connection, ledger, conn);
     Ok(connection)
+}
+
+/// Tell `ledger` where connection `conn`'s statistics come from.
+fn record_quic_stats<D: Dialer>(
+    dialer: &D,
+    endpoint: &quinn::Endpoint,
+    connection: &quinn::Connection,
+    ledger: &Ledger,
+    conn: u32,
+) {
+    let (dialer, endpoint, connection, start) = (
+        dialer.clone(),
+        endpoint.clone(),
+        connection.clone(),
+        ledger.start(),
+    );
+    ledger.stats_source(
+        conn,
+        Box::new(move || dialer.quic_stats(&endpoint, &connection, start.elapsed())),
+    );
 }

@@ -11,6 +11,10 @@
 //! - A connection that fails to open fails the request at the head of the
 //!   queue (as a browser's failed connect job does); a connection whose
 //!   response broke off is closed and not reused.
+//! - Except when a path change took the connection's network away: then
+//!   nothing fails. A request cut off is queued again, first, to resume
+//!   with `Range` on a new connection, and a connection that was still
+//!   opening on the old network is simply replaced.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -18,13 +22,13 @@ use std::rc::Rc;
 use bytes::Bytes;
 use futures_util::future::{FutureExt, LocalBoxFuture};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use http::header::HOST;
+use http::header::{HOST, RANGE};
 use http::Request;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
-use netsim::tls::ALPN_HTTP1;
+use netsim::tls::{ClientTls, ALPN_HTTP1};
 
 use crate::config::Protocol;
 use crate::dial::{open_tls, Dialer};
@@ -53,11 +57,15 @@ struct Slot {
 }
 
 type Opening = LocalBoxFuture<'static, (usize, Result<Sender, String>)>;
-type Exchange = LocalBoxFuture<'static, (usize, usize, Option<Sender>)>;
+/// Slot, request, and how the exchange ended: the sender, ready for the
+/// next request, or why the connection broke off (the request is then not
+/// settled yet).
+type Exchange = LocalBoxFuture<'static, (usize, usize, Result<Sender, String>)>;
 
 /// The HTTP/1.1 connection pool. See the module docs.
 pub(crate) struct H1Pool<D: Dialer> {
     dialer: D,
+    tls: ClientTls,
     ledger: Rc<Ledger>,
     max: usize,
     authority: String,
@@ -70,11 +78,18 @@ pub(crate) struct H1Pool<D: Dialer> {
 }
 
 impl<D: Dialer> H1Pool<D> {
-    /// A pool of at most `max` connections to `authority`, empty until the
-    /// first request.
-    pub(crate) fn new(dialer: D, ledger: Rc<Ledger>, max: usize, authority: String) -> Self {
+    /// A pool of at most `max` connections to `authority` with the run's TLS
+    /// config `tls` (ALPN `http/1.1`), empty until the first request.
+    pub(crate) fn new(
+        dialer: D,
+        tls: ClientTls,
+        ledger: Rc<Ledger>,
+        max: usize,
+        authority: String,
+    ) -> Self {
         H1Pool {
             dialer,
+            tls,
             ledger,
             max: max.max(1),
             authority,
@@ -139,11 +154,11 @@ impl<D: Dialer> H1Pool<D> {
             state: SlotState::Connecting,
             served: 0,
         });
-        let (dialer, ledger) = (self.dialer.clone(), self.ledger.clone());
+        let (dialer, tls, ledger) = (self.dialer.clone(), self.tls.clone(), self.ledger.clone());
         self.opening.push(
             async move {
                 let result = async {
-                    let tls = open_tls(&dialer, ALPN_HTTP1, &ledger, id).await?;
+                    let tls = open_tls(&dialer, &tls, ALPN_HTTP1, &ledger, id).await?;
                     let (sender, connection) = http1::handshake(TokioIo::new(tls))
                         .await
                         .map_err(|e| format!("http/1.1 handshake: {}", error_chain(&e)))?;
@@ -174,8 +189,8 @@ impl<D: Dialer> H1Pool<D> {
         let authority = self.authority.clone();
         self.exchanges.push(
             async move {
-                let sender = exchange(sender, &ledger, &authority, req, index, id).await;
-                (slot, req, sender)
+                let end = exchange(sender, &ledger, &authority, req, index).await;
+                (slot, req, end)
             }
             .boxed_local(),
         );
@@ -194,7 +209,10 @@ impl<D: Dialer> H1Pool<D> {
             Err(reason) => {
                 self.slots[slot].state = SlotState::Closed;
                 self.ledger.connection_failed(id, &reason);
-                if let Some(req) = self.queue.pop_front() {
+                if self.ledger.lost_to_path_change(id, self.dialer.network()) {
+                    // Its network is gone; dispatch opens another on the
+                    // new one for the requests still waiting.
+                } else if let Some(req) = self.queue.pop_front() {
                     self.ledger.assign(req, id);
                     self.ledger.fail(req, format!("connection {id}: {reason}"));
                     self.done.push_back(req);
@@ -204,16 +222,36 @@ impl<D: Dialer> H1Pool<D> {
         self.dispatch();
     }
 
-    fn finished(&mut self, slot: usize, sender: Option<Sender>) {
+    /// The exchange of `req` on `slot` ended; returns whether `req` is
+    /// settled (`false`: it was cut off by a path change and queued again).
+    fn finished(&mut self, slot: usize, req: usize, end: Result<Sender, String>) -> bool {
         self.events += 1;
-        self.slots[slot].state = match sender {
-            Some(sender) => SlotState::Idle {
-                sender,
-                since: self.events,
-            },
-            None => SlotState::Closed,
+        let id = self.slots[slot].id;
+        let settled = match end {
+            Ok(sender) => {
+                self.slots[slot].state = SlotState::Idle {
+                    sender,
+                    since: self.events,
+                };
+                true
+            }
+            Err(reason) => {
+                self.slots[slot].state = SlotState::Closed;
+                self.ledger.connection_failed(id, &reason);
+                if self.ledger.lost_to_path_change(id, self.dialer.network())
+                    && self.ledger.resume(req, reason.clone())
+                {
+                    // It was in progress: it goes ahead of those waiting.
+                    self.queue.push_front(req);
+                    false
+                } else {
+                    self.ledger.fail(req, reason);
+                    true
+                }
+            }
         };
         self.dispatch();
+        settled
     }
 }
 
@@ -233,9 +271,10 @@ impl<D: Dialer> Carrier for H1Pool<D> {
                 Some((slot, result)) = self.opening.next(), if !self.opening.is_empty() => {
                     self.opened(slot, result);
                 }
-                Some((slot, req, sender)) = self.exchanges.next(), if !self.exchanges.is_empty() => {
-                    self.finished(slot, sender);
-                    return Some(req);
+                Some((slot, req, end)) = self.exchanges.next(), if !self.exchanges.is_empty() => {
+                    if self.finished(slot, req, end) {
+                        return Some(req);
+                    }
                 }
                 else => return None,
             }
@@ -244,52 +283,48 @@ impl<D: Dialer> Carrier for H1Pool<D> {
 }
 
 /// One request and its response on an HTTP/1.1 connection, as the `index`-th
-/// request on connection `conn`. Returns the sender if the connection can
-/// carry another request.
+/// request on connection `conn`, asking for the rest of the body with
+/// `Range` if it resumes. Returns the sender if the connection can carry
+/// another request; a broken connection's error is returned, not recorded,
+/// for the pool to decide what it means.
 async fn exchange(
     mut sender: Sender,
     ledger: &Ledger,
     authority: &str,
     req: usize,
     index: u64,
-    conn: u32,
-) -> Option<Sender> {
-    let broken = |reason: String| {
-        ledger.connection_failed(conn, &reason);
-        ledger.fail(req, reason);
-        None
-    };
+) -> Result<Sender, String> {
     if let Err(e) = sender.ready().await {
-        return broken(format!(
+        return Err(format!(
             "http/1.1: connection not usable: {}",
             error_chain(&e)
         ));
     }
-    let request = match Request::get(ledger.path(req))
-        .header(HOST, authority)
-        .body(Empty::new())
-    {
+    let mut request = Request::get(ledger.path(req)).header(HOST, authority);
+    if let Some(start) = ledger.range_start(req) {
+        request = request.header(RANGE, format!("bytes={start}-"));
+    }
+    let request = match request.body(Empty::new()) {
         Ok(r) => r,
         Err(e) => {
             ledger.fail(req, format!("bad request: {e}"));
-            return Some(sender);
+            return Ok(sender);
         }
     };
     ledger.sent(req, index);
     let response = match sender.send_request(request).await {
         Ok(r) => r,
-        Err(e) => return broken(format!("http/1.1: {}", error_chain(&e))),
+        Err(e) => return Err(format!("http/1.1: {}", error_chain(&e))),
     };
     ledger.head(req, &response);
-    match read_body(response.into_body(), ledger, req, "http/1.1").await {
-        Ok(()) => Some(sender),
-        Err(reason) => broken(reason),
-    }
+    read_body(response.into_body(), ledger, req, "http/1.1").await?;
+    Ok(sender)
 }
 
 /// Read a hyper response body into the ledger: one timeline point per data
-/// frame, then the end (which verifies it). A body error fails the request
-/// and is returned.
+/// frame, then the end (which verifies it). A body error is returned, not
+/// recorded: the carrier decides whether it fails the request or, after a
+/// path change, the request resumes.
 pub(crate) async fn read_body(
     mut body: Incoming,
     ledger: &Ledger,
@@ -304,11 +339,7 @@ pub(crate) async fn read_body(
                     ledger.progress(req);
                 }
             }
-            Err(e) => {
-                let reason = format!("{protocol}: response body: {}", error_chain(&e));
-                ledger.fail(req, reason.clone());
-                return Err(reason);
-            }
+            Err(e) => return Err(format!("{protocol}: response body: {}", error_chain(&e))),
         }
     }
     ledger.end(req);

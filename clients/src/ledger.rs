@@ -7,20 +7,26 @@
 //! the request futures, means a request cut off by the time limit still
 //! leaves what it measured.
 //!
+//! A request cut off by a path change is not failed: the carrier calls
+//! [`Ledger::resume`], and the request's next attempt asks for the bytes
+//! not yet in hand ([`Ledger::range_start`]) and feeds them to the same
+//! body check, so the whole body is still verified as one.
+//!
 //! Everything runs on the run's one task, so the ledger uses `RefCell`s and
 //! is shared as an `Rc`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use http::header::CONTENT_LENGTH;
+use http::header::{CONTENT_LENGTH, CONTENT_RANGE};
 use netsim::TransportStats;
 use scenarios::{BodyCheck, Object};
 use tokio::time::Instant;
 
 use crate::config::Protocol;
-use crate::record::{ConnectionRecord, RequestRecord};
+use crate::dial::NetworkId;
+use crate::record::{ConnectionRecord, RequestRecord, Resumption};
 
 /// Reads a connection's transport statistics when the run ends.
 pub(crate) type StatsSource = Box<dyn Fn() -> Option<TransportStats>>;
@@ -28,6 +34,31 @@ pub(crate) type StatsSource = Box<dyn Fn() -> Option<TransportStats>>;
 /// Where a connection's driver task (which runs apart from the run's task)
 /// leaves the error it ended with, if it ended with one.
 pub(crate) type DriverEnd = Arc<Mutex<Option<String>>>;
+
+/// What a connection's TLS or QUIC handshake turned out to be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HandshakeFacts {
+    /// Whether it resumed an earlier session; `None` if unknown.
+    pub(crate) resumed: Option<bool>,
+    /// Whether the client offered early data (0-RTT).
+    pub(crate) early_data_offered: bool,
+    /// Whether the server accepted it; `None` if none was offered.
+    pub(crate) early_data_accepted: Option<bool>,
+}
+
+/// A handshake that completes after the connection was handed to the HTTP
+/// stack (early data, 0-RTT): when it completed and what it was, left by
+/// the task that saw it complete (which runs apart from the run's task).
+#[derive(Debug, Default)]
+pub(crate) struct LateHandshake {
+    /// When it completed; `None` while it has not.
+    pub(crate) done: Option<Instant>,
+    /// What it was.
+    pub(crate) facts: HandshakeFacts,
+}
+
+/// Where a [`LateHandshake`] is left.
+pub(crate) type LateHandshakeSlot = Arc<Mutex<LateHandshake>>;
 
 /// How a run checks the bodies it receives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,18 +75,52 @@ struct Request {
     record: RequestRecord,
     /// The content-model check, while the body is arriving.
     check: Option<BodyCheck>,
-    /// The response's `content-length`, under
+    /// The current attempt's `content-length`, under
     /// [`Verification::ContentLength`].
     declared_len: Option<u64>,
+    /// Body bytes in hand: offsets `0..assembled` have arrived, in order,
+    /// and gone to the check.
+    assembled: u64,
+    /// The most body bytes ever in hand; bytes arriving below it are
+    /// fetched twice.
+    high_water: u64,
+    /// Body bytes of the current attempt.
+    attempt_bytes: u64,
+    /// Body bytes received more than once.
+    fetched_twice: u64,
     done: bool,
     /// When `record.error` was set.
     failed_at: Option<Duration>,
 }
 
+impl Request {
+    /// The current attempt's resumption, `None` on the first attempt.
+    fn resumption(&mut self) -> Option<&mut Resumption> {
+        self.record.resumptions.last_mut()
+    }
+}
+
 struct Connection {
     record: ConnectionRecord,
+    /// The network it was opened on (TCP only: QUIC migrates).
+    network: Option<NetworkId>,
     stats: Option<StatsSource>,
     driver_end: Option<DriverEnd>,
+    late_handshake: Option<LateHandshakeSlot>,
+}
+
+/// What [`Ledger::close`] hands back.
+pub(crate) struct Closed {
+    /// Every request, in plan order.
+    pub(crate) requests: Vec<RequestRecord>,
+    /// Every connection, in order of opening.
+    pub(crate) connections: Vec<ConnectionRecord>,
+    /// The run's first failure, as `"{path}: {reason}"`.
+    pub(crate) failure: Option<String>,
+    /// When the OS first reported a path change, if it did.
+    pub(crate) path_change: Option<Duration>,
+    /// Body bytes received more than once, over all requests.
+    pub(crate) bytes_fetched_twice: u64,
 }
 
 /// The run's clock and records. See the module docs.
@@ -65,6 +130,7 @@ pub(crate) struct Ledger {
     verification: Verification,
     requests: RefCell<Vec<Request>>,
     connections: RefCell<Vec<Connection>>,
+    path_change: Cell<Option<Duration>>,
 }
 
 impl Ledger {
@@ -77,6 +143,7 @@ impl Ledger {
             verification,
             requests: RefCell::default(),
             connections: RefCell::default(),
+            path_change: Cell::default(),
         }
     }
 
@@ -107,7 +174,9 @@ impl Ledger {
                 bytes: 0,
                 stream_id: None,
                 connection_id: None,
+                resumptions: Vec::new(),
                 timeline: Vec::new(),
+                hol_blocked: None,
                 verified: false,
                 error: None,
             },
@@ -118,6 +187,10 @@ impl Ledger {
                 Verification::ContentLength => None,
             },
             declared_len: None,
+            assembled: 0,
+            high_water: 0,
+            attempt_bytes: 0,
+            fetched_twice: 0,
             done: false,
             failed_at: None,
         });
@@ -134,34 +207,63 @@ impl Ledger {
         self.requests.borrow()[req].record.path.clone()
     }
 
-    /// Request `req` will travel on connection `conn`.
+    /// Request `req` will travel on connection `conn` (this attempt).
     pub(crate) fn assign(&self, req: usize, conn: u32) {
         let ready = self.connections.borrow()[conn as usize]
             .record
             .handshake_done;
         let mut requests = self.requests.borrow_mut();
-        let r = &mut requests[req].record;
-        r.connection_id = Some(conn);
-        r.connection_ready = ready;
+        let r = &mut requests[req];
+        if let Some(attempt) = r.resumption() {
+            attempt.connection_id = Some(conn);
+        } else {
+            r.record.connection_id = Some(conn);
+            r.record.connection_ready = ready;
+        }
+    }
+
+    /// Where the current attempt of `req` starts in the body: `Some(n)`
+    /// when it must ask for `Range: bytes=n-` (a resumption with `n` bytes
+    /// in hand), `None` for a plain `GET`.
+    pub(crate) fn range_start(&self, req: usize) -> Option<u64> {
+        self.requests.borrow()[req]
+            .record
+            .resumptions
+            .last()
+            .map(|attempt| attempt.offset)
+            .filter(|&offset| offset > 0)
     }
 
     /// Request `req` was handed to the HTTP stack as stream `stream_id`.
     pub(crate) fn sent(&self, req: usize, stream_id: u64) {
         let now = self.now();
         let mut requests = self.requests.borrow_mut();
-        let r = &mut requests[req].record;
-        r.request_sent = Some(now);
-        r.stream_id = Some(stream_id);
+        let r = &mut requests[req];
+        if let Some(attempt) = r.resumption() {
+            attempt.request_sent = Some(now);
+            attempt.stream_id = Some(stream_id);
+        } else {
+            r.record.request_sent = Some(now);
+            r.record.stream_id = Some(stream_id);
+        }
     }
 
     /// Request `req` was given stream id `stream_id` (HTTP/3 learns it
     /// before the request is fully sent).
     pub(crate) fn stream_id(&self, req: usize, stream_id: u64) {
-        self.requests.borrow_mut()[req].record.stream_id = Some(stream_id);
+        let mut requests = self.requests.borrow_mut();
+        let r = &mut requests[req];
+        match r.resumption() {
+            Some(attempt) => attempt.stream_id = Some(stream_id),
+            None => r.record.stream_id = Some(stream_id),
+        }
     }
 
-    /// The response head of `req` arrived. A status other than 200 fails
-    /// the request (its body is still read and counted).
+    /// The response head of `req` arrived. The status must be 200, or for
+    /// a ranged resumption 206 with the `content-range` asked for (a 200
+    /// there means the whole body comes again: the check starts over and
+    /// the bytes in hand will be fetched twice). Anything else fails the
+    /// request (its body is still read and counted).
     pub(crate) fn head<B>(&self, req: usize, response: &http::Response<B>) {
         let now = self.now();
         let declared_len = match self.verification {
@@ -171,15 +273,41 @@ impl Ledger {
                 .get(CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok()?.parse().ok()),
         };
-        {
+        let status = response.status().as_u16();
+        let range_start = self.range_start(req);
+        let problem = {
             let mut requests = self.requests.borrow_mut();
             let r = &mut requests[req];
-            r.record.first_byte = Some(now);
             r.declared_len = declared_len;
-        }
-        let status = response.status().as_u16();
-        if status != 200 {
-            self.fail(req, format!("status {status}, expected 200"));
+            match r.resumption() {
+                Some(attempt) => {
+                    attempt.first_byte = Some(now);
+                    attempt.status = Some(status);
+                }
+                None => r.record.first_byte = Some(now),
+            }
+            match (range_start, status) {
+                (None, 200) => None,
+                (None, _) => Some(format!("status {status}, expected 200")),
+                (Some(start), 206) => {
+                    let value = response.headers().get(CONTENT_RANGE);
+                    check_content_range(value, start, r.record.size_expected).err()
+                }
+                (Some(_), 200) => {
+                    // The server ignored the range: start the body over.
+                    r.assembled = 0;
+                    r.check = r.check.take().map(|c| {
+                        BodyCheck::new(self.content_seed, &r.record.path, c.expected_len())
+                    });
+                    None
+                }
+                (Some(start), _) => Some(format!(
+                    "status {status} for a range from byte {start}, expected 206 (or 200)"
+                )),
+            }
+        };
+        if let Some(reason) = problem {
+            self.fail(req, reason);
         }
     }
 
@@ -188,7 +316,12 @@ impl Ledger {
     pub(crate) fn data(&self, req: usize, data: &[u8]) {
         let mut requests = self.requests.borrow_mut();
         let r = &mut requests[req];
-        r.record.bytes += data.len() as u64;
+        let len = data.len() as u64;
+        r.record.bytes += len;
+        r.attempt_bytes += len;
+        r.fetched_twice += r.high_water.saturating_sub(r.assembled).min(len);
+        r.assembled += len;
+        r.high_water = r.high_water.max(r.assembled);
         if let Some(check) = r.check.as_mut() {
             check.update(data);
         }
@@ -219,11 +352,11 @@ impl Ledger {
                 Some(Err(mismatch)) => Some(mismatch.to_string()),
                 None => r
                     .declared_len
-                    .filter(|&declared| declared != r.record.bytes)
+                    .filter(|&declared| declared != r.attempt_bytes)
                     .map(|declared| {
                         format!(
                             "body is {} bytes, content-length says {declared}",
-                            r.record.bytes
+                            r.attempt_bytes
                         )
                     }),
             }
@@ -244,6 +377,34 @@ impl Ledger {
             r.record.error = Some(reason);
             r.failed_at = Some(now);
         }
+    }
+
+    /// A path change cut off request `req`'s connection (the carrier has
+    /// checked that with [`Ledger::lost_to_path_change`]): record why, and
+    /// make its next attempt ask for the bytes not yet in hand. Returns
+    /// `false`, changing nothing, if the request had already finished or
+    /// failed (a failure stands; the lab never retries one).
+    pub(crate) fn resume(&self, req: usize, reason: String) -> bool {
+        let now = self.now();
+        let mut requests = self.requests.borrow_mut();
+        let r = &mut requests[req];
+        if r.done {
+            return false;
+        }
+        r.attempt_bytes = 0;
+        r.declared_len = None;
+        let offset = r.assembled;
+        r.record.resumptions.push(Resumption {
+            interrupted: now,
+            interrupted_by: reason,
+            offset,
+            connection_id: None,
+            stream_id: None,
+            request_sent: None,
+            first_byte: None,
+            status: None,
+        });
+        true
     }
 
     /// Fail every request not yet finished, for `reason`, in plan order.
@@ -269,19 +430,48 @@ impl Ledger {
         let mut connections = self.connections.borrow_mut();
         let id = u32::try_from(connections.len()).expect("fewer than 2^32 connections");
         connections.push(Connection {
+            network: None,
             record: ConnectionRecord {
                 id,
                 protocol,
                 started: now,
                 tcp_connected: None,
                 handshake_done: None,
+                resumed: None,
+                early_data_offered: false,
+                early_data_accepted: None,
                 stats: None,
+                hol_blocked: None,
                 error: None,
             },
             stats: None,
             driver_end: None,
+            late_handshake: None,
         });
         id
+    }
+
+    /// Connection `conn` is being opened on `network`.
+    pub(crate) fn opened_on(&self, conn: u32, network: NetworkId) {
+        self.connections.borrow_mut()[conn as usize].network = Some(network);
+    }
+
+    /// Whether connection `conn` was opened on a network other than
+    /// `current`, the one the OS reports now: then whatever broke it, it
+    /// could not have survived, because the path it ran on is gone. Always
+    /// `false` for a connection with no network (QUIC, which migrates).
+    pub(crate) fn lost_to_path_change(&self, conn: u32, current: NetworkId) -> bool {
+        self.connections.borrow()[conn as usize]
+            .network
+            .is_some_and(|network| network != current)
+    }
+
+    /// The OS reported that the client's network changed; the first report
+    /// is kept.
+    pub(crate) fn path_changed(&self) {
+        if self.path_change.get().is_none() {
+            self.path_change.set(Some(self.now()));
+        }
     }
 
     /// Connection `conn` completed its TCP handshake.
@@ -292,12 +482,28 @@ impl Ledger {
             .tcp_connected = Some(now);
     }
 
-    /// Connection `conn` completed its TLS or QUIC handshake.
-    pub(crate) fn handshake_done(&self, conn: u32) {
+    /// Connection `conn` completed its TLS or QUIC handshake, as `facts`
+    /// says.
+    pub(crate) fn handshake_done(&self, conn: u32, facts: HandshakeFacts) {
         let now = self.now();
-        self.connections.borrow_mut()[conn as usize]
-            .record
-            .handshake_done = Some(now);
+        let mut connections = self.connections.borrow_mut();
+        let record = &mut connections[conn as usize].record;
+        record.handshake_done = Some(now);
+        record.resumed = facts.resumed;
+        record.early_data_offered = facts.early_data_offered;
+        record.early_data_accepted = facts.early_data_accepted;
+    }
+
+    /// Connection `conn` offered early data and goes on before its
+    /// handshake completes; whoever sees it complete fills in the returned
+    /// slot.
+    pub(crate) fn late_handshake(&self, conn: u32) -> LateHandshakeSlot {
+        let slot = LateHandshakeSlot::default();
+        let mut connections = self.connections.borrow_mut();
+        let c = &mut connections[conn as usize];
+        c.record.early_data_offered = true;
+        c.late_handshake = Some(slot.clone());
+        slot
     }
 
     /// Where connection `conn`'s transport statistics come from.
@@ -325,11 +531,13 @@ impl Ledger {
 
     /// Read every connection's statistics and hand back the records, plus
     /// the run's first failure: the earliest, and of those failing at the
-    /// same moment the first in plan order, as `"{path}: {reason}"`. Call
-    /// once, while the connections are still open; the ledger is empty
-    /// afterwards.
-    pub(crate) fn close(&self) -> (Vec<RequestRecord>, Vec<ConnectionRecord>, Option<String>) {
-        let connections = self
+    /// same moment the first in plan order, as `"{path}: {reason}"`.
+    /// Handshakes that completed late (early data) are filled in, and so is
+    /// the `connection_ready` of requests sent before their connection's
+    /// handshake completed. Call once, while the connections are still
+    /// open; the ledger is empty afterwards.
+    pub(crate) fn close(&self) -> Closed {
+        let connections: Vec<ConnectionRecord> = self
             .connections
             .take()
             .into_iter()
@@ -337,14 +545,31 @@ impl Ledger {
                 let driver_error = c
                     .driver_end
                     .and_then(|end| end.lock().unwrap_or_else(|e| e.into_inner()).take());
-                ConnectionRecord {
+                let mut record = ConnectionRecord {
                     stats: c.stats.as_ref().and_then(|s| s()),
                     error: c.record.error.clone().or(driver_error),
                     ..c.record
+                };
+                if let Some(slot) = c.late_handshake {
+                    let late = slot.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(done) = late.done {
+                        record.handshake_done = Some(done.saturating_duration_since(self.start));
+                        record.resumed = late.facts.resumed;
+                        record.early_data_accepted = late.facts.early_data_accepted;
+                    }
                 }
+                record
             })
             .collect();
-        let requests = self.requests.take();
+        let mut requests = self.requests.take();
+        // A request sent as early data went before its connection was ready.
+        for r in &mut requests {
+            if let (None, Some(conn)) = (r.record.connection_ready, r.record.connection_id) {
+                r.record.connection_ready = connections
+                    .get(conn as usize)
+                    .and_then(|c| c.handshake_done);
+            }
+        }
         let failure = requests
             .iter()
             .filter_map(|r| Some((r.failed_at?, r)))
@@ -353,7 +578,175 @@ impl Ledger {
                 let reason = r.record.error.as_deref().unwrap_or_default();
                 format!("{}: {reason}", r.record.path)
             });
+        let bytes_fetched_twice = requests.iter().map(|r| r.fetched_twice).sum();
         let requests = requests.into_iter().map(|r| r.record).collect();
-        (requests, connections, failure)
+        Closed {
+            requests,
+            connections,
+            failure,
+            path_change: self.path_change.get(),
+            bytes_fetched_twice,
+        }
+    }
+}
+
+/// Whether `value`, the `content-range` of a 206, is the range a
+/// resumption from byte `start` asked for: `bytes {start}-{size - 1}/{size}`,
+/// `size` being the body size the workload expects. The error says what
+/// differs.
+fn check_content_range(
+    value: Option<&http::HeaderValue>,
+    start: u64,
+    size: u64,
+) -> Result<(), String> {
+    let expected = format!("bytes {start}-{}/{size}", size.saturating_sub(1));
+    match value.map(|v| v.to_str()) {
+        Some(Ok(got)) if got.trim() == expected => Ok(()),
+        Some(Ok(got)) => Err(format!(
+            "status 206 with content-range {got:?}, expected {expected:?}"
+        )),
+        Some(Err(_)) => Err(format!(
+            "status 206 with a content-range that is not text, expected {expected:?}"
+        )),
+        None => Err(format!(
+            "status 206 without content-range, expected {expected:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderValue, Response};
+    use scenarios::{Object, ObjectKind};
+
+    use super::*;
+
+    const SEED: u64 = 7;
+    const SIZE: u64 = 1000;
+
+    fn ledger_with_one_request() -> (Ledger, usize, Vec<u8>) {
+        let ledger = Ledger::new(SEED, Verification::ContentModel);
+        let object = Object::new(SIZE, "x", ObjectKind::Data);
+        let body = scenarios::content::body(SEED, &object.path, SIZE);
+        let req = ledger.queue(&object);
+        (ledger, req, body)
+    }
+
+    fn response(status: u16, content_range: Option<&str>) -> Response<()> {
+        let mut r = Response::builder().status(status);
+        if let Some(v) = content_range {
+            r = r.header(CONTENT_RANGE, v);
+        }
+        r.body(()).unwrap()
+    }
+
+    fn receive(ledger: &Ledger, req: usize, data: &[u8]) {
+        ledger.data(req, data);
+        ledger.progress(req);
+    }
+
+    #[test]
+    fn a_resumption_asks_for_the_rest_and_checks_the_parts_as_one_body() {
+        let (ledger, req, body) = ledger_with_one_request();
+        assert_eq!(ledger.range_start(req), None);
+        ledger.head(req, &response(200, None));
+        receive(&ledger, req, &body[..400]);
+        assert!(ledger.resume(req, "cut off".into()));
+        assert_eq!(ledger.range_start(req), Some(400));
+        ledger.head(req, &response(206, Some("bytes 400-999/1000")));
+        receive(&ledger, req, &body[400..]);
+        ledger.end(req);
+        let closed = ledger.close();
+        let r = &closed.requests[0];
+        assert!(r.verified, "{r:?}");
+        assert_eq!(r.error, None);
+        assert_eq!(r.bytes, SIZE);
+        assert_eq!(r.resumptions[0].offset, 400);
+        assert_eq!(r.resumptions[0].status, Some(206));
+        assert_eq!(r.resumptions[0].interrupted_by, "cut off");
+        assert_eq!(closed.bytes_fetched_twice, 0);
+    }
+
+    #[test]
+    fn a_wrong_part_fails_the_body_check() {
+        let (ledger, req, body) = ledger_with_one_request();
+        ledger.head(req, &response(200, None));
+        receive(&ledger, req, &body[..400]);
+        assert!(ledger.resume(req, "cut off".into()));
+        ledger.head(req, &response(206, Some("bytes 400-999/1000")));
+        // The server's part starts one byte late.
+        receive(&ledger, req, &body[401..]);
+        receive(&ledger, req, &[0]);
+        ledger.end(req);
+        let r = &ledger.close().requests[0];
+        assert!(!r.verified);
+        assert!(r.error.as_deref().unwrap().contains("sha-256"), "{r:?}");
+    }
+
+    #[test]
+    fn a_whole_body_instead_of_the_range_starts_over_and_counts_bytes_twice() {
+        let (ledger, req, body) = ledger_with_one_request();
+        ledger.head(req, &response(200, None));
+        receive(&ledger, req, &body[..400]);
+        assert!(ledger.resume(req, "cut off".into()));
+        ledger.head(req, &response(200, None));
+        receive(&ledger, req, &body[..700]);
+        receive(&ledger, req, &body[700..]);
+        ledger.end(req);
+        let closed = ledger.close();
+        let r = &closed.requests[0];
+        assert!(r.verified, "{r:?}");
+        assert_eq!(r.bytes, 1400);
+        assert_eq!(r.resumptions[0].status, Some(200));
+        assert_eq!(closed.bytes_fetched_twice, 400);
+    }
+
+    #[test]
+    fn a_wrong_answer_to_a_range_fails_the_request() {
+        for (status, range, says) in [
+            (
+                206,
+                Some("bytes 0-999/1000"),
+                "content-range \"bytes 0-999/1000\"",
+            ),
+            (206, None, "without content-range"),
+            (404, None, "status 404 for a range from byte 400"),
+        ] {
+            let (ledger, req, body) = ledger_with_one_request();
+            ledger.head(req, &response(200, None));
+            receive(&ledger, req, &body[..400]);
+            assert!(ledger.resume(req, "cut off".into()));
+            ledger.head(req, &response(status, range));
+            let failure = ledger.close().failure.expect("the request failed");
+            assert!(failure.contains(says), "{failure}");
+        }
+    }
+
+    #[test]
+    fn a_failed_or_finished_request_is_never_resumed() {
+        let (ledger, req, body) = ledger_with_one_request();
+        ledger.head(req, &response(500, None));
+        receive(&ledger, req, &body[..10]);
+        assert!(!ledger.resume(req, "cut off".into()));
+        assert_eq!(ledger.range_start(req), None);
+        let (ledger, req, body) = ledger_with_one_request();
+        ledger.head(req, &response(200, None));
+        receive(&ledger, req, &body);
+        ledger.end(req);
+        assert!(!ledger.resume(req, "cut off".into()));
+        assert!(ledger.close().requests[0].resumptions.is_empty());
+    }
+
+    #[test]
+    fn content_range_must_be_the_rest_of_the_body() {
+        let v = HeaderValue::from_static;
+        assert_eq!(
+            check_content_range(Some(&v("bytes 400-999/1000")), 400, 1000),
+            Ok(())
+        );
+        for wrong in ["bytes 400-998/1000", "bytes 400-999/*", "bytes */1000"] {
+            let e = check_content_range(Some(&v(wrong)), 400, 1000).unwrap_err();
+            assert!(e.contains("expected \"bytes 400-999/1000\""), "{e}");
+        }
     }
 }

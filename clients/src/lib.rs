@@ -2,20 +2,29 @@
 //! and measure it, request by request and connection by connection.
 //!
 //! Map of the crate:
-//! - [`config`]: [`Protocol`] and [`ClientConfig`] (pool size, content seed,
-//!   flow control, time limit), validated once;
-//! - [`record`]: what a run measured: [`RequestRecord`],
-//!   [`ConnectionRecord`], [`RunRecord`];
-//! - `runner`: [`run`], the one workload runner: phases in order, requests
-//!   as their concurrency allows, through the protocol's carrier;
+//! - [`config`]: [`Protocol`], [`Handshake`] and [`ClientConfig`] (pool
+//!   size, content seed, flow control, time limit), validated once;
+//! - [`record`]: what a run measured: [`RequestRecord`] (with its
+//!   [`Resumption`]s after a path change), [`ConnectionRecord`],
+//!   [`RunRecord`] (with its [`MigrationRecord`]), and the [`Warmup`] of a
+//!   run that resumes a session;
+//! - [`hol`]: the head-of-line blocking metric ([`HolBlockedTime`]) the
+//!   records carry, computed from the streams' timelines and the
+//!   transport's record of held data;
+//! - `runner`: [`run`], the one workload runner: the warm-up, if any, then
+//!   phases in order, requests as their concurrency allows, through the
+//!   protocol's carrier, and the migration figures when the network
+//!   changes;
 //! - `h1`: the HTTP/1.1 carrier, a browser-like pool of keep-alive
-//!   connections;
+//!   connections, replaced and resumed with `Range` after a path change;
 //! - `mux`: the HTTP/2 and HTTP/3 carrier, one connection with every
-//!   request a stream;
+//!   request a stream (HTTP/2: replaced and resumed after a path change;
+//!   HTTP/3: migrated);
 //! - `ledger`: the run's clock and records as they fill in, and body
 //!   verification against the content model;
-//! - `dial`: the boundary to the transports (TCP, TLS, QUIC) and its
-//!   adapter for the simulated network;
+//! - `dial`: the boundary to the transports (TCP, TLS, QUIC) and the OS's
+//!   view of the network, and its adapter for the simulated network; early
+//!   data and 0-RTT;
 //! - `real`: the adapter for the machine's own sockets: [`RealTarget`],
 //!   [`Trust`] and [`run_real`], the same runner outside the simulation.
 //!
@@ -36,15 +45,17 @@
 pub mod config;
 mod dial;
 mod h1;
+pub mod hol;
 mod ledger;
 mod mux;
 mod real;
 pub mod record;
 mod runner;
 
-pub use config::{ClientConfig, ConfigError, Protocol};
+pub use config::{ClientConfig, ConfigError, Handshake, Protocol, WARMUP_PAUSE};
+pub use hol::HolBlockedTime;
 pub use real::{run_real, RealTarget, Trust};
-pub use record::{ConnectionRecord, RequestRecord, RunRecord};
+pub use record::{ConnectionRecord, MigrationRecord, RequestRecord, Resumption, RunRecord, Warmup};
 pub use runner::run;
 
 /// `e` and its sources, joined with ": " (hyper's own message is often

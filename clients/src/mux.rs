@@ -4,6 +4,11 @@
 //! first request, queues requests until the handshake is done, then starts
 //! each one in plan order. [`H2`] and [`H3`] say how to open the connection
 //! and how to carry one request on it.
+//!
+//! After a path change an HTTP/2 connection is lost with its network (TCP
+//! cannot move): the carrier opens a new one and resumes every request
+//! that was cut off with `Range`. An HTTP/3 connection migrates (see
+//! `crate::dial`), so for HTTP/3 a broken connection is always a failure.
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -11,11 +16,12 @@ use std::rc::Rc;
 use bytes::{Buf, Bytes};
 use futures_util::future::{FutureExt, LocalBoxFuture, OptionFuture};
 use futures_util::stream::{FuturesUnordered, StreamExt};
+use http::header::RANGE;
 use http::Request;
 use http_body_util::Empty;
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use netsim::tls::{ALPN_H2, ALPN_H3};
+use netsim::tls::{ClientTls, ALPN_H2};
 use servers::FlowControl;
 
 use crate::config::Protocol;
@@ -33,6 +39,10 @@ pub(crate) trait Multiplexed: 'static {
     /// The protocol it speaks.
     const PROTOCOL: Protocol;
 
+    /// Whether a connection lost to a path change is replaced and its
+    /// requests resumed (TCP), rather than expected to migrate (QUIC).
+    const RECONNECTS_AFTER_PATH_CHANGE: bool;
+
     /// Open connection `conn` (recording its milestones in `ledger`).
     fn open<D: Dialer>(
         &self,
@@ -41,16 +51,23 @@ pub(crate) trait Multiplexed: 'static {
         conn: u32,
     ) -> LocalBoxFuture<'static, Result<Self::Handle, String>>;
 
-    /// Start request `req`, the `n`-th (from 0) on the connection; the
-    /// future carries it to its end and records everything in `ledger`.
+    /// Start request `req`, the `n`-th (from 0) on the connection, asking
+    /// for `Range: bytes={start}-` when [`Ledger::range_start`] says so;
+    /// the future carries it to its end and records everything in
+    /// `ledger`, except an error of the connection or stream, which it
+    /// returns unrecorded for the carrier to judge.
     fn start(
         &self,
         handle: &mut Self::Handle,
         ledger: Rc<Ledger>,
         req: usize,
         n: u64,
-    ) -> LocalBoxFuture<'static, ()>;
+    ) -> LocalBoxFuture<'static, Result<(), String>>;
 }
+
+/// A request's stream ended: the request, its connection, and the
+/// connection's error if it broke the stream off.
+type StreamEnd = (usize, u32, Result<(), String>);
 
 enum State<H> {
     NotOpened,
@@ -67,8 +84,9 @@ pub(crate) struct Mux<M: Multiplexed, D: Dialer> {
     conn: u32,
     state: State<M::Handle>,
     queue: VecDeque<usize>,
-    streams: FuturesUnordered<LocalBoxFuture<'static, usize>>,
+    streams: FuturesUnordered<LocalBoxFuture<'static, StreamEnd>>,
     done: VecDeque<usize>,
+    /// Requests started on the current connection.
     started: u64,
 }
 
@@ -97,7 +115,35 @@ impl<M: Multiplexed, D: Dialer> Mux<M, D> {
             .protocol
             .start(handle, self.ledger.clone(), req, self.started);
         self.started += 1;
-        self.streams.push(stream.map(move |()| req).boxed_local());
+        let conn = self.conn;
+        self.streams
+            .push(stream.map(move |end| (req, conn, end)).boxed_local());
+    }
+
+    /// Whether connection `conn` went with the network a path change took
+    /// away, and is to be replaced.
+    fn lost(&self, conn: u32) -> bool {
+        M::RECONNECTS_AFTER_PATH_CHANGE
+            && self.ledger.lost_to_path_change(conn, self.dialer.network())
+    }
+
+    /// The stream of `req` on `conn` ended; returns whether `req` is
+    /// settled (`false`: it was cut off by a path change and submitted
+    /// again, to resume on a new connection).
+    fn ended(&mut self, req: usize, conn: u32, end: Result<(), String>) -> bool {
+        let Err(reason) = end else {
+            return true;
+        };
+        if self.lost(conn) && self.ledger.resume(req, reason.clone()) {
+            if conn == self.conn && matches!(self.state, State::Ready(_)) {
+                self.state = State::NotOpened;
+            }
+            self.submit(req);
+            false
+        } else {
+            self.ledger.fail(req, reason);
+            true
+        }
     }
 
     fn fail(&mut self, req: usize, reason: &str) {
@@ -117,6 +163,15 @@ impl<M: Multiplexed, D: Dialer> Mux<M, D> {
             }
             Err(reason) => {
                 self.ledger.connection_failed(self.conn, &reason);
+                if self.lost(self.conn) {
+                    // It was opening on the network that went away: open
+                    // another on the new one for the requests waiting.
+                    self.state = State::NotOpened;
+                    for req in std::mem::take(&mut self.queue) {
+                        self.submit(req);
+                    }
+                    return;
+                }
                 while let Some(req) = self.queue.pop_front() {
                     self.fail(req, &reason);
                 }
@@ -131,6 +186,7 @@ impl<M: Multiplexed, D: Dialer> Carrier for Mux<M, D> {
         match &self.state {
             State::NotOpened => {
                 self.conn = self.ledger.open_connection(M::PROTOCOL);
+                self.started = 0;
                 let opening =
                     self.protocol
                         .open(self.dialer.clone(), self.ledger.clone(), self.conn);
@@ -161,8 +217,10 @@ impl<M: Multiplexed, D: Dialer> Carrier for Mux<M, D> {
                 Some(result) = OptionFuture::from(opening), if is_opening => {
                     self.opened(result);
                 }
-                Some(req) = self.streams.next(), if !self.streams.is_empty() => {
-                    return Some(req);
+                Some((req, conn, end)) = self.streams.next(), if !self.streams.is_empty() => {
+                    if self.ended(req, conn, end) {
+                        return Some(req);
+                    }
                 }
                 else => return None,
             }
@@ -173,6 +231,8 @@ impl<M: Multiplexed, D: Dialer> Carrier for Mux<M, D> {
 /// HTTP/2 over TLS over TCP (ALPN `h2`), hyper's client, windows from the
 /// flow control and hyper's adaptive window off.
 pub(crate) struct H2 {
+    /// The run's TLS config (ALPN `h2`).
+    pub(crate) tls: ClientTls,
     /// The flow-control windows to announce.
     pub(crate) flow: FlowControl,
     /// The server's name, for `:authority`.
@@ -184,15 +244,17 @@ impl Multiplexed for H2 {
 
     const PROTOCOL: Protocol = Protocol::H2;
 
+    const RECONNECTS_AFTER_PATH_CHANGE: bool = true;
+
     fn open<D: Dialer>(
         &self,
         dialer: D,
         ledger: Rc<Ledger>,
         conn: u32,
     ) -> LocalBoxFuture<'static, Result<Self::Handle, String>> {
-        let flow = self.flow;
+        let (flow, tls) = (self.flow, self.tls.clone());
         async move {
-            let tls = open_tls(&dialer, ALPN_H2, &ledger, conn).await?;
+            let tls = open_tls(&dialer, &tls, ALPN_H2, &ledger, conn).await?;
             let (sender, connection) = http2::Builder::new(TokioExecutor::new())
                 .initial_stream_window_size(flow.stream_window)
                 .initial_connection_window_size(flow.connection_window)
@@ -220,26 +282,26 @@ impl Multiplexed for H2 {
         ledger: Rc<Ledger>,
         req: usize,
         n: u64,
-    ) -> LocalBoxFuture<'static, ()> {
-        let request = Request::get(format!("https://{}{}", self.authority, ledger.path(req)))
-            .body(Empty::new());
-        let request = match request {
+    ) -> LocalBoxFuture<'static, Result<(), String>> {
+        let mut request = Request::get(format!("https://{}{}", self.authority, ledger.path(req)));
+        if let Some(start) = ledger.range_start(req) {
+            request = request.header(RANGE, format!("bytes={start}-"));
+        }
+        let request = match request.body(Empty::new()) {
             Ok(r) => r,
             Err(e) => {
                 ledger.fail(req, format!("bad request: {e}"));
-                return async {}.boxed_local();
+                return async { Ok(()) }.boxed_local();
             }
         };
         ledger.sent(req, 2 * n + 1);
         let response = handle.send_request(request);
         async move {
-            match response.await {
-                Ok(response) => {
-                    ledger.head(req, &response);
-                    let _ = read_body(response.into_body(), &ledger, req, "http/2").await;
-                }
-                Err(e) => ledger.fail(req, format!("http/2: {}", error_chain(&e))),
-            }
+            let response = response
+                .await
+                .map_err(|e| format!("http/2: {}", error_chain(&e)))?;
+            ledger.head(req, &response);
+            read_body(response.into_body(), &ledger, req, "http/2").await
         }
         .boxed_local()
     }
@@ -248,6 +310,8 @@ impl Multiplexed for H2 {
 /// HTTP/3 over QUIC (ALPN `h3`): h3 on quinn, QUIC windows from the flow
 /// control, no GREASE.
 pub(crate) struct H3 {
+    /// The run's TLS config (ALPN `h3`).
+    pub(crate) tls: ClientTls,
     /// The flow-control windows to announce.
     pub(crate) flow: FlowControl,
     /// The server's name, for `:authority`.
@@ -259,15 +323,17 @@ impl Multiplexed for H3 {
 
     const PROTOCOL: Protocol = Protocol::H3;
 
+    const RECONNECTS_AFTER_PATH_CHANGE: bool = false;
+
     fn open<D: Dialer>(
         &self,
         dialer: D,
         ledger: Rc<Ledger>,
         conn: u32,
     ) -> LocalBoxFuture<'static, Result<Self::Handle, String>> {
-        let config = self.flow.quic();
+        let (config, tls) = (self.flow.quic(), self.tls.clone());
         async move {
-            let connection = open_quic(&dialer, ALPN_H3, &config, &ledger, conn).await?;
+            let connection = open_quic(&dialer, &tls, &config, &ledger, conn).await?;
             let (mut driver, sender) = h3::client::builder()
                 .send_grease(false)
                 .build(h3_quinn::Connection::new(connection))
@@ -293,27 +359,33 @@ impl Multiplexed for H3 {
         ledger: Rc<Ledger>,
         req: usize,
         _n: u64,
-    ) -> LocalBoxFuture<'static, ()> {
+    ) -> LocalBoxFuture<'static, Result<(), String>> {
         let mut sender = handle.clone();
         let uri = format!("https://{}{}", self.authority, ledger.path(req));
-        async move {
-            if let Err(reason) = exchange_h3(&mut sender, &ledger, req, uri).await {
-                ledger.fail(req, reason);
-            }
-        }
-        .boxed_local()
+        async move { exchange_h3(&mut sender, &ledger, req, uri).await }.boxed_local()
     }
 }
 
+/// One request and its response on an HTTP/3 connection. A request that
+/// cannot be built fails in the ledger; a stream or connection error is
+/// returned.
 async fn exchange_h3(
     sender: &mut h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>,
     ledger: &Ledger,
     req: usize,
     uri: String,
 ) -> Result<(), String> {
-    let request = Request::get(uri)
-        .body(())
-        .map_err(|e| format!("bad request: {e}"))?;
+    let mut request = Request::get(uri);
+    if let Some(start) = ledger.range_start(req) {
+        request = request.header(RANGE, format!("bytes={start}-"));
+    }
+    let request = match request.body(()) {
+        Ok(r) => r,
+        Err(e) => {
+            ledger.fail(req, format!("bad request: {e}"));
+            return Ok(());
+        }
+    };
     let mut stream = sender
         .send_request(request)
         .await

@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use netsim::quic::QuicConfig;
 use netsim::stats::RttSample;
-use netsim::tls;
+use netsim::tls::{self, ClientResumption, ClientTls};
 use netsim::TransportStats;
 use scenarios::Plan;
 use tokio::net::TcpStream;
 
 use crate::config::ClientConfig;
-use crate::dial::Dialer;
+use crate::dial::{Dialer, NetworkId};
 use crate::ledger::Verification;
 use crate::record::RunRecord;
 use crate::runner::run_with;
@@ -141,7 +141,7 @@ pub async fn run_real(target: &RealTarget, config: &ClientConfig, plan: &Plan) -
     } else {
         Verification::ContentLength
     };
-    run_with(target.clone(), config, plan, verification).await
+    run_with(target.clone(), config, plan, verification, Duration::ZERO).await
 }
 
 impl Dialer for RealTarget {
@@ -162,9 +162,9 @@ impl Dialer for RealTarget {
         None
     }
 
-    fn tls_config(&self, alpn: &[u8]) -> Arc<rustls::ClientConfig> {
+    fn tls_client(&self, alpn: &[u8], resumption: &ClientResumption) -> ClientTls {
         match self.trust {
-            Trust::LabCertificate => tls::client_config(&[alpn], None),
+            Trust::LabCertificate => tls::client_tls(&[alpn], None, resumption),
         }
     }
 
@@ -187,7 +187,7 @@ impl Dialer for RealTarget {
 
     /// A fresh endpoint on an ephemeral port of the target's address family
     /// (`0.0.0.0:0` or `[::]:0`).
-    fn quic_endpoint(&self, alpn: &[u8], config: &QuicConfig) -> io::Result<quinn::Endpoint> {
+    fn quic_endpoint(&self, tls: &ClientTls, config: &QuicConfig) -> io::Result<quinn::Endpoint> {
         let bind: SocketAddr = match self.addr {
             SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
             SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
@@ -198,10 +198,7 @@ impl Dialer for RealTarget {
             .initial_mtu(QUIC_MIN_UDP_PAYLOAD)
             .min_mtu(QUIC_MIN_UDP_PAYLOAD)
             .mtu_discovery_config(Some(quinn::MtuDiscoveryConfig::default()));
-        let crypto = match self.trust {
-            Trust::LabCertificate => tls::quic_client_crypto(&[alpn], None),
-        };
-        let mut client = quinn::ClientConfig::new(crypto);
+        let mut client = quinn::ClientConfig::new(tls::quic_client(tls));
         client.transport_config(Arc::new(transport));
         endpoint.set_default_client_config(client);
         Ok(endpoint)
@@ -209,6 +206,17 @@ impl Dialer for RealTarget {
 
     fn quic_server(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// One network for the whole run: no network-change notifications are
+    /// read from the OS here.
+    fn network(&self) -> NetworkId {
+        NetworkId(Ipv4Addr::UNSPECIFIED)
+    }
+
+    /// Never: there is one network for the whole run.
+    fn network_changed(&self) -> impl Future<Output = ()> {
+        std::future::pending()
     }
 
     /// quinn's counters; the one RTT sample is stamped `at`. No link

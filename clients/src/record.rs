@@ -1,12 +1,18 @@
-//! What a run measured: one [`RequestRecord`] per requested object, one
-//! [`ConnectionRecord`] per connection opened, and the [`RunRecord`] that
-//! holds them.
+//! What a run measured: one [`RequestRecord`] per requested object (with a
+//! [`Resumption`] for each time a path change cut it off and it was asked
+//! for again), one [`ConnectionRecord`] per connection opened, and the
+//! [`RunRecord`] that holds them, with a [`MigrationRecord`] when the
+//! client's network changed during the run and the [`Warmup`] that came
+//! before it when the run resumes a session.
 //!
-//! Every time is a `Duration` since the run's start (the moment
-//! [`crate::run`] or [`crate::run_real`] was called, which is also the first
-//! connection attempt), read from the tokio clock: simulated time in the
-//! simulation, real time on real sockets. Records are plain data: in the
-//! simulation, equal seeds give equal records.
+//! Every time is a `Duration` since the run's start, read from the tokio
+//! clock: simulated time in the simulation, real time on real sockets. The
+//! run's start is the moment [`crate::run`] or [`crate::run_real`] was
+//! called, which is also the first connection attempt; for a run with a
+//! warm-up ([`crate::Handshake::Resume`], [`crate::Handshake::EarlyData`])
+//! it is the start of the measured part, after the warm-up, and the
+//! warm-up's own times count from its own start. Records are plain data: in
+//! the simulation, equal seeds give equal records.
 //!
 //! Serialized (serde, e.g. in the lab's `results.jsonl`), every duration is
 //! a whole number of nanoseconds in a field whose name ends in `_ns`
@@ -19,7 +25,7 @@ use netsim::stats::nanos;
 use netsim::TransportStats;
 use serde::{Deserialize, Serialize};
 
-use crate::config::Protocol;
+use crate::config::{Handshake, Protocol};
 
 /// One requested object, from being queued to its last verified byte.
 ///
@@ -37,7 +43,8 @@ pub struct RequestRecord {
     #[serde(rename = "start_ns", with = "nanos")]
     pub start: Duration,
     /// When the connection that carried it had finished its handshake (TLS
-    /// or QUIC); `None` if it never got a ready connection.
+    /// or QUIC); `None` if it never got a ready connection. A request sent
+    /// as early data (0-RTT) goes before this.
     #[serde(rename = "connection_ready_ns", with = "nanos::option")]
     pub connection_ready: Option<Duration>,
     /// When the request was handed to the HTTP stack on a ready connection
@@ -56,24 +63,44 @@ pub struct RequestRecord {
     /// verified.
     #[serde(rename = "last_byte_ns", with = "nanos::option")]
     pub last_byte: Option<Duration>,
-    /// Body bytes received.
+    /// Body bytes received, over every attempt: more than the body's size
+    /// only if some bytes were fetched twice (see
+    /// [`MigrationRecord::bytes_fetched_twice`]).
     pub bytes: u64,
-    /// The stream that carried it. HTTP/3: the QUIC stream id (0, 4, 8, ...).
+    /// The stream that carried it (its first attempt; see
+    /// [`RequestRecord::resumptions`] for the others). HTTP/3: the QUIC
+    /// stream id (0, 4, 8, ...).
     /// HTTP/2: the HTTP/2 stream id, derived from order (hyper does not
     /// expose it): the n-th request handed to the connection (n = 0, 1, ...)
     /// gets 2n + 1, which is the id h2 assigns, since it numbers streams in
     /// the order hyper hands them over. HTTP/1.1: the request's 0-based
     /// index on its connection. `None` if it was never sent.
     pub stream_id: Option<u64>,
-    /// The connection that carried it (an index into
+    /// The connection that carried it (its first attempt; an index into
     /// [`RunRecord::connections`]); `None` if none did.
     pub connection_id: Option<u32>,
+    /// Every time a path change cut the request off and the client asked
+    /// for the rest again, in order; empty if it ran in one piece. The
+    /// fields above (`connection_ready`, `request_sent`, `first_byte`,
+    /// `stream_id`, `connection_id`) describe the first attempt; each
+    /// resumption describes one more. HTTP/1.1 and HTTP/2 only: an HTTP/3
+    /// connection migrates instead.
+    pub resumptions: Vec<Resumption>,
     /// Cumulative body bytes over time, one point per piece of body the
     /// HTTP stack handed over, unthinned: HTTP/1.1 per read from the TLS
     /// stream, HTTP/2 per DATA frame, HTTP/3 per read of the QUIC stream
     /// (roughly one per packet).
     #[serde(with = "timeline")]
     pub timeline: Vec<(Duration, u64)>,
+    /// Head-of-line blocked time of this stream: how long bytes of its
+    /// response had reached the client and could not be delivered, in
+    /// episodes in which another stream's bytes were held as well
+    /// (`crate::hol`, `docs/metrics.md`). HTTP/3: 0; HTTP/1.1: 0 in
+    /// practice (one stream per connection at a time); `None` if its
+    /// connection's transport keeps no record of held data (smoltcp, real
+    /// sockets) or it had no connection.
+    #[serde(rename = "hol_blocked_ns", with = "nanos::option")]
+    pub hol_blocked: Option<Duration>,
     /// Whether its body was checked against the content model (length and
     /// SHA-256) and matched. Always `false` for a failed request, and for
     /// every request of a real-socket run with
@@ -94,6 +121,87 @@ impl RequestRecord {
     }
 }
 
+/// One more attempt at a request, after a path change cut off the
+/// connection carrying it: the client opened a new connection and asked
+/// for the bytes it did not have yet, with `Range: bytes={offset}-`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resumption {
+    /// When the previous attempt was cut off (the client learned that its
+    /// connection was lost to the path change).
+    #[serde(rename = "interrupted_ns", with = "nanos")]
+    pub interrupted: Duration,
+    /// The error that cut it off, as the HTTP stack reported it.
+    pub interrupted_by: String,
+    /// Body bytes already in hand, received and fed to the body check in
+    /// order, where this attempt starts: it asks for `Range:
+    /// bytes={offset}-`, or is a plain `GET` when `offset` is 0.
+    pub offset: u64,
+    /// The connection that carried this attempt (an index into
+    /// [`RunRecord::connections`]); `None` if it never got one.
+    pub connection_id: Option<u32>,
+    /// The stream that carried it, numbered as [`RequestRecord::stream_id`];
+    /// `None` if it was never sent.
+    pub stream_id: Option<u64>,
+    /// When this attempt's request was handed to the HTTP stack.
+    #[serde(rename = "request_sent_ns", with = "nanos::option")]
+    pub request_sent: Option<Duration>,
+    /// When this attempt's response head reached the HTTP stack.
+    #[serde(rename = "first_byte_ns", with = "nanos::option")]
+    pub first_byte: Option<Duration>,
+    /// The response's status: 206 when the server sent the range asked
+    /// for, 200 when it sent the whole body again (then the bytes in hand
+    /// are fetched twice); `None` before a response head arrived.
+    pub status: Option<u16>,
+}
+
+/// What a path change (the client moving to a new network and address, as
+/// a phone leaving Wi-Fi for LTE) did to a run. `docs/migration.md` defines
+/// each figure.
+///
+/// "Before" and "after" split the run at [`MigrationRecord::path_change`]: a
+/// body piece the HTTP stack handed over at or before that time counts as
+/// before (at the moment of the change nothing can have come over the new
+/// path yet: that takes at least its one-way delay), a later one as after.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationRecord {
+    /// When the client's OS reported the change (the first one, if there
+    /// were several).
+    #[serde(rename = "path_change_ns", with = "nanos")]
+    pub path_change: Duration,
+    /// The last time a body piece arrived before the change; `None` if none
+    /// had.
+    #[serde(rename = "last_byte_before_ns", with = "nanos::option")]
+    pub last_byte_before: Option<Duration>,
+    /// The first time a body piece arrived after the change; `None` if none
+    /// did.
+    #[serde(rename = "first_byte_after_ns", with = "nanos::option")]
+    pub first_byte_after: Option<Duration>,
+    /// Interruption time: from [`MigrationRecord::last_byte_before`] to
+    /// [`MigrationRecord::first_byte_after`]; `None` unless both exist.
+    #[serde(rename = "interruption_ns", with = "nanos::option")]
+    pub interruption: Option<Duration>,
+    /// Total completion time: the run's [`RunRecord::plt`] (first
+    /// connection attempt to the last verified byte), repeated here so that
+    /// the migration figures sit together; `None` if the run failed.
+    #[serde(rename = "completion_ns", with = "nanos::option")]
+    pub completion: Option<Duration>,
+    /// Body bytes received up to the change.
+    pub bytes_before_change: u64,
+    /// Body bytes the client received more than once across attempts:
+    /// bytes at body offsets it already had, as when a server ignores the
+    /// Range and sends the whole body again. Bytes that were in flight, or
+    /// held by TCP or in a partial TLS record when the connection died,
+    /// never reached the client and are not counted.
+    pub bytes_fetched_twice: u64,
+    /// Requests asked for again after the change (those with a
+    /// [`Resumption`]).
+    pub resumed_requests: usize,
+    /// Connections the client started opening at or after the change
+    /// (HTTP/1.1 and HTTP/2: the reconnections; HTTP/3: 0, its connection
+    /// migrates).
+    pub connections_after_change: usize,
+}
+
 /// One connection the client opened (TLS over TCP, or QUIC).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionRecord {
@@ -107,15 +215,39 @@ pub struct ConnectionRecord {
     /// When TCP's handshake completed (`None` for QUIC, or if it never did).
     #[serde(rename = "tcp_connected_ns", with = "nanos::option")]
     pub tcp_connected: Option<Duration>,
-    /// When the TLS (or QUIC) handshake completed.
+    /// When the TLS (or QUIC) handshake completed. With early data this
+    /// is after the first request was sent.
     #[serde(rename = "handshake_done_ns", with = "nanos::option")]
     pub handshake_done: Option<Duration>,
+    /// Whether the handshake resumed a session from an earlier connection
+    /// (TLS 1.3 with a pre-shared key from a session ticket: no
+    /// certificate) rather than being a full one; `None` if it did not
+    /// complete or could not be told. Over TCP rustls says which; over QUIC
+    /// the lab counts the certificates the client checked (see
+    /// `netsim::tls::CertificateChecks`).
+    pub resumed: Option<bool>,
+    /// Whether the client offered early data (TLS) or 0-RTT data (QUIC):
+    /// it held a ticket that allowed it and the run asked for it
+    /// ([`Handshake::EarlyData`]). Its first request then went with the
+    /// ClientHello (QUIC: in 0-RTT packets).
+    pub early_data_offered: bool,
+    /// Whether the server accepted that early data; `None` if none was
+    /// offered or the handshake did not complete. Rejected early data is
+    /// sent again after the handshake.
+    pub early_data_accepted: Option<bool>,
     /// Its transport statistics, read at the end of the run (netsim's
     /// `TcpStream::transport_stats` or `quic::transport_stats`; on real
     /// sockets, quinn's statistics for QUIC and nothing for TCP); `None` if
     /// the connection never got far enough to have any, or is a real TCP
     /// connection.
     pub stats: Option<TransportStats>,
+    /// Head-of-line blocked time of the connection: how long at least one
+    /// of its streams had bytes at the client that waited for missing bytes
+    /// of another stream (`crate::hol`, `docs/metrics.md`). HTTP/3: 0 (QUIC
+    /// orders bytes per stream); `None` if the transport keeps no record of
+    /// held data (smoltcp, real sockets, no statistics).
+    #[serde(rename = "hol_blocked_ns", with = "nanos::option")]
+    pub hol_blocked: Option<Duration>,
     /// Why it failed, if it did (handshake error, reset, ...).
     pub error: Option<String>,
 }
@@ -125,6 +257,9 @@ pub struct ConnectionRecord {
 pub struct RunRecord {
     /// The protocol the run spoke.
     pub protocol: Protocol,
+    /// How it set up its connections: full handshakes, or sessions resumed
+    /// from its warm-up.
+    pub handshake: Handshake,
     /// Every object of the plan, in plan order, failed or not.
     pub requests: Vec<RequestRecord>,
     /// Every connection opened, in the order they were opened.
@@ -133,15 +268,55 @@ pub struct RunRecord {
     /// verified byte of the last object; `None` if the run failed.
     #[serde(rename = "plt_ns", with = "nanos::option")]
     pub plt: Option<Duration>,
+    /// Time to first byte: from the first connection attempt (the run's
+    /// start) to the response head of the first request in plan order;
+    /// `None` if that head never arrived. Connection setup is part of it,
+    /// so it counts the round trips a handshake costs.
+    #[serde(rename = "ttfb_ns", with = "nanos::option")]
+    pub ttfb: Option<Duration>,
+    /// Head-of-line blocked time of the run: the sum of
+    /// [`ConnectionRecord::hol_blocked`] over its connections; `None` if
+    /// there were none or any of them is `None`.
+    #[serde(rename = "hol_blocked_ns", with = "nanos::option")]
+    pub hol_blocked: Option<Duration>,
     /// Body bytes received over all requests.
     pub total_bytes: u64,
     /// Connections opened, including any that failed (HTTP/2 and HTTP/3:
     /// 1; HTTP/1.1: up to the pool size, more if connections died and were
-    /// replaced).
+    /// replaced). A warm-up's connection is not counted.
     pub connections_used: usize,
     /// The first failure, naming the path (`"/bytes/...: reason"`): the
     /// earliest, and among requests failing at the same moment the first in
-    /// plan order; `None` if every request succeeded.
+    /// plan order; `None` if every request succeeded. A failed warm-up fails
+    /// the run: `"warm-up: /bytes/...: reason"`.
+    pub failure: Option<String>,
+    /// What the path change did, if the client's network changed during
+    /// the run; `None` otherwise.
+    pub migration: Option<MigrationRecord>,
+    /// The warm-up that obtained the session the measured part resumes
+    /// ([`Handshake::Resume`], [`Handshake::EarlyData`]); `None` with
+    /// [`Handshake::Full`].
+    pub warmup: Option<Warmup>,
+}
+
+/// The first visit of a run that resumes a session: one connection, a full
+/// handshake, the plan's first object, then the connection closes and
+/// [`crate::config::WARMUP_PAUSE`] passes before the measured part starts.
+///
+/// Its times count from its own start, which is `offset` before the
+/// measured part's start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warmup {
+    /// From the warm-up's start to the measured part's start (the origin of
+    /// every other time of the run): subtract it from a warm-up time to put
+    /// that time on the measured part's clock.
+    #[serde(rename = "offset_ns", with = "nanos")]
+    pub offset: Duration,
+    /// Its request: the plan's first object.
+    pub requests: Vec<RequestRecord>,
+    /// Its connection.
+    pub connections: Vec<ConnectionRecord>,
+    /// Why it failed, naming the path; `None` if it succeeded.
     pub failure: Option<String>,
 }
 

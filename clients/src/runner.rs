@@ -1,19 +1,25 @@
-//! The workload runner: phases in order, requests within a phase as their
-//! concurrency allows, handed to the protocol's [`Carrier`]; then the
-//! [`RunRecord`].
+//! The workload runner: a warm-up first if the run resumes a session, then
+//! phases in order, requests within a phase as their concurrency allows,
+//! handed to the protocol's [`Carrier`], while it listens for the OS's
+//! network-change notification; then the [`RunRecord`], with its
+//! [`MigrationRecord`] if the network changed.
 
 use std::rc::Rc;
 use std::time::Duration;
 
+use netsim::tls::{ClientResumption, ClientTls, SessionCache, ALPN_H2, ALPN_H3, ALPN_HTTP1};
 use netsim::Host;
-use scenarios::Plan;
+use scenarios::{Phase, Plan};
+use tokio::time::Instant;
 
-use crate::config::{ClientConfig, Protocol};
+use crate::config::{ClientConfig, Handshake, Protocol, WARMUP_PAUSE};
 use crate::dial::Dialer;
 use crate::h1::H1Pool;
+use crate::hol;
+use crate::ledger::Closed;
 use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
-use crate::record::RunRecord;
+use crate::record::{ConnectionRecord, MigrationRecord, RequestRecord, RunRecord, Warmup};
 
 /// One protocol's way of carrying requests over its connections.
 ///
@@ -25,8 +31,9 @@ pub(crate) trait Carrier {
     /// Take request `req`, already queued in the ledger.
     fn submit(&mut self, req: usize);
 
-    /// Wait for the next submitted request to finish and return its index;
-    /// `None` if nothing is outstanding.
+    /// Wait for the next submitted request to finish (succeed or fail; a
+    /// request cut off by a path change and resumed has not finished) and
+    /// return its index; `None` if nothing is outstanding.
     async fn next_done(&mut self) -> Option<usize>;
 }
 
@@ -39,63 +46,195 @@ pub(crate) trait Carrier {
 /// run's [`RunRecord::failure`] names the first failure. When
 /// [`ClientConfig::time_limit`] passes, every unfinished request is
 /// recorded as timed out. An invalid config fails every request with the
-/// config error. Times come from the host's tokio clock (simulated time),
-/// from the moment this function is called.
+/// config error. Times come from the host's tokio clock (simulated time).
+///
+/// With [`Handshake::Full`] the run starts the moment this function is
+/// called. With [`Handshake::Resume`] or [`Handshake::EarlyData`] a warm-up
+/// comes first (see [`Handshake`]); the run's times then count from the
+/// end of the warm-up's pause, and the time limit covers both.
+///
+/// When the client's network changes (a scheduled path change; the host's
+/// address-change notification stands for the phone OS's), HTTP/1.1 and
+/// HTTP/2 replace the connections that went with the old network and
+/// resume every request they cut off with `Range: bytes=N-`, N being the
+/// bytes already in hand; the body check runs over the parts as one body.
+/// HTTP/3 migrates its connection. Only a connection lost with its network
+/// is replaced: every other failure stays a failure. The record then has a
+/// [`MigrationRecord`] (see `docs/migration.md`).
 pub async fn run(host: &Host, config: &ClientConfig, plan: &Plan) -> RunRecord {
-    run_with(host.clone(), config, plan, Verification::ContentModel).await
+    // The transport's records (TCP segment arrivals) are in simulated time
+    // since the simulation started; the run's clock starts now.
+    let origin = netsim::now();
+    run_with(
+        host.clone(),
+        config,
+        plan,
+        Verification::ContentModel,
+        origin,
+    )
+    .await
 }
 
 /// [`run`] over any dialer, checking bodies as `verification` says.
+/// `origin` is the simulated time at which the run's clock starts (zero
+/// outside the simulation, where the transports record no arrivals).
 pub(crate) async fn run_with<D: Dialer>(
     dialer: D,
     config: &ClientConfig,
     plan: &Plan,
     verification: Verification,
+    origin: Duration,
 ) -> RunRecord {
-    let ledger = Rc::new(Ledger::new(config.content_seed, verification));
+    let called = Instant::now();
     if let Err(e) = config.validate() {
+        let ledger = Ledger::new(config.content_seed, verification);
         for object in plan.objects() {
             let req = ledger.queue(object);
             ledger.fail(req, e.to_string());
         }
-        return record(config.protocol, &ledger);
+        return record(config, ledger.close(), None, origin);
     }
+    let deadline = Instant::now() + config.time_limit;
+    let resumption = match config.handshake {
+        Handshake::Full => ClientResumption::Off,
+        Handshake::Resume => ClientResumption::Resume(SessionCache::new()),
+        Handshake::EarlyData => ClientResumption::EarlyData(SessionCache::new()),
+    };
+    let tls = dialer.tls_client(alpn(config.protocol), &resumption);
+    let warmup = match (config.handshake, plan.objects().next()) {
+        (Handshake::Full, _) | (_, None) => None,
+        (_, Some(first)) => {
+            let warmup_start = Instant::now();
+            let first = Plan {
+                phases: vec![Phase {
+                    objects: vec![first.clone()],
+                    concurrency: None,
+                }],
+            };
+            let ledger = Rc::new(Ledger::new(config.content_seed, verification));
+            let closed = carry_on_carrier(&dialer, &tls, config, &first, &ledger, deadline).await;
+            // The warm-up's carrier is gone: its connection is closing.
+            tokio::time::sleep_until(deadline.min(Instant::now() + WARMUP_PAUSE)).await;
+            Some(Warmup {
+                offset: Instant::now().duration_since(warmup_start),
+                requests: closed.requests,
+                connections: closed.connections,
+                failure: closed.failure,
+            })
+        }
+    };
+    let ledger = Rc::new(Ledger::new(config.content_seed, verification));
+    // The measured part's clock starts now, after any warm-up.
+    let origin = origin + Instant::now().duration_since(called);
+    let closed = carry_on_carrier(&dialer, &tls, config, plan, &ledger, deadline).await;
+    record(config, closed, warmup, origin)
+}
+
+/// The ALPN protocol id of `protocol`.
+fn alpn(protocol: Protocol) -> &'static [u8] {
+    match protocol {
+        Protocol::H1 => ALPN_HTTP1,
+        Protocol::H2 => ALPN_H2,
+        Protocol::H3 => ALPN_H3,
+    }
+}
+
+/// Carry out `plan` on a new carrier of `config`'s protocol, with TLS
+/// config `tls`, recording in `ledger`; the ledger's records, read while
+/// the carrier's connections are still open. The carrier (and with it its
+/// connections) is dropped on return.
+async fn carry_on_carrier<D: Dialer>(
+    dialer: &D,
+    tls: &ClientTls,
+    config: &ClientConfig,
+    plan: &Plan,
+    ledger: &Rc<Ledger>,
+    deadline: Instant,
+) -> Closed {
     let authority = dialer.authority();
-    // Each carrier stays alive until the record is made, so that the
-    // statistics are read from open connections.
+    let watcher = dialer.clone();
+    let dialer = dialer.clone();
+    let tls = tls.clone();
     match config.protocol {
         Protocol::H1 => {
-            let mut pool =
-                H1Pool::new(dialer, ledger.clone(), config.max_h1_connections, authority);
-            carry(&mut pool, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            let mut pool = H1Pool::new(
+                dialer,
+                tls,
+                ledger.clone(),
+                config.max_h1_connections,
+                authority,
+            );
+            carry(
+                &mut pool,
+                &watcher,
+                plan,
+                ledger,
+                config.time_limit,
+                deadline,
+            )
+            .await;
+            ledger.close()
         }
         Protocol::H2 => {
             let h2 = H2 {
+                tls,
                 flow: config.flow,
                 authority,
             };
             let mut mux = Mux::new(h2, dialer, ledger.clone());
-            carry(&mut mux, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            carry(
+                &mut mux,
+                &watcher,
+                plan,
+                ledger,
+                config.time_limit,
+                deadline,
+            )
+            .await;
+            ledger.close()
         }
         Protocol::H3 => {
             let h3 = H3 {
+                tls,
                 flow: config.flow,
                 authority,
             };
             let mut mux = Mux::new(h3, dialer, ledger.clone());
-            carry(&mut mux, plan, &ledger, config.time_limit).await;
-            record(config.protocol, &ledger)
+            carry(
+                &mut mux,
+                &watcher,
+                plan,
+                ledger,
+                config.time_limit,
+                deadline,
+            )
+            .await;
+            ledger.close()
         }
     }
 }
 
-/// Run every phase of `plan` on `carrier` within `limit` of the run's
-/// start; past it, record what is left as failed.
-async fn carry<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger, limit: Duration) {
-    let deadline = ledger.start() + limit;
-    let all_done = tokio::time::timeout_at(deadline, phases(carrier, plan, ledger)).await;
+/// Run every phase of `plan` on `carrier` until `deadline` (the run's
+/// time limit, `limit`, after its start), noting in the ledger when
+/// `dialer` reports a network change; past the deadline, record what is
+/// left as failed.
+async fn carry<C: Carrier, D: Dialer>(
+    carrier: &mut C,
+    dialer: &D,
+    plan: &Plan,
+    ledger: &Ledger,
+    limit: Duration,
+    deadline: Instant,
+) {
+    let work = async {
+        // `biased`: the notification is seen before whatever it caused.
+        tokio::select! {
+            biased;
+            () = watch_network(dialer, ledger) => {}
+            () = phases(carrier, plan, ledger) => {}
+        }
+    };
+    let all_done = tokio::time::timeout_at(deadline, work).await;
     if all_done.is_err() {
         ledger.fail_unfinished(&format!(
             "timed out: the client's time limit of {limit:?} passed"
@@ -107,6 +246,14 @@ async fn carry<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger, limit:
                 format!("not requested: the client's time limit of {limit:?} passed first"),
             );
         }
+    }
+}
+
+/// Note every network change `dialer` reports in `ledger`; never returns.
+async fn watch_network<D: Dialer>(dialer: &D, ledger: &Ledger) {
+    loop {
+        dialer.network_changed().await;
+        ledger.path_changed();
     }
 }
 
@@ -137,9 +284,22 @@ async fn phases<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger) {
     }
 }
 
-/// The run's record, from the ledger (reads every connection's statistics).
-fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
-    let (requests, connections, failure) = ledger.close();
+/// The run's record, from its ledger's records and its warm-up, with its
+/// head-of-line blocked times (`crate::hol`) for a measured part whose
+/// clock started at simulated time `origin`. A failed warm-up fails the
+/// run.
+fn record(
+    config: &ClientConfig,
+    closed: Closed,
+    warmup: Option<Warmup>,
+    origin: Duration,
+) -> RunRecord {
+    let (mut requests, mut connections, mut failure) =
+        (closed.requests, closed.connections, closed.failure);
+    if let Some(warm) = warmup.as_ref().and_then(|w| w.failure.as_ref()) {
+        failure = Some(format!("warm-up: {warm}"));
+    }
+    let hol_blocked = hol::fill_in(&mut requests, &mut connections, origin);
     let total_bytes = requests.iter().map(|r| r.bytes).sum();
     let first_attempt = connections.iter().map(|c| c.started).min();
     let last_byte = requests.iter().filter_map(|r| r.last_byte).max();
@@ -147,13 +307,63 @@ fn record(protocol: Protocol, ledger: &Ledger) -> RunRecord {
         (None, Some(first), Some(last)) => Some(last.saturating_sub(first)),
         _ => None,
     };
+    let migration = closed
+        .path_change
+        .map(|at| migration(at, &requests, &connections, plt, closed.bytes_fetched_twice));
+    let ttfb = requests.first().and_then(|r| r.first_byte);
     RunRecord {
-        protocol,
+        protocol: config.protocol,
+        handshake: config.handshake,
         connections_used: connections.len(),
         requests,
         connections,
         plt,
+        ttfb,
+        hol_blocked,
         total_bytes,
         failure,
+        warmup,
+        migration,
+    }
+}
+
+/// The migration figures of a run whose network changed at `at`, from its
+/// requests' timelines and its connections. A body piece handed over at or
+/// before `at` counts as before the change: see [`MigrationRecord`].
+fn migration(
+    at: Duration,
+    requests: &[RequestRecord],
+    connections: &[ConnectionRecord],
+    completion: Option<Duration>,
+    bytes_fetched_twice: u64,
+) -> MigrationRecord {
+    let points = || requests.iter().flat_map(|r| r.timeline.iter().copied());
+    let last_byte_before = points().map(|(t, _)| t).filter(|&t| t <= at).max();
+    let first_byte_after = points().map(|(t, _)| t).filter(|&t| t > at).min();
+    let bytes_before_change = requests
+        .iter()
+        .map(|r| {
+            r.timeline
+                .iter()
+                .take_while(|&&(t, _)| t <= at)
+                .last()
+                .map_or(0, |&(_, bytes)| bytes)
+        })
+        .sum();
+    MigrationRecord {
+        path_change: at,
+        last_byte_before,
+        first_byte_after,
+        interruption: last_byte_before
+            .zip(first_byte_after)
+            .map(|(before, after)| after.saturating_sub(before)),
+        completion,
+        bytes_before_change,
+        bytes_fetched_twice,
+        resumed_requests: requests
+            .iter()
+            .filter(|r| !r.resumptions.is_empty())
+            .count(),
+        connections_after_change: connections.iter().filter(|c| c.started >= at).count(),
     }
 }

@@ -131,7 +131,7 @@ pub async fn serve(host: Host, transport: Transport) -> io::Result<()> {
             while let Some(incoming) = server.endpoint().accept().await {
                 let server = server.clone();
                 tokio::spawn(async move {
-                    let Ok(conn) = server.accept(incoming).await else {
+                    let Ok(conn) = server.accept(incoming, false).await else {
                         return;
                     };
                     while let Ok((send, recv)) = conn.accept_bi().await {

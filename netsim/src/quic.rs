@@ -279,9 +279,14 @@ impl QuicServer {
     /// this host's accepted connections from 0).
     ///
     /// The future owns what it needs, so it can be spawned.
+    ///
+    /// With `zero_rtt` the connection is handed over as soon as the
+    /// client's first flight has arrived (quinn's `Connecting::into_0rtt`),
+    /// so 0-RTT requests can be answered at once; it is registered then.
     pub fn accept(
         &self,
         incoming: Incoming,
+        zero_rtt: bool,
     ) -> impl Future<Output = Result<quinn::Connection, ConnectionError>> + Send + 'static {
         let server = self.clone();
         async move {
@@ -295,7 +300,14 @@ impl QuicServer {
                     incoming.accept_with(Arc::new(config))?
                 }
             };
-            let conn = connecting.await?;
+            let conn = if zero_rtt {
+                match connecting.into_0rtt() {
+                    Ok((conn, _accepted)) => conn,
+                    Err(connecting) => connecting.await?,
+                }
+            } else {
+                connecting.await?
+            };
             server.host.register_accepted(Entry {
                 accepted_at: now(),
                 peer: conn.remote_address(),
@@ -393,7 +405,7 @@ pub(crate) fn transport_stats_at(
         smoothed_rtt: Some(s.path.rtt),
         cwnd: Some(s.path.cwnd),
         stack_counters: Vec::new(),
-        arrivals: Vec::new(),
+        arrivals: None,
     }
 }
 

@@ -126,8 +126,9 @@ pub struct TransportStats {
     /// (empty for QUIC and for stacks that keep none).
     pub stack_counters: Vec<(String, u64)>,
     /// Every data segment received, in arrival order, with the time its
-    /// bytes became readable (TCP on the Linux-like stack; empty otherwise).
-    pub arrivals: Vec<SegmentArrival>,
+    /// bytes became readable: `Some` on the Linux-like TCP stack, `None`
+    /// where the transport keeps no such record (smoltcp, QUIC).
+    pub arrivals: Option<Vec<SegmentArrival>>,
 }
 
 /// Wrapping comparison of TCP sequence numbers: `a < b`.

@@ -9,18 +9,48 @@
 //! - one self-signed certificate for [`SERVER_NAME`] (and `localhost`), generated from
 //!   that key with fixed serial number and validity, so its DER bytes never change;
 //! - TLS 1.3 only, cipher suite `TLS13_AES_128_GCM_SHA256` only, key exchange X25519 only;
-//! - no session resumption and no early data: every run measures a full handshake;
+//! - by default no session resumption and no early data: every connection is a full
+//!   handshake. Resumption is opt-in on both sides ([`ServerResumption`],
+//!   [`ClientResumption`]), for the runs that measure it;
 //! - certificate validity is checked against a fixed date ([`CERTIFICATE_CHECK_TIME`]),
-//!   never the wall clock, so a run verifies the same way whenever it is repeated.
+//!   never the wall clock, so a run verifies the same way whenever it is repeated. The
+//!   same fixed clock stamps and checks session tickets, so a ticket's age is always 0
+//!   and its freshness never depends on when a run happens.
 //!
-//! Randomness that remains (client and server random, key shares, QUIC connection IDs)
-//! comes from the crypto provider. It changes bytes but never sizes.
+//! Randomness that remains (client and server random, key shares, QUIC connection IDs,
+//! session ids and ticket nonces) comes from the crypto provider. It changes bytes but
+//! never sizes.
+//!
+//! # Resumption
+//!
+//! With [`ServerResumption::On`] the server keeps its sessions in a cache of its own
+//! (stateful resumption: a ticket is the 32-byte id of a cached session, used once).
+//! rustls accepts early data only with stateful resumption, and the ticket's size never
+//! depends on the session. A client with a [`ClientResumption`] other than `Off` keeps
+//! the tickets it receives in a [`SessionCache`] shared by the connections of its run,
+//! and offers one in its next handshake with that server.
+//!
+//! rustls resumes a session only with the very config (the same certificate verifier)
+//! that received its ticket, so a client builds one config per run ([`client_tls`]) and
+//! opens every connection of the run with it.
+//!
+//! Whether a handshake resumed: rustls says so for TLS over TCP
+//! (`handshake_kind()`), but quinn does not pass it on. So every client config built
+//! here counts its certificate checks ([`CertificateChecks`]): in TLS 1.3 the server
+//! presents its certificate only in a full handshake, so a handshake that completed
+//! while no certificate was checked resumed a session (tested against rustls's own
+//! answer below).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::server::ServerSessionMemoryCache;
+use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use crate::settings::{bytes_text, on_off, pairs, Settings};
 
@@ -150,16 +180,77 @@ impl rustls::time_provider::TimeProvider for LabCertificateClock {
     }
 }
 
-/// A server TLS config presenting the lab identity.
+/// Tickets a server with [`ServerResumption::On`] sends after each handshake: 2, rustls's
+/// and OpenSSL's default. TLS 1.3 tickets are single-use, so each ticket allows one
+/// resumed connection.
+pub const TICKETS_PER_CONNECTION: usize = 2;
+
+/// Sessions a server with [`ServerResumption::On`] keeps (each ticket it issues is the id
+/// of one): 1024, far more than any run's connections use.
+pub const SERVER_SESSION_CACHE: usize = 1024;
+
+/// Most early data a TLS-over-TCP server with [`ServerResumption::On`] accepts per
+/// connection: 16 KiB, one full TLS record, room for any request the lab's clients send
+/// (with HTTP/2's connection preface and settings). QUIC's 0-RTT is limited by QUIC's
+/// own flow control instead (quinn requires rustls's limit to be unlimited).
+pub const TCP_EARLY_DATA_LIMIT: u32 = 16 * 1024;
+
+/// What a server does with TLS sessions. Default: [`ServerResumption::Off`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ServerResumption {
+    /// No tickets, no session cache, no early data: every handshake is a full one. The
+    /// lab's default, used by every run that does not measure resumption.
+    #[default]
+    Off,
+    /// Resumption and early data, as a server tuned for latency runs them:
+    /// [`TICKETS_PER_CONNECTION`] tickets after each handshake (stateful: ids into a
+    /// cache of [`SERVER_SESSION_CACHE`] sessions, each used once); early data accepted
+    /// (up to [`TCP_EARLY_DATA_LIMIT`] over TCP, QUIC 0-RTT without a TLS limit); and
+    /// application data allowed right after the server's first flight (0.5-RTT data),
+    /// so that a request that came as early data is answered in the same round trip.
+    On,
+}
+
+/// A server TLS config presenting the lab identity, with no resumption.
 ///
 /// TLS 1.3 only, `TLS13_AES_128_GCM_SHA256` only, X25519 only; offers the protocols in
 /// `alpn` (in order of preference). Session tickets and the session cache are off and no
 /// early data is accepted, so every connection is a full handshake. Secrets go to
-/// `key_log` when one is given.
+/// `key_log` when one is given. The same as [`server_config_with`] and
+/// [`ServerResumption::Off`].
 pub fn server_config(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
 ) -> Arc<rustls::ServerConfig> {
+    server_config_with(alpn, key_log, ServerResumption::Off)
+}
+
+/// A TLS-over-TCP server config presenting the lab identity, with `resumption`.
+///
+/// As [`server_config`]; with [`ServerResumption::On`] it issues tickets, accepts up to
+/// [`TCP_EARLY_DATA_LIMIT`] bytes of early data and may send 0.5-RTT data. The session
+/// cache belongs to the returned config: share the config among a server's connections
+/// so that a ticket from one is honoured by the next.
+pub fn server_config_with(
+    alpn: &[&[u8]],
+    key_log: Option<Arc<dyn rustls::KeyLog>>,
+    resumption: ServerResumption,
+) -> Arc<rustls::ServerConfig> {
+    Arc::new(build_server_config(
+        alpn,
+        key_log,
+        resumption,
+        TCP_EARLY_DATA_LIMIT,
+    ))
+}
+
+/// The server config; `early_data_limit` applies only with [`ServerResumption::On`].
+fn build_server_config(
+    alpn: &[&[u8]],
+    key_log: Option<Arc<dyn rustls::KeyLog>>,
+    resumption: ServerResumption,
+    early_data_limit: u32,
+) -> rustls::ServerConfig {
     let id = identity();
     let mut config =
         rustls::ServerConfig::builder_with_details(lab_provider(), Arc::new(LabCertificateClock))
@@ -169,42 +260,210 @@ pub fn server_config(
             .with_single_cert(vec![id.cert_der.clone()], id.clone_key())
             .expect("tls: the lab certificate matches the lab Ed25519 key");
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    config.send_tls13_tickets = 0;
-    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
-    config.max_early_data_size = 0;
+    match resumption {
+        ServerResumption::Off => {
+            config.send_tls13_tickets = 0;
+            config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            config.max_early_data_size = 0;
+        }
+        ServerResumption::On => {
+            // Stateful tickets: rustls accepts early data only without a ticketer.
+            config.send_tls13_tickets = TICKETS_PER_CONNECTION;
+            config.session_storage = ServerSessionMemoryCache::new(SERVER_SESSION_CACHE);
+            config.max_early_data_size = early_data_limit;
+            config.send_half_rtt_data = true;
+        }
+    }
     if let Some(key_log) = key_log {
         config.key_log = key_log;
     }
-    Arc::new(config)
+    config
 }
 
-/// A client TLS config that trusts only the lab certificate.
+/// Where a client keeps the TLS sessions servers give it (TLS 1.3 tickets), shared by
+/// every connection of one run that may resume. Cloning shares the cache.
+///
+/// Holds up to 8 tickets for the lab's one server name (rustls's per-server limit), and
+/// hands out the newest first.
+#[derive(Clone)]
+pub struct SessionCache(Arc<dyn ClientSessionStore>);
+
+impl SessionCache {
+    /// An empty cache.
+    pub fn new() -> SessionCache {
+        SessionCache(Arc::new(ClientSessionMemoryCache::new(8)))
+    }
+}
+
+impl Default for SessionCache {
+    fn default() -> SessionCache {
+        SessionCache::new()
+    }
+}
+
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionCache")
+    }
+}
+
+/// What a client does with TLS sessions. Default: [`ClientResumption::Off`].
+#[derive(Clone, Debug, Default)]
+pub enum ClientResumption {
+    /// Keep no tickets: every connection is a full handshake. The lab's default.
+    #[default]
+    Off,
+    /// Keep tickets in the cache and offer one in each new handshake (a 1-RTT
+    /// resumption with a pre-shared key); never send early data.
+    Resume(SessionCache),
+    /// As `Resume`, and also send early data (TLS) or 0-RTT data (QUIC) when the ticket
+    /// allows it. The TLS stack or quinn decides what goes in it; the config only allows
+    /// it.
+    EarlyData(SessionCache),
+}
+
+impl ClientResumption {
+    /// Whether early data may be sent.
+    pub fn early_data(&self) -> bool {
+        matches!(self, ClientResumption::EarlyData(_))
+    }
+
+    /// The session cache, if sessions are kept.
+    pub fn cache(&self) -> Option<&SessionCache> {
+        match self {
+            ClientResumption::Off => None,
+            ClientResumption::Resume(cache) | ClientResumption::EarlyData(cache) => Some(cache),
+        }
+    }
+}
+
+/// How many server certificates a client config has checked.
+///
+/// In TLS 1.3 the server presents its certificate only in a full handshake; a handshake
+/// that resumed a session (pre-shared key) has none. So a handshake during which the
+/// count did not move, and no other handshake of the same config ran, resumed a session.
+/// Cloning shares the count.
+#[derive(Clone, Debug, Default)]
+pub struct CertificateChecks(Arc<AtomicU64>);
+
+impl CertificateChecks {
+    /// Certificates checked so far (successfully or not).
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// rustls's WebPKI verifier, counting in [`CertificateChecks`] how often it was asked.
+#[derive(Debug)]
+struct CheckedVerifier {
+    inner: Arc<WebPkiServerVerifier>,
+    checks: CertificateChecks,
+}
+
+impl ServerCertVerifier for CheckedVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.checks.0.fetch_add(1, Ordering::AcqRel);
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// A client's TLS config for every connection of one run, and its count of certificate
+/// checks. Cloning shares both.
+#[derive(Clone, Debug)]
+pub struct ClientTls {
+    /// The rustls config.
+    pub config: Arc<rustls::ClientConfig>,
+    /// Server certificates this config has checked; a resumed handshake checks none.
+    pub certificate_checks: CertificateChecks,
+}
+
+/// A client TLS config that trusts only the lab certificate, with no resumption.
 ///
 /// TLS 1.3 only, `TLS13_AES_128_GCM_SHA256` only, X25519 only; offers the protocols in
 /// `alpn`. Resumption and early data are off, so every connection is a full handshake.
 /// Connect with the server name [`SERVER_NAME`]. Secrets go to `key_log` when one is
-/// given.
+/// given. The config of [`client_tls`] with [`ClientResumption::Off`].
 pub fn client_config(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
 ) -> Arc<rustls::ClientConfig> {
+    client_tls(alpn, key_log, &ClientResumption::Off).config
+}
+
+/// A client TLS config that trusts only the lab certificate, with `resumption`, for every
+/// connection of one run.
+///
+/// As [`client_config`]; with a session cache it keeps the tickets it receives there and
+/// offers one in its handshake, and with [`ClientResumption::EarlyData`] it may send early
+/// data. rustls resumes only with the config that received the ticket, so open every
+/// connection of a run with the same [`ClientTls`].
+pub fn client_tls(
+    alpn: &[&[u8]],
+    key_log: Option<Arc<dyn rustls::KeyLog>>,
+    resumption: &ClientResumption,
+) -> ClientTls {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(identity().cert_der.clone())
         .expect("tls: the lab certificate is a valid trust anchor");
+    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), lab_provider())
+        .build()
+        .expect("tls: a verifier for one trust anchor and the ring provider builds");
+    let checks = CertificateChecks::default();
+    let verifier = CheckedVerifier {
+        inner,
+        checks: checks.clone(),
+    };
     let mut config =
         rustls::ClientConfig::builder_with_details(lab_provider(), Arc::new(LabCertificateClock))
             .with_protocol_versions(&[&rustls::version::TLS13])
             .expect("tls: the ring provider supports TLS 1.3 with TLS13_AES_128_GCM_SHA256")
-            .with_root_certificates(roots)
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    config.resumption = rustls::client::Resumption::disabled();
-    config.enable_early_data = false;
+    config.resumption = match resumption.cache() {
+        None => rustls::client::Resumption::disabled(),
+        Some(cache) => rustls::client::Resumption::store(cache.0.clone()),
+    };
+    config.enable_early_data = resumption.early_data();
     if let Some(key_log) = key_log {
         config.key_log = key_log;
     }
-    Arc::new(config)
+    ClientTls {
+        config: Arc::new(config),
+        certificate_checks: checks,
+    }
 }
 
 /// [`server_config`] wrapped for quinn.
@@ -215,7 +474,19 @@ pub fn quic_server_crypto(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
 ) -> Arc<quinn::crypto::rustls::QuicServerConfig> {
-    let config = quinn::crypto::rustls::QuicServerConfig::try_from(server_config(alpn, key_log))
+    quic_server_crypto_with(alpn, key_log, ServerResumption::Off)
+}
+
+/// [`server_config_with`] wrapped for quinn: with [`ServerResumption::On`], tickets and
+/// 0-RTT (rustls's early-data limit unlimited, as QUIC requires; QUIC flow control bounds
+/// it).
+pub fn quic_server_crypto_with(
+    alpn: &[&[u8]],
+    key_log: Option<Arc<dyn rustls::KeyLog>>,
+    resumption: ServerResumption,
+) -> Arc<quinn::crypto::rustls::QuicServerConfig> {
+    let config = build_server_config(alpn, key_log, resumption, u32::MAX);
+    let config = quinn::crypto::rustls::QuicServerConfig::try_from(Arc::new(config))
         .expect("tls: the lab provider offers TLS13_AES_128_GCM_SHA256, QUIC's initial suite");
     Arc::new(config)
 }
@@ -228,7 +499,14 @@ pub fn quic_client_crypto(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
 ) -> Arc<quinn::crypto::rustls::QuicClientConfig> {
-    let config = quinn::crypto::rustls::QuicClientConfig::try_from(client_config(alpn, key_log))
+    quic_client(&client_tls(alpn, key_log, &ClientResumption::Off))
+}
+
+/// `tls`'s config wrapped for quinn (sharing its session cache and its count of
+/// certificate checks). With [`ClientResumption::EarlyData`] and a ticket that allows
+/// it, quinn's `Connecting::into_0rtt` succeeds.
+pub fn quic_client(tls: &ClientTls) -> Arc<quinn::crypto::rustls::QuicClientConfig> {
+    let config = quinn::crypto::rustls::QuicClientConfig::try_from(tls.config.clone())
         .expect("tls: the lab provider offers TLS13_AES_128_GCM_SHA256, QUIC's initial suite");
     Arc::new(config)
 }
@@ -599,5 +877,180 @@ mod tests {
             Some(&b"client transport parameters"[..])
         );
         assert!(labels(&keys.lines()).contains(&"CLIENT_HANDSHAKE_TRAFFIC_SECRET"));
+    }
+
+    fn resumable_pair(resumption: &ClientResumption) -> (ClientTls, Arc<rustls::ServerConfig>) {
+        (
+            client_tls(&[ALPN_H2], None, resumption),
+            server_config_with(&[ALPN_H2], None, ServerResumption::On),
+        )
+    }
+
+    /// A first connection gets tickets; a second, with a fresh config sharing the
+    /// session cache, resumes: no certificate, fewer bytes from the server, and the
+    /// certificate check agrees with rustls's own answer.
+    #[test]
+    fn a_second_connection_resumes_with_a_ticket_from_the_first() {
+        let resumption = ClientResumption::Resume(SessionCache::new());
+        let (tls, server_cfg) = resumable_pair(&resumption);
+        let (first, _, first_bytes) = connect(&tls.config, &server_cfg);
+        assert_eq!(first.handshake_kind(), Some(HandshakeKind::Full));
+        assert_eq!(tls.certificate_checks.count(), 1);
+
+        let (second, server, second_bytes) = connect(&tls.config, &server_cfg);
+        assert_eq!(second.handshake_kind(), Some(HandshakeKind::Resumed));
+        assert_eq!(server.handshake_kind(), Some(HandshakeKind::Resumed));
+        assert_eq!(
+            tls.certificate_checks.count(),
+            1,
+            "no certificate this time"
+        );
+        let cert_len = identity().cert_der.len();
+        assert!(
+            second_bytes.server_to_client + cert_len < first_bytes.server_to_client,
+            "resumed: {second_bytes:?}, full: {first_bytes:?}, certificate {cert_len} bytes"
+        );
+    }
+
+    #[test]
+    fn without_resumption_on_both_sides_every_handshake_is_full() {
+        // Client keeps tickets, server issues none.
+        let resumption = ClientResumption::Resume(SessionCache::new());
+        let tls = client_tls(&[ALPN_H2], None, &resumption);
+        let server_cfg = server_config(&[ALPN_H2], None);
+        for n in 1..=2 {
+            let (client, _, _) = connect(&tls.config, &server_cfg);
+            assert_eq!(client.handshake_kind(), Some(HandshakeKind::Full));
+            assert_eq!(tls.certificate_checks.count(), n);
+        }
+        // Server issues tickets, client keeps none.
+        let tls = client_tls(&[ALPN_H2], None, &ClientResumption::Off);
+        let server_cfg = server_config_with(&[ALPN_H2], None, ServerResumption::On);
+        for _ in 0..2 {
+            let (client, _, _) = connect(&tls.config, &server_cfg);
+            assert_eq!(client.handshake_kind(), Some(HandshakeKind::Full));
+        }
+    }
+
+    /// Handshake sizes do not depend on the run: two independent pairs of
+    /// (full, resumed) handshakes put the same number of bytes on the wire.
+    #[test]
+    fn resumed_handshakes_are_the_same_size_every_time() {
+        let sizes = || {
+            let resumption = ClientResumption::Resume(SessionCache::new());
+            let (tls, server_cfg) = resumable_pair(&resumption);
+            let (_, _, full) = connect(&tls.config, &server_cfg);
+            let (_, _, resumed) = connect(&tls.config, &server_cfg);
+            (full, resumed)
+        };
+        assert_eq!(sizes(), sizes());
+    }
+
+    /// Early data: the request travels with the ClientHello, the server reads it
+    /// before the handshake completes and answers it in its first flight (0.5-RTT
+    /// data), which the client can read once that flight has arrived.
+    #[test]
+    fn early_data_is_read_and_answered_in_the_first_flight() {
+        let resumption = ClientResumption::EarlyData(SessionCache::new());
+        let (tls, server_cfg) = resumable_pair(&resumption);
+        connect(&tls.config, &server_cfg);
+
+        let mut client = rustls::ClientConnection::new(tls.config, server_name()).unwrap();
+        let request = b"GET / HTTP/1.1\r\n\r\n";
+        let mut early = client.early_data().expect("the ticket allows early data");
+        assert_eq!(early.write(request).unwrap(), request.len());
+        let mut client = rustls::Connection::Client(client);
+        let mut server =
+            rustls::Connection::Server(rustls::ServerConnection::new(server_cfg).unwrap());
+
+        // Flight 1: ClientHello + early data.
+        transfer(&mut client, &mut server);
+        assert!(server.is_handshaking());
+        let rustls::Connection::Server(s) = &mut server else {
+            unreachable!()
+        };
+        let mut got = Vec::new();
+        s.early_data()
+            .expect("the server accepted early data")
+            .read_to_end(&mut got)
+            .unwrap();
+        assert_eq!(got, request);
+        server.writer().write_all(b"HTTP/1.1 200 OK").unwrap();
+
+        // Flight 2: the server's handshake and its answer, together.
+        transfer(&mut server, &mut client);
+        let mut answer = [0u8; 15];
+        client.reader().read_exact(&mut answer).unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200 OK");
+        handshake(&mut client, &mut server);
+        let rustls::Connection::Client(c) = &client else {
+            unreachable!()
+        };
+        assert!(c.is_early_data_accepted());
+        assert_eq!(c.handshake_kind(), Some(HandshakeKind::Resumed));
+    }
+
+    /// The count of certificate checks tells a resumed QUIC-TLS handshake from a full
+    /// one, as rustls's own `handshake_kind` does (quinn passes on neither).
+    #[test]
+    fn counting_certificate_checks_tells_a_resumed_quic_handshake() {
+        fn deliver(from: &mut rustls::quic::Connection, to: &mut rustls::quic::Connection) {
+            loop {
+                let mut chunk = Vec::new();
+                let key_change = from.write_hs(&mut chunk);
+                if !chunk.is_empty() {
+                    to.read_hs(&chunk).unwrap();
+                }
+                if chunk.is_empty() && key_change.is_none() {
+                    return;
+                }
+            }
+        }
+        let resumption = ClientResumption::EarlyData(SessionCache::new());
+        let server_cfg = Arc::new(build_server_config(
+            &[ALPN_H3],
+            None,
+            ServerResumption::On,
+            u32::MAX,
+        ));
+        let tls = client_tls(&[ALPN_H3], None, &resumption);
+        let mut kinds = Vec::new();
+        for _ in 0..2 {
+            let before = tls.certificate_checks.count();
+            let mut client = rustls::quic::Connection::Client(
+                rustls::quic::ClientConnection::new(
+                    tls.config.clone(),
+                    rustls::quic::Version::V1,
+                    server_name(),
+                    b"client transport parameters".to_vec(),
+                )
+                .unwrap(),
+            );
+            let mut server = rustls::quic::Connection::Server(
+                rustls::quic::ServerConnection::new(
+                    server_cfg.clone(),
+                    rustls::quic::Version::V1,
+                    b"server transport parameters".to_vec(),
+                )
+                .unwrap(),
+            );
+            for _ in 0..10 {
+                deliver(&mut client, &mut server);
+                deliver(&mut server, &mut client);
+            }
+            assert!(!client.is_handshaking());
+            kinds.push((
+                client.handshake_kind(),
+                tls.certificate_checks.count() > before,
+                client.zero_rtt_keys().is_some(),
+            ));
+        }
+        assert_eq!(
+            kinds,
+            [
+                (Some(HandshakeKind::Full), true, false),
+                (Some(HandshakeKind::Resumed), false, true),
+            ]
+        );
     }
 }

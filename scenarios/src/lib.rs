@@ -31,9 +31,9 @@ pub use resolved::{
     ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 pub use schema::{
-    DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NetworkSpec, ObjectSpec, Overrides,
-    PathSpec, ProtocolName, QueueSpec, RunSpec, Scenario, ScenarioError, Seeds, Sweep, TcpName,
-    WorkloadSpec,
+    DirectionSpec, ErrorKind, EventSpec, HandshakeName, LossSpec, NameError, NetworkSpec,
+    ObjectSpec, Overrides, PathSpec, ProtocolName, QueueSpec, RunSpec, Scenario, ScenarioError,
+    Seeds, Sweep, TcpName, WorkloadSpec, HANDSHAKE_AXIS,
 };
 pub use workload::{
     Object, ObjectKind, PageSpec, Phase, Plan, Workload, WorkloadError, MAX_PAGE_SUBRESOURCES,

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use scenarios::{
-    ErrorKind, LossSpec, Overrides, ProtocolName, ResolvedLink, ResolvedLoss, ResolvedQueue,
-    Scenario, ScenarioError, Seeds, TcpName, Workload,
+    ErrorKind, HandshakeName, LossSpec, Overrides, ProtocolName, ResolvedLink, ResolvedLoss,
+    ResolvedQueue, Scenario, ScenarioError, Seeds, TcpName, Workload,
 };
 
 const FILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/files");
@@ -112,12 +112,24 @@ fn the_shipped_scenarios_are_what_their_names_say() {
         }
     );
     assert_eq!(workload("handshake"), Workload::Bulk { size: 1_000 });
+    let handshake = Scenario::builtin("handshake").unwrap();
+    assert_eq!(handshake.sweep.handshake, Some(HandshakeName::ALL.to_vec()));
+    assert_eq!(handshake.base_network().path.down, default_link());
 
     let single = Scenario::builtin("single-loss").unwrap().base_network();
     assert_eq!(single.drops.len(), 1);
     assert_eq!(single.drops[0].direction, scenarios::Direction::Down);
     assert!(single.drops[0].data_only);
-    assert_eq!(single.path.down, default_link());
+    // 100 Mbit/s, so that slow start never overflows the queue (still one
+    // bandwidth-delay product: 417 packets at 50 ms).
+    assert_eq!(
+        single.path.down,
+        ResolvedLink {
+            bandwidth_bps: 100_000_000,
+            queue: ResolvedQueue::Packets(417),
+            ..default_link()
+        }
+    );
 
     let migration = Scenario::builtin("migration").unwrap().base_network();
     let wifi = scenarios::preset("wifi").unwrap();
@@ -654,10 +666,17 @@ fn the_content_hash_changes_with_every_parameter() {
         ("nth = 700", "nth = 701"),
         ("data_only = true", "data_only = false"),
         ("direction = \"down\"", "direction = \"up\""),
-        ("[workload]", "[network]\nrtt_ms = 51\n[workload]"),
-        ("[workload]", "[network]\nmtu = 1499\n[workload]"),
-        ("[workload]", "[network]\njitter_ms = 1\n[workload]"),
-        ("[workload]", "[network]\nqueue = { bdp = 2 }\n[workload]"),
+        ("bandwidth_mbit = 100", "bandwidth_mbit = 99"),
+        ("bandwidth_mbit = 100", "bandwidth_mbit = 100\nrtt_ms = 51"),
+        ("bandwidth_mbit = 100", "bandwidth_mbit = 100\nmtu = 1499"),
+        (
+            "bandwidth_mbit = 100",
+            "bandwidth_mbit = 100\njitter_ms = 1",
+        ),
+        (
+            "bandwidth_mbit = 100",
+            "bandwidth_mbit = 100\nqueue = { bdp = 2 }",
+        ),
         (
             "[workload]",
             "[network.down]\nbandwidth_mbit = 9\n[workload]",
@@ -700,6 +719,118 @@ fn a_runs_hash_depends_on_the_run_only() {
         .find(|r| r.key() == "h2/seed=4")
         .unwrap();
     assert_ne!(a.content_hash(), c.content_hash());
+}
+
+// ---- handshakes ----
+
+#[test]
+fn the_handshake_axis_expands_last_and_names_itself_in_keys() {
+    let scenario = parse(
+        "name = \"hs\"\nprotocols = [\"h1\", \"h3\"]\nseeds = 2\n\
+         [sweep]\nrtt_ms = [20, 80]\nhandshake = [\"full\", \"early-data\"]\n",
+    );
+    let runs = scenario.expand();
+    assert_eq!(runs.len(), 2 * 2 * 2 * 2);
+    assert_eq!(scenario.run_count(), runs.len());
+    let keys: Vec<String> = runs.iter().map(|r| r.key()).collect();
+    assert_eq!(
+        keys[..6],
+        [
+            "h1/seed=1/rtt_ms=20/handshake=full",
+            "h1/seed=2/rtt_ms=20/handshake=full",
+            "h3/seed=1/rtt_ms=20/handshake=full",
+            "h3/seed=2/rtt_ms=20/handshake=full",
+            "h1/seed=1/rtt_ms=20/handshake=early-data",
+            "h1/seed=2/rtt_ms=20/handshake=early-data",
+        ]
+    );
+    assert_eq!(keys[15], "h3/seed=2/rtt_ms=80/handshake=early-data");
+    assert_eq!(runs[4].handshake, HandshakeName::EarlyData);
+    assert!(runs.iter().all(|r| r.handshake_is_axis));
+    let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+    assert_eq!(unique.len(), keys.len());
+
+    let shipped = Scenario::builtin("handshake").unwrap().expand();
+    assert_eq!(shipped.len(), 3 * 3 * 10);
+    assert_eq!(shipped[30].key(), "h1/seed=1/handshake=resume");
+}
+
+#[test]
+fn a_single_handshake_is_no_axis_and_full_is_the_default() {
+    let plain = parse("name = \"x\"\n");
+    assert_eq!(plain.handshake, HandshakeName::Full);
+    let resume = parse("name = \"x\"\nhandshake = \"resume\"\n");
+    let runs = resume.expand();
+    assert_eq!(runs.len(), 30);
+    assert!(runs
+        .iter()
+        .all(|r| r.handshake == HandshakeName::Resume && !r.handshake_is_axis));
+    assert_eq!(runs[0].key(), "h1/seed=1");
+    // Full, spelled out, is the default: same scenario, same hash.
+    let full = parse("name = \"x\"\nhandshake = \"full\"\n");
+    assert_eq!(full, plain);
+    assert_eq!(full.content_hash(), plain.content_hash());
+    assert_ne!(resume.content_hash(), plain.content_hash());
+    // A run's hash tells the handshakes apart, and full adds nothing.
+    assert_ne!(runs[0].content_hash(), plain.expand()[0].content_hash());
+    let axis = parse("name = \"x\"\n[sweep]\nhandshake = [\"full\", \"resume\"]\n");
+    assert_ne!(axis.content_hash(), plain.content_hash());
+    assert_eq!(
+        axis.expand()[0].content_hash(),
+        plain.expand()[0].content_hash()
+    );
+    assert_eq!(axis.expand()[30].content_hash(), runs[0].content_hash());
+    // Round trip through TOML.
+    for scenario in [resume, axis] {
+        let again = parse(&toml::to_string(&scenario).unwrap());
+        assert_eq!(again, scenario);
+    }
+}
+
+#[test]
+fn the_handshake_override_pins_the_axis() {
+    let shipped = Scenario::builtin("handshake").unwrap();
+    let pinned = shipped
+        .clone()
+        .with_overrides(&Overrides {
+            handshake: Some(HandshakeName::EarlyData),
+            ..Overrides::default()
+        })
+        .unwrap();
+    let runs = pinned.expand();
+    assert_eq!(runs.len(), 30);
+    assert_eq!(runs[0].key(), "h1/seed=1/handshake=early-data");
+    assert_ne!(pinned.content_hash(), shipped.content_hash());
+    assert_eq!(
+        "early-data".parse::<HandshakeName>().unwrap(),
+        HandshakeName::EarlyData
+    );
+    assert_eq!(
+        "0rtt".parse::<HandshakeName>().unwrap_err().to_string(),
+        "unknown handshake \"0rtt\"; expected full, resume or early-data"
+    );
+}
+
+#[test]
+fn bad_handshakes_are_named_with_their_line() {
+    let text = "name = \"x\"\nseeds = 1\nhandshake = \"zero\"\n";
+    let e = error(text);
+    assert_eq!(e.kind(), ErrorKind::Schema);
+    assert_error(&e, 3, "handshake", "unknown variant `zero`");
+    let text = "name = \"x\"\n[sweep]\nhandshake = [\"full\", \"resume\", \"full\"]\n";
+    assert_error(
+        &error(text),
+        3,
+        "sweep.handshake[2]",
+        "full is listed twice",
+    );
+    let text = "name = \"x\"\n[sweep]\nhandshake = []\n";
+    assert_error(
+        &error(text),
+        3,
+        "sweep.handshake",
+        "must list at least one value",
+    );
 }
 
 // ---- errors ----

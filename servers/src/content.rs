@@ -285,6 +285,19 @@ mod tests {
         assert_eq!(collect(r.into_body()), full[65530..=131080]);
     }
 
+    /// The form a client resuming a cut-off download sends: `bytes=N-`,
+    /// N anywhere (here not on a chunk boundary).
+    #[test]
+    fn open_range_resumes_the_body() {
+        let server = ContentServer::new(7);
+        let r = server.respond(&Method::GET, "/bytes/200000/x", Some(b"bytes=65531-"));
+        assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(r.headers()["content-range"], "bytes 65531-199999/200000");
+        assert_eq!(r.headers()["content-length"], "134469");
+        let full = scenarios::content::body(7, "/bytes/200000/x", 200_000);
+        assert_eq!(collect(r.into_body()), full[65531..]);
+    }
+
     #[test]
     fn seed_changes_the_bytes() {
         let a = collect(

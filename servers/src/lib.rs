@@ -11,8 +11,11 @@
 //! - [`tcp`]: HTTP/1.1 and HTTP/2 over TLS over TCP (hyper), chosen by ALPN;
 //! - [`records`]: dynamic TLS record sizing (small records on a cold
 //!   connection), as production servers do;
+//! - [`early_data`]: a TLS server stream that reads early data and answers
+//!   it with 0.5-RTT data (for runs that measure resumption);
 //! - [`quic`]: HTTP/3 over QUIC (h3 on quinn);
-//! - [`sim`]: [`run_simulated`], what a simulation's server host runs;
+//! - [`sim`]: [`run_simulated`] and [`run_simulated_with`], what a
+//!   simulation's server host runs;
 //! - [`real`]: [`serve_real`], the same servers on the machine's sockets;
 //! - [`error`]: why serving stopped, [`ServerError`].
 //!
@@ -20,6 +23,7 @@
 //! reads the wall clock: hyper's `Date` header is off, so every response's
 //! bytes depend only on the request and the seed.
 pub mod content;
+pub mod early_data;
 pub mod error;
 pub mod flow;
 pub mod plan;
@@ -33,7 +37,7 @@ pub use content::{ContentServer, Fault, ResponseBody};
 pub use error::ServerError;
 pub use flow::FlowControl;
 pub use plan::{plan_response, PlannedBody, ResponsePlan};
-pub use quic::{serve_h3, serve_h3_accepting, serve_h3_connection};
+pub use quic::{serve_h3, serve_h3_accepting, serve_h3_connection, serve_h3_with};
 pub use real::{serve_real, Protocols};
-pub use sim::run_simulated;
+pub use sim::{run_simulated, run_simulated_with};
 pub use tcp::{serve_h1_h2, serve_tcp};

@@ -10,6 +10,7 @@ use std::future::Future;
 use bytes::Bytes;
 use http::header::RANGE;
 use http::Response;
+use netsim::tls::ServerResumption;
 
 use crate::content::ContentServer;
 use crate::error::ServerError;
@@ -17,21 +18,52 @@ use crate::error::ServerError;
 type RequestResolver = h3::server::RequestResolver<h3_quinn::Connection, Bytes>;
 
 /// Accept QUIC connections on `endpoint` until it is closed, each served by
-/// [`serve_h3_connection`] in its own task. An error on one connection ends
-/// only that connection.
+/// [`serve_h3_connection`] in its own task once its handshake is complete.
+/// An error on one connection ends only that connection. The same as
+/// [`serve_h3_with`] and [`ServerResumption::Off`].
 pub async fn serve_h3(endpoint: quinn::Endpoint, server: ContentServer) -> Result<(), ServerError> {
-    serve_h3_accepting(endpoint, server, |incoming: quinn::Incoming| async move {
-        incoming.accept()?.await
-    })
+    serve_h3_with(endpoint, server, ServerResumption::Off).await
+}
+
+/// [`serve_h3`] for an endpoint whose TLS config has `resumption` (build it
+/// with `netsim::tls::quic_server_crypto_with` and the same value).
+///
+/// With [`ServerResumption::On`] each connection is served from the moment
+/// the client's first flight has arrived (quinn's `Connecting::into_0rtt`):
+/// requests the client sent as 0-RTT data are read at once and answered
+/// with 0.5-RTT data, in the same round trip, and the server's HTTP/3
+/// SETTINGS leave with its first flight. With [`ServerResumption::Off`]
+/// serving starts once the handshake is complete.
+pub async fn serve_h3_with(
+    endpoint: quinn::Endpoint,
+    server: ContentServer,
+    resumption: ServerResumption,
+) -> Result<(), ServerError> {
+    serve_h3_accepting(
+        endpoint,
+        server,
+        move |incoming: quinn::Incoming| async move {
+            let connecting = incoming.accept()?;
+            match resumption {
+                ServerResumption::Off => connecting.await,
+                // A server can always go on before the handshake ends.
+                ServerResumption::On => match connecting.into_0rtt() {
+                    Ok((conn, _accepted)) => Ok(conn),
+                    Err(connecting) => connecting.await,
+                },
+            }
+        },
+    )
     .await
 }
 
 /// [`serve_h3`], with `accept` accepting each connection attempt: it
-/// returns a future that runs the handshake and resolves with the
-/// connection, and that future runs in the connection's own task. For
-/// example `netsim::quic::QuicServer::accept`, which gives each connection
-/// a qlog trace of its own and registers it with its host, whose statistics
-/// the run reads at its end. An attempt whose future fails is dropped.
+/// returns a future that runs the handshake (or, with 0-RTT, only its
+/// first flight) and resolves with the connection, and that future runs in
+/// the connection's own task. For example `netsim::quic::QuicServer::accept`,
+/// which gives each connection a qlog trace of its own and registers it
+/// with its host, whose statistics the run reads at its end. An attempt
+/// whose future fails is dropped.
 pub async fn serve_h3_accepting<A, F>(
     endpoint: quinn::Endpoint,
     server: ContentServer,

@@ -1,6 +1,6 @@
 //! What a simulation's server host runs.
 
-use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
+use netsim::tls::{self, ServerResumption, ALPN_H2, ALPN_H3, ALPN_HTTP1};
 use netsim::Host;
 
 use crate::content::ContentServer;
@@ -18,10 +18,24 @@ pub const PORT: u16 = 443;
 ///
 /// Flow control is [`FlowControl::for_buffer`] of the run's buffer size,
 /// for HTTP/2 and QUIC alike; TLS is the lab's fixed identity, with the
-/// run's key log when key logging is on; each QUIC connection gets a qlog
-/// trace when the run records qlog. Pass this (in a closure) as the
-/// server of `netsim::Simulation::run`.
+/// run's key log when key logging is on, and no session resumption; each
+/// QUIC connection gets a qlog trace when the run records qlog. Pass this
+/// (in a closure) as the server of `netsim::Simulation::run`. The same as
+/// [`run_simulated_with`] and [`ServerResumption::Off`].
 pub async fn run_simulated(host: Host, server: ContentServer) -> Result<(), ServerError> {
+    run_simulated_with(host, server, ServerResumption::Off).await
+}
+
+/// [`run_simulated`], with TLS sessions handled as `resumption` says, over
+/// TCP and QUIC alike: with [`ServerResumption::On`] the servers issue
+/// tickets, accept early data and 0-RTT, and answer early requests with
+/// 0.5-RTT data (see `netsim::tls::ServerResumption`,
+/// [`crate::early_data`] and [`crate::serve_h3_with`]).
+pub async fn run_simulated_with(
+    host: Host,
+    server: ContentServer,
+    resumption: ServerResumption,
+) -> Result<(), ServerError> {
     let flow = FlowControl::for_buffer(host.buffer_bytes());
     let listener = host
         .tcp_listen(PORT)
@@ -29,15 +43,17 @@ pub async fn run_simulated(host: Host, server: ContentServer) -> Result<(), Serv
     let quic = netsim::quic::QuicServer::bind(
         &host,
         PORT,
-        tls::quic_server_crypto(&[ALPN_H3], host.key_log()),
+        tls::quic_server_crypto_with(&[ALPN_H3], host.key_log(), resumption),
         &flow.quic(),
     )
     .map_err(|source| ServerError::Endpoint { port: PORT, source })?;
     let endpoint = quic.endpoint().clone();
-    let tls = tls::server_config(&[ALPN_H2, ALPN_HTTP1], host.key_log());
+    let tls = tls::server_config_with(&[ALPN_H2, ALPN_HTTP1], host.key_log(), resumption);
     tokio::try_join!(
         serve_tcp(listener, tls, server.clone(), flow),
-        serve_h3_accepting(endpoint, server, move |incoming| quic.accept(incoming)),
+        serve_h3_accepting(endpoint, server, move |incoming| {
+            quic.accept(incoming, matches!(resumption, ServerResumption::On))
+        }),
     )?;
     Ok(())
 }

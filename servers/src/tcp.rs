@@ -9,6 +9,13 @@
 //!
 //! Malformed HTTP/1.1 requests are answered by hyper itself (400, or 431 /
 //! 414 for oversized heads) before the connection closes.
+//!
+//! A TLS config that accepts early data (`max_early_data_size > 0`, as
+//! `netsim::tls::ServerResumption::On` sets it) is served through
+//! [`crate::early_data`], which hands the connection to hyper as soon as the
+//! server's first flight is out, so that a request sent as early data is
+//! answered in the same round trip. Any other config goes through
+//! tokio-rustls, which waits for the client's `Finished`.
 
 use std::convert::Infallible;
 use std::io;
@@ -26,6 +33,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 use crate::content::ContentServer;
+use crate::early_data;
 use crate::error::ServerError;
 use crate::flow::FlowControl;
 use crate::records::DynamicRecords;
@@ -49,6 +57,20 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let h2 = tls.get_ref().1.alpn_protocol() == Some(ALPN_H2);
+    serve_http(tls, h2, server, flow).await
+}
+
+/// Serve HTTP/1.1 or HTTP/2 (`h2`) on an established TLS stream until the
+/// client closes it; see [`serve_h1_h2`].
+async fn serve_http<S>(
+    tls: S,
+    h2: bool,
+    server: ContentServer,
+    flow: FlowControl,
+) -> Result<(), ServerError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let io = TokioIo::new(DynamicRecords::new(tls));
     let service = service_fn(move |req: Request<Incoming>| {
         let range = req.headers().get(RANGE).map(|v| v.as_bytes());
@@ -79,7 +101,8 @@ where
 /// Accept TCP connections on `listener` for ever, each in its own task:
 /// TLS handshake with `tls` (which must offer ALPN `h2` and/or `http/1.1`),
 /// then [`serve_h1_h2`]. An error on one connection ends only that
-/// connection.
+/// connection. With a config that accepts early data, connections go
+/// through [`crate::early_data`] (see the module docs).
 ///
 /// Returns only if the listener itself fails.
 pub async fn serve_tcp(
@@ -108,6 +131,18 @@ pub(crate) fn spawn_tls_connection<IO>(
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    if acceptor.config().max_early_data_size > 0 {
+        let accept = early_data::accept(acceptor.config().clone(), io);
+        let server = server.clone();
+        tokio::spawn(async move {
+            let Ok(tls) = accept.await else {
+                return;
+            };
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(ALPN_H2);
+            let _ = serve_http(tls, h2, server, flow).await;
+        });
+        return;
+    }
     let accept = acceptor.accept(io);
     let server = server.clone();
     tokio::spawn(async move {

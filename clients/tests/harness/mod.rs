@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clients::{ClientConfig, Protocol, RunRecord};
 use netsim::log::PacketLog;
+use netsim::tls::ServerResumption;
 
 use netsim::{Host, LossModel, NetworkConfig, SimConfig, Simulation};
 use scenarios::Workload;
@@ -23,8 +24,8 @@ pub struct Outcome {
     /// The client's record.
     pub record: RunRecord,
     /// Simulated time (since the simulation started) at which the client's
-    /// run started: add it to a record's times to compare them with the
-    /// packet log.
+    /// run started (after its warm-up, if it had one): add it to a record's
+    /// times to compare them with the packet log.
     pub run_started: Duration,
     /// Every packet of the run.
     pub packet_log: PacketLog,
@@ -45,18 +46,32 @@ pub fn network(loss: f64) -> NetworkConfig {
 pub struct ServerSetup {
     /// A deliberate fault in served bodies. Default: none.
     pub fault: Fault,
+    /// Whether the server issues session tickets and accepts early data.
+    /// Default: off.
+    pub resumption: ServerResumption,
 }
 
 impl ServerSetup {
     /// The lab's server with `fault` injected.
     pub fn with_fault(fault: Fault) -> ServerSetup {
-        ServerSetup { fault }
+        ServerSetup {
+            fault,
+            ..ServerSetup::default()
+        }
+    }
+
+    /// The lab's server with TLS sessions handled as `resumption` says.
+    pub fn with_resumption(resumption: ServerResumption) -> ServerSetup {
+        ServerSetup {
+            resumption,
+            ..ServerSetup::default()
+        }
     }
 }
 
 async fn serve(host: Host, setup: ServerSetup) -> Result<(), String> {
     let server = ContentServer::new(host.seed()).with_fault(setup.fault);
-    servers::run_simulated(host, server)
+    servers::run_simulated_with(host, server, setup.resumption)
         .await
         .map_err(|e| e.to_string())
 }
@@ -101,6 +116,7 @@ pub fn run_configured(
             },
         );
     let (record, run_started) = out.outcome.expect("the client returns a record");
+    let run_started = run_started + record.warmup.as_ref().map_or(Duration::ZERO, |w| w.offset);
     Outcome {
         record,
         run_started,

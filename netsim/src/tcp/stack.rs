@@ -199,9 +199,10 @@ pub trait TcpStack: Send + fmt::Debug {
         Vec::new()
     }
     /// Every data segment the connection received, with when its bytes
-    /// became readable. Default: none recorded.
-    fn arrivals(&self, _conn: ConnId) -> Vec<crate::stats::SegmentArrival> {
-        Vec::new()
+    /// became readable; `None` if the stack keeps no such record. Default:
+    /// `None`.
+    fn arrivals(&self, _conn: ConnId) -> Option<Vec<crate::stats::SegmentArrival>> {
+        None
     }
 
     /// The host's address changed from `old` to `new`. Connections bound to

@@ -4,10 +4,11 @@
 //! ```text
 //! TOML text ──► Scenario::from_toml (parse, validate) ──► with_overrides ──► expand ──► [RunSpec]
 //! ```
-//! A [`Scenario`] is data: names, a network, a workload, protocols, seeds,
-//! a time limit and sweep axes. [`Scenario::expand`] turns it into one
-//! [`RunSpec`] per protocol × sweep point × seed, each with a fully
-//! resolved network ([`ResolvedNetwork`]) and workload. Nothing here runs
+//! A [`Scenario`] is data: names, a network, a workload, protocols, how
+//! connections are set up ([`HandshakeName`]), seeds, a time limit and sweep
+//! axes. [`Scenario::expand`] turns it into one [`RunSpec`] per protocol ×
+//! sweep point × seed, each with a fully resolved network
+//! ([`ResolvedNetwork`]) and workload. Nothing here runs
 //! anything. The file format, field by field, is in `docs/scenarios.md`.
 //!
 //! Errors ([`ScenarioError`]) name the file, the line and the field: toml's
@@ -53,13 +54,17 @@ pub const DEFAULT_TIME_LIMIT_S: f64 = 60.0;
 pub const MAX_SEEDS: u64 = 100_000;
 /// The longest simulated-time limit, in seconds (one day).
 pub const MAX_TIME_LIMIT_S: f64 = 86_400.0;
-/// The sweep axes, in expansion order (the first varies slowest).
+/// The numeric sweep axes, in expansion order (the first varies slowest).
+/// The [`HANDSHAKE_AXIS`] comes after them.
 pub const SWEEP_AXES: [&str; 4] = [
     "loss_percent",
     "rtt_ms",
     "bandwidth_mbit",
     "subresource_responses",
 ];
+/// The name of the sweep axis over [`HandshakeName`]s: the last axis, after
+/// [`SWEEP_AXES`], and the only one whose values are names.
+pub const HANDSHAKE_AXIS: &str = "handshake";
 
 /// The scenario files shipped with the lab, embedded at build time.
 const BUILTIN: &[(&str, &str)] = &[
@@ -171,6 +176,65 @@ impl FromStr for TcpName {
     }
 }
 
+/// How a run sets up its connections: a first visit (full TLS and QUIC
+/// handshakes) or a return visit that resumes the session of a warm-up
+/// connection, with or without early data (TLS) / 0-RTT (QUIC).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum HandshakeName {
+    /// Full handshakes, no session tickets (`"full"`), the default.
+    #[default]
+    Full,
+    /// A warm-up connection, then connections that resume its session
+    /// (`"resume"`).
+    Resume,
+    /// As `resume`, and the first request goes as early data / 0-RTT data
+    /// (`"early-data"`).
+    EarlyData,
+}
+
+impl HandshakeName {
+    /// All three, in order.
+    pub const ALL: [HandshakeName; 3] = [
+        HandshakeName::Full,
+        HandshakeName::Resume,
+        HandshakeName::EarlyData,
+    ];
+
+    /// `"full"`, `"resume"` or `"early-data"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            HandshakeName::Full => "full",
+            HandshakeName::Resume => "resume",
+            HandshakeName::EarlyData => "early-data",
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        *self == HandshakeName::Full
+    }
+}
+
+impl fmt::Display for HandshakeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for HandshakeName {
+    type Err = NameError;
+
+    /// `"full"`, `"resume"` or `"early-data"`.
+    fn from_str(s: &str) -> Result<HandshakeName, NameError> {
+        HandshakeName::ALL
+            .into_iter()
+            .find(|h| h.label() == s)
+            .ok_or_else(|| NameError::new("handshake", s, "full, resume or early-data"))
+    }
+}
+
 /// The run seeds: `seeds = 10` (1 to 10) or `seeds = [3, 7, 42]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Seeds {
@@ -257,7 +321,7 @@ impl<'de> Deserialize<'de> for Seeds {
 /// combination. A network axis's value replaces the corresponding
 /// `[network]` field of the first path (not a per-direction one, not a path
 /// change's); `subresource_responses` replaces the page workload's field of
-/// that name.
+/// that name; a `handshake` value replaces the scenario's `handshake`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sweep {
@@ -273,10 +337,13 @@ pub struct Sweep {
     /// ablation sweeps `[39, 1]`: one response per object against one
     /// bundle of them all.
     pub subresource_responses: Option<Vec<f64>>,
+    /// How connections are set up ([`HANDSHAKE_AXIS`]), the last axis.
+    pub handshake: Option<Vec<HandshakeName>>,
 }
 
 impl Sweep {
-    /// The axes that are set, as `(name, values)` in [`SWEEP_AXES`] order.
+    /// The numeric axes that are set, as `(name, values)` in
+    /// [`SWEEP_AXES`] order (the handshake axis is [`Sweep::handshake`]).
     pub fn axes(&self) -> Vec<(&'static str, &[f64])> {
         [
             (SWEEP_AXES[0], &self.loss_percent),
@@ -289,8 +356,10 @@ impl Sweep {
         .collect()
     }
 
-    /// Every combination of axis values, the first axis varying slowest,
-    /// values in the order listed. One empty point when no axis is set.
+    /// Every combination of numeric axis values, the first axis varying
+    /// slowest, values in the order listed. One empty point when no numeric
+    /// axis is set. (Within each, [`Scenario::expand`] goes through the
+    /// handshake axis.)
     pub fn points(&self) -> Vec<BTreeMap<String, f64>> {
         let mut points = vec![BTreeMap::new()];
         for (name, values) in self.axes() {
@@ -350,6 +419,10 @@ pub struct Scenario {
     /// The TCP implementation. Default `linux`.
     #[serde(default)]
     pub tcp: TcpName,
+    /// How connections are set up, unless the `handshake` axis is swept.
+    /// Default `full`.
+    #[serde(default, skip_serializing_if = "HandshakeName::is_full")]
+    pub handshake: HandshakeName,
     /// The network. Default: the lab's default network.
     #[serde(default)]
     pub network: NetworkSpec,
@@ -378,6 +451,8 @@ pub struct Overrides {
     pub protocols: Option<Vec<ProtocolName>>,
     /// Replaces `tcp`.
     pub tcp: Option<TcpName>,
+    /// Pins the `handshake` axis to this one value.
+    pub handshake: Option<HandshakeName>,
 }
 
 /// One run: a protocol, a seed and one point of the sweep, everything
@@ -401,13 +476,20 @@ pub struct RunSpec {
     pub time_limit: Duration,
     /// The TCP implementation.
     pub tcp: TcpName,
+    /// How the run sets up its connections.
+    pub handshake: HandshakeName,
+    /// Whether `handshake` is one of the scenario's sweep axes: then the
+    /// run's key names it, and the run's recorded axes include it.
+    pub handshake_is_axis: bool,
 }
 
 impl RunSpec {
     /// A stable id within the scenario:
-    /// `"{protocol}/seed={seed}"`, then `/{axis}={value}` for each axis in
-    /// [`SWEEP_AXES`] order, e.g. `"h2/seed=7/loss_percent=2"`. Values print
-    /// in Rust's shortest round-trip form (`2`, `0.5`).
+    /// `"{protocol}/seed={seed}"`, then `/{axis}={value}` for each numeric
+    /// axis in [`SWEEP_AXES`] order, then `/handshake={name}` if the
+    /// handshake is an axis, e.g. `"h2/seed=7/loss_percent=2"`,
+    /// `"h3/seed=1/handshake=early-data"`. Values print in Rust's shortest
+    /// round-trip form (`2`, `0.5`).
     pub fn key(&self) -> String {
         let mut key = format!("{}/seed={}", self.protocol, self.seed);
         for axis in SWEEP_AXES {
@@ -415,15 +497,19 @@ impl RunSpec {
                 key.push_str(&format!("/{axis}={value}"));
             }
         }
+        if self.handshake_is_axis {
+            key.push_str(&format!("/{HANDSHAKE_AXIS}={}", self.handshake));
+        }
         key
     }
 
     /// SHA-256 (hex) of everything that decides what this run does:
-    /// protocol, seed, network, workload, time limit and TCP, in the same
-    /// canonical form as [`Scenario::content_hash`]. Two runs with equal
-    /// hashes are the same simulation, whatever scenario they came from.
+    /// protocol, seed, network, workload, time limit, TCP and (unless it is
+    /// `full`) the handshake, in the same canonical form as
+    /// [`Scenario::content_hash`]. Two runs with equal hashes are the same
+    /// simulation, whatever scenario they came from.
     pub fn content_hash(&self) -> String {
-        let canonical = serde_json::json!({
+        let mut canonical = serde_json::json!({
             "format": "httplab-run-v1",
             "protocol": self.protocol,
             "seed": self.seed,
@@ -432,6 +518,9 @@ impl RunSpec {
             "time_limit_ns": duration_ns(self.time_limit),
             "tcp": self.tcp,
         });
+        if !self.handshake.is_full() {
+            canonical["handshake"] = serde_json::json!(self.handshake);
+        }
         sha256_hex(&canonical)
     }
 }
@@ -491,7 +580,7 @@ impl Scenario {
     /// Applies command-line overrides, then validates. Each override
     /// replaces its field (`preset`, `seeds`, `protocols`, `tcp`) or pins
     /// its sweep axis to one value (`loss_percent`, `rtt_ms`,
-    /// `bandwidth_mbit`), so runs record it among their axes.
+    /// `bandwidth_mbit`, `handshake`), so runs record it among their axes.
     pub fn with_overrides(mut self, o: &Overrides) -> Result<Scenario, ScenarioError> {
         let check = |r: Result<(), Invalid>| r.map_err(ScenarioError::override_value);
         if let Some(loss) = o.loss_percent {
@@ -529,14 +618,17 @@ impl Scenario {
         if let Some(tcp) = o.tcp {
             self.tcp = tcp;
         }
+        if let Some(handshake) = o.handshake {
+            self.sweep.handshake = Some(vec![handshake]);
+        }
         self.validate()?;
         Ok(self)
     }
 
-    /// The runs: for each sweep point (axes in [`SWEEP_AXES`] order, the
-    /// first varying slowest, values as listed), each protocol in order,
-    /// each seed in order. Call [`Scenario::validate`] first if the
-    /// scenario was built in code.
+    /// The runs: for each sweep point (numeric axes in [`SWEEP_AXES`]
+    /// order, then the handshake axis; the first varying slowest, values as
+    /// listed), each protocol in order, each seed in order. Call
+    /// [`Scenario::validate`] first if the scenario was built in code.
     pub fn expand(&self) -> Vec<RunSpec> {
         let seeds = self.seeds.to_vec();
         let time_limit = Duration::from_nanos((self.time_limit_s * 1e9).round() as u64);
@@ -544,18 +636,22 @@ impl Scenario {
         for point in self.sweep.points() {
             let network = self.network.resolve_with(&axis_values(&point));
             let workload = self.workload_at(&point);
-            for &protocol in &self.protocols {
-                for &seed in &seeds {
-                    runs.push(RunSpec {
-                        scenario: self.name.clone(),
-                        protocol,
-                        seed,
-                        axes: point.clone(),
-                        network: network.clone(),
-                        workload: workload.clone(),
-                        time_limit,
-                        tcp: self.tcp,
-                    });
+            for handshake in self.handshakes() {
+                for &protocol in &self.protocols {
+                    for &seed in &seeds {
+                        runs.push(RunSpec {
+                            scenario: self.name.clone(),
+                            protocol,
+                            seed,
+                            axes: point.clone(),
+                            network: network.clone(),
+                            workload: workload.clone(),
+                            time_limit,
+                            tcp: self.tcp,
+                            handshake,
+                            handshake_is_axis: self.sweep.handshake.is_some(),
+                        });
+                    }
                 }
             }
         }
@@ -574,33 +670,61 @@ impl Scenario {
         workload
     }
 
+    /// The handshakes the runs use: the axis's values, or the scenario's
+    /// one `handshake`.
+    fn handshakes(&self) -> Vec<HandshakeName> {
+        self.sweep
+            .handshake
+            .clone()
+            .unwrap_or_else(|| vec![self.handshake])
+    }
+
     /// The number of runs [`Scenario::expand`] gives, without building them.
     pub fn run_count(&self) -> usize {
-        self.sweep.points().len() * self.protocols.len() * self.seeds.len()
+        self.sweep.points().len()
+            * self.handshakes().len()
+            * self.protocols.len()
+            * self.seeds.len()
     }
 
     /// SHA-256 (hex) of the scenario fully resolved: name, protocols,
-    /// seeds, time limit, TCP, the workload with defaults filled in, and
-    /// for every sweep point its axis values and resolved network (presets
-    /// applied, every default explicit). Formatting, comments, the
-    /// description and how a value was written (a preset or its numbers,
-    /// `seeds = 3` or `[1, 2, 3]`) do not change it; any parameter does.
+    /// seeds, time limit, TCP, the handshake (unless `full`), the workload
+    /// with defaults filled in, and for every sweep point its axis values
+    /// and resolved network (presets applied, every default explicit).
+    /// Formatting, comments, the description and how a value was written (a
+    /// preset or its numbers, `seeds = 3` or `[1, 2, 3]`) do not change it;
+    /// any parameter does. A handshake axis adds its value to each point's
+    /// axes; without one, and with the handshake `full`, the canonical form
+    /// is what it was before handshakes existed.
     pub fn content_hash(&self) -> String {
-        let points: Vec<_> = self
-            .sweep
-            .points()
-            .into_iter()
-            .map(|point| {
-                let network = self.network.resolve_with(&axis_values(&point));
+        let handshakes: Vec<Option<HandshakeName>> = match &self.sweep.handshake {
+            Some(values) => values.iter().copied().map(Some).collect(),
+            None => vec![None],
+        };
+        let mut points = Vec::new();
+        for point in self.sweep.points() {
+            let network = self.network.resolve_with(&axis_values(&point));
+            for handshake in &handshakes {
+                let mut axes: serde_json::Map<String, serde_json::Value> = point
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+                    .collect();
+                if let Some(handshake) = handshake {
+                    axes.insert(HANDSHAKE_AXIS.to_owned(), serde_json::json!(handshake));
+                }
                 if point.contains_key("subresource_responses") {
                     let workload = workload_json(&self.workload_at(&point));
-                    serde_json::json!({ "axes": point, "network": network, "workload": workload })
+                    points.push(serde_json::json!({
+                        "axes": axes,
+                        "network": network,
+                        "workload": workload,
+                    }));
                 } else {
-                    serde_json::json!({ "axes": point, "network": network })
+                    points.push(serde_json::json!({ "axes": axes, "network": network }));
                 }
-            })
-            .collect();
-        let canonical = serde_json::json!({
+            }
+        }
+        let mut canonical = serde_json::json!({
             "format": "httplab-scenario-v1",
             "name": self.name,
             "protocols": self.protocols,
@@ -610,6 +734,9 @@ impl Scenario {
             "workload": workload_json(&self.workload.to_workload()),
             "points": points,
         });
+        if !self.handshake.is_full() {
+            canonical["handshake"] = serde_json::json!(self.handshake);
+        }
         sha256_hex(&canonical)
     }
 
@@ -699,6 +826,20 @@ impl Scenario {
     }
 
     fn check_sweep(&self) -> Result<(), Invalid> {
+        if let Some(values) = &self.sweep.handshake {
+            if values.is_empty() {
+                return Err(Invalid::new(
+                    format!("sweep.{HANDSHAKE_AXIS}"),
+                    "must list at least one value (or leave the axis out)",
+                ));
+            }
+            if let Some((i, h)) = first_repeat(values) {
+                return Err(Invalid::new(
+                    format!("sweep.{HANDSHAKE_AXIS}[{i}]"),
+                    format!("{h} is listed twice"),
+                ));
+            }
+        }
         for (axis, values) in self.sweep.axes() {
             if values.is_empty() {
                 return Err(Invalid::new(

@@ -300,15 +300,17 @@ impl TcpStack for LinuxStack {
         }
     }
 
-    fn arrivals(&self, id: ConnId) -> Vec<SegmentArrival> {
-        match self.slot(id) {
+    fn arrivals(&self, id: ConnId) -> Option<Vec<SegmentArrival>> {
+        // This stack always records; a connection without a receiver yet has
+        // received nothing, and a finished one keeps its record.
+        Some(match self.slot(id) {
             Some(slot) => arrivals(&slot.conn),
             None => self
                 .finished
                 .get(&id)
                 .map(|f| f.arrivals.clone())
                 .unwrap_or_default(),
-        }
+        })
     }
 
     fn change_address(&mut self, old: Ipv4Addr, _new: Ipv4Addr) -> Vec<ConnId> {
