@@ -136,6 +136,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         format!("Lab build: {}.", join(&commits)),
         format!("Crate versions (from Cargo.lock): {}.", versions.join(", ")),
     ]));
+    blocks.extend(settings(records));
 
     blocks.push(Block::Heading(3, "Runs and statistics".into()));
     let mut seeds: Vec<u64> = records.iter().map(|r| r.seed).collect();
@@ -148,7 +149,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         "Δ vs HTTP/2: 100 × (mean − mean of HTTP/2) / mean of HTTP/2 at the same axis point; its CI resamples both groups independently in each replicate.".into(),
         "Only runs that completed (outcome ok) enter the statistics; failed and timed-out runs are counted in every table and left out of its numbers.".into(),
         "Bootstrap replicates whose HTTP/2 mean is 0 (possible for retransmissions) have no relative difference and are left out of that interval.".into(),
-        "Metrics: page load time is the client's plt_ns; TTFB is the first request's first_byte_ns − start_ns; handshake is the first connection's handshake_done_ns − started_ns; mean body-byte delivery time is Σ t × Δbytes / Σ Δbytes over every request's timeline (when the average body byte reached the application); goodput is total_bytes × 8 / page load time; retransmissions sum the connections' retransmissions; with a path change, interruption, bytes fetched twice and connections opened after it come from the run's migration record (docs/migration.md). Tables appear only for metrics some run measured.".into(),
+        "Metrics: page load time is the client's plt_ns; TTFB is the first request's first_byte_ns − start_ns; handshake is the first connection's handshake_done_ns − started_ns; mean body-byte delivery time is Σ t × Δbytes / Σ Δbytes over every request's timeline (when the average body byte reached the application); goodput is total_bytes × 8 / page load time; retransmissions sum the client's connections' retransmissions, server retransmissions those of the server's side (server_connections); head-of-line blocked time is the run's hol_blocked_ns; with a path change, interruption, bytes fetched twice and connections opened after it come from the run's migration record (docs/migration.md). Tables appear only for metrics some run measured.".into(),
     ]));
 
     blocks.push(Block::Heading(3, "Reproduce".into()));
@@ -163,7 +164,8 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         "Simulated time advances in 1 ms steps: every time here is a whole number of milliseconds of simulated time, and differences below 1 ms are not resolved.".to_owned(),
     ];
     limits.extend(tcp.iter().map(|t| tcp_limit(t)));
-    limits.push("Retransmissions are the client's side only (the records hold the client's transport statistics): TCP segments the client resent, or QUIC packets the client declared lost. The server's retransmissions of response data are not in them, so they understate loss recovery, and TCP and QUIC count different things.".into());
+    limits.push("Retransmissions count different things per transport: TCP segments resent, QUIC packets declared lost (QUIC resends frames in new packets). Client and server counts are both shown; the server sends the responses, so its count is where loss recovery shows.".into());
+    limits.push("Head-of-line blocked time is measured from the TCP receiver's record of held data (docs/metrics.md); for HTTP/3 it is 0 by construction, since QUIC hands each stream over on its own; smoltcp keeps no such record, so its runs show none.".into());
     limits.push(format!(
         "With few runs per group ({} seeds here) the bootstrap intervals are narrow and optimistic.",
         seeds.len()
@@ -265,6 +267,58 @@ fn tcp_limit(tcp: &str) -> String {
         "smoltcp" => "TCP is smoltcp, whose weak loss recovery dominates HTTP/1.1 and HTTP/2 results under loss.".into(),
         other => format!("TCP implementation '{other}' is not one this report knows."),
     }
+}
+
+/// Picks one layer's settings out of a run's transport settings.
+type Layer = fn(&crate::record::Transport) -> &crate::record::Settings;
+
+/// The transport settings the records carry (read from the configuration
+/// each run used): one table per layer, every distinct value listed.
+fn settings(records: &[&RunRecord]) -> Vec<Block> {
+    let layers: [(&str, Layer); 3] = [
+        ("TCP", |t| &t.tcp),
+        ("QUIC", |t| &t.quic),
+        ("TLS", |t| &t.tls),
+    ];
+    let mut rows = Vec::new();
+    for (layer, pick) in layers {
+        // Key → distinct values, keys in the order the records give them.
+        let mut keys: Vec<String> = Vec::new();
+        let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut names = BTreeSet::new();
+        for t in records.iter().filter_map(|r| r.transport.as_ref()) {
+            let settings = pick(t);
+            if !settings.name.is_empty() {
+                names.insert(settings.name.clone());
+            }
+            for (k, v) in &settings.parameters {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+                values.entry(k.clone()).or_default().insert(v.clone());
+            }
+        }
+        let name = join(&names);
+        for k in keys {
+            rows.push(vec![
+                format!("{layer} ({name})"),
+                k.clone(),
+                join(&values[&k]),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        return vec![Block::Paragraph(
+            "The records carry no transport settings (written by a lab build before they were recorded).".into(),
+        )];
+    }
+    vec![
+        Block::Paragraph("Key transport settings, as each run's configuration gave them (a setting that differs between runs lists every value; buffers and windows follow the network's bandwidth-delay product):".into()),
+        Block::Table(
+            vec!["layer".into(), "setting".into(), "value".into()],
+            rows,
+        ),
+    ]
 }
 
 /// Nanoseconds as milliseconds, shortest form.

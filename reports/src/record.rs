@@ -37,6 +37,44 @@ pub struct RunRecord {
     pub measurements: Option<Measurements>,
     /// What the network saw.
     pub simulation: Option<Simulation>,
+    /// How the run set up its connections: `full`, `resume`, `early-data`.
+    pub handshake: String,
+    /// The transport settings the run used.
+    pub transport: Option<Transport>,
+    /// The server's side of each connection, in order of acceptance.
+    pub server_connections: Vec<ServerConnection>,
+}
+
+/// The TCP, QUIC and TLS settings of a run.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Transport {
+    /// TCP under HTTP/1.1 and HTTP/2.
+    pub tcp: Settings,
+    /// QUIC under HTTP/3.
+    pub quic: Settings,
+    /// TLS.
+    pub tls: Settings,
+}
+
+/// One implementation's name and key settings.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The implementation.
+    pub name: String,
+    /// Key settings, `[key, value with unit]`, in a fixed order.
+    pub parameters: Vec<(String, String)>,
+}
+
+/// A connection as the server saw it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ServerConnection {
+    /// `tcp` or `quic`.
+    pub transport: String,
+    /// Its statistics from the server's side.
+    pub stats: Option<TransportStats>,
 }
 
 /// What the simulated network saw during one run.
@@ -158,6 +196,11 @@ pub struct Measurements {
     pub total_bytes: u64,
     /// What the client's change of network cost; `None` without one.
     pub migration: Option<Migration>,
+    /// Time to first byte of the measured part, ns.
+    pub ttfb_ns: Option<u64>,
+    /// Head-of-line blocked time of the run, ns (docs/metrics.md); `None`
+    /// where the transport keeps no arrival record.
+    pub hol_blocked_ns: Option<u64>,
 }
 
 /// A run's path change, as the client saw it.
@@ -196,6 +239,8 @@ pub struct Request {
     pub connection_id: Option<u32>,
     /// Cumulative body bytes over time: `[ns, bytes]` pairs.
     pub timeline: Vec<(u64, u64)>,
+    /// Time this stream was held behind another stream's missing data, ns.
+    pub hol_blocked_ns: Option<u64>,
     /// Why it failed, if it did.
     pub error: Option<String>,
 }

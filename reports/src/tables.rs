@@ -38,6 +38,13 @@ pub enum Metric {
     /// Retransmissions summed over the run's connections, from the
     /// client's transport statistics (the client's own packets only).
     Retransmissions,
+    /// Retransmissions summed over the server's side of the run's
+    /// connections (the server sends the responses, so this is where loss
+    /// recovery shows).
+    ServerRetransmissions,
+    /// Head-of-line blocked time of the run (`hol_blocked_ns`,
+    /// docs/metrics.md).
+    HolBlocked,
     /// With a path change: the last body byte before it to the first body
     /// byte after it (`migration.interruption_ns`).
     Interruption,
@@ -51,13 +58,15 @@ pub enum Metric {
 
 impl Metric {
     /// Every metric, in table order.
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 11] = [
         Metric::Plt,
         Metric::Ttfb,
         Metric::Handshake,
+        Metric::HolBlocked,
         Metric::ByteDelivery,
         Metric::Goodput,
         Metric::Retransmissions,
+        Metric::ServerRetransmissions,
         Metric::Interruption,
         Metric::BytesFetchedTwice,
         Metric::ConnectionsAfterChange,
@@ -72,6 +81,8 @@ impl Metric {
             Metric::ByteDelivery => "byte_delivery",
             Metric::Goodput => "goodput",
             Metric::Retransmissions => "retransmissions",
+            Metric::ServerRetransmissions => "server_retransmissions",
+            Metric::HolBlocked => "hol_blocked",
             Metric::Interruption => "interruption",
             Metric::BytesFetchedTwice => "bytes_fetched_twice",
             Metric::ConnectionsAfterChange => "connections_after_change",
@@ -87,6 +98,8 @@ impl Metric {
             Metric::ByteDelivery => "Mean body-byte delivery time",
             Metric::Goodput => "Goodput (body bytes / page load time)",
             Metric::Retransmissions => "Client retransmissions (all connections)",
+            Metric::ServerRetransmissions => "Server retransmissions (all connections)",
+            Metric::HolBlocked => "Head-of-line blocked time",
             Metric::Interruption => "Interruption at the path change",
             Metric::BytesFetchedTwice => "Bytes fetched twice after the path change",
             Metric::ConnectionsAfterChange => "Connections opened after the path change",
@@ -100,11 +113,12 @@ impl Metric {
             | Metric::Ttfb
             | Metric::Handshake
             | Metric::ByteDelivery
-            | Metric::Interruption => "ms",
+            | Metric::Interruption
+            | Metric::HolBlocked => "ms",
             Metric::BytesFetchedTwice => "bytes",
             Metric::ConnectionsAfterChange => "connections",
             Metric::Goodput => "Mbit/s",
-            Metric::Retransmissions => "packets",
+            Metric::Retransmissions | Metric::ServerRetransmissions => "packets",
         }
     }
 
@@ -154,11 +168,30 @@ impl Metric {
                     .map(|s| s.retransmissions as f64)
                     .sum(),
             ),
+            Metric::ServerRetransmissions => None,
+            Metric::HolBlocked => m.hol_blocked_ns.map(ms),
             Metric::Interruption => m.migration.as_ref()?.interruption_ns.map(ms),
             Metric::BytesFetchedTwice => Some(m.migration.as_ref()?.bytes_fetched_twice as f64),
             Metric::ConnectionsAfterChange => {
                 Some(m.migration.as_ref()?.connections_after_change as f64)
             }
+        }
+    }
+
+    /// Its value for one run: [`Metric::of`] its measurements, and the
+    /// server's side for [`Metric::ServerRetransmissions`].
+    pub fn of_run(self, r: &RunRecord) -> Option<f64> {
+        match self {
+            Metric::ServerRetransmissions => {
+                r.measurements.as_ref()?;
+                let stats: Vec<_> = r
+                    .server_connections
+                    .iter()
+                    .filter_map(|c| c.stats.as_ref())
+                    .collect();
+                (!stats.is_empty()).then(|| stats.iter().map(|s| s.retransmissions as f64).sum())
+            }
+            _ => self.of(r.measurements.as_ref()?),
         }
     }
 
@@ -347,10 +380,8 @@ pub fn groups(records: &[&RunRecord]) -> Vec<Group> {
         g.runs += 1;
         match r.outcome.as_str() {
             "ok" => {
-                if let Some(m) = &r.measurements {
-                    for (metric, values) in g.values.iter_mut() {
-                        values.extend(metric.of(m));
-                    }
+                for (metric, values) in g.values.iter_mut() {
+                    values.extend(metric.of_run(r));
                 }
             }
             "timeout" => g.timed_out += 1,

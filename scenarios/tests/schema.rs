@@ -367,17 +367,17 @@ fn the_resolved_network_serializes_as_documented() {
 // ---- expansion ----
 
 #[test]
-fn the_loss_sweep_expands_to_180_runs_in_order() {
+fn the_loss_sweep_expands_to_600_runs_in_order() {
     let sweep = Scenario::builtin("loss-sweep").unwrap();
     let runs = sweep.expand();
-    assert_eq!(runs.len(), 6 * 3 * 10);
+    assert_eq!(runs.len(), 10 * 3 * 20);
     assert_eq!(sweep.run_count(), runs.len());
     let keys: Vec<String> = runs.iter().map(|r| r.key()).collect();
     assert_eq!(keys[0], "h1/seed=1/loss_percent=0");
-    assert_eq!(keys[9], "h1/seed=10/loss_percent=0");
-    assert_eq!(keys[10], "h2/seed=1/loss_percent=0");
-    assert_eq!(keys[30], "h1/seed=1/loss_percent=0.5");
-    assert_eq!(keys[179], "h3/seed=10/loss_percent=10");
+    assert_eq!(keys[19], "h1/seed=20/loss_percent=0");
+    assert_eq!(keys[20], "h2/seed=1/loss_percent=0");
+    assert_eq!(keys[60], "h1/seed=1/loss_percent=0.25");
+    assert_eq!(keys[599], "h3/seed=20/loss_percent=10");
     let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
     assert_eq!(unique.len(), keys.len());
     for run in &runs {
@@ -513,7 +513,7 @@ fn overrides_replace_fields_and_pin_axes() {
             ..Overrides::default()
         })
         .unwrap();
-    assert_eq!(pinned.expand().len(), 30);
+    assert_eq!(pinned.expand().len(), 60);
 
     let preset = page
         .clone()
@@ -909,13 +909,14 @@ fn loss_above_100_is_named_with_its_line() {
         format!("bad.toml:{line}:41: network.loss.percent: must be between 0 and 100, got 150")
     );
 
-    let text = Scenario::builtin_text("loss-sweep")
-        .unwrap()
-        .replace("[0, 0.5, 1, 2, 5, 10]", "[0, 0.5, 1, 2, 5, 150]");
+    let text = Scenario::builtin_text("loss-sweep").unwrap().replace(
+        "[0, 0.25, 0.5, 1, 1.5, 2, 3, 5, 7, 10]",
+        "[0, 0.25, 0.5, 1, 1.5, 2, 3, 5, 7, 150]",
+    );
     assert_error(
         &error(&text),
-        line_of(&text, "[0, 0.5"),
-        "sweep.loss_percent[5]",
+        line_of(&text, "[0, 0.25"),
+        "sweep.loss_percent[9]",
         "must be between 0 and 100, got 150",
     );
 }

@@ -325,18 +325,19 @@ impl Chart for Bars {
                     .into_iter()
                     .map(|p| PathElement::new(p, BLACK.stroke_width(1))),
                 )?;
-                let label = match &self.second_axis {
-                    Some((unit, per)) if *per > 0.0 => {
-                        format!("{} · {:.2} {unit}", short(median), median / per)
-                    }
-                    _ => short(median),
-                };
+                // The value, and above it the value in the second unit.
+                let mut lines = vec![short(median)];
+                if let Some((unit, per)) = self.second_axis.as_ref().filter(|(_, p)| *p > 0.0) {
+                    lines.push(format!("{:.2} {unit}", median / per));
+                }
                 let (px, py) = chart.backend_coord(&(mid, p90.max(median)));
-                root.draw(&Text::new(
-                    label,
-                    (px, py - 4),
-                    font(11).pos(Pos::new(HPos::Center, VPos::Bottom)),
-                ))?;
+                for (k, line) in lines.into_iter().enumerate() {
+                    root.draw(&Text::new(
+                        line,
+                        (px, py - 4 - 13 * k as i32),
+                        font(11).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                    ))?;
+                }
             }
         }
         for (i, name) in self.categories.iter().enumerate() {

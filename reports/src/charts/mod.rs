@@ -19,7 +19,7 @@
 //!   scenario sweeps one numeric axis over at least two points;
 //! - at the *reference point* (the only point without a sweep; with one,
 //!   the middle point, index `len / 2` of the sorted points — 2 % of the
-//!   loss sweep 0, 0.5, 1, 2, 5, 10):
+//!   loss sweep 0, 0.25, 0.5, 1, 1.5, 2, 3, 5, 7, 10):
 //!   - the CDF of PLT per protocol;
 //!   - handshake and TTFB per protocol, in ms and in RTTs;
 //!   - transport cost: packets the network dropped and packets
@@ -189,46 +189,63 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
         first.lab.commit.get(..8).unwrap_or(&first.lab.commit)
     );
 
-    // PLT against the sweep axis.
+    // PLT and head-of-line blocked time against the sweep axis.
     if let Some(axis) = single_numeric_axis(&points) {
-        let series: Vec<draw::AxisSeries> = protocols
-            .iter()
-            .map(|p| draw::AxisSeries {
-                protocol: p.clone(),
-                points: groups
-                    .iter()
-                    .filter(|g| &g.protocol == p)
-                    .filter_map(|g| {
-                        let x = g.axes.first()?.1.parse::<f64>().ok()?;
-                        let v = &g.values[&Metric::Plt];
-                        Some((
-                            x,
-                            stats::quantile(v, 0.25)?,
-                            stats::median(v)?,
-                            stats::quantile(v, 0.75)?,
-                        ))
-                    })
-                    .collect(),
-            })
-            .collect();
-        let stem = format!("plt-vs-{axis}");
-        let caption = format!(
-            "Page load time against {}: median (line) and interquartile range (band) of the completed runs at each point, per protocol. {what}.",
-            axis_label(&axis)
-        );
-        let chart = draw::MetricVsAxis {
-            x_desc: axis_label(&axis),
-            y_desc: "page load time (ms)".into(),
-            series,
-        };
-        out.push(figure(
-            stem,
-            (900, 560),
-            format!("Page load time against {}", axis_label(&axis)),
-            caption,
-            &what,
-            &chart,
-        )?);
+        for (metric, stem, name) in [
+            (Metric::Plt, "plt", "Page load time"),
+            (Metric::HolBlocked, "hol", "Head-of-line blocked time"),
+        ] {
+            let series: Vec<draw::AxisSeries> = protocols
+                .iter()
+                .map(|p| draw::AxisSeries {
+                    protocol: p.clone(),
+                    points: groups
+                        .iter()
+                        .filter(|g| &g.protocol == p)
+                        .filter_map(|g| {
+                            let x = g.axes.first()?.1.parse::<f64>().ok()?;
+                            let v = &g.values[&metric];
+                            Some((
+                                x,
+                                stats::quantile(v, 0.25)?,
+                                stats::median(v)?,
+                                stats::quantile(v, 0.75)?,
+                            ))
+                        })
+                        .collect(),
+                })
+                .filter(|s| !s.points.is_empty())
+                .collect();
+            if series.is_empty() {
+                continue;
+            }
+            let note = if metric == Metric::HolBlocked {
+                " HTTP/1.1's and HTTP/3's are 0 by construction: an HTTP/1.1 connection carries one response at a time, and QUIC hands each stream over on its own (docs/metrics.md)."
+            } else {
+                ""
+            };
+            let chart = draw::MetricVsAxis {
+                x_desc: axis_label(&axis),
+                y_desc: format!("{} (ms)", name.to_lowercase()),
+                series,
+            };
+            out.push(figure(
+                format!("{stem}-vs-{axis}"),
+                (900, 560),
+                format!("{name} against {}", axis_label(&axis)),
+                format!(
+                    "{name} against {}: median (line) and interquartile range (band) of the completed runs at each point, per protocol.{note} {what}.",
+                    axis_label(&axis)
+                ),
+                &what,
+                &chart,
+            )?);
+        }
+    }
+
+    // TTFB per handshake mode, when the runs sweep it.
+    if let Some(figure) = handshake_modes(records, &protocols, &what)? {
+        out.push(figure);
     }
 
     // Everything else at the reference point.
@@ -354,14 +371,15 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
                     .map(|s| s.retransmissions as f64)
                     .sum::<f64>()
             });
-            vec![dropped, retrans]
+            vec![dropped, retrans, Metric::ServerRetransmissions.of_run(r)]
         });
         if has_values(&series) {
             let stem = format!("transport-cost{suffix}");
             let chart = draw::Bars {
                 categories: vec![
-                    "packets dropped by the network (both directions)".into(),
-                    "packets retransmitted by the client".into(),
+                    "dropped by the network (both ways)".into(),
+                    "retransmitted by the client".into(),
+                    "retransmitted by the server".into(),
                 ],
                 y_desc: "packets per run".into(),
                 series,
@@ -372,7 +390,7 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
                 (900, 520),
                 "Transport cost: packets lost and retransmitted".into(),
                 format!(
-                    "Median (bar) and p10–p90 (whisker) per run, over completed runs. Drops are counted by the simulated network for every packet of the run; retransmissions are the client's own (TCP segments resent, QUIC packets declared lost). At {where_}. {what}."
+                    "Median (bar) and p10–p90 (whisker) per run, over completed runs. Drops are counted by the simulated network for every packet of the run; retransmissions are counted by each side's transport (TCP segments resent, QUIC packets declared lost); the server sends the responses, so its count is where loss recovery shows. At {where_}. {what}."
                 ),
                 &footer,
                 &chart,
@@ -456,7 +474,7 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
                 (900, 520),
                 "Goodput around the path change".into(),
                 format!(
-                    "Body bytes received per {} ms, as Mbit/s, in each protocol's representative run; the dashed line marks the client's move to the new path at {at_ms} ms (simulation time). At {where_}. {what}.",
+                    "Body bytes received per {} ms, as Mbit/s, in each protocol's representative run; the dashed line marks the client's move to the new path at {at_ms} ms (simulation time). This is delivery to the application: a bin above the link rate holds data that had arrived earlier and was released at once when a hole was filled. At {where_}. {what}.",
                     GOODPUT_BIN_NS / 1_000_000
                 ),
                 &footer,
@@ -465,6 +483,77 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
         }
     }
     Ok(out)
+}
+
+/// The TTFB chart across handshake modes (`handshake` axis): per mode,
+/// one bar per protocol, median TTFB with p10–p90, labelled in ms and in
+/// RTTs; `None` without that axis.
+fn handshake_modes(
+    records: &[&RunRecord],
+    protocols: &[String],
+    what: &str,
+) -> Result<Option<Figure>, ChartError> {
+    let mode = |r: &RunRecord| {
+        r.axes
+            .get("handshake")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    let mut modes: Vec<String> = records.iter().filter_map(|r| mode(r)).collect();
+    modes.sort_by_key(|m| match m.as_str() {
+        "full" => 0,
+        "resume" => 1,
+        "early-data" => 2,
+        _ => 3,
+    });
+    modes.dedup();
+    if modes.len() < 2 {
+        return Ok(None);
+    }
+    let Some(rtt_ms) = records
+        .first()
+        .and_then(|r| r.network.as_ref())
+        .map(|n| (n.path.up.delay_ns + n.path.down.delay_ns) as f64 / 1e6)
+        .filter(|&rtt| rtt > 0.0)
+    else {
+        return Ok(None);
+    };
+    let series = protocols
+        .iter()
+        .map(|p| draw::BarSeries {
+            protocol: p.clone(),
+            bars: modes
+                .iter()
+                .map(|m| {
+                    let v: Vec<f64> = records
+                        .iter()
+                        .filter(|r| &r.protocol == p && r.outcome == "ok")
+                        .filter(|r| mode(r).as_ref() == Some(m))
+                        .filter_map(|r| Some(r.measurements.as_ref()?.ttfb_ns? as f64 / 1e6))
+                        .collect();
+                    Some((stats::p10(&v)?, stats::median(&v)?, stats::p90(&v)?))
+                })
+                .collect(),
+        })
+        .collect();
+    let chart = draw::Bars {
+        categories: modes.iter().map(|m| format!("{m} handshake")).collect(),
+        y_desc: "time to first byte (ms)".into(),
+        series,
+        second_axis: Some(("RTTs".into(), rtt_ms)),
+    };
+    let footer = format!("RTT {rtt_ms} ms · {what}");
+    figure(
+        "ttfb-by-handshake".into(),
+        (900, 520),
+        "Time to first byte by handshake".into(),
+        format!(
+            "Time to first byte of the measured connection (from its first connection attempt to the first response head), per handshake mode and protocol: median (bar) and p10–p90 (whisker), labelled in ms and in round trips of the base RTT ({rtt_ms} ms). resume and early-data runs first make a warm-up connection for the session ticket (docs/handshakes.md). {what}."
+        ),
+        &footer,
+        &chart,
+    )
+    .map(Some)
 }
 
 /// Width of a goodput bin.
@@ -612,7 +701,16 @@ fn condition_text(r: &RunRecord) -> String {
     } else {
         format!("loss {} down, {} up", loss(&down.loss), loss(&up.loss))
     };
-    format!("RTT {rtt} ms, {bandwidth}, {loss}")
+    let mut text = format!("RTT {rtt} ms, {bandwidth}, {loss}");
+    match n.drops.len() {
+        0 => {}
+        1 => text.push_str(", 1 targeted drop"),
+        k => text.push_str(&format!(", {k} targeted drops")),
+    }
+    if !n.blackouts.is_empty() {
+        text.push_str(&format!(", {} blackout(s)", n.blackouts.len()));
+    }
+    text
 }
 
 /// A fraction in percent, rounded to 6 decimals (so 0.02 shows as 2).
