@@ -67,6 +67,14 @@ fn metric(record: &Value, name: &str) -> Option<f64> {
                 .map(|c| c["stats"]["retransmissions"].as_f64().unwrap_or(0.0))
                 .sum(),
         ),
+        "server_retransmissions" => Some(
+            record["server_connections"]
+                .as_array()?
+                .iter()
+                .map(|c| c["stats"]["retransmissions"].as_f64().unwrap_or(0.0))
+                .sum(),
+        ),
+        "hol_blocked" => ns(&m["hol_blocked_ns"]),
         "byte_delivery" => {
             m["plt_ns"].as_u64()?;
             let (mut weighted, mut bytes) = (0.0, 0.0);
@@ -95,9 +103,11 @@ fn values_by_group(records: &[Value]) -> BTreeMap<(String, String), Vec<f64>> {
             "plt",
             "ttfb",
             "handshake",
+            "hol_blocked",
             "byte_delivery",
             "goodput",
             "retransmissions",
+            "server_retransmissions",
         ] {
             let entry = out
                 .entry((r["protocol"].as_str().unwrap().to_owned(), name.to_owned()))
@@ -152,7 +162,21 @@ fn fixture_report_matches_recomputed_numbers() {
     let records = fixture_records(Path::new(FIXTURE));
     let values = values_by_group(&records);
     let rows = read_csv(&out.join("summary.csv"));
-    assert_eq!(rows.len(), 3 * 6, "one row per protocol and metric");
+    assert_eq!(rows.len(), 3 * 8, "one row per protocol and metric");
+    // The methodology states the transport settings the records carry.
+    let md_text = fs::read_to_string(out.join("report.md")).unwrap();
+    let settings = &records[0]["transport"];
+    for (layer, name) in [("tcp", "TCP"), ("quic", "QUIC"), ("tls", "TLS")] {
+        let s = &settings[layer];
+        let first = &s["parameters"][0];
+        let row = format!(
+            "| {name} ({}) | {} | {} |",
+            s["name"].as_str().unwrap(),
+            first[0].as_str().unwrap().replace('_', "\\_"),
+            first[1].as_str().unwrap()
+        );
+        assert!(md_text.contains(&row), "report.md lacks {row}");
+    }
     let md = fs::read_to_string(out.join("report.md")).unwrap();
     for row in &rows {
         let key = (row["protocol"].clone(), row["metric"].clone());

@@ -658,6 +658,7 @@ fn axis_label(axis: &str) -> String {
         "loss_percent" => "random loss (%)".into(),
         "rtt_ms" => "round-trip time (ms)".into(),
         "bandwidth_mbit" => "bandwidth (Mbit/s)".into(),
+        "subresource_responses" => "responses carrying the subresources".into(),
         other => other.into(),
     }
 }
