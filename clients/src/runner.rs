@@ -155,63 +155,52 @@ async fn carry_on_carrier<D: Dialer>(
     let watcher = dialer.clone();
     let dialer = dialer.clone();
     let tls = tls.clone();
+    let (limit, flow) = (config.time_limit, config.flow);
     match config.protocol {
         Protocol::H1 => {
-            let mut pool = H1Pool::new(
+            let pool = H1Pool::new(
                 dialer,
                 tls,
                 ledger.clone(),
                 config.max_h1_connections,
                 authority,
             );
-            carry(
-                &mut pool,
-                &watcher,
-                plan,
-                ledger,
-                config.time_limit,
-                deadline,
-            )
-            .await;
-            ledger.close()
+            carry_and_close(pool, &watcher, plan, ledger, limit, deadline).await
         }
         Protocol::H2 => {
             let h2 = H2 {
                 tls,
-                flow: config.flow,
+                flow,
                 authority,
             };
-            let mut mux = Mux::new(h2, dialer, ledger.clone());
-            carry(
-                &mut mux,
-                &watcher,
-                plan,
-                ledger,
-                config.time_limit,
-                deadline,
-            )
-            .await;
-            ledger.close()
+            let mux = Mux::new(h2, dialer, ledger.clone());
+            carry_and_close(mux, &watcher, plan, ledger, limit, deadline).await
         }
         Protocol::H3 => {
             let h3 = H3 {
                 tls,
-                flow: config.flow,
+                flow,
                 authority,
             };
-            let mut mux = Mux::new(h3, dialer, ledger.clone());
-            carry(
-                &mut mux,
-                &watcher,
-                plan,
-                ledger,
-                config.time_limit,
-                deadline,
-            )
-            .await;
-            ledger.close()
+            let mux = Mux::new(h3, dialer, ledger.clone());
+            carry_and_close(mux, &watcher, plan, ledger, limit, deadline).await
         }
     }
+}
+
+/// [`carry`] on `carrier`, then close the ledger while the carrier (and
+/// with it its connections) is still alive, so that the statistics are
+/// read from open connections; the carrier is dropped on return.
+async fn carry_and_close<C: Carrier, D: Dialer>(
+    mut carrier: C,
+    dialer: &D,
+    plan: &Plan,
+    ledger: &Ledger,
+    limit: Duration,
+    deadline: Instant,
+) -> Closed {
+    carry(&mut carrier, dialer, plan, ledger, limit, deadline).await;
+    ledger.close()
 }
 
 /// Run every phase of `plan` on `carrier` until `deadline` (the run's

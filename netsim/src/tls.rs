@@ -644,6 +644,30 @@ mod tests {
         (client, server, bytes)
     }
 
+    /// Pass QUIC handshake messages back and forth until neither side has
+    /// more to say (10 rounds is more than any TLS 1.3 handshake needs).
+    fn quic_handshake(
+        client: &mut rustls::quic::Connection,
+        server: &mut rustls::quic::Connection,
+    ) {
+        fn deliver(from: &mut rustls::quic::Connection, to: &mut rustls::quic::Connection) {
+            loop {
+                let mut chunk = Vec::new();
+                let key_change = from.write_hs(&mut chunk);
+                if !chunk.is_empty() {
+                    to.read_hs(&chunk).unwrap();
+                }
+                if chunk.is_empty() && key_change.is_none() {
+                    return;
+                }
+            }
+        }
+        for _ in 0..10 {
+            deliver(client, server);
+            deliver(server, client);
+        }
+    }
+
     fn labels(lines: &[String]) -> Vec<&str> {
         let mut labels: Vec<&str> = lines.iter().map(|l| l.split(' ').next().unwrap()).collect();
         labels.sort_unstable();
@@ -847,22 +871,7 @@ mod tests {
             .unwrap(),
         );
 
-        fn deliver(from: &mut rustls::quic::Connection, to: &mut rustls::quic::Connection) {
-            loop {
-                let mut chunk = Vec::new();
-                let key_change = from.write_hs(&mut chunk);
-                if !chunk.is_empty() {
-                    to.read_hs(&chunk).unwrap();
-                }
-                if chunk.is_empty() && key_change.is_none() {
-                    return;
-                }
-            }
-        }
-        for _ in 0..10 {
-            deliver(&mut client, &mut server);
-            deliver(&mut server, &mut client);
-        }
+        quic_handshake(&mut client, &mut server);
 
         for conn in [&client, &server] {
             assert!(!conn.is_handshaking());
@@ -994,18 +1003,6 @@ mod tests {
     /// one, as rustls's own `handshake_kind` does (quinn passes on neither).
     #[test]
     fn counting_certificate_checks_tells_a_resumed_quic_handshake() {
-        fn deliver(from: &mut rustls::quic::Connection, to: &mut rustls::quic::Connection) {
-            loop {
-                let mut chunk = Vec::new();
-                let key_change = from.write_hs(&mut chunk);
-                if !chunk.is_empty() {
-                    to.read_hs(&chunk).unwrap();
-                }
-                if chunk.is_empty() && key_change.is_none() {
-                    return;
-                }
-            }
-        }
         let resumption = ClientResumption::EarlyData(SessionCache::new());
         let server_cfg = Arc::new(build_server_config(
             &[ALPN_H3],
@@ -1034,10 +1031,7 @@ mod tests {
                 )
                 .unwrap(),
             );
-            for _ in 0..10 {
-                deliver(&mut client, &mut server);
-                deliver(&mut server, &mut client);
-            }
+            quic_handshake(&mut client, &mut server);
             assert!(!client.is_handshaking());
             kinds.push((
                 client.handshake_kind(),

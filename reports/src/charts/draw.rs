@@ -6,6 +6,8 @@
 //! saying what was run, so a chart lifted out of the report still says
 //! where it came from.
 
+use plotters::chart::MeshStyle;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -62,6 +64,45 @@ where
     ))?;
     Ok(body)
 }
+
+/// A chart on `body` in the house layout: `title` on top, label areas of
+/// `(x, y)` pixels, linear `x` and `y` axes.
+fn chart_area<'a, DB>(
+    body: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    (x_area, y_area): (u32, u32),
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> std::result::Result<Chart2d<'a, DB>, Box<dyn std::error::Error>>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    Ok(ChartBuilder::on(body)
+        .caption(title, font(17))
+        .margin(14)
+        .x_label_area_size(x_area)
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(x, y)?)
+}
+
+/// The chart's mesh in the house style (tick labels through [`num`],
+/// light grid); add axis descriptions, then `draw`.
+fn mesh<'a, 'b, DB: DrawingBackend>(
+    chart: &'b mut Chart2d<'a, DB>,
+) -> MeshStyle<'a, 'b, RangedCoordf64, RangedCoordf64, DB> {
+    let mut mesh = chart.configure_mesh();
+    mesh.x_label_formatter(&num)
+        .y_label_formatter(&num)
+        .label_style(font(12))
+        .axis_desc_style(font(13))
+        .light_line_style(WHITE)
+        .bold_line_style(GRID);
+    mesh
+}
+
+/// Every chart's coordinates: linear f64 on both axes.
+type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// A legend entry's line sample.
 fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
@@ -126,22 +167,16 @@ impl Chart for MetricVsAxis {
         let x_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
         let x_hi = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
         let y_hi = all().map(|p| p.3).fold(0.0, f64::max) * 1.08;
-        let mut chart = ChartBuilder::on(&body)
-            .caption(title, font(17))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(padded(x_lo, x_hi), 0.0..y_hi.max(1.0))?;
-        chart
-            .configure_mesh()
+        let mut chart = chart_area(
+            &body,
+            title,
+            (44, 70),
+            padded(x_lo, x_hi),
+            0.0..y_hi.max(1.0),
+        )?;
+        mesh(&mut chart)
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .label_style(font(12))
-            .axis_desc_style(font(13))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
             .draw()?;
         for s in &self.series {
             let color = protocol_color(&s.protocol);
@@ -191,22 +226,10 @@ impl Chart for Cdf {
         let lo = all().fold(f64::INFINITY, f64::min);
         let hi = all().fold(f64::NEG_INFINITY, f64::max);
         let x = padded(lo, hi);
-        let mut chart = ChartBuilder::on(&body)
-            .caption(title, font(17))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x.clone(), 0.0..1.02)?;
-        chart
-            .configure_mesh()
+        let mut chart = chart_area(&body, title, (44, 70), x.clone(), 0.0..1.02)?;
+        mesh(&mut chart)
             .x_desc(self.x_desc.as_str())
             .y_desc("fraction of runs")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .label_style(font(12))
-            .axis_desc_style(font(13))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
             .draw()?;
         for (protocol, values) in &self.series {
             if values.is_empty() {
@@ -273,23 +296,12 @@ impl Chart for Bars {
             .fold(0.0, f64::max)
             .max(1.0)
             * 1.3;
-        let mut chart = ChartBuilder::on(&body)
-            .caption(title, font(17))
-            .margin(14)
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..categories, 0.0..y_hi)?;
-        chart
-            .configure_mesh()
+        let mut chart = chart_area(&body, title, (40, 70), 0.0..categories, 0.0..y_hi)?;
+        mesh(&mut chart)
             .disable_x_mesh()
             .x_labels(0)
             .x_label_formatter(&|_| String::new())
             .y_desc(self.y_desc.as_str())
-            .y_label_formatter(&num)
-            .label_style(font(12))
-            .axis_desc_style(font(13))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
             .draw()?;
         let protocols = self.series.len().max(1) as f64;
         let width = 0.8 / protocols;
@@ -454,23 +466,12 @@ impl Chart for Waterfall {
             .fold(0.0, f64::max)
             .max(1.0)
             * 1.02;
-        let mut chart = ChartBuilder::on(&body)
-            .caption(title, font(17))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(190)
-            .build_cartesian_2d(0.0..t_hi, 0.0..n)?;
-        chart
-            .configure_mesh()
+        let mut chart = chart_area(&body, title, (44, 190), 0.0..t_hi, 0.0..n)?;
+        mesh(&mut chart)
             .disable_y_mesh()
             .y_labels(0)
             .y_label_formatter(&|_| String::new())
             .x_desc("time since the client started (ms)")
-            .x_label_formatter(&num)
-            .label_style(font(12))
-            .axis_desc_style(font(13))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
             .draw()?;
         // Row i spans y in [n - i - 1, n - i].
         let y = |i: usize| n - i as f64;
@@ -592,22 +593,16 @@ impl Chart for Streams {
         let t_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
         let t_hi = all().map(|p| p.0).fold(0.0, f64::max);
         let b_hi = all().map(|p| p.1).fold(0.0, f64::max).max(1.0) * 1.05;
-        let mut chart = ChartBuilder::on(&body)
-            .caption(title, font(17))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(padded(t_lo.min(t_hi), t_hi), 0.0..b_hi)?;
-        chart
-            .configure_mesh()
+        let mut chart = chart_area(
+            &body,
+            title,
+            (44, 70),
+            padded(t_lo.min(t_hi), t_hi),
+            0.0..b_hi,
+        )?;
+        mesh(&mut chart)
             .x_desc("time since the client started (ms)")
             .y_desc("body bytes received by the stream (KiB)")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .label_style(font(12))
-            .axis_desc_style(font(13))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
             .draw()?;
         for (i, (_, points)) in self.streams.iter().enumerate() {
             let shade = tint(color, [0.0, 0.3, 0.55][i % 3]);
@@ -673,22 +668,10 @@ impl Chart for Goodput {
         let all = || self.series.iter().flat_map(|(_, p)| p.iter());
         let t_hi = all().map(|p| p.0).fold(self.change_ms, f64::max) * 1.02;
         let y_hi = all().map(|p| p.1).fold(0.0, f64::max).max(0.1) * 1.1;
-        let mut chart = ChartBuilder::on(&body)
-            .caption(title, font(17))
-            .margin(14)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.0..t_hi, 0.0..y_hi)?;
-        chart
-            .configure_mesh()
+        let mut chart = chart_area(&body, title, (44, 70), 0.0..t_hi, 0.0..y_hi)?;
+        mesh(&mut chart)
             .x_desc("simulation time (ms)")
             .y_desc("goodput (Mbit/s)")
-            .x_label_formatter(&num)
-            .y_label_formatter(&num)
-            .label_style(font(12))
-            .axis_desc_style(font(13))
-            .light_line_style(WHITE)
-            .bold_line_style(GRID)
             .draw()?;
         let dashes = 30;
         chart
