@@ -4,8 +4,11 @@
 //! drop-tail queue), h1 / h2 / h3 × random loss {0, 2, 5} % × seeds {1, 2,
 //! 3}, run through the same code as `httplab run` (`bench::runner`). For each
 //! run the snapshot holds the page load time, the time to first byte, the
-//! head-of-line blocked time (to the nanosecond) and the packet-log digest,
-//! which changes if any packet's fate or timing changes.
+//! head-of-line blocked time (to the nanosecond), the packet-log digest,
+//! which changes if any packet's fate or timing changes, and a digest of the
+//! whole record as `results.jsonl` stores it (every measurement, the
+//! server's statistics and the transport settings; the `lab` field, which
+//! names the build, left out), which changes if anything recorded changes.
 //!
 //! A change to any number fails this test until the snapshot is updated in
 //! the same commit (`INSTA_UPDATE=always cargo test -p bench --test golden`,
@@ -19,6 +22,7 @@ use std::fmt::Write as _;
 use bench::results::StoredRun;
 use bench::{runner, table, Outcome, RunResult};
 use scenarios::{Overrides, RunSpec, Scenario};
+use sha2::{Digest, Sha256};
 
 /// The golden scenario: the shipped `page` scenario, seeds 1 to 3, swept
 /// over 0, 2 and 5 % loss.
@@ -69,16 +73,33 @@ fn exact(ns: Option<std::time::Duration>) -> String {
     )
 }
 
+/// SHA-256 of the run's record as `results.jsonl` stores it, without the
+/// `lab` field (the build's version and commit), lowercase hex.
+fn record_digest(r: &RunResult) -> String {
+    let mut record = r.clone();
+    record.lab = bench::LabInfo {
+        version: String::new(),
+        commit: String::new(),
+        dirty: false,
+        crate_versions: Default::default(),
+    };
+    let line = serde_json::to_string(&record).expect("a record serializes");
+    Sha256::digest(line.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The golden table as text: one line per run, in run order.
 fn golden_table(results: &[RunResult]) -> String {
     let mut out = String::from(
-        "protocol  loss  seed  outcome  plt_s  ttfb_s  hol_blocked_s  packet_log_digest\n",
+        "protocol  loss  seed  outcome  plt_s  ttfb_s  hol_blocked_s  packet_log_digest  record_digest\n",
     );
     for r in results {
         let m = r.measurements.as_ref();
         let _ = writeln!(
             out,
-            "{}  {}  {}  {}  {}  {}  {}  {}",
+            "{}  {}  {}  {}  {}  {}  {}  {}  {}",
             r.protocol,
             r.axes
                 .get("loss_percent")
@@ -91,6 +112,7 @@ fn golden_table(results: &[RunResult]) -> String {
             r.simulation
                 .as_ref()
                 .map_or("-", |s| s.packet_log_digest.as_str()),
+            record_digest(r),
         );
     }
     out
