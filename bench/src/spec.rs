@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use netsim::tcp::TcpImplementation;
 use netsim::tls::ServerResumption;
 use netsim::NetworkConfig;
+use netsim::TcpImplementation;
 use scenarios::{HandshakeName, ProtocolName, RunSpec, Scenario, HANDSHAKE_AXIS};
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +101,7 @@ pub fn network(spec: &RunSpec) -> Result<NetworkConfig, netsim::ConfigError> {
 
 /// The TCP implementation of `spec`.
 pub fn tcp(spec: &RunSpec) -> TcpImplementation {
-    spec.tcp.into()
+    netsim::spec::tcp_implementation(spec.tcp)
 }
 
 /// Cap `scenario`'s per-run simulated-time limit at `limit_s` seconds.

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::host::Host;
 use crate::stats::TransportStats;
-use crate::tcp::ConnId;
+use tcp::ConnId;
 
 /// What carries an accepted connection. Serialized as its label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

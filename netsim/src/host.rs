@@ -28,7 +28,7 @@ use crate::network::{Network, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
 use crate::settings::Settings;
 use crate::stats::{TcpFlowTracker, TransportStats};
-use crate::tcp::{ConnId, TcpStack};
+use tcp::{ConnId, TcpStack};
 
 /// The turmoil UDP port that carries the simulated wire between hosts.
 const WIRE_PORT: u16 = 9;
@@ -302,7 +302,7 @@ impl Host {
     /// Name and key parameters of this host's TCP stack.
     pub fn tcp_settings(&self) -> Settings {
         let st = self.state();
-        Settings::new(st.tcp.name(), st.tcp.parameters())
+        Settings::of_tcp(st.tcp.implementation().label(), st.tcp.parameters())
     }
 
     /// The settings of the first QUIC endpoint made on this host, if any.

@@ -9,7 +9,8 @@
 //!   drop-tail queue, MTU, loss models, targeted drops, blackouts);
 //! - [`log`]: the per-run packet log and its digest;
 //! - [`host`]: a simulated host and the driver that moves its packets;
-//! - [`tcp`]: the TCP-stack trait, smoltcp behind it, async streams;
+//! - [`stream`]: TCP's async face: [`TcpStream`] and [`TcpListener`] over
+//!   the sans-IO stacks of the `tcp` crate;
 //! - [`udp`]: simulated UDP sockets and quinn's `AsyncUdpSocket`;
 //! - [`quic`]: quinn endpoints on the simulated network;
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs;
@@ -40,7 +41,7 @@ pub mod settings;
 pub mod sim;
 pub mod spec;
 pub mod stats;
-pub mod tcp;
+pub mod stream;
 pub mod tls;
 pub mod udp;
 
@@ -54,5 +55,6 @@ pub use network::{NetworkConfig, PathChange, PathConfig, Side};
 pub use settings::{Settings, TransportSettings};
 pub use sim::{CaptureConfig, RunError, RunOutput, SimConfig, Simulation};
 pub use stats::{SegmentArrival, TransportStats};
-pub use tcp::{TcpConfig, TcpListener, TcpStream};
+pub use stream::{TcpListener, TcpStream};
+pub use tcp::{Congestion, TcpConfig, TcpImplementation};
 pub use udp::UdpSocket;

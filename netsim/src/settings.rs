@@ -15,6 +15,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tcp::{Parameter, Value};
 
 /// One implementation's name and key settings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +35,18 @@ impl Settings {
             name: name.to_owned(),
             parameters,
         }
+    }
+
+    /// `name` with a TCP stack's parameters, each value as text with its
+    /// unit ([`value_text`]).
+    pub fn of_tcp(name: &str, parameters: Vec<Parameter>) -> Settings {
+        Settings::new(
+            name,
+            parameters
+                .into_iter()
+                .map(|p| (p.key, value_text(&p.value)))
+                .collect(),
+        )
     }
 
     /// The value of `key`, if present.
@@ -78,6 +91,28 @@ pub fn duration_text(d: Duration) -> String {
         format!("{} µs", ns / 1_000)
     } else {
         format!("{ns} ns")
+    }
+}
+
+/// A TCP parameter's value as text with its unit: `"1448 bytes"`,
+/// `"200 ms"`, `"on"`, `"10 segments (14480 bytes)"`, `"shift 7"`, ...
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::Text(text) => text.clone(),
+        Value::Bytes(n) => bytes_text(n),
+        Value::Duration(d) => duration_text(*d),
+        Value::Switch(on) => on_off(*on),
+        Value::Count(n) => n.to_string(),
+        Value::Number(x) => x.to_string(),
+        Value::Segments(n) => format!("{n} segments"),
+        Value::AtMostSegments(n) => format!("up to {n} segments"),
+        Value::Window { segments, bytes } => {
+            format!("{segments} segments ({})", bytes_text(bytes))
+        }
+        Value::Shift(n) => format!("shift {n}"),
+        Value::Range(lo, hi) => format!("{lo}..{hi}"),
+        Value::Optional(None) => on_off(false),
+        Value::Optional(Some(v)) => value_text(v),
     }
 }
 

@@ -24,9 +24,9 @@ use crate::network::{FlowCounters, Network, NetworkConfig, Side, CLIENT_ADDR, SE
 use crate::packet::FlowKey;
 use crate::seed;
 use crate::settings::TransportSettings;
-use crate::tcp::{build_stack, TcpConfig};
 use crate::tls;
 use std::collections::BTreeMap;
+use tcp::{build_stack, TcpConfig};
 
 /// The simulation's tick: 1 ms, tokio's timer resolution.
 pub const TICK: Duration = Duration::from_millis(1);

@@ -18,7 +18,7 @@ use crate::link::{
     Blackout, ConfigError, Direction, Jitter, LinkConfig, LossModel, QueueLimit, TargetedDrop,
 };
 use crate::network::{NetworkConfig, PathChange, PathConfig};
-use crate::tcp::TcpImplementation;
+use tcp::TcpImplementation;
 
 impl NetworkConfig {
     /// The network of a resolved scenario, validated (the error names the
@@ -43,12 +43,6 @@ pub fn tcp_implementation(t: TcpName) -> TcpImplementation {
     match t {
         TcpName::Linux => TcpImplementation::Linux,
         TcpName::Smoltcp => TcpImplementation::Smoltcp,
-    }
-}
-
-impl From<TcpName> for TcpImplementation {
-    fn from(t: TcpName) -> TcpImplementation {
-        tcp_implementation(t)
     }
 }
 

@@ -18,51 +18,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Serde for a `Duration` as whole nanoseconds (an integer), the lab's one
-/// convention for durations in serialized records: use it as
-/// `#[serde(rename = "x_ns", with = "netsim::stats::nanos")]`, or
-/// [`nanos::option`] for an `Option<Duration>` (`null` when absent).
-/// Durations past `u64::MAX` nanoseconds (584 years) saturate.
-pub mod nanos {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Whole nanoseconds in `d`, saturating at `u64::MAX`.
-    pub fn to_u64(d: Duration) -> u64 {
-        u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    /// Write `d` as an integer count of nanoseconds.
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(to_u64(*d))
-    }
-
-    /// Read an integer count of nanoseconds.
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_nanos)
-    }
-
-    /// The same for an `Option<Duration>`: nanoseconds, or `null`.
-    pub mod option {
-        use std::time::Duration;
-
-        use serde::{Deserialize, Deserializer, Serializer};
-
-        /// Write `d` as nanoseconds, or `None` as `null`.
-        pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-            match d {
-                Some(d) => s.serialize_some(&super::to_u64(*d)),
-                None => s.serialize_none(),
-            }
-        }
-
-        /// Read nanoseconds or `null`.
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-            Ok(Option::<u64>::deserialize(d)?.map(Duration::from_nanos))
-        }
-    }
-}
+pub use tcp::{nanos, SegmentArrival};
 
 /// One RTT measurement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,23 +29,6 @@ pub struct RttSample {
     /// The measured round-trip time.
     #[serde(rename = "rtt_ns", with = "nanos")]
     pub rtt: Duration,
-}
-
-/// One data segment as the receiver saw it: when it arrived and when its
-/// bytes became readable by the application. The difference is the time it
-/// waited behind a hole (transport-level head-of-line blocking).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SegmentArrival {
-    /// Simulated time of arrival.
-    #[serde(rename = "arrived_ns", with = "nanos")]
-    pub arrived: Duration,
-    /// Stream offset of its first new byte.
-    pub offset: u64,
-    /// New bytes it carried.
-    pub len: u32,
-    /// When they became readable; `None` if never (the run ended first).
-    #[serde(rename = "readable_at_ns", with = "nanos::option")]
-    pub readable_at: Option<Duration>,
 }
 
 /// Transport statistics of one connection, from one endpoint's view.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use netsim::probe::{self, ProbeResult, Transport};
-use netsim::tcp::TcpImplementation;
+use netsim::TcpImplementation;
 use netsim::{DropReason, Fate, LossModel, NetworkConfig, RunOutput, SimConfig, TcpConfig};
 
 fn run(seed: u64, transport: Transport, tcp: TcpImplementation) -> RunOutput<ProbeResult> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use netsim::accepted::Transport as Carrier;
 use netsim::probe::{self, ProbeResult, Transport};
-use netsim::tcp::TcpImplementation;
+use netsim::TcpImplementation;
 use netsim::{LossModel, NetworkConfig, RunOutput, SimConfig, TcpConfig};
 
 /// A 500 KB probe download at 40 ms RTT, 10 Mbit/s and 2 % loss.

@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use netsim::probe::{self, Transport};
-use netsim::tcp::TcpImplementation;
+use netsim::TcpImplementation;
 use netsim::{Direction, DropReason, Fate, LossModel, NetworkConfig, SimConfig, TcpConfig};
 
 const RTT: Duration = Duration::from_millis(50);

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use netsim::probe::{self, Transport};
-use netsim::tcp::TcpImplementation;
+use netsim::TcpImplementation;
 use netsim::{LossModel, NetworkConfig, SimConfig, TcpConfig};
 
 const SIZE: u64 = 10_000_000;

@@ -16,11 +16,11 @@ use smoltcp::socket::tcp;
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpCidr, IpEndpoint, IpListenEndpoint};
 
-use super::stack::{
+use crate::stack::{
     Congestion, ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpConfig, TcpError,
     TcpImplementation, TcpSenderInfo, TcpStack,
 };
-use crate::settings::{bytes_text, duration_text, on_off, pairs};
+use crate::{Parameter, Value};
 
 /// Listening sockets kept open per listener, so that simultaneous SYNs (a
 /// browser opening six connections at once) all find a socket.
@@ -262,11 +262,11 @@ impl SmoltcpStack {
 }
 
 impl TcpStack for SmoltcpStack {
-    fn name(&self) -> &'static str {
-        TcpImplementation::Smoltcp.label()
+    fn implementation(&self) -> TcpImplementation {
+        TcpImplementation::Smoltcp
     }
 
-    fn parameters(&self) -> Vec<(String, String)> {
+    fn parameters(&self) -> Vec<Parameter> {
         // Read from a socket configured as the stack's are (without its
         // buffers); smoltcp keeps its initial window and RTO bounds private,
         // so those are stated as smoltcp 0.14 fixes them.
@@ -278,30 +278,34 @@ impl TcpStack for SmoltcpStack {
         };
         let delayed_ack = socket
             .ack_delay()
-            .map_or_else(|| "off".to_owned(), |d| duration_text(d.into()));
-        pairs([
-            ("congestion_control", cc.to_owned()),
-            (
-                "initial_window",
-                "2 segments of 1024 bytes (fixed in smoltcp 0.14)".to_owned(),
-            ),
-            ("mtu", bytes_text(MTU)),
-            ("announced_mss", bytes_text(MTU - IP_TCP_HEADERS)),
-            ("initial_rto", "1 s (fixed in smoltcp 0.14)".to_owned()),
-            ("min_rto", "1 s (fixed in smoltcp 0.14)".to_owned()),
+            .map(|d| Box::new(Value::Duration(d.into())));
+        let fixed = |what: &str| Value::Text(format!("{what} (fixed in smoltcp 0.14)"));
+        [
+            ("congestion_control", Value::Text(cc.to_owned())),
+            ("initial_window", fixed("2 segments of 1024 bytes")),
+            ("mtu", Value::Bytes(MTU as u64)),
+            ("announced_mss", Value::Bytes((MTU - IP_TCP_HEADERS) as u64)),
+            ("initial_rto", fixed("1 s")),
+            ("min_rto", fixed("1 s")),
             (
                 "sack",
-                "one block sent, incoming blocks ignored (smoltcp 0.14)".to_owned(),
+                Value::Text("one block sent, incoming blocks ignored (smoltcp 0.14)".to_owned()),
             ),
             (
                 "reassembly_ranges",
-                smoltcp::config::ASSEMBLER_MAX_SEGMENT_COUNT.to_string(),
+                Value::Count(smoltcp::config::ASSEMBLER_MAX_SEGMENT_COUNT as u64),
             ),
-            ("delayed_ack", delayed_ack),
-            ("nagle", on_off(socket.nagle_enabled())),
-            ("send_buffer", bytes_text(self.config.buffer_bytes)),
-            ("receive_buffer", bytes_text(self.config.buffer_bytes)),
-        ])
+            ("delayed_ack", Value::Optional(delayed_ack)),
+            ("nagle", Value::Switch(socket.nagle_enabled())),
+            ("send_buffer", Value::Bytes(self.config.buffer_bytes as u64)),
+            (
+                "receive_buffer",
+                Value::Bytes(self.config.buffer_bytes as u64),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| Parameter::new(k, v))
+        .collect()
     }
 
     fn listen(&mut self, local: SocketAddrV4) -> Result<ListenerId, TcpError> {

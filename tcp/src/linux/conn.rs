@@ -19,7 +19,7 @@ use super::recv::{AckNeed, Receiver, RecvConfig};
 use super::rtt::{RttEstimator, INITIAL_RTO};
 use super::segment::Segment;
 use super::send::{Sender, SenderStats, Transmit};
-use crate::tcp::stack::{Congestion, TcpError};
+use crate::{Congestion, TcpError};
 
 /// The IPv4 MTU of the simulated wire.
 pub const MTU: usize = 1500;
@@ -335,12 +335,6 @@ impl Connection {
             (State::Established | State::CloseWait, Some(s)) => s.write(data),
             _ => 0,
         }
-    }
-
-    /// Whether `write` could take bytes now.
-    pub fn can_write(&self) -> bool {
-        matches!(self.state, State::Established | State::CloseWait)
-            && self.sender.as_ref().is_some_and(|s| s.free_space() > 0)
     }
 
     /// Copy received bytes; 0 means nothing is readable now (check

@@ -101,6 +101,7 @@ pub struct SegmentRecord {
 }
 
 impl SegmentRecord {
+    #[cfg(test)]
     /// How long it waited behind a hole (head-of-line blocking), once
     /// readable.
     pub fn reorder_wait(&self) -> Option<Duration> {
@@ -420,6 +421,7 @@ impl Receiver {
 
     // ---- getters ----
 
+    #[cfg(test)]
     /// In-order bytes waiting for the application.
     pub fn readable(&self) -> usize {
         self.readable.len()
@@ -435,11 +437,13 @@ impl Receiver {
         self.fin_received() && self.readable.is_empty()
     }
 
+    #[cfg(test)]
     /// Bytes held out of order, waiting for a hole to fill.
     pub fn out_of_order_bytes(&self) -> usize {
         self.held as usize
     }
 
+    #[cfg(test)]
     /// In-order bytes received so far (the stream offset of `rcv_nxt`).
     pub fn bytes_in_order(&self) -> u64 {
         self.rcv_nxt

@@ -1,24 +1,21 @@
 //! The boundary between the lab and a TCP implementation.
 //!
 //! A [`TcpStack`] is one host's TCP, sans-IO: it never reads a clock and never
-//! touches a socket. The host feeds it IPv4 packets and the current simulated
-//! time, and takes IPv4 packets out. The async [`super::TcpStream`] and
-//! [`super::TcpListener`] are written once, against this trait, so a second
-//! implementation drops in beside [`super::SmoltcpStack`].
-//!
-//! # Call order
-//! The host calls, in each step:
-//! 1. [`TcpStack::handle_packet`] for every packet that arrived by `now`;
-//! 2. [`TcpStack::poll`] with `now`, which runs timers and emits packets;
-//! 3. [`TcpStack::poll_at`] to learn when to call `poll` again if nothing
-//!    arrives.
-//!
-//! Application calls (`connect`, `send`, `recv`, `close`, ...) may come at
-//! any time between steps; the host calls `poll` after them.
+//! touches a socket. The caller (netsim's host) feeds it IPv4 packets and
+//! the current simulated time, and takes IPv4 packets out. netsim's async
+//! `TcpStream` and `TcpListener` are written once, against this trait, so a
+//! second implementation drops in beside [`crate::LinuxStack`] and
+//! [`crate::SmoltcpStack`].
+//! The call order is documented on [`TcpStack`].
 
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::str::FromStr;
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Parameter, SegmentArrival};
 
 /// Identifies a connection inside one [`TcpStack`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -115,23 +112,54 @@ pub struct TcpConfig {
     pub implementation: TcpImplementation,
 }
 
-/// The TCP implementations the lab can run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The TCP implementations the lab can run. Serialized as its label
+/// (`"linux"`, `"smoltcp"`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum TcpImplementation {
     /// The lab's own TCP modelled on Linux's defaults (IW10, 200 ms minimum
-    /// RTO, SACK, RACK-TLP, PRR, CUBIC with HyStart++).
+    /// RTO, SACK, RACK-TLP, PRR, CUBIC with HyStart++). The default.
+    #[default]
     Linux,
     /// smoltcp 0.14, RFC-minimal; kept as an independent cross-check.
     Smoltcp,
 }
 
 impl TcpImplementation {
+    /// Every implementation, the default first.
+    pub const ALL: [TcpImplementation; 2] = [TcpImplementation::Linux, TcpImplementation::Smoltcp];
+
     /// `"linux"` or `"smoltcp"`, as scenarios and the command line spell it.
     pub fn label(self) -> &'static str {
         match self {
             TcpImplementation::Linux => "linux",
             TcpImplementation::Smoltcp => "smoltcp",
         }
+    }
+}
+
+impl fmt::Display for TcpImplementation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A name that is not a [`TcpImplementation`]'s label.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown tcp implementation {0:?}: expected linux or smoltcp")]
+pub struct UnknownImplementation(pub String);
+
+impl FromStr for TcpImplementation {
+    type Err = UnknownImplementation;
+
+    /// `"linux"` or `"smoltcp"`.
+    fn from_str(s: &str) -> Result<TcpImplementation, UnknownImplementation> {
+        TcpImplementation::ALL
+            .into_iter()
+            .find(|t| t.label() == s)
+            .ok_or_else(|| UnknownImplementation(s.to_owned()))
     }
 }
 
@@ -155,15 +183,44 @@ pub enum Congestion {
     Reno,
 }
 
-/// One host's TCP implementation. See the module docs for the call order.
+/// One host's TCP implementation, sans-IO: it never reads a clock and
+/// never touches a socket; every time it needs is passed in.
+///
+/// Its methods fall into four groups, in the style of `quinn-proto`'s
+/// `Connection`:
+/// - getters, which change nothing: [`implementation`](Self::implementation),
+///   [`parameters`](Self::parameters), [`state`](Self::state),
+///   [`endpoints`](Self::endpoints), [`sender_info`](Self::sender_info),
+///   [`counters`](Self::counters), [`arrivals`](Self::arrivals);
+/// - application calls: [`listen`](Self::listen), [`accept`](Self::accept),
+///   [`close_listener`](Self::close_listener), [`connect`](Self::connect),
+///   [`recv`](Self::recv), [`send`](Self::send),
+///   [`shutdown`](Self::shutdown), [`abort`](Self::abort),
+///   [`release`](Self::release), and the host's
+///   [`change_address`](Self::change_address);
+/// - `handle_*`, inputs from the wire: [`handle_packet`](Self::handle_packet);
+/// - `poll*`, outputs: [`poll`](Self::poll) and [`poll_at`](Self::poll_at).
+///
+/// # Call order
+/// The caller (netsim's host driver) runs steps; in each step, at the
+/// current time `now`:
+/// 1. [`handle_packet`](Self::handle_packet) for every packet that arrived
+///    by `now`, in arrival order;
+/// 2. [`poll`](Self::poll) with `now`, which runs timers and appends the
+///    packets to send;
+/// 3. [`poll_at`](Self::poll_at), to learn when to run the next step if
+///    nothing arrives.
+///
+/// Application calls may come at any time between steps; the caller runs a
+/// step after them (at the same `now`) so that what they queued goes out.
+/// `now` never goes backwards from one call to the next.
 pub trait TcpStack: Send + fmt::Debug {
-    /// The implementation's name as scenarios and the command line spell
-    /// it: [`TcpImplementation::label`], `"linux"` or `"smoltcp"`.
-    fn name(&self) -> &'static str;
-    /// Key parameters as `(key, value)` text for a report's methodology,
-    /// values with their units (`"200 ms"`, `"1448 bytes"`), read from the
-    /// stack's configuration and constants (see [`crate::settings`]).
-    fn parameters(&self) -> Vec<(String, String)>;
+    /// Which implementation this is.
+    fn implementation(&self) -> TcpImplementation;
+    /// Key parameters for a report's methodology, in a fixed order, read
+    /// from the stack's configuration and constants; the caller formats
+    /// them.
+    fn parameters(&self) -> Vec<Parameter>;
 
     /// Start listening on `local`.
     fn listen(&mut self, local: SocketAddrV4) -> Result<ListenerId, TcpError>;
@@ -201,7 +258,7 @@ pub trait TcpStack: Send + fmt::Debug {
     /// Every data segment the connection received, with when its bytes
     /// became readable; `None` if the stack keeps no such record. Default:
     /// `None`.
-    fn arrivals(&self, _conn: ConnId) -> Option<Vec<crate::stats::SegmentArrival>> {
+    fn arrivals(&self, _conn: ConnId) -> Option<Vec<SegmentArrival>> {
         None
     }
 

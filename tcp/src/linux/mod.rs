@@ -12,13 +12,13 @@
 //! - [`conn`]: one connection's state machine and handshake;
 //! - [`stack`]: [`LinuxStack`], the connections of one host behind the
 //!   `TcpStack` trait.
-pub mod cc;
-pub mod conn;
-pub mod recv;
-pub mod rtt;
-pub mod segment;
-pub mod send;
-pub mod stack;
+mod cc;
+mod conn;
+mod recv;
+mod rtt;
+mod segment;
+mod send;
+mod stack;
 #[cfg(test)]
 mod tests;
 

@@ -1,9 +1,11 @@
 //! The async face of TCP: [`TcpStream`] (tokio `AsyncRead` + `AsyncWrite`)
 //! and [`TcpListener`], written once against the [`TcpStack`] trait, so
 //! hyper (through hyper-util's `TokioIo`) and tokio-rustls run on them
-//! unchanged.
+//! unchanged. The stack itself is the `tcp` crate's (sans-IO); the TCP
+//! configuration types are re-exported at the crate root for
+//! [`crate::SimConfig`].
 //!
-//! [`TcpStack`]: super::TcpStack
+//! [`TcpStack`]: tcp::TcpStack
 
 use std::future::poll_fn;
 use std::io;
@@ -13,10 +15,10 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::stack::{ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpError};
 use crate::accepted::{Entry, Handle};
 use crate::host::{now, Host};
 use crate::stats::TransportStats;
+use tcp::{ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpError};
 
 fn io_error(e: TcpError) -> io::Error {
     let kind = match e {

@@ -20,6 +20,8 @@
 use std::fmt::Debug;
 use std::time::Duration;
 
+use crate::{Parameter, Value};
+
 /// The initial window: 10 segments, Linux's `TCP_INIT_CWND` (RFC 6928
 /// section 2 also caps it at 14600 bytes; Linux does not).
 pub fn initial_window(mss: u64) -> u64 {
@@ -49,8 +51,6 @@ pub struct AckEvent {
     /// The highest offset sent so far (snd_nxt), before anything this ACK
     /// lets the connection send.
     pub snd_nxt: u64,
-    /// Bytes in flight before this ACK was processed.
-    pub in_flight: u64,
     /// Whether the sender was limited by the application (or the peer's
     /// window) rather than by cwnd; then cwnd does not grow (RFC 7661's
     /// spirit, Linux's `tcp_is_cwnd_limited`).
@@ -102,8 +102,9 @@ pub trait CongestionControl: Debug + Send {
     /// Sets cwnd directly (PRR during recovery). Never below one segment.
     fn set_cwnd(&mut self, cwnd: u64);
 
-    /// The algorithm's configuration, as (key, value) strings for reports.
-    fn parameters(&self) -> Vec<(String, String)>;
+    /// The algorithm's own configuration (beyond its name, MSS and initial
+    /// window, which the stack states), for reports.
+    fn parameters(&self) -> Vec<Parameter>;
 }
 
 // ---------------------------------------------------------------------------
@@ -317,6 +318,7 @@ pub struct Cubic {
 }
 
 impl Cubic {
+    #[cfg(test)]
     /// CUBIC with HyStart++, cwnd at the [`initial_window`].
     pub fn new(mss: u64) -> Self {
         Self::with_hystart(mss, true)
@@ -340,6 +342,7 @@ impl Cubic {
         }
     }
 
+    #[cfg(test)]
     /// HyStart++'s phase: `"slow-start"` (standard slow start, watching the
     /// RTT), `"css"` (conservative slow start) or `"off"` (disabled, or the
     /// initial slow start is over).
@@ -549,35 +552,36 @@ impl CongestionControl for Cubic {
         self.cwnd = cwnd.max(self.mss) as f64;
     }
 
-    fn parameters(&self) -> Vec<(String, String)> {
-        let hystart = if self.hystart_enabled { "on" } else { "off" };
+    fn parameters(&self) -> Vec<Parameter> {
         [
-            ("algorithm", "cubic".to_string()),
-            ("mss", self.mss.to_string()),
-            ("initial_window", initial_window(self.mss).to_string()),
-            ("c", CUBIC_C.to_string()),
-            ("beta", CUBIC_BETA.to_string()),
-            ("fast_convergence", "on".to_string()),
-            ("reno_friendly", "on".to_string()),
-            ("hystart", hystart.to_string()),
-            ("hystart_l_segments", HYSTART_L.to_string()),
+            ("c", Value::Number(CUBIC_C)),
+            ("beta", Value::Number(CUBIC_BETA)),
+            ("fast_convergence", Value::Switch(true)),
+            ("reno_friendly", Value::Switch(true)),
+            ("hystart", Value::Switch(self.hystart_enabled)),
+            ("hystart_l_segments", Value::Count(HYSTART_L)),
             (
                 "hystart_css_growth_divisor",
-                HYSTART_CSS_GROWTH_DIVISOR.to_string(),
+                Value::Count(HYSTART_CSS_GROWTH_DIVISOR),
             ),
-            ("hystart_css_rounds", HYSTART_CSS_ROUNDS.to_string()),
-            ("hystart_n_rtt_sample", HYSTART_N_RTT_SAMPLE.to_string()),
+            (
+                "hystart_css_rounds",
+                Value::Count(u64::from(HYSTART_CSS_ROUNDS)),
+            ),
+            (
+                "hystart_n_rtt_sample",
+                Value::Count(u64::from(HYSTART_N_RTT_SAMPLE)),
+            ),
             (
                 "hystart_rtt_thresh_ms",
-                format!(
-                    "{}..{}",
-                    HYSTART_MIN_RTT_THRESH.as_millis(),
-                    HYSTART_MAX_RTT_THRESH.as_millis()
+                Value::Range(
+                    HYSTART_MIN_RTT_THRESH.as_millis() as u64,
+                    HYSTART_MAX_RTT_THRESH.as_millis() as u64,
                 ),
             ),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
+        .map(|(k, v)| Parameter::new(k, v))
         .collect()
     }
 }
@@ -678,24 +682,21 @@ impl CongestionControl for NewReno {
         self.cwnd = cwnd.max(self.mss);
     }
 
-    fn parameters(&self) -> Vec<(String, String)> {
-        [
-            ("algorithm", "newreno".to_string()),
-            ("mss", self.mss.to_string()),
-            ("initial_window", initial_window(self.mss).to_string()),
-            ("slow_start_l_segments", NEWRENO_SLOW_START_L.to_string()),
-            ("ssthresh_on_loss", "max(flight/2, 2*mss)".to_string()),
+    fn parameters(&self) -> Vec<Parameter> {
+        vec![
+            Parameter::new("slow_start_l_segments", Value::Count(NEWRENO_SLOW_START_L)),
+            Parameter::new(
+                "ssthresh_on_loss",
+                Value::Text("max(flight/2, 2*mss)".to_owned()),
+            ),
         ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tcp::linux::rtt::RttEstimator;
+    use crate::linux::rtt::RttEstimator;
     use std::collections::VecDeque;
 
     const MSS: u64 = 1000;
@@ -750,7 +751,6 @@ mod tests {
         fn ack_one(&mut self, cc: &mut dyn CongestionControl) {
             let (sent, arrives, end) = self.flight.pop_front().expect("data in flight");
             self.now = arrives;
-            let in_flight = self.nxt - self.una;
             let acked = end - self.una;
             self.una = end;
             let rtt = arrives - sent;
@@ -763,7 +763,6 @@ mod tests {
                 min_rtt: self.est.min_rtt(),
                 snd_una: self.una,
                 snd_nxt: self.nxt,
-                in_flight,
                 app_limited: self.app_limited,
             });
             self.send_what_cwnd_allows(cc);
@@ -790,7 +789,6 @@ mod tests {
             min_rtt: Some(rtt),
             snd_una: 0,
             snd_nxt: 0,
-            in_flight: 0,
             app_limited: false,
         }
     }
@@ -1189,21 +1187,24 @@ mod tests {
 
     #[test]
     fn parameters_name_the_configuration() {
-        let cubic = Cubic::new(MSS).parameters();
-        let get = |params: &[(String, String)], key: &str| {
-            params
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
+        let get = |params: Vec<Parameter>, key: &str| {
+            params.into_iter().find(|p| p.key == key).map(|p| p.value)
         };
-        assert_eq!(get(&cubic, "algorithm").as_deref(), Some("cubic"));
-        assert_eq!(get(&cubic, "beta").as_deref(), Some("0.7"));
-        assert_eq!(get(&cubic, "c").as_deref(), Some("0.4"));
-        assert_eq!(get(&cubic, "hystart").as_deref(), Some("on"));
+        let cubic = Cubic::new(MSS);
+        assert_eq!(cubic.name(), "cubic");
+        assert_eq!(get(cubic.parameters(), "beta"), Some(Value::Number(0.7)));
+        assert_eq!(get(cubic.parameters(), "c"), Some(Value::Number(0.4)));
+        assert_eq!(
+            get(cubic.parameters(), "hystart"),
+            Some(Value::Switch(true))
+        );
         let off = Cubic::with_hystart(MSS, false).parameters();
-        assert_eq!(get(&off, "hystart").as_deref(), Some("off"));
-        let reno = NewReno::new(MSS).parameters();
-        assert_eq!(get(&reno, "algorithm").as_deref(), Some("newreno"));
-        assert_eq!(get(&reno, "slow_start_l_segments").as_deref(), Some("2"));
+        assert_eq!(get(off, "hystart"), Some(Value::Switch(false)));
+        let reno = NewReno::new(MSS);
+        assert_eq!(reno.name(), "newreno");
+        assert_eq!(
+            get(reno.parameters(), "slow_start_l_segments"),
+            Some(Value::Count(2))
+        );
     }
 }

@@ -225,6 +225,7 @@ impl Sender {
         self.capacity.saturating_sub(self.buf.len())
     }
 
+    #[cfg(test)]
     /// Payload bytes per full segment.
     pub fn mss(&self) -> u64 {
         self.mss
@@ -235,24 +236,9 @@ impl Sender {
         self.cc.cwnd()
     }
 
-    /// The slow-start threshold.
-    pub fn ssthresh(&self) -> u64 {
-        self.cc.ssthresh()
-    }
-
     /// The RTT estimator.
     pub fn rtt(&self) -> &RttEstimator {
         &self.rtt
-    }
-
-    /// The congestion controller.
-    pub fn congestion(&self) -> &dyn CongestionControl {
-        self.cc.as_ref()
-    }
-
-    /// Whether fast recovery is under way.
-    pub fn in_recovery(&self) -> bool {
-        self.in_recovery
     }
 
     /// Counters.
@@ -280,21 +266,11 @@ impl Sender {
         self.fin_acked
     }
 
-    /// Whether every byte written (and the FIN, if queued) is acknowledged.
-    pub fn all_acked(&self) -> bool {
-        self.buf.is_empty() && (!self.fin_queued || self.fin_acked)
-    }
-
     /// The bytes `[start, end)` of the stream, which must still be buffered.
     pub fn bytes(&self, start: u64, end: u64) -> Vec<u8> {
         let from = (start - self.snd_una) as usize;
         let to = (end - self.snd_una) as usize;
         self.buf.range(from..to).copied().collect()
-    }
-
-    /// The peer's window in bytes.
-    pub fn peer_window(&self) -> u64 {
-        self.peer_window
     }
 
     // ---- application calls ----
@@ -449,7 +425,6 @@ impl Sender {
                 min_rtt: self.rtt.min_rtt(),
                 snd_una: self.snd_una,
                 snd_nxt: self.snd_nxt,
-                in_flight: in_flight_before,
                 app_limited: in_flight_before + self.mss < self.cc.cwnd() && !self.has_unsent(),
             };
             self.cc.on_ack(&ev);

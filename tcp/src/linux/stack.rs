@@ -16,12 +16,11 @@ use super::recv::{DELACK, MAX_QUICKACKS};
 use super::rtt::{INITIAL_RTO, MAX_RTO, MIN_RTO};
 use super::segment::Segment;
 use super::send::{DUP_THRESH, MIN_PTO};
-use crate::settings::{bytes_text, duration_text, on_off, pairs};
-use crate::stats::SegmentArrival;
-use crate::tcp::stack::{
+use crate::stack::{
     ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpConfig, TcpError,
     TcpImplementation, TcpSenderInfo, TcpStack,
 };
+use crate::{Parameter, SegmentArrival, Value};
 
 #[derive(Debug)]
 struct Slot {
@@ -126,51 +125,64 @@ impl LinuxStack {
 }
 
 impl TcpStack for LinuxStack {
-    fn name(&self) -> &'static str {
-        TcpImplementation::Linux.label()
+    fn implementation(&self) -> TcpImplementation {
+        TcpImplementation::Linux
     }
 
-    fn parameters(&self) -> Vec<(String, String)> {
+    fn parameters(&self) -> Vec<Parameter> {
         let c = &self.config;
         let mss = c.full_segment_payload();
         let cc = c.congestion_controller(u64::from(mss));
         let iw = cc.cwnd();
-        let mut p = pairs([
-            ("congestion_control", cc.name().to_owned()),
+        let mut p: Vec<Parameter> = [
+            ("congestion_control", Value::Text(cc.name().to_owned())),
             (
                 "initial_window",
-                format!("{} segments ({})", iw / u64::from(mss), bytes_text(iw)),
+                Value::Window {
+                    segments: iw / u64::from(mss),
+                    bytes: iw,
+                },
             ),
-            ("mtu", bytes_text(MTU)),
-            ("announced_mss", bytes_text(LinuxConfig::announced_mss())),
-            ("segment_payload", bytes_text(mss)),
-            ("initial_rto", duration_text(INITIAL_RTO)),
-            ("min_rto", duration_text(MIN_RTO)),
-            ("max_rto", duration_text(MAX_RTO)),
-            ("sack", on_off(c.sack)),
+            ("mtu", Value::Bytes(MTU as u64)),
+            (
+                "announced_mss",
+                Value::Bytes(u64::from(LinuxConfig::announced_mss())),
+            ),
+            ("segment_payload", Value::Bytes(u64::from(mss))),
+            ("initial_rto", Value::Duration(INITIAL_RTO)),
+            ("min_rto", Value::Duration(MIN_RTO)),
+            ("max_rto", Value::Duration(MAX_RTO)),
+            ("sack", Value::Switch(c.sack)),
             (
                 "loss_recovery",
-                "SACK scoreboard (RFC 6675), RACK-TLP (RFC 8985), PRR (RFC 6937)".to_owned(),
+                Value::Text(
+                    "SACK scoreboard (RFC 6675), RACK-TLP (RFC 8985), PRR (RFC 6937)".to_owned(),
+                ),
             ),
-            ("dup_thresh", format!("{DUP_THRESH} segments")),
-            ("min_tlp_timeout", duration_text(MIN_PTO)),
-            ("delayed_ack", duration_text(DELACK)),
-            ("quick_acks", format!("up to {MAX_QUICKACKS} segments")),
-            ("timestamps", on_off(c.timestamps)),
-            ("window_scale", format!("shift {}", c.window_shift())),
-            ("send_buffer", bytes_text(c.buffer)),
-            ("receive_buffer", bytes_text(c.buffer)),
-            ("nagle", on_off(false)),
-            ("pacing", on_off(false)),
-            ("syn_retries", (SYN_TRIES - 1).to_string()),
-        ]);
+            ("dup_thresh", Value::Segments(DUP_THRESH)),
+            ("min_tlp_timeout", Value::Duration(MIN_PTO)),
+            ("delayed_ack", Value::Duration(DELACK)),
+            (
+                "quick_acks",
+                Value::AtMostSegments(u64::from(MAX_QUICKACKS)),
+            ),
+            ("timestamps", Value::Switch(c.timestamps)),
+            ("window_scale", Value::Shift(c.window_shift())),
+            ("send_buffer", Value::Bytes(c.buffer as u64)),
+            ("receive_buffer", Value::Bytes(c.buffer as u64)),
+            ("nagle", Value::Switch(false)),
+            ("pacing", Value::Switch(false)),
+            ("syn_retries", Value::Count(u64::from(SYN_TRIES - 1))),
+        ]
+        .into_iter()
+        .map(|(k, v)| Parameter::new(k, v))
+        .collect();
         // The controller's own settings, after its name, MSS and initial
         // window (already above).
         p.extend(
             cc.parameters()
                 .into_iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "algorithm" | "mss" | "initial_window"))
-                .map(|(k, v)| (format!("{}.{k}", cc.name()), v)),
+                .map(|q| Parameter::new(format!("{}.{}", cc.name(), q.key), q.value)),
         );
         p
     }
@@ -536,29 +548,42 @@ mod tests {
     #[test]
     fn parameters_come_from_the_configuration() {
         let stack = LinuxStack::new(1, &TcpConfig::default());
-        let p: BTreeMap<String, String> = stack.parameters().into_iter().collect();
-        assert_eq!(stack.name(), "linux");
-        assert_eq!(p["congestion_control"], "cubic");
-        assert_eq!(p["initial_window"], "10 segments (14480 bytes)");
-        assert_eq!(p["segment_payload"], "1448 bytes");
-        assert_eq!(p["min_rto"], "200 ms");
-        assert_eq!(p["initial_rto"], "1 s");
-        assert_eq!(p["delayed_ack"], "40 ms");
-        assert_eq!(p["send_buffer"], "4194304 bytes");
-        assert_eq!(p["window_scale"], "shift 7");
-        assert_eq!(p["sack"], "on");
-        assert_eq!(p["cubic.beta"], "0.7");
+        let values = |stack: &LinuxStack| -> BTreeMap<String, Value> {
+            stack
+                .parameters()
+                .into_iter()
+                .map(|p| (p.key, p.value))
+                .collect()
+        };
+        let p = values(&stack);
+        assert_eq!(stack.implementation(), TcpImplementation::Linux);
+        assert_eq!(p["congestion_control"], Value::Text("cubic".into()));
+        assert_eq!(
+            p["initial_window"],
+            Value::Window {
+                segments: 10,
+                bytes: 14480
+            }
+        );
+        assert_eq!(p["segment_payload"], Value::Bytes(1448));
+        assert_eq!(p["min_rto"], Value::Duration(Duration::from_millis(200)));
+        assert_eq!(p["initial_rto"], Value::Duration(Duration::from_secs(1)));
+        assert_eq!(p["delayed_ack"], Value::Duration(Duration::from_millis(40)));
+        assert_eq!(p["send_buffer"], Value::Bytes(4 << 20));
+        assert_eq!(p["window_scale"], Value::Shift(7));
+        assert_eq!(p["sack"], Value::Switch(true));
+        assert_eq!(p["cubic.beta"], Value::Number(0.7));
         let reno = LinuxStack::new(
             1,
             &TcpConfig {
-                congestion: crate::tcp::Congestion::Reno,
+                congestion: crate::Congestion::Reno,
                 buffer_bytes: 1 << 20,
                 ..TcpConfig::default()
             },
         );
-        let p: BTreeMap<String, String> = reno.parameters().into_iter().collect();
-        assert_eq!(p["congestion_control"], "newreno");
-        assert_eq!(p["receive_buffer"], "1048576 bytes");
+        let p = values(&reno);
+        assert_eq!(p["congestion_control"], Value::Text("newreno".into()));
+        assert_eq!(p["receive_buffer"], Value::Bytes(1 << 20));
         assert!(p.contains_key("newreno.slow_start_l_segments"));
     }
 }

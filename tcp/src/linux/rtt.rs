@@ -84,11 +84,13 @@ impl RttEstimator {
         self.srtt
     }
 
+    #[cfg(test)]
     /// The RTT variation (RTTVAR); zero before the first sample.
     pub fn rttvar(&self) -> Duration {
         self.rttvar
     }
 
+    #[cfg(test)]
     /// The most recent sample, or `None` before the first.
     pub fn latest(&self) -> Option<Duration> {
         self.latest
@@ -133,6 +135,7 @@ impl RttEstimator {
         self.backoff = 0;
     }
 
+    #[cfg(test)]
     /// How many times the RTO has been doubled since the last
     /// [`RttEstimator::reset_backoff`].
     pub fn backoff_count(&self) -> u32 {

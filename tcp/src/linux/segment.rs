@@ -22,9 +22,7 @@
 use std::fmt;
 use std::net::SocketAddrV4;
 
-use smoltcp::wire::{IpProtocol, Ipv4Packet, TcpPacket, TcpSeqNumber};
-
-use crate::packet::IPV4_HEADER_LEN;
+use smoltcp::wire::{IpProtocol, Ipv4Packet, TcpPacket, TcpSeqNumber, IPV4_HEADER_LEN};
 
 /// Size of a TCP header without options, in bytes.
 pub const TCP_HEADER_LEN: usize = 20;
@@ -623,7 +621,10 @@ mod tests {
         refill_ip_checksum(&mut short);
         assert_eq!(Segment::parse(&short), Err(SegmentError::MalformedTcp));
 
-        let udp = crate::packet::build_udp(client(), server(), 1, b"x");
+        // The same packet marked as UDP (IP protocol 17).
+        let mut udp = good.clone();
+        udp[9] = 17;
+        refill_ip_checksum(&mut udp);
         assert_eq!(Segment::parse(&udp), Err(SegmentError::NotTcp(17)));
 
         let mut frag = good.clone();
