@@ -78,6 +78,9 @@ fn an_interrupted_sweep_runs_only_the_rest() {
 }
 
 #[test]
+// The wall clock, legitimately: the test waits (boundedly) for a real child
+// process to write its first results before killing it.
+#[allow(clippy::disallowed_methods)]
 fn a_killed_sweep_resumes_where_it_stopped() {
     let dir = scratch("killed");
     let scenario = write(

@@ -27,6 +27,19 @@
 //!
 //! Time inside a run is simulated: [`now`] gives it, as a `Duration` since
 //! the run started. Nothing here reads the wall clock.
+// Determinism needs tokio's internal RNG (the order `select!` polls its
+// branches, the scheduler's choices) seeded from the simulation; tokio does
+// that only when built with `--cfg tokio_unstable`. `.cargo/config.toml`
+// sets it, but a `RUSTFLAGS` (or `CARGO_ENCODED_RUSTFLAGS`) variable
+// replaces that setting silently, so refuse to build without it.
+#[cfg(not(tokio_unstable))]
+compile_error!(
+    "netsim must be built with `--cfg tokio_unstable`: without it tokio's RNG is not seeded from \
+     the run seed and runs are not deterministic. `.cargo/config.toml` sets it; a RUSTFLAGS or \
+     CARGO_ENCODED_RUSTFLAGS environment variable replaces that setting, so add \
+     `--cfg tokio_unstable` to it (e.g. RUSTFLAGS=\"--cfg tokio_unstable -C target-cpu=native\")."
+);
+
 pub mod accepted;
 pub mod capture;
 pub mod host;

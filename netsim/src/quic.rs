@@ -418,6 +418,8 @@ mod tests {
     /// are quinn's own defaults, so setting them changes nothing. If quinn
     /// changes a default, this says so.
     #[test]
+    // The wall clock, legitimately: see the comment on `now` below.
+    #[allow(clippy::disallowed_methods)]
     fn the_lab_sets_quinns_own_defaults() {
         let lab = QuicConfig::with_buffer(1 << 20);
         // Building a controller needs an instant; only its initial window
