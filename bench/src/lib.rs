@@ -15,6 +15,8 @@
 //! - [`table`]: the per-protocol table a sweep prints at its end;
 //! - [`progress`]: a sweep's progress on stderr;
 //! - [`spec`]: the boundary to the scenario schema;
+//! - [`network`]: a scenario's resolved network as netsim's
+//!   `NetworkConfig` (netsim knows nothing of scenarios);
 //! - [`cli`]: the command line (`httplab bench | run | list | merge | serve
 //!   | get | report`).
 //!
@@ -24,6 +26,7 @@
 
 pub mod cli;
 pub mod lab;
+pub mod network;
 pub mod progress;
 pub mod record;
 pub mod results;

@@ -96,12 +96,15 @@ pub fn protocol_name(p: clients::Protocol) -> ProtocolName {
 /// The network of `spec`, as the simulation takes it; the error names the
 /// field.
 pub fn network(spec: &RunSpec) -> Result<NetworkConfig, netsim::ConfigError> {
-    NetworkConfig::from_resolved(&spec.network)
+    crate::network::network_config(&spec.network)
 }
 
 /// The TCP implementation of `spec`.
 pub fn tcp(spec: &RunSpec) -> TcpImplementation {
-    netsim::spec::tcp_implementation(spec.tcp)
+    match spec.tcp {
+        scenarios::TcpName::Linux => TcpImplementation::Linux,
+        scenarios::TcpName::Smoltcp => TcpImplementation::Smoltcp,
+    }
 }
 
 /// Cap `scenario`'s per-run simulated-time limit at `limit_s` seconds.

@@ -22,7 +22,6 @@
 //!   reports;
 //! - [`probe`]: raw transport downloads that validate the network;
 //! - [`packet`]: IPv4/TCP/UDP parsing and framing;
-//! - [`spec`]: a scenario's resolved network and TCP choice as netsim config;
 //! - [`seed`]: deriving every RNG seed from the run seed.
 //!
 //! Time inside a run is simulated: [`now`] gives it, as a `Duration` since
@@ -52,7 +51,6 @@ pub mod quic;
 pub mod seed;
 pub mod settings;
 pub mod sim;
-pub mod spec;
 pub mod stats;
 pub mod stream;
 pub mod tls;

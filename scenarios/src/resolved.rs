@@ -4,7 +4,7 @@
 //! overrides, per-direction settings, events) and one point of its sweep come
 //! to: every link parameter explicit, per direction, in integer nanoseconds,
 //! bits per second and bytes. netsim builds its `NetworkConfig` from it
-//! (`netsim::spec`), and the runner writes it into every result record, so a
+//! (`bench::network`), and the runner writes it into every result record, so a
 //! result says exactly which network produced it.
 //!
 //! Nothing here knows about presets or defaults; see [`crate::schema`] for how

@@ -2,56 +2,41 @@
 //!
 //! The `scenarios` crate resolves a scenario file (presets, defaults,
 //! per-direction overrides, one sweep point) to a
-//! [`scenarios::ResolvedNetwork`] of plain numbers; this module turns that
-//! into a [`NetworkConfig`], one field for one field, and names the TCP
-//! implementation a scenario asks for. A runner builds a run's
-//! [`crate::SimConfig`] from a `scenarios::RunSpec` with these two.
+//! [`scenarios::ResolvedNetwork`] of plain numbers; [`network_config`]
+//! turns that into a [`NetworkConfig`], one field for one field. netsim
+//! knows nothing of scenarios: this is the one place the two meet.
 
 use std::time::Duration;
 
+use netsim::{
+    Blackout, ConfigError, Direction, Jitter, LinkConfig, LossModel, NetworkConfig, PathChange,
+    PathConfig, QueueLimit, TargetedDrop,
+};
 use scenarios::{
     ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork, ResolvedPath,
-    ResolvedQueue, TcpName,
+    ResolvedQueue,
 };
 
-use crate::link::{
-    Blackout, ConfigError, Direction, Jitter, LinkConfig, LossModel, QueueLimit, TargetedDrop,
-};
-use crate::network::{NetworkConfig, PathChange, PathConfig};
-use tcp::TcpImplementation;
-
-impl NetworkConfig {
-    /// The network of a resolved scenario, validated (the error names the
-    /// field, as [`NetworkConfig::validate`] does).
-    pub fn from_resolved(r: &ResolvedNetwork) -> Result<NetworkConfig, ConfigError> {
-        let config = NetworkConfig {
-            path: path(&r.path),
-            targeted_drops: r.drops.iter().map(targeted_drop).collect(),
-            blackouts: r.blackouts.iter().map(blackout).collect(),
-            path_change: r.path_change.as_ref().map(|change| PathChange {
-                at: Duration::from_nanos(change.at_ns),
-                path: path(&change.path),
-            }),
-        };
-        config.validate()?;
-        Ok(config)
-    }
+/// The network of a resolved scenario, validated (the error names the
+/// field, as [`NetworkConfig::validate`] does).
+pub fn network_config(r: &ResolvedNetwork) -> Result<NetworkConfig, ConfigError> {
+    let config = NetworkConfig {
+        path: path(&r.path),
+        targeted_drops: r.drops.iter().map(targeted_drop).collect(),
+        blackouts: r.blackouts.iter().map(blackout).collect(),
+        path_change: r.path_change.as_ref().map(|change| PathChange {
+            at: Duration::from_nanos(change.at_ns),
+            path: path(&change.path),
+        }),
+    };
+    config.validate()?;
+    Ok(config)
 }
 
-/// The TCP implementation a scenario names.
-pub fn tcp_implementation(t: TcpName) -> TcpImplementation {
-    match t {
-        TcpName::Linux => TcpImplementation::Linux,
-        TcpName::Smoltcp => TcpImplementation::Smoltcp,
-    }
-}
-
-impl From<scenarios::Direction> for Direction {
-    fn from(d: scenarios::Direction) -> Direction {
-        match d {
-            scenarios::Direction::Up => Direction::Up,
-            scenarios::Direction::Down => Direction::Down,
-        }
+fn direction(d: scenarios::Direction) -> Direction {
+    match d {
+        scenarios::Direction::Up => Direction::Up,
+        scenarios::Direction::Down => Direction::Down,
     }
 }
 
@@ -91,7 +76,7 @@ fn link(l: &ResolvedLink) -> LinkConfig {
 
 fn targeted_drop(d: &ResolvedDrop) -> TargetedDrop {
     TargetedDrop {
-        direction: d.direction.into(),
+        direction: direction(d.direction),
         nth: d.nth,
         flow: d.flow,
         data_only: d.data_only,
@@ -102,7 +87,7 @@ fn blackout(b: &ResolvedBlackout) -> Blackout {
     Blackout {
         start: Duration::from_nanos(b.start_ns),
         end: Duration::from_nanos(b.end_ns),
-        direction: b.direction.map(Direction::from),
+        direction: b.direction.map(direction),
     }
 }
 
@@ -113,7 +98,7 @@ mod tests {
 
     fn network_of(toml: &str) -> NetworkConfig {
         let scenario = Scenario::from_toml(toml, "test.toml").unwrap();
-        NetworkConfig::from_resolved(&scenario.base_network()).unwrap()
+        network_config(&scenario.base_network()).unwrap()
     }
 
     #[test]
@@ -121,10 +106,9 @@ mod tests {
         let page = Scenario::builtin("page").unwrap();
         for run in page.expand() {
             assert_eq!(
-                NetworkConfig::from_resolved(&run.network).unwrap(),
+                network_config(&run.network).unwrap(),
                 NetworkConfig::default()
             );
-            assert_eq!(tcp_implementation(run.tcp), TcpImplementation::Linux);
         }
         assert_eq!(network_of("name = \"x\""), NetworkConfig::default());
     }
@@ -138,7 +122,7 @@ mod tests {
             .find(|r| r.axes.get("loss_percent") == Some(&2.0))
             .unwrap();
         assert_eq!(
-            NetworkConfig::from_resolved(&run.network).unwrap(),
+            network_config(&run.network).unwrap(),
             NetworkConfig {
                 path: PathConfig::from_units(50.0, 10.0, 2.0).unwrap(),
                 ..NetworkConfig::default()
@@ -150,7 +134,7 @@ mod tests {
     fn every_shipped_scenario_builds_a_valid_network() {
         for name in Scenario::builtin_names() {
             for run in Scenario::builtin(name).unwrap().expand() {
-                NetworkConfig::from_resolved(&run.network)
+                network_config(&run.network)
                     .unwrap_or_else(|e| panic!("{name} {}: {e}", run.key()));
             }
         }
