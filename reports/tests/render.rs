@@ -1,7 +1,8 @@
 //! Renders the report of a small results fixture (`httplab bench --quick`:
 //! page, 2 seeds × 3 protocols, timelines trimmed; see
 //! fixtures/README.md) and checks it against numbers recomputed here,
-//! straight from the JSON.
+//! straight from the JSON. `cargo test -p bench --test report_fixtures --
+//! --ignored` rewrites the fixtures with the current lab.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -290,6 +291,8 @@ fn expected_sweep_charts() -> Vec<String> {
     let at = "loss_percent-2";
     let mut stems = vec![
         "plt-vs-loss_percent".to_owned(),
+        // Schema-2 records carry head-of-line blocked times.
+        "hol-vs-loss_percent".to_owned(),
         format!("cdf-plt-{at}"),
         format!("handshake-ttfb-{at}"),
         format!("transport-cost-{at}"),
