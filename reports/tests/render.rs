@@ -1,7 +1,8 @@
 //! Renders the report of a small results fixture (`httplab bench --quick`:
 //! page, 2 seeds × 3 protocols, timelines trimmed; see
 //! fixtures/README.md) and checks it against numbers recomputed here,
-//! straight from the JSON.
+//! straight from the JSON. `cargo test -p bench --test report_fixtures --
+//! --ignored` rewrites the fixtures with the current lab.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -290,6 +291,8 @@ fn expected_sweep_charts() -> Vec<String> {
     let at = "loss_percent-2";
     let mut stems = vec![
         "plt-vs-loss_percent".to_owned(),
+        // Schema-2 records carry head-of-line blocked times.
+        "hol-vs-loss_percent".to_owned(),
         format!("cdf-plt-{at}"),
         format!("handshake-ttfb-{at}"),
         format!("transport-cost-{at}"),
@@ -529,11 +532,37 @@ fn a_path_change_adds_the_migration_goodput_chart() {
     for name in ["HTTP/1.1", "HTTP/2", "HTTP/3"] {
         assert!(texts.contains(&name), "{name} missing: {texts:?}");
     }
-    // Without a path change there is no such chart.
-    assert!(!Path::new(FIXTURE)
-        .join("report/charts/migration-goodput.svg")
-        .exists());
+    // Both reports show it.
+    let (html, md) = (
+        fs::read_to_string(out.join("index.html")).unwrap(),
+        fs::read_to_string(out.join("report.md")).unwrap(),
+    );
+    assert!(html.contains("<figure id=\"migration-goodput\""));
+    assert!(md.contains("(charts/migration-goodput.png)"));
+
+    // The same records without the path change: the same charts but that
+    // one, and neither report mentions it.
     let plain = scratch("migration-plain");
     reports::render(Path::new(FIXTURE), &plain).unwrap();
-    assert!(!plain.join("charts/migration-goodput.svg").exists());
+    let charts = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir.join("charts"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let with_change = charts(&out);
+    let without: Vec<&String> = with_change
+        .iter()
+        .filter(|n| !n.starts_with("migration-goodput."))
+        .collect();
+    assert_eq!(with_change.len(), without.len() + 2, "{with_change:?}");
+    assert!(without.len() >= 8, "{without:?}");
+    assert_eq!(charts(&plain).iter().collect::<Vec<_>>(), without);
+    for file in ["index.html", "report.md"] {
+        let text = fs::read_to_string(plain.join(file)).unwrap();
+        assert!(!text.contains("migration-goodput"), "{file} names it");
+        assert!(text.contains("cdf-plt"), "{file} lacks the other charts");
+    }
 }
