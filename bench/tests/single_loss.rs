@@ -17,6 +17,7 @@ use bench::{runner, Outcome, RunResult};
 use clients::hol::stalled_streams;
 use clients::{RequestRecord, RunRecord};
 use netsim::log::PacketLog;
+use netsim::TICK;
 use netsim::{DropReason, Fate};
 use scenarios::{ProtocolName, RunSpec, Scenario};
 
@@ -32,10 +33,6 @@ struct Loss {
     /// Packets of its flow the client received during the window.
     arrived_meanwhile: usize,
 }
-
-/// The simulation's tick: a host is handed its packets at whole
-/// milliseconds, rounded to the nearest (docs/netsim.md).
-const TICK: Duration = Duration::from_millis(1);
 
 /// The single-loss run of `protocol` (seed 1), and the same run without the
 /// drop.

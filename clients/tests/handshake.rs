@@ -25,9 +25,8 @@ use clients::{ClientConfig, ConnectionRecord, Handshake, Protocol, RunRecord};
 use harness::{Outcome, ServerSetup};
 use netsim::tls::ServerResumption;
 use netsim::Direction;
+use netsim::TICK;
 use scenarios::Workload;
-
-const TICK: Duration = Duration::from_millis(1);
 
 /// The `handshake` scenario's workload: one 1 000-byte object.
 fn one_object() -> Workload {

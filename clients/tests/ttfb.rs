@@ -19,9 +19,8 @@ use std::time::Duration;
 use clients::Protocol;
 use harness::{Outcome, ServerSetup};
 use netsim::Direction;
+use netsim::TICK;
 use scenarios::Workload;
-
-const TICK: Duration = Duration::from_millis(1);
 
 fn page(protocol: Protocol, setup: ServerSetup) -> Outcome {
     harness::run(

@@ -64,7 +64,7 @@ pub use link::{
 };
 pub use network::{NetworkConfig, PathChange, PathConfig, Side};
 pub use settings::{Settings, TransportSettings};
-pub use sim::{CaptureConfig, RunError, RunOutput, SimConfig, Simulation};
+pub use sim::{CaptureConfig, RunError, RunOutput, SimConfig, Simulation, TICK};
 pub use stats::{SegmentArrival, TransportStats};
 pub use stream::{TcpListener, TcpStream};
 pub use tcp::{Congestion, TcpConfig, TcpImplementation};

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use netsim::probe::{self, Transport};
+use netsim::TICK;
 use netsim::{LossModel, NetworkConfig, SimConfig};
 
 const RTT: Duration = Duration::from_millis(50);
 const RATE: u64 = 10_000_000;
-const TICK: Duration = Duration::from_millis(1);
 
 /// Returns (transport ready, secure channel ready, serialization time of
 /// every packet up to then).
