@@ -290,6 +290,7 @@ fn expected_sweep_charts() -> Vec<String> {
     let at = "loss_percent-2";
     let mut stems = vec![
         "plt-vs-loss_percent".to_owned(),
+        "hol-vs-loss_percent".to_owned(),
         format!("cdf-plt-{at}"),
         format!("handshake-ttfb-{at}"),
         format!("transport-cost-{at}"),
