@@ -21,11 +21,12 @@ mod harness;
 
 use std::time::Duration;
 
-use clients::{ClientConfig, ConnectionRecord, Handshake, Protocol, RunRecord};
+use clients::{ClientConfig, ConnectionRecord, RunRecord};
 use harness::{Outcome, ServerSetup};
 use netsim::tls::ServerResumption;
 use netsim::Direction;
 use scenarios::Workload;
+use scenarios::{Handshake, Protocol};
 
 const TICK: Duration = Duration::from_millis(1);
 

@@ -8,9 +8,9 @@ mod harness;
 
 use std::time::Duration;
 
-use clients::Protocol;
 use harness::ServerSetup;
 use netsim::{LossModel, NetworkConfig, PathChange, PathConfig};
+use scenarios::Protocol;
 use scenarios::Workload;
 
 fn network() -> NetworkConfig {

@@ -16,9 +16,9 @@ mod harness;
 
 use std::time::Duration;
 
-use clients::Protocol;
 use harness::{Outcome, ServerSetup};
 use netsim::Direction;
+use scenarios::Protocol;
 use scenarios::Workload;
 
 const TICK: Duration = Duration::from_millis(1);
