@@ -5,7 +5,8 @@
 //! - [`workload`]: what a client fetches ([`Workload`]), its validation, and its [`Plan`].
 //! - [`schema`]: scenario files ([`Scenario`]): the TOML schema, validation with
 //!   file/line/field errors, overrides, sweep expansion into [`RunSpec`]s, the content hash.
-//! - [`resolved`]: the network of one run with every value explicit ([`ResolvedNetwork`]).
+//! - [`resolved`]: the network of one run with every value explicit ([`ResolvedNetwork`]),
+//!   and the names of the loss models ([`LossModelName`]).
 //! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]) and how it
 //!   sets up its connections ([`Handshake`]), used by every crate above this one.
 //! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
@@ -31,8 +32,8 @@ pub use content::{
 pub use preset::{preset, presets, Preset};
 pub use protocol::{Handshake, Protocol};
 pub use resolved::{
-    Direction, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork,
-    ResolvedPath, ResolvedPathChange, ResolvedQueue,
+    Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
+    ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 pub use schema::{
     DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NetworkSpec, ObjectSpec, Overrides,

@@ -37,8 +37,8 @@ pub use self::network::{
 pub use self::workload::{ObjectSpec, WorkloadSpec};
 pub use crate::preset::{preset, presets, Preset};
 pub use crate::resolved::{
-    Direction, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork,
-    ResolvedPath, ResolvedPathChange, ResolvedQueue,
+    Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
+    ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 
 use self::error::Invalid;
