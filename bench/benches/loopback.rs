@@ -13,9 +13,9 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use clients::{ClientConfig, Protocol, RealTarget};
+use clients::{ClientConfig, RealTarget};
 use criterion::{Criterion, Throughput};
-use scenarios::Workload;
+use scenarios::{Protocol, Workload};
 use servers::{serve_real, ContentServer, FlowControl, Protocols};
 
 /// Requests per batch.

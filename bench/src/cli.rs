@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use scenarios::{
-    ErrorKind, HandshakeName, Overrides, ProtocolName, RunSpec, Scenario, ScenarioError, TcpName,
+    ErrorKind, Handshake, Overrides, Protocol, RunSpec, Scenario, ScenarioError, TcpName,
 };
 
 use crate::progress::Progress;
@@ -96,8 +97,8 @@ pub struct ScenarioArgs {
     /// How connections are set up: pins the scenario's handshake axis
     /// (full handshakes; a warm-up, then a resumed session; or a resumed
     /// session with the first request as early data / 0-RTT).
-    #[arg(long, value_enum)]
-    pub handshake: Option<HandshakeArg>,
+    #[arg(long, value_parser = handshake_parser())]
+    pub handshake: Option<Handshake>,
 }
 
 /// `httplab bench`.
@@ -111,8 +112,8 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N")]
     pub seeds: Option<u64>,
     /// Protocols to run, comma-separated. Default: the scenario's.
-    #[arg(long, value_enum, value_delimiter = ',', value_name = "h1,h2,h3")]
-    pub protocols: Option<Vec<ProtocolArg>>,
+    #[arg(long, value_parser = protocol_parser(), value_delimiter = ',', value_name = "h1,h2,h3")]
+    pub protocols: Option<Vec<Protocol>>,
     /// The results directory. Default: reports/out/NAME/, NAME being the
     /// scenario's name (reports/out/NAME-quick/ with --quick).
     #[arg(long, value_name = "DIR")]
@@ -146,8 +147,8 @@ pub struct RunArgs {
     /// The scenario and network overrides.
     pub scenario: ScenarioArgs,
     /// The protocol to run.
-    #[arg(long, value_enum)]
-    pub protocol: ProtocolArg,
+    #[arg(long, value_parser = protocol_parser())]
+    pub protocol: Protocol,
     /// The run seed.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
@@ -188,7 +189,7 @@ pub struct MergeArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Which protocols to serve: h1, h2, h3 or all.
-    #[arg(long, value_enum, default_value = "all")]
+    #[arg(long, value_parser = serve_protocol_parser(), default_value = SERVE_ALL)]
     pub protocol: ServeProtocol,
     /// Address to listen on, TCP and UDP alike.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
@@ -213,8 +214,8 @@ pub struct GetArgs {
     #[arg(long, value_name = "NAME|FILE", default_value = "page")]
     pub scenario: String,
     /// The protocol to speak.
-    #[arg(long, value_enum)]
-    pub protocol: ProtocolArg,
+    #[arg(long, value_parser = protocol_parser())]
+    pub protocol: Protocol,
     /// The content seed the server was started with.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
@@ -241,47 +242,22 @@ pub struct ReportArgs {
     pub out: Option<PathBuf>,
 }
 
-/// A protocol on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ProtocolArg {
-    /// HTTP/1.1 over TLS over TCP.
-    H1,
-    /// HTTP/2 over TLS over TCP.
-    H2,
-    /// HTTP/3 over QUIC.
-    H3,
+/// Parses a protocol from its label (`scenarios::Protocol::ALL`), which
+/// `--help` and errors list with each protocol's description.
+fn protocol_parser() -> impl TypedValueParser<Value = Protocol> {
+    PossibleValuesParser::new(
+        Protocol::ALL.map(|p| PossibleValue::new(p.label()).help(p.description())),
+    )
+    .try_map(|label| label.parse::<Protocol>())
 }
 
-impl From<ProtocolArg> for ProtocolName {
-    fn from(p: ProtocolArg) -> ProtocolName {
-        match p {
-            ProtocolArg::H1 => ProtocolName::H1,
-            ProtocolArg::H2 => ProtocolName::H2,
-            ProtocolArg::H3 => ProtocolName::H3,
-        }
-    }
-}
-
-/// A `--handshake` value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum HandshakeArg {
-    /// Full TLS / QUIC handshakes.
-    Full,
-    /// A warm-up connection, then one that resumes its TLS session.
-    Resume,
-    /// As resume, with the first request as early data (TLS) or 0-RTT
-    /// (QUIC).
-    EarlyData,
-}
-
-impl From<HandshakeArg> for HandshakeName {
-    fn from(h: HandshakeArg) -> HandshakeName {
-        match h {
-            HandshakeArg::Full => HandshakeName::Full,
-            HandshakeArg::Resume => HandshakeName::Resume,
-            HandshakeArg::EarlyData => HandshakeName::EarlyData,
-        }
-    }
+/// Parses a handshake mode from its label (`scenarios::Handshake::ALL`),
+/// which `--help` and errors list with each mode's description.
+fn handshake_parser() -> impl TypedValueParser<Value = Handshake> {
+    PossibleValuesParser::new(
+        Handshake::ALL.map(|h| PossibleValue::new(h.label()).help(h.description())),
+    )
+    .try_map(|label| label.parse::<Handshake>())
 }
 
 impl From<TcpArg> for TcpName {
@@ -293,27 +269,37 @@ impl From<TcpArg> for TcpName {
     }
 }
 
-impl From<ProtocolArg> for clients::Protocol {
-    fn from(p: ProtocolArg) -> clients::Protocol {
-        match p {
-            ProtocolArg::H1 => clients::Protocol::H1,
-            ProtocolArg::H2 => clients::Protocol::H2,
-            ProtocolArg::H3 => clients::Protocol::H3,
-        }
+/// What `serve` offers: one protocol, or all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServeProtocol {
+    /// This protocol only.
+    One(Protocol),
+    /// Every protocol ([`SERVE_ALL`]).
+    All,
+}
+
+impl ServeProtocol {
+    /// Whether it offers `p`.
+    pub fn offers(self, p: Protocol) -> bool {
+        self == ServeProtocol::All || self == ServeProtocol::One(p)
     }
 }
 
-/// What `serve` offers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ServeProtocol {
-    /// HTTP/1.1 only.
-    H1,
-    /// HTTP/2 only.
-    H2,
-    /// HTTP/3 only.
-    H3,
-    /// All three.
-    All,
+/// `serve --protocol all`: every protocol.
+pub const SERVE_ALL: &str = "all";
+
+/// Parses `serve --protocol`: a protocol's label, or [`SERVE_ALL`].
+fn serve_protocol_parser() -> impl TypedValueParser<Value = ServeProtocol> {
+    let one =
+        Protocol::ALL.map(|p| PossibleValue::new(p.label()).help(format!("{} only", p.name())));
+    let all = PossibleValue::new(SERVE_ALL).help("All three");
+    PossibleValuesParser::new(one.into_iter().chain([all])).try_map(|label| {
+        if label == SERVE_ALL {
+            Ok(ServeProtocol::All)
+        } else {
+            label.parse::<Protocol>().map(ServeProtocol::One)
+        }
+    })
 }
 
 /// A TCP implementation on the command line.
@@ -374,7 +360,7 @@ fn overrides(args: &ScenarioArgs) -> Overrides {
         bandwidth_mbit: args.bandwidth,
         preset: args.preset.clone(),
         tcp: args.tcp.map(TcpName::from),
-        handshake: args.handshake.map(HandshakeName::from),
+        handshake: args.handshake,
         ..Overrides::default()
     }
 }
@@ -414,10 +400,7 @@ fn override_error(e: ScenarioError, scenario: &str) -> anyhow::Error {
 fn bench(args: BenchArgs) -> Result<()> {
     let mut scenario = resolve(&args.scenario, |o| {
         o.seeds = args.seeds.or(args.quick.then_some(QUICK_SEEDS));
-        o.protocols = args
-            .protocols
-            .as_ref()
-            .map(|ps| ps.iter().map(|&p| ProtocolName::from(p)).collect());
+        o.protocols = args.protocols.clone();
     })?;
     if args.quick {
         spec::cap_time_limit(&mut scenario, QUICK_TIME_LIMIT_S);
@@ -551,7 +534,7 @@ fn report(args: ReportArgs) -> Result<()> {
 /// seed set. A run of a `bench` sweep with the same overrides has the very
 /// same record.
 fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
-    let protocol = ProtocolName::from(args.protocol);
+    let protocol = args.protocol;
     let scenario = resolve(&args.scenario, |_| {})?;
     let runs = scenario.expand();
     let first = runs
@@ -586,12 +569,12 @@ fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
 
 fn run(args: RunArgs) -> Result<()> {
     if let Some(dir) = &args.qlog {
-        if args.protocol != ProtocolArg::H3 {
+        if args.protocol != Protocol::H3 {
             bail!(
                 "--qlog {}: qlog records QUIC connections, and --protocol {} runs over TCP; \
                  use --protocol h3, or --pcap to capture TCP",
                 dir.display(),
-                protocol_flag(args.protocol)
+                args.protocol
             );
         }
     }
@@ -678,7 +661,7 @@ fn run(args: RunArgs) -> Result<()> {
                 warmup.offset.as_secs_f64()
             )?;
         }
-        if result.handshake != clients::Handshake::Full {
+        if result.handshake != Handshake::Full {
             for c in &m.connections {
                 let known = |v: Option<bool>| v.map_or("unknown", |b| if b { "yes" } else { "no" });
                 writeln!(
@@ -739,15 +722,6 @@ fn write_qlogs(dir: &Path, traces: &[netsim::capture::QlogTrace]) -> Result<()> 
     Ok(())
 }
 
-/// How `p` is written on the command line.
-fn protocol_flag(p: ProtocolArg) -> &'static str {
-    match p {
-        ProtocolArg::H1 => "h1",
-        ProtocolArg::H2 => "h2",
-        ProtocolArg::H3 => "h3",
-    }
-}
-
 /// `FILE` with `-server` before its extension: `a/run.pcap` →
 /// `a/run-server.pcap`.
 fn server_pcap_path(path: &Path) -> PathBuf {
@@ -799,24 +773,18 @@ fn real_runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
-    let protocols = match args.protocol {
-        ServeProtocol::All => servers::Protocols::ALL,
-        p => servers::Protocols {
-            http1: p == ServeProtocol::H1,
-            http2: p == ServeProtocol::H2,
-            http3: p == ServeProtocol::H3,
-        },
+    let protocols = servers::Protocols {
+        http1: args.protocol.offers(Protocol::H1),
+        http2: args.protocol.offers(Protocol::H2),
+        http3: args.protocol.offers(Protocol::H3),
     };
     let server = servers::ContentServer::new(args.seed);
     let flow = servers::FlowControl::for_buffer(4 << 20);
-    let offered: Vec<&str> = [
-        (protocols.http1, "HTTP/1.1"),
-        (protocols.http2, "HTTP/2"),
-        (protocols.http3, "HTTP/3"),
-    ]
-    .into_iter()
-    .filter_map(|(on, name)| on.then_some(name))
-    .collect();
+    let offered: Vec<&str> = Protocol::ALL
+        .into_iter()
+        .filter(|&p| args.protocol.offers(p))
+        .map(Protocol::name)
+        .collect();
     eprintln!(
         "serving {} on {} (content seed {}; certificate for {}); Ctrl-C to stop",
         offered.join(", "),
@@ -848,7 +816,7 @@ fn get(args: GetArgs) -> Result<()> {
         .with_server_name(args.server_name.clone())
         .with_verify_bodies(!args.no_verify);
     let config = clients::ClientConfig::new(
-        args.protocol.into(),
+        args.protocol,
         args.seed,
         servers::FlowControl::for_buffer(4 << 20),
     );

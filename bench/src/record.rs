@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use clients::{Handshake, Protocol, RunRecord};
+use clients::RunRecord;
 use netsim::accepted::{AcceptedConnection, Transport};
 use netsim::stats::nanos;
 use netsim::{DropReason, TransportSettings, TransportStats};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::lab::LabInfo;
 use crate::spec::Axes;
-use scenarios::ResolvedNetwork;
+use scenarios::{Handshake, Protocol, ResolvedNetwork};
 
 /// The version of the record layout; changes whenever a field changes
 /// meaning, appears or goes. 2: `handshake`, named axis values,

@@ -184,7 +184,7 @@ impl Ord for AxisOrder<'_> {
             _ => {
                 let rank = |v: &serde_json::Value| {
                     let text = axis_text(v);
-                    let known = scenarios::HandshakeName::ALL
+                    let known = scenarios::Handshake::ALL
                         .iter()
                         .position(|h| h.label() == text);
                     (known.unwrap_or(usize::MAX), text)

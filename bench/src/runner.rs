@@ -112,11 +112,11 @@ pub fn unfinished(spec: &RunSpec, scenario_hash: &str) -> RunResult {
         scenario: spec.scenario.clone(),
         scenario_hash: scenario_hash.to_owned(),
         run_key: spec.key(),
-        protocol: spec::protocol(spec.protocol),
+        protocol: spec.protocol,
         seed: spec.seed,
         axes: spec::axes(spec),
         tcp: spec.tcp.label().to_owned(),
-        handshake: spec::handshake(spec.handshake),
+        handshake: spec.handshake,
         transport: None,
         network: spec.network.clone(),
         lab: LabInfo::current(),
@@ -172,8 +172,7 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
     config.tcp.implementation = spec::tcp(spec);
     let simulation =
         Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))?;
-    let protocol = spec::protocol(spec.protocol);
-    let handshake = spec::handshake(spec.handshake);
+    let (protocol, handshake) = (spec.protocol, spec.handshake);
     let resumption = spec::server_resumption(spec.handshake);
     let plan = spec.workload.plan();
     let output = simulation.run(

@@ -1,6 +1,6 @@
 //! The boundary to the scenario schema (`scenarios::Scenario`,
 //! `scenarios::RunSpec`): the conversions from a run's data to the
-//! client's and the simulation's types, and the few scenario edits the
+//! simulation's and the server's types, and the few scenario edits the
 //! command line makes.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use std::fmt;
 use netsim::tls::ServerResumption;
 use netsim::NetworkConfig;
 use netsim::TcpImplementation;
-use scenarios::{HandshakeName, ProtocolName, RunSpec, Scenario, HANDSHAKE_AXIS};
+use scenarios::{Handshake, RunSpec, Scenario, HANDSHAKE_AXIS};
 use serde::{Deserialize, Serialize};
 
 /// A run's sweep-axis values, by axis name (`loss_percent`, `rtt_ms`,
@@ -56,40 +56,13 @@ pub fn axes(spec: &RunSpec) -> Axes {
     axes
 }
 
-/// The client handshake a scenario names.
-pub fn handshake(h: HandshakeName) -> clients::Handshake {
-    match h {
-        HandshakeName::Full => clients::Handshake::Full,
-        HandshakeName::Resume => clients::Handshake::Resume,
-        HandshakeName::EarlyData => clients::Handshake::EarlyData,
-    }
-}
-
 /// What the server of a run with handshake `h` does with TLS sessions:
 /// nothing for full handshakes (the lab's default server, as in every
 /// other run), tickets and early data when the run resumes.
-pub fn server_resumption(h: HandshakeName) -> ServerResumption {
+pub fn server_resumption(h: Handshake) -> ServerResumption {
     match h {
-        HandshakeName::Full => ServerResumption::Off,
-        HandshakeName::Resume | HandshakeName::EarlyData => ServerResumption::On,
-    }
-}
-
-/// The client protocol a scenario names.
-pub fn protocol(p: ProtocolName) -> clients::Protocol {
-    match p {
-        ProtocolName::H1 => clients::Protocol::H1,
-        ProtocolName::H2 => clients::Protocol::H2,
-        ProtocolName::H3 => clients::Protocol::H3,
-    }
-}
-
-/// The scenario spelling of a client protocol.
-pub fn protocol_name(p: clients::Protocol) -> ProtocolName {
-    match p {
-        clients::Protocol::H1 => ProtocolName::H1,
-        clients::Protocol::H2 => ProtocolName::H2,
-        clients::Protocol::H3 => ProtocolName::H3,
+        Handshake::Full => ServerResumption::Off,
+        Handshake::Resume | Handshake::EarlyData => ServerResumption::On,
     }
 }
 

@@ -19,7 +19,7 @@ use clients::{RequestRecord, RunRecord};
 use netsim::log::PacketLog;
 use netsim::TICK;
 use netsim::{DropReason, Fate};
-use scenarios::{ProtocolName, RunSpec, Scenario};
+use scenarios::{Protocol, RunSpec, Scenario};
 
 /// The lost packet and what the client saw around it.
 struct Loss {
@@ -36,7 +36,7 @@ struct Loss {
 
 /// The single-loss run of `protocol` (seed 1), and the same run without the
 /// drop.
-fn runs(protocol: ProtocolName) -> (RunSpec, RunResult, PacketLog, RunResult, PacketLog) {
+fn runs(protocol: Protocol) -> (RunSpec, RunResult, PacketLog, RunResult, PacketLog) {
     let scenario = Scenario::builtin("single-loss").expect("a shipped scenario");
     let spec = scenario
         .expand()
@@ -191,7 +191,7 @@ fn next_delivery(request: &RequestRecord, from: Duration) -> Option<(Duration, u
 
 #[test]
 fn http2_every_active_stream_stalls_behind_one_lost_packet() {
-    let (spec, lossy, log, clean, clean_log) = runs(ProtocolName::H2);
+    let (spec, lossy, log, clean, clean_log) = runs(Protocol::H2);
     let loss = the_loss(&spec, &lossy, &log);
     let (lossy, clean) = (measurements(&lossy), measurements(&clean));
     let stalled_ids = stalled(lossy, &loss.window);
@@ -223,7 +223,7 @@ fn http2_every_active_stream_stalls_behind_one_lost_packet() {
 
 #[test]
 fn http3_only_the_stream_that_lost_data_stalls() {
-    let (spec, lossy, log, clean, clean_log) = runs(ProtocolName::H3);
+    let (spec, lossy, log, clean, clean_log) = runs(Protocol::H3);
     let loss = the_loss(&spec, &lossy, &log);
     let (lossy, clean) = (measurements(&lossy), measurements(&clean));
     let stalled_ids = stalled(lossy, &loss.window);
@@ -280,7 +280,7 @@ fn http3_only_the_stream_that_lost_data_stalls() {
 
 #[test]
 fn http1_the_stream_on_the_hit_connection_stalls_alone_and_no_hol() {
-    let (spec, lossy, log, clean, clean_log) = runs(ProtocolName::H1);
+    let (spec, lossy, log, clean, clean_log) = runs(Protocol::H1);
     let loss = the_loss(&spec, &lossy, &log);
     let (lossy, clean) = (measurements(&lossy), measurements(&clean));
     let stalled_ids = stalled(lossy, &loss.window);

@@ -3,97 +3,16 @@
 //! content seed its bodies are checked against, the flow-control room and
 //! its own time limit.
 
-use std::fmt;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use scenarios::{Handshake, Protocol};
 use servers::FlowControl;
 
-/// Which HTTP version a run speaks. Serialized as its label (`"h1"`,
-/// `"h2"`, `"h3"`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// HTTP/1.1 over TLS 1.3 over TCP, a browser-like pool of connections.
-    H1,
-    /// HTTP/2 over TLS 1.3 over TCP, one connection.
-    H2,
-    /// HTTP/3 over QUIC, one connection.
-    H3,
-}
-
-impl Protocol {
-    /// Every protocol, in version order.
-    pub const ALL: [Protocol; 3] = [Protocol::H1, Protocol::H2, Protocol::H3];
-
-    /// The short label used in results: `"h1"`, `"h2"` or `"h3"`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Protocol::H1 => "h1",
-            Protocol::H2 => "h2",
-            Protocol::H3 => "h3",
-        }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-/// How a run sets up its connections: a first visit, or a return visit that
-/// resumes the TLS session of an earlier one. Serialized as its label
-/// (`"full"`, `"resume"`, `"early-data"`).
-///
-/// With `Resume` and `EarlyData` the run starts with a warm-up: one
-/// connection fetches the plan's first object with a full handshake, keeps
-/// the server's session tickets and closes; after [`WARMUP_PAUSE`] the
-/// measured part of the run starts, its connections offering those tickets.
-/// The server must issue tickets (`netsim::tls::ServerResumption::On`), or
-/// every handshake stays full.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Handshake {
-    /// Every connection a full handshake, no tickets kept: TLS 1.3 over TCP
-    /// takes TCP's round trip and TLS's before the request goes; QUIC one
-    /// round trip. The default, and what every other run of the lab does.
-    #[default]
-    Full,
-    /// A warm-up, then connections that resume its session (TLS 1.3 with a
-    /// pre-shared key): still a round trip for TLS (and one for QUIC), but
-    /// no certificate. No early data.
-    Resume,
-    /// As `Resume`, and the first request goes as early data: over TCP in
-    /// the TLS ClientHello's flight (one round trip after TCP's), over QUIC
-    /// as 0-RTT data with the first packet.
-    EarlyData,
-}
-
-impl Handshake {
-    /// Every mode, in order: full, resume, early data.
-    pub const ALL: [Handshake; 3] = [Handshake::Full, Handshake::Resume, Handshake::EarlyData];
-
-    /// The label used in results: `"full"`, `"resume"` or `"early-data"`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Handshake::Full => "full",
-            Handshake::Resume => "resume",
-            Handshake::EarlyData => "early-data",
-        }
-    }
-}
-
-impl fmt::Display for Handshake {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
 /// Simulated (or, on real sockets, real) time between the end of a run's
-/// warm-up and the start of its measured part: 1 s. The warm-up's
+/// warm-up ([`Handshake::Resume`], [`Handshake::EarlyData`]: one connection
+/// with a full handshake fetches the plan's first object, keeps the
+/// server's session tickets and closes) and the start of its measured part,
+/// whose connections offer those tickets: 1 s. The warm-up's
 /// connection has closed by then (its closing packets take one round trip,
 /// and the lab's presets stay below 1 s), so nothing of it is still on the
 /// path when the measured connection starts.
@@ -218,16 +137,6 @@ impl ClientConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn labels() {
-        let labels: Vec<_> = Protocol::ALL.iter().map(|p| p.label()).collect();
-        assert_eq!(labels, ["h1", "h2", "h3"]);
-        for h in Handshake::ALL {
-            let json = serde_json::to_string(&h).unwrap();
-            assert_eq!(json, format!("\"{}\"", h.label()));
-        }
-    }
 
     #[test]
     fn validation_names_the_field() {

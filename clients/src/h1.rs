@@ -30,11 +30,11 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use netsim::tls::{ClientTls, ALPN_HTTP1};
 
-use crate::config::Protocol;
 use crate::dial::{open_tls, Dialer};
 use crate::error_chain;
 use crate::ledger::Ledger;
 use crate::runner::Carrier;
+use scenarios::Protocol;
 
 type Sender = http1::SendRequest<Empty<Bytes>>;
 

@@ -36,8 +36,8 @@ use std::time::Duration;
 
 use netsim::SegmentArrival;
 
-use crate::config::Protocol;
 use crate::record::{ConnectionRecord, RequestRecord};
+use scenarios::Protocol;
 
 /// The instants at which one stream handed something new to the
 /// application: its response head, and every piece of body that grew it.

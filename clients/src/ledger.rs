@@ -24,9 +24,9 @@ use netsim::TransportStats;
 use scenarios::{BodyCheck, Object};
 use tokio::time::Instant;
 
-use crate::config::Protocol;
 use crate::dial::NetworkId;
 use crate::record::{ConnectionRecord, RequestRecord, Resumption};
+use scenarios::Protocol;
 
 /// Reads a connection's transport statistics when the run ends.
 pub(crate) type StatsSource = Box<dyn Fn() -> Option<TransportStats>>;

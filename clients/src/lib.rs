@@ -2,8 +2,9 @@
 //! and measure it, request by request and connection by connection.
 //!
 //! Map of the crate:
-//! - [`config`]: [`Protocol`], [`Handshake`] and [`ClientConfig`] (pool
-//!   size, content seed, flow control, time limit), validated once;
+//! - [`config`]: [`ClientConfig`] (the protocol and handshake, both
+//!   `scenarios`' names, pool size, content seed, flow control, time
+//!   limit), validated once, and [`WARMUP_PAUSE`];
 //! - [`record`]: what a run measured: [`RequestRecord`] (with its
 //!   [`Resumption`]s after a path change), [`ConnectionRecord`],
 //!   [`RunRecord`] (with its [`MigrationRecord`]), and the [`Warmup`] of a
@@ -34,7 +35,8 @@
 //!
 //! ```no_run
 //! # async fn doc(host: netsim::Host) {
-//! use clients::{ClientConfig, Protocol};
+//! use clients::ClientConfig;
+//! use scenarios::Protocol;
 //! let plan = scenarios::Workload::default().plan();
 //! let config = ClientConfig::for_host(Protocol::H3, &host);
 //! let record = clients::run(&host, &config, &plan).await;
@@ -52,7 +54,7 @@ mod real;
 pub mod record;
 mod runner;
 
-pub use config::{ClientConfig, ConfigError, Handshake, Protocol, WARMUP_PAUSE};
+pub use config::{ClientConfig, ConfigError, WARMUP_PAUSE};
 pub use hol::HolBlockedTime;
 pub use real::{run_real, RealTarget, Trust};
 pub use record::{ConnectionRecord, MigrationRecord, RequestRecord, Resumption, RunRecord, Warmup};

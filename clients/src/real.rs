@@ -125,7 +125,8 @@ impl RealTarget {
 ///
 /// ```no_run
 /// # async fn doc() {
-/// use clients::{ClientConfig, Protocol, RealTarget};
+/// use clients::{ClientConfig, RealTarget};
+/// use scenarios::Protocol;
 /// use servers::FlowControl;
 /// // A `servers::serve_real` on port 8443, serving content seed 7.
 /// let target = RealTarget::new("127.0.0.1:8443".parse().unwrap());

@@ -9,7 +9,7 @@
 //! clock: simulated time in the simulation, real time on real sockets. The
 //! run's start is the moment [`crate::run`] or [`crate::run_real`] was
 //! called, which is also the first connection attempt; for a run with a
-//! warm-up ([`crate::Handshake::Resume`], [`crate::Handshake::EarlyData`])
+//! warm-up ([`Handshake::Resume`], [`Handshake::EarlyData`])
 //! it is the start of the measured part, after the warm-up, and the
 //! warm-up's own times count from its own start. Records are plain data: in
 //! the simulation, equal seeds give equal records.
@@ -25,7 +25,7 @@ use netsim::stats::nanos;
 use netsim::TransportStats;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Handshake, Protocol};
+use scenarios::{Handshake, Protocol};
 
 /// One requested object, from being queued to its last verified byte.
 ///

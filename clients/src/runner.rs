@@ -12,7 +12,7 @@ use netsim::Host;
 use scenarios::{Phase, Plan};
 use tokio::time::Instant;
 
-use crate::config::{ClientConfig, Handshake, Protocol, WARMUP_PAUSE};
+use crate::config::{ClientConfig, WARMUP_PAUSE};
 use crate::dial::Dialer;
 use crate::h1::H1Pool;
 use crate::hol;
@@ -20,6 +20,7 @@ use crate::ledger::Closed;
 use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
 use crate::record::{ConnectionRecord, MigrationRecord, RequestRecord, RunRecord, Warmup};
+use scenarios::{Handshake, Protocol};
 
 /// One protocol's way of carrying requests over its connections.
 ///

@@ -21,12 +21,13 @@ mod harness;
 
 use std::time::Duration;
 
-use clients::{ClientConfig, ConnectionRecord, Handshake, Protocol, RunRecord};
+use clients::{ClientConfig, ConnectionRecord, RunRecord};
 use harness::{Outcome, ServerSetup};
 use netsim::tls::ServerResumption;
 use netsim::Direction;
 use netsim::TICK;
 use scenarios::Workload;
+use scenarios::{Handshake, Protocol};
 
 /// The `handshake` scenario's workload: one 1 000-byte object.
 fn one_object() -> Workload {

@@ -15,13 +15,14 @@ mod harness;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use clients::{MigrationRecord, Protocol, RunRecord};
+use clients::{MigrationRecord, RunRecord};
 use harness::{Outcome, ServerSetup};
 use netsim::link::Fate;
 use netsim::log::PacketLog;
 use netsim::network::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use netsim::packet::{IPPROTO_TCP, IPPROTO_UDP};
 use netsim::{LinkConfig, NetworkConfig, PathChange, PathConfig, QueueLimit};
+use scenarios::Protocol;
 use scenarios::{Scenario, Workload};
 use servers::Fault;
 

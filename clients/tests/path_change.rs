@@ -8,11 +8,11 @@ mod harness;
 
 use std::time::Duration;
 
-use clients::Protocol;
 use harness::ServerSetup;
 use netsim::network::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use netsim::packet::IPPROTO_UDP;
 use netsim::{Direction, Fate, LossModel, NetworkConfig, PathChange, PathConfig};
+use scenarios::Protocol;
 use scenarios::Workload;
 
 /// When the path changes, in simulated time.

@@ -9,7 +9,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use clients::{ClientConfig, Protocol, RealTarget, RunRecord};
+use clients::{ClientConfig, RealTarget, RunRecord};
+use scenarios::Protocol;
 use scenarios::Workload;
 use servers::{serve_real, ContentServer, Fault, FlowControl, Protocols};
 use tokio::sync::oneshot;

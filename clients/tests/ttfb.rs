@@ -16,10 +16,10 @@ mod harness;
 
 use std::time::Duration;
 
-use clients::Protocol;
 use harness::{Outcome, ServerSetup};
 use netsim::Direction;
 use netsim::TICK;
+use scenarios::Protocol;
 use scenarios::Workload;
 
 fn page(protocol: Protocol, setup: ServerSetup) -> Outcome {

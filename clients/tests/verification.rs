@@ -4,8 +4,9 @@
 
 mod harness;
 
-use clients::{Protocol, RunRecord};
+use clients::RunRecord;
 use harness::ServerSetup;
+use scenarios::Protocol;
 use scenarios::Workload;
 use servers::Fault;
 

@@ -7,8 +7,9 @@ mod harness;
 
 use std::time::Duration;
 
-use clients::{Protocol, RequestRecord, RunRecord};
+use clients::{RequestRecord, RunRecord};
 use harness::ServerSetup;
+use scenarios::Protocol;
 use scenarios::Workload;
 
 fn run(protocol: Protocol, workload: &Workload) -> RunRecord {

@@ -5,7 +5,10 @@
 //! - [`workload`]: what a client fetches ([`Workload`]), its validation, and its [`Plan`].
 //! - [`schema`]: scenario files ([`Scenario`]): the TOML schema, validation with
 //!   file/line/field errors, overrides, sweep expansion into [`RunSpec`]s, the content hash.
-//! - [`resolved`]: the network of one run with every value explicit ([`ResolvedNetwork`]).
+//! - [`resolved`]: the network of one run with every value explicit ([`ResolvedNetwork`]),
+//!   and the names of the loss models ([`LossModelName`]).
+//! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]) and how it
+//!   sets up its connections ([`Handshake`]), used by every crate above this one.
 //! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
 //!   `lossy-wifi`) with their sources.
 //! - `location` (private): where each field of a TOML text is, for error lines.
@@ -17,6 +20,7 @@
 pub mod content;
 mod location;
 pub mod preset;
+pub mod protocol;
 pub mod resolved;
 pub mod schema;
 pub mod workload;
@@ -26,14 +30,15 @@ pub use content::{
     MAX_NAME_LEN, MAX_OBJECT_SIZE,
 };
 pub use preset::{preset, presets, Preset};
+pub use protocol::{Handshake, Protocol};
 pub use resolved::{
-    Direction, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork,
-    ResolvedPath, ResolvedPathChange, ResolvedQueue,
+    Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
+    ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 pub use schema::{
-    DirectionSpec, ErrorKind, EventSpec, HandshakeName, LossSpec, NameError, NetworkSpec,
-    ObjectSpec, Overrides, PathSpec, ProtocolName, QueueSpec, RunSpec, Scenario, ScenarioError,
-    Seeds, Sweep, TcpName, WorkloadSpec, HANDSHAKE_AXIS,
+    DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NetworkSpec, ObjectSpec, Overrides,
+    PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError, Seeds, Sweep, TcpName, WorkloadSpec,
+    HANDSHAKE_AXIS,
 };
 pub use workload::{
     Object, ObjectKind, PageSpec, Phase, Plan, Workload, WorkloadError, MAX_PAGE_SUBRESOURCES,

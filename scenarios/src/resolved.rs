@@ -10,6 +10,8 @@
 //! Nothing here knows about presets or defaults; see [`crate::schema`] for how
 //! a scenario resolves to these.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 /// Which way a packet travels.
@@ -42,7 +44,47 @@ pub enum ResolvedQueue {
     Bytes(u64),
 }
 
-/// Random loss on a link, as rates (fractions, not percent).
+/// The name of a loss model: `"none"`, `"bernoulli"` or
+/// `"gilbert-elliott"`, as a scenario's `loss = { model = ... }` and a
+/// record's `loss.model` ([`ResolvedLoss`]) write it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossModelName {
+    /// No random loss (`"none"`).
+    None,
+    /// Independent losses (`"bernoulli"`).
+    Bernoulli,
+    /// Bursty losses, the simple Gilbert model (`"gilbert-elliott"`).
+    GilbertElliott,
+}
+
+impl LossModelName {
+    /// Every model, in order: none, Bernoulli, Gilbert–Elliott.
+    pub const ALL: [LossModelName; 3] = [
+        LossModelName::None,
+        LossModelName::Bernoulli,
+        LossModelName::GilbertElliott,
+    ];
+
+    /// `"none"`, `"bernoulli"` or `"gilbert-elliott"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            LossModelName::None => "none",
+            LossModelName::Bernoulli => "bernoulli",
+            LossModelName::GilbertElliott => "gilbert-elliott",
+        }
+    }
+}
+
+impl fmt::Display for LossModelName {
+    /// The label.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Random loss on a link, as rates (fractions, not percent). Serialized
+/// with its model's name ([`LossModelName`]) in `model`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "kebab-case")]
 pub enum ResolvedLoss {
@@ -61,6 +103,17 @@ pub enum ResolvedLoss {
         /// Mean length of a loss burst in packets, at least 1.
         mean_burst: f64,
     },
+}
+
+impl ResolvedLoss {
+    /// The name of its model.
+    pub fn model(&self) -> LossModelName {
+        match self {
+            ResolvedLoss::None => LossModelName::None,
+            ResolvedLoss::Bernoulli { .. } => LossModelName::Bernoulli,
+            ResolvedLoss::GilbertElliott { .. } => LossModelName::GilbertElliott,
+        }
+    }
 }
 
 /// One direction of a path, every parameter explicit.
@@ -145,4 +198,31 @@ pub struct ResolvedNetwork {
     pub blackouts: Vec<ResolvedBlackout>,
     /// An optional change of path.
     pub path_change: Option<ResolvedPathChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loss_models_are_written_with_their_names() {
+        for name in LossModelName::ALL {
+            let json = serde_json::to_string(&name).unwrap();
+            assert_eq!(json, format!("\"{}\"", name.label()));
+            assert_eq!(serde_json::from_str::<LossModelName>(&json).unwrap(), name);
+        }
+        let losses = [
+            ResolvedLoss::None,
+            ResolvedLoss::Bernoulli { rate: 0.02 },
+            ResolvedLoss::GilbertElliott {
+                mean_loss: 0.02,
+                mean_burst: 3.0,
+            },
+        ];
+        for (loss, name) in losses.into_iter().zip(LossModelName::ALL) {
+            assert_eq!(loss.model(), name);
+            let json = serde_json::to_value(loss).unwrap();
+            assert_eq!(json["model"], name.label());
+        }
+    }
 }

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use scenarios::{
-    ErrorKind, HandshakeName, LossSpec, Overrides, ProtocolName, ResolvedLink, ResolvedLoss,
-    ResolvedQueue, Scenario, ScenarioError, Seeds, TcpName, Workload,
+    ErrorKind, Handshake, LossSpec, Overrides, Protocol, ResolvedLink, ResolvedLoss, ResolvedQueue,
+    Scenario, ScenarioError, Seeds, TcpName, Workload,
 };
 
 const FILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/files");
@@ -113,7 +113,7 @@ fn the_shipped_scenarios_are_what_their_names_say() {
     );
     assert_eq!(workload("handshake"), Workload::Bulk { size: 1_000 });
     let handshake = Scenario::builtin("handshake").unwrap();
-    assert_eq!(handshake.sweep.handshake, Some(HandshakeName::ALL.to_vec()));
+    assert_eq!(handshake.sweep.handshake, Some(Handshake::ALL.to_vec()));
     assert_eq!(handshake.base_network().path.down, default_link());
 
     let single = Scenario::builtin("single-loss").unwrap().base_network();
@@ -146,7 +146,7 @@ fn the_shipped_scenarios_are_what_their_names_say() {
 #[test]
 fn the_page_scenario_is_the_lab_default() {
     let page = Scenario::builtin("page").unwrap();
-    assert_eq!(page.protocols, ProtocolName::ALL);
+    assert_eq!(page.protocols, Protocol::ALL);
     assert_eq!(page.seeds, Seeds::Count(10));
     assert_eq!(page.time_limit_s, 60.0);
     assert_eq!(page.tcp, TcpName::Linux);
@@ -489,7 +489,7 @@ fn overrides_replace_fields_and_pin_axes() {
         loss_percent: Some(2.0),
         rtt_ms: Some(80.0),
         seeds: Some(3),
-        protocols: Some(vec![ProtocolName::H2]),
+        protocols: Some(vec![Protocol::H2]),
         tcp: Some(TcpName::Smoltcp),
         ..Overrides::default()
     };
@@ -592,10 +592,10 @@ fn bad_overrides_name_the_override() {
 
 #[test]
 fn names_parse_from_the_command_line() {
-    assert_eq!("h2".parse::<ProtocolName>().unwrap(), ProtocolName::H2);
+    assert_eq!("h2".parse::<Protocol>().unwrap(), Protocol::H2);
     assert_eq!("smoltcp".parse::<TcpName>().unwrap(), TcpName::Smoltcp);
     assert_eq!(
-        "h4".parse::<ProtocolName>().unwrap_err().to_string(),
+        "h4".parse::<Protocol>().unwrap_err().to_string(),
         "unknown protocol \"h4\"; expected h1, h2 or h3"
     );
     assert!("tcp".parse::<TcpName>().is_err());
@@ -745,7 +745,7 @@ fn the_handshake_axis_expands_last_and_names_itself_in_keys() {
         ]
     );
     assert_eq!(keys[15], "h3/seed=2/rtt_ms=80/handshake=early-data");
-    assert_eq!(runs[4].handshake, HandshakeName::EarlyData);
+    assert_eq!(runs[4].handshake, Handshake::EarlyData);
     assert!(runs.iter().all(|r| r.handshake_is_axis));
     let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
     assert_eq!(unique.len(), keys.len());
@@ -758,13 +758,13 @@ fn the_handshake_axis_expands_last_and_names_itself_in_keys() {
 #[test]
 fn a_single_handshake_is_no_axis_and_full_is_the_default() {
     let plain = parse("name = \"x\"\n");
-    assert_eq!(plain.handshake, HandshakeName::Full);
+    assert_eq!(plain.handshake, Handshake::Full);
     let resume = parse("name = \"x\"\nhandshake = \"resume\"\n");
     let runs = resume.expand();
     assert_eq!(runs.len(), 30);
     assert!(runs
         .iter()
-        .all(|r| r.handshake == HandshakeName::Resume && !r.handshake_is_axis));
+        .all(|r| r.handshake == Handshake::Resume && !r.handshake_is_axis));
     assert_eq!(runs[0].key(), "h1/seed=1");
     // Full, spelled out, is the default: same scenario, same hash.
     let full = parse("name = \"x\"\nhandshake = \"full\"\n");
@@ -793,7 +793,7 @@ fn the_handshake_override_pins_the_axis() {
     let pinned = shipped
         .clone()
         .with_overrides(&Overrides {
-            handshake: Some(HandshakeName::EarlyData),
+            handshake: Some(Handshake::EarlyData),
             ..Overrides::default()
         })
         .unwrap();
@@ -802,11 +802,11 @@ fn the_handshake_override_pins_the_axis() {
     assert_eq!(runs[0].key(), "h1/seed=1/handshake=early-data");
     assert_ne!(pinned.content_hash(), shipped.content_hash());
     assert_eq!(
-        "early-data".parse::<HandshakeName>().unwrap(),
-        HandshakeName::EarlyData
+        "early-data".parse::<Handshake>().unwrap(),
+        Handshake::EarlyData
     );
     assert_eq!(
-        "0rtt".parse::<HandshakeName>().unwrap_err().to_string(),
+        "0rtt".parse::<Handshake>().unwrap_err().to_string(),
         "unknown handshake \"0rtt\"; expected full, resume or early-data"
     );
 }

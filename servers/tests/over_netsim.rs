@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
 use netsim::{Host, SimConfig, Simulation};
+use scenarios::Protocol;
 use servers::{run_simulated, ContentServer, Fault, FlowControl};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -19,13 +20,6 @@ type Error = Box<dyn std::error::Error>;
 
 const SEED: u64 = 7;
 const AUTHORITY: &str = "https://server.httplab.test";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Protocol {
-    Http1,
-    Http2,
-    Http3,
-}
 
 /// One response, body read to the end.
 #[derive(Debug)]
@@ -70,13 +64,13 @@ impl Client {
     async fn connect(host: &Host, protocol: Protocol) -> Result<Client, Error> {
         let flow = FlowControl::for_buffer(host.buffer_bytes());
         match protocol {
-            Protocol::Http1 => {
+            Protocol::H1 => {
                 let io = TokioIo::new(tls_connect(host, ALPN_HTTP1).await?);
                 let (send, conn) = hyper::client::conn::http1::handshake(io).await?;
                 tokio::spawn(conn);
                 Ok(Client::Http1(send))
             }
-            Protocol::Http2 => {
+            Protocol::H2 => {
                 let io = TokioIo::new(tls_connect(host, ALPN_H2).await?);
                 let (send, conn) = hyper::client::conn::http2::Builder::new(TokioExecutor::new())
                     .initial_stream_window_size(flow.stream_window)
@@ -87,7 +81,7 @@ impl Client {
                 tokio::spawn(conn);
                 Ok(Client::Http2(send))
             }
-            Protocol::Http3 => {
+            Protocol::H3 => {
                 let endpoint = netsim::quic::client_endpoint(
                     host,
                     tls::quic_client_crypto(&[ALPN_H3], None),
@@ -238,17 +232,17 @@ fn get_returns_the_content(protocol: Protocol) {
 
 #[test]
 fn http1_get_returns_the_content() {
-    get_returns_the_content(Protocol::Http1);
+    get_returns_the_content(Protocol::H1);
 }
 
 #[test]
 fn http2_get_returns_the_content() {
-    get_returns_the_content(Protocol::Http2);
+    get_returns_the_content(Protocol::H2);
 }
 
 #[test]
 fn http3_get_returns_the_content() {
-    get_returns_the_content(Protocol::Http3);
+    get_returns_the_content(Protocol::H3);
 }
 
 /// One connection: a range, then every kind of error, each followed by a
@@ -319,17 +313,17 @@ fn ranges_and_errors_on_one_connection(protocol: Protocol) {
 
 #[test]
 fn http1_ranges_and_errors_keep_the_connection_serving() {
-    ranges_and_errors_on_one_connection(Protocol::Http1);
+    ranges_and_errors_on_one_connection(Protocol::H1);
 }
 
 #[test]
 fn http2_ranges_and_errors_keep_the_connection_serving() {
-    ranges_and_errors_on_one_connection(Protocol::Http2);
+    ranges_and_errors_on_one_connection(Protocol::H2);
 }
 
 #[test]
 fn http3_ranges_and_errors_keep_the_connection_serving() {
-    ranges_and_errors_on_one_connection(Protocol::Http3);
+    ranges_and_errors_on_one_connection(Protocol::H3);
 }
 
 /// Many requests at once on one multiplexed connection, each answered with
@@ -358,12 +352,12 @@ fn concurrent_requests(protocol: Protocol) {
 
 #[test]
 fn http2_serves_concurrent_requests() {
-    concurrent_requests(Protocol::Http2);
+    concurrent_requests(Protocol::H2);
 }
 
 #[test]
 fn http3_serves_concurrent_requests() {
-    concurrent_requests(Protocol::Http3);
+    concurrent_requests(Protocol::H3);
 }
 
 /// Send `raw` as an HTTP/1.1 request over a fresh TLS connection; return
@@ -410,7 +404,7 @@ fn malformed_http1_requests_get_400_and_the_server_goes_on() {
         assert!(good.starts_with("HTTP/1.1 200 OK\r\n"), "{good:?}");
 
         // And a new connection is served as usual.
-        let mut c = Client::connect(&host, Protocol::Http1).await?;
+        let mut c = Client::connect(&host, Protocol::H1).await?;
         assert_still_serves(&mut c, "malformed requests").await?;
         Ok(())
     });
@@ -418,7 +412,7 @@ fn malformed_http1_requests_get_400_and_the_server_goes_on() {
 
 #[test]
 fn corrupt_fault_changes_one_byte_on_every_protocol() {
-    for protocol in [Protocol::Http1, Protocol::Http2, Protocol::Http3] {
+    for protocol in Protocol::ALL {
         let server = ContentServer::new(SEED).with_fault(Fault::CorruptByte {
             path_contains: "bad".into(),
         });
@@ -441,7 +435,7 @@ fn corrupt_fault_changes_one_byte_on_every_protocol() {
 
 #[test]
 fn truncate_fault_sends_a_short_body_on_every_protocol() {
-    for protocol in [Protocol::Http1, Protocol::Http2, Protocol::Http3] {
+    for protocol in Protocol::ALL {
         let server = ContentServer::new(SEED).with_fault(Fault::Truncate {
             path_contains: "cut".into(),
         });
@@ -460,11 +454,11 @@ fn truncate_fault_sends_a_short_body_on_every_protocol() {
         });
         match protocol {
             // hyper's clients check the body against content-length.
-            Protocol::Http1 | Protocol::Http2 => {
+            Protocol::H1 | Protocol::H2 => {
                 assert!(outcome.is_err(), "{protocol:?}: {outcome:?}")
             }
             // h3 does not: the stream ends cleanly after half the bytes.
-            Protocol::Http3 => {
+            Protocol::H3 => {
                 let (status, length, got) = outcome.expect("h3 reads a short body");
                 assert_eq!(status, StatusCode::OK);
                 assert_eq!(length.as_deref(), Some("100000"));
@@ -486,7 +480,7 @@ async fn fetch_once(host: &Host, protocol: Protocol) -> Result<std::time::Durati
 /// clock-dependent (no `Date` header, no h3 GREASE).
 #[test]
 fn every_protocol_gives_the_same_run_twice() {
-    for protocol in [Protocol::Http1, Protocol::Http2, Protocol::Http3] {
+    for protocol in Protocol::ALL {
         let run = || {
             let out =
                 Simulation::new(SimConfig {

@@ -6,9 +6,10 @@
 
 use std::time::Duration;
 
-use clients::{ClientConfig, Protocol, RunRecord};
+use clients::{ClientConfig, RunRecord};
 use netsim::log::PacketLog;
 use netsim::tls::ServerResumption;
+use scenarios::Protocol;
 
 use netsim::{Host, LossModel, NetworkConfig, SimConfig, Simulation};
 use scenarios::Workload;

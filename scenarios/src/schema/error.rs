@@ -260,11 +260,26 @@ fn one_line(message: &str) -> String {
 pub struct NameError {
     what: &'static str,
     name: String,
-    expected: &'static str,
+    expected: String,
 }
 
 impl NameError {
     pub(crate) fn new(what: &'static str, name: &str, expected: &'static str) -> NameError {
+        NameError {
+            what,
+            name: name.to_owned(),
+            expected: expected.to_owned(),
+        }
+    }
+
+    /// `name` is not one of `known`, which the message lists as
+    /// `a, b or c`.
+    pub(crate) fn one_of(what: &'static str, name: &str, known: &[&str]) -> NameError {
+        let expected = match known {
+            [] => String::new(),
+            [only] => (*only).to_owned(),
+            [init @ .., last] => format!("{} or {last}", init.join(", ")),
+        };
         NameError {
             what,
             name: name.to_owned(),

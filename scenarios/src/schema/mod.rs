@@ -5,7 +5,7 @@
 //! TOML text ──► Scenario::from_toml (parse, validate) ──► with_overrides ──► expand ──► [RunSpec]
 //! ```
 //! A [`Scenario`] is data: names, a network, a workload, protocols, how
-//! connections are set up ([`HandshakeName`]), seeds, a time limit and sweep
+//! connections are set up ([`Handshake`]), seeds, a time limit and sweep
 //! axes. [`Scenario::expand`] turns it into one [`RunSpec`] per protocol ×
 //! sweep point × seed, each with a fully resolved network
 //! ([`ResolvedNetwork`]) and workload. Nothing here runs
@@ -37,13 +37,14 @@ pub use self::network::{
 pub use self::workload::{ObjectSpec, WorkloadSpec};
 pub use crate::preset::{preset, presets, Preset};
 pub use crate::resolved::{
-    Direction, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork,
-    ResolvedPath, ResolvedPathChange, ResolvedQueue,
+    Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
+    ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 
 use self::error::Invalid;
 use self::network::{check_bandwidth, check_link, check_range, check_rtt, AxisValues};
 use crate::location::SourceMap;
+use crate::protocol::{Handshake, Protocol};
 use crate::workload::Workload;
 
 /// Seeds when a scenario names none: 1 to 10.
@@ -62,7 +63,7 @@ pub const SWEEP_AXES: [&str; 4] = [
     "bandwidth_mbit",
     "subresource_responses",
 ];
-/// The name of the sweep axis over [`HandshakeName`]s: the last axis, after
+/// The name of the sweep axis over [`Handshake`]s: the last axis, after
 /// [`SWEEP_AXES`], and the only one whose values are names.
 pub const HANDSHAKE_AXIS: &str = "handshake";
 
@@ -90,50 +91,6 @@ const BUILTIN_NAMES: &[&str] = &[
     "handshake",
     "bundled",
 ];
-
-/// An HTTP version the lab runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProtocolName {
-    /// HTTP/1.1 over TLS over TCP (`"h1"`).
-    H1,
-    /// HTTP/2 over TLS over TCP (`"h2"`).
-    H2,
-    /// HTTP/3 over QUIC (`"h3"`).
-    H3,
-}
-
-impl ProtocolName {
-    /// All three, in order.
-    pub const ALL: [ProtocolName; 3] = [ProtocolName::H1, ProtocolName::H2, ProtocolName::H3];
-
-    /// `"h1"`, `"h2"` or `"h3"`.
-    pub fn label(self) -> &'static str {
-        match self {
-            ProtocolName::H1 => "h1",
-            ProtocolName::H2 => "h2",
-            ProtocolName::H3 => "h3",
-        }
-    }
-}
-
-impl fmt::Display for ProtocolName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-impl FromStr for ProtocolName {
-    type Err = NameError;
-
-    /// `"h1"`, `"h2"` or `"h3"`.
-    fn from_str(s: &str) -> Result<ProtocolName, NameError> {
-        ProtocolName::ALL
-            .into_iter()
-            .find(|p| p.label() == s)
-            .ok_or_else(|| NameError::new("protocol", s, "h1, h2 or h3"))
-    }
-}
 
 /// The TCP implementation under HTTP/1.1 and HTTP/2.
 #[derive(
@@ -173,65 +130,6 @@ impl FromStr for TcpName {
             .into_iter()
             .find(|t| t.label() == s)
             .ok_or_else(|| NameError::new("tcp implementation", s, "linux or smoltcp"))
-    }
-}
-
-/// How a run sets up its connections: a first visit (full TLS and QUIC
-/// handshakes) or a return visit that resumes the session of a warm-up
-/// connection, with or without early data (TLS) / 0-RTT (QUIC).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum HandshakeName {
-    /// Full handshakes, no session tickets (`"full"`), the default.
-    #[default]
-    Full,
-    /// A warm-up connection, then connections that resume its session
-    /// (`"resume"`).
-    Resume,
-    /// As `resume`, and the first request goes as early data / 0-RTT data
-    /// (`"early-data"`).
-    EarlyData,
-}
-
-impl HandshakeName {
-    /// All three, in order.
-    pub const ALL: [HandshakeName; 3] = [
-        HandshakeName::Full,
-        HandshakeName::Resume,
-        HandshakeName::EarlyData,
-    ];
-
-    /// `"full"`, `"resume"` or `"early-data"`.
-    pub fn label(self) -> &'static str {
-        match self {
-            HandshakeName::Full => "full",
-            HandshakeName::Resume => "resume",
-            HandshakeName::EarlyData => "early-data",
-        }
-    }
-
-    fn is_full(&self) -> bool {
-        *self == HandshakeName::Full
-    }
-}
-
-impl fmt::Display for HandshakeName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-impl FromStr for HandshakeName {
-    type Err = NameError;
-
-    /// `"full"`, `"resume"` or `"early-data"`.
-    fn from_str(s: &str) -> Result<HandshakeName, NameError> {
-        HandshakeName::ALL
-            .into_iter()
-            .find(|h| h.label() == s)
-            .ok_or_else(|| NameError::new("handshake", s, "full, resume or early-data"))
     }
 }
 
@@ -338,7 +236,7 @@ pub struct Sweep {
     /// bundle of them all.
     pub subresource_responses: Option<Vec<f64>>,
     /// How connections are set up ([`HANDSHAKE_AXIS`]), the last axis.
-    pub handshake: Option<Vec<HandshakeName>>,
+    pub handshake: Option<Vec<Handshake>>,
 }
 
 impl Sweep {
@@ -386,8 +284,14 @@ fn axis_values(point: &BTreeMap<String, f64>) -> AxisValues {
     }
 }
 
-fn default_protocols() -> Vec<ProtocolName> {
-    ProtocolName::ALL.to_vec()
+fn default_protocols() -> Vec<Protocol> {
+    Protocol::ALL.to_vec()
+}
+
+/// Whether `h` is the default, full handshakes (which a scenario's TOML
+/// leaves out).
+fn is_full(h: &Handshake) -> bool {
+    *h == Handshake::Full
 }
 
 fn default_time_limit() -> f64 {
@@ -409,7 +313,7 @@ pub struct Scenario {
     pub description: String,
     /// The protocols to run, in order. Default all three.
     #[serde(default = "default_protocols")]
-    pub protocols: Vec<ProtocolName>,
+    pub protocols: Vec<Protocol>,
     /// The run seeds. Default 10 (seeds 1 to 10).
     #[serde(default)]
     pub seeds: Seeds,
@@ -421,8 +325,8 @@ pub struct Scenario {
     pub tcp: TcpName,
     /// How connections are set up, unless the `handshake` axis is swept.
     /// Default `full`.
-    #[serde(default, skip_serializing_if = "HandshakeName::is_full")]
-    pub handshake: HandshakeName,
+    #[serde(default, skip_serializing_if = "is_full")]
+    pub handshake: Handshake,
     /// The network. Default: the lab's default network.
     #[serde(default)]
     pub network: NetworkSpec,
@@ -448,11 +352,11 @@ pub struct Overrides {
     /// Replaces `seeds` with seeds 1 to N.
     pub seeds: Option<u64>,
     /// Replaces `protocols`.
-    pub protocols: Option<Vec<ProtocolName>>,
+    pub protocols: Option<Vec<Protocol>>,
     /// Replaces `tcp`.
     pub tcp: Option<TcpName>,
     /// Pins the `handshake` axis to this one value.
-    pub handshake: Option<HandshakeName>,
+    pub handshake: Option<Handshake>,
 }
 
 /// One run: a protocol, a seed and one point of the sweep, everything
@@ -462,7 +366,7 @@ pub struct RunSpec {
     /// The scenario's name.
     pub scenario: String,
     /// The protocol.
-    pub protocol: ProtocolName,
+    pub protocol: Protocol,
     /// The run seed.
     pub seed: u64,
     /// The sweep axes' values at this run (empty without a sweep), by axis
@@ -477,7 +381,7 @@ pub struct RunSpec {
     /// The TCP implementation.
     pub tcp: TcpName,
     /// How the run sets up its connections.
-    pub handshake: HandshakeName,
+    pub handshake: Handshake,
     /// Whether `handshake` is one of the scenario's sweep axes: then the
     /// run's key names it, and the run's recorded axes include it.
     pub handshake_is_axis: bool,
@@ -518,7 +422,7 @@ impl RunSpec {
             "time_limit_ns": duration_ns(self.time_limit),
             "tcp": self.tcp,
         });
-        if !self.handshake.is_full() {
+        if !is_full(&self.handshake) {
             canonical["handshake"] = serde_json::json!(self.handshake);
         }
         sha256_hex(&canonical)
@@ -672,7 +576,7 @@ impl Scenario {
 
     /// The handshakes the runs use: the axis's values, or the scenario's
     /// one `handshake`.
-    fn handshakes(&self) -> Vec<HandshakeName> {
+    fn handshakes(&self) -> Vec<Handshake> {
         self.sweep
             .handshake
             .clone()
@@ -697,7 +601,7 @@ impl Scenario {
     /// axes; without one, and with the handshake `full`, the canonical form
     /// is what it was before handshakes existed.
     pub fn content_hash(&self) -> String {
-        let handshakes: Vec<Option<HandshakeName>> = match &self.sweep.handshake {
+        let handshakes: Vec<Option<Handshake>> = match &self.sweep.handshake {
             Some(values) => values.iter().copied().map(Some).collect(),
             None => vec![None],
         };
@@ -734,7 +638,7 @@ impl Scenario {
             "workload": workload_json(&self.workload.to_workload()),
             "points": points,
         });
-        if !self.handshake.is_full() {
+        if !is_full(&self.handshake) {
             canonical["handshake"] = serde_json::json!(self.handshake);
         }
         sha256_hex(&canonical)
@@ -911,9 +815,13 @@ impl Scenario {
     }
 }
 
-fn check_protocols(field: &str, protocols: &[ProtocolName]) -> Result<(), Invalid> {
+fn check_protocols(field: &str, protocols: &[Protocol]) -> Result<(), Invalid> {
     if protocols.is_empty() {
-        return Err(Invalid::new(field, "must list at least one of h1, h2, h3"));
+        let known: Vec<&str> = Protocol::ALL.iter().map(|p| p.label()).collect();
+        return Err(Invalid::new(
+            field,
+            format!("must list at least one of {}", known.join(", ")),
+        ));
     }
     if let Some((i, p)) = first_repeat(protocols) {
         return Err(Invalid::new(

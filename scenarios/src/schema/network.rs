@@ -25,8 +25,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::error::{FieldMessage, Invalid};
 use crate::preset::{preset, preset_names};
 use crate::resolved::{
-    Direction, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork,
-    ResolvedPath, ResolvedPathChange, ResolvedQueue,
+    Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
+    ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 
 /// RTT of the lab's default network, in milliseconds.
@@ -682,14 +682,6 @@ struct LossTable {
     burst: Option<f64>,
 }
 
-#[derive(Clone, Copy, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-enum LossModelName {
-    None,
-    Bernoulli,
-    GilbertElliott,
-}
-
 impl TryFrom<LossTable> for LossSpec {
     type Error = FieldMessage;
 
@@ -698,11 +690,14 @@ impl TryFrom<LossTable> for LossSpec {
             (LossModelName::None, None, None) => Ok(LossSpec::None),
             (LossModelName::None, Some(_), _) => Err(FieldMessage::new(
                 "percent",
-                "model \"none\" takes no percent",
+                format!("model \"{}\" takes no percent", LossModelName::None),
             )),
             (LossModelName::None | LossModelName::Bernoulli, _, Some(_)) => Err(FieldMessage::new(
                 "burst",
-                "only model \"gilbert-elliott\" has a burst length",
+                format!(
+                    "only model \"{}\" has a burst length",
+                    LossModelName::GilbertElliott
+                ),
             )),
             (LossModelName::Bernoulli, Some(percent), None) => Ok(LossSpec::Bernoulli { percent }),
             (LossModelName::GilbertElliott, Some(percent), Some(burst)) => {
@@ -727,14 +722,17 @@ impl<'de> Deserialize<'de> for LossSpec {
             type Value = LossSpec;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(
-                    "\"none\", a loss rate in percent, or a table such as \
-                     { model = \"bernoulli\", percent = 1 }",
+                write!(
+                    f,
+                    "\"{}\", a loss rate in percent, or a table such as \
+                     {{ model = \"{}\", percent = 1 }}",
+                    LossModelName::None,
+                    LossModelName::Bernoulli
                 )
             }
 
             fn visit_str<E: de::Error>(self, s: &str) -> Result<LossSpec, E> {
-                if s == "none" {
+                if s == LossModelName::None.label() {
                     Ok(LossSpec::None)
                 } else {
                     Err(E::invalid_value(de::Unexpected::Str(s), &self))
@@ -770,7 +768,7 @@ impl<'de> Deserialize<'de> for LossSpec {
 impl Serialize for LossSpec {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let table = match *self {
-            LossSpec::None => return serializer.serialize_str("none"),
+            LossSpec::None => return serializer.serialize_str(LossModelName::None.label()),
             LossSpec::Bernoulli { percent } => LossTable {
                 model: LossModelName::Bernoulli,
                 percent: Some(percent),
