@@ -287,18 +287,32 @@ fn graph(krate: &Path) -> CrateGraph {
             )
         })
         .collect();
-    // The root's re-exports: `pub use a::b::{X, Y}` → X, Y live in a::b.
-    let mut reexports: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let root_code = &codes[&Vec::new()];
-    for (_, path) in paths_in(root_code) {
-        let (name, module) = path.split_last().expect("a non-empty path");
-        let module: Vec<String> = module
-            .iter()
-            .filter(|s| s.as_str() != "self" && s.as_str() != "crate")
-            .cloned()
-            .collect();
-        if !module.is_empty() && files.contains_key(&module[..1]) {
-            reexports.insert(name.clone(), module);
+    // Every module's re-exports: `pub use a::b::{X, Y}` in module `m` → a
+    // path `m::X` leads to the file of `a::b`.
+    let mut reexports: Reexports = BTreeMap::new();
+    for (module, code) in &codes {
+        for path in reexports_in(code) {
+            let (name, target) = path.split_last().expect("a non-empty path");
+            let mut absolute: Vec<String> = match target.first().map(String::as_str) {
+                Some("crate") => target[1..].to_vec(),
+                Some("self") => [module.as_slice(), &target[1..]].concat(),
+                Some("super") => {
+                    let mut m = module.clone();
+                    let mut t = target;
+                    while t.first().map(String::as_str) == Some("super") {
+                        m.pop();
+                        t = &t[1..];
+                    }
+                    [m.as_slice(), t].concat()
+                }
+                _ => [module.as_slice(), target].concat(),
+            };
+            while !absolute.is_empty() && !files.contains_key(&absolute) {
+                absolute.pop();
+            }
+            if &absolute != module {
+                reexports.insert((module.clone(), name.clone()), absolute);
+            }
         }
     }
     let resolve = |from: &[String], path: &[String]| -> Option<Vec<String>> {
@@ -368,22 +382,48 @@ fn graph(krate: &Path) -> CrateGraph {
     CrateGraph { files, edges }
 }
 
+/// Re-exports: (module, name) → the module whose file defines the name.
+type Reexports = BTreeMap<(Vec<String>, String), Vec<String>>;
+
+/// The paths of a file's `pub use` / `pub(crate) use` statements.
+fn reexports_in(code: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for key in ["pub use ", "pub(crate) use ", "pub(super) use "] {
+        let mut from = 0;
+        while let Some(at) = code[from..].find(key) {
+            let start = from + at + key.len();
+            from = start;
+            if let Some(end) = code[start..].find(';') {
+                out.extend(expand(&code[start..start + end]));
+            }
+        }
+    }
+    out
+}
+
 /// The deepest file module along `path` (a path into an item of a file
-/// resolves to that file); a root item re-exported from a module resolves
-/// to that module.
+/// resolves to that file); an item a module re-exports resolves to the file
+/// that defines it.
 fn deepest(
     files: &BTreeMap<Vec<String>, PathBuf>,
     path: &[String],
-    reexports: &BTreeMap<String, Vec<String>>,
+    reexports: &Reexports,
 ) -> Option<Vec<String>> {
-    for len in (0..=path.len()).rev() {
-        if files.contains_key(&path[..len]) {
-            if len == 0 {
-                if let Some(module) = path.first().and_then(|n| reexports.get(n)) {
-                    return deepest(files, module, &BTreeMap::new());
+    let mut path = path.to_vec();
+    for _ in 0..16 {
+        let len = (0..=path.len())
+            .rev()
+            .find(|&len| files.contains_key(&path[..len]))?;
+        match path.get(len) {
+            Some(name) => match reexports.get(&(path[..len].to_vec(), name.clone())) {
+                Some(target) => {
+                    let mut next = target.clone();
+                    next.extend(path[len + 1..].iter().cloned());
+                    path = next;
                 }
-            }
-            return Some(path[..len].to_vec());
+                None => return Some(path[..len].to_vec()),
+            },
+            None => return Some(path),
         }
     }
     None

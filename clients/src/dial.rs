@@ -20,7 +20,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{SocketAddr, SocketAddrV4};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -36,16 +36,8 @@ use tokio::time::Instant;
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
-use crate::error_chain;
-use crate::ledger::{HandshakeFacts, LateHandshakeSlot, Ledger};
-
-/// The network the client is attached to, as its operating system names
-/// it: two connections opened on the same network have equal ids, and a
-/// path change gives the client a new one. In the simulation it is the
-/// host's address (10.0.1.2, then 10.0.2.2 after a path change); on real
-/// sockets there is one network for the whole run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct NetworkId(pub(crate) Ipv4Addr);
+use crate::error::error_chain;
+use crate::ledger::{HandshakeFacts, LateHandshakeSlot, Ledger, NetworkId};
 
 /// One way of reaching the server: TCP connections, TLS settings and QUIC
 /// endpoints, plus the transport statistics of what it opened.

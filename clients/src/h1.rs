@@ -30,10 +30,10 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use netsim::tls::{ClientTls, ALPN_HTTP1};
 
+use crate::carrier::Carrier;
 use crate::dial::{open_tls, Dialer};
-use crate::error_chain;
+use crate::error::error_chain;
 use crate::ledger::Ledger;
-use crate::runner::Carrier;
 use scenarios::Protocol;
 
 type Sender = http1::SendRequest<Empty<Bytes>>;

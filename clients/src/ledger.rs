@@ -16,6 +16,7 @@
 //! is shared as an `Rc`.
 
 use std::cell::{Cell, RefCell};
+use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,9 +25,16 @@ use netsim::TransportStats;
 use scenarios::{BodyCheck, Object};
 use tokio::time::Instant;
 
-use crate::dial::NetworkId;
 use crate::record::{ConnectionRecord, RequestRecord, Resumption};
 use scenarios::Protocol;
+
+/// The network the client is attached to, as its operating system names
+/// it: two connections opened on the same network have equal ids, and a
+/// path change gives the client a new one. In the simulation it is the
+/// host's address (10.0.1.2, then 10.0.2.2 after a path change); on real
+/// sockets there is one network for the whole run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NetworkId(pub(crate) Ipv4Addr);
 
 /// Reads a connection's transport statistics when the run ends.
 pub(crate) type StatsSource = Box<dyn Fn() -> Option<TransportStats>>;

@@ -44,8 +44,10 @@
 //! # }
 //! ```
 
+mod carrier;
 pub mod config;
 mod dial;
+mod error;
 mod h1;
 pub mod hol;
 mod ledger;
@@ -59,19 +61,3 @@ pub use hol::HolBlockedTime;
 pub use real::{run_real, RealTarget, Trust};
 pub use record::{ConnectionRecord, MigrationRecord, RequestRecord, Resumption, RunRecord, Warmup};
 pub use runner::run;
-
-/// `e` and its sources, joined with ": " (hyper's own message is often
-/// only the outer layer, e.g. "error reading a body from connection").
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.ends_with(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = s.source();
-    }
-    text
-}

@@ -24,11 +24,11 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use netsim::tls::{ClientTls, ALPN_H2};
 use servers::FlowControl;
 
+use crate::carrier::Carrier;
 use crate::dial::{open_quic, open_tls, Dialer};
-use crate::error_chain;
+use crate::error::error_chain;
 use crate::h1::read_body;
 use crate::ledger::Ledger;
-use crate::runner::Carrier;
 use scenarios::Protocol;
 
 /// How one multiplexed protocol opens its connection and carries a request.

@@ -22,7 +22,8 @@ use scenarios::Plan;
 use tokio::net::TcpStream;
 
 use crate::config::ClientConfig;
-use crate::dial::{Dialer, NetworkId};
+use crate::dial::Dialer;
+use crate::ledger::NetworkId;
 use crate::ledger::Verification;
 use crate::record::RunRecord;
 use crate::runner::run_with;

@@ -1,6 +1,6 @@
 //! The workload runner: a warm-up first if the run resumes a session, then
 //! phases in order, requests within a phase as their concurrency allows,
-//! handed to the protocol's [`Carrier`], while it listens for the OS's
+//! handed to the protocol's [`Carrier`](crate::carrier::Carrier), while it listens for the OS's
 //! network-change notification; then the [`RunRecord`], with its
 //! [`MigrationRecord`] if the network changed.
 
@@ -12,6 +12,7 @@ use netsim::Host;
 use scenarios::{Phase, Plan};
 use tokio::time::Instant;
 
+use crate::carrier::Carrier;
 use crate::config::{ClientConfig, WARMUP_PAUSE};
 use crate::dial::Dialer;
 use crate::h1::H1Pool;
@@ -21,22 +22,6 @@ use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
 use crate::record::{ConnectionRecord, MigrationRecord, RequestRecord, RunRecord, Warmup};
 use scenarios::{Handshake, Protocol};
-
-/// One protocol's way of carrying requests over its connections.
-///
-/// Call order: [`Carrier::submit`] a queued request (an index into the
-/// ledger), then [`Carrier::next_done`] once per submitted request. A
-/// carrier opens connections as it needs them and always finishes a
-/// submitted request, successfully or not.
-pub(crate) trait Carrier {
-    /// Take request `req`, already queued in the ledger.
-    fn submit(&mut self, req: usize);
-
-    /// Wait for the next submitted request to finish (succeed or fail; a
-    /// request cut off by a path change and resumed has not finished) and
-    /// return its index; `None` if nothing is outstanding.
-    async fn next_done(&mut self) -> Option<usize>;
-}
 
 /// Carry out `plan` over `host`'s network as `config` says, and record it.
 ///
