@@ -11,11 +11,10 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
-use scenarios::{
-    ErrorKind, Handshake, Overrides, Protocol, RunSpec, Scenario, ScenarioError, TcpName,
-};
+use netsim::TcpImplementation;
+use scenarios::{ErrorKind, Handshake, Overrides, Protocol, RunSpec, Scenario, ScenarioError};
 
 use crate::progress::Progress;
 use crate::results::{self, RESULTS_FILE, SUMMARY_FILE};
@@ -92,8 +91,8 @@ pub struct ScenarioArgs {
     pub preset: Option<String>,
     /// The TCP implementation under HTTP/1.1 and HTTP/2. Default: the
     /// scenario's (linux unless it says otherwise).
-    #[arg(long, value_enum)]
-    pub tcp: Option<TcpArg>,
+    #[arg(long, value_parser = tcp_parser())]
+    pub tcp: Option<TcpImplementation>,
     /// How connections are set up: pins the scenario's handshake axis
     /// (full handshakes; a warm-up, then a resumed session; or a resumed
     /// session with the first request as early data / 0-RTT).
@@ -260,15 +259,6 @@ fn handshake_parser() -> impl TypedValueParser<Value = Handshake> {
     .try_map(|label| label.parse::<Handshake>())
 }
 
-impl From<TcpArg> for TcpName {
-    fn from(t: TcpArg) -> TcpName {
-        match t {
-            TcpArg::Linux => TcpName::Linux,
-            TcpArg::Smoltcp => TcpName::Smoltcp,
-        }
-    }
-}
-
 /// What `serve` offers: one protocol, or all of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServeProtocol {
@@ -302,13 +292,14 @@ fn serve_protocol_parser() -> impl TypedValueParser<Value = ServeProtocol> {
     })
 }
 
-/// A TCP implementation on the command line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum TcpArg {
-    /// The lab's Linux-like TCP (the default).
-    Linux,
-    /// smoltcp, the RFC-minimal cross-check.
-    Smoltcp,
+/// Parses a TCP implementation from its label
+/// (`tcp::TcpImplementation::ALL`), which `--help` and errors list with each
+/// implementation's description.
+fn tcp_parser() -> impl TypedValueParser<Value = TcpImplementation> {
+    PossibleValuesParser::new(
+        TcpImplementation::ALL.map(|t| PossibleValue::new(t.label()).help(t.description())),
+    )
+    .try_map(|label| label.parse::<TcpImplementation>())
 }
 
 /// Parse the command line, carry out the command, and report any error on
@@ -359,7 +350,7 @@ fn overrides(args: &ScenarioArgs) -> Overrides {
         rtt_ms: args.rtt,
         bandwidth_mbit: args.bandwidth,
         preset: args.preset.clone(),
-        tcp: args.tcp.map(TcpName::from),
+        tcp: args.tcp,
         handshake: args.handshake,
         ..Overrides::default()
     }

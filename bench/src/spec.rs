@@ -74,10 +74,7 @@ pub fn network(spec: &RunSpec) -> Result<NetworkConfig, netsim::ConfigError> {
 
 /// The TCP implementation of `spec`.
 pub fn tcp(spec: &RunSpec) -> TcpImplementation {
-    match spec.tcp {
-        scenarios::TcpName::Linux => TcpImplementation::Linux,
-        scenarios::TcpName::Smoltcp => TcpImplementation::Smoltcp,
-    }
+    spec.tcp
 }
 
 /// Cap `scenario`'s per-run simulated-time limit at `limit_s` seconds.

@@ -589,7 +589,12 @@ fn definitions(needle: &str) -> Vec<String> {
 #[test]
 fn each_vocabulary_type_is_defined_once() {
     for needle in [
+        "enum Protocol ",
+        "enum Protocol {",
+        "enum Handshake ",
+        "enum Handshake {",
         "enum TcpImplementation",
+        "enum LossModelName",
         "const TICK:",
         "struct RunResult",
         "mod nanos",

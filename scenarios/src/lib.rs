@@ -37,7 +37,7 @@ pub use resolved::{
 };
 pub use schema::{
     DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NetworkSpec, ObjectSpec, Overrides,
-    PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError, Seeds, Sweep, TcpName, WorkloadSpec,
+    PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError, Seeds, Sweep, WorkloadSpec,
     HANDSHAKE_AXIS,
 };
 pub use workload::{

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use scenarios::{
     ErrorKind, Handshake, LossSpec, Overrides, Protocol, ResolvedLink, ResolvedLoss, ResolvedQueue,
-    Scenario, ScenarioError, Seeds, TcpName, Workload,
+    Scenario, ScenarioError, Seeds, Workload,
 };
+use tcp::TcpImplementation;
 
 const FILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/files");
 
@@ -149,7 +150,7 @@ fn the_page_scenario_is_the_lab_default() {
     assert_eq!(page.protocols, Protocol::ALL);
     assert_eq!(page.seeds, Seeds::Count(10));
     assert_eq!(page.time_limit_s, 60.0);
-    assert_eq!(page.tcp, TcpName::Linux);
+    assert_eq!(page.tcp, TcpImplementation::Linux);
     let network = page.base_network();
     assert_eq!(network.path.up, default_link());
     assert_eq!(network.path.down, default_link());
@@ -490,14 +491,14 @@ fn overrides_replace_fields_and_pin_axes() {
         rtt_ms: Some(80.0),
         seeds: Some(3),
         protocols: Some(vec![Protocol::H2]),
-        tcp: Some(TcpName::Smoltcp),
+        tcp: Some(TcpImplementation::Smoltcp),
         ..Overrides::default()
     };
     let changed = page.clone().with_overrides(&o).unwrap();
     let runs = changed.expand();
     assert_eq!(runs.len(), 3);
     assert_eq!(runs[0].key(), "h2/seed=1/loss_percent=2/rtt_ms=80");
-    assert_eq!(runs[0].tcp, TcpName::Smoltcp);
+    assert_eq!(runs[0].tcp, TcpImplementation::Smoltcp);
     assert_eq!(
         runs[0].network.path.down.loss,
         ResolvedLoss::Bernoulli { rate: 0.02 }
@@ -593,12 +594,15 @@ fn bad_overrides_name_the_override() {
 #[test]
 fn names_parse_from_the_command_line() {
     assert_eq!("h2".parse::<Protocol>().unwrap(), Protocol::H2);
-    assert_eq!("smoltcp".parse::<TcpName>().unwrap(), TcpName::Smoltcp);
+    assert_eq!(
+        "smoltcp".parse::<TcpImplementation>().unwrap(),
+        TcpImplementation::Smoltcp
+    );
     assert_eq!(
         "h4".parse::<Protocol>().unwrap_err().to_string(),
         "unknown protocol \"h4\"; expected h1, h2 or h3"
     );
-    assert!("tcp".parse::<TcpName>().is_err());
+    assert!("tcp".parse::<TcpImplementation>().is_err());
 }
 
 // ---- the content hash ----

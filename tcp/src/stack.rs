@@ -138,6 +138,14 @@ impl TcpImplementation {
             TcpImplementation::Smoltcp => "smoltcp",
         }
     }
+
+    /// One line for a person: what this implementation is.
+    pub fn description(self) -> &'static str {
+        match self {
+            TcpImplementation::Linux => "The lab's Linux-like TCP (the default)",
+            TcpImplementation::Smoltcp => "smoltcp, the RFC-minimal cross-check",
+        }
+    }
 }
 
 impl fmt::Display for TcpImplementation {

@@ -264,14 +264,6 @@ pub struct NameError {
 }
 
 impl NameError {
-    pub(crate) fn new(what: &'static str, name: &str, expected: &'static str) -> NameError {
-        NameError {
-            what,
-            name: name.to_owned(),
-            expected: expected.to_owned(),
-        }
-    }
-
     /// `name` is not one of `known`, which the message lists as
     /// `a, b or c`.
     pub(crate) fn one_of(what: &'static str, name: &str, known: &[&str]) -> NameError {

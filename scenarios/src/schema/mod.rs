@@ -22,12 +22,12 @@ mod workload;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
+use tcp::TcpImplementation;
 
 pub use self::error::{ErrorKind, NameError, ScenarioError};
 pub use self::network::{
@@ -91,47 +91,6 @@ const BUILTIN_NAMES: &[&str] = &[
     "handshake",
     "bundled",
 ];
-
-/// The TCP implementation under HTTP/1.1 and HTTP/2.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum TcpName {
-    /// The lab's Linux-like TCP (`"linux"`), the default.
-    #[default]
-    Linux,
-    /// smoltcp, the cross-check (`"smoltcp"`).
-    Smoltcp,
-}
-
-impl TcpName {
-    /// `"linux"` or `"smoltcp"`.
-    pub fn label(self) -> &'static str {
-        match self {
-            TcpName::Linux => "linux",
-            TcpName::Smoltcp => "smoltcp",
-        }
-    }
-}
-
-impl fmt::Display for TcpName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
-
-impl FromStr for TcpName {
-    type Err = NameError;
-
-    /// `"linux"` or `"smoltcp"`.
-    fn from_str(s: &str) -> Result<TcpName, NameError> {
-        [TcpName::Linux, TcpName::Smoltcp]
-            .into_iter()
-            .find(|t| t.label() == s)
-            .ok_or_else(|| NameError::new("tcp implementation", s, "linux or smoltcp"))
-    }
-}
 
 /// The run seeds: `seeds = 10` (1 to 10) or `seeds = [3, 7, 42]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -322,7 +281,7 @@ pub struct Scenario {
     pub time_limit_s: f64,
     /// The TCP implementation. Default `linux`.
     #[serde(default)]
-    pub tcp: TcpName,
+    pub tcp: TcpImplementation,
     /// How connections are set up, unless the `handshake` axis is swept.
     /// Default `full`.
     #[serde(default, skip_serializing_if = "is_full")]
@@ -354,7 +313,7 @@ pub struct Overrides {
     /// Replaces `protocols`.
     pub protocols: Option<Vec<Protocol>>,
     /// Replaces `tcp`.
-    pub tcp: Option<TcpName>,
+    pub tcp: Option<TcpImplementation>,
     /// Pins the `handshake` axis to this one value.
     pub handshake: Option<Handshake>,
 }
@@ -379,7 +338,7 @@ pub struct RunSpec {
     /// Simulated-time limit.
     pub time_limit: Duration,
     /// The TCP implementation.
-    pub tcp: TcpName,
+    pub tcp: TcpImplementation,
     /// How the run sets up its connections.
     pub handshake: Handshake,
     /// Whether `handshake` is one of the scenario's sweep axes: then the
