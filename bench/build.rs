@@ -67,7 +67,14 @@ fn main() {
             }
         }
     }
-    for member in ["scenarios", "netsim", "servers", "clients", "bench"] {
+    for member in [
+        "scenarios",
+        "netsim",
+        "servers",
+        "clients",
+        "records",
+        "bench",
+    ] {
         for part in ["src", "Cargo.toml"] {
             println!(
                 "cargo:rerun-if-changed={}",

@@ -3,14 +3,15 @@
 //!
 //! Map of the crate:
 //! - [`runner`]: one run of a `RunSpec` in the simulation, on the current
-//!   thread, with panics caught: its [`RunResult`];
-//! - [`record`]: [`RunResult`], the record of one run as `results.jsonl`
-//!   stores it (documented field by field in `docs/results.md`);
-//! - [`lab`]: [`LabInfo`], the build that made a record (version, git
-//!   commit, dependency versions), captured by `build.rs`;
+//!   thread, with panics caught: its [`RunResult`] (the `records` crate's
+//!   record of one run, documented field by field in `docs/results.md`);
+//! - [`lab`]: this binary's `records::LabInfo` (version, git commit,
+//!   dependency versions), captured by `build.rs`;
 //! - [`sweep`]: a scenario's runs, sharded, run in parallel on threads of
 //!   their own, resumed from what is already stored;
-//! - [`results`]: a results directory: `results.jsonl`, `summary.csv`,
+//! - [`results`]: a results directory: `results.jsonl` (written here, read
+//!   through `records::ResultsFile`), [`results::StoredRun`] (what
+//!   resuming, merging and the summary need of a record), `summary.csv`,
 //!   `scenario.toml`, atomic writes, merging shards;
 //! - [`table`]: the per-protocol table a sweep prints at its end;
 //! - [`progress`]: a sweep's progress on stderr;
@@ -20,20 +21,19 @@
 //! - [`cli`]: the command line (`httplab bench | run | list | merge | serve
 //!   | get | report`).
 //!
-//! Arrows point one way: bench uses scenarios, netsim, servers and
-//! clients; nothing below it knows about sweeps. It calls `reports` to
+//! Arrows point one way: bench uses scenarios, netsim, servers, clients
+//! and records; nothing below it knows about sweeps. It calls `reports` to
 //! render a report, which reads only what bench wrote to disk.
 
 pub mod cli;
 pub mod lab;
 pub mod network;
 pub mod progress;
-pub mod record;
 pub mod results;
 pub mod runner;
 pub mod spec;
 pub mod sweep;
 pub mod table;
 
-pub use lab::LabInfo;
-pub use record::{Outcome, RunResult, ServerConnection, SimulationSummary};
+/// What [`runner::run`] returns: the record of one run, and how it ended.
+pub use records::{Outcome, RunResult};

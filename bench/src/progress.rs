@@ -8,7 +8,7 @@
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use crate::record::{Outcome, RunResult};
+use records::{Outcome, RunResult};
 
 /// A sweep's progress display.
 #[derive(Debug)]

@@ -1,12 +1,15 @@
-//! A results directory: `results.jsonl` (one [`RunResult`] per line),
-//! `summary.csv` (one row per run) and `scenario.toml` (the resolved
+//! A results directory: `results.jsonl` (one `records::RunResult` per
+//! line), `summary.csv` (one row per run) and `scenario.toml` (the resolved
 //! scenario).
 //!
 //! - `results.jsonl` is append-only: each record is written as one whole
 //!   line, newline included, in a single write, then flushed. A sweep that
-//!   is killed leaves at most one partial last line; [`ResultsFile::read`]
+//!   is killed leaves at most one partial last line; [`StoredRuns::read`]
 //!   drops it (that run simply runs again) and [`ResultsAppender::open`]
 //!   cuts the file back to its last complete line before appending.
+//! - It is read through `records::ResultsFile`, the reader `reports` uses
+//!   too: any complete line that is not a record of this build's layout is
+//!   an error naming the file and the line, here as there.
 //! - `summary.csv` and `scenario.toml` are replaced atomically
 //!   ([`write_atomic`]: a temporary sibling, then a rename), so a reader
 //!   sees the old file or the new one, never half of one.
@@ -14,19 +17,18 @@
 //!   lab build. Resuming skips runs whose key is already stored; merging
 //!   keeps the first record of each key.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
-
-use crate::record::{Outcome, RunResult};
+use records::{Axes, AxisValue, Outcome, ResultsFile, RunResult};
+use scenarios::Protocol;
 
 /// The raw results, one JSON record per line.
-pub const RESULTS_FILE: &str = "results.jsonl";
+pub const RESULTS_FILE: &str = records::RESULTS_FILE;
 /// One CSV row per run.
 pub const SUMMARY_FILE: &str = "summary.csv";
 /// The resolved scenario the runs came from.
@@ -44,28 +46,10 @@ pub struct StoredKey {
     pub build: String,
 }
 
-/// The lab fields of a stored record that its key needs.
-#[derive(Clone, Debug, Deserialize)]
-struct StoredLab {
-    version: String,
-    commit: String,
-    dirty: bool,
-}
-
-/// The measurement fields the summary needs.
-#[derive(Clone, Debug, Deserialize)]
-struct StoredMeasurements {
-    plt_ns: Option<u64>,
-    /// Absent from records of layout 1.
-    #[serde(default)]
-    ttfb_ns: Option<u64>,
-    total_bytes: u64,
-    connections_used: u64,
-}
-
-/// The fields of a stored record that resuming, merging and the summary
-/// read; the rest of the line is kept as it is.
-#[derive(Clone, Debug, Deserialize)]
+/// What resuming, merging, the summary and the printed table need of a
+/// record: a view computed from a [`RunResult`] ([`StoredRun::of`]), small
+/// enough to keep one per run of a sweep.
+#[derive(Clone, Debug, PartialEq)]
 pub struct StoredRun {
     /// The scenario's name.
     pub scenario: String,
@@ -73,67 +57,55 @@ pub struct StoredRun {
     pub scenario_hash: String,
     /// The run's key within its scenario.
     pub run_key: String,
-    /// `"h1"`, `"h2"` or `"h3"`.
-    pub protocol: String,
+    /// The protocol.
+    pub protocol: Protocol,
     /// The run seed.
     pub seed: u64,
     /// Sweep-axis values by name.
-    pub axes: BTreeMap<String, serde_json::Value>,
+    pub axes: Axes,
     /// How the run ended.
     pub outcome: Outcome,
     /// Why it failed or timed out.
     pub reason: Option<String>,
-    lab: StoredLab,
-    measurements: Option<StoredMeasurements>,
+    /// The lab build, `LabInfo::build_id`.
+    pub build: String,
+    /// Page load time, if the run completed.
+    pub plt: Option<Duration>,
+    /// Time to first byte, if the first response head arrived.
+    pub ttfb: Option<Duration>,
+    /// Body bytes received, if the client left a record.
+    pub total_bytes: Option<u64>,
+    /// Connections opened, if the client left a record.
+    pub connections_used: Option<usize>,
 }
 
 impl StoredRun {
+    /// The view of `result`.
+    pub fn of(result: &RunResult) -> StoredRun {
+        let m = result.measurements.as_ref();
+        StoredRun {
+            scenario: result.scenario.clone(),
+            scenario_hash: result.scenario_hash.clone(),
+            run_key: result.run_key.clone(),
+            protocol: result.protocol,
+            seed: result.seed,
+            axes: result.axes.clone(),
+            outcome: result.outcome,
+            reason: result.reason.clone(),
+            build: result.lab.build_id(),
+            plt: m.and_then(|m| m.plt),
+            ttfb: m.and_then(|m| m.ttfb),
+            total_bytes: m.map(|m| m.total_bytes),
+            connections_used: m.map(|m| m.connections_used),
+        }
+    }
+
     /// Its key.
     pub fn key(&self) -> StoredKey {
         StoredKey {
             scenario_hash: self.scenario_hash.clone(),
             run_key: self.run_key.clone(),
-            build: crate::lab::build_id(&self.lab.version, &self.lab.commit, self.lab.dirty),
-        }
-    }
-
-    /// Page load time in nanoseconds, if the run completed.
-    pub fn plt_ns(&self) -> Option<u64> {
-        self.measurements.as_ref().and_then(|m| m.plt_ns)
-    }
-
-    /// Time to first byte in nanoseconds, if the first response head
-    /// arrived.
-    pub fn ttfb_ns(&self) -> Option<u64> {
-        self.measurements.as_ref().and_then(|m| m.ttfb_ns)
-    }
-
-    /// The stored fields of `result`.
-    pub fn of(result: &RunResult) -> StoredRun {
-        StoredRun {
-            scenario: result.scenario.clone(),
-            scenario_hash: result.scenario_hash.clone(),
-            run_key: result.run_key.clone(),
-            protocol: result.protocol.label().to_owned(),
-            seed: result.seed,
-            axes: result
-                .axes
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::json!(v)))
-                .collect(),
-            outcome: result.outcome,
-            reason: result.reason.clone(),
-            lab: StoredLab {
-                version: result.lab.version.clone(),
-                commit: result.lab.commit.clone(),
-                dirty: result.lab.dirty,
-            },
-            measurements: result.measurements.as_ref().map(|m| StoredMeasurements {
-                plt_ns: m.plt.map(netsim::stats::nanos::to_u64),
-                ttfb_ns: m.ttfb.map(netsim::stats::nanos::to_u64),
-                total_bytes: m.total_bytes,
-                connections_used: m.connections_used as u64,
-            }),
+            build: self.build.clone(),
         }
     }
 }
@@ -142,82 +114,60 @@ impl StoredRun {
 /// (numerically), seed, then the key, so that it is the same however the
 /// runs were split or ordered.
 pub fn summary_order(run: &StoredRun) -> impl Ord + '_ {
-    let axes: Vec<(&String, AxisOrder<'_>)> =
-        run.axes.iter().map(|(k, v)| (k, AxisOrder(v))).collect();
+    let axes: Vec<(&String, AxisOrder)> =
+        run.axes.iter().map(|(k, &v)| (k, AxisOrder(v))).collect();
     (
         &run.scenario,
         &run.scenario_hash,
-        protocol_rank(&run.protocol),
+        run.protocol,
         axes,
         run.seed,
         run.key(),
     )
 }
 
-/// `h1`, `h2`, `h3` in version order, anything else after them.
-fn protocol_rank(label: &str) -> (u8, &str) {
-    match label {
-        "h1" => (0, label),
-        "h2" => (1, label),
-        "h3" => (2, label),
-        _ => (3, label),
+/// Axis values in order: numbers numerically, handshakes in their own
+/// order (full, resume, early data), handshakes before numbers.
+struct AxisOrder(AxisValue);
+
+impl PartialEq for AxisOrder {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
     }
 }
 
-/// Axis values ordered numerically when they are numbers; handshakes in
-/// their own order (full, resume, early data); other names as text.
-#[derive(PartialEq)]
-struct AxisOrder<'a>(&'a serde_json::Value);
+impl Eq for AxisOrder {}
 
-impl Eq for AxisOrder<'_> {}
-
-impl PartialOrd for AxisOrder<'_> {
+impl PartialOrd for AxisOrder {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for AxisOrder<'_> {
+impl Ord for AxisOrder {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        match (self.0.as_f64(), other.0.as_f64()) {
-            (Some(a), Some(b)) => a.total_cmp(&b),
-            _ => {
-                let rank = |v: &serde_json::Value| {
-                    let text = axis_text(v);
-                    let known = scenarios::Handshake::ALL
-                        .iter()
-                        .position(|h| h.label() == text);
-                    (known.unwrap_or(usize::MAX), text)
-                };
-                rank(self.0).cmp(&rank(other.0))
-            }
+        use std::cmp::Ordering;
+        match (self.0, other.0) {
+            (AxisValue::Number(a), AxisValue::Number(b)) => a.total_cmp(&b),
+            (AxisValue::Handshake(a), AxisValue::Handshake(b)) => a.cmp(&b),
+            (AxisValue::Handshake(_), AxisValue::Number(_)) => Ordering::Less,
+            (AxisValue::Number(_), AxisValue::Handshake(_)) => Ordering::Greater,
         }
     }
 }
 
-/// An axis value as the summary and the table print it: a number in
-/// Rust's shortest round-trip form (`2`, `0.5`, as run keys write it), a
-/// string without quotes.
-pub fn axis_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
-        other => other.to_string(),
-    }
-}
-
-/// One stored record: its line, as written, and the fields read from it.
+/// One stored record: its line, as written, and what is read from it.
 #[derive(Clone, Debug)]
 pub struct StoredLine {
     /// The line without its newline.
     pub line: String,
-    /// Its fields.
+    /// Its view.
     pub run: StoredRun,
 }
 
 /// What `results.jsonl` holds.
 #[derive(Clone, Debug, Default)]
-pub struct ResultsFile {
+pub struct StoredRuns {
     /// Every complete record, in file order.
     pub lines: Vec<StoredLine>,
     /// Bytes of the file up to the end of its last complete line.
@@ -227,35 +177,30 @@ pub struct ResultsFile {
     pub partial_last_line: bool,
 }
 
-impl ResultsFile {
-    /// Read `path`; an absent file holds nothing. A last line without its
-    /// newline is an interrupted write: it is left out. Any other line that
-    /// is not a record is an error naming the file and line.
-    pub fn read(path: &Path) -> Result<ResultsFile> {
-        let text = match fs::read(path) {
+impl StoredRuns {
+    /// Read `path` with `records::ResultsFile`; an absent file holds
+    /// nothing. A last line without its newline is an interrupted write:
+    /// it is left out. Any other line that is not a record is an error
+    /// naming the file and line.
+    pub fn read(path: &Path) -> Result<StoredRuns> {
+        let bytes = match fs::read(path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ResultsFile::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(StoredRuns::default()),
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
-        let complete_len = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let file = ResultsFile::new(path, bytes);
         let mut lines = Vec::new();
-        for (n, line) in text[..complete_len].split(|&b| b == b'\n').enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let line = std::str::from_utf8(line)
-                .with_context(|| format!("{}:{}: not UTF-8", path.display(), n + 1))?;
-            let run: StoredRun = serde_json::from_str(line)
-                .with_context(|| format!("{}:{}: not a run record", path.display(), n + 1))?;
+        for line in file.records() {
+            let line = line?;
             lines.push(StoredLine {
-                line: line.to_owned(),
-                run,
+                line: line.text.to_owned(),
+                run: StoredRun::of(&line.record),
             });
         }
-        Ok(ResultsFile {
+        Ok(StoredRuns {
             lines,
-            complete_len: complete_len as u64,
-            partial_last_line: complete_len < text.len(),
+            complete_len: file.complete_len(),
+            partial_last_line: file.partial_last_line(),
         })
     }
 }
@@ -352,21 +297,22 @@ pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String 
     for run in runs {
         let mut row = vec![
             run.scenario.clone(),
-            run.protocol.clone(),
+            run.protocol.to_string(),
             run.seed.to_string(),
         ];
-        row.extend(
-            axis_names
-                .iter()
-                .map(|name| run.axes.get(*name).map(axis_text).unwrap_or_default()),
-        );
+        row.extend(axis_names.iter().map(|name| {
+            run.axes
+                .get(*name)
+                .map(AxisValue::to_string)
+                .unwrap_or_default()
+        }));
         row.push(run.outcome.label().to_owned());
-        row.push(run.plt_ns().map(format_ms).unwrap_or_default());
-        row.push(run.ttfb_ns().map(format_ms).unwrap_or_default());
-        let m = run.measurements.as_ref();
-        row.push(m.map(|m| m.total_bytes.to_string()).unwrap_or_default());
+        row.push(run.plt.map(format_ms).unwrap_or_default());
+        row.push(run.ttfb.map(format_ms).unwrap_or_default());
+        row.push(run.total_bytes.map(|b| b.to_string()).unwrap_or_default());
         row.push(
-            m.map(|m| m.connections_used.to_string())
+            run.connections_used
+                .map(|c| c.to_string())
                 .unwrap_or_default(),
         );
         row.push(run.reason.clone().unwrap_or_default());
@@ -375,8 +321,10 @@ pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String 
     out
 }
 
-/// Nanoseconds as milliseconds with six decimals, exactly.
-pub fn format_ms(ns: u64) -> String {
+/// A duration as milliseconds with six decimals, exactly (to the
+/// nanosecond).
+pub fn format_ms(d: Duration) -> String {
+    let ns = d.as_nanos();
     format!("{}.{:06}", ns / 1_000_000, ns % 1_000_000)
 }
 
@@ -422,7 +370,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<(usize, usize)> {
     let mut kept: Vec<StoredLine> = Vec::new();
     let mut duplicates = 0;
     for source in &sources {
-        let file = ResultsFile::read(source)?;
+        let file = StoredRuns::read(source)?;
         for line in file.lines {
             if seen.insert(line.run.key()) {
                 kept.push(line);

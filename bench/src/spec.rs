@@ -3,41 +3,11 @@
 //! simulation's and the server's types, and the few scenario edits the
 //! command line makes.
 
-use std::collections::BTreeMap;
-use std::fmt;
-
 use netsim::tls::ServerResumption;
 use netsim::NetworkConfig;
 use netsim::TcpImplementation;
+use records::{Axes, AxisValue};
 use scenarios::{Handshake, RunSpec, Scenario, HANDSHAKE_AXIS};
-use serde::{Deserialize, Serialize};
-
-/// A run's sweep-axis values, by axis name (`loss_percent`, `rtt_ms`,
-/// `bandwidth_mbit`, `handshake`).
-pub type Axes = BTreeMap<String, AxisValue>;
-
-/// The value of one sweep axis in a record: a number (`loss_percent`,
-/// `rtt_ms`, `bandwidth_mbit`) or a name (`handshake`). Serialized as a
-/// JSON number or string.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum AxisValue {
-    /// A numeric axis's value.
-    Number(f64),
-    /// A named axis's value.
-    Name(String),
-}
-
-impl fmt::Display for AxisValue {
-    /// A number in Rust's shortest round-trip form (as run keys write it),
-    /// a name as it is.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AxisValue::Number(v) => write!(f, "{v}"),
-            AxisValue::Name(name) => f.write_str(name),
-        }
-    }
-}
 
 /// The sweep-axis values of `spec`: its numeric axes, and its handshake if
 /// that is an axis of its scenario.
@@ -50,7 +20,7 @@ pub fn axes(spec: &RunSpec) -> Axes {
     if spec.handshake_is_axis {
         axes.insert(
             HANDSHAKE_AXIS.to_owned(),
-            AxisValue::Name(spec.handshake.label().to_owned()),
+            AxisValue::Handshake(spec.handshake),
         );
     }
     axes

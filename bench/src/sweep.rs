@@ -27,15 +27,15 @@ use std::sync::mpsc;
 
 use anyhow::{Context, Result};
 
-use crate::lab::LabInfo;
+use records::{Outcome, RunResult};
+use scenarios::RunSpec;
+
 use crate::progress::Progress;
-use crate::record::{Outcome, RunResult};
 use crate::results::{
-    summary_csv, write_atomic, ResultsAppender, ResultsFile, StoredKey, StoredRun, RESULTS_FILE,
+    summary_csv, write_atomic, ResultsAppender, StoredKey, StoredRun, StoredRuns, RESULTS_FILE,
     SCENARIO_FILE, SUMMARY_FILE,
 };
-use crate::runner;
-use scenarios::RunSpec;
+use crate::{lab, runner};
 
 /// Stack of each run's thread: 8 MiB, a main thread's, since a run drives
 /// two hosts' protocol stacks on it.
@@ -308,7 +308,7 @@ pub fn run(
         .filter(|(i, _)| config.shard.is_none_or(|s| s.contains(*i)))
         .map(|(_, r)| r)
         .collect();
-    let build = LabInfo::current().build_id();
+    let build = lab::current().build_id();
     let key_of = |spec: &RunSpec| StoredKey {
         scenario_hash: scenario_hash.to_owned(),
         run_key: spec.key(),
@@ -317,7 +317,7 @@ pub fn run(
     let wanted: BTreeSet<StoredKey> = runs.iter().map(key_of).collect();
 
     let results_path = out.join(RESULTS_FILE);
-    let stored = ResultsFile::read(&results_path)?;
+    let stored = StoredRuns::read(&results_path)?;
     let mut mine: Vec<StoredRun> = Vec::new();
     let mut have: BTreeSet<StoredKey> = BTreeSet::new();
     let mut other_records = 0;

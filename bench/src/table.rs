@@ -5,14 +5,16 @@
 
 use std::fmt::Write as _;
 
-use crate::record::Outcome;
+use records::Outcome;
+use scenarios::Protocol;
+
 use crate::results::StoredRun;
 
 /// One row: a protocol at one combination of axis values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TableRow {
-    /// `"h1"`, `"h2"` or `"h3"`.
-    pub protocol: String,
+    /// The protocol.
+    pub protocol: Protocol,
     /// The axis values, `name=value` joined by spaces (empty without axes).
     pub axes: String,
     /// Runs in the group.
@@ -34,12 +36,12 @@ pub struct TableRow {
 pub fn rows<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> Vec<TableRow> {
     let mut runs: Vec<&StoredRun> = runs.into_iter().collect();
     runs.sort_by(|a, b| crate::results::summary_order(a).cmp(&crate::results::summary_order(b)));
-    let mut groups: Vec<(String, String, Vec<&StoredRun>)> = Vec::new();
+    let mut groups: Vec<(Protocol, String, Vec<&StoredRun>)> = Vec::new();
     for run in runs {
         let axes = run
             .axes
             .iter()
-            .map(|(k, v)| format!("{k}={}", crate::results::axis_text(v)))
+            .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(" ");
         match groups
@@ -47,7 +49,7 @@ pub fn rows<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> Vec<TableRow> 
             .find(|(p, a, _)| *p == run.protocol && *a == axes)
         {
             Some(group) => group.2.push(run),
-            None => groups.push((run.protocol.clone(), axes, vec![run])),
+            None => groups.push((run.protocol, axes, vec![run])),
         }
     }
     groups
@@ -56,15 +58,15 @@ pub fn rows<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> Vec<TableRow> 
             let mut plt: Vec<f64> = runs
                 .iter()
                 .filter(|r| r.outcome == Outcome::Ok)
-                .filter_map(|r| r.plt_ns())
-                .map(|ns| ns as f64 / 1e9)
+                .filter_map(|r| r.plt)
+                .map(seconds)
                 .collect();
             plt.sort_by(f64::total_cmp);
             let mut ttfb: Vec<f64> = runs
                 .iter()
                 .filter(|r| r.outcome == Outcome::Ok)
-                .filter_map(|r| r.ttfb_ns())
-                .map(|ns| ns as f64 / 1e9)
+                .filter_map(|r| r.ttfb)
+                .map(seconds)
                 .collect();
             ttfb.sort_by(f64::total_cmp);
             TableRow {
@@ -79,6 +81,11 @@ pub fn rows<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> Vec<TableRow> 
             }
         })
         .collect()
+}
+
+/// `d` in seconds, from its nanoseconds.
+fn seconds(d: std::time::Duration) -> f64 {
+    d.as_nanos() as f64 / 1e9
 }
 
 /// The `q` quantile of sorted `values`, interpolating linearly between
@@ -109,7 +116,7 @@ pub fn render(rows: &[TableRow]) -> String {
     ]];
     for r in rows {
         cells.push([
-            r.protocol.clone(),
+            r.protocol.to_string(),
             if r.axes.is_empty() {
                 "-".to_owned()
             } else {

@@ -77,7 +77,7 @@ fn exact(ns: Option<std::time::Duration>) -> String {
 /// `lab` field (the build's version and commit), lowercase hex.
 fn record_digest(r: &RunResult) -> String {
     let mut record = r.clone();
-    record.lab = bench::LabInfo {
+    record.lab = records::LabInfo {
         version: String::new(),
         commit: String::new(),
         dirty: false,

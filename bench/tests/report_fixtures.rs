@@ -13,8 +13,8 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use bench::record::SCHEMA;
 use bench::{Outcome, RunResult};
+use records::SCHEMA;
 use serde_json::Value;
 use support::{assert_ok, httplab, scratch, write};
 

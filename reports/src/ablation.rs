@@ -9,6 +9,8 @@
 //! PLT mostly measures when the last byte arrived, while the delivery time
 //! also shows bytes that arrived but were held back.
 
+use scenarios::Protocol;
+
 use crate::document::Block;
 use crate::stats;
 use crate::tables::{Group, Metric};
@@ -30,20 +32,20 @@ pub fn section(groups: &[Group]) -> Vec<Block> {
     if !has_both {
         return Vec::new();
     }
-    let median = |protocol: &str, k: f64, metric: Metric| -> Option<f64> {
+    let median = |protocol: Protocol, k: f64, metric: Metric| -> Option<f64> {
         let g = groups
             .iter()
             .find(|g| g.protocol == protocol && responses(g) == Some(k))?;
         stats::median(&g.values[&metric])
     };
-    let mut protocols: Vec<&str> = Vec::new();
+    let mut protocols: Vec<Protocol> = Vec::new();
     for g in groups {
-        if !protocols.contains(&g.protocol.as_str()) {
-            protocols.push(&g.protocol);
+        if !protocols.contains(&g.protocol) {
+            protocols.push(g.protocol);
         }
     }
     let mut rows = Vec::new();
-    let change = |protocol: &str, metric: Metric| -> Option<(f64, f64, f64)> {
+    let change = |protocol: Protocol, metric: Metric| -> Option<(f64, f64, f64)> {
         let (m, b) = (
             median(protocol, multiplexed, metric)?,
             median(protocol, 1.0, metric)?,
@@ -61,7 +63,7 @@ pub fn section(groups: &[Group]) -> Vec<Block> {
             Some((m, b, d)) => [format!("{m:.1}"), format!("{b:.1}"), format!("{d:+.1} %")],
             None => ["—".to_owned(), "—".into(), "—".into()],
         };
-        let mut row = vec![p.to_owned()];
+        let mut row = vec![p.to_string()];
         row.extend(cells(plt));
         row.extend(cells(delivery));
         rows.push(row);
@@ -82,19 +84,19 @@ pub fn section(groups: &[Group]) -> Vec<Block> {
         )),
         Block::Table(header.to_vec(), rows),
     ];
-    let said = |p: &str| delivery_change.iter().find(|(q, _)| *q == p).map(|x| x.1);
+    let said = |p: Protocol| delivery_change.iter().find(|(q, _)| *q == p).map(|x| x.1);
     let mut reading = Vec::new();
-    if let Some(d) = said("h3") {
+    if let Some(d) = said(Protocol::H3) {
         reading.push(format!(
             "HTTP/3: bundling changes the mean byte delivery time by {d:+.1} %. On one QUIC connection with one congestion controller, a single stream stalls everything behind each loss, while separate streams let QUIC hand over the data of streams that lost nothing; the difference is the head-of-line blocking that per-stream delivery removes."
         ));
     }
-    if let Some(d) = said("h2") {
+    if let Some(d) = said(Protocol::H2) {
         reading.push(format!(
             "HTTP/2: bundling changes it by {d:+.1} %. TCP delivers one ordered byte stream either way, so HTTP/2's separate streams already wait behind every loss as a single bundled stream does: TCP serializes everything."
         ));
     }
-    if let Some(d) = said("h1") {
+    if let Some(d) = said(Protocol::H1) {
         reading.push(format!(
             "HTTP/1.1: bundling changes it by {d:+.1} %, but it also changes the number of connections (one instead of up to six), so it is not a head-of-line comparison."
         ));
@@ -109,10 +111,10 @@ pub fn section(groups: &[Group]) -> Vec<Block> {
 mod tests {
     use super::*;
 
-    fn group(protocol: &str, responses: &str, plt: &[f64], delivery: &[f64]) -> Group {
+    fn group(protocol: Protocol, responses: &str, plt: &[f64], delivery: &[f64]) -> Group {
         Group {
             axes: vec![(AXIS.to_owned(), responses.to_owned())],
-            protocol: protocol.to_owned(),
+            protocol,
             runs: plt.len(),
             failed: 0,
             timed_out: 0,
@@ -133,10 +135,15 @@ mod tests {
     #[test]
     fn bundled_and_multiplexed_side_by_side_per_protocol() {
         let groups = vec![
-            group("h2", "1", &[100.0], &[50.0]),
-            group("h3", "1", &[100.0, 120.0, 140.0], &[60.0, 66.0, 70.0]),
-            group("h2", "39", &[100.0], &[50.0]),
-            group("h3", "39", &[100.0], &[60.0]),
+            group(Protocol::H2, "1", &[100.0], &[50.0]),
+            group(
+                Protocol::H3,
+                "1",
+                &[100.0, 120.0, 140.0],
+                &[60.0, 66.0, 70.0],
+            ),
+            group(Protocol::H2, "39", &[100.0], &[50.0]),
+            group(Protocol::H3, "39", &[100.0], &[60.0]),
         ];
         let blocks = section(&groups);
         let Some(Block::Table(_, rows)) = blocks.get(2) else {
@@ -159,7 +166,7 @@ mod tests {
 
     #[test]
     fn no_section_without_both_points() {
-        assert!(section(&[group("h3", "39", &[1.0], &[1.0])]).is_empty());
-        assert!(section(&[group("h3", "1", &[1.0], &[1.0])]).is_empty());
+        assert!(section(&[group(Protocol::H3, "39", &[1.0], &[1.0])]).is_empty());
+        assert!(section(&[group(Protocol::H3, "1", &[1.0], &[1.0])]).is_empty());
     }
 }

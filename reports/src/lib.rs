@@ -3,9 +3,11 @@
 //! `scenario.toml` when present). Rendering the same directory twice gives
 //! the same bytes.
 //!
+//! The records are `records::RunResult`s, read with `records::ResultsFile`,
+//! the reader `bench` uses: a line bench would reject is an error here
+//! too, naming the file and the line. (No dependency on `bench`.)
+//!
 //! Map of the crate:
-//! - [`record`]: the fields of a `results.jsonl` record reports read,
-//!   deserialized leniently (no dependency on `bench`);
 //! - [`stats`]: quantiles (type 7), the mean, percentile-bootstrap
 //!   intervals of the mean and of the difference against HTTP/2;
 //! - [`tables`]: runs grouped by axis point and protocol, per-metric rows,
@@ -23,21 +25,20 @@ pub mod ablation;
 pub mod charts;
 pub mod document;
 pub mod methodology;
-pub mod record;
 pub mod stats;
 pub mod tables;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use records::{ResultsFile, RunResult};
 use sha2::{Digest, Sha256};
 
 use document::Block;
-use record::RunRecord;
 use tables::{Metric, Row, BASELINE};
 
 /// The raw results a report reads.
-pub const RESULTS_FILE: &str = "results.jsonl";
+pub const RESULTS_FILE: &str = records::RESULTS_FILE;
 /// The resolved scenario, read when present.
 pub const SCENARIO_FILE: &str = "scenario.toml";
 /// The Markdown report.
@@ -58,16 +59,10 @@ pub enum Error {
         /// What went wrong.
         source: std::io::Error,
     },
-    /// A line of `results.jsonl` is not a record.
-    #[error("{path}:{line}: not a run record: {reason}")]
-    Record {
-        /// The file.
-        path: PathBuf,
-        /// The line, from 1.
-        line: usize,
-        /// Why it could not be read.
-        reason: String,
-    },
+    /// `results.jsonl` could not be read, or a line of it is not a
+    /// record (the error names the file and the line).
+    #[error(transparent)]
+    Read(#[from] records::ReadError),
     /// `results.jsonl` holds no complete record.
     #[error("{0}: no run records")]
     Empty(PathBuf),
@@ -105,11 +100,18 @@ pub struct ReportSummary {
 /// own summary does. Records of other scenario versions or builds, and
 /// repeats of a run key (merge keeps the first), are counted and left
 /// out. A partial last line (an interrupted
-/// write) is ignored.
+/// write) is ignored; any other line that is not a record is an error
+/// ([`Error::Read`]).
 pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error> {
     let results_path = results_dir.join(RESULTS_FILE);
-    let bytes = read(&results_path)?;
-    let all = parse_records(&results_path, &bytes)?;
+    let file = ResultsFile::read(&results_path)?;
+    let all: Vec<RunResult> = file
+        .records()
+        .map(|line| line.map(|l| l.record))
+        .collect::<Result<_, _>>()?;
+    if all.is_empty() {
+        return Err(Error::Empty(results_path));
+    }
     let scenario_path = results_dir.join(SCENARIO_FILE);
     let scenario = match fs::read(&scenario_path) {
         Ok(b) => Some(b),
@@ -132,14 +134,14 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         .filter(|h| all.iter().any(|r| &r.scenario_hash == h))
         .or_else(|| all.last().map(|r| r.scenario_hash.clone()))
         .ok_or_else(|| Error::Empty(results_path.clone()))?;
-    let build = |r: &RunRecord| (r.lab.version.clone(), r.lab.commit.clone(), r.lab.dirty);
+    let build = |r: &RunResult| r.lab.build_id();
     let latest = all
         .iter()
         .rev()
         .find(|r| r.scenario_hash == hash)
         .map(build);
     let mut seen = std::collections::BTreeSet::new();
-    let records: Vec<&RunRecord> = all
+    let records: Vec<&RunResult> = all
         .iter()
         .filter(|r| r.scenario_hash == hash && Some(build(r)) == latest)
         .filter(|r| seen.insert(r.run_key.clone()))
@@ -183,7 +185,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     blocks.extend(result_tables(&groups));
     blocks.extend(methodology::section(&methodology::Inputs {
         records: &records,
-        results_sha256: sha256_hex(&bytes),
+        results_sha256: sha256_hex(file.bytes()),
         left_out,
         scenario_file_sha256: scenario.as_deref().map(sha256_hex),
     }));
@@ -276,7 +278,7 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
                 excluded += g.failed + g.timed_out;
                 let n = row.summary.map_or(0, |s| s.n);
                 let mut cells = vec![
-                    g.protocol.clone(),
+                    g.protocol.to_string(),
                     format!("{} / {} / {}", g.runs, g.failed, g.timed_out),
                     n.to_string(),
                 ];
@@ -311,36 +313,6 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
         }
     }
     blocks
-}
-
-/// Every complete line of `bytes` as a record; a last line without its
-/// newline (an interrupted write) is ignored, blank lines are skipped.
-fn parse_records(path: &Path, bytes: &[u8]) -> Result<Vec<RunRecord>, Error> {
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut records = Vec::new();
-    for (i, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let record = serde_json::from_slice(line).map_err(|e| Error::Record {
-            path: path.to_owned(),
-            line: i + 1,
-            reason: e.to_string(),
-        })?;
-        records.push(record);
-    }
-    if records.is_empty() {
-        return Err(Error::Empty(path.to_owned()));
-    }
-    Ok(records)
-}
-
-/// The contents of `path`.
-fn read(path: &Path) -> Result<Vec<u8>, Error> {
-    fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })
 }
 
 /// SHA-256 of `bytes`, lowercase hex.

@@ -4,16 +4,19 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use netsim::{Settings, TcpImplementation, TransportSettings};
+use records::RunResult;
+use scenarios::{Protocol, ResolvedLink, ResolvedLoss, ResolvedNetwork, ResolvedQueue};
+
 use crate::document::Block;
-use crate::record::{Link, Network, RunRecord};
 use crate::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
-use crate::tables::{axis_text, AxisPoint};
+use crate::tables::{axis_point, AxisPoint};
 
 /// What the section is made from.
 #[derive(Debug)]
 pub struct Inputs<'a> {
     /// The records the report covers.
-    pub records: &'a [&'a RunRecord],
+    pub records: &'a [&'a RunResult],
     /// SHA-256 of `results.jsonl`, hex.
     pub results_sha256: String,
     /// Records in `results.jsonl` left out (another scenario version or
@@ -27,7 +30,7 @@ pub struct Inputs<'a> {
 pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     let records = inputs.records;
     let mut blocks = vec![Block::Heading(2, "Methodology".into())];
-    let distinct = |f: &dyn Fn(&RunRecord) -> String| -> BTreeSet<String> {
+    let distinct = |f: &dyn Fn(&RunResult) -> String| -> BTreeSet<String> {
         records.iter().map(|r| f(r)).collect()
     };
     let names = distinct(&|r| r.scenario.clone());
@@ -60,22 +63,15 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     blocks.push(Block::List(source));
 
     blocks.push(Block::Heading(3, "Network".into()));
-    let mut networks: Vec<(AxisPoint, &Network)> = Vec::new();
+    let mut networks: Vec<(AxisPoint, &ResolvedNetwork)> = Vec::new();
     for r in records {
-        let Some(n) = &r.network else { continue };
-        let point: AxisPoint = r
-            .axes
-            .iter()
-            .map(|(k, v)| (k.clone(), axis_text(v)))
-            .collect();
+        let n = &r.network;
+        let point = axis_point(&r.axes);
         if !networks.iter().any(|(p, m)| *p == point && *m == n) {
             networks.push((point, n));
         }
     }
     networks.sort_by(|a, b| crate::tables::compare_axis_points(&a.0, &b.0));
-    if networks.is_empty() {
-        blocks.push(Block::Paragraph("No record carries its network.".into()));
-    }
     for (point, n) in networks {
         let at = if point.is_empty() {
             "Every run".to_owned()
@@ -100,7 +96,8 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     }
 
     blocks.push(Block::Heading(3, "Implementations and build".into()));
-    let tcp = distinct(&|r| r.tcp.clone());
+    let tcp = distinct(&|r| r.tcp.label().to_owned());
+    let implementations: BTreeSet<TcpImplementation> = records.iter().map(|r| r.tcp).collect();
     let commits = distinct(&|r| {
         format!(
             "{} (version {}{})",
@@ -127,8 +124,9 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         format!(
             "TCP under HTTP/1.1 and HTTP/2: {} ({}).",
             join(&tcp),
-            tcp.iter()
-                .map(|t| tcp_note(t))
+            implementations
+                .iter()
+                .map(|&t| tcp_note(t))
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
@@ -163,7 +161,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     let mut limits = vec![
         "Simulated time advances in 1 ms steps: every time here is a whole number of milliseconds of simulated time, and differences below 1 ms are not resolved.".to_owned(),
     ];
-    limits.extend(tcp.iter().map(|t| tcp_limit(t)));
+    limits.extend(implementations.iter().map(|&t| tcp_limit(t).to_owned()));
     limits.push("Retransmissions count different things per transport: TCP segments resent, QUIC packets declared lost (QUIC resends frames in new packets). Client and server counts are both shown; the server sends the responses, so its count is where loss recovery shows.".into());
     limits.push("Head-of-line blocked time is measured from the TCP receiver's record of held data (docs/metrics.md); for HTTP/3 it is 0 by construction, since QUIC hands each stream over on its own; smoltcp keeps no such record, so its runs show none.".into());
     limits.push(format!(
@@ -176,7 +174,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
 }
 
 /// The commands that make these results and this report again.
-fn reproduce(records: &[&RunRecord], seeds: &[u64], has_scenario_file: bool) -> Vec<Block> {
+fn reproduce(records: &[&RunResult], seeds: &[u64], has_scenario_file: bool) -> Vec<Block> {
     let name = records.first().map_or("page", |r| r.scenario.as_str());
     let commit = records.first().map_or("unknown", |r| r.lab.commit.as_str());
     let mut flags = vec![format!("--scenario {name}")];
@@ -187,7 +185,7 @@ fn reproduce(records: &[&RunRecord], seeds: &[u64], has_scenario_file: bool) -> 
     ] {
         let values: BTreeSet<String> = records
             .iter()
-            .filter_map(|r| r.axes.get(axis).map(axis_text))
+            .filter_map(|r| r.axes.get(axis).map(ToString::to_string))
             .collect();
         if values.len() == 1 && records.iter().all(|r| r.axes.contains_key(axis)) {
             flags.push(format!("{flag} {}", join(&values)));
@@ -196,12 +194,13 @@ fn reproduce(records: &[&RunRecord], seeds: &[u64], has_scenario_file: bool) -> 
     if seeds.first() == Some(&1) && seeds.last() == Some(&(seeds.len() as u64)) {
         flags.push(format!("--seeds {}", seeds.len()));
     }
-    let mut protocols: Vec<&str> = records.iter().map(|r| r.protocol.as_str()).collect();
+    let mut protocols: Vec<Protocol> = records.iter().map(|r| r.protocol).collect();
     protocols.sort_unstable();
     protocols.dedup();
+    let protocols: Vec<&str> = protocols.into_iter().map(Protocol::label).collect();
     flags.push(format!("--protocols {}", protocols.join(",")));
-    let tcp: BTreeSet<&str> = records.iter().map(|r| r.tcp.as_str()).collect();
-    if tcp.len() == 1 && tcp.contains("smoltcp") {
+    let tcp: BTreeSet<TcpImplementation> = records.iter().map(|r| r.tcp).collect();
+    if tcp.len() == 1 && tcp.contains(&TcpImplementation::Smoltcp) {
         flags.push("--tcp smoltcp".into());
     }
     let mut blocks = vec![Block::Paragraph(format!(
@@ -226,20 +225,18 @@ fn reproduce(records: &[&RunRecord], seeds: &[u64], has_scenario_file: bool) -> 
 }
 
 /// One link in a line.
-fn link_text(l: &Link) -> String {
-    let queue = match (l.queue.packets, l.queue.bytes) {
-        (Some(p), _) => format!("{p} packets"),
-        (None, Some(b)) => format!("{b} bytes"),
-        (None, None) => "unknown".into(),
+fn link_text(l: &ResolvedLink) -> String {
+    let queue = match l.queue {
+        ResolvedQueue::Packets(p) => format!("{p} packets"),
+        ResolvedQueue::Bytes(b) => format!("{b} bytes"),
     };
-    let loss = match l.loss.model.as_str() {
-        "bernoulli" => format!("Bernoulli, rate {}", l.loss.rate.unwrap_or(0.0)),
-        "gilbert-elliott" => format!(
-            "Gilbert–Elliott, mean loss {}, mean burst {} packets",
-            l.loss.mean_loss.unwrap_or(0.0),
-            l.loss.mean_burst.unwrap_or(0.0)
-        ),
-        other => other.to_owned(),
+    let loss = match l.loss {
+        ResolvedLoss::Bernoulli { rate } => format!("Bernoulli, rate {rate}"),
+        ResolvedLoss::GilbertElliott {
+            mean_loss,
+            mean_burst,
+        } => format!("Gilbert–Elliott, mean loss {mean_loss}, mean burst {mean_burst} packets"),
+        ResolvedLoss::None => l.loss.model().label().to_owned(),
     };
     format!(
         "delay {} ms, bandwidth {} Mbit/s, queue {queue}, loss {loss}, jitter {} ms{}, MTU {} bytes",
@@ -252,29 +249,29 @@ fn link_text(l: &Link) -> String {
 }
 
 /// What a TCP name stands for.
-fn tcp_note(tcp: &str) -> &'static str {
+fn tcp_note(tcp: TcpImplementation) -> &'static str {
     match tcp {
-        "linux" => "the lab's Linux-like stack: IW10, SACK, RACK-TLP, PRR, CUBIC with HyStart++",
-        "smoltcp" => "smoltcp, the RFC-minimal cross-check",
-        _ => "unknown",
+        TcpImplementation::Linux => {
+            "the lab's Linux-like stack: IW10, SACK, RACK-TLP, PRR, CUBIC with HyStart++"
+        }
+        TcpImplementation::Smoltcp => "smoltcp, the RFC-minimal cross-check",
     }
 }
 
 /// The limit a TCP implementation brings.
-fn tcp_limit(tcp: &str) -> String {
+fn tcp_limit(tcp: TcpImplementation) -> &'static str {
     match tcp {
-        "linux" => "TCP is the lab's Linux-like stack: it leaves out pacing, classic HyStart's ACK-train detection, F-RTO and recovery undo (docs/tcp.md).".into(),
-        "smoltcp" => "TCP is smoltcp, whose weak loss recovery dominates HTTP/1.1 and HTTP/2 results under loss.".into(),
-        other => format!("TCP implementation '{other}' is not one this report knows."),
+        TcpImplementation::Linux => "TCP is the lab's Linux-like stack: it leaves out pacing, classic HyStart's ACK-train detection, F-RTO and recovery undo (docs/tcp.md).",
+        TcpImplementation::Smoltcp => "TCP is smoltcp, whose weak loss recovery dominates HTTP/1.1 and HTTP/2 results under loss.",
     }
 }
 
 /// Picks one layer's settings out of a run's transport settings.
-type Layer = fn(&crate::record::Transport) -> &crate::record::Settings;
+type Layer = fn(&TransportSettings) -> &Settings;
 
 /// The transport settings the records carry (read from the configuration
 /// each run used): one table per layer, every distinct value listed.
-fn settings(records: &[&RunRecord]) -> Vec<Block> {
+fn settings(records: &[&RunResult]) -> Vec<Block> {
     let layers: [(&str, Layer); 3] = [
         ("TCP", |t| &t.tcp),
         ("QUIC", |t| &t.quic),

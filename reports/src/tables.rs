@@ -8,12 +8,16 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::time::Duration;
 
-use crate::record::{Measurements, RunRecord};
+use clients::RunRecord;
+use records::{Axes, AxisValue, Outcome, RunResult};
+use scenarios::Protocol;
+
 use crate::stats::{self, Interval};
 
 /// The protocol every other is compared against.
-pub const BASELINE: &str = "h2";
+pub const BASELINE: Protocol = Protocol::H2;
 
 /// A quantity measured once per run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -131,18 +135,16 @@ impl Metric {
     }
 
     /// Its value for one run, if the run measured it.
-    pub fn of(self, m: &Measurements) -> Option<f64> {
+    pub fn of(self, m: &RunRecord) -> Option<f64> {
         match self {
-            Metric::Plt => m.plt_ns.map(ms),
+            Metric::Plt => m.plt.map(ms),
             Metric::Ttfb => {
                 let first = m.requests.first()?;
-                Some(ms(first.first_byte_ns?.checked_sub(first.start_ns)?))
+                Some(ms(first.first_byte?.checked_sub(first.start)?))
             }
             Metric::Handshake => {
                 let first = m.connections.first()?;
-                Some(ms(first
-                    .handshake_done_ns?
-                    .checked_sub(first.started_ns)?))
+                Some(ms(first.handshake_done?.checked_sub(first.started)?))
             }
             Metric::ByteDelivery => {
                 let (mut weighted, mut bytes) = (0.0, 0u64);
@@ -150,16 +152,16 @@ impl Metric {
                     let mut before = 0;
                     for &(t, total) in &r.timeline {
                         let delta = total.saturating_sub(before);
-                        weighted += t as f64 * delta as f64;
+                        weighted += ns(t) * delta as f64;
                         bytes += delta;
                         before = total;
                     }
                 }
-                (m.plt_ns.is_some() && bytes > 0).then(|| weighted / bytes as f64 / 1e6)
+                (m.plt.is_some() && bytes > 0).then(|| weighted / bytes as f64 / 1e6)
             }
             Metric::Goodput => {
-                let plt = m.plt_ns.filter(|&p| p > 0)?;
-                Some(m.total_bytes as f64 * 8.0 * 1e3 / plt as f64)
+                let plt = m.plt.filter(|p| !p.is_zero())?;
+                Some(m.total_bytes as f64 * 8.0 * 1e3 / ns(plt))
             }
             Metric::Retransmissions => Some(
                 m.connections
@@ -169,8 +171,8 @@ impl Metric {
                     .sum(),
             ),
             Metric::ServerRetransmissions => None,
-            Metric::HolBlocked => m.hol_blocked_ns.map(ms),
-            Metric::Interruption => m.migration.as_ref()?.interruption_ns.map(ms),
+            Metric::HolBlocked => m.hol_blocked.map(ms),
+            Metric::Interruption => m.migration.as_ref()?.interruption.map(ms),
             Metric::BytesFetchedTwice => Some(m.migration.as_ref()?.bytes_fetched_twice as f64),
             Metric::ConnectionsAfterChange => {
                 Some(m.migration.as_ref()?.connections_after_change as f64)
@@ -180,16 +182,13 @@ impl Metric {
 
     /// Its value for one run: [`Metric::of`] its measurements, and the
     /// server's side for [`Metric::ServerRetransmissions`].
-    pub fn of_run(self, r: &RunRecord) -> Option<f64> {
+    pub fn of_run(self, r: &RunResult) -> Option<f64> {
         match self {
             Metric::ServerRetransmissions => {
                 r.measurements.as_ref()?;
-                let stats: Vec<_> = r
-                    .server_connections
-                    .iter()
-                    .filter_map(|c| c.stats.as_ref())
-                    .collect();
-                (!stats.is_empty()).then(|| stats.iter().map(|s| s.retransmissions as f64).sum())
+                let server = r.server_connections.as_deref().unwrap_or_default();
+                (!server.is_empty())
+                    .then(|| server.iter().map(|c| c.stats.retransmissions as f64).sum())
             }
             _ => self.of(r.measurements.as_ref()?),
         }
@@ -205,32 +204,39 @@ impl Metric {
     }
 }
 
-/// Nanoseconds as milliseconds.
-fn ms(ns: u64) -> f64 {
-    ns as f64 / 1e6
+/// A duration in nanoseconds, as a number.
+fn ns(d: Duration) -> f64 {
+    d.as_nanos() as f64
 }
 
-/// A sweep point: axis names and values as text, sorted by name.
+/// A duration in milliseconds, from its nanoseconds.
+fn ms(d: Duration) -> f64 {
+    ns(d) / 1e6
+}
+
+/// A sweep point: axis names and values as text (`AxisValue`'s
+/// `Display`), sorted by name.
 pub type AxisPoint = Vec<(String, String)>;
 
-/// An axis value as text: a number in shortest round-trip form, a string
-/// without quotes.
-pub fn axis_text(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| f.to_string()),
-        other => other.to_string(),
-    }
+/// A record's axis point.
+pub fn axis_point(axes: &Axes) -> AxisPoint {
+    axes.iter()
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect()
 }
 
-/// Axis points in order: numerically where both values are numbers.
-fn compare_points(
-    a: &BTreeMap<String, serde_json::Value>,
-    b: &BTreeMap<String, serde_json::Value>,
-) -> Ordering {
-    let key = |m: &BTreeMap<String, serde_json::Value>| -> Vec<(String, Option<f64>, String)> {
+/// Axis points in order: numerically where both values are numbers, else
+/// as text (so handshakes sort by name).
+fn compare_points(a: &Axes, b: &Axes) -> Ordering {
+    let key = |m: &Axes| -> Vec<(String, Option<f64>, String)> {
         m.iter()
-            .map(|(k, v)| (k.clone(), v.as_f64(), axis_text(v)))
+            .map(|(k, v)| {
+                let number = match v {
+                    AxisValue::Number(x) => Some(*x),
+                    AxisValue::Handshake(_) => None,
+                };
+                (k.clone(), number, v.to_string())
+            })
             .collect()
     };
     let (ka, kb) = (key(a), key(b));
@@ -263,26 +269,16 @@ pub fn compare_axis_points(a: &AxisPoint, b: &AxisPoint) -> Ordering {
     a.len().cmp(&b.len())
 }
 
-/// `h1`, `h2`, `h3` in version order, anything else after them.
-fn protocol_rank(p: &str) -> (u8, &str) {
-    match p {
-        "h1" => (0, p),
-        "h2" => (1, p),
-        "h3" => (2, p),
-        _ => (3, p),
-    }
-}
-
 /// One protocol at one axis point: its runs, counted by outcome.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
     /// The axis point.
     pub axes: AxisPoint,
-    /// `"h1"`, `"h2"` or `"h3"`.
-    pub protocol: String,
+    /// The protocol.
+    pub protocol: Protocol,
     /// Runs in the group.
     pub runs: usize,
-    /// Of those, runs that failed (outcome `failed` or anything unknown).
+    /// Of those, runs that failed.
     pub failed: usize,
     /// Of those, runs that timed out.
     pub timed_out: usize,
@@ -348,28 +344,24 @@ pub struct Row<'a> {
 
 /// Group `records` by axis point and protocol, in order: axis points
 /// (numerically), then h1, h2, h3.
-pub fn groups(records: &[&RunRecord]) -> Vec<Group> {
-    let mut sorted: Vec<&RunRecord> = records.to_vec();
+pub fn groups(records: &[&RunResult]) -> Vec<Group> {
+    let mut sorted: Vec<&RunResult> = records.to_vec();
     sorted.sort_by(|a, b| {
         compare_points(&a.axes, &b.axes)
-            .then_with(|| protocol_rank(&a.protocol).cmp(&protocol_rank(&b.protocol)))
+            .then_with(|| a.protocol.cmp(&b.protocol))
             .then_with(|| a.seed.cmp(&b.seed))
             .then_with(|| a.run_key.cmp(&b.run_key))
     });
     let mut out: Vec<Group> = Vec::new();
     for r in sorted {
-        let axes: AxisPoint = r
-            .axes
-            .iter()
-            .map(|(k, v)| (k.clone(), axis_text(v)))
-            .collect();
+        let axes = axis_point(&r.axes);
         let fresh = out
             .last()
             .is_none_or(|g| g.axes != axes || g.protocol != r.protocol);
         if fresh {
             out.push(Group {
                 axes,
-                protocol: r.protocol.clone(),
+                protocol: r.protocol,
                 runs: 0,
                 failed: 0,
                 timed_out: 0,
@@ -378,14 +370,14 @@ pub fn groups(records: &[&RunRecord]) -> Vec<Group> {
         }
         let Some(g) = out.last_mut() else { continue };
         g.runs += 1;
-        match r.outcome.as_str() {
-            "ok" => {
+        match r.outcome {
+            Outcome::Ok => {
                 for (metric, values) in g.values.iter_mut() {
                     values.extend(metric.of_run(r));
                 }
             }
-            "timeout" => g.timed_out += 1,
-            _ => g.failed += 1,
+            Outcome::Timeout => g.timed_out += 1,
+            Outcome::Failed => g.failed += 1,
         }
     }
     out
@@ -472,7 +464,7 @@ pub fn summary_csv(groups: &[Group]) -> String {
                 })
                 .collect();
             fields.extend([
-                csv_field(&g.protocol),
+                csv_field(g.protocol.label()),
                 metric.key().to_owned(),
                 metric.unit().to_owned(),
                 g.runs.to_string(),
@@ -488,7 +480,7 @@ pub fn summary_csv(groups: &[Group]) -> String {
                 opt(vs.map(|d| d.percent)),
                 opt(vs.map(|d| d.ci.low)),
                 opt(vs.map(|d| d.ci.high)),
-                BASELINE.to_owned(),
+                BASELINE.to_string(),
             ]);
             let _ = writeln!(out, "{}", fields.join(","));
         }

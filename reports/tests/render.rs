@@ -466,14 +466,42 @@ fn failed_and_timed_out_runs_are_counted_not_summarized() {
 
 #[test]
 fn a_line_that_is_not_a_record_is_an_error_naming_it() {
-    let dir = scratch("bad-line");
-    fs::write(dir.join("results.jsonl"), "{\"seed\":1}\nnot json\n").unwrap();
-    let err = reports::render(&dir, &dir.join("report")).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("results.jsonl:2: not a run record"),
-        "{err}"
-    );
+    // The reader is the one bench resumes and merges with
+    // (records::ResultsFile): a line it rejects fails the report too.
+    let records = fixture_records(Path::new(FIXTURE));
+    let good = serde_json::to_string(&records[0]).unwrap();
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut r = records[1].clone();
+        edit(&mut r);
+        serde_json::to_string(&r).unwrap()
+    };
+    for (bad, complaint) in [
+        ("not json".to_owned(), "results.jsonl:2: not a run record: expected ident"),
+        (
+            with(&|r| r["protocol"] = "h4".into()),
+            "results.jsonl:2: not a run record: unknown variant `h4`, expected one of `h1`, `h2`, `h3`",
+        ),
+        (
+            with(&|r| {
+                r.as_object_mut().unwrap().remove("seed");
+            }),
+            "results.jsonl:2: not a run record: missing field `seed`",
+        ),
+        (
+            with(&|r| r["outcome"] = "fine".into()),
+            "results.jsonl:2: not a run record: unknown variant `fine`",
+        ),
+        (
+            with(&|r| r["schema"] = 1.into()),
+            "results.jsonl:2: a record of schema 1, and this build reads schema 2",
+        ),
+    ] {
+        let dir = scratch("bad-line");
+        fs::write(dir.join("results.jsonl"), format!("{good}\n{bad}\n")).unwrap();
+        let err = reports::render(&dir, &dir.join("report")).unwrap_err();
+        assert!(err.to_string().contains(complaint), "{err}");
+        assert!(!dir.join("report").exists(), "nothing rendered");
+    }
     let empty = scratch("empty");
     fs::write(empty.join("results.jsonl"), "").unwrap();
     assert!(reports::render(&empty, &empty.join("report")).is_err());

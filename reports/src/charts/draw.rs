@@ -12,11 +12,21 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{protocol_color, protocol_name, FAMILY};
-use crate::record::Measurements;
+use std::time::Duration;
+
+use clients::RunRecord;
+use netsim::stats::nanos;
+use scenarios::Protocol;
+
+use super::{protocol_color, FAMILY};
 
 /// What drawing returns.
 pub type Result = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// A duration in milliseconds, from its nanoseconds.
+fn ms(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
+}
 
 /// A chart that draws itself on any backend.
 pub trait Chart {
@@ -140,7 +150,7 @@ fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AxisSeries {
     /// The protocol.
-    pub protocol: String,
+    pub protocol: Protocol,
     /// `(x, p25, median, p75)` per axis point, in x order.
     pub points: Vec<(f64, f64, f64, f64)>,
 }
@@ -179,7 +189,7 @@ impl Chart for MetricVsAxis {
             .y_desc(self.y_desc.as_str())
             .draw()?;
         for s in &self.series {
-            let color = protocol_color(&s.protocol);
+            let color = protocol_color(s.protocol);
             let mut band: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.1)).collect();
             band.extend(s.points.iter().rev().map(|p| (p.0, p.3)));
             chart.draw_series(std::iter::once(Polygon::new(
@@ -188,13 +198,13 @@ impl Chart for MetricVsAxis {
             )))?;
         }
         for s in &self.series {
-            let color = protocol_color(&s.protocol);
+            let color = protocol_color(s.protocol);
             chart
                 .draw_series(LineSeries::new(
                     s.points.iter().map(|p| (p.0, p.2)),
                     color.stroke_width(2),
                 ))?
-                .label(format!("{} median, IQR band", protocol_name(&s.protocol)))
+                .label(format!("{} median, IQR band", s.protocol.name()))
                 .legend(legend_line(color));
             chart.draw_series(
                 s.points
@@ -212,7 +222,7 @@ pub struct Cdf {
     /// The x axis label, with unit.
     pub x_desc: String,
     /// Per protocol, its values sorted ascending.
-    pub series: Vec<(String, Vec<f64>)>,
+    pub series: Vec<(Protocol, Vec<f64>)>,
 }
 
 impl Chart for Cdf {
@@ -235,7 +245,7 @@ impl Chart for Cdf {
             if values.is_empty() {
                 continue;
             }
-            let color = protocol_color(protocol);
+            let color = protocol_color(*protocol);
             let n = values.len() as f64;
             let mut steps = vec![(x.start, 0.0)];
             for (i, &v) in values.iter().enumerate() {
@@ -245,11 +255,7 @@ impl Chart for Cdf {
             steps.push((x.end, 1.0));
             chart
                 .draw_series(LineSeries::new(steps, color.stroke_width(2)))?
-                .label(format!(
-                    "{} (n = {})",
-                    protocol_name(protocol),
-                    values.len()
-                ))
+                .label(format!("{} (n = {})", protocol.name(), values.len()))
                 .legend(legend_line(color));
         }
         legend(&mut chart, SeriesLabelPosition::LowerRight)
@@ -260,7 +266,7 @@ impl Chart for Cdf {
 #[derive(Clone, Debug, PartialEq)]
 pub struct BarSeries {
     /// The protocol.
-    pub protocol: String,
+    pub protocol: Protocol,
     /// Per category, `(p10, median, p90)`; `None` without values.
     pub bars: Vec<Option<(f64, f64, f64)>>,
 }
@@ -306,7 +312,7 @@ impl Chart for Bars {
         let protocols = self.series.len().max(1) as f64;
         let width = 0.8 / protocols;
         for (j, s) in self.series.iter().enumerate() {
-            let color = protocol_color(&s.protocol);
+            let color = protocol_color(s.protocol);
             let mut first = true;
             for (i, bar) in s.bars.iter().enumerate() {
                 let Some((p10, median, p90)) = *bar else {
@@ -321,7 +327,7 @@ impl Chart for Bars {
                 )))?;
                 if first {
                     drawn
-                        .label(protocol_name(&s.protocol).to_owned())
+                        .label(s.protocol.name().to_owned())
                         .legend(move |(x, y)| {
                             Rectangle::new([(x, y - 6), (x + 16, y + 6)], color.filled())
                         });
@@ -407,9 +413,8 @@ pub struct WaterfallRow {
 
 /// The waterfall rows of a run: by connection, then start, then plan
 /// order.
-pub fn waterfall_rows(m: &Measurements) -> Vec<WaterfallRow> {
-    let ms = |ns: u64| ns as f64 / 1e6;
-    let mut rows: Vec<(Option<u32>, u64, usize, WaterfallRow)> = m
+pub fn waterfall_rows(m: &RunRecord) -> Vec<WaterfallRow> {
+    let mut rows: Vec<(Option<u32>, Duration, usize, WaterfallRow)> = m
         .requests
         .iter()
         .enumerate()
@@ -422,15 +427,15 @@ pub fn waterfall_rows(m: &Measurements) -> Vec<WaterfallRow> {
             };
             (
                 r.connection_id,
-                r.start_ns,
+                r.start,
                 i,
                 WaterfallRow {
                     label,
                     connection: r.connection_id,
-                    start: ms(r.start_ns),
-                    sent: r.request_sent_ns.map(ms),
-                    first_byte: r.first_byte_ns.map(ms),
-                    last_byte: r.last_byte_ns.map(ms),
+                    start: ms(r.start),
+                    sent: r.request_sent.map(ms),
+                    first_byte: r.first_byte.map(ms),
+                    last_byte: r.last_byte.map(ms),
                     failed: r.error.is_some(),
                 },
             )
@@ -444,7 +449,7 @@ pub fn waterfall_rows(m: &Measurements) -> Vec<WaterfallRow> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Waterfall {
     /// The protocol (its color).
-    pub protocol: String,
+    pub protocol: Protocol,
     /// The requests, top to bottom.
     pub rows: Vec<WaterfallRow>,
 }
@@ -456,7 +461,7 @@ impl Chart for Waterfall {
         DB::ErrorType: 'static,
     {
         let body = frame(root, footer)?;
-        let color = protocol_color(&self.protocol);
+        let color = protocol_color(self.protocol);
         let n = self.rows.len() as f64;
         let t_hi = self
             .rows
@@ -546,17 +551,13 @@ impl Chart for Waterfall {
 
 /// Per request: its label and `(ms, KiB)` points of cumulative body bytes
 /// as a step line, from 0 at the time it was sent.
-pub fn stream_lines(m: &Measurements) -> Vec<(String, Vec<(f64, f64)>)> {
-    let ms = |ns: u64| ns as f64 / 1e6;
+pub fn stream_lines(m: &RunRecord) -> Vec<(String, Vec<(f64, f64)>)> {
     m.requests
         .iter()
         .filter(|r| !r.timeline.is_empty())
         .map(|r| {
             let name = r.path.rsplit('/').next().unwrap_or(&r.path).to_owned();
-            let origin = r
-                .request_sent_ns
-                .or(r.first_byte_ns)
-                .unwrap_or(r.timeline[0].0);
+            let origin = r.request_sent.or(r.first_byte).unwrap_or(r.timeline[0].0);
             // Steps, not slopes: bytes arrive at an instant, and a stall
             // is a flat stretch.
             let mut points = vec![(ms(origin), 0.0)];
@@ -576,7 +577,7 @@ pub fn stream_lines(m: &Measurements) -> Vec<(String, Vec<(f64, f64)>)> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Streams {
     /// The protocol (its color).
-    pub protocol: String,
+    pub protocol: Protocol,
     /// Per request, from [`stream_lines`].
     pub streams: Vec<(String, Vec<(f64, f64)>)>,
 }
@@ -588,7 +589,7 @@ impl Chart for Streams {
         DB::ErrorType: 'static,
     {
         let body = frame(root, footer)?;
-        let color = protocol_color(&self.protocol);
+        let color = protocol_color(self.protocol);
         let all = || self.streams.iter().flat_map(|(_, p)| p.iter());
         let t_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
         let t_hi = all().map(|p| p.0).fold(0.0, f64::max);
@@ -614,7 +615,7 @@ impl Chart for Streams {
                 drawn
                     .label(format!(
                         "{}: {} streams, one line each",
-                        protocol_name(&self.protocol),
+                        self.protocol.name(),
                         self.streams.len()
                     ))
                     .legend(legend_line(color));
@@ -625,14 +626,15 @@ impl Chart for Streams {
 }
 
 /// Goodput of a run in bins of `bin_ns`, on the simulation's clock (the
-/// run's times plus `origin_ns`, the client's start): `(bin centre ms,
+/// run's times plus `origin`, the client's start): `(bin centre ms,
 /// Mbit/s)`, every bin from 0 to the last byte, empty ones included.
-pub fn goodput_bins(m: &Measurements, origin_ns: u64, bin_ns: u64) -> Vec<(f64, f64)> {
+pub fn goodput_bins(m: &RunRecord, origin: Duration, bin_ns: u64) -> Vec<(f64, f64)> {
+    let origin_ns = nanos::to_u64(origin);
     let mut bins: Vec<u64> = Vec::new();
     for r in &m.requests {
         let mut before = 0;
         for &(t, total) in &r.timeline {
-            let i = ((t + origin_ns) / bin_ns.max(1)) as usize;
+            let i = ((nanos::to_u64(t) + origin_ns) / bin_ns.max(1)) as usize;
             if bins.len() <= i {
                 bins.resize(i + 1, 0);
             }
@@ -653,7 +655,7 @@ pub fn goodput_bins(m: &Measurements, origin_ns: u64, bin_ns: u64) -> Vec<(f64, 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Goodput {
     /// Per protocol, from [`goodput_bins`].
-    pub series: Vec<(String, Vec<(f64, f64)>)>,
+    pub series: Vec<(Protocol, Vec<(f64, f64)>)>,
     /// When the path changed, ms of simulation time.
     pub change_ms: f64,
 }
@@ -686,13 +688,13 @@ impl Chart for Goodput {
             .label("path change")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], BLACK.stroke_width(1)));
         for (protocol, points) in &self.series {
-            let color = protocol_color(protocol);
+            let color = protocol_color(*protocol);
             chart
                 .draw_series(LineSeries::new(
                     points.iter().copied(),
                     color.stroke_width(2),
                 ))?
-                .label(protocol_name(protocol).to_owned())
+                .label(protocol.name().to_owned())
                 .legend(legend_line(color));
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight)

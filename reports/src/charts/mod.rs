@@ -35,10 +35,12 @@ mod raster;
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use plotters::prelude::*;
+use records::{AxisValue, Outcome, RunResult};
+use scenarios::{Handshake, Protocol, ResolvedLoss, HANDSHAKE_AXIS};
 
-use crate::record::RunRecord;
 use crate::stats;
 use crate::tables::{self, AxisPoint, Group, Metric};
 
@@ -74,23 +76,13 @@ pub struct ChartError {
 }
 
 /// The color of a protocol in every chart (Okabe–Ito): HTTP/1.1 orange,
-/// HTTP/2 blue, HTTP/3 bluish green; anything else reddish purple.
-pub fn protocol_color(protocol: &str) -> RGBColor {
+/// HTTP/2 blue, HTTP/3 bluish green. Legends name a protocol by
+/// [`Protocol::name`].
+pub fn protocol_color(protocol: Protocol) -> RGBColor {
     match protocol {
-        "h1" => RGBColor(0xE6, 0x9F, 0x00),
-        "h2" => RGBColor(0x00, 0x72, 0xB2),
-        "h3" => RGBColor(0x00, 0x9E, 0x73),
-        _ => RGBColor(0xCC, 0x79, 0xA7),
-    }
-}
-
-/// The protocol's name in legends.
-pub fn protocol_name(protocol: &str) -> &str {
-    match protocol {
-        "h1" => "HTTP/1.1",
-        "h2" => "HTTP/2",
-        "h3" => "HTTP/3",
-        other => other,
+        Protocol::H1 => RGBColor(0xE6, 0x9F, 0x00),
+        Protocol::H2 => RGBColor(0x00, 0x72, 0xB2),
+        Protocol::H3 => RGBColor(0x00, 0x9E, 0x73),
     }
 }
 
@@ -172,7 +164,7 @@ fn figure(
 
 /// Every chart `records` support, in report order. `groups` are
 /// `tables::groups(records)`.
-pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, ChartError> {
+pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, ChartError> {
     let mut out = Vec::new();
     let Some(first) = records.first() else {
         return Ok(out);
@@ -197,11 +189,11 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
         ] {
             let series: Vec<draw::AxisSeries> = protocols
                 .iter()
-                .map(|p| draw::AxisSeries {
-                    protocol: p.clone(),
+                .map(|&p| draw::AxisSeries {
+                    protocol: p,
                     points: groups
                         .iter()
-                        .filter(|g| &g.protocol == p)
+                        .filter(|g| g.protocol == p)
                         .filter_map(|g| {
                             let x = g.axes.first()?.1.parse::<f64>().ok()?;
                             let v = &g.values[&metric];
@@ -252,10 +244,10 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
     let Some(point) = points.get(points.len() / 2) else {
         return Ok(out);
     };
-    let at: Vec<&RunRecord> = records
+    let at: Vec<&RunResult> = records
         .iter()
         .copied()
-        .filter(|r| &axis_point(r) == point)
+        .filter(|r| &tables::axis_point(&r.axes) == point)
         .collect();
     let Some(sample) = at.first() else {
         return Ok(out);
@@ -279,28 +271,23 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
                 .join("-")
         )
     };
-    let by_protocol: Vec<(String, Vec<&RunRecord>)> = protocols
+    let by_protocol: Vec<(Protocol, Vec<&RunResult>)> = protocols
         .iter()
-        .map(|p| {
-            (
-                p.clone(),
-                at.iter().copied().filter(|r| &r.protocol == p).collect(),
-            )
-        })
+        .map(|&p| (p, at.iter().copied().filter(|r| r.protocol == p).collect()))
         .collect();
 
     // CDF of PLT.
     {
-        let series: Vec<(String, Vec<f64>)> = by_protocol
+        let series: Vec<(Protocol, Vec<f64>)> = by_protocol
             .iter()
             .map(|(p, runs)| {
                 let mut v: Vec<f64> = runs
                     .iter()
-                    .filter(|r| r.outcome == "ok")
+                    .filter(|r| r.outcome == Outcome::Ok)
                     .filter_map(|r| Metric::Plt.of(r.measurements.as_ref()?))
                     .collect();
                 v.sort_by(f64::total_cmp);
-                (p.clone(), v)
+                (*p, v)
             })
             .collect();
         if series.iter().any(|(_, v)| !v.is_empty()) {
@@ -321,9 +308,7 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
     }
 
     // Handshake and TTFB, in ms and RTTs.
-    let rtt_ms = sample.network.as_ref().map_or(0.0, |n| {
-        (n.path.up.delay_ns + n.path.down.delay_ns) as f64 / 1e6
-    });
+    let rtt_ms = sample.network.path.rtt_ns() as f64 / 1e6;
     {
         let metrics = [Metric::Handshake, Metric::Ttfb];
         let series = bar_series(&by_protocol, |r| {
@@ -399,32 +384,29 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
     }
 
     // Representative runs: waterfall and per-stream progress.
-    let representative: Vec<(String, &RunRecord)> = by_protocol
+    let representative: Vec<(Protocol, &RunResult)> = by_protocol
         .iter()
-        .filter_map(|(p, runs)| Some((p.clone(), median_run(runs)?)))
+        .filter_map(|(p, runs)| Some((*p, median_run(runs)?)))
         .collect();
-    for (protocol, run) in &representative {
+    for &(protocol, run) in &representative {
         let Some(m) = run.measurements.as_ref() else {
             continue;
         };
-        let plt = m.plt_ns.unwrap_or_default() as f64 / 1e6;
+        let plt = m.plt.unwrap_or_default().as_nanos() as f64 / 1e6;
         let who = format!(
             "{} seed {} (median PLT {plt} ms)",
-            protocol_name(protocol),
+            protocol.name(),
             run.seed
         );
         let rows = draw::waterfall_rows(m);
         if !rows.is_empty() {
             let stem = format!("waterfall-{protocol}{suffix}");
             let height = (150 + rows.len() as u32 * 16).min(2400);
-            let chart = draw::Waterfall {
-                protocol: protocol.clone(),
-                rows,
-            };
+            let chart = draw::Waterfall { protocol, rows };
             out.push(figure(
                 stem,
                 (1000, height),
-                format!("Request waterfall, {}", protocol_name(protocol)),
+                format!("Request waterfall, {}", protocol.name()),
                 format!(
                     "Each request of the representative run {who}, grouped by connection: queued until sent (grey), waiting for the response head (light), receiving the body (solid). At {where_}. {what}."
                 ),
@@ -435,14 +417,11 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
         let streams = draw::stream_lines(m);
         if !streams.is_empty() {
             let stem = format!("streams-{protocol}{suffix}");
-            let chart = draw::Streams {
-                protocol: protocol.clone(),
-                streams,
-            };
+            let chart = draw::Streams { protocol, streams };
             out.push(figure(
                 stem,
                 (1000, 560),
-                format!("Per-stream bytes against time, {}", protocol_name(protocol)),
+                format!("Per-stream bytes against time, {}", protocol.name()),
                 format!(
                     "Body bytes each request had received over time, one line per request (stream), in the representative run {who}. Lines that go flat together while data is still due show head-of-line blocking. At {where_}. {what}."
                 ),
@@ -453,13 +432,16 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
     }
 
     // Migration: goodput around the path change.
-    if let Some(change) = sample.network.as_ref().and_then(|n| n.path_change.as_ref()) {
-        let series: Vec<(String, Vec<(f64, f64)>)> = representative
+    if let Some(change) = sample.network.path_change.as_ref() {
+        let series: Vec<(Protocol, Vec<(f64, f64)>)> = representative
             .iter()
-            .filter_map(|(p, r)| {
+            .filter_map(|&(p, r)| {
                 let m = r.measurements.as_ref()?;
-                let origin = r.simulation.as_ref().map_or(0, |s| s.client_started_ns);
-                Some((p.clone(), draw::goodput_bins(m, origin, GOODPUT_BIN_NS)))
+                let origin = r
+                    .simulation
+                    .as_ref()
+                    .map_or(Duration::ZERO, |s| s.client_started);
+                Some((p, draw::goodput_bins(m, origin, GOODPUT_BIN_NS)))
             })
             .collect();
         if has_points(&series) {
@@ -489,47 +471,41 @@ pub fn figures(records: &[&RunRecord], groups: &[Group]) -> Result<Vec<Figure>, 
 /// one bar per protocol, median TTFB with p10–p90, labelled in ms and in
 /// RTTs; `None` without that axis.
 fn handshake_modes(
-    records: &[&RunRecord],
-    protocols: &[String],
+    records: &[&RunResult],
+    protocols: &[Protocol],
     what: &str,
 ) -> Result<Option<Figure>, ChartError> {
-    let mode = |r: &RunRecord| {
-        r.axes
-            .get("handshake")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
+    let mode = |r: &RunResult| match r.axes.get(HANDSHAKE_AXIS) {
+        Some(AxisValue::Handshake(h)) => Some(*h),
+        _ => None,
     };
-    let mut modes: Vec<String> = records.iter().filter_map(|r| mode(r)).collect();
-    modes.sort_by_key(|m| match m.as_str() {
-        "full" => 0,
-        "resume" => 1,
-        "early-data" => 2,
-        _ => 3,
-    });
+    let mut modes: Vec<Handshake> = records.iter().filter_map(|r| mode(r)).collect();
+    modes.sort();
     modes.dedup();
     if modes.len() < 2 {
         return Ok(None);
     }
     let Some(rtt_ms) = records
         .first()
-        .and_then(|r| r.network.as_ref())
-        .map(|n| (n.path.up.delay_ns + n.path.down.delay_ns) as f64 / 1e6)
+        .map(|r| r.network.path.rtt_ns() as f64 / 1e6)
         .filter(|&rtt| rtt > 0.0)
     else {
         return Ok(None);
     };
     let series = protocols
         .iter()
-        .map(|p| draw::BarSeries {
-            protocol: p.clone(),
+        .map(|&p| draw::BarSeries {
+            protocol: p,
             bars: modes
                 .iter()
-                .map(|m| {
+                .map(|&m| {
                     let v: Vec<f64> = records
                         .iter()
-                        .filter(|r| &r.protocol == p && r.outcome == "ok")
-                        .filter(|r| mode(r).as_ref() == Some(m))
-                        .filter_map(|r| Some(r.measurements.as_ref()?.ttfb_ns? as f64 / 1e6))
+                        .filter(|r| r.protocol == p && r.outcome == Outcome::Ok)
+                        .filter(|r| mode(r) == Some(m))
+                        .filter_map(|r| {
+                            Some(r.measurements.as_ref()?.ttfb?.as_nanos() as f64 / 1e6)
+                        })
                         .collect();
                     Some((stats::p10(&v)?, stats::median(&v)?, stats::p90(&v)?))
                 })
@@ -561,14 +537,14 @@ const GOODPUT_BIN_NS: u64 = 50_000_000;
 
 /// Per protocol, per category: the values of each run.
 fn bar_series(
-    by_protocol: &[(String, Vec<&RunRecord>)],
-    values: impl Fn(&RunRecord) -> Vec<Option<f64>>,
+    by_protocol: &[(Protocol, Vec<&RunResult>)],
+    values: impl Fn(&RunResult) -> Vec<Option<f64>>,
 ) -> Vec<draw::BarSeries> {
     by_protocol
         .iter()
         .map(|(p, runs)| {
             let mut per_category: Vec<Vec<f64>> = Vec::new();
-            for r in runs.iter().filter(|r| r.outcome == "ok") {
+            for r in runs.iter().filter(|r| r.outcome == Outcome::Ok) {
                 for (i, v) in values(r).into_iter().enumerate() {
                     if per_category.len() <= i {
                         per_category.resize(i + 1, Vec::new());
@@ -577,7 +553,7 @@ fn bar_series(
                 }
             }
             draw::BarSeries {
-                protocol: p.clone(),
+                protocol: *p,
                 bars: per_category
                     .iter()
                     .map(|v| Some((stats::p10(v)?, stats::median(v)?, stats::p90(v)?)))
@@ -593,17 +569,17 @@ fn has_values(series: &[draw::BarSeries]) -> bool {
 }
 
 /// Whether any series has a point.
-fn has_points(series: &[(String, Vec<(f64, f64)>)]) -> bool {
+fn has_points(series: &[(Protocol, Vec<(f64, f64)>)]) -> bool {
     series.iter().any(|(_, v)| !v.is_empty())
 }
 
 /// The `ok` run with the median PLT: of the `ok` runs sorted by PLT then
 /// seed, index `(n - 1) / 2`.
-pub fn median_run<'a>(runs: &[&'a RunRecord]) -> Option<&'a RunRecord> {
-    let mut ok: Vec<(u64, u64, &RunRecord)> = runs
+pub fn median_run<'a>(runs: &[&'a RunResult]) -> Option<&'a RunResult> {
+    let mut ok: Vec<(Duration, u64, &RunResult)> = runs
         .iter()
-        .filter(|r| r.outcome == "ok")
-        .filter_map(|r| Some((r.measurements.as_ref()?.plt_ns?, r.seed, *r)))
+        .filter(|r| r.outcome == Outcome::Ok)
+        .filter_map(|r| Some((r.measurements.as_ref()?.plt?, r.seed, *r)))
         .collect();
     ok.sort_by_key(|&(plt, seed, _)| (plt, seed));
     ok.get(ok.len().checked_sub(1)? / 2).map(|&(_, _, r)| r)
@@ -620,20 +596,11 @@ fn axis_points(groups: &[Group]) -> Vec<AxisPoint> {
     points
 }
 
-/// The protocols of `groups`, in table order.
-fn protocols(groups: &[Group]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for g in groups {
-        if !out.contains(&g.protocol) {
-            out.push(g.protocol.clone());
-        }
-    }
-    out.sort_by_key(|p| match p.as_str() {
-        "h1" => 0,
-        "h2" => 1,
-        "h3" => 2,
-        _ => 3,
-    });
+/// The protocols of `groups`, in version order.
+fn protocols(groups: &[Group]) -> Vec<Protocol> {
+    let mut out: Vec<Protocol> = groups.iter().map(|g| g.protocol).collect();
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -663,19 +630,9 @@ fn axis_label(axis: &str) -> String {
     }
 }
 
-/// A record's axis point, as [`tables::groups`] forms it.
-fn axis_point(r: &RunRecord) -> AxisPoint {
-    r.axes
-        .iter()
-        .map(|(k, v)| (k.clone(), tables::axis_text(v)))
-        .collect()
-}
-
 /// `RTT 50 ms, 10 Mbit/s down, loss 2 %`: the network of a record, short.
-fn condition_text(r: &RunRecord) -> String {
-    let Some(n) = &r.network else {
-        return "network unknown".into();
-    };
+fn condition_text(r: &RunResult) -> String {
+    let n = &r.network;
     let (up, down) = (&n.path.up, &n.path.down);
     let rtt = (up.delay_ns + down.delay_ns) as f64 / 1e6;
     let rate = |bps: u64| bps as f64 / 1e6;
@@ -688,14 +645,13 @@ fn condition_text(r: &RunRecord) -> String {
             rate(up.bandwidth_bps)
         )
     };
-    let loss = |l: &crate::record::Loss| match l.model.as_str() {
-        "bernoulli" => format!("{} %", percent(l.rate.unwrap_or(0.0))),
-        "gilbert-elliott" => format!(
-            "{} % in bursts of {}",
-            percent(l.mean_loss.unwrap_or(0.0)),
-            l.mean_burst.unwrap_or(0.0)
-        ),
-        _ => "0 %".into(),
+    let loss = |l: &ResolvedLoss| match *l {
+        ResolvedLoss::Bernoulli { rate } => format!("{} %", percent(rate)),
+        ResolvedLoss::GilbertElliott {
+            mean_loss,
+            mean_burst,
+        } => format!("{} % in bursts of {mean_burst}", percent(mean_loss)),
+        ResolvedLoss::None => "0 %".into(),
     };
     let loss = if up.loss == down.loss {
         format!("loss {}", loss(&down.loss))

@@ -4,20 +4,24 @@
 //! `null`), fields in declaration order. Every duration is a whole number
 //! of nanoseconds in a field whose name ends in `_ns` (the convention of
 //! `netsim::stats::nanos`). `docs/results.md` documents every field; a test
-//! holds this type and that page to each other.
+//! holds these types and that page to each other.
+//!
+//! The envelope's own types refuse fields they do not have, so that a
+//! record of another layout is an error, not a record with parts missing.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use clients::RunRecord;
-use netsim::accepted::{AcceptedConnection, Transport};
+use netsim::accepted::Transport;
 use netsim::stats::nanos;
-use netsim::{DropReason, TransportSettings, TransportStats};
-use serde::{Deserialize, Serialize};
-
-use crate::lab::LabInfo;
-use crate::spec::Axes;
+use netsim::{TransportSettings, TransportStats};
 use scenarios::{Handshake, Protocol, ResolvedNetwork};
+use serde::{Deserialize, Serialize};
+use tcp::TcpImplementation;
+
+use crate::axes::Axes;
+use crate::lab::LabInfo;
 
 /// The version of the record layout; changes whenever a field changes
 /// meaning, appears or goes. 2: `handshake`, named axis values,
@@ -57,6 +61,7 @@ impl Outcome {
 /// A run that failed, timed out or panicked is recorded too, with its
 /// reason; it is never dropped.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunResult {
     /// The record layout version, [`SCHEMA`].
     pub schema: u32,
@@ -75,9 +80,8 @@ pub struct RunResult {
     /// axes).
     pub axes: Axes,
     /// The TCP implementation: `"linux"` or `"smoltcp"`.
-    pub tcp: String,
-    /// How the run set up its connections: `"full"`, `"resume"` or
-    /// `"early-data"`.
+    pub tcp: TcpImplementation,
+    /// How the run set up its connections.
     pub handshake: Handshake,
     /// The TCP, QUIC and TLS settings the run used, read from their
     /// configuration; `None` only if the run panicked or its configuration
@@ -106,6 +110,7 @@ pub struct RunResult {
 /// One connection the server accepted, with its transport statistics from
 /// the server's side. Times count from the simulation's start.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerConnection {
     /// Order of acceptance, from 0.
     pub id: u32,
@@ -118,33 +123,16 @@ pub struct ServerConnection {
     /// The client's address and port when it was accepted.
     pub peer: String,
     /// Its transport statistics from the server's side, read when the run
-    /// ended, without RTT samples (see [`ServerConnection::of`]).
+    /// ended. The lab's writer leaves the RTT samples out to keep records
+    /// small (the server sends the data, so its TCP connection takes a
+    /// sample per ACK); `smoothed_rtt_ns` stays, and the client's samples
+    /// are in the measurements.
     pub stats: TransportStats,
-}
-
-impl ServerConnection {
-    /// The record of the `id`-th connection the server accepted.
-    ///
-    /// Its RTT samples are left out to keep records small: the server
-    /// sends the data, so its TCP connection takes a sample per ACK (about
-    /// 500, 19 KB of JSON, for the page at 2 % loss); `smoothed_rtt_ns`
-    /// stays, and the client's samples are in `measurements`. Arrivals stay:
-    /// at the server they are the few request segments.
-    pub fn of(id: u32, accepted: AcceptedConnection) -> ServerConnection {
-        let mut stats = accepted.stats;
-        stats.rtt_samples.clear();
-        ServerConnection {
-            id,
-            transport: accepted.transport,
-            accepted: accepted.accepted_at,
-            peer: accepted.peer.to_string(),
-            stats,
-        }
-    }
 }
 
 /// What the simulated network saw during one run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SimulationSummary {
     /// Simulated time from the simulation's start to the client's end.
     #[serde(rename = "elapsed_ns", with = "nanos")]
@@ -166,33 +154,4 @@ pub struct SimulationSummary {
     /// `targeted`, `blackout`, `oversize`, `no-route`); every reason is
     /// present, 0 if it never happened.
     pub drops: BTreeMap<String, u64>,
-}
-
-impl SimulationSummary {
-    /// The summary of a run's packet log, for a client that started at
-    /// `client_started` and a run that ended at `elapsed`.
-    pub fn of(
-        log: &netsim::log::PacketLog,
-        client_started: Duration,
-        elapsed: Duration,
-    ) -> SimulationSummary {
-        let summary = log.summary();
-        let drops = DropReason::ALL
-            .iter()
-            .map(|&reason| {
-                (
-                    reason.label().to_owned(),
-                    summary.up.dropped(reason) + summary.down.dropped(reason),
-                )
-            })
-            .collect();
-        SimulationSummary {
-            elapsed,
-            client_started,
-            packet_log_digest: log.digest(),
-            packets: summary.up.sent + summary.down.sent,
-            delivered: summary.up.delivered + summary.down.delivered,
-            drops,
-        }
-    }
 }

@@ -1,0 +1,194 @@
+//! The reader of `results.jsonl`: records read back as written, and every
+//! line that is not a record of this layout is an error naming the file
+//! and the line.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use records::{
+    Axes, AxisValue, LabInfo, Outcome, ReadError, ResultsFile, RunResult, RESULTS_FILE, SCHEMA,
+};
+use scenarios::{Handshake, Protocol, Scenario};
+use serde_json::Value;
+
+/// A record of a run that failed before it measured anything: every
+/// envelope field, none of the measurements.
+fn record(protocol: Protocol, seed: u64) -> RunResult {
+    RunResult {
+        schema: SCHEMA,
+        scenario: "page".into(),
+        scenario_hash: "0123abcd".into(),
+        run_key: format!("{protocol}/seed={seed}/loss_percent=2"),
+        protocol,
+        seed,
+        axes: Axes::from([("loss_percent".to_owned(), AxisValue::Number(2.0))]),
+        tcp: tcp::TcpImplementation::Linux,
+        handshake: Handshake::Full,
+        transport: None,
+        network: Scenario::builtin("page").expect("page").base_network(),
+        lab: LabInfo {
+            version: "0.1.0".into(),
+            commit: "fcbd5b3".into(),
+            dirty: false,
+            crate_versions: BTreeMap::from([("quinn".to_owned(), "0.11.9".to_owned())]),
+        },
+        outcome: Outcome::Failed,
+        reason: Some("the run panicked: a test".into()),
+        measurements: None,
+        server_connections: None,
+        simulation: None,
+    }
+}
+
+fn line(r: &RunResult) -> String {
+    serde_json::to_string(r).unwrap() + "\n"
+}
+
+/// `record` as JSON, changed by `edit`, as one line.
+fn edited(r: &RunResult, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
+    let mut value = serde_json::to_value(r).unwrap();
+    edit(value.as_object_mut().unwrap());
+    value.to_string() + "\n"
+}
+
+/// The records of `text`, read as the file `dir/results.jsonl`.
+fn read(text: &str) -> Result<Vec<(usize, RunResult)>, ReadError> {
+    let file = ResultsFile::new(
+        Path::new("dir").join(RESULTS_FILE),
+        text.as_bytes().to_vec(),
+    );
+    file.records()
+        .map(|l| l.map(|l| (l.number, l.record)))
+        .collect()
+}
+
+/// The message of the error reading `text`.
+fn error(text: &str) -> String {
+    read(text).expect_err("not a record").to_string()
+}
+
+#[test]
+fn records_read_back_as_written() {
+    let (a, b) = (record(Protocol::H1, 1), record(Protocol::H3, 2));
+    let text = format!("{}\n{}{}{{\"schema\":2,\"scen", line(&a), line(&b), "  \n");
+    let file = ResultsFile::new("results.jsonl", text.clone().into_bytes());
+    assert!(file.partial_last_line(), "the interrupted last write");
+    assert_eq!(file.complete_len() as usize, text.rfind('\n').unwrap() + 1);
+    let lines: Vec<_> = file.records().map(Result::unwrap).collect();
+    // Blank lines are skipped, and line numbers count them.
+    assert_eq!(lines.len(), 2);
+    assert_eq!((lines[0].number, &lines[0].record), (1, &a));
+    assert_eq!((lines[1].number, &lines[1].record), (3, &b));
+    assert_eq!(lines[1].text, line(&b).trim_end());
+}
+
+#[test]
+fn an_unknown_protocol_names_the_file_and_line() {
+    let good = line(&record(Protocol::H2, 1));
+    let bad = edited(&record(Protocol::H2, 2), |r| {
+        r.insert("protocol".into(), "h4".into());
+    });
+    let message = error(&format!("{good}{bad}"));
+    assert!(
+        message.starts_with("dir/results.jsonl:2: not a run record: unknown variant `h4`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("expected one of `h1`, `h2`, `h3`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_missing_field_names_the_file_and_line() {
+    let bad = edited(&record(Protocol::H2, 1), |r| {
+        r.remove("seed");
+    });
+    assert!(
+        error(&bad).starts_with("dir/results.jsonl:1: not a run record: missing field `seed`"),
+        "{}",
+        error(&bad)
+    );
+}
+
+#[test]
+fn an_unknown_field_or_name_is_not_a_record() {
+    let r = record(Protocol::H2, 1);
+    let extra = edited(&r, |r| {
+        r.insert("colour".into(), "blue".into());
+    });
+    assert!(error(&extra).contains(":1: not a run record: unknown field `colour`"));
+    let lab = edited(&r, |r| {
+        r["lab"]["branch"] = "main".into();
+    });
+    assert!(
+        error(&lab).contains("unknown field `branch`"),
+        "{}",
+        error(&lab)
+    );
+    for (field, value, complaint) in [
+        ("handshake", "zero-rtt", "unknown variant `zero-rtt`"),
+        ("outcome", "maybe", "unknown variant `maybe`"),
+    ] {
+        let bad = edited(&r, |r| {
+            r.insert(field.into(), value.into());
+        });
+        assert!(error(&bad).contains(complaint), "{field}: {}", error(&bad));
+    }
+    let loss = edited(&r, |r| {
+        r["network"]["path"]["up"]["loss"]["model"] = "sometimes".into();
+    });
+    assert!(
+        error(&loss).contains("unknown variant `sometimes`"),
+        "{}",
+        error(&loss)
+    );
+    let axis = edited(&r, |r| {
+        r["axes"]["handshake"] = "sideways".into();
+    });
+    assert!(
+        error(&axis).contains(":1: not a run record"),
+        "{}",
+        error(&axis)
+    );
+}
+
+#[test]
+fn a_record_of_another_layout_says_which() {
+    // A layout-1 record lacks fields layout 2 added; the error says why.
+    let old = edited(&record(Protocol::H1, 1), |r| {
+        r.insert("schema".into(), 1.into());
+        r.remove("handshake");
+        r.remove("transport");
+    });
+    assert_eq!(
+        error(&old),
+        "dir/results.jsonl:1: a record of schema 1, and this build reads schema 2; \
+         write the results again with this build, into a fresh directory"
+    );
+    let newer = edited(&record(Protocol::H1, 1), |r| {
+        r.insert("schema".into(), 3.into());
+    });
+    assert!(
+        error(&newer).contains(":1: a record of schema 3"),
+        "{}",
+        error(&newer)
+    );
+}
+
+#[test]
+fn a_line_that_is_not_json_or_utf8_is_an_error() {
+    let good = line(&record(Protocol::H2, 1));
+    let not_json = error(&format!("{good}oops\n"));
+    assert_eq!(
+        not_json,
+        "dir/results.jsonl:2: not a run record: expected value (column 1)"
+    );
+    let file = ResultsFile::new("r.jsonl", b"\xff\xfe\n".to_vec());
+    let e = file.records().next().unwrap().unwrap_err();
+    assert_eq!(e.to_string(), "r.jsonl:1: not UTF-8");
+    let missing = ResultsFile::read(Path::new("/nonexistent/results.jsonl")).unwrap_err();
+    assert!(missing
+        .to_string()
+        .starts_with("/nonexistent/results.jsonl: "));
+}
