@@ -26,7 +26,7 @@ use netsim::accepted::AcceptedConnection;
 use netsim::capture::QlogTrace;
 use netsim::log::PacketLog;
 use netsim::sim::Captures;
-use netsim::{CaptureConfig, DropReason, RunError, SimConfig, Simulation, TransportSettings};
+use netsim::{CaptureConfig, DropReason, Fate, RunError, SimConfig, Simulation, TransportSettings};
 use records::{Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};
 use scenarios::RunSpec;
 use servers::ContentServer;
@@ -174,6 +174,7 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         ..SimConfig::default()
     };
     config.tcp.implementation = spec::tcp(spec);
+    let smallest_mtu = config.network.smallest_mtu();
     let simulation =
         Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))?;
     let (protocol, handshake) = (spec.protocol, spec.handshake);
@@ -213,6 +214,10 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         }
         Err(e @ RunError::Timeout { .. }) => (Outcome::Timeout, Some(e.to_string()), None),
         Err(e) => (Outcome::Failed, Some(e.to_string()), None),
+    };
+    let reason = match (reason, oversize_drops(&output.packet_log, smallest_mtu)) {
+        (Some(reason), Some(note)) if outcome != Outcome::Ok => Some(format!("{reason}; {note}")),
+        (reason, _) => reason,
     };
     Ok(Simulated {
         outcome,
@@ -277,6 +282,25 @@ pub fn simulation_summary(
     }
 }
 
+/// What the packet log says about packets too large for the path, if it
+/// dropped any: a failed run's reason ends with it, so that an MTU too
+/// small for what a transport sends is not a bare timeout.
+fn oversize_drops(log: &PacketLog, smallest_mtu: u32) -> Option<String> {
+    let oversize = log
+        .records()
+        .iter()
+        .filter(|r| r.fate == Fate::Dropped(DropReason::Oversize));
+    let (count, largest) =
+        oversize.fold((0u64, 0u32), |(n, largest), r| (n + 1, largest.max(r.len)));
+    let packets = if count == 1 { "packet" } else { "packets" };
+    (count > 0).then(|| {
+        format!(
+            "the network dropped {count} {packets} as larger than the link MTU \
+             (oversize; the largest was {largest} bytes, the smallest path MTU {smallest_mtu} bytes)"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +312,33 @@ mod tests {
         assert_eq!(e, "the run panicked: boom 42");
         let e = guarded(|| -> u32 { std::panic::panic_any(3_u8) }).unwrap_err();
         assert_eq!(e, "the run panicked: (a panic without a message)");
+    }
+
+    #[test]
+    fn oversize_drops_are_named_with_the_largest_packet() {
+        use std::net::{Ipv4Addr, SocketAddrV4};
+
+        let mut log = PacketLog::new();
+        assert_eq!(oversize_drops(&log, 1400), None);
+        let (src, dst) = (
+            SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 443),
+            SocketAddrV4::new(Ipv4Addr::new(10, 0, 1, 2), 49152),
+        );
+        let mut send = |payload: usize, fate: Fate| {
+            let bytes = netsim::packet::build_udp(src, dst, 1, &vec![0; payload]);
+            let packet = netsim::packet::parse(&bytes).expect("a valid packet");
+            log.push(Duration::ZERO, netsim::Direction::Down, &packet, fate);
+        };
+        send(1372, Fate::Delivered { at: Duration::ZERO });
+        send(1472, Fate::Dropped(DropReason::Oversize));
+        send(1422, Fate::Dropped(DropReason::Oversize));
+        send(1472, Fate::Dropped(DropReason::Random));
+        assert_eq!(
+            oversize_drops(&log, 1400).as_deref(),
+            Some(
+                "the network dropped 2 packets as larger than the link MTU (oversize; \
+                 the largest was 1500 bytes, the smallest path MTU 1400 bytes)"
+            )
+        );
     }
 }

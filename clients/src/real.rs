@@ -14,7 +14,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use netsim::quic::QuicConfig;
+use netsim::quic::{QuicConfig, QUIC_MIN_UDP_PAYLOAD};
 use netsim::stats::RttSample;
 use netsim::tls::{self, ClientResumption, ClientTls};
 use netsim::TransportStats;
@@ -31,10 +31,6 @@ use crate::runner::run_with;
 /// The port HTTPS uses when a URL names none; the request authority leaves
 /// it out.
 const HTTPS_PORT: u16 = 443;
-
-/// The smallest UDP payload QUIC allows, where quinn starts before path-MTU
-/// discovery finds more.
-const QUIC_MIN_UDP_PAYLOAD: u16 = 1200;
 
 /// Which server certificates a real-socket client accepts.
 ///
@@ -195,11 +191,10 @@ impl Dialer for RealTarget {
             SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
         };
         let mut endpoint = quinn::Endpoint::client(bind)?;
-        let mut transport = config.transport();
-        transport
-            .initial_mtu(QUIC_MIN_UDP_PAYLOAD)
-            .min_mtu(QUIC_MIN_UDP_PAYLOAD)
-            .mtu_discovery_config(Some(quinn::MtuDiscoveryConfig::default()));
+        // quinn starts at QUIC's smallest datagrams and discovers the
+        // path's MTU from there.
+        let mut transport = config.transport(QUIC_MIN_UDP_PAYLOAD);
+        transport.mtu_discovery_config(Some(quinn::MtuDiscoveryConfig::default()));
         let mut client = quinn::ClientConfig::new(tls::quic_client(tls));
         client.transport_config(Arc::new(transport));
         endpoint.set_default_client_config(client);

@@ -24,7 +24,7 @@ use tokio::sync::{watch, Notify};
 use crate::accepted::Entry;
 use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector};
 use crate::link::Fate;
-use crate::network::{Network, Side, CLIENT_ADDR, SERVER_ADDR};
+use crate::network::{Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
 use crate::settings::Settings;
 use crate::stats::{TcpFlowTracker, TransportStats};
@@ -98,8 +98,41 @@ pub(crate) struct HostState {
     ip_ident: u16,
     next_port: u16,
     used_ports: BTreeSet<u16>,
-    path_change_at: Option<Duration>,
+    /// What the path change changes on this host, until it happened.
+    path_change: Option<HostChange>,
     pub(crate) endpoints_made: u32,
+}
+
+/// What a path change changes on one host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct HostChange {
+    /// When, in simulated time since the run started.
+    at: Duration,
+    /// The host gets a new address (the client does).
+    address: bool,
+    /// The host's link MTU becomes this, when the new path's MTU differs
+    /// from the old one's.
+    mtu: Option<u32>,
+}
+
+impl HostChange {
+    /// What the network's path change changes on `side`, if anything.
+    ///
+    /// Both hosts take the new path's MTU as their link's (a real host
+    /// announces its MSS from its own interface's MTU; on the lab's
+    /// dumbbell, the path is both hosts' link), so that TCP connections
+    /// made after the change, on either side, announce the new path's MSS.
+    /// Connections already open keep theirs (see the TCP stacks).
+    fn of(network: &NetworkConfig, side: Side) -> Option<HostChange> {
+        let change = network.path_change.as_ref()?;
+        let (old, new) = (network.path.mtu(), change.path.mtu());
+        let change = HostChange {
+            at: change.at,
+            address: side == Side::Client,
+            mtu: (new != old).then_some(new),
+        };
+        (change.address || change.mtu.is_some()).then_some(change)
+    }
 }
 
 impl HostState {
@@ -192,14 +225,7 @@ impl Host {
             Side::Client => CLIENT_ADDR,
             Side::Server => SERVER_ADDR,
         };
-        let path_change_at = match side {
-            Side::Client => lock(&run.network)
-                .config()
-                .path_change
-                .as_ref()
-                .map(|c| c.at),
-            Side::Server => None,
-        };
+        let path_change = HostChange::of(lock(&run.network).config(), side);
         let state = HostState {
             address,
             tcp,
@@ -214,7 +240,7 @@ impl Host {
             ip_ident: 0,
             next_port: EPHEMERAL_START,
             used_ports: BTreeSet::new(),
-            path_change_at,
+            path_change,
             endpoints_made: 0,
         };
         let host = Host {
@@ -258,6 +284,13 @@ impl Host {
     /// windows), in bytes.
     pub fn buffer_bytes(&self) -> usize {
         self.inner.run.buffer_bytes
+    }
+
+    /// The smallest MTU of every path the client is on during the run (the
+    /// smaller direction of each), in bytes: the largest packet that every
+    /// path of the run carries ([`NetworkConfig::smallest_mtu`]).
+    pub fn smallest_mtu(&self) -> u32 {
+        lock(&self.inner.run.network).config().smallest_mtu()
     }
 
     /// Resolves when the host's address changes (a path change), with the
@@ -417,9 +450,16 @@ impl Host {
     /// One driver step at `now`. Returns when the next step is due.
     fn step(&self, now: Duration) -> Option<Duration> {
         let mut st = self.state();
-        if st.path_change_at.is_some_and(|at| now >= at) {
-            st.path_change_at = None;
-            self.change_address(&mut st);
+        if let Some(change) = st.path_change.filter(|c| now >= c.at) {
+            st.path_change = None;
+            if let Some(mtu) = change.mtu {
+                st.tcp
+                    .set_mtu(mtu)
+                    .expect("a link's MTU is one TCP accepts (validated at build time)");
+            }
+            if change.address {
+                self.change_address(&mut st);
+            }
         }
         while st.inbox.peek().is_some_and(|Reverse(a)| a.at <= now) {
             let Reverse(arrival) = st.inbox.pop().expect("peeked");
@@ -435,7 +475,7 @@ impl Host {
         }
         let next_arrival = st.inbox.peek().map(|Reverse(a)| a.at);
         let next_tcp = st.tcp.poll_at(now);
-        [next_arrival, next_tcp, st.path_change_at]
+        [next_arrival, next_tcp, st.path_change.map(|c| c.at)]
             .into_iter()
             .flatten()
             .min()
@@ -479,7 +519,8 @@ impl Host {
     }
 
     async fn drive(self) {
-        let mut buf = vec![0u8; 1 << 16];
+        // Room for a frame of the largest packet any link carries.
+        let mut buf = vec![0u8; FRAME_HEADER + crate::link::MAX_MTU as usize];
         loop {
             self.pull_wire(&mut buf);
             let now = now();

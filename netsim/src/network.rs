@@ -105,6 +105,14 @@ impl PathConfig {
         self.up.delay + self.down.delay
     }
 
+    /// The path's MTU: the smaller of the two directions' MTUs, in bytes.
+    /// A host on the path takes it as its link's MTU: TCP announces its MSS
+    /// from it, so that neither end sends a packet the path drops as
+    /// oversize (see `docs/netsim.md`, "MTU").
+    pub fn mtu(&self) -> u32 {
+        self.up.mtu.min(self.down.mtu)
+    }
+
     /// The larger of the two directions' bandwidth-delay products at the
     /// base RTT, in bytes.
     pub fn bdp_bytes(&self) -> u64 {
@@ -123,7 +131,8 @@ impl PathConfig {
 ///
 /// What a host sees:
 /// - packets to or from the old address are dropped (`no-route`), including
-///   those still in flight towards it;
+///   those still in flight towards it, and those the new path refuses as
+///   larger than its MTU;
 /// - TCP connections bound to the old address end with an error at once, as
 ///   on a phone whose OS tears down sockets when the network goes away;
 /// - UDP sockets bound to the old address stop receiving; a QUIC endpoint
@@ -182,6 +191,15 @@ impl NetworkConfig {
             change.path.validate("network.path_change.path")?;
         }
         Ok(())
+    }
+
+    /// The smallest MTU over every path of the run ([`PathConfig::mtu`] of
+    /// the first path and of the path after a change), in bytes: the
+    /// largest packet every path the client uses carries. QUIC's datagram
+    /// size is set from it.
+    pub fn smallest_mtu(&self) -> u32 {
+        let after = self.path_change.as_ref().map_or(u32::MAX, |c| c.path.mtu());
+        self.path.mtu().min(after)
     }
 
     /// The largest bandwidth-delay product over every path of the run, in
@@ -347,9 +365,18 @@ impl Network {
                 Direction::Up => &mut self.up,
                 Direction::Down => &mut self.down,
             };
+            let dst = *packet.flow.dst.ip();
             match link.transmit(now, packet) {
-                Fate::Delivered { at }
-                    if self.route(*packet.flow.dst.ip(), at) != Some(from.peer()) =>
+                Fate::Delivered { at } if self.route(dst, at) != Some(from.peer()) => {
+                    Fate::Dropped(DropReason::NoRoute)
+                }
+                // Too large for this path, and for an address already
+                // gone: sent on a connection of the path before the change,
+                // whose MTU was larger. It reaches nobody either way; the
+                // missing route is why (and the link refused it before it
+                // took any queue or loss draw).
+                Fate::Dropped(DropReason::Oversize)
+                    if self.route(dst, now) != Some(from.peer()) =>
                 {
                     Fate::Dropped(DropReason::NoRoute)
                 }

@@ -3,11 +3,17 @@
 //! Endpoints run on the host's tokio runtime, whose clock is the
 //! simulation's, over a simulated [`UdpSocket`](crate::UdpSocket). Each
 //! endpoint's RNG and its connection IDs (which quinn otherwise draws from
-//! an unseeded RNG) come from the run seed. The UDP payload size is fixed
-//! at [`QUIC_UDP_PAYLOAD`] (1500-byte IP packets, the same as TCP's) and
-//! path-MTU discovery is off, so QUIC and TCP put the same packet size on
-//! the wire. [`QuicConfig::settings`] describes the settings for reports;
-//! each host keeps those of its first endpoint ([`Host::quic_settings`]).
+//! an unseeded RNG) come from the run seed. Path-MTU discovery is off and
+//! the UDP payload size is fixed: the smallest MTU of every path of the run
+//! less the IPv4 and UDP headers ([`udp_payload`] of
+//! [`Host::smallest_mtu`]; [`QUIC_UDP_PAYLOAD`], 1472 bytes, at the default
+//! MTU of 1500), on the server's endpoint and the client's alike. quinn
+//! fixes a connection's datagram size when the connection starts and keeps
+//! it when the connection migrates, so the smallest MTU is the one size that
+//! fits the client's path before and after a path change; on one path,
+//! QUIC and TCP put the same packet size on the wire.
+//! [`QuicConfig::settings`] describes the settings for reports; each host
+//! keeps those of its first endpoint ([`Host::quic_settings`]).
 //!
 //! With qlog capture on ([`crate::CaptureConfig::qlog`]), each connection
 //! gets a qlog trace of its own: on the server, each connection
@@ -37,9 +43,35 @@ use crate::seed;
 use crate::settings::{bytes_text, duration_text, on_off, pairs, Settings};
 use crate::stats::{RttSample, TransportStats};
 
-/// UDP payload of a full-size QUIC packet: a 1500-byte IPv4 packet minus
-/// the IPv4 and UDP headers.
-pub const QUIC_UDP_PAYLOAD: u16 = (1500 - IPV4_HEADER_LEN - UDP_HEADER_LEN) as u16;
+/// UDP payload of a full-size QUIC packet at the lab's default MTU: a
+/// 1500-byte IPv4 packet minus the IPv4 and UDP headers.
+pub const QUIC_UDP_PAYLOAD: u16 = udp_payload(1500);
+
+/// The UDP payload of a full-size QUIC packet on a path whose MTU is `mtu`
+/// bytes: the MTU less the IPv4 and UDP headers, within what quinn can send
+/// (1200 to 16 383 bytes).
+pub const fn udp_payload(mtu: u32) -> u16 {
+    let payload = mtu.saturating_sub((IPV4_HEADER_LEN + UDP_HEADER_LEN) as u32);
+    if payload < QUIC_MIN_UDP_PAYLOAD as u32 {
+        QUIC_MIN_UDP_PAYLOAD
+    } else if payload > QUIC_MAX_UDP_PAYLOAD as u32 {
+        QUIC_MAX_UDP_PAYLOAD
+    } else {
+        payload as u16
+    }
+}
+
+/// The largest UDP payload quinn 0.11 can send: it writes a long-header
+/// packet's Length field in two bytes (quinn-proto's `PartialEncode::finish`
+/// asserts that it is below 2^14), and pads a client's first datagram to
+/// the full size, so a larger datagram size panics its connection driver.
+/// On a path whose MTU is larger than this plus 28 bytes (IPv4 and UDP
+/// headers), QUIC's packets are smaller than the MTU.
+pub const QUIC_MAX_UDP_PAYLOAD: u16 = (1 << 14) - 1;
+
+/// The smallest UDP payload QUIC allows (RFC 9000 section 14), where quinn
+/// starts when it runs path-MTU discovery.
+pub const QUIC_MIN_UDP_PAYLOAD: u16 = 1200;
 
 /// QUIC transport settings the lab controls.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,9 +88,10 @@ pub struct QuicConfig {
     pub max_concurrent_bidi_streams: u32,
     /// Idle timeout. Default: 30 s.
     pub idle_timeout: Duration,
-    /// CUBIC's initial congestion window, in bytes. Default: 12 000, quinn's
-    /// own default (`min(14 720, 10 × 1200)`: ten datagrams of QUIC's
-    /// 1200-byte minimum size, RFC 9002 section 7.2).
+    /// CUBIC's initial congestion window, in bytes, raised to two
+    /// datagrams where they are larger ([`QuicConfig::initial_window_for`]).
+    /// Default: 12 000, quinn's own default (`min(14 720, 10 × 1200)`: ten
+    /// datagrams of QUIC's 1200-byte minimum size, RFC 9002 section 7.2).
     pub initial_window: u64,
     /// The RTT assumed before the first sample, which sets the first
     /// probe timeouts. Default: 333 ms, quinn's own default and RFC 9002's
@@ -83,17 +116,27 @@ impl QuicConfig {
         }
     }
 
+    /// CUBIC's initial window for datagrams of `udp_payload` bytes:
+    /// [`initial_window`](Self::initial_window), and at least two
+    /// datagrams (RFC 9002 section 7.2), so that QUIC can send at all on a
+    /// path whose MTU is larger than the window (jumbo frames).
+    pub fn initial_window_for(&self, udp_payload: u16) -> u64 {
+        self.initial_window.max(2 * u64::from(udp_payload))
+    }
+
     /// The defaults for the run `host` belongs to.
     pub fn for_host(host: &Host) -> QuicConfig {
         QuicConfig::with_buffer(host.buffer_bytes() as u64)
     }
 
     /// quinn's transport config: these windows, CUBIC with this initial
-    /// window, this initial RTT, a fixed MTU and no path-MTU discovery;
-    /// quinn's defaults for everything else (loss detection, ACK delays).
-    pub fn transport(&self) -> TransportConfig {
+    /// window, this initial RTT, datagrams of `udp_payload` bytes (quinn's
+    /// initial and minimum MTU; see [`udp_payload`]) and no path-MTU
+    /// discovery; quinn's defaults for everything else (loss detection, ACK
+    /// delays).
+    pub fn transport(&self, udp_payload: u16) -> TransportConfig {
         let mut cubic = CubicConfig::default();
-        cubic.initial_window(self.initial_window);
+        cubic.initial_window(self.initial_window_for(udp_payload));
         let mut t = TransportConfig::default();
         t.receive_window(VarInt::from_u64(self.receive_window).unwrap_or(VarInt::MAX))
             .stream_receive_window(
@@ -104,27 +147,30 @@ impl QuicConfig {
             .max_idle_timeout(self.idle_timeout.try_into().ok())
             .congestion_controller_factory(Arc::new(cubic))
             .initial_rtt(self.initial_rtt)
-            .initial_mtu(QUIC_UDP_PAYLOAD)
-            .min_mtu(QUIC_UDP_PAYLOAD)
+            .initial_mtu(udp_payload)
+            .min_mtu(udp_payload)
             .mtu_discovery_config(None);
         t
     }
 
-    /// What [`QuicConfig::transport`] sets, as text with units for a
-    /// report: `quinn` and its key settings.
-    pub fn settings(&self) -> Settings {
-        let ip_packet = usize::from(QUIC_UDP_PAYLOAD) + IPV4_HEADER_LEN + UDP_HEADER_LEN;
+    /// What [`QuicConfig::transport`] with `udp_payload` sets, as text with
+    /// units for a report: `quinn` and its key settings.
+    pub fn settings(&self, udp_payload: u16) -> Settings {
+        let ip_packet = usize::from(udp_payload) + IPV4_HEADER_LEN + UDP_HEADER_LEN;
         Settings::new(
             "quinn",
             pairs([
                 ("congestion_control", CONGESTION_CONTROL.to_owned()),
-                ("initial_window", bytes_text(self.initial_window)),
+                (
+                    "initial_window",
+                    bytes_text(self.initial_window_for(udp_payload)),
+                ),
                 ("initial_rtt", duration_text(self.initial_rtt)),
                 (
                     "udp_payload",
                     format!(
                         "{} ({} IP packets)",
-                        bytes_text(QUIC_UDP_PAYLOAD),
+                        bytes_text(udp_payload),
                         bytes_text(ip_packet)
                     ),
                 ),
@@ -164,11 +210,22 @@ fn next_endpoint_label(host: &Host) -> String {
     format!("quinn/{}/{n}", host.side().label())
 }
 
+/// The UDP payload of the QUIC endpoints on `host`'s run: [`udp_payload`]
+/// of the smallest MTU of the run's paths.
+fn host_udp_payload(host: &Host) -> u16 {
+    udp_payload(host.smallest_mtu())
+}
+
 /// The endpoint config of the endpoint `label`: its RNG and the connection
-/// IDs it issues seeded from the run seed.
-fn endpoint_config(host: &Host, label: &str) -> EndpointConfig {
+/// IDs it issues seeded from the run seed, and the largest datagram it
+/// accepts (the `max_udp_payload_size` transport parameter) the
+/// `udp_payload` it sends.
+fn endpoint_config(host: &Host, label: &str, udp_payload: u16) -> EndpointConfig {
     let mut config = EndpointConfig::default();
     config.rng_seed(Some(seed::derive(host.seed(), label)));
+    config
+        .max_udp_payload_size(udp_payload)
+        .expect("udp_payload() is within quinn's bounds");
     // quinn asks for one generator per endpoint; should it ask again, the
     // next one gets a stream of its own.
     let (run_seed, label) = (host.seed(), label.to_owned());
@@ -235,11 +292,14 @@ pub struct QuicServer {
     /// The endpoint's server config, which a connection's own config copies.
     server: Arc<ServerConfig>,
     transport: QuicConfig,
+    /// The UDP payload of every datagram the endpoint sends.
+    udp_payload: u16,
 }
 
 impl QuicServer {
     /// A QUIC server endpoint on `port` at the host's address, with TLS
-    /// `crypto` and transport settings `config`.
+    /// `crypto` and transport settings `config`, sending datagrams as large
+    /// as every path of the run carries (see the module docs).
     pub fn bind(
         host: &Host,
         port: u16,
@@ -247,12 +307,13 @@ impl QuicServer {
         config: &QuicConfig,
     ) -> io::Result<QuicServer> {
         let socket = Arc::new(host.udp_bind(port)?);
-        host.note_quic_settings(|| config.settings());
+        let udp_payload = host_udp_payload(host);
+        host.note_quic_settings(|| config.settings(udp_payload));
         let mut server = ServerConfig::with_crypto(crypto);
-        server.transport_config(Arc::new(config.transport()));
+        server.transport_config(Arc::new(config.transport(udp_payload)));
         let label = next_endpoint_label(host);
         let endpoint = Endpoint::new_with_abstract_socket(
-            endpoint_config(host, &label),
+            endpoint_config(host, &label, udp_payload),
             Some(server.clone()),
             socket,
             Arc::new(quinn::TokioRuntime),
@@ -262,6 +323,7 @@ impl QuicServer {
             endpoint,
             server: Arc::new(server),
             transport: config.clone(),
+            udp_payload,
         })
     }
 
@@ -293,7 +355,7 @@ impl QuicServer {
             let connecting = match server.host.qlog_stream() {
                 None => incoming.accept()?,
                 Some(qlog) => {
-                    let mut transport = server.transport.transport();
+                    let mut transport = server.transport.transport(server.udp_payload);
                     transport.qlog_stream(Some(qlog));
                     let mut config = (*server.server).clone();
                     config.transport_config(Arc::new(transport));
@@ -322,7 +384,9 @@ impl QuicServer {
 }
 
 /// A QUIC client endpoint on a fresh port at the host's address, with
-/// `crypto` and transport settings `config` as its default client config.
+/// `crypto` and transport settings `config` as its default client config,
+/// sending datagrams as large as every path of the run carries (see the
+/// module docs).
 ///
 /// When the run records qlog, the default config carries a trace of its own
 /// (`client-N`, N counting this host's client endpoints from 0): every
@@ -335,15 +399,16 @@ pub fn client_endpoint(
     config: &QuicConfig,
 ) -> io::Result<Endpoint> {
     let socket = Arc::new(host.udp_bind(0)?);
-    host.note_quic_settings(|| config.settings());
+    let udp_payload = host_udp_payload(host);
+    host.note_quic_settings(|| config.settings(udp_payload));
     let label = next_endpoint_label(host);
     let mut endpoint = Endpoint::new_with_abstract_socket(
-        endpoint_config(host, &label),
+        endpoint_config(host, &label, udp_payload),
         None,
         socket,
         Arc::new(quinn::TokioRuntime),
     )?;
-    let mut transport = config.transport();
+    let mut transport = config.transport(udp_payload);
     if let Some(qlog) = host.qlog_stream() {
         transport.qlog_stream(Some(qlog));
     }
@@ -436,7 +501,7 @@ mod tests {
 
     #[test]
     fn settings_describe_the_config() {
-        let s = QuicConfig::with_buffer(6_000_000).settings();
+        let s = QuicConfig::with_buffer(6_000_000).settings(QUIC_UDP_PAYLOAD);
         assert_eq!(s.name, "quinn");
         assert_eq!(s.get("congestion_control"), Some("cubic"));
         assert_eq!(s.get("initial_window"), Some("12000 bytes"));
@@ -447,5 +512,27 @@ mod tests {
         );
         assert_eq!(s.get("receive_window"), Some("6000000 bytes"));
         assert_eq!(s.get("idle_timeout"), Some("30 s"));
+        let s = QuicConfig::with_buffer(6_000_000).settings(udp_payload(1280));
+        assert_eq!(
+            s.get("udp_payload"),
+            Some("1252 bytes (1280 bytes IP packets)")
+        );
+    }
+
+    #[test]
+    fn the_udp_payload_is_the_mtu_less_the_headers_within_quinns_bounds() {
+        assert_eq!(udp_payload(1500), 1472);
+        assert_eq!(udp_payload(1400), 1372);
+        assert_eq!(udp_payload(1280), 1252);
+        assert_eq!(udp_payload(9000), 8972);
+        assert_eq!(udp_payload(16_411), 16_383);
+        assert_eq!(udp_payload(65_535), 16_383);
+        assert_eq!(udp_payload(1000), 1200);
+        // quinn's own default datagram limit is the lab's at 1500, so the
+        // endpoint config the lab sets there is quinn's default.
+        assert_eq!(
+            EndpointConfig::default().get_max_udp_payload_size(),
+            u64::from(QUIC_UDP_PAYLOAD)
+        );
     }
 }

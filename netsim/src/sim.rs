@@ -57,7 +57,10 @@ pub struct SimConfig {
     /// The network. Default: [`NetworkConfig::default`].
     pub network: NetworkConfig,
     /// TCP settings. The buffer size is raised to at least 4 × the
-    /// network's largest bandwidth-delay product (and 1 MiB).
+    /// network's largest bandwidth-delay product (and 1 MiB), and the MTU
+    /// is not this one but that of the path each host is on
+    /// ([`PathConfig::mtu`](crate::PathConfig::mtu)), from the start and
+    /// again after a path change (see [`SimConfig::effective_tcp`]).
     pub tcp: TcpConfig,
     /// Captures. Default: none.
     pub capture: CaptureConfig,
@@ -76,12 +79,16 @@ impl Default for SimConfig {
 }
 
 impl SimConfig {
-    /// The TCP config the run will use, with its buffers sized for the
-    /// network.
+    /// The TCP config the run starts with on both hosts: its buffers sized
+    /// for the network, and the MTU of the first path. A host whose path
+    /// changes to one with another MTU then takes that MTU
+    /// (`TcpStack::set_mtu`): connections made afterwards announce their
+    /// MSS from it.
     pub fn effective_tcp(&self) -> TcpConfig {
         let bdp = self.network.max_bdp_bytes() as usize;
         let mut tcp = self.tcp.clone();
         tcp.buffer_bytes = tcp.buffer_bytes.max(4 * bdp).max(MIN_BUFFER);
+        tcp.mtu = self.network.path.mtu();
         tcp
     }
 }
@@ -162,12 +169,10 @@ impl Simulation {
                 reason: "must be greater than zero".into(),
             });
         }
-        if config.tcp.buffer_bytes == 0 {
-            return Err(ConfigError {
-                field: "tcp.buffer_bytes".into(),
-                reason: "must be greater than zero".into(),
-            });
-        }
+        config.tcp.validate().map_err(|e| ConfigError {
+            field: format!("tcp.{}", e.field),
+            reason: e.reason,
+        })?;
         Ok(Simulation { config })
     }
 

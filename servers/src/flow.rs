@@ -49,8 +49,8 @@ impl FlowControl {
     /// The same numbers for quinn: receive window = `connection_window`,
     /// stream receive window = `stream_window`, send window =
     /// `connection_window`, bidirectional streams = `max_concurrent_streams`.
-    /// Everything else is netsim's default (fixed MTU, no path-MTU discovery,
-    /// 30 s idle timeout).
+    /// Everything else is netsim's default (a fixed datagram size from the
+    /// run's paths, no path-MTU discovery, 30 s idle timeout).
     pub fn quic(&self) -> QuicConfig {
         let mut config = QuicConfig::with_buffer(u64::from(self.connection_window));
         config.stream_receive_window = u64::from(self.stream_window);

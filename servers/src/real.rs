@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use netsim::quic::QUIC_MIN_UDP_PAYLOAD;
 use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
 use tokio_rustls::TlsAcceptor;
 
@@ -100,11 +101,8 @@ pub async fn serve_real(
         if !protocols.http3 {
             return Ok(());
         }
-        let mut transport = flow.quic().transport();
-        transport
-            .initial_mtu(1200)
-            .min_mtu(1200)
-            .mtu_discovery_config(Some(quinn::MtuDiscoveryConfig::default()));
+        let mut transport = flow.quic().transport(QUIC_MIN_UDP_PAYLOAD);
+        transport.mtu_discovery_config(Some(quinn::MtuDiscoveryConfig::default()));
         let mut config =
             quinn::ServerConfig::with_crypto(tls::quic_server_crypto(&[ALPN_H3], None));
         config.transport_config(Arc::new(transport));

@@ -9,8 +9,10 @@
 //! - `stack`: the [`TcpStack`] trait (its call order is documented on it)
 //!   and the types it speaks: [`ConnId`], [`ListenerId`], [`ConnState`],
 //!   [`RecvOutcome`], [`SendOutcome`], [`TcpError`], [`TcpSenderInfo`], and
-//!   the configuration every implementation takes, [`TcpConfig`],
-//!   [`Congestion`], [`TcpImplementation`];
+//!   the configuration every implementation takes, [`TcpConfig`] (checked
+//!   by [`TcpConfig::validate`], [`InvalidTcpConfig`]), [`Congestion`],
+//!   [`TcpImplementation`], and the MTU bounds [`MIN_MTU`], [`MAX_MTU`],
+//!   [`DEFAULT_MTU`];
 //! - `linux`: [`LinuxStack`], the lab's TCP modelled on Linux's defaults
 //!   (IW10, RFC 6298 RTO with a 200 ms floor, SACK, RACK-TLP, PRR, CUBIC
 //!   with HyStart++), the default;
@@ -37,8 +39,9 @@ pub use linux::LinuxStack;
 pub use parameter::{Parameter, Value};
 pub use smoltcp::SmoltcpStack;
 pub use stack::{
-    Congestion, ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpConfig, TcpError,
-    TcpImplementation, TcpSenderInfo, TcpStack, UnknownImplementation,
+    Congestion, ConnId, ConnState, InvalidTcpConfig, ListenerId, RecvOutcome, SendOutcome,
+    TcpConfig, TcpError, TcpImplementation, TcpSenderInfo, TcpStack, UnknownImplementation,
+    DEFAULT_MTU, MAX_MTU, MIN_MTU,
 };
 
 use std::net::Ipv4Addr;

@@ -5,6 +5,12 @@
 //! SACK ignored); see `shared/design/dependencies.md`. The lab configures it
 //! as far as its API allows: CUBIC or Reno, window scaling from a large
 //! receive buffer, reassembly of up to 32 out-of-order ranges, Nagle off.
+//!
+//! smoltcp reads its device's MTU once, when the interface is made, and
+//! every socket of the interface announces its MSS from it (the MTU less
+//! 40 bytes) and sends at most that. [`TcpStack::set_mtu`] therefore makes
+//! a new interface with the same addresses: the sockets stay, and every one
+//! of them, open or new, uses the new MTU from then on.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -17,8 +23,8 @@ use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpCidr, IpEndpoint, IpListenEndpoint};
 
 use crate::stack::{
-    Congestion, ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpConfig, TcpError,
-    TcpImplementation, TcpSenderInfo, TcpStack,
+    check_mtu, Congestion, ConnId, ConnState, InvalidTcpConfig, ListenerId, RecvOutcome,
+    SendOutcome, TcpConfig, TcpError, TcpImplementation, TcpSenderInfo, TcpStack,
 };
 use crate::{Parameter, Value};
 
@@ -29,11 +35,9 @@ const BACKLOG: usize = 16;
 /// uses, so every peer is on-link.
 const PREFIX_LEN: u8 = 8;
 
-/// The MTU of the simulated wire (whole IP packets).
-pub const MTU: usize = 1500;
 /// IPv4 and TCP headers without options: the MTU less this is the MSS
 /// smoltcp announces.
-const IP_TCP_HEADERS: usize = 40;
+const IP_TCP_HEADERS: u32 = 40;
 
 fn to_instant(now: Duration) -> Instant {
     Instant::from_micros(now.as_micros() as i64)
@@ -43,11 +47,13 @@ fn to_duration(t: Instant) -> Duration {
     Duration::from_micros(t.total_micros().max(0) as u64)
 }
 
-/// smoltcp's view of the wire: two packet queues.
-#[derive(Debug, Default)]
+/// smoltcp's view of the wire: two packet queues, and the link's MTU
+/// (whole IP packets).
+#[derive(Debug)]
 struct PacketQueues {
     rx: VecDeque<Vec<u8>>,
     tx: Vec<Vec<u8>>,
+    mtu: usize,
 }
 
 struct RxToken(Vec<u8>);
@@ -84,7 +90,7 @@ impl phy::Device for PacketQueues {
     fn capabilities(&self) -> DeviceCapabilities {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ip;
-        caps.max_transmission_unit = MTU;
+        caps.max_transmission_unit = self.mtu;
         caps
     }
 }
@@ -119,6 +125,13 @@ pub struct SmoltcpStack {
     listeners: BTreeMap<ListenerId, Listener>,
     next_id: u32,
     config: TcpConfig,
+    /// The seed of the first interface; later ones (after an MTU change)
+    /// derive theirs from it.
+    random_seed: u64,
+    /// Interfaces made after the first (one per MTU change).
+    interfaces_replaced: u64,
+    /// The time of the last call that passed one in.
+    now: Duration,
 }
 
 impl std::fmt::Debug for SmoltcpStack {
@@ -132,17 +145,20 @@ impl std::fmt::Debug for SmoltcpStack {
 
 impl SmoltcpStack {
     /// A stack with one address, `addr`. `random_seed` fixes smoltcp's
-    /// initial sequence numbers.
+    /// initial sequence numbers. `config` must pass
+    /// [`TcpConfig::validate`].
     pub fn new(addr: Ipv4Addr, random_seed: u64, config: TcpConfig, now: Duration) -> Self {
-        let mut iface_config = Config::new(HardwareAddress::Ip);
-        iface_config.random_seed = random_seed;
-        let mut queues = PacketQueues::default();
-        let mut iface = Interface::new(iface_config, &mut queues, to_instant(now));
-        iface.update_ip_addrs(|addrs| {
-            addrs
-                .push(IpCidr::new(addr.into(), PREFIX_LEN))
-                .expect("room for one address");
-        });
+        let mut queues = PacketQueues {
+            rx: VecDeque::new(),
+            tx: Vec::new(),
+            mtu: config.mtu as usize,
+        };
+        let iface = interface(
+            random_seed,
+            &mut queues,
+            now,
+            &[IpCidr::new(addr.into(), PREFIX_LEN)],
+        );
         SmoltcpStack {
             iface,
             queues,
@@ -151,6 +167,9 @@ impl SmoltcpStack {
             listeners: BTreeMap::new(),
             next_id: 0,
             config,
+            random_seed,
+            interfaces_replaced: 0,
+            now,
         }
     }
 
@@ -283,8 +302,11 @@ impl TcpStack for SmoltcpStack {
         [
             ("congestion_control", Value::Text(cc.to_owned())),
             ("initial_window", fixed("2 segments of 1024 bytes")),
-            ("mtu", Value::Bytes(MTU as u64)),
-            ("announced_mss", Value::Bytes((MTU - IP_TCP_HEADERS) as u64)),
+            ("mtu", Value::Bytes(u64::from(self.config.mtu))),
+            (
+                "announced_mss",
+                Value::Bytes(u64::from(self.config.mtu - IP_TCP_HEADERS)),
+            ),
             ("initial_rto", fixed("1 s")),
             ("min_rto", fixed("1 s")),
             (
@@ -512,11 +534,33 @@ impl TcpStack for SmoltcpStack {
         gone
     }
 
-    fn handle_packet(&mut self, _now: Duration, packet: Vec<u8>) {
+    fn set_mtu(&mut self, mtu: u32) -> Result<(), InvalidTcpConfig> {
+        check_mtu(mtu)?;
+        if mtu == self.config.mtu {
+            return Ok(());
+        }
+        self.config.mtu = mtu;
+        self.queues.mtu = mtu as usize;
+        // A new interface reads the new MTU. Its random stream (initial
+        // sequence numbers, IP identification) is one of its own, derived
+        // from the first interface's seed, so that no sequence number
+        // repeats.
+        self.interfaces_replaced += 1;
+        let seed = self
+            .random_seed
+            .wrapping_add(self.interfaces_replaced.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let addrs: Vec<IpCidr> = self.iface.ip_addrs().to_vec();
+        self.iface = interface(seed, &mut self.queues, self.now, &addrs);
+        Ok(())
+    }
+
+    fn handle_packet(&mut self, now: Duration, packet: Vec<u8>) {
+        self.now = now;
         self.queues.rx.push_back(packet);
     }
 
     fn poll(&mut self, now: Duration, out: &mut Vec<Vec<u8>>) {
+        self.now = now;
         self.iface
             .poll(to_instant(now), &mut self.queues, &mut self.sockets);
         for c in self.conns.values_mut() {
@@ -535,6 +579,25 @@ impl TcpStack for SmoltcpStack {
             .poll_at(to_instant(now), &self.sockets)
             .map(to_duration)
     }
+}
+
+/// A smoltcp interface on `queues` (whose MTU it reads) with the addresses
+/// `addrs`, its random choices seeded with `random_seed`.
+fn interface(
+    random_seed: u64,
+    queues: &mut PacketQueues,
+    now: Duration,
+    addrs: &[IpCidr],
+) -> Interface {
+    let mut config = Config::new(HardwareAddress::Ip);
+    config.random_seed = random_seed;
+    let mut iface = Interface::new(config, queues, to_instant(now));
+    iface.update_ip_addrs(|a| {
+        for addr in addrs {
+            a.push(*addr).expect("room for the stack's addresses");
+        }
+    });
+    iface
 }
 
 /// How a closed connection failed: refused if it never got established,

@@ -110,6 +110,56 @@ pub struct TcpConfig {
     pub nagle: bool,
     /// Which TCP implementation runs. Default: [`TcpImplementation::Linux`].
     pub implementation: TcpImplementation,
+    /// The MTU of the host's link, in bytes (whole IPv4 packets): a
+    /// connection announces an MSS of this less 40 bytes (IPv4 and TCP
+    /// headers without options) and sends no packet larger than this.
+    /// Default: 1500. Between [`MIN_MTU`] and [`MAX_MTU`]; change it on a
+    /// running stack with [`TcpStack::set_mtu`].
+    pub mtu: u32,
+}
+
+/// Smallest MTU a [`TcpConfig`] accepts, in bytes: 576, the datagram every
+/// IPv4 host must accept (RFC 791), whose MSS is TCP's default of 536
+/// (RFC 9293 3.7.1).
+pub const MIN_MTU: u32 = 576;
+/// Largest MTU a [`TcpConfig`] accepts, in bytes: the largest IPv4 packet.
+pub const MAX_MTU: u32 = 65_535;
+/// The MTU of a [`TcpConfig::default`], in bytes.
+pub const DEFAULT_MTU: u32 = 1500;
+
+/// A [`TcpConfig`] field with a value no stack can use.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct InvalidTcpConfig {
+    /// The field, e.g. `mtu`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl TcpConfig {
+    /// Check every field; the error names the first bad one.
+    pub fn validate(&self) -> Result<(), InvalidTcpConfig> {
+        if self.buffer_bytes == 0 {
+            return Err(InvalidTcpConfig {
+                field: "buffer_bytes",
+                reason: "must be greater than zero".to_owned(),
+            });
+        }
+        check_mtu(self.mtu)
+    }
+}
+
+/// `Ok` if a stack can run with an MTU of `mtu` bytes.
+pub(crate) fn check_mtu(mtu: u32) -> Result<(), InvalidTcpConfig> {
+    if (MIN_MTU..=MAX_MTU).contains(&mtu) {
+        Ok(())
+    } else {
+        Err(InvalidTcpConfig {
+            field: "mtu",
+            reason: format!("must be between {MIN_MTU} and {MAX_MTU} bytes, got {mtu}"),
+        })
+    }
 }
 
 /// The TCP implementations the lab can run. Serialized as its label
@@ -178,6 +228,7 @@ impl Default for TcpConfig {
             congestion: Congestion::Cubic,
             nagle: false,
             implementation: TcpImplementation::Linux,
+            mtu: DEFAULT_MTU,
         }
     }
 }
@@ -205,7 +256,8 @@ pub enum Congestion {
 ///   [`recv`](Self::recv), [`send`](Self::send),
 ///   [`shutdown`](Self::shutdown), [`abort`](Self::abort),
 ///   [`release`](Self::release), and the host's
-///   [`change_address`](Self::change_address);
+///   [`change_address`](Self::change_address) and
+///   [`set_mtu`](Self::set_mtu);
 /// - `handle_*`, inputs from the wire: [`handle_packet`](Self::handle_packet);
 /// - `poll*`, outputs: [`poll`](Self::poll) and [`poll_at`](Self::poll_at).
 ///
@@ -273,6 +325,13 @@ pub trait TcpStack: Send + fmt::Debug {
     /// The host's address changed from `old` to `new`. Connections bound to
     /// `old` end with [`TcpError::AddressGone`]; returns them.
     fn change_address(&mut self, old: Ipv4Addr, new: Ipv4Addr) -> Vec<ConnId>;
+    /// The host's link MTU is now `mtu` bytes (it moved to a path with
+    /// another MTU): connections opened or accepted from now on announce
+    /// their MSS from it and send no larger packet. What happens to
+    /// connections already open is the implementation's (see its docs).
+    /// [`parameters`](Self::parameters) reports the new MTU. Rejects an MTU
+    /// [`TcpConfig::validate`] would, changing nothing.
+    fn set_mtu(&mut self, mtu: u32) -> Result<(), InvalidTcpConfig>;
 
     /// An IPv4 packet carrying TCP arrived.
     fn handle_packet(&mut self, now: Duration, packet: Vec<u8>);

@@ -21,8 +21,6 @@ use super::segment::Segment;
 use super::send::{Sender, SenderStats, Transmit};
 use crate::{Congestion, TcpError};
 
-/// The IPv4 MTU of the simulated wire.
-pub const MTU: usize = 1500;
 /// IPv4 and TCP headers without options.
 const BASE_HEADERS: usize = 40;
 /// Bytes of a timestamp option with its two NOPs.
@@ -49,20 +47,36 @@ pub struct LinuxConfig {
     pub timestamps: bool,
     /// Offer SACK (RFC 2018). Default: on, as Linux.
     pub sack: bool,
+    /// The MTU of the host's link, in bytes (whole IPv4 packets): no
+    /// packet is larger. Default: 1500.
+    pub mtu: usize,
 }
 
 impl LinuxConfig {
-    /// The MSS this stack announces in its SYN: the wire's MTU less the
-    /// IPv4 and TCP headers.
-    pub fn announced_mss() -> u16 {
-        (MTU - BASE_HEADERS) as u16
+    /// The MSS this stack announces in its SYN: the link's MTU less the
+    /// IPv4 and TCP headers (as Linux's `advmss` from the route's MTU).
+    pub fn announced_mss(&self) -> u16 {
+        u16::try_from(self.mtu - BASE_HEADERS).unwrap_or(u16::MAX)
     }
 
     /// Payload bytes of a full-sized data segment between two hosts with
     /// this configuration: [`LinuxConfig::announced_mss`], less the
     /// timestamp option when timestamps are on.
     pub fn full_segment_payload(&self) -> u16 {
-        segment_payload(Self::announced_mss(), self.timestamps)
+        self.segment_payload(self.announced_mss(), self.timestamps)
+    }
+
+    /// Payload bytes of a full-sized data segment for a peer MSS of
+    /// `peer_mss` (capped at what this host's link carries), less the
+    /// timestamp option when `timestamps` is negotiated (as Linux's
+    /// `mss_cache`).
+    fn segment_payload(&self, peer_mss: u16, timestamps: bool) -> u16 {
+        let mss = peer_mss.min(self.announced_mss());
+        if timestamps {
+            mss - TS_OPTION as u16
+        } else {
+            mss
+        }
     }
 
     /// The window-scale shift this stack announces for its buffer.
@@ -80,18 +94,6 @@ impl LinuxConfig {
     }
 }
 
-/// Payload bytes of a full-sized data segment for a peer MSS of `peer_mss`
-/// (capped at what the wire carries), less the timestamp option when
-/// `timestamps` is negotiated (as Linux's `mss_cache`).
-fn segment_payload(peer_mss: u16, timestamps: bool) -> u16 {
-    let mss = peer_mss.min(LinuxConfig::announced_mss());
-    if timestamps {
-        mss - TS_OPTION as u16
-    } else {
-        mss
-    }
-}
-
 impl Default for LinuxConfig {
     fn default() -> Self {
         LinuxConfig {
@@ -100,6 +102,7 @@ impl Default for LinuxConfig {
             hystart: true,
             timestamps: true,
             sack: true,
+            mtu: crate::DEFAULT_MTU as usize,
         }
     }
 }
@@ -274,7 +277,7 @@ impl Connection {
     /// Payload bytes of a full-sized data segment: the peer's MSS, less the
     /// timestamp option (as Linux's `mss_cache`).
     fn effective_mss(&self) -> u16 {
-        segment_payload(self.peer_mss, self.ts_ok)
+        self.config.segment_payload(self.peer_mss, self.ts_ok)
     }
 
     // ---- getters ----
@@ -411,7 +414,7 @@ impl Connection {
         let mut s = self.segment(now, self.iss, Vec::new());
         s.syn = true;
         s.window = self.config.buffer.min(usize::from(u16::MAX)) as u16;
-        s.mss = Some(LinuxConfig::announced_mss());
+        s.mss = Some(self.config.announced_mss());
         s.window_scale = Some(self.our_shift);
         s.sack_permitted = self.config.sack;
         s.sack.clear();
@@ -670,7 +673,7 @@ impl Connection {
         // Build the segment (ACK, window, timestamp, SACK blocks) once; its
         // options decide how much payload fits in one packet.
         let mut seg = self.segment(now, 0, Vec::new());
-        let max_payload = MTU.saturating_sub(seg.header_len()) as u64;
+        let max_payload = self.config.mtu.saturating_sub(seg.header_len()) as u64;
         let sender = self.sender.as_mut()?;
         let start = match sender.poll_transmit(now, max_payload)? {
             // A window probe carries sequence SND.UNA − 1 and no data.

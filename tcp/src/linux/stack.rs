@@ -11,14 +11,14 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::conn::{Connection, LinuxConfig, State, MTU, SYN_TRIES};
+use super::conn::{Connection, LinuxConfig, State, SYN_TRIES};
 use super::recv::{DELACK, MAX_QUICKACKS};
 use super::rtt::{INITIAL_RTO, MAX_RTO, MIN_RTO};
 use super::segment::Segment;
 use super::send::{DUP_THRESH, MIN_PTO};
 use crate::stack::{
-    ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpConfig, TcpError,
-    TcpImplementation, TcpSenderInfo, TcpStack,
+    check_mtu, ConnId, ConnState, InvalidTcpConfig, ListenerId, RecvOutcome, SendOutcome,
+    TcpConfig, TcpError, TcpImplementation, TcpSenderInfo, TcpStack,
 };
 use crate::{Parameter, SegmentArrival, Value};
 
@@ -48,6 +48,10 @@ struct Listener {
 }
 
 /// One host's Linux-like TCP.
+///
+/// Each connection keeps the MTU the stack had when it was opened or its
+/// SYN arrived, as Linux keeps a socket's cached route: after
+/// [`TcpStack::set_mtu`] only new connections use the new MTU.
 #[derive(Debug)]
 pub struct LinuxStack {
     config: LinuxConfig,
@@ -66,11 +70,13 @@ pub struct LinuxStack {
 
 impl LinuxStack {
     /// A stack whose initial sequence numbers come from `random_seed`.
+    /// `config` must pass [`TcpConfig::validate`].
     pub fn new(random_seed: u64, config: &TcpConfig) -> Self {
         LinuxStack {
             config: LinuxConfig {
                 buffer: config.buffer_bytes,
                 congestion: config.congestion,
+                mtu: config.mtu as usize,
                 ..LinuxConfig::default()
             },
             rng: ChaCha8Rng::seed_from_u64(random_seed),
@@ -143,11 +149,8 @@ impl TcpStack for LinuxStack {
                     bytes: iw,
                 },
             ),
-            ("mtu", Value::Bytes(MTU as u64)),
-            (
-                "announced_mss",
-                Value::Bytes(u64::from(LinuxConfig::announced_mss())),
-            ),
+            ("mtu", Value::Bytes(c.mtu as u64)),
+            ("announced_mss", Value::Bytes(u64::from(c.announced_mss()))),
             ("segment_payload", Value::Bytes(u64::from(mss))),
             ("initial_rto", Value::Duration(INITIAL_RTO)),
             ("min_rto", Value::Duration(MIN_RTO)),
@@ -338,6 +341,12 @@ impl TcpStack for LinuxStack {
             }
         }
         gone
+    }
+
+    fn set_mtu(&mut self, mtu: u32) -> Result<(), InvalidTcpConfig> {
+        check_mtu(mtu)?;
+        self.config.mtu = mtu as usize;
+        Ok(())
     }
 
     fn handle_packet(&mut self, now: Duration, packet: Vec<u8>) {
