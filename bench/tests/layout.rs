@@ -502,7 +502,6 @@ fn file_name(g: &CrateGraph, m: &[String]) -> String {
 }
 
 #[test]
-#[ignore = "until the circles in clients and netsim are broken (#11 item 2, in progress)"]
 fn no_import_circle_between_the_files_of_a_crate() {
     let mut found = Vec::new();
     for krate in crates() {

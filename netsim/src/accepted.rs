@@ -9,9 +9,11 @@
 //! - [`QuicServer::accept`](crate::quic::QuicServer::accept) registers each
 //!   QUIC connection whose handshake completed.
 //!
-//! [`Host::accepted_connections`] reads every one's [`TransportStats`] at
-//! that moment; [`Simulation::run`](crate::Simulation::run) does so for the
-//! server once the client has finished (`RunOutput::server_connections`).
+//! The host's [`Registry`] keeps them; [`Simulation::run`](crate::Simulation::run)
+//! reads every one's [`TransportStats`] for the server once the client has
+//! finished (`RunOutput::server_connections`). This module is data only: it
+//! knows nothing of hosts or QUIC, so everything that registers a
+//! connection can depend on it.
 //!
 //! A TCP entry is only the connection's id and addresses, so keeping it
 //! changes nothing; the Linux-like stack keeps a closed connection's final
@@ -22,11 +24,11 @@
 
 use std::net::SocketAddr;
 use std::net::SocketAddrV4;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::host::Host;
 use crate::stats::TransportStats;
 use tcp::ConnId;
 
@@ -88,38 +90,24 @@ pub(crate) struct Entry {
     pub(crate) handle: Handle,
 }
 
-impl Entry {
-    /// The connection's statistics from `host`'s side at simulated time
-    /// `at`.
-    pub(crate) fn read(&self, host: &Host, at: Duration) -> AcceptedConnection {
-        let (transport, stats) = match &self.handle {
-            Handle::Tcp {
-                conn,
-                local,
-                remote,
-            } => (Transport::Tcp, host.tcp_stats(*conn, *local, *remote)),
-            Handle::Quic { endpoint, conn } => (
-                Transport::Quic,
-                crate::quic::transport_stats_at(host, endpoint, conn, at),
-            ),
-        };
-        AcceptedConnection {
-            transport,
-            accepted_at: self.accepted_at,
-            peer: self.peer,
-            stats,
-        }
-    }
+/// The connections one host accepted, in accept order.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    entries: Mutex<Vec<Entry>>,
 }
 
-impl Host {
-    /// Every connection this host accepted, in accept order, with its
-    /// statistics read now, at simulated time `at` (QUIC stamps its RTT
-    /// sample with it). Empty for a host that accepted none.
-    pub fn accepted_connections(&self, at: Duration) -> Vec<AcceptedConnection> {
-        self.accepted_entries()
-            .iter()
-            .map(|e| e.read(self, at))
-            .collect()
+impl Registry {
+    /// Keep `entry`.
+    pub(crate) fn register(&self, entry: Entry) {
+        self.lock().push(entry);
+    }
+
+    /// Every entry so far, in accept order.
+    pub(crate) fn entries(&self) -> Vec<Entry> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -1,86 +1,51 @@
 //! A simulated host: its address, its TCP stack, its UDP sockets, and the
-//! task that moves its packets between them and the wire.
+//! task (the *driver*) that moves packets between them and the wire.
 //!
-//! The wire is turmoil's UDP. A packet a host sends goes to
-//! [`Network::transmit`]; if the link model delivers it at time `t`, the host
-//! sends it over turmoil's UDP to the peer stamped with `t`, and the peer
-//! holds it in its inbox until `t`. turmoil's own latency is zero and its
-//! loss is off: every delay and drop comes from the lab's link model.
+//! A [`Host`] composes parts that each own one thing:
+//! - the [`Wire`] and its [`Inbox`] (`crate::wire`) carry packets to and
+//!   from the peer;
+//! - the demultiplexer here hands an arrived packet to the TCP stack or to
+//!   the UDP socket bound to its port;
+//! - [`FlowStats`] (`crate::stats`) counts each flow's packets, bytes,
+//!   retransmissions and RTT samples at the host's NIC;
+//! - a [`PcapRecorder`] (`crate::capture`) records the packets, when asked;
+//! - the [`Registry`] (`crate::accepted`) keeps the connections it accepted.
 //!
-//! One task per host (the *driver*) delivers due packets, polls the TCP
-//! stack, and wakes tasks waiting on sockets. Application calls on sockets
-//! take the host's lock, act, and nudge the driver.
+//! The driver delivers due packets, polls the TCP stack, and wakes tasks
+//! waiting on sockets. Application calls on sockets take the host's lock,
+//! act, and nudge the driver.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::Duration;
 
 use tokio::sync::{watch, Notify};
 
-use crate::accepted::Entry;
+use crate::accepted::{Entry, Registry};
 use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector};
+use crate::clock::now;
 use crate::link::Fate;
 use crate::network::{Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
 use crate::settings::Settings;
-use crate::stats::{TcpFlowTracker, TransportStats};
+use crate::stats::{FlowStats, TransportStats};
+use crate::wire::{Inbox, ReceiveBuffer, Wire};
 use tcp::{ConnId, TcpStack};
 
-/// The turmoil UDP port that carries the simulated wire between hosts.
-const WIRE_PORT: u16 = 9;
 /// First port handed out for outgoing connections and unbound sockets.
 const EPHEMERAL_START: u16 = 49152;
 /// Datagrams a UDP socket queues before dropping (like a socket receive
 /// buffer). Drops are counted in the host's stats.
 const UDP_QUEUE: usize = 8192;
-/// A frame on the wire: delivery time in nanoseconds (8 bytes, little
-/// endian), then the IPv4 packet.
-const FRAME_HEADER: usize = 8;
-
-/// Simulated time since the run started, as seen by the current host.
-///
-/// # Panics
-/// Outside a running simulation.
-pub fn now() -> Duration {
-    turmoil::sim_elapsed().expect("netsim::now() called outside a simulation")
-}
-
-/// The tick at which a packet whose modelled arrival time is `at` is
-/// delivered: the nearest whole tick (1 ms). Rounding to the nearest tick
-/// rather than up keeps the error of each hop within ±0.5 ms and unbiased;
-/// the link model itself keeps exact (nanosecond) times, so rates and queues
-/// are not affected.
-fn to_tick(at: Duration) -> Duration {
-    let tick = crate::sim::TICK.as_nanos();
-    let n = (at.as_nanos() + tick / 2) / tick;
-    Duration::from_nanos((n * tick) as u64)
-}
-
-/// A packet waiting in the inbox until its delivery tick. Ordered by tick,
-/// then by the order it came off the wire.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Arrival {
-    at: Duration,
-    seq: u64,
-    packet: Vec<u8>,
-}
 
 #[derive(Debug)]
 pub(crate) struct UdpSlot {
     pub(crate) addr: Ipv4Addr,
     pub(crate) queue: VecDeque<(SocketAddrV4, Vec<u8>)>,
     pub(crate) waker: Option<Waker>,
-}
-
-/// Received-side counters of one flow.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct RxCounters {
-    pub(crate) packets: u64,
-    pub(crate) bytes: u64,
 }
 
 #[derive(Debug)]
@@ -90,11 +55,9 @@ pub(crate) struct HostState {
     tcp_wakers: Vec<Waker>,
     pub(crate) udp: BTreeMap<u16, UdpSlot>,
     pub(crate) udp_queue_drops: u64,
-    inbox: BinaryHeap<Reverse<Arrival>>,
-    arrival_seq: u64,
+    inbox: Inbox,
     capture: Option<PcapRecorder>,
-    pub(crate) tcp_tx: BTreeMap<FlowKey, TcpFlowTracker>,
-    pub(crate) rx: BTreeMap<FlowKey, RxCounters>,
+    flows: FlowStats,
     ip_ident: u16,
     next_port: u16,
     used_ports: BTreeSet<u16>,
@@ -190,12 +153,10 @@ struct HostInner {
     run: Arc<RunShared>,
     state: Mutex<HostState>,
     driver: Notify,
-    wire: turmoil::net::UdpSocket,
-    peer_wire: SocketAddr,
+    wire: Wire,
     address: watch::Sender<Ipv4Addr>,
-    /// Every connection the host accepted, in accept order (see
-    /// [`crate::accepted`]).
-    accepted: Mutex<Vec<Entry>>,
+    /// Every connection the host accepted, in accept order.
+    accepted: Registry,
     /// The settings of the first QUIC endpoint made on the host.
     quic_settings: Mutex<Option<Settings>>,
 }
@@ -219,8 +180,7 @@ impl Host {
         tcp: Box<dyn TcpStack>,
         capture: bool,
     ) -> io::Result<Host> {
-        let wire = turmoil::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, WIRE_PORT)).await?;
-        let peer_wire = SocketAddr::new(turmoil::lookup(side.peer().label()), WIRE_PORT);
+        let wire = Wire::bind(side).await?;
         let address = match side {
             Side::Client => CLIENT_ADDR,
             Side::Server => SERVER_ADDR,
@@ -232,11 +192,9 @@ impl Host {
             tcp_wakers: Vec::new(),
             udp: BTreeMap::new(),
             udp_queue_drops: 0,
-            inbox: BinaryHeap::new(),
-            arrival_seq: 0,
+            inbox: Inbox::default(),
             capture: capture.then(PcapRecorder::new),
-            tcp_tx: BTreeMap::new(),
-            rx: BTreeMap::new(),
+            flows: FlowStats::default(),
             ip_ident: 0,
             next_port: EPHEMERAL_START,
             used_ports: BTreeSet::new(),
@@ -250,9 +208,8 @@ impl Host {
                 state: Mutex::new(state),
                 driver: Notify::new(),
                 wire,
-                peer_wire,
                 address: watch::channel(address).0,
-                accepted: Mutex::new(Vec::new()),
+                accepted: Registry::default(),
                 quic_settings: Mutex::new(None),
             }),
         };
@@ -354,12 +311,12 @@ impl Host {
 
     /// Register a connection this host accepted (see [`crate::accepted`]).
     pub(crate) fn register_accepted(&self, entry: Entry) {
-        lock(&self.inner.accepted).push(entry);
+        self.inner.accepted.register(entry);
     }
 
     /// The connections this host accepted, in accept order.
     pub(crate) fn accepted_entries(&self) -> Vec<Entry> {
-        lock(&self.inner.accepted).clone()
+        self.inner.accepted.entries()
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, HostState> {
@@ -378,24 +335,13 @@ impl Host {
         let Ok(summary) = packet::parse(&bytes) else {
             return;
         };
-        if let Some(tcp) = summary.tcp {
-            let seg_len = tcp.payload_len + u32::from(tcp.syn) + u32::from(tcp.fin);
-            st.tcp_tx
-                .entry(summary.flow)
-                .or_default()
-                .on_send(now, summary.len, tcp.seq, seg_len);
-        }
+        st.flows.on_send(now, &summary);
         if let Some(cap) = st.capture.as_mut() {
             cap.record(now, &bytes);
         }
         let (fate, _) = lock(&self.inner.run.network).transmit(now, self.inner.side, &summary);
         if let Fate::Delivered { at } = fate {
-            let mut frame = Vec::with_capacity(FRAME_HEADER + bytes.len());
-            frame.extend_from_slice(&(at.as_nanos() as u64).to_le_bytes());
-            frame.extend_from_slice(&bytes);
-            // turmoil's UDP never blocks and its links are healthy; an error
-            // here means the peer host is gone, which ends the run anyway.
-            let _ = self.inner.wire.try_send_to(&frame, self.inner.peer_wire);
+            self.inner.wire.send(at, &bytes);
         }
     }
 
@@ -408,19 +354,13 @@ impl Host {
         if let Some(cap) = st.capture.as_mut() {
             cap.record(now, &bytes);
         }
-        let rx = st.rx.entry(summary.flow).or_default();
-        rx.packets += 1;
-        rx.bytes += u64::from(summary.len);
+        st.flows.on_receive(&summary);
         if *summary.flow.dst.ip() != st.address {
             return;
         }
         match summary.flow.proto {
             IPPROTO_TCP => {
-                if let Some(tcp) = summary.tcp.filter(|t| t.ack) {
-                    if let Some(tracker) = st.tcp_tx.get_mut(&summary.flow.reversed()) {
-                        tracker.on_ack(now, tcp.ack_number);
-                    }
-                }
+                st.flows.on_ack(now, &summary);
                 st.tcp.handle_packet(now, bytes);
             }
             IPPROTO_UDP => self.deliver_udp(st, &summary, &bytes),
@@ -461,9 +401,8 @@ impl Host {
                 self.change_address(&mut st);
             }
         }
-        while st.inbox.peek().is_some_and(|Reverse(a)| a.at <= now) {
-            let Reverse(arrival) = st.inbox.pop().expect("peeked");
-            self.deliver(&mut st, now, arrival.packet);
+        while let Some(packet) = st.inbox.pop_due(now) {
+            self.deliver(&mut st, now, packet);
         }
         let mut out = Vec::new();
         st.tcp.poll(now, &mut out);
@@ -473,7 +412,7 @@ impl Host {
         for w in st.tcp_wakers.drain(..) {
             w.wake();
         }
-        let next_arrival = st.inbox.peek().map(|Reverse(a)| a.at);
+        let next_arrival = st.inbox.next_at();
         let next_tcp = st.tcp.poll_at(now);
         [next_arrival, next_tcp, st.path_change.map(|c| c.at)]
             .into_iter()
@@ -497,32 +436,10 @@ impl Host {
         self.inner.address.send_replace(new);
     }
 
-    fn pull_wire(&self, buf: &mut [u8]) {
-        loop {
-            match self.inner.wire.try_recv_from(buf) {
-                Ok((n, _)) if n >= FRAME_HEADER => {
-                    let at = u64::from_le_bytes(buf[..FRAME_HEADER].try_into().expect("8 bytes"));
-                    let at = to_tick(Duration::from_nanos(at));
-                    let mut st = self.state();
-                    st.arrival_seq += 1;
-                    let seq = st.arrival_seq;
-                    st.inbox.push(Reverse(Arrival {
-                        at,
-                        seq,
-                        packet: buf[FRAME_HEADER..n].to_vec(),
-                    }));
-                }
-                Ok(_) => {}
-                Err(_) => return,
-            }
-        }
-    }
-
     async fn drive(self) {
-        // Room for a frame of the largest packet any link carries.
-        let mut buf = vec![0u8; FRAME_HEADER + crate::link::MAX_MTU as usize];
+        let mut buf = ReceiveBuffer::new();
         loop {
-            self.pull_wire(&mut buf);
+            self.inner.wire.receive(&mut buf, &mut self.state().inbox);
             let now = now();
             let next = self.step(now);
             // tokio's timers have 1 ms resolution; a deadline that is now or
@@ -553,8 +470,7 @@ impl Host {
             dst: remote,
         };
         let st = self.state();
-        let tracker = st.tcp_tx.get(&out).cloned().unwrap_or_default();
-        let rx = st.rx.get(&out.reversed()).copied().unwrap_or_default();
+        let (tracker, rx) = st.flows.tcp_flow(&out);
         let info = st.tcp.sender_info(conn);
         let stack_counters = st
             .tcp

@@ -41,6 +41,7 @@ compile_error!(
 
 pub mod accepted;
 pub mod capture;
+mod clock;
 pub mod host;
 pub mod link;
 pub mod log;
@@ -55,16 +56,18 @@ pub mod stats;
 pub mod stream;
 pub mod tls;
 pub mod udp;
+mod wire;
 
 pub use accepted::AcceptedConnection;
-pub use host::{now, Host};
+pub use clock::{now, TICK};
+pub use host::Host;
 pub use link::{
     Blackout, ConfigError, Direction, DropReason, Fate, Jitter, LinkConfig, LossModel, QueueLimit,
     TargetedDrop,
 };
 pub use network::{NetworkConfig, PathChange, PathConfig, Side};
 pub use settings::{Settings, TransportSettings};
-pub use sim::{CaptureConfig, RunError, RunOutput, SimConfig, Simulation, TICK};
+pub use sim::{CaptureConfig, RunError, RunOutput, SimConfig, Simulation};
 pub use stats::{SegmentArrival, TransportStats};
 pub use stream::{TcpListener, TcpStream};
 pub use tcp::{Congestion, TcpConfig, TcpImplementation};

@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::host::{now, Host};
+use crate::clock::now;
+use crate::host::Host;
 use crate::quic::{self, QuicConfig};
 use crate::sim::{RunOutput, SimConfig, Simulation};
 use crate::stats::TransportStats;

@@ -37,7 +37,8 @@ use quinn::{
 };
 
 use crate::accepted::{Entry, Handle};
-use crate::host::{now, Host};
+use crate::clock::now;
+use crate::host::Host;
 use crate::packet::{IPV4_HEADER_LEN, UDP_HEADER_LEN};
 use crate::seed;
 use crate::settings::{bytes_text, duration_text, on_off, pairs, Settings};

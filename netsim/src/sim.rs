@@ -15,21 +15,21 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
-use crate::accepted::AcceptedConnection;
+use crate::accepted::{AcceptedConnection, Handle, Transport};
 use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector, QlogTrace};
-use crate::host::{lock, now, Host, RunShared};
+use crate::clock::{now, TICK};
+use crate::host::{lock, Host, RunShared};
 use crate::link::ConfigError;
 use crate::log::PacketLog;
 use crate::network::{FlowCounters, Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::FlowKey;
+use crate::quic;
 use crate::seed;
 use crate::settings::TransportSettings;
 use crate::tls;
 use std::collections::BTreeMap;
 use tcp::{build_stack, TcpConfig};
 
-/// The simulation's tick: 1 ms, tokio's timer resolution.
-pub const TICK: Duration = Duration::from_millis(1);
 /// Smallest TCP buffer the simulation uses, whatever the BDP.
 const MIN_BUFFER: usize = 1 << 20;
 
@@ -293,7 +293,7 @@ impl Simulation {
             .borrow()
             .iter()
             .find(|h| h.side() == Side::Server)
-            .map(|h| h.accepted_connections(elapsed))
+            .map(|h| accepted_connections(h, elapsed))
             .unwrap_or_default();
         let outcome = match (result.borrow_mut().take(), sim_result) {
             (Some(v), _) => Ok(v),
@@ -347,4 +347,32 @@ impl Simulation {
             transport,
         }
     }
+}
+
+/// Every connection `host` accepted, in accept order, with its statistics
+/// read now, at simulated time `at` (QUIC stamps its RTT sample with it).
+/// Empty for a host that accepted none.
+fn accepted_connections(host: &Host, at: Duration) -> Vec<AcceptedConnection> {
+    host.accepted_entries()
+        .into_iter()
+        .map(|entry| {
+            let (transport, stats) = match &entry.handle {
+                Handle::Tcp {
+                    conn,
+                    local,
+                    remote,
+                } => (Transport::Tcp, host.tcp_stats(*conn, *local, *remote)),
+                Handle::Quic { endpoint, conn } => (
+                    Transport::Quic,
+                    quic::transport_stats_at(host, endpoint, conn, at),
+                ),
+            };
+            AcceptedConnection {
+                transport,
+                accepted_at: entry.accepted_at,
+                peer: entry.peer,
+                stats,
+            }
+        })
+        .collect()
 }

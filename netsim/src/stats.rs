@@ -13,12 +13,74 @@
 //! field whose name ends in `_ns`; [`nanos`] is that convention, for any
 //! record that carries these statistics.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::packet::{FlowKey, PacketSummary};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 pub use tcp::{nanos, SegmentArrival};
+
+/// What one host's NIC saw of every flow: for each flow it sent on, a
+/// [`TcpFlowTracker`] (TCP only), and for each flow it received, packet
+/// and byte counts. The host's one owner of flow statistics.
+#[derive(Debug, Default)]
+pub(crate) struct FlowStats {
+    sent: BTreeMap<FlowKey, TcpFlowTracker>,
+    received: BTreeMap<FlowKey, RxCounters>,
+}
+
+/// Received-side counters of one flow.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RxCounters {
+    /// Packets received.
+    pub(crate) packets: u64,
+    /// Bytes (whole IP packets) received.
+    pub(crate) bytes: u64,
+}
+
+impl FlowStats {
+    /// The host sent `packet` at `now`.
+    pub(crate) fn on_send(&mut self, now: Duration, packet: &PacketSummary) {
+        if let Some(tcp) = packet.tcp {
+            let seg_len = tcp.payload_len + u32::from(tcp.syn) + u32::from(tcp.fin);
+            self.sent
+                .entry(packet.flow)
+                .or_default()
+                .on_send(now, packet.len, tcp.seq, seg_len);
+        }
+    }
+
+    /// `packet` arrived at the host's NIC (whatever its address).
+    pub(crate) fn on_receive(&mut self, packet: &PacketSummary) {
+        let rx = self.received.entry(packet.flow).or_default();
+        rx.packets += 1;
+        rx.bytes += u64::from(packet.len);
+    }
+
+    /// A TCP `packet` for this host arrived at `now`: if it acknowledges
+    /// data, the reverse flow's tracker takes its RTT sample.
+    pub(crate) fn on_ack(&mut self, now: Duration, packet: &PacketSummary) {
+        if let Some(tcp) = packet.tcp.filter(|t| t.ack) {
+            if let Some(tracker) = self.sent.get_mut(&packet.flow.reversed()) {
+                tracker.on_ack(now, tcp.ack_number);
+            }
+        }
+    }
+
+    /// The sending side of TCP flow `out` and the receiving side of its
+    /// reverse, as counted so far.
+    pub(crate) fn tcp_flow(&self, out: &FlowKey) -> (TcpFlowTracker, RxCounters) {
+        (
+            self.sent.get(out).cloned().unwrap_or_default(),
+            self.received
+                .get(&out.reversed())
+                .copied()
+                .unwrap_or_default(),
+        )
+    }
+}
 
 /// One RTT measurement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,7 +16,8 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::accepted::{Entry, Handle};
-use crate::host::{now, Host};
+use crate::clock::now;
+use crate::host::Host;
 use crate::stats::TransportStats;
 use tcp::{ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpError};
 

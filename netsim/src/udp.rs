@@ -17,7 +17,8 @@ use std::task::{Context, Poll};
 use quinn::udp::{RecvMeta, Transmit};
 use quinn::{AsyncUdpSocket, UdpPoller};
 
-use crate::host::{now, Host, UdpSlot};
+use crate::clock::now;
+use crate::host::{Host, UdpSlot};
 use crate::packet;
 
 /// A UDP socket on a simulated host, bound to the host's address at bind
