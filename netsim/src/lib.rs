@@ -13,6 +13,8 @@
 //!   the sans-IO stacks of the `tcp` crate;
 //! - [`udp`]: simulated UDP sockets and quinn's `AsyncUdpSocket`;
 //! - [`quic`]: quinn endpoints on the simulated network;
+//! - [`flow`]: [`FlowControl`], the flow-control room HTTP/2 and QUIC both
+//!   get, and its QUIC config;
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs;
 //! - [`capture`]: pcap, TLS key-log and qlog capture;
 //! - [`stats`]: per-connection transport statistics;
@@ -41,6 +43,7 @@ compile_error!(
 
 pub mod accepted;
 pub mod capture;
+pub mod flow;
 pub mod host;
 pub mod link;
 pub mod log;
@@ -57,6 +60,7 @@ pub mod tls;
 pub mod udp;
 
 pub use accepted::AcceptedConnection;
+pub use flow::FlowControl;
 pub use host::{now, Host};
 pub use link::{
     Blackout, ConfigError, Direction, DropReason, Fate, Jitter, LinkConfig, LossModel, QueueLimit,
