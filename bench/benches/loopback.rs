@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use clients::{ClientConfig, RealTarget};
 use criterion::{Criterion, Throughput};
+use netsim::FlowControl;
 use scenarios::{Protocol, Workload};
-use servers::{serve_real, ContentServer, FlowControl, Protocols};
+use servers::{serve_real, ContentServer, Protocols};
 
 /// Requests per batch.
 const REQUESTS: u32 = 200;

@@ -770,7 +770,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         http3: args.protocol.offers(Protocol::H3),
     };
     let server = servers::ContentServer::new(args.seed);
-    let flow = servers::FlowControl::for_buffer(4 << 20);
+    let flow = netsim::FlowControl::for_buffer(4 << 20);
     let offered: Vec<&str> = Protocol::ALL
         .into_iter()
         .filter(|&p| args.protocol.offers(p))
@@ -809,7 +809,7 @@ fn get(args: GetArgs) -> Result<()> {
     let config = clients::ClientConfig::new(
         args.protocol,
         args.seed,
-        servers::FlowControl::for_buffer(4 << 20),
+        netsim::FlowControl::for_buffer(4 << 20),
     );
     let record = real_runtime()?.block_on(clients::run_real(&target, &config, &plan));
     let mut stdout = std::io::stdout().lock();

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use netsim::FlowControl;
 use scenarios::{Handshake, Protocol};
-use servers::FlowControl;
 
 /// Simulated (or, on real sockets, real) time between the end of a run's
 /// warm-up ([`Handshake::Resume`], [`Handshake::EarlyData`]: one connection

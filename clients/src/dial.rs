@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use netsim::network::SERVER_PORT;
 use netsim::quic::QuicConfig;
 use netsim::tls::{self, ClientResumption, ClientTls};
 use netsim::{Host, TransportStats};
@@ -97,7 +98,7 @@ impl Dialer for Host {
     fn connect_tcp(&self) -> impl Future<Output = io::Result<netsim::TcpStream>> {
         let host = self.clone();
         async move {
-            host.tcp_connect(SocketAddrV4::new(host.server_addr(), servers::sim::PORT))
+            host.tcp_connect(SocketAddrV4::new(host.server_addr(), SERVER_PORT))
                 .await
         }
     }
@@ -128,7 +129,7 @@ impl Dialer for Host {
     }
 
     fn quic_server(&self) -> SocketAddr {
-        SocketAddrV4::new(self.server_addr(), servers::sim::PORT).into()
+        SocketAddrV4::new(self.server_addr(), SERVER_PORT).into()
     }
 
     /// The host's current address.

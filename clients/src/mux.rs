@@ -22,7 +22,7 @@ use http_body_util::Empty;
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use netsim::tls::{ClientTls, ALPN_H2};
-use servers::FlowControl;
+use netsim::FlowControl;
 
 use crate::carrier::Carrier;
 use crate::dial::{open_quic, open_tls, Dialer};

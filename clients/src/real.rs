@@ -124,7 +124,7 @@ impl RealTarget {
 /// # async fn doc() {
 /// use clients::{ClientConfig, RealTarget};
 /// use scenarios::Protocol;
-/// use servers::FlowControl;
+/// use netsim::FlowControl;
 /// // A `servers::serve_real` on port 8443, serving content seed 7.
 /// let target = RealTarget::new("127.0.0.1:8443".parse().unwrap());
 /// let config = ClientConfig::new(Protocol::H3, 7, FlowControl::for_buffer(4 << 20));

@@ -10,9 +10,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use clients::{ClientConfig, RealTarget, RunRecord};
+use netsim::FlowControl;
 use scenarios::Protocol;
 use scenarios::Workload;
-use servers::{serve_real, ContentServer, Fault, FlowControl, Protocols};
+use servers::{serve_real, ContentServer, Fault, Protocols};
 use tokio::sync::oneshot;
 
 /// The content seed the lab's server serves, and the clients check against.

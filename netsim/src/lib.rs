@@ -13,6 +13,8 @@
 //!   the sans-IO stacks of the `tcp` crate;
 //! - [`udp`]: simulated UDP sockets and quinn's `AsyncUdpSocket`;
 //! - [`quic`]: quinn endpoints on the simulated network;
+//! - [`flow`]: [`FlowControl`], the flow-control room HTTP/2 and QUIC both
+//!   get, and its QUIC config;
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs;
 //! - [`capture`]: pcap, TLS key-log and qlog capture;
 //! - [`stats`]: per-connection transport statistics;
@@ -42,6 +44,7 @@ compile_error!(
 pub mod accepted;
 pub mod capture;
 mod clock;
+mod flow;
 pub mod host;
 pub mod link;
 pub mod log;
@@ -60,6 +63,7 @@ mod wire;
 
 pub use accepted::AcceptedConnection;
 pub use clock::{now, TICK};
+pub use flow::FlowControl;
 pub use host::Host;
 pub use link::{
     Blackout, ConfigError, Direction, DropReason, Fate, Jitter, LinkConfig, LossModel, QueueLimit,

@@ -25,6 +25,9 @@ use crate::seed;
 
 /// The server's address. It never changes.
 pub const SERVER_ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+/// The server's port for every protocol: TCP 443 for HTTP/1.1 and HTTP/2,
+/// UDP 443 for HTTP/3.
+pub const SERVER_PORT: u16 = 443;
 /// The client's address on its first path.
 pub const CLIENT_ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 1, 2);
 /// The client's address after a [`PathChange`].

@@ -2,8 +2,6 @@
 //! HTTP/3, inside the simulated network or on real sockets.
 //!
 //! Map of the crate:
-//! - [`flow`]: [`FlowControl`], the flow-control room HTTP/2 and QUIC both
-//!   get;
 //! - [`plan`]: [`plan_response`], the pure decision from method, path and
 //!   `Range` to status, headers and bytes;
 //! - [`content`]: [`ContentServer`], the request handler every protocol
@@ -25,7 +23,6 @@
 pub mod content;
 pub mod early_data;
 pub mod error;
-pub mod flow;
 pub mod plan;
 pub mod quic;
 pub mod real;
@@ -35,7 +32,6 @@ pub mod tcp;
 
 pub use content::{ContentServer, Fault, ResponseBody};
 pub use error::ServerError;
-pub use flow::FlowControl;
 pub use plan::{plan_response, PlannedBody, ResponsePlan};
 pub use quic::{serve_h3, serve_h3_accepting, serve_h3_connection, serve_h3_with};
 pub use real::{serve_real, Protocols};

@@ -1,7 +1,7 @@
 //! HTTP/3 over QUIC: h3 on quinn.
 //!
 //! The endpoint carries the transport settings (build it with
-//! [`FlowControl::quic`](crate::FlowControl::quic), as
+//! [`netsim::FlowControl::quic`], as
 //! [`run_simulated`](crate::run_simulated) does). h3 sends no GREASE: its
 //! GREASE values come from an unseeded RNG and would make runs differ.
 

@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use netsim::quic::QUIC_MIN_UDP_PAYLOAD;
 use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
+use netsim::FlowControl;
 use tokio_rustls::TlsAcceptor;
 
 use crate::content::ContentServer;
 use crate::error::ServerError;
-use crate::flow::FlowControl;
 use crate::quic::serve_h3;
 use crate::tcp::{is_per_connection, spawn_tls_connection};
 

@@ -1,20 +1,16 @@
 //! What a simulation's server host runs.
 
+use netsim::network::SERVER_PORT;
 use netsim::tls::{self, ServerResumption, ALPN_H2, ALPN_H3, ALPN_HTTP1};
-use netsim::Host;
+use netsim::{FlowControl, Host};
 
 use crate::content::ContentServer;
 use crate::error::ServerError;
-use crate::flow::FlowControl;
 use crate::quic::serve_h3_accepting;
 use crate::tcp::serve_tcp;
 
-/// The port every protocol is served on: TCP 443 for HTTP/1.1 and HTTP/2,
-/// UDP 443 for HTTP/3.
-pub const PORT: u16 = 443;
-
 /// Serve `server` on `host` over every protocol at once, for the whole run:
-/// HTTP/1.1 and HTTP/2 (by ALPN) on TCP [`PORT`], HTTP/3 on UDP [`PORT`].
+/// HTTP/1.1 and HTTP/2 (by ALPN) on TCP [`SERVER_PORT`], HTTP/3 on UDP [`SERVER_PORT`].
 ///
 /// Flow control is [`FlowControl::for_buffer`] of the run's buffer size,
 /// for HTTP/2 and QUIC alike; TLS is the lab's fixed identity, with the
@@ -38,15 +34,21 @@ pub async fn run_simulated_with(
 ) -> Result<(), ServerError> {
     let flow = FlowControl::for_buffer(host.buffer_bytes());
     let listener = host
-        .tcp_listen(PORT)
-        .map_err(|source| ServerError::Listen { port: PORT, source })?;
+        .tcp_listen(SERVER_PORT)
+        .map_err(|source| ServerError::Listen {
+            port: SERVER_PORT,
+            source,
+        })?;
     let quic = netsim::quic::QuicServer::bind(
         &host,
-        PORT,
+        SERVER_PORT,
         tls::quic_server_crypto_with(&[ALPN_H3], host.key_log(), resumption),
         &flow.quic(),
     )
-    .map_err(|source| ServerError::Endpoint { port: PORT, source })?;
+    .map_err(|source| ServerError::Endpoint {
+        port: SERVER_PORT,
+        source,
+    })?;
     let endpoint = quic.endpoint().clone();
     let tls = tls::server_config_with(&[ALPN_H2, ALPN_HTTP1], host.key_log(), resumption);
     tokio::try_join!(

@@ -28,6 +28,7 @@ use hyper::service::service_fn;
 use hyper::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use netsim::tls::ALPN_H2;
+use netsim::FlowControl;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
@@ -35,7 +36,6 @@ use tokio_rustls::TlsAcceptor;
 use crate::content::ContentServer;
 use crate::early_data;
 use crate::error::ServerError;
-use crate::flow::FlowControl;
 use crate::records::DynamicRecords;
 
 /// The largest HTTP/2 frame payload the server accepts: 16 KiB, the

@@ -10,7 +10,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::Command;
 
-use servers::{serve_real, ContentServer, FlowControl, Protocols};
+use netsim::FlowControl;
+use servers::{serve_real, ContentServer, Protocols};
 
 const SEED: u64 = 5;
 

@@ -11,9 +11,9 @@ use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
-use netsim::{Host, SimConfig, Simulation};
+use netsim::{FlowControl, Host, SimConfig, Simulation};
 use scenarios::Protocol;
-use servers::{run_simulated, ContentServer, Fault, FlowControl};
+use servers::{run_simulated, ContentServer, Fault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 type Error = Box<dyn std::error::Error>;

@@ -10,7 +10,8 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
-use servers::{serve_real, ContentServer, FlowControl, Protocols};
+use netsim::FlowControl;
+use servers::{serve_real, ContentServer, Protocols};
 
 type Error = Box<dyn std::error::Error>;
 

@@ -8,8 +8,11 @@
 //! 100 concurrent streams. hyper's adaptive HTTP/2 window (BDP probing with
 //! PINGs) is off: it would grow HTTP/2's window on its own schedule while
 //! QUIC's stays fixed.
+//!
+//! Servers and clients both apply these settings, so they live here, below
+//! both of them.
 
-use netsim::quic::QuicConfig;
+use crate::quic::QuicConfig;
 
 /// The largest flow-control window HTTP/2 can announce (2^31 − 1 bytes).
 pub const MAX_WINDOW: u32 = (1 << 31) - 1;
