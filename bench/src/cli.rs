@@ -694,7 +694,7 @@ fn run(args: RunArgs) -> Result<()> {
 }
 
 /// Write each trace to `dir/<side>-<N>.sqlog` and say what was written.
-fn write_qlogs(dir: &Path, traces: &[netsim::capture::QlogTrace]) -> Result<()> {
+fn write_qlogs(dir: &Path, traces: &[netsim::QlogTrace]) -> Result<()> {
     if traces.is_empty() {
         eprintln!(
             "qlog: the run made no QUIC connection; nothing written to {}",

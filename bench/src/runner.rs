@@ -22,10 +22,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use clients::{ClientConfig, RunRecord};
-use netsim::accepted::AcceptedConnection;
-use netsim::capture::QlogTrace;
-use netsim::log::PacketLog;
-use netsim::sim::Captures;
+use netsim::AcceptedConnection;
+use netsim::Captures;
+use netsim::PacketLog;
+use netsim::QlogTrace;
 use netsim::{CaptureConfig, DropReason, Fate, RunError, SimConfig, Simulation, TransportSettings};
 use records::{Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};
 use scenarios::RunSpec;

@@ -16,10 +16,10 @@
 use std::time::Duration;
 
 use bench::{runner, Outcome, RunResult};
-use netsim::log::{PacketLog, PacketRecord};
-use netsim::network::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use netsim::packet::{IPPROTO_TCP, IPPROTO_UDP};
 use netsim::{DropReason, Fate};
+use netsim::{PacketLog, PacketRecord};
+use netsim::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use scenarios::{Protocol, RunSpec, Scenario};
 
 /// The default page on the default network at `mtu`, all three protocols,

@@ -16,7 +16,7 @@ use std::time::Duration;
 use bench::{runner, Outcome, RunResult};
 use clients::hol::stalled_streams;
 use clients::{RequestRecord, RunRecord};
-use netsim::log::PacketLog;
+use netsim::PacketLog;
 use netsim::TICK;
 use netsim::{DropReason, Fate};
 use scenarios::{Protocol, RunSpec, Scenario};

@@ -26,9 +26,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use netsim::network::SERVER_PORT;
 use netsim::quic::QuicConfig;
 use netsim::tls::{self, ClientResumption, ClientTls};
+use netsim::SERVER_PORT;
 use netsim::{Host, TransportStats};
 use rustls::pki_types::ServerName;
 use rustls::HandshakeKind;

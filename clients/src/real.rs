@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use netsim::quic::{QuicConfig, QUIC_MIN_UDP_PAYLOAD};
-use netsim::stats::RttSample;
 use netsim::tls::{self, ClientResumption, ClientTls};
+use netsim::RttSample;
 use netsim::TransportStats;
 use scenarios::Plan;
 use tokio::net::TcpStream;

@@ -16,12 +16,12 @@
 //!
 //! Serialized (serde, e.g. in the lab's `results.jsonl`), every duration is
 //! a whole number of nanoseconds in a field whose name ends in `_ns`
-//! (`netsim::stats::nanos`); [`RequestRecord::timeline`] is a list of
+//! (`netsim::nanos`); [`RequestRecord::timeline`] is a list of
 //! `[ns, cumulative bytes]` pairs.
 
 use std::time::Duration;
 
-use netsim::stats::nanos;
+use netsim::nanos;
 use netsim::TransportStats;
 use serde::{Deserialize, Serialize};
 

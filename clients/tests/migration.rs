@@ -17,11 +17,11 @@ use std::time::Duration;
 
 use clients::{MigrationRecord, RunRecord};
 use harness::{Outcome, ServerSetup};
-use netsim::link::Fate;
-use netsim::log::PacketLog;
-use netsim::network::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use netsim::packet::{IPPROTO_TCP, IPPROTO_UDP};
+use netsim::Fate;
+use netsim::PacketLog;
 use netsim::{LinkConfig, NetworkConfig, PathChange, PathConfig, QueueLimit};
+use netsim::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use scenarios::Protocol;
 use scenarios::{Scenario, Workload};
 use servers::Fault;

@@ -9,9 +9,9 @@ mod harness;
 use std::time::Duration;
 
 use harness::ServerSetup;
-use netsim::network::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use netsim::packet::IPPROTO_UDP;
 use netsim::{Direction, Fate, LossModel, NetworkConfig, PathChange, PathConfig};
+use netsim::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use scenarios::Protocol;
 use scenarios::Workload;
 

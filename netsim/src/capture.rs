@@ -137,11 +137,13 @@ impl KeyLogCollector {
         Arc::new(Self::default())
     }
 
+    #[cfg(test)]
     /// Every line logged so far, in order, without trailing newlines.
     pub fn lines(&self) -> Vec<String> {
         self.locked_lines().clone()
     }
 
+    #[cfg(test)]
     /// Writes the key log to `path`, replacing any file already there.
     ///
     /// The bytes go to `<path>.tmp` first, which is then renamed over `path`.

@@ -309,7 +309,7 @@ impl Host {
         }
     }
 
-    /// Register a connection this host accepted (see [`crate::accepted`]).
+    /// Register a connection this host accepted (see the `accepted` module).
     pub(crate) fn register_accepted(&self, entry: Entry) {
         self.inner.accepted.register(entry);
     }

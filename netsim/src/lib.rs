@@ -1,30 +1,32 @@
 //! netsim: a deterministic simulated network that carries real TCP and real
 //! QUIC, for httplab.
 //!
-//! Map of the crate:
-//! - [`sim`]: one run: configuration, the turmoil simulation, its output;
-//! - [`network`]: the dumbbell network, addresses, path change, per-flow
+//! Map of the crate (modules are private but for the namespaces `tls`,
+//! `quic`, `packet` and `probe`; the crate root re-exports the rest of the
+//! public surface):
+//! - `sim`: one run: configuration, the turmoil simulation, its output;
+//! - `network`: the dumbbell network, addresses, path change, per-flow
 //!   counters;
-//! - [`link`]: the link model of one direction (delay, jitter, bandwidth,
+//! - `link`: the link model of one direction (delay, jitter, bandwidth,
 //!   drop-tail queue, MTU, loss models, targeted drops, blackouts);
-//! - [`log`]: the per-run packet log and its digest;
-//! - [`host`]: a simulated host and the driver that moves its packets;
-//! - [`stream`]: TCP's async face: [`TcpStream`] and [`TcpListener`] over
+//! - `log`: the per-run packet log and its digest;
+//! - `host`: a simulated host and the driver that moves its packets;
+//! - `stream`: TCP's async face: [`TcpStream`] and [`TcpListener`] over
 //!   the sans-IO stacks of the `tcp` crate;
-//! - [`udp`]: simulated UDP sockets and quinn's `AsyncUdpSocket`;
+//! - `udp`: simulated UDP sockets and quinn's `AsyncUdpSocket`;
 //! - [`quic`]: quinn endpoints on the simulated network;
-//! - [`flow`]: [`FlowControl`], the flow-control room HTTP/2 and QUIC both
+//! - `flow`: [`FlowControl`], the flow-control room HTTP/2 and QUIC both
 //!   get, and its QUIC config;
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs;
-//! - [`capture`]: pcap, TLS key-log and qlog capture;
-//! - [`stats`]: per-connection transport statistics;
-//! - [`accepted`]: the connections a host accepted, whose statistics a run
+//! - `capture`: pcap, TLS key-log and qlog capture;
+//! - `stats`: per-connection transport statistics;
+//! - `accepted`: the connections a host accepted, whose statistics a run
 //!   reads at its end;
-//! - [`settings`]: the TCP, QUIC and TLS settings a run used, as text for
+//! - `settings`: the TCP, QUIC and TLS settings a run used, as text for
 //!   reports;
 //! - [`probe`]: raw transport downloads that validate the network;
 //! - [`packet`]: IPv4/TCP/UDP parsing and framing;
-//! - [`seed`]: deriving every RNG seed from the run seed.
+//! - `seed`: deriving every RNG seed from the run seed.
 //!
 //! Time inside a run is simulated: [`now`] gives it, as a `Duration` since
 //! the run started. Nothing here reads the wall clock.
@@ -41,38 +43,43 @@ compile_error!(
      `--cfg tokio_unstable` to it (e.g. RUSTFLAGS=\"--cfg tokio_unstable -C target-cpu=native\")."
 );
 
-pub mod accepted;
-pub mod capture;
+mod accepted;
+mod capture;
 mod clock;
 mod flow;
-pub mod host;
-pub mod link;
-pub mod log;
-pub mod network;
+mod host;
+mod link;
+mod log;
+mod network;
 pub mod packet;
 pub mod probe;
 pub mod quic;
-pub mod seed;
-pub mod settings;
-pub mod sim;
-pub mod stats;
-pub mod stream;
+mod seed;
+mod settings;
+mod sim;
+mod stats;
+mod stream;
 pub mod tls;
-pub mod udp;
+mod udp;
 mod wire;
 
-pub use accepted::AcceptedConnection;
+pub use accepted::{AcceptedConnection, Transport};
+pub use capture::QlogTrace;
 pub use clock::{now, TICK};
-pub use flow::FlowControl;
+pub use flow::{FlowControl, MAX_CONCURRENT_STREAMS, MAX_WINDOW};
 pub use host::Host;
 pub use link::{
     Blackout, ConfigError, Direction, DropReason, Fate, Jitter, LinkConfig, LossModel, QueueLimit,
-    TargetedDrop,
+    TargetedDrop, MAX_DELAY, MAX_JITTER, MAX_MTU, MIN_MTU,
 };
-pub use network::{NetworkConfig, PathChange, PathConfig, Side};
-pub use settings::{Settings, TransportSettings};
-pub use sim::{CaptureConfig, RunError, RunOutput, SimConfig, Simulation};
-pub use stats::{SegmentArrival, TransportStats};
+pub use log::{PacketLog, PacketRecord, CSV_HEADER};
+pub use network::{
+    NetworkConfig, PathChange, PathConfig, Side, CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE,
+    SERVER_ADDR, SERVER_PORT,
+};
+pub use settings::{value_text, Settings, TransportSettings};
+pub use sim::{CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation};
+pub use stats::{nanos, RttSample, SegmentArrival, TransportStats};
 pub use stream::{TcpListener, TcpStream};
 pub use tcp::{Congestion, TcpConfig, TcpImplementation};
 pub use udp::UdpSocket;

@@ -57,7 +57,7 @@ impl Direction {
 /// Configuration of one direction of the path.
 ///
 /// Start from [`LinkConfig::default`] and change what the scenario needs;
-/// check it with [`LinkConfig::validate`] (which [`Link::new`] also calls).
+/// check it with [`LinkConfig::validate`] (which the link model also calls).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkConfig {
     /// One-way propagation delay. Default 25 ms. At most [`MAX_DELAY`].
@@ -172,7 +172,7 @@ pub enum DropReason {
     /// It was larger than the MTU.
     Oversize,
     /// The network had no host at its destination address (decided by the
-    /// network, never by a [`Link`]).
+    /// network, never by a link).
     NoRoute,
 }
 
@@ -524,7 +524,6 @@ struct TargetCounter {
 /// seed, so turning jitter on does not change which packets are lost.
 #[derive(Debug)]
 pub struct Link {
-    direction: Direction,
     config: LinkConfig,
     loss_rng: ChaCha8Rng,
     jitter_rng: ChaCha8Rng,
@@ -569,7 +568,6 @@ impl Link {
         let mut jitter_rng = ChaCha8Rng::from_seed(seed);
         jitter_rng.set_stream(JITTER_STREAM);
         Ok(Link {
-            direction,
             loss: LossState::new(config.loss),
             config,
             loss_rng,
@@ -592,11 +590,7 @@ impl Link {
         })
     }
 
-    /// The direction this link carries.
-    pub fn direction(&self) -> Direction {
-        self.direction
-    }
-
+    #[cfg(test)]
     /// Its configuration.
     pub fn config(&self) -> &LinkConfig {
         &self.config
@@ -655,6 +649,7 @@ impl Link {
         Fate::Delivered { at }
     }
 
+    #[cfg(test)]
     /// Packets and bytes queued or in serialization at `now`.
     pub fn queue_len(&self, now: Duration) -> (u32, u64) {
         self.queue

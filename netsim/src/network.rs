@@ -410,11 +410,6 @@ impl Network {
         }
     }
 
-    /// The packet log so far.
-    pub fn log(&self) -> &PacketLog {
-        &self.log
-    }
-
     /// Take the packet log out at the end of a run.
     pub fn take_log(&mut self) -> PacketLog {
         std::mem::take(&mut self.log)

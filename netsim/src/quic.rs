@@ -337,7 +337,7 @@ impl QuicServer {
     /// Accept the connection attempt `incoming`, which came from this
     /// server's endpoint: run its handshake and resolve with the connection
     /// once the handshake completed. The host registers it among its
-    /// accepted connections (see [`crate::accepted`]). When the run records
+    /// accepted connections (see the `accepted` module). When the run records
     /// qlog, the connection gets a trace of its own (`server-N`, N counting
     /// this host's accepted connections from 0).
     ///

@@ -147,7 +147,7 @@ pub struct RunOutput<T> {
     /// accepted none.
     pub server_connections: Vec<AcceptedConnection>,
     /// The TCP, QUIC and TLS settings the run used (see
-    /// [`crate::settings`]).
+    /// the `settings` module).
     pub transport: TransportSettings,
 }
 

@@ -102,7 +102,7 @@ impl TcpListener {
     }
 
     /// Wait for the next established connection. The host registers it
-    /// among its accepted connections (see [`crate::accepted`]).
+    /// among its accepted connections (see the `accepted` module).
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddrV4)> {
         let (conn, local, remote) = poll_fn(|cx| {
             let mut st = self.host.state();

@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use netsim::network::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use netsim::probe::{self, Transport};
 use netsim::{LossModel, NetworkConfig, PathChange, PathConfig, RunError, SimConfig};
+use netsim::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 
 const CHANGE_AT: Duration = Duration::from_secs(1);
 const SIZE: u64 = 10_000_000;

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use netsim::capture::QlogTrace;
 use netsim::probe::{self, ProbeResult, Transport};
+use netsim::QlogTrace;
 use netsim::{CaptureConfig, Direction, LossModel, NetworkConfig, RunOutput, Side, SimConfig};
 
 /// The RTT of every run here: 40 ms, 20 ms each way.

@@ -5,9 +5,9 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use netsim::accepted::Transport as Carrier;
 use netsim::probe::{self, ProbeResult, Transport};
 use netsim::TcpImplementation;
+use netsim::Transport as Carrier;
 use netsim::{LossModel, NetworkConfig, RunOutput, SimConfig, TcpConfig};
 
 /// A 500 KB probe download at 40 ms RTT, 10 Mbit/s and 2 % loss.

@@ -3,7 +3,7 @@
 //! One JSON object per run, every field always present (absent values are
 //! `null`), fields in declaration order. Every duration is a whole number
 //! of nanoseconds in a field whose name ends in `_ns` (the convention of
-//! `netsim::stats::nanos`). `docs/results.md` documents every field; a test
+//! `netsim::nanos`). `docs/results.md` documents every field; a test
 //! holds these types and that page to each other.
 //!
 //! The envelope's own types refuse fields they do not have, so that a
@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use clients::RunRecord;
-use netsim::accepted::Transport;
-use netsim::stats::nanos;
+use netsim::nanos;
+use netsim::Transport;
 use netsim::{TransportSettings, TransportStats};
 use scenarios::{Handshake, Protocol, ResolvedNetwork};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! What a simulation's server host runs.
 
-use netsim::network::SERVER_PORT;
 use netsim::tls::{self, ServerResumption, ALPN_H2, ALPN_H3, ALPN_HTTP1};
+use netsim::SERVER_PORT;
 use netsim::{FlowControl, Host};
 
 use crate::content::ContentServer;

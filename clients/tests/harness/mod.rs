@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use clients::{ClientConfig, RunRecord};
-use netsim::log::PacketLog;
 use netsim::tls::ServerResumption;
+use netsim::PacketLog;
 use scenarios::Protocol;
 
 use netsim::{Host, LossModel, NetworkConfig, SimConfig, Simulation};

@@ -15,7 +15,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::time::Duration;
 
 use clients::RunRecord;
-use netsim::stats::nanos;
+use netsim::nanos;
 use scenarios::Protocol;
 
 use super::{protocol_color, FAMILY};
