@@ -117,7 +117,16 @@ fn code_only(text: &str) -> String {
 
 /// Expand a use tree (`a::{b, c::{d, e}}`) into its paths.
 fn expand(tree: &str) -> Vec<Vec<String>> {
-    let tree: String = tree.chars().filter(|c| !c.is_whitespace()).collect();
+    // `X as Y` renames X: mark the rename before dropping whitespace, so
+    // that names containing "as" (`Phase`, `HashMap`) stay whole.
+    let tree: String = tree
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace(" as ", "@")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     fn go(prefix: &[String], t: &str, out: &mut Vec<Vec<String>>) {
         // Split top-level commas.
         let mut depth = 0;
@@ -146,8 +155,7 @@ fn expand(tree: &str) -> Vec<Vec<String>> {
                 );
                 go(&p, &item[open + 1..item.len() - 1], out);
             } else {
-                let item = item.split(" as ").next().unwrap_or(item);
-                let item = item.split("as").next().unwrap_or(item);
+                let item = item.split('@').next().unwrap_or(item);
                 let mut p = prefix.to_vec();
                 p.extend(
                     item.split("::")
@@ -526,6 +534,19 @@ fn no_import_circle_between_the_files_of_a_crate() {
         found.is_empty(),
         "import circles between files:\n{}",
         found.join("\n")
+    );
+}
+
+#[test]
+fn use_trees_expand_to_their_paths() {
+    let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        expand("crate::{phase::Phase as P, alias::{Base, Cases}}"),
+        vec![
+            strs(&["crate", "phase", "Phase"]),
+            strs(&["crate", "alias", "Base"]),
+            strs(&["crate", "alias", "Cases"]),
+        ]
     );
 }
 

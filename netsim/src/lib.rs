@@ -77,7 +77,7 @@ pub use network::{
     NetworkConfig, PathChange, PathConfig, Side, CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE,
     SERVER_ADDR, SERVER_PORT,
 };
-pub use settings::{value_text, Settings, TransportSettings};
+pub use settings::{Settings, TransportSettings};
 pub use sim::{CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation};
 pub use stats::{nanos, RttSample, SegmentArrival, TransportStats};
 pub use stream::{TcpListener, TcpStream};

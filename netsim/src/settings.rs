@@ -38,7 +38,7 @@ impl Settings {
     }
 
     /// `name` with a TCP stack's parameters, each value as text with its
-    /// unit ([`value_text`]).
+    /// unit (`"1448 bytes"`, `"200 ms"`, `"on"`, ...).
     pub fn of_tcp(name: &str, parameters: Vec<Parameter>) -> Settings {
         Settings::new(
             name,
@@ -79,7 +79,7 @@ pub(crate) fn pairs<const N: usize>(items: [(&str, String); N]) -> Vec<(String, 
 
 /// A duration as text with its unit: whole seconds as `"1 s"`, whole
 /// milliseconds as `"200 ms"`, anything finer as `"1500 µs"` or `"7 ns"`.
-pub fn duration_text(d: Duration) -> String {
+pub(crate) fn duration_text(d: Duration) -> String {
     let ns = d.as_nanos();
     if ns == 0 {
         "0 ms".to_owned()
@@ -96,7 +96,7 @@ pub fn duration_text(d: Duration) -> String {
 
 /// A TCP parameter's value as text with its unit: `"1448 bytes"`,
 /// `"200 ms"`, `"on"`, `"10 segments (14480 bytes)"`, `"shift 7"`, ...
-pub fn value_text(value: &Value) -> String {
+pub(crate) fn value_text(value: &Value) -> String {
     match value {
         Value::Text(text) => text.clone(),
         Value::Bytes(n) => bytes_text(n),
@@ -117,12 +117,12 @@ pub fn value_text(value: &Value) -> String {
 }
 
 /// A byte count as text: `"1448 bytes"`.
-pub fn bytes_text(n: impl std::fmt::Display) -> String {
+pub(crate) fn bytes_text(n: impl std::fmt::Display) -> String {
     format!("{n} bytes")
 }
 
 /// `"on"` or `"off"`.
-pub fn on_off(on: bool) -> String {
+pub(crate) fn on_off(on: bool) -> String {
     if on { "on" } else { "off" }.to_owned()
 }
 
