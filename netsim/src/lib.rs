@@ -74,8 +74,8 @@ pub use link::{
 };
 pub use log::{PacketLog, PacketRecord, CSV_HEADER};
 pub use network::{
-    NetworkConfig, PathChange, PathConfig, Side, CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE,
-    SERVER_ADDR, SERVER_PORT,
+    FlowCounters, Network, NetworkConfig, PathChange, PathConfig, Side, CLIENT_ADDR,
+    CLIENT_ADDR_AFTER_CHANGE, SERVER_ADDR, SERVER_PORT,
 };
 pub use settings::{Settings, TransportSettings};
 pub use sim::{CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation};

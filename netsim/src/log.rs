@@ -12,7 +12,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::link::{Direction, DropReason, Fate};
-use crate::packet::{FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
+use crate::packet::{FlowKey, PacketSummary, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP};
 
 /// Version tag at the start of the encoding [`PacketLog::digest`] hashes.
 /// Change it whenever that encoding changes.
@@ -143,6 +143,7 @@ fn proto_label(proto: u8) -> String {
     match proto {
         IPPROTO_TCP => "tcp".to_owned(),
         IPPROTO_UDP => "udp".to_owned(),
+        IPPROTO_ICMP => "icmp".to_owned(),
         other => other.to_string(),
     }
 }
@@ -243,11 +244,41 @@ impl PacketLog {
     pub fn write_csv(&self, w: &mut impl Write) -> io::Result<()> {
         writeln!(w, "{CSV_HEADER}")?;
         for r in &self.records {
+            Self::write_csv_row(w, r)?;
+            writeln!(w)?;
+        }
+        Ok(())
+    }
+
+    /// The CSV of [`PacketLog::write_csv`] with one more column, `late_ns`:
+    /// how late the real-time emulator delivered each packet against the
+    /// time the link model gave it (`late[i]` for record `i`; empty for
+    /// dropped packets and for those never delivered because the emulator
+    /// stopped first).
+    pub fn write_csv_with_lateness(
+        &self,
+        w: &mut impl Write,
+        late: &[Option<Duration>],
+    ) -> io::Result<()> {
+        writeln!(w, "{CSV_HEADER},late_ns")?;
+        for (i, r) in self.records.iter().enumerate() {
+            Self::write_csv_row(w, r)?;
+            match late.get(i).copied().flatten() {
+                Some(d) => writeln!(w, ",{}", nanos(d))?,
+                None => writeln!(w, ",")?,
+            }
+        }
+        Ok(())
+    }
+
+    /// One CSV row, without its line end.
+    fn write_csv_row(w: &mut impl Write, r: &PacketRecord) -> io::Result<()> {
+        {
             let (fate, delivered_ns, reason) = match r.fate {
                 Fate::Delivered { at } => ("delivered", nanos(at).to_string(), ""),
                 Fate::Dropped(reason) => ("dropped", String::new(), reason.label()),
             };
-            writeln!(
+            write!(
                 w,
                 "{},{},{},{},{},{},{},{},{fate},{delivered_ns},{reason}",
                 r.index,
@@ -258,9 +289,8 @@ impl PacketLog {
                 r.flow.dst,
                 r.len,
                 r.payload_len,
-            )?;
+            )
         }
-        Ok(())
     }
 }
 

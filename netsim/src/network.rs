@@ -410,6 +410,11 @@ impl Network {
         }
     }
 
+    /// Packets logged so far: the index the next transmitted packet gets.
+    pub fn log_len(&self) -> usize {
+        self.log.len()
+    }
+
     /// Take the packet log out at the end of a run.
     pub fn take_log(&mut self) -> PacketLog {
         std::mem::take(&mut self.log)

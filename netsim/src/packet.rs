@@ -11,6 +11,9 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 
 use smoltcp::wire::{IpProtocol, Ipv4Address, Ipv4Packet, TcpPacket, UdpPacket};
 
+/// IP protocol number of ICMP (only the real-time emulator sees it: `ping`
+/// through the emulated link).
+pub const IPPROTO_ICMP: u8 = 1;
 /// IP protocol number of TCP.
 pub const IPPROTO_TCP: u8 = 6;
 /// IP protocol number of UDP.
@@ -49,6 +52,7 @@ impl fmt::Display for FlowKey {
         let proto = match self.proto {
             IPPROTO_TCP => "tcp",
             IPPROTO_UDP => "udp",
+            IPPROTO_ICMP => "icmp",
             _ => "ip",
         };
         write!(f, "{proto} {} -> {}", self.src, self.dst)
@@ -105,12 +109,13 @@ pub enum PacketError {
     /// A TCP or UDP header that does not fit in the packet.
     #[error("malformed {0} header")]
     MalformedTransport(&'static str),
-    /// A protocol other than TCP or UDP.
+    /// A protocol other than TCP, UDP or ICMP.
     #[error("unsupported ip protocol {0}")]
     UnsupportedProtocol(u8),
 }
 
-/// Parse an IPv4 packet carrying TCP or UDP.
+/// Parse an IPv4 packet carrying TCP, UDP or ICMP (whose flow key has
+/// port 0 at both ends).
 pub fn parse(packet: &[u8]) -> Result<PacketSummary, PacketError> {
     let ip = Ipv4Packet::new_checked(packet).map_err(|_| PacketError::MalformedIpv4)?;
     let src_ip: Ipv4Addr = ip.src_addr();
@@ -155,6 +160,16 @@ pub fn parse(packet: &[u8]) -> Result<PacketSummary, PacketError> {
                 tcp: None,
             })
         }
+        IpProtocol::Icmp => Ok(PacketSummary {
+            flow: FlowKey {
+                proto: IPPROTO_ICMP,
+                src: SocketAddrV4::new(src_ip, 0),
+                dst: SocketAddrV4::new(dst_ip, 0),
+            },
+            len,
+            payload_len: payload.len() as u32,
+            tcp: None,
+        }),
         other => Err(PacketError::UnsupportedProtocol(u8::from(other))),
     }
 }

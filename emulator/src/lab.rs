@@ -1,0 +1,312 @@
+//! [`Emulator`]: two network namespaces, a client's and a server's, each
+//! with a TUN device, joined by the forwarder, and the kernel settings that
+//! make runs comparable with the simulation.
+//!
+//! Addresses are the simulation's: the client is `netsim::CLIENT_ADDR`
+//! (10.0.1.2) and the server `netsim::SERVER_ADDR` (10.0.0.2), each a /32
+//! with the other as its point-to-point peer, so the link model routes
+//! and logs real packets exactly as it does simulated ones. Nothing
+//! outside the two namespaces is reachable from them, and they are
+//! deleted when the emulator is dropped: at the end, on an error, and
+//! after an interrupt (see [`catch_interrupts`]).
+
+use std::net::Ipv4Addr;
+use std::sync::Mutex;
+
+use netsim::{Network, NetworkConfig, CLIENT_ADDR, SERVER_ADDR};
+
+use crate::error::EmulatorError;
+use crate::forward::{Forwarded, Forwarder};
+use crate::netns::{self, host_sysctl, set_host_sysctl, Namespace};
+use crate::sys;
+
+/// The TUN device's name in each namespace.
+pub const DEVICE: &str = "httplab0";
+
+/// The kernel settings recorded with every kernel run: each is a path under
+/// `/proc/sys/`, read in the server's namespace (the client's are set the
+/// same way).
+pub const RECORDED_SYSCTLS: &[&str] = &[
+    "net/ipv4/tcp_congestion_control",
+    "net/ipv4/tcp_no_metrics_save",
+    "net/ipv4/tcp_sack",
+    "net/ipv4/tcp_timestamps",
+    "net/ipv4/tcp_window_scaling",
+    "net/ipv4/tcp_ecn",
+    "net/ipv4/tcp_recovery",
+    "net/ipv4/tcp_frto",
+    "net/ipv4/tcp_early_retrans",
+    "net/ipv4/tcp_slow_start_after_idle",
+    "net/ipv4/tcp_mtu_probing",
+    "net/ipv4/tcp_autocorking",
+    "net/ipv4/tcp_rmem",
+    "net/ipv4/tcp_wmem",
+    "net/ipv4/tcp_pacing_ss_ratio",
+    "net/ipv4/tcp_pacing_ca_ratio",
+    "net/core/default_qdisc",
+];
+
+/// The delivery lateness a kernel run may have at its 99th percentile;
+/// beyond it the run's record says that the emulator did not keep up, and
+/// its times are suspect.
+pub const LATENESS_BOUND: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// The host sysctl listing what a non-initial namespace may choose.
+const ALLOWED: &str = "net/ipv4/tcp_allowed_congestion_control";
+/// The host sysctl listing what the kernel has loaded.
+const AVAILABLE: &str = "net/ipv4/tcp_available_congestion_control";
+
+/// How to set up an [`Emulator`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmulatorConfig {
+    /// The network to emulate: the same type, and the same meaning, as the
+    /// simulation's. Path changes are not emulated.
+    pub network: NetworkConfig,
+    /// The run seed: the links' random streams are derived from it as in
+    /// the simulation.
+    pub seed: u64,
+    /// The namespaces are `PREFIX-client` and `PREFIX-server`. Default:
+    /// `httplab-PID`.
+    pub prefix: String,
+    /// The kernel TCP congestion control both namespaces default to (the
+    /// `net.ipv4.tcp_congestion_control` of each). If the host does not
+    /// allow namespaces to choose it, the emulator adds it to the host's
+    /// `net.ipv4.tcp_allowed_congestion_control` while it runs and puts the
+    /// old list back after. `None` leaves the kernel's default. Default:
+    /// `cubic`, what the lab's TCP models.
+    pub congestion: Option<String>,
+}
+
+impl EmulatorConfig {
+    /// `network` at `seed`, with the default prefix and CUBIC.
+    pub fn new(network: NetworkConfig, seed: u64) -> EmulatorConfig {
+        EmulatorConfig {
+            network,
+            seed,
+            prefix: default_prefix(),
+            congestion: Some("cubic".to_owned()),
+        }
+    }
+}
+
+/// `httplab-PID`: unique among running processes.
+pub fn default_prefix() -> String {
+    format!("httplab-{}", std::process::id())
+}
+
+/// The kernel and its settings, as the namespaces had them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KernelSettings {
+    /// `uname -r`.
+    pub release: String,
+    /// Each of [`RECORDED_SYSCTLS`] with its value (dotted, as `sysctl`
+    /// names them), then the host's allowed congestion controls as the
+    /// emulator left them.
+    pub sysctls: Vec<(String, String)>,
+}
+
+/// The host's allowed-congestion list, extended while any emulator of this
+/// process needs it: (emulators holding it, the list to restore).
+static ALLOWED_HOLD: Mutex<(u32, Option<String>)> = Mutex::new((0, None));
+
+/// One hold on the host's allowed list; the last one dropped restores it.
+#[derive(Debug)]
+struct AllowedHold;
+
+impl AllowedHold {
+    fn take(name: &str) -> Result<AllowedHold, EmulatorError> {
+        let mut hold = ALLOWED_HOLD.lock().unwrap_or_else(|e| e.into_inner());
+        if hold.0 == 0 {
+            let allowed = host_sysctl(ALLOWED)?;
+            if !allowed.split_whitespace().any(|a| a == name) {
+                set_host_sysctl(ALLOWED, &format!("{allowed} {name}"))?;
+                hold.1 = Some(allowed);
+            }
+        }
+        hold.0 += 1;
+        Ok(AllowedHold)
+    }
+}
+
+impl Drop for AllowedHold {
+    fn drop(&mut self) {
+        let mut hold = ALLOWED_HOLD.lock().unwrap_or_else(|e| e.into_inner());
+        hold.0 -= 1;
+        if hold.0 == 0 {
+            if let Some(old) = hold.1.take() {
+                if let Err(e) = set_host_sysctl(ALLOWED, &old) {
+                    eprintln!("warning: could not restore the host's {ALLOWED}: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// The emulated link between two namespaces, running.
+///
+/// Start it with [`Emulator::start`]; run things inside with
+/// [`Emulator::client`] and [`Emulator::server`] (each a [`Namespace`]);
+/// end it with [`Emulator::stop`], which returns the packet log. Dropping
+/// it also stops it. Either way the namespaces are deleted and the host's
+/// settings restored.
+#[derive(Debug)]
+pub struct Emulator {
+    // Field order is drop order: the forwarder closes the TUN devices
+    // before the namespaces go, and the host's list is restored last.
+    forwarder: Option<Forwarder>,
+    client: Namespace,
+    server: Namespace,
+    kernel: KernelSettings,
+    network: NetworkConfig,
+    _allowed: Option<AllowedHold>,
+}
+
+impl Emulator {
+    /// Check the machine, create the namespaces and devices, set the kernel
+    /// up, and start forwarding.
+    pub fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        netns::preflight()?;
+        config.network.validate()?;
+        if config.network.path_change.is_some() {
+            return Err(EmulatorError::Unsupported(
+                "network.path_change: the emulator has one path (a path change needs the \
+                 client's address to move, which it does not do yet)"
+                    .into(),
+            ));
+        }
+        let allowed = match &config.congestion {
+            Some(name) => {
+                let available = host_sysctl(AVAILABLE)?;
+                if !available.split_whitespace().any(|a| a == name) {
+                    return Err(EmulatorError::CongestionUnavailable {
+                        name: name.clone(),
+                        available,
+                    });
+                }
+                Some(AllowedHold::take(name)?)
+            }
+            None => None,
+        };
+        let client = Namespace::create(&format!("{}-client", config.prefix))?;
+        let server = Namespace::create(&format!("{}-server", config.prefix))?;
+        let path = &config.network.path;
+        let client_fd = attach(&client, CLIENT_ADDR, SERVER_ADDR, path.up.mtu)?;
+        let server_fd = attach(&server, SERVER_ADDR, CLIENT_ADDR, path.down.mtu)?;
+        for ns in [&client, &server] {
+            ns.write_sysctl("net/ipv4/tcp_no_metrics_save", "1")?;
+            // Nothing but IPv4 crosses the link; without IPv6 the devices
+            // send no router solicitations. Best effort: a kernel without
+            // IPv6 has no such file.
+            let _ = ns.write_sysctl("net/ipv6/conf/all/disable_ipv6", "1");
+            if let Some(name) = &config.congestion {
+                ns.write_sysctl("net/ipv4/tcp_congestion_control", name)?;
+            }
+        }
+        let kernel = read_kernel_settings(&server)?;
+        let network = Network::new(config.network.clone(), config.seed)?;
+        let forwarder = Forwarder::start(network, client_fd, server_fd)?;
+        Ok(Emulator {
+            forwarder: Some(forwarder),
+            client,
+            server,
+            kernel,
+            network: config.network,
+            _allowed: allowed,
+        })
+    }
+
+    /// The client's namespace.
+    pub fn client(&self) -> &Namespace {
+        &self.client
+    }
+
+    /// The server's namespace.
+    pub fn server(&self) -> &Namespace {
+        &self.server
+    }
+
+    /// The client's address (in its namespace).
+    pub fn client_addr(&self) -> Ipv4Addr {
+        CLIENT_ADDR
+    }
+
+    /// The server's address (in its namespace).
+    pub fn server_addr(&self) -> Ipv4Addr {
+        SERVER_ADDR
+    }
+
+    /// The kernel and its settings, as read when the emulator started.
+    pub fn kernel(&self) -> &KernelSettings {
+        &self.kernel
+    }
+
+    /// The network it emulates.
+    pub fn network(&self) -> &NetworkConfig {
+        &self.network
+    }
+
+    /// Stop forwarding, delete the namespaces, and return what crossed the
+    /// link.
+    pub fn stop(mut self) -> Result<Forwarded, EmulatorError> {
+        let forwarder = self.forwarder.take().expect("stopped only once");
+        forwarder.stop()
+    }
+}
+
+/// Create the TUN device in `ns`, give it `local` with `peer` at the other
+/// end, and bring it up with `mtu`.
+fn attach(
+    ns: &Namespace,
+    local: Ipv4Addr,
+    peer: Ipv4Addr,
+    mtu: u32,
+) -> Result<std::os::fd::OwnedFd, EmulatorError> {
+    let name = ns.name().to_owned();
+    let fd = ns.run(move || {
+        sys::create_tun(DEVICE).map_err(|source| EmulatorError::Io {
+            what: format!("creating TUN device {DEVICE} in network namespace '{name}'"),
+            source,
+        })
+    })?;
+    ns.ip(&[
+        "addr",
+        "add",
+        &format!("{local}/32"),
+        "peer",
+        &format!("{peer}/32"),
+        "dev",
+        DEVICE,
+    ])?;
+    ns.ip(&["link", "set", DEVICE, "mtu", &mtu.to_string(), "up"])?;
+    Ok(fd)
+}
+
+fn read_kernel_settings(ns: &Namespace) -> Result<KernelSettings, EmulatorError> {
+    let release = host_sysctl("kernel/osrelease")?;
+    let mut sysctls = Vec::new();
+    for key in RECORDED_SYSCTLS {
+        // A setting this kernel lacks is recorded as such, not an error.
+        let value = ns
+            .read_sysctl(key)
+            .unwrap_or_else(|_| "(absent)".to_owned());
+        sysctls.push((
+            key.replace('/', "."),
+            value.split_whitespace().collect::<Vec<_>>().join(" "),
+        ));
+    }
+    sysctls.push((ALLOWED.replace('/', ".") + " (host)", host_sysctl(ALLOWED)?));
+    Ok(KernelSettings { release, sysctls })
+}
+
+/// From now on, Ctrl-C (SIGINT) and SIGTERM do not end the process but set
+/// a flag ([`interrupted`]), so that it can stop its emulator and delete
+/// its namespaces before it exits. Programs started afterwards get the
+/// default handling back.
+pub fn catch_interrupts() {
+    sys::catch_interrupts();
+}
+
+/// Whether Ctrl-C or SIGTERM arrived since [`catch_interrupts`].
+pub fn interrupted() -> bool {
+    sys::interrupted()
+}
