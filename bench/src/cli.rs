@@ -64,6 +64,15 @@ pub enum Command {
     /// results directory's raw results, by default into DIR/report/.
     /// Rendering the same results twice gives the same bytes.
     Report(ReportArgs),
+    /// Run a scenario's workload in the simulation and on this machine's
+    /// kernel (the kernel's TCP, quinn on real UDP) through a real-time
+    /// emulator of the same link, and report the two side by side. Needs
+    /// root, /dev/net/tun and iproute2; see docs/calibration.md.
+    Calibrate(CalibrateArgs),
+    /// Run COMMAND in a network namespace behind the emulated link, with
+    /// the lab's server reachable at a printed address; exits with the
+    /// command's status. Needs root, /dev/net/tun and iproute2.
+    Shell(ShellArgs),
 }
 
 /// The network and scenario choices `bench` and `run` share.
@@ -230,6 +239,57 @@ pub struct GetArgs {
     pub json: bool,
 }
 
+/// `httplab calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    #[command(flatten)]
+    /// The scenario and network overrides.
+    pub scenario: ScenarioArgs,
+    /// Runs per protocol in each mode: seeds 1..=N.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    pub runs: u64,
+    /// Protocols to run, comma-separated. Default: the scenario's.
+    #[arg(long, value_parser = protocol_parser(), value_delimiter = ',', value_name = "h1,h2,h3")]
+    pub protocols: Option<Vec<Protocol>>,
+    /// The kernel's TCP congestion control for the kernel runs.
+    #[arg(long, value_name = "NAME", default_value = "cubic")]
+    pub cc: String,
+    /// The results directory. Default: reports/out/calibrate-NAME/.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The network namespaces' prefix: PREFIX-client and PREFIX-server.
+    /// Default: httplab-PID.
+    #[arg(long, value_name = "PREFIX")]
+    pub netns: Option<String>,
+}
+
+/// `httplab shell`.
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    #[command(flatten)]
+    /// The scenario whose network to emulate (its first sweep point), and
+    /// network overrides.
+    pub scenario: ScenarioArgs,
+    /// The link's seed (its loss and jitter draws) and the server's
+    /// content seed.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// The kernel's TCP congestion control in both namespaces.
+    #[arg(long, value_name = "NAME", default_value = "cubic")]
+    pub cc: String,
+    /// The network namespaces' prefix: PREFIX-client and PREFIX-server.
+    /// Default: httplab-PID.
+    #[arg(long, value_name = "PREFIX")]
+    pub netns: Option<String>,
+    /// Write the emulator's packet log to FILE: the simulation's CSV with
+    /// a late_ns column.
+    #[arg(long, value_name = "FILE")]
+    pub packet_log: Option<PathBuf>,
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
 /// `httplab report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -306,6 +366,15 @@ fn tcp_parser() -> impl TypedValueParser<Value = TcpImplementation> {
 /// stderr with a non-zero exit.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Shell(args) = &cli.command {
+        return match shell(args) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -325,7 +394,76 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Serve(args) => serve(args),
         Command::Get(args) => get(args),
         Command::Report(args) => report(args),
+        Command::Calibrate(args) => calibrate(args),
+        Command::Shell(args) => {
+            let code = shell(&args)?;
+            if code != ExitCode::SUCCESS {
+                bail!("the command exited with {code:?}");
+            }
+            Ok(())
+        }
     }
+}
+
+fn calibrate(args: CalibrateArgs) -> Result<()> {
+    let scenario = resolve(&args.scenario, |o| {
+        o.seeds = Some(args.runs);
+        o.protocols = args.protocols.clone();
+    })?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| crate::calibrate::default_out(&scenario));
+    let config = crate::calibrate::CalibrateConfig {
+        scenario,
+        out,
+        kernel: crate::kernel::KernelOptions {
+            congestion: args.cc.clone(),
+            prefix: args.netns.clone().unwrap_or_else(emulator::default_prefix),
+        },
+    };
+    let done = crate::calibrate::run(&config)?;
+    if done.resumed > 0 {
+        eprintln!(
+            "resumed: {} runs were already in {}",
+            done.resumed, RESULTS_FILE
+        );
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "{}",
+        reports::calibration::table(&done.calibration.rows)
+    )?;
+    eprintln!("calibration report: {}", done.calibration.path.display());
+    Ok(())
+}
+
+/// `httplab shell`; its exit code is the command's.
+fn shell(args: &ShellArgs) -> Result<ExitCode> {
+    let scenario = resolve(&args.scenario, |_| {})?;
+    let runs = scenario.expand();
+    let first = runs
+        .first()
+        .ok_or_else(|| anyhow!("scenario {} has no runs", scenario.name))?;
+    let network = spec::network(first).map_err(|e| anyhow!("invalid network: {e}"))?;
+    let config = crate::shell::ShellConfig {
+        network,
+        seed: args.seed,
+        congestion: args.cc.clone(),
+        prefix: args.netns.clone().unwrap_or_else(emulator::default_prefix),
+        packet_log: args.packet_log.clone(),
+        command: args.command.clone(),
+    };
+    let status = crate::shell::run(&config)?;
+    Ok(match status.code() {
+        Some(0) => ExitCode::SUCCESS,
+        Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        None => {
+            use std::os::unix::process::ExitStatusExt as _;
+            ExitCode::from(128u8.saturating_add(status.signal().unwrap_or(0) as u8))
+        }
+    })
 }
 
 /// A built-in scenario by name, or a scenario file.

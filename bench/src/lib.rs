@@ -5,6 +5,12 @@
 //! - [`runner`]: one run of a `RunSpec` in the simulation, on the current
 //!   thread, with panics caught: its [`RunResult`] (the `records` crate's
 //!   record of one run, documented field by field in `docs/results.md`);
+//! - [`kernel`]: one run of a `RunSpec` on the machine's kernel, through
+//!   the real-time emulator (the `emulator` crate), recorded as a
+//!   [`RunResult`] with `mode = kernel`;
+//! - [`calibrate`]: `httplab calibrate`: the same runs in the simulation
+//!   and on the kernel, side by side;
+//! - [`shell`]: `httplab shell`: a program behind the emulated link;
 //! - [`lab`]: this binary's `records::LabInfo` (version, git commit,
 //!   dependency versions), captured by `build.rs`;
 //! - [`sweep`]: a scenario's runs, sharded, run in parallel on threads of
@@ -19,18 +25,21 @@
 //! - [`network`]: a scenario's resolved network as netsim's
 //!   `NetworkConfig` (netsim knows nothing of scenarios);
 //! - [`cli`]: the command line (`httplab bench | run | list | merge | serve
-//!   | get | report`).
+//!   | get | report | calibrate | shell`).
 //!
 //! Arrows point one way: bench uses scenarios, netsim, servers, clients
 //! and records; nothing below it knows about sweeps. It calls `reports` to
 //! render a report, which reads only what bench wrote to disk.
 
+pub mod calibrate;
 pub mod cli;
+pub mod kernel;
 pub mod lab;
 pub mod network;
 pub mod progress;
 pub mod results;
 pub mod runner;
+pub mod shell;
 pub mod spec;
 pub mod sweep;
 pub mod table;

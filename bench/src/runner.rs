@@ -27,7 +27,7 @@ use netsim::Captures;
 use netsim::PacketLog;
 use netsim::QlogTrace;
 use netsim::{CaptureConfig, DropReason, Fate, RunError, SimConfig, Simulation, TransportSettings};
-use records::{Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};
+use records::{Mode, Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};
 use scenarios::RunSpec;
 use servers::ContentServer;
 
@@ -121,6 +121,7 @@ pub fn unfinished(spec: &RunSpec, scenario_hash: &str) -> RunResult {
         axes: spec::axes(spec),
         tcp: spec.tcp,
         handshake: spec.handshake,
+        mode: Mode::Sim,
         transport: None,
         network: spec.network.clone(),
         lab: lab::current(),
@@ -129,6 +130,7 @@ pub fn unfinished(spec: &RunSpec, scenario_hash: &str) -> RunResult {
         measurements: None,
         server_connections: None,
         simulation: None,
+        kernel: None,
     }
 }
 

@@ -6,7 +6,8 @@
 //! real time apply. QUIC keeps the lab's windows and stream limit but, like
 //! `servers::serve_real`, starts at quinn's 1200-byte packets and runs
 //! path-MTU discovery, since a real path may not carry the simulation's
-//! fixed 1500-byte packets.
+//! fixed 1500-byte packets; [`RealTarget::sockets`] can fix the packet
+//! size instead, for a path whose MTU is known (the emulator's).
 
 use std::future::Future;
 use std::io;
@@ -14,12 +15,12 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use netsim::quic::{QuicConfig, QUIC_MIN_UDP_PAYLOAD};
+use netsim::quic::QuicConfig;
 use netsim::tls::{self, ClientResumption, ClientTls};
-use netsim::RttSample;
 use netsim::TransportStats;
+use netsim::{RealSockets, RttSample};
 use scenarios::Plan;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 use crate::config::ClientConfig;
 use crate::dial::Dialer;
@@ -72,6 +73,10 @@ pub struct RealTarget {
     /// never marked [`crate::RequestRecord::verified`]. A status other than
     /// 200 fails a request either way. Default: on.
     pub verify_bodies: bool,
+    /// How the client's sockets are set up: QUIC's packet size, TCP's
+    /// congestion control. Default: QUIC from 1200-byte datagrams with
+    /// path-MTU discovery, the kernel's default congestion control.
+    pub sockets: RealSockets,
 }
 
 impl RealTarget {
@@ -82,6 +87,7 @@ impl RealTarget {
             server_name: tls::SERVER_NAME.to_string(),
             trust: Trust::default(),
             verify_bodies: true,
+            sockets: RealSockets::default(),
         }
     }
 
@@ -94,6 +100,12 @@ impl RealTarget {
     /// Set [`RealTarget::trust`].
     pub fn with_trust(mut self, trust: Trust) -> RealTarget {
         self.trust = trust;
+        self
+    }
+
+    /// Set [`RealTarget::sockets`].
+    pub fn with_sockets(mut self, sockets: RealSockets) -> RealTarget {
+        self.sockets = sockets;
         self
     }
 
@@ -148,8 +160,14 @@ impl Dialer for RealTarget {
     /// Nagle off (`TCP_NODELAY`), as browsers do.
     fn connect_tcp(&self) -> impl Future<Output = io::Result<TcpStream>> {
         let addr = self.addr;
+        let sockets = self.sockets.clone();
         async move {
-            let tcp = TcpStream::connect(addr).await?;
+            let socket = match addr {
+                SocketAddr::V4(_) => TcpSocket::new_v4()?,
+                SocketAddr::V6(_) => TcpSocket::new_v6()?,
+            };
+            sockets.prepare_tcp(&socket)?;
+            let tcp = socket.connect(addr).await?;
             tcp.set_nodelay(true)
                 .map_err(|e| io::Error::new(e.kind(), format!("setting TCP_NODELAY: {e}")))?;
             Ok(tcp)
@@ -191,10 +209,7 @@ impl Dialer for RealTarget {
             SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
         };
         let mut endpoint = quinn::Endpoint::client(bind)?;
-        // quinn starts at QUIC's smallest datagrams and discovers the
-        // path's MTU from there.
-        let mut transport = config.transport(QUIC_MIN_UDP_PAYLOAD);
-        transport.mtu_discovery_config(Some(quinn::MtuDiscoveryConfig::default()));
+        let transport = self.sockets.quic_transport(config);
         let mut client = quinn::ClientConfig::new(tls::quic_client(tls));
         client.transport_config(Arc::new(transport));
         endpoint.set_default_client_config(client);

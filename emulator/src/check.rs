@@ -20,7 +20,7 @@ const IP_UDP_HEADERS: usize = 28;
 fn io_error(what: &str) -> impl FnOnce(std::io::Error) -> EmulatorError + '_ {
     move |source| EmulatorError::Io {
         what: what.to_owned(),
-        source,
+        error: source,
     }
 }
 

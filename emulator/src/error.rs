@@ -42,14 +42,14 @@ pub enum EmulatorError {
         /// What it printed on stderr.
         stderr: String,
     },
-    /// A system call or file operation failed.
-    #[error("{what}: {source}")]
+    /// A system call or file operation failed. (The I/O error is part of
+    /// the message, not a separate cause, so that it is said once.)
+    #[error("{what}: {error}")]
     Io {
         /// What was being done.
         what: String,
         /// The error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// The network configuration is invalid.
     #[error("invalid network: {0}")]

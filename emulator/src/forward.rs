@@ -120,6 +120,7 @@ impl Lateness {
 /// saw.
 #[derive(Debug)]
 pub struct Forwarder {
+    start: Instant,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<Result<Forwarded, EmulatorError>>>,
 }
@@ -134,17 +135,24 @@ impl Forwarder {
     ) -> Result<Forwarder, EmulatorError> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let start = wall_clock();
         let thread = std::thread::Builder::new()
             .name("emulator".into())
-            .spawn(move || forward(network, client, server, &flag))
+            .spawn(move || forward(network, client, server, start, &flag))
             .map_err(|source| EmulatorError::Io {
                 what: "starting the forwarder thread".into(),
-                source,
+                error: source,
             })?;
         Ok(Forwarder {
+            start,
             stop,
             thread: Some(thread),
         })
+    }
+
+    /// Time since the forwarder started: the clock of its packet log.
+    pub fn now(&self) -> Duration {
+        self.start.elapsed()
     }
 
     /// Stop forwarding (packets still in flight are never delivered) and
@@ -177,6 +185,7 @@ fn forward(
     mut network: Network,
     client: OwnedFd,
     server: OwnedFd,
+    start: Instant,
     stop: &AtomicBool,
 ) -> Result<Forwarded, EmulatorError> {
     sys::sharpen_timers();
@@ -184,7 +193,6 @@ fn forward(
     // the machine is busy, which its lateness figures then show.
     let realtime = sys::realtime_priority();
     let cpu_start = sys::thread_cpu();
-    let start = wall_clock();
     let mut in_flight: BinaryHeap<Reverse<InFlight>> = BinaryHeap::new();
     let mut late: Vec<Option<Duration>> = Vec::new();
     let mut foreign = 0u64;
@@ -219,7 +227,7 @@ fn forward(
                     Err(source) => {
                         return Err(EmulatorError::Io {
                             what: format!("reading the {} TUN device", side.label()),
-                            source,
+                            error: source,
                         })
                     }
                 };
@@ -252,7 +260,7 @@ fn forward(
         if !sleep.is_zero() {
             sys::wait_readable(&[&client, &server], sleep).map_err(|source| EmulatorError::Io {
                 what: "waiting on the TUN devices".into(),
-                source,
+                error: source,
             })?;
         }
     }

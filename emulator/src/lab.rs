@@ -240,6 +240,12 @@ impl Emulator {
         &self.kernel
     }
 
+    /// Time since forwarding started: the clock of the packet log
+    /// [`Emulator::stop`] returns.
+    pub fn now(&self) -> std::time::Duration {
+        self.forwarder.as_ref().expect("running").now()
+    }
+
     /// The network it emulates.
     pub fn network(&self) -> &NetworkConfig {
         &self.network
@@ -265,7 +271,7 @@ fn attach(
     let fd = ns.run(move || {
         sys::create_tun(DEVICE).map_err(|source| EmulatorError::Io {
             what: format!("creating TUN device {DEVICE} in network namespace '{name}'"),
-            source,
+            error: source,
         })
     })?;
     ns.ip(&[

@@ -48,7 +48,7 @@ pub(crate) fn ip(args: &[&str]) -> Result<(), EmulatorError> {
         .output()
         .map_err(|source| EmulatorError::Io {
             what: format!("starting `{command}`"),
-            source,
+            error: source,
         })?;
     if !out.status.success() {
         return Err(EmulatorError::Command {
@@ -112,7 +112,7 @@ impl Namespace {
     pub fn enter(&self) -> Result<(), EmulatorError> {
         sys::enter_network_namespace(&self.path()).map_err(|source| EmulatorError::Io {
             what: format!("entering network namespace '{}'", self.name),
-            source,
+            error: source,
         })
     }
 
@@ -129,13 +129,13 @@ impl Namespace {
             .spawn(move || {
                 sys::enter_network_namespace(&path).map_err(|source| EmulatorError::Io {
                     what: format!("entering network namespace '{name}'"),
-                    source,
+                    error: source,
                 })?;
                 f()
             })
             .map_err(|source| EmulatorError::Io {
                 what: "starting a thread".into(),
-                source,
+                error: source,
             })
     }
 
@@ -160,7 +160,7 @@ impl Namespace {
             std::fs::write(Path::new("/proc/sys").join(&key), &value).map_err(|source| {
                 EmulatorError::Io {
                     what: format!("setting {key} = {value} in network namespace '{name}'"),
-                    source,
+                    error: source,
                 }
             })
         })
@@ -176,7 +176,7 @@ impl Namespace {
                 .map(|s| s.trim().to_owned())
                 .map_err(|source| EmulatorError::Io {
                     what: format!("reading {key} in network namespace '{name}'"),
-                    source,
+                    error: source,
                 })
         })
     }
@@ -197,7 +197,7 @@ pub(crate) fn host_sysctl(key: &str) -> Result<String, EmulatorError> {
         .map(|s| s.trim().to_owned())
         .map_err(|source| EmulatorError::Io {
             what: format!("reading the host's {key}"),
-            source,
+            error: source,
         })
 }
 
@@ -205,6 +205,6 @@ pub(crate) fn host_sysctl(key: &str) -> Result<String, EmulatorError> {
 pub(crate) fn set_host_sysctl(key: &str, value: &str) -> Result<(), EmulatorError> {
     std::fs::write(Path::new("/proc/sys").join(key), value).map_err(|source| EmulatorError::Io {
         what: format!("setting the host's {key} = {value}"),
-        source,
+        error: source,
     })
 }

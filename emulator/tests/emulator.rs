@@ -73,7 +73,7 @@ fn ping_and_a_megabyte_cross_the_link_and_the_namespaces_go() {
         .run(move || {
             TcpListener::bind(addr).map_err(|source| EmulatorError::Io {
                 what: "bind".into(),
-                source,
+                error: source,
             })
         })
         .expect("the server listens");
@@ -87,14 +87,14 @@ fn ping_and_a_megabyte_cross_the_link_and_the_namespaces_go() {
         .run(move || {
             let mut conn = TcpStream::connect(addr).map_err(|source| EmulatorError::Io {
                 what: "connect".into(),
-                source,
+                error: source,
             })?;
             conn.set_read_timeout(Some(Duration::from_secs(20))).ok();
             let mut body = Vec::new();
             conn.read_to_end(&mut body)
                 .map_err(|source| EmulatorError::Io {
                     what: "read".into(),
-                    source,
+                    error: source,
                 })?;
             Ok(body)
         })

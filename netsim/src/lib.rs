@@ -26,7 +26,9 @@
 //!   reports;
 //! - [`probe`]: raw transport downloads that validate the network;
 //! - [`packet`]: IPv4/TCP/UDP parsing and framing;
-//! - `seed`: deriving every RNG seed from the run seed.
+//! - `seed`: deriving every RNG seed from the run seed;
+//! - `real`: [`RealSockets`], how clients and servers set up the machine's
+//!   own sockets outside the simulation.
 //!
 //! Time inside a run is simulated: [`now`] gives it, as a `Duration` since
 //! the run started. Nothing here reads the wall clock.
@@ -54,6 +56,7 @@ mod network;
 pub mod packet;
 pub mod probe;
 pub mod quic;
+mod real;
 mod seed;
 mod settings;
 mod sim;
@@ -77,6 +80,7 @@ pub use network::{
     FlowCounters, Network, NetworkConfig, PathChange, PathConfig, Side, CLIENT_ADDR,
     CLIENT_ADDR_AFTER_CHANGE, SERVER_ADDR, SERVER_PORT,
 };
+pub use real::RealSockets;
 pub use settings::{Settings, TransportSettings};
 pub use sim::{CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation};
 pub use stats::{nanos, RttSample, SegmentArrival, TransportStats};

@@ -31,4 +31,4 @@ mod run;
 pub use axes::{Axes, AxisValue};
 pub use lab::LabInfo;
 pub use read::{ReadError, RecordLine, ResultsFile, RESULTS_FILE};
-pub use run::{Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};
+pub use run::{KernelRun, Mode, Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};

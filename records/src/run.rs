@@ -28,8 +28,64 @@ use crate::lab::LabInfo;
 /// `transport`, `server_connections`, and in the measurements `handshake`,
 /// `ttfb_ns`, `warmup`, `migration`, `hol_blocked_ns`, per request
 /// `resumptions` and `hol_blocked_ns`, and per connection `resumed`,
-/// `early_data_offered`, `early_data_accepted` and `hol_blocked_ns`.
-pub const SCHEMA: u32 = 2;
+/// `early_data_offered`, `early_data_accepted` and `hol_blocked_ns`. 3:
+/// `mode` and `kernel` (runs on the real kernel through the emulator).
+pub const SCHEMA: u32 = 3;
+
+/// Where a run ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// In the deterministic simulation: the lab's TCP, quinn on simulated
+    /// UDP, simulated time.
+    Sim,
+    /// On the machine's kernel through the real-time emulator of the same
+    /// link model: the kernel's TCP, quinn on real UDP, real time.
+    Kernel,
+}
+
+impl Mode {
+    /// `"sim"` or `"kernel"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Sim => "sim",
+            Mode::Kernel => "kernel",
+        }
+    }
+}
+
+/// What a kernel run ran on, and how well the emulator kept time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelRun {
+    /// The kernel release (`uname -r`).
+    pub release: String,
+    /// The kernel settings that matter for TCP, as the namespaces had them:
+    /// sysctl name (dotted) → value.
+    pub sysctls: BTreeMap<String, String>,
+    /// Deliveries the emulator made (packets that crossed the link).
+    pub deliveries: u64,
+    /// Median delivery lateness against the link model's schedule.
+    #[serde(rename = "late_p50_ns", with = "nanos")]
+    pub late_p50: Duration,
+    /// 99th percentile of the delivery lateness.
+    #[serde(rename = "late_p99_ns", with = "nanos")]
+    pub late_p99: Duration,
+    /// The latest delivery.
+    #[serde(rename = "late_max_ns", with = "nanos")]
+    pub late_max: Duration,
+    /// The bound on `late_p99_ns` (`emulator::LATENESS_BOUND`).
+    #[serde(rename = "late_bound_ns", with = "nanos")]
+    pub late_bound: Duration,
+    /// Whether `late_p99_ns` exceeded the bound: then the emulator did not
+    /// keep up and the run's times are suspect.
+    pub late_exceeded: bool,
+    /// CPU time of the emulator's forwarder thread during the run.
+    #[serde(rename = "forwarder_cpu_ns", with = "nanos")]
+    pub forwarder_cpu: Duration,
+    /// Whether the forwarder ran at a real-time priority.
+    pub realtime_priority: bool,
+}
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -83,6 +139,8 @@ pub struct RunResult {
     pub tcp: TcpImplementation,
     /// How the run set up its connections.
     pub handshake: Handshake,
+    /// Where it ran: the simulation or the kernel.
+    pub mode: Mode,
     /// The TCP, QUIC and TLS settings the run used, read from their
     /// configuration; `None` only if the run panicked or its configuration
     /// was invalid.
@@ -105,6 +163,10 @@ pub struct RunResult {
     pub server_connections: Option<Vec<ServerConnection>>,
     /// What the network saw; `None` only if the run panicked.
     pub simulation: Option<SimulationSummary>,
+    /// For a kernel run: the kernel, its settings and the emulator's
+    /// timing; `None` for a simulated run, and for a kernel run whose
+    /// emulator never started.
+    pub kernel: Option<KernelRun>,
 }
 
 /// One connection the server accepted, with its transport statistics from

@@ -24,6 +24,7 @@ fn record(protocol: Protocol, seed: u64) -> RunResult {
         axes: Axes::from([("loss_percent".to_owned(), AxisValue::Number(2.0))]),
         tcp: tcp::TcpImplementation::Linux,
         handshake: Handshake::Full,
+        mode: records::Mode::Sim,
         transport: None,
         network: Scenario::builtin("page").expect("page").base_network(),
         lab: LabInfo {
@@ -37,6 +38,7 @@ fn record(protocol: Protocol, seed: u64) -> RunResult {
         measurements: None,
         server_connections: None,
         simulation: None,
+        kernel: None,
     }
 }
 

@@ -18,10 +18,13 @@
 //! - [`ablation`]: the head-of-line ablation (bundled against
 //!   multiplexed), when the results sweep `subresource_responses`;
 //! - [`charts`]: the charts (plotters), each as SVG and PNG;
+//! - [`calibration`]: the side-by-side table of a calibration (simulated
+//!   and kernel runs of the same workload), `calibration.md`;
 //! - [`render`]: all of it, from a results directory to `report.md`,
 //!   `index.html`, `summary.csv` and `charts/`.
 
 pub mod ablation;
+pub mod calibration;
 pub mod charts;
 pub mod document;
 pub mod methodology;
@@ -144,6 +147,8 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     let records: Vec<&RunResult> = all
         .iter()
         .filter(|r| r.scenario_hash == hash && Some(build(r)) == latest)
+        // Kernel runs (`httplab calibrate`) have their own report.
+        .filter(|r| r.mode == records::Mode::Sim)
         .filter(|r| seen.insert(r.run_key.clone()))
         .collect();
     let left_out = all.len() - records.len();

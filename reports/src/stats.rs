@@ -135,6 +135,36 @@ pub fn bootstrap_difference_ci(x: &[f64], base: &[f64]) -> Option<Interval> {
     percentile_interval(diffs)
 }
 
+/// The 95 % percentile-bootstrap interval of `median(x) / median(base)`:
+/// each replicate resamples `x` and `base` independently (first `x`, then
+/// `base`, from one generator); replicates whose `base` median is 0 are
+/// left out. `None` if all are, or either sample is empty.
+pub fn bootstrap_median_ratio_ci(x: &[f64], base: &[f64]) -> Option<Interval> {
+    if x.is_empty() || base.is_empty() {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
+    let resample = |values: &[f64], rng: &mut ChaCha8Rng| -> f64 {
+        let n = values.len() as u64;
+        let mut drawn: Vec<f64> = (0..n)
+            .map(|_| values[rng.random_range(0..n) as usize])
+            .collect();
+        drawn.sort_by(f64::total_cmp);
+        quantile_sorted(&drawn, 0.5).unwrap_or(0.0)
+    };
+    let ratios: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .filter_map(|_| {
+            let mx = resample(x, &mut rng);
+            let mb = resample(base, &mut rng);
+            (mb != 0.0).then(|| mx / mb)
+        })
+        .collect();
+    if ratios.is_empty() {
+        return None;
+    }
+    percentile_interval(ratios)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +210,9 @@ mod tests {
         assert_eq!((d.low, d.high), (50.0, 50.0));
         assert_eq!(bootstrap_mean_ci(&[]), None);
         assert_eq!(bootstrap_difference_ci(&[1.0], &[0.0, 0.0]), None);
+        let r = bootstrap_median_ratio_ci(&[6.0; 4], &[4.0; 3]).unwrap();
+        assert_eq!((r.low, r.high), (1.5, 1.5));
+        assert_eq!(bootstrap_median_ratio_ci(&[1.0], &[0.0]), None);
     }
 
     #[test]

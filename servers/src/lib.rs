@@ -34,6 +34,6 @@ pub use content::{ContentServer, Fault, ResponseBody};
 pub use error::ServerError;
 pub use plan::{plan_response, PlannedBody, ResponsePlan};
 pub use quic::{serve_h3, serve_h3_accepting, serve_h3_connection, serve_h3_with};
-pub use real::{serve_real, Protocols};
+pub use real::{serve_real, serve_real_with, Protocols};
 pub use sim::{run_simulated, run_simulated_with};
 pub use tcp::{serve_h1_h2, serve_tcp};

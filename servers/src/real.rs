@@ -2,16 +2,15 @@
 //! servers against real clients (curl, browsers, h2load) and real networks.
 //!
 //! Nothing here is deterministic: the kernel's TCP and real time apply.
-//! QUIC keeps the lab's windows and stream limit but, unlike in the
-//! simulation, starts at quinn's default 1200-byte packets and runs path-MTU
-//! discovery, as the kernel's TCP does.
+//! QUIC keeps the lab's windows and stream limit but, unless
+//! [`RealSockets`] fixes its packet size, starts at quinn's default
+//! 1200-byte packets and runs path-MTU discovery, as the kernel's TCP does.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use netsim::quic::QUIC_MIN_UDP_PAYLOAD;
 use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
-use netsim::FlowControl;
+use netsim::{FlowControl, RealSockets};
 use tokio_rustls::TlsAcceptor;
 
 use crate::content::ContentServer;
@@ -60,12 +59,28 @@ impl Default for Protocols {
 /// for HTTP/1.1 and HTTP/2, UDP (the same port) for HTTP/3, as `protocols`
 /// asks. TLS is the lab's fixed identity (certificate for
 /// `server.httplab.test` and `localhost`; clients must trust it
-/// explicitly). Must run inside a tokio runtime with I/O and time enabled.
+/// explicitly). QUIC starts at 1200-byte datagrams and discovers the
+/// path's MTU; TCP has the kernel's default congestion control (see
+/// [`serve_real_with`] to choose). Must run inside a tokio runtime with I/O
+/// and time enabled.
 pub async fn serve_real(
     listen: SocketAddr,
     protocols: Protocols,
     server: ContentServer,
     flow: FlowControl,
+) -> Result<(), ServerError> {
+    serve_real_with(listen, protocols, server, flow, &RealSockets::default()).await
+}
+
+/// [`serve_real`] with the socket settings `sockets`: a fixed QUIC packet
+/// size, a TCP congestion control (set on the listener, which accepted
+/// connections inherit).
+pub async fn serve_real_with(
+    listen: SocketAddr,
+    protocols: Protocols,
+    server: ContentServer,
+    flow: FlowControl,
+    sockets: &RealSockets,
 ) -> Result<(), ServerError> {
     let alpn = protocols.tcp_alpn();
     if alpn.is_empty() && !protocols.http3 {
@@ -101,8 +116,7 @@ pub async fn serve_real(
         if !protocols.http3 {
             return Ok(());
         }
-        let mut transport = flow.quic().transport(QUIC_MIN_UDP_PAYLOAD);
-        transport.mtu_discovery_config(Some(quinn::MtuDiscoveryConfig::default()));
+        let transport = sockets.quic_transport(&flow.quic());
         let mut config =
             quinn::ServerConfig::with_crypto(tls::quic_server_crypto(&[ALPN_H3], None));
         config.transport_config(Arc::new(transport));

@@ -1,0 +1,264 @@
+//! Kernel runs: one run of a scenario on the machine's own kernel, through
+//! the real-time emulator of the simulation's link model (the `emulator`
+//! crate), recorded in the same [`RunResult`] as a simulated run, with
+//! `mode = kernel`.
+//!
+//! Each run gets fresh namespaces (so no TCP state survives from one run
+//! to the next), a `servers::serve_real_with` in the server's namespace and
+//! the lab's client (`clients::run_real`) in the client's, on real sockets:
+//! the kernel's TCP for HTTP/1.1 and HTTP/2, quinn on real UDP for HTTP/3.
+//! QUIC's packet size is the simulation's, fixed (no path-MTU discovery);
+//! every TCP socket is set to the chosen congestion control.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
+
+use clients::{ClientConfig, RealTarget};
+use emulator::{Emulator, EmulatorConfig, LATENESS_BOUND};
+use netsim::{
+    FlowControl, NetworkConfig, RealSockets, Settings, SimConfig, TransportSettings, SERVER_PORT,
+};
+use records::{KernelRun, Mode, Outcome, RunResult};
+use scenarios::{Handshake, RunSpec};
+use servers::{ContentServer, Protocols};
+
+use crate::runner::{panic_message, simulation_summary, unfinished};
+use crate::spec;
+
+/// How kernel runs are set up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelOptions {
+    /// The kernel TCP congestion control (`TCP_CONGESTION` on every socket
+    /// and the namespaces' default), e.g. `cubic`.
+    pub congestion: String,
+    /// The namespaces' prefix (see `emulator::EmulatorConfig::prefix`).
+    pub prefix: String,
+}
+
+impl Default for KernelOptions {
+    /// CUBIC, the lab's default prefix.
+    fn default() -> Self {
+        KernelOptions {
+            congestion: "cubic".to_owned(),
+            prefix: emulator::default_prefix(),
+        }
+    }
+}
+
+/// The run key of `spec`'s kernel run: `kernel/` then the simulated run's
+/// key, so that both can live in one results file.
+pub fn kernel_key(spec: &RunSpec) -> String {
+    format!("kernel/{}", spec.key())
+}
+
+/// Carry out `spec` on the kernel and record it. Never panics and never
+/// loses the run: a failure, a timeout, an emulator that could not start
+/// or a panic is recorded with its reason.
+pub fn run_kernel(spec: &RunSpec, scenario_hash: &str, options: &KernelOptions) -> RunResult {
+    let mut result = unfinished(spec, scenario_hash);
+    result.mode = Mode::Kernel;
+    result.run_key = kernel_key(spec);
+    match catch_unwind(AssertUnwindSafe(|| kernel(spec, options, &mut result))) {
+        Ok(Ok(())) => {}
+        Ok(Err(reason)) => {
+            result.outcome = Outcome::Failed;
+            result.reason = Some(reason);
+        }
+        Err(panic) => {
+            result.outcome = Outcome::Failed;
+            result.reason = Some(format!("the run panicked: {}", panic_message(&*panic)));
+        }
+    }
+    result
+}
+
+/// A current-thread tokio runtime with I/O and time.
+fn runtime() -> Result<tokio::runtime::Runtime, emulator::EmulatorError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| emulator::EmulatorError::Io {
+            what: "starting a tokio runtime".into(),
+            error: source,
+        })
+}
+
+/// The simulation's buffers and flow-control windows for `network`, and
+/// real sockets like its own: QUIC at the simulation's fixed packet size,
+/// TCP with `congestion`.
+pub fn like_the_simulation(
+    network: &NetworkConfig,
+    congestion: &str,
+) -> (FlowControl, RealSockets) {
+    let sim = SimConfig {
+        network: network.clone(),
+        ..SimConfig::default()
+    };
+    let flow = FlowControl::for_buffer(sim.effective_tcp().buffer_bytes);
+    let sockets = RealSockets {
+        quic_udp_payload: Some(netsim::quic::udp_payload(network.smallest_mtu())),
+        tcp_congestion: Some(congestion.to_owned()),
+    };
+    (flow, sockets)
+}
+
+/// Resolves once Ctrl-C or SIGTERM has arrived (see
+/// `emulator::catch_interrupts`).
+async fn until_interrupted() {
+    while !emulator::interrupted() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The lab's server (`servers::serve_real_with`, every protocol) on a
+/// thread in an emulator's server namespace, at the server's address and
+/// `netsim::SERVER_PORT`, until [`LabServer::stop`].
+#[derive(Debug)]
+pub struct LabServer {
+    /// Where it listens, TCP and UDP.
+    pub addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<Result<(), emulator::EmulatorError>>,
+}
+
+impl LabServer {
+    /// Start serving content seed `content_seed` with `flow` and `sockets`.
+    pub fn start(
+        emu: &Emulator,
+        content_seed: u64,
+        flow: FlowControl,
+        sockets: RealSockets,
+    ) -> Result<LabServer, String> {
+        let addr = SocketAddr::from((emu.server_addr(), SERVER_PORT));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = emu
+            .server()
+            .spawn(move || {
+                runtime()?.block_on(async move {
+                    let serve = servers::serve_real_with(
+                        addr,
+                        Protocols::ALL,
+                        ContentServer::new(content_seed),
+                        flow,
+                        &sockets,
+                    );
+                    tokio::select! {
+                        served = serve => served.map_err(|e| emulator::EmulatorError::Unsupported(
+                            format!("the server stopped: {e}"),
+                        )),
+                        _ = stopped => Ok(()),
+                    }
+                })
+            })
+            .map_err(|e| e.to_string())?;
+        // The server binds within microseconds; give it a margin.
+        std::thread::sleep(Duration::from_millis(100));
+        if thread.is_finished() {
+            return match thread.join() {
+                Ok(Err(e)) => Err(e.to_string()),
+                _ => Err("the server stopped at once".into()),
+            };
+        }
+        Ok(LabServer { addr, stop, thread })
+    }
+
+    /// Stop it; the error says why it had stopped by itself, if it had.
+    pub fn stop(self) -> Result<(), String> {
+        let _ = self.stop.send(());
+        match self.thread.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("the server thread panicked".into()),
+        }
+    }
+}
+
+fn kernel(spec: &RunSpec, options: &KernelOptions, result: &mut RunResult) -> Result<(), String> {
+    if spec.handshake != Handshake::Full {
+        return Err(format!(
+            "kernel runs do full handshakes only; this run's handshake is {}",
+            spec.handshake
+        ));
+    }
+    let network = spec::network(spec).map_err(|e| format!("invalid network: {e}"))?;
+    let (flow, sockets) = like_the_simulation(&network, &options.congestion);
+    let udp_payload = sockets
+        .quic_udp_payload
+        .unwrap_or(netsim::quic::QUIC_UDP_PAYLOAD);
+    let emu = Emulator::start(EmulatorConfig {
+        network,
+        seed: spec.seed,
+        prefix: options.prefix.clone(),
+        congestion: Some(options.congestion.clone()),
+    })
+    .map_err(|e| format!("the emulator did not start: {e}"))?;
+    let content_seed = spec.seed;
+    let server = LabServer::start(&emu, content_seed, flow, sockets.clone())?;
+    let addr = server.addr;
+
+    let target = RealTarget::new(addr).with_sockets(sockets);
+    let config = ClientConfig::new(spec.protocol, content_seed, flow)
+        .with_time_limit(spec.time_limit)
+        .with_handshake(Handshake::Full);
+    let plan = spec.workload.plan();
+    let client_started = emu.now();
+    let record = emu
+        .client()
+        .run(move || {
+            Ok(runtime()?.block_on(async {
+                tokio::select! {
+                    record = clients::run_real(&target, &config, &plan) => Some(record),
+                    () = until_interrupted() => None,
+                }
+            }))
+        })
+        .map_err(|e| e.to_string())?;
+    let elapsed = emu.now();
+    let served = server.stop();
+    let kernel_settings = emu.kernel().clone();
+    let forwarded = emu
+        .stop()
+        .map_err(|e| format!("the emulator failed: {e}"))?;
+    let record = record.ok_or("interrupted")?;
+    served?;
+
+    let took = elapsed.saturating_sub(client_started);
+    let (outcome, reason) = if record.succeeded() {
+        (Outcome::Ok, None)
+    } else if took >= spec.time_limit {
+        (Outcome::Timeout, record.failure.clone())
+    } else {
+        (Outcome::Failed, record.failure.clone())
+    };
+    let lateness = forwarded.lateness();
+    let mut tcp_parameters = vec![("congestion control".to_owned(), options.congestion.clone())];
+    tcp_parameters.push(("kernel".to_owned(), kernel_settings.release.clone()));
+    tcp_parameters.extend(kernel_settings.sysctls.iter().cloned());
+    result.transport = Some(TransportSettings {
+        tcp: Settings::new("kernel", tcp_parameters),
+        quic: flow.quic().settings(udp_payload),
+        tls: netsim::tls::settings(),
+    });
+    result.outcome = outcome;
+    result.reason = reason;
+    result.measurements = Some(record);
+    result.simulation = Some(simulation_summary(&forwarded.log, client_started, elapsed));
+    result.kernel = Some(KernelRun {
+        release: kernel_settings.release,
+        sysctls: kernel_settings
+            .sysctls
+            .into_iter()
+            .collect::<BTreeMap<_, _>>(),
+        deliveries: lateness.count as u64,
+        late_p50: lateness.p50,
+        late_p99: lateness.p99,
+        late_max: lateness.max,
+        late_bound: LATENESS_BOUND,
+        late_exceeded: lateness.p99 > LATENESS_BOUND,
+        forwarder_cpu: forwarded.cpu,
+        realtime_priority: forwarded.realtime,
+    });
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! `httplab shell`: any program in the client's namespace behind the
+//! emulated link, with the lab's server reachable in the server's
+//! namespace, as Mahimahi's shells do.
+//!
+//! The program gets, in its environment:
+//! - `HTTPLAB_SERVER`: the server's address and port (TCP and UDP), e.g.
+//!   `10.0.0.2:443`;
+//! - `HTTPLAB_SERVER_NAME`: the name its certificate is issued for
+//!   (`server.httplab.test`);
+//! - `HTTPLAB_URL`: `https://server.httplab.test/`;
+//! - `HTTPLAB_CA`: a PEM file with the lab's certificate, to trust it
+//!   (curl's `--cacert`).
+//!
+//! So `curl --cacert "$HTTPLAB_CA" --resolve
+//! server.httplab.test:443:10.0.0.2 https://server.httplab.test/bytes/1000`
+//! fetches through the link. The shell exits with the program's status.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+
+use anyhow::{anyhow, Context, Result};
+use emulator::{Emulator, EmulatorConfig, Forwarded};
+use netsim::{DropReason, NetworkConfig, SERVER_PORT};
+
+use crate::kernel::{like_the_simulation, LabServer};
+
+/// What `httplab shell` runs.
+#[derive(Clone, Debug)]
+pub struct ShellConfig {
+    /// The emulated network.
+    pub network: NetworkConfig,
+    /// The link's seed and the server's content seed.
+    pub seed: u64,
+    /// The kernel TCP congestion control of both namespaces.
+    pub congestion: String,
+    /// The namespaces' prefix.
+    pub prefix: String,
+    /// Where to write the emulator's packet log (CSV), if anywhere.
+    pub packet_log: Option<PathBuf>,
+    /// The program and its arguments.
+    pub command: Vec<String>,
+}
+
+/// The lab certificate as a PEM file for the program, deleted on drop.
+struct CaFile(PathBuf);
+
+impl CaFile {
+    fn write() -> Result<CaFile> {
+        let path =
+            std::env::temp_dir().join(format!("httplab-shell-{}-ca.pem", std::process::id()));
+        std::fs::write(&path, &netsim::tls::identity().cert_pem)
+            .with_context(|| format!("writing the lab's certificate to {}", path.display()))?;
+        Ok(CaFile(path))
+    }
+}
+
+impl Drop for CaFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Run the shell; returns the program's exit status. The namespaces are
+/// gone when this returns, whatever happened.
+pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
+    let (program, args) = config
+        .command
+        .split_first()
+        .ok_or_else(|| anyhow!("httplab shell needs a command after --"))?;
+    emulator::preflight().context("httplab shell runs the emulator")?;
+    emulator::catch_interrupts();
+    let (flow, sockets) = like_the_simulation(&config.network, &config.congestion);
+    let emu = Emulator::start(EmulatorConfig {
+        network: config.network.clone(),
+        seed: config.seed,
+        prefix: config.prefix.clone(),
+        congestion: Some(config.congestion.clone()),
+    })?;
+    let server = LabServer::start(&emu, config.seed, flow, sockets).map_err(|e| anyhow!(e))?;
+    let ca = CaFile::write()?;
+    let name = netsim::tls::SERVER_NAME;
+    let addr = server.addr;
+    let path = &config.network.path;
+    eprintln!(
+        "httplab shell: {} in namespace {} behind the link (RTT {:?}, {} Mbit/s down, {} Mbit/s up, loss {:?}); \
+         the lab's server at {addr} (TCP and UDP, content seed {}) in {}, certificate for {name} in {}",
+        program,
+        emu.client().name(),
+        path.base_rtt(),
+        path.down.bandwidth_bps as f64 / 1e6,
+        path.up.bandwidth_bps as f64 / 1e6,
+        path.down.loss,
+        config.seed,
+        emu.server().name(),
+        ca.0.display()
+    );
+    eprintln!(
+        "  e.g. curl --cacert \"$HTTPLAB_CA\" --resolve {name}:{SERVER_PORT}:{} https://{name}/bytes/100000",
+        addr.ip()
+    );
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env("HTTPLAB_SERVER", addr.to_string())
+        .env("HTTPLAB_SERVER_NAME", name)
+        .env("HTTPLAB_URL", format!("https://{name}/"))
+        .env("HTTPLAB_CA", &ca.0);
+    let program_name = program.clone();
+    let status = emu.client().run(move || {
+        command
+            .status()
+            .map_err(|source| emulator::EmulatorError::Io {
+                what: if source.kind() == std::io::ErrorKind::NotFound {
+                    format!("command '{program_name}' was not found (not a file, nor in PATH)")
+                } else {
+                    format!("starting '{program_name}'")
+                },
+                error: source,
+            })
+    });
+    let served = server.stop();
+    let forwarded = emu.stop()?;
+    let status = status?;
+    if let Err(e) = served {
+        eprintln!("httplab shell: the server stopped early: {e}");
+    }
+    eprintln!("httplab shell: {}", summary(&forwarded));
+    if let Some(path) = &config.packet_log {
+        let mut file = std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        forwarded
+            .log
+            .write_csv_with_lateness(&mut file, &forwarded.late)
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("httplab shell: packet log in {}", path.display());
+    }
+    Ok(status)
+}
+
+/// One line: packets each way, drops by reason, lateness.
+fn summary(f: &Forwarded) -> String {
+    let s = f.log.summary();
+    let drops = |reason: DropReason| s.up.dropped(reason) + s.down.dropped(reason);
+    let late = f.lateness();
+    format!(
+        "the link carried {} packets up and {} down; dropped {} at random, {} at the full queue, {} in all; \
+         delivery lateness p50 {} µs, p99 {} µs, max {} µs",
+        s.up.sent,
+        s.down.sent,
+        drops(DropReason::Random),
+        drops(DropReason::QueueFull),
+        s.up.dropped_total() + s.down.dropped_total(),
+        late.p50.as_micros(),
+        late.p99.as_micros(),
+        late.max.as_micros()
+    )
+}

@@ -1,0 +1,331 @@
+//! The calibration report: the same runs in the simulation (`mode = sim`)
+//! and on the kernel through the emulator (`mode = kernel`), side by side
+//! per protocol, from a results directory `httplab calibrate` wrote.
+//!
+//! Per protocol and metric: both modes' medians with p10 and p90, and the
+//! kernel/sim ratio of the medians with its 95 % percentile-bootstrap
+//! interval (the two samples resampled independently: a kernel run and a
+//! simulated run of one seed share the link's random streams but not the
+//! packets they decide on, so they are not pairs). Failed and timed-out
+//! runs are counted and left out of the statistics.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use records::{Mode, Outcome, ResultsFile, RunResult};
+use scenarios::Protocol;
+
+use crate::stats::{bootstrap_median_ratio_ci, median, p10, p90, BOOTSTRAP_RESAMPLES};
+use crate::{Error, RESULTS_FILE};
+
+/// The calibration report's file, in the results directory.
+pub const CALIBRATION_MD: &str = "calibration.md";
+
+/// One metric of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Measure {
+    /// Page load time, s.
+    Plt,
+    /// Body bytes over the page load time, Mbit/s.
+    Goodput,
+    /// Time to first byte, ms.
+    Ttfb,
+    /// Packets dropped at the full queue, per run.
+    QueueDrops,
+    /// Packets dropped by the loss model, per run.
+    RandomDrops,
+}
+
+impl Measure {
+    const ALL: [Measure; 5] = [
+        Measure::Plt,
+        Measure::Goodput,
+        Measure::Ttfb,
+        Measure::QueueDrops,
+        Measure::RandomDrops,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Measure::Plt => "page load time (s)",
+            Measure::Goodput => "goodput (Mbit/s)",
+            Measure::Ttfb => "time to first byte (ms)",
+            Measure::QueueDrops => "queue drops per run",
+            Measure::RandomDrops => "random drops per run",
+        }
+    }
+
+    fn of(self, r: &RunResult) -> Option<f64> {
+        let m = r.measurements.as_ref();
+        let drops = |reason: &str| {
+            r.simulation
+                .as_ref()
+                .and_then(|s| s.drops.get(reason).copied())
+                .map(|n| n as f64)
+        };
+        match self {
+            Measure::Plt => m?.plt.map(|d| d.as_secs_f64()),
+            Measure::Goodput => {
+                let m = m?;
+                let plt = m.plt?.as_secs_f64();
+                (plt > 0.0).then(|| m.total_bytes as f64 * 8.0 / plt / 1e6)
+            }
+            Measure::Ttfb => m?.ttfb.map(|d| d.as_secs_f64() * 1e3),
+            Measure::QueueDrops => drops("queue-full"),
+            Measure::RandomDrops => drops("random"),
+        }
+    }
+}
+
+/// One protocol × metric row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CalibrationRow {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The metric's label, with its unit.
+    pub metric: String,
+    /// Completed simulated runs measured.
+    pub sim_n: usize,
+    /// Completed kernel runs measured.
+    pub kernel_n: usize,
+    /// Simulation: median, p10, p90.
+    pub sim: Option<(f64, f64, f64)>,
+    /// Kernel: median, p10, p90.
+    pub kernel: Option<(f64, f64, f64)>,
+    /// Kernel median / simulation median, with the bootstrap interval.
+    pub ratio: Option<(f64, f64, f64)>,
+}
+
+/// What [`render`] found, besides the file it wrote.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// Every row, by protocol then metric.
+    pub rows: Vec<CalibrationRow>,
+    /// Runs read, per mode: (completed, failed or timed out).
+    pub runs: BTreeMap<&'static str, (usize, usize)>,
+    /// Kernel runs whose emulator lateness exceeded its bound.
+    pub late_runs: usize,
+    /// The Markdown written to [`CALIBRATION_MD`].
+    pub markdown: String,
+    /// Where it was written.
+    pub path: PathBuf,
+}
+
+fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
+    Some((median(values)?, p10(values)?, p90(values)?))
+}
+
+/// Read `results_dir`'s `results.jsonl` and write its calibration report to
+/// `results_dir/calibration.md`. Reads the records of the last record's
+/// scenario version; the kernel records are those with `mode = kernel`.
+pub fn render(results_dir: &Path) -> Result<Calibration, Error> {
+    let results_path = results_dir.join(RESULTS_FILE);
+    let file = ResultsFile::read(&results_path)?;
+    let all: Vec<RunResult> = file
+        .records()
+        .map(|line| line.map(|l| l.record))
+        .collect::<Result<_, _>>()?;
+    let Some(last) = all.last() else {
+        return Err(Error::Empty(results_path));
+    };
+    let hash = last.scenario_hash.clone();
+    let records: Vec<&RunResult> = all.iter().filter(|r| r.scenario_hash == hash).collect();
+
+    let mut runs: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
+    for r in &records {
+        let e = runs.entry(r.mode.label()).or_default();
+        if r.outcome == Outcome::Ok {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    let late_runs = records
+        .iter()
+        .filter(|r| r.kernel.as_ref().is_some_and(|k| k.late_exceeded))
+        .count();
+    let mut rows = Vec::new();
+    for protocol in Protocol::ALL {
+        let of_mode = |mode: Mode| -> Vec<&RunResult> {
+            records
+                .iter()
+                .copied()
+                .filter(|r| r.protocol == protocol && r.mode == mode && r.outcome == Outcome::Ok)
+                .collect()
+        };
+        let (sim, kernel) = (of_mode(Mode::Sim), of_mode(Mode::Kernel));
+        if sim.is_empty() && kernel.is_empty() {
+            continue;
+        }
+        for measure in Measure::ALL {
+            let values = |runs: &[&RunResult]| -> Vec<f64> {
+                runs.iter().filter_map(|r| measure.of(r)).collect()
+            };
+            let (s, k) = (values(&sim), values(&kernel));
+            let ratio = match (median(&k), median(&s)) {
+                (Some(mk), Some(ms)) if ms != 0.0 => {
+                    bootstrap_median_ratio_ci(&k, &s).map(|ci| (mk / ms, ci.low, ci.high))
+                }
+                _ => None,
+            };
+            rows.push(CalibrationRow {
+                protocol,
+                metric: measure.label().to_owned(),
+                sim_n: s.len(),
+                kernel_n: k.len(),
+                sim: spread(&s),
+                kernel: spread(&k),
+                ratio,
+            });
+        }
+    }
+    let markdown = markdown(&records, &rows, &runs, late_runs);
+    let path = results_dir.join(CALIBRATION_MD);
+    fs::write(&path, &markdown).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(Calibration {
+        rows,
+        runs,
+        late_runs,
+        markdown,
+        path,
+    })
+}
+
+fn number(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else if x.abs() >= 10.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+fn cell(v: Option<(f64, f64, f64)>) -> String {
+    match v {
+        Some((m, lo, hi)) => format!("{} [{}, {}]", number(m), number(lo), number(hi)),
+        None => "–".to_owned(),
+    }
+}
+
+/// The table as Markdown, one line per row.
+pub fn table(rows: &[CalibrationRow]) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "| protocol | metric | sim median [p10, p90] | kernel median [p10, p90] | kernel / sim [95 % CI] | n sim / kernel |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let ratio = match r.ratio {
+            Some((x, lo, hi)) => format!("{x:.3} [{lo:.3}, {hi:.3}]"),
+            None => "–".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} / {} |",
+            r.protocol.name(),
+            r.metric,
+            cell(r.sim),
+            cell(r.kernel),
+            ratio,
+            r.sim_n,
+            r.kernel_n
+        );
+    }
+    out
+}
+
+fn markdown(
+    records: &[&RunResult],
+    rows: &[CalibrationRow],
+    runs: &BTreeMap<&'static str, (usize, usize)>,
+    late_runs: usize,
+) -> String {
+    let mut out = String::new();
+    let scenario = records.first().map_or("", |r| r.scenario.as_str());
+    let _ = writeln!(out, "# httplab calibration: {scenario}\n");
+    let count = |mode: &str| runs.get(mode).copied().unwrap_or_default();
+    let (sim_ok, sim_bad) = count("sim");
+    let (k_ok, k_bad) = count("kernel");
+    let _ = writeln!(
+        out,
+        "The same runs in the simulation and on this machine's kernel, through the real-time emulator of the same link model. \
+         Simulation: {sim_ok} completed, {sim_bad} failed or timed out. Kernel: {k_ok} completed, {k_bad} failed or timed out; \
+         {late_runs} kernel run(s) with emulator lateness over its bound (their times are suspect).\n"
+    );
+    out.push_str(&table(rows));
+    out.push_str("\n## Method\n\n");
+    let _ = writeln!(
+        out,
+        "- Medians and p10/p90 are type-7 quantiles over completed runs. The kernel/sim ratio is of the medians; its interval is a 95 % percentile bootstrap ({BOOTSTRAP_RESAMPLES} resamples), each mode resampled independently.\n\
+         - Goodput is the body bytes over the page load time. Drops are counted by the link model (the emulator runs the simulation's own `netsim::Network`), per run."
+    );
+    if let Some(k) = records.iter().find_map(|r| r.kernel.as_ref()) {
+        let _ = writeln!(out, "- Kernel {}; the namespaces' settings:", k.release);
+        for (key, value) in &k.sysctls {
+            let _ = writeln!(out, "  - `{key}` = `{value}`");
+        }
+        let late: Vec<f64> = records
+            .iter()
+            .filter_map(|r| r.kernel.as_ref())
+            .map(|k| k.late_p99.as_secs_f64() * 1e6)
+            .collect();
+        if let Some(worst) = late.iter().copied().reduce(f64::max) {
+            let _ = writeln!(
+                out,
+                "- Emulator delivery lateness, p99 per run: median {:.0} µs, worst {worst:.0} µs (bound {} µs).",
+                median(&late).unwrap_or(0.0),
+                k.late_bound.as_micros()
+            );
+        }
+    }
+    if let Some(r) = records.first() {
+        let p = &r.network.path;
+        let _ = writeln!(
+            out,
+            "- Network: {} (see results.jsonl for every value).",
+            path_text(p)
+        );
+        let _ = writeln!(out, "- Lab build: {}.", r.lab.build_id());
+    }
+    let mut failures: Vec<String> = records
+        .iter()
+        .filter(|r| r.outcome != Outcome::Ok)
+        .map(|r| {
+            format!(
+                "- {} {}: {} ({})",
+                r.mode.label(),
+                r.run_key,
+                r.outcome.label(),
+                r.reason.as_deref().unwrap_or("no reason recorded")
+            )
+        })
+        .collect();
+    if !failures.is_empty() {
+        out.push_str("\n## Runs that did not complete\n\n");
+        failures.sort();
+        for f in failures {
+            let _ = writeln!(out, "{f}");
+        }
+    }
+    out
+}
+
+/// The path's headline numbers in words.
+fn path_text(path: &scenarios::ResolvedPath) -> String {
+    let d = &path.down;
+    format!(
+        "RTT {} ms, {} Mbit/s down and {} Mbit/s up, queue {:?}, loss {:?} each way, MTU {} bytes",
+        path.rtt_ns() as f64 / 1e6,
+        d.bandwidth_bps as f64 / 1e6,
+        path.up.bandwidth_bps as f64 / 1e6,
+        d.queue,
+        d.loss,
+        d.mtu
+    )
+}
