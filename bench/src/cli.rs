@@ -218,7 +218,8 @@ pub struct GetArgs {
     /// the scenario's workload.
     #[arg(long, value_name = "PATH")]
     pub path: Option<String>,
-    /// The scenario whose workload to fetch when no --path is given.
+    /// The scenario whose workload to fetch when no --path is given, and
+    /// whose time limit applies.
     #[arg(long, value_name = "NAME|FILE", default_value = "page")]
     pub scenario: String,
     /// The protocol to speak.
@@ -234,6 +235,10 @@ pub struct GetArgs {
     /// for servers that do not serve it.
     #[arg(long)]
     pub no_verify: bool,
+    /// Give up after this many seconds. Default: the scenario's time limit
+    /// (its `time_limit_s`), also with --path.
+    #[arg(long, value_name = "SECS")]
+    pub time_limit: Option<f64>,
     /// Print the full run record as pretty JSON.
     #[arg(long)]
     pub json: bool,
@@ -927,6 +932,7 @@ fn serve(args: ServeArgs) -> Result<()> {
 }
 
 fn get(args: GetArgs) -> Result<()> {
+    let scenario = load_scenario(&args.scenario)?;
     let workload = match &args.path {
         Some(path) => {
             let size = scenarios::size_of_path(path).map_err(|e| anyhow!("--path {path}: {e}"))?;
@@ -938,8 +944,13 @@ fn get(args: GetArgs) -> Result<()> {
                 }],
             }
         }
-        None => load_scenario(&args.scenario)?.workload.to_workload(),
+        None => scenario.workload.to_workload(),
     };
+    let limit_s = args.time_limit.unwrap_or(scenario.time_limit_s);
+    if !limit_s.is_finite() || limit_s <= 0.0 {
+        bail!("--time-limit {limit_s}: must be a number of seconds above 0");
+    }
+    let time_limit = std::time::Duration::from_secs_f64(limit_s);
     let plan = workload.plan();
     let target = clients::RealTarget::new(args.addr)
         .with_server_name(args.server_name.clone())
@@ -948,7 +959,8 @@ fn get(args: GetArgs) -> Result<()> {
         args.protocol,
         args.seed,
         netsim::FlowControl::for_buffer(4 << 20),
-    );
+    )
+    .with_time_limit(time_limit);
     let record = real_runtime()?.block_on(clients::run_real(&target, &config, &plan));
     let mut stdout = std::io::stdout().lock();
     if args.json {
