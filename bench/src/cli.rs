@@ -175,6 +175,11 @@ pub struct RunArgs {
     /// error with --protocol h1 or h2.
     #[arg(long, value_name = "DIR")]
     pub qlog: Option<PathBuf>,
+    /// Write the run's packet log to FILE as CSV: every packet that entered
+    /// the network, with its fate (the format `httplab shell
+    /// --packet-log` writes, less its late_ns column).
+    #[arg(long, value_name = "FILE")]
+    pub packet_log: Option<PathBuf>,
     /// Print the full run record as pretty JSON on stdout (identical on
     /// every invocation with the same arguments and binary).
     #[arg(long)]
@@ -749,6 +754,15 @@ fn run(args: RunArgs) -> Result<()> {
     }
     if let Some(dir) = &args.qlog {
         write_qlogs(dir, artifacts.qlogs.as_deref().unwrap_or_default())?;
+    }
+    if let Some(path) = &args.packet_log {
+        let log = artifacts.packet_log.as_ref().ok_or_else(|| {
+            anyhow!("the run produced no packet log (its configuration was invalid or it panicked)")
+        })?;
+        let mut csv = Vec::new();
+        log.write_csv(&mut csv).context("encoding the packet log")?;
+        results::write_atomic(path, &csv)?;
+        eprintln!("packet log: {}", path.display());
     }
     let result = &artifacts.result;
     let mut stdout = std::io::stdout().lock();
