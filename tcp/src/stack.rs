@@ -236,9 +236,12 @@ impl Default for TcpConfig {
 /// A congestion controller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Congestion {
-    /// CUBIC (RFC 9438).
+    /// CUBIC (RFC 9438) with HyStart++ (RFC 9406).
     Cubic,
-    /// Reno.
+    /// CUBIC as Linux's `tcp_cubic.c` runs it: whole segments, β =
+    /// 717/1024, HyStart's ACK-train and delay detectors (`"cubic-linux"`).
+    CubicLinux,
+    /// Reno (NewReno in the Linux-like stack).
     Reno,
 }
 

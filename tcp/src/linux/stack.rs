@@ -594,5 +594,15 @@ mod tests {
         assert_eq!(p["congestion_control"], Value::Text("newreno".into()));
         assert_eq!(p["receive_buffer"], Value::Bytes(1 << 20));
         assert!(p.contains_key("newreno.slow_start_l_segments"));
+        let linux = LinuxStack::new(
+            1,
+            &TcpConfig {
+                congestion: crate::Congestion::CubicLinux,
+                ..TcpConfig::default()
+            },
+        );
+        let p = values(&linux);
+        assert_eq!(p["congestion_control"], Value::Text("cubic-linux".into()));
+        assert_eq!(p["cubic-linux.beta"], Value::Text("717/1024".into()));
     }
 }
