@@ -1,6 +1,6 @@
-//! Congestion control: CUBIC per RFC 9438 with HyStart++ (RFC 9406, the
-//! default), CUBIC as Linux's `tcp_cubic.c` runs it, and NewReno (RFC
-//! 5681, RFC 6582).
+//! Congestion control: CUBIC as Linux's `tcp_cubic.c` runs it (the
+//! default), CUBIC per RFC 9438 with HyStart++ (RFC 9406), and NewReno
+//! (RFC 5681, RFC 6582).
 //!
 //! The connection owns one [`CongestionControl`] and tells it what happened;
 //! the controller owns `cwnd` and `ssthresh`, and speaks bytes (Linux's
@@ -77,9 +77,13 @@ pub struct AckEvent {
 ///
 /// See the module documentation for the order of calls.
 pub trait CongestionControl: Debug + Send {
-    /// The algorithm's name: `"cubic"` (RFC 9438), `"cubic-linux"` or
+    /// The algorithm's name: `"cubic"` (Linux's), `"cubic-rfc9438"` or
     /// `"newreno"`.
     fn name(&self) -> &'static str;
+
+    /// Which variant of the algorithm this is and what it follows, in a
+    /// few words for reports, e.g. `"RFC 9438 + HyStart++"`.
+    fn variant(&self) -> &'static str;
 
     /// The congestion window, in bytes.
     fn cwnd(&self) -> u64;
@@ -245,8 +249,7 @@ fn count32(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// CUBIC as Linux 6.18's `tcp_cubic.c` runs it, selectable as
-/// `cubic-linux`.
+/// CUBIC as Linux 6.18's `tcp_cubic.c` runs it: the lab's default.
 ///
 /// The window is whole segments (`snd_cwnd`, grown one segment per `cnt`
 /// ACKed segments through `snd_cwnd_cnt`, Linux's `tcp_cong_avoid_ai`),
@@ -642,7 +645,11 @@ impl LinuxCubic {
 
 impl CongestionControl for LinuxCubic {
     fn name(&self) -> &'static str {
-        "cubic-linux"
+        "cubic"
+    }
+
+    fn variant(&self) -> &'static str {
+        "Linux tcp_cubic.c 6.18: integer segments, β 717/1024, HyStart ACK-train + delay"
     }
 
     fn cwnd(&self) -> u64 {
@@ -944,8 +951,8 @@ struct CubicEpoch {
     w_est: f64,
 }
 
-/// CUBIC as RFC 9438 specifies it, with HyStart++ (RFC 9406): the
-/// default; [`LinuxCubic`] follows Linux instead.
+/// CUBIC as RFC 9438 specifies it, with HyStart++ (RFC 9406): selectable
+/// as `cubic-rfc9438`; the default is [`LinuxCubic`].
 ///
 /// Constants: C = 0.4, beta_cubic = 0.7, fast convergence on, the
 /// Reno-friendly region on. Windows are kept in bytes outside and computed
@@ -1173,7 +1180,11 @@ impl CubicRfc9438 {
 
 impl CongestionControl for CubicRfc9438 {
     fn name(&self) -> &'static str {
-        "cubic"
+        "cubic-rfc9438"
+    }
+
+    fn variant(&self) -> &'static str {
+        "RFC 9438 + HyStart++"
     }
 
     fn cwnd(&self) -> u64 {
@@ -1302,6 +1313,10 @@ impl NewReno {
 impl CongestionControl for NewReno {
     fn name(&self) -> &'static str {
         "newreno"
+    }
+
+    fn variant(&self) -> &'static str {
+        "RFC 5681 + RFC 6582"
     }
 
     fn cwnd(&self) -> u64 {
@@ -1487,7 +1502,7 @@ mod tests {
         assert_eq!(cubic.ssthresh(), u64::MAX);
         assert!(cubic.in_slow_start());
         assert_eq!(cubic.hystart_state(), "slow-start");
-        assert_eq!(cubic.name(), "cubic");
+        assert_eq!(cubic.name(), "cubic-rfc9438");
         let reno = NewReno::new(MSS);
         assert_eq!(reno.cwnd(), 10 * MSS);
         assert_eq!(reno.ssthresh(), u64::MAX);
@@ -1867,7 +1882,7 @@ mod tests {
             params.into_iter().find(|p| p.key == key).map(|p| p.value)
         };
         let cubic = CubicRfc9438::new(MSS);
-        assert_eq!(cubic.name(), "cubic");
+        assert_eq!(cubic.name(), "cubic-rfc9438");
         assert_eq!(get(cubic.parameters(), "beta"), Some(Value::Number(0.7)));
         assert_eq!(get(cubic.parameters(), "c"), Some(Value::Number(0.4)));
         assert_eq!(
@@ -1959,7 +1974,7 @@ mod tests {
     #[test]
     fn linux_loss_sets_ssthresh_to_717_1024_of_cwnd_and_recovery_ends_there() {
         let mut cc = LinuxCubic::new(MSS, true);
-        assert_eq!(cc.name(), "cubic-linux");
+        assert_eq!(cc.name(), "cubic");
         assert_eq!(cc.cwnd(), 10 * MSS);
         assert_eq!(cc.ssthresh(), u64::MAX);
         cc.set_cwnd(100 * MSS);
@@ -2290,11 +2305,15 @@ mod tests {
     }
 
     #[test]
-    fn linux_parameters_name_the_configuration() {
+    fn linux_parameters_name_the_variant() {
         let get = |params: Vec<Parameter>, key: &str| {
             params.into_iter().find(|p| p.key == key).map(|p| p.value)
         };
         let cc = LinuxCubic::new(MSS, true);
+        assert_eq!(
+            cc.variant(),
+            "Linux tcp_cubic.c 6.18: integer segments, β 717/1024, HyStart ACK-train + delay"
+        );
         assert_eq!(
             get(cc.parameters(), "beta"),
             Some(Value::Text("717/1024".into()))
@@ -2306,5 +2325,6 @@ mod tests {
         );
         let off = LinuxCubic::new(MSS, false).parameters();
         assert_eq!(get(off, "hystart"), Some(Value::Switch(false)));
+        assert_eq!(CubicRfc9438::new(MSS).variant(), "RFC 9438 + HyStart++");
     }
 }
