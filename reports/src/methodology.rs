@@ -252,7 +252,7 @@ fn link_text(l: &ResolvedLink) -> String {
 fn tcp_note(tcp: TcpImplementation) -> &'static str {
     match tcp {
         TcpImplementation::Linux => {
-            "the lab's Linux-like stack: IW10, SACK, RACK-TLP, PRR, CUBIC with HyStart++"
+            "the lab's Linux-like stack: IW10, SACK, RACK-TLP, PRR, CUBIC as Linux's tcp_cubic.c runs it (HyStart's ACK-train and delay detectors)"
         }
         TcpImplementation::Smoltcp => "smoltcp, the RFC-minimal cross-check",
     }
@@ -261,7 +261,7 @@ fn tcp_note(tcp: TcpImplementation) -> &'static str {
 /// The limit a TCP implementation brings.
 fn tcp_limit(tcp: TcpImplementation) -> &'static str {
     match tcp {
-        TcpImplementation::Linux => "TCP is the lab's Linux-like stack: it leaves out pacing, classic HyStart's ACK-train detection, F-RTO and recovery undo (docs/tcp.md).",
+        TcpImplementation::Linux => "TCP is the lab's Linux-like stack: its congestion control follows Linux's tcp_cubic.c, but it leaves out pacing, TSO, F-RTO and recovery undo (docs/tcp.md).",
         TcpImplementation::Smoltcp => "TCP is smoltcp, whose weak loss recovery dominates HTTP/1.1 and HTTP/2 results under loss.",
     }
 }

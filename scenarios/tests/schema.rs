@@ -97,6 +97,7 @@ fn the_shipped_scenarios_are_what_their_names_say() {
     let workload = |name: &str| Scenario::builtin(name).unwrap().workload.to_workload();
     assert_eq!(workload("page"), Workload::default());
     assert_eq!(workload("bulk"), Workload::Bulk { size: 10_000_000 });
+    assert_eq!(workload("bulk-30mb"), Workload::Bulk { size: 30_000_000 });
     assert_eq!(
         workload("parallel"),
         Workload::Parallel {

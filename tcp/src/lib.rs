@@ -15,7 +15,7 @@
 //!   [`DEFAULT_MTU`];
 //! - `linux`: [`LinuxStack`], the lab's TCP modelled on Linux's defaults
 //!   (IW10, RFC 6298 RTO with a 200 ms floor, SACK, RACK-TLP, PRR, CUBIC
-//!   with HyStart++), the default;
+//!   as Linux's `tcp_cubic.c` with HyStart), the default;
 //! - `smoltcp`: [`SmoltcpStack`], smoltcp 0.14 behind the trait, an
 //!   independent cross-check;
 //! - `arrival`: [`SegmentArrival`], the receiver's record of when each data

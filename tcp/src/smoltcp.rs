@@ -186,7 +186,7 @@ impl SmoltcpStack {
         let mut socket = tcp::Socket::new(rx, tx);
         socket.set_nagle_enabled(self.config.nagle);
         socket.set_congestion_control(match self.config.congestion {
-            Congestion::Cubic => tcp::CongestionControl::Cubic,
+            Congestion::Cubic | Congestion::CubicRfc9438 => tcp::CongestionControl::Cubic,
             Congestion::Reno => tcp::CongestionControl::Reno,
         });
         socket

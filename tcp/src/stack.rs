@@ -103,7 +103,7 @@ pub struct TcpConfig {
     /// Default: 4 MiB; the simulation raises it to at least 4 × the
     /// network's largest bandwidth-delay product.
     pub buffer_bytes: usize,
-    /// Congestion control. Default: CUBIC.
+    /// Congestion control. Default: [`Congestion::Cubic`], Linux's CUBIC.
     pub congestion: Congestion,
     /// Nagle's algorithm. Default: off, as browsers and servers set
     /// `TCP_NODELAY`. (The Linux-like stack never uses Nagle.)
@@ -170,7 +170,8 @@ pub(crate) fn check_mtu(mtu: u32) -> Result<(), InvalidTcpConfig> {
 #[serde(rename_all = "lowercase")]
 pub enum TcpImplementation {
     /// The lab's own TCP modelled on Linux's defaults (IW10, 200 ms minimum
-    /// RTO, SACK, RACK-TLP, PRR, CUBIC with HyStart++). The default.
+    /// RTO, SACK, RACK-TLP, PRR, CUBIC as Linux's `tcp_cubic.c` with HyStart).
+    /// The default.
     #[default]
     Linux,
     /// smoltcp 0.14, RFC-minimal; kept as an independent cross-check.
@@ -236,9 +237,14 @@ impl Default for TcpConfig {
 /// A congestion controller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Congestion {
-    /// CUBIC (RFC 9438).
+    /// CUBIC as Linux's `tcp_cubic.c` runs it: whole segments, β =
+    /// 717/1024, HyStart's ACK-train and delay detectors (`"cubic"`). The
+    /// default.
     Cubic,
-    /// Reno.
+    /// CUBIC as RFC 9438 specifies it, with HyStart++ (RFC 9406)
+    /// (`"cubic-rfc9438"`).
+    CubicRfc9438,
+    /// Reno (NewReno in the Linux-like stack).
     Reno,
 }
 

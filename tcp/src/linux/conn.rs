@@ -14,7 +14,7 @@
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
-use super::cc::{CongestionControl, Cubic, NewReno};
+use super::cc::{CongestionControl, CubicRfc9438, LinuxCubic, NewReno};
 use super::recv::{AckNeed, Receiver, RecvConfig};
 use super::rtt::{RttEstimator, INITIAL_RTO};
 use super::segment::Segment;
@@ -41,7 +41,9 @@ pub struct LinuxConfig {
     pub buffer: usize,
     /// Congestion control.
     pub congestion: Congestion,
-    /// HyStart++ in CUBIC's slow start. Default: on (Linux enables HyStart).
+    /// HyStart in CUBIC's slow start (Linux's HyStart for
+    /// [`Congestion::Cubic`], HyStart++ for [`Congestion::CubicRfc9438`]).
+    /// Default: on (Linux enables HyStart).
     pub hystart: bool,
     /// Offer timestamps (RFC 7323). Default: on, as Linux.
     pub timestamps: bool,
@@ -88,7 +90,8 @@ impl LinuxConfig {
     /// `mss` bytes, as each connection gets.
     pub fn congestion_controller(&self, mss: u64) -> Box<dyn CongestionControl> {
         match self.congestion {
-            Congestion::Cubic => Box::new(Cubic::with_hystart(mss, self.hystart)),
+            Congestion::Cubic => Box::new(LinuxCubic::new(mss, self.hystart)),
+            Congestion::CubicRfc9438 => Box::new(CubicRfc9438::with_hystart(mss, self.hystart)),
             Congestion::Reno => Box::new(NewReno::new(mss)),
         }
     }

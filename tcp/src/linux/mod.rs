@@ -3,8 +3,8 @@
 //! - [`segment`]: TCP segments with options, to and from IPv4 packets;
 //! - [`rtt`]: the RTT estimator and retransmission timeout (RFC 6298, with
 //!   Linux's 200 ms minimum);
-//! - [`cc`]: congestion control: CUBIC (RFC 9438) with HyStart++ (RFC 9406),
-//!   and NewReno;
+//! - [`cc`]: congestion control: CUBIC as Linux's `tcp_cubic.c` (the
+//!   default), CUBIC per RFC 9438 with HyStart++ (RFC 9406), and NewReno;
 //! - [`recv`]: the receive side: reassembly, SACK blocks, delayed ACKs,
 //!   the receive window;
 //! - [`send`]: the send side: scoreboard, SACK, RACK-TLP, PRR, RTO, zero

@@ -329,7 +329,13 @@ impl Sender {
         }
 
         let mut delivered = 0u64;
+        let mut delivered_segments = 0u64;
         let mut newest_delivered: Option<InFlight> = None;
+        // Send times of the newest newly SACKed and the newest cumulatively
+        // acknowledged segment never resent, for Linux's `ca_rtt_us`.
+        let mut newest_sacked_at: Option<Duration> = None;
+        let mut newest_acked_at: Option<Duration> = None;
+        let mut resent_acked = false;
         // RACK orders segments by send time, then by end sequence
         // (RFC 8985 section 6.2).
         let note = |seg: &InFlight, newest: &mut Option<InFlight>| {
@@ -345,6 +351,10 @@ impl Sender {
                     seg.sacked = true;
                     seg.lost = false;
                     delivered += seg.len();
+                    delivered_segments += 1;
+                    if !seg.retransmitted {
+                        newest_sacked_at = newest_sacked_at.max(Some(seg.sent_at));
+                    }
                     note(seg, &mut newest_delivered);
                 }
             }
@@ -359,9 +369,13 @@ impl Sender {
             let seg = self.flight.pop_front().expect("front");
             if !seg.sacked {
                 delivered += seg.len();
+                delivered_segments += 1;
                 note(&seg, &mut newest_delivered);
-                if !seg.retransmitted {
+                if seg.retransmitted {
+                    resent_acked = true;
+                } else {
                     karn_rtt = Some(now - seg.sent_at);
+                    newest_acked_at = newest_acked_at.max(Some(seg.sent_at));
                 }
             }
         }
@@ -384,6 +398,13 @@ impl Sender {
         if let Some(rtt) = sample {
             self.rtt.on_sample(rtt);
         }
+        // Linux's ca_rtt_us (tcp_clean_rtx_queue, tcp_ack_update_rtt): the
+        // newest SACKed segment's RTT, else the newest cumulatively ACKed
+        // one's unless resent data was ACKed too, else the timestamp echo's.
+        let newest_rtt = newest_sacked_at
+            .or(newest_acked_at.filter(|_| !resent_acked))
+            .map(|sent| now - sent)
+            .or(if advanced { ts_rtt } else { None });
 
         // RACK: remember the most recently sent delivered segment.
         if let Some(seg) = newest_delivered {
@@ -407,7 +428,20 @@ impl Sender {
         if newly_lost {
             self.maybe_enter_recovery(now, in_flight_before);
         }
+        let ev = AckEvent {
+            now,
+            acked: delivered,
+            segments: delivered_segments,
+            rtt_sample: sample,
+            newest_rtt,
+            srtt: self.rtt.srtt(),
+            min_rtt: self.rtt.min_rtt(),
+            snd_una: self.snd_una,
+            snd_nxt: self.snd_nxt,
+            app_limited: in_flight_before + self.mss < self.cc.cwnd() && !self.has_unsent(),
+        };
         if self.in_recovery {
+            self.cc.on_ack_in_recovery(&ev);
             if self.snd_una >= self.recovery_point {
                 self.in_recovery = false;
                 self.prr_quota = 0;
@@ -417,16 +451,6 @@ impl Sender {
                 self.update_prr(delivered);
             }
         } else if delivered > 0 {
-            let ev = AckEvent {
-                now,
-                acked: delivered,
-                rtt_sample: sample,
-                srtt: self.rtt.srtt(),
-                min_rtt: self.rtt.min_rtt(),
-                snd_una: self.snd_una,
-                snd_nxt: self.snd_nxt,
-                app_limited: in_flight_before + self.mss < self.cc.cwnd() && !self.has_unsent(),
-            };
             self.cc.on_ack(&ev);
         }
 
@@ -618,10 +642,11 @@ impl Sender {
             }
         }
         let tlp = std::mem::take(&mut self.tlp_due);
+        let pipe = self.pipe();
         let cwnd_room = if self.in_recovery {
             self.prr_quota
         } else {
-            self.cc.cwnd().saturating_sub(self.pipe())
+            self.cc.cwnd().saturating_sub(pipe)
         };
 
         // 1. Lost segments, oldest first.
@@ -633,7 +658,7 @@ impl Sender {
                 seg.retransmitted = true;
                 seg.sent_at = now;
                 let (start, end) = (seg.start, seg.end);
-                self.note_sent(now, len, true);
+                self.note_sent(now, len, true, pipe);
                 if self.in_recovery {
                     self.stats.fast_retransmissions += 1;
                 }
@@ -675,7 +700,7 @@ impl Sender {
             if fin {
                 self.fin_sent = true;
             }
-            self.note_sent(now, len, false);
+            self.note_sent(now, len, false, pipe);
             if tlp {
                 self.stats.tlps += 1;
             }
@@ -713,7 +738,7 @@ impl Sender {
                 seg.sent_at = now;
                 let (start, end) = (seg.start, seg.end);
                 let len = end - start;
-                self.note_sent(now, len, true);
+                self.note_sent(now, len, true, pipe);
                 self.stats.tlps += 1;
                 let fin = self.fin_sent && end == self.data_end();
                 return Some(Transmit::Data {
@@ -727,7 +752,10 @@ impl Sender {
         None
     }
 
-    fn note_sent(&mut self, now: Duration, len: u64, retransmission: bool) {
+    /// Counts a data segment of `len` bytes sent at `now`, with `pipe`
+    /// bytes in flight before it.
+    fn note_sent(&mut self, now: Duration, len: u64, retransmission: bool, pipe: u64) {
+        self.cc.on_send(now, pipe, self.snd_nxt);
         self.stats.segments_sent += 1;
         self.stats.bytes_sent += len;
         if retransmission {

@@ -141,7 +141,10 @@ impl TcpStack for LinuxStack {
         let cc = c.congestion_controller(u64::from(mss));
         let iw = cc.cwnd();
         let mut p: Vec<Parameter> = [
-            ("congestion_control", Value::Text(cc.name().to_owned())),
+            (
+                "congestion_control",
+                Value::Text(format!("{} ({})", cc.name(), cc.variant())),
+            ),
             (
                 "initial_window",
                 Value::Window {
@@ -566,7 +569,13 @@ mod tests {
         };
         let p = values(&stack);
         assert_eq!(stack.implementation(), TcpImplementation::Linux);
-        assert_eq!(p["congestion_control"], Value::Text("cubic".into()));
+        assert_eq!(
+            p["congestion_control"],
+            Value::Text(
+                "cubic (Linux tcp_cubic.c 6.18: integer segments, β 717/1024, HyStart ACK-train + delay)"
+                    .into()
+            )
+        );
         assert_eq!(
             p["initial_window"],
             Value::Window {
@@ -581,7 +590,7 @@ mod tests {
         assert_eq!(p["send_buffer"], Value::Bytes(4 << 20));
         assert_eq!(p["window_scale"], Value::Shift(7));
         assert_eq!(p["sack"], Value::Switch(true));
-        assert_eq!(p["cubic.beta"], Value::Number(0.7));
+        assert_eq!(p["cubic.beta"], Value::Text("717/1024".into()));
         let reno = LinuxStack::new(
             1,
             &TcpConfig {
@@ -591,8 +600,24 @@ mod tests {
             },
         );
         let p = values(&reno);
-        assert_eq!(p["congestion_control"], Value::Text("newreno".into()));
+        assert_eq!(
+            p["congestion_control"],
+            Value::Text("newreno (RFC 5681 + RFC 6582)".into())
+        );
         assert_eq!(p["receive_buffer"], Value::Bytes(1 << 20));
         assert!(p.contains_key("newreno.slow_start_l_segments"));
+        let rfc = LinuxStack::new(
+            1,
+            &TcpConfig {
+                congestion: crate::Congestion::CubicRfc9438,
+                ..TcpConfig::default()
+            },
+        );
+        let p = values(&rfc);
+        assert_eq!(
+            p["congestion_control"],
+            Value::Text("cubic-rfc9438 (RFC 9438 + HyStart++)".into())
+        );
+        assert_eq!(p["cubic-rfc9438.beta"], Value::Number(0.7));
     }
 }
