@@ -136,6 +136,7 @@ impl LabServer {
         let thread = emu
             .server()
             .spawn(move || {
+                emulator::run_at_realtime_priority();
                 runtime()?.block_on(async move {
                     let serve = servers::serve_real_with(
                         addr,
@@ -207,6 +208,7 @@ fn kernel(spec: &RunSpec, options: &KernelOptions, result: &mut RunResult) -> Re
     let record = emu
         .client()
         .run(move || {
+            emulator::run_at_realtime_priority();
             Ok(runtime()?.block_on(async {
                 tokio::select! {
                     record = clients::run_real(&target, &config, &plan) => Some(record),

@@ -35,6 +35,10 @@ use crate::sys;
 const SPIN: Duration = Duration::from_micros(50);
 /// The longest sleep, so that a stop request is seen soon.
 const MAX_SLEEP: Duration = Duration::from_millis(5);
+/// The forwarder's SCHED_FIFO priority: above the endpoints'
+/// ([`crate::ENDPOINT_PRIORITY`]), so that a busy endpoint never delays a
+/// delivery.
+const FORWARDER_PRIORITY: i32 = 10;
 /// Largest packet read from a TUN device.
 const MAX_PACKET: usize = 65_535;
 
@@ -191,7 +195,7 @@ fn forward(
     sys::sharpen_timers();
     // Best effort: without it the forwarder still runs, only later when
     // the machine is busy, which its lateness figures then show.
-    let realtime = sys::realtime_priority();
+    let realtime = sys::realtime_priority(FORWARDER_PRIORITY);
     let cpu_start = sys::thread_cpu();
     let mut in_flight: BinaryHeap<Reverse<InFlight>> = BinaryHeap::new();
     let mut late: Vec<Option<Duration>> = Vec::new();

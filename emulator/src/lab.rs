@@ -304,6 +304,18 @@ fn read_kernel_settings(ns: &Namespace) -> Result<KernelSettings, EmulatorError>
     Ok(KernelSettings { release, sysctls })
 }
 
+/// The SCHED_FIFO priority [`run_at_realtime_priority`] gives the threads
+/// of a run's client and server: below the forwarder's, above everything
+/// else on the machine.
+pub const ENDPOINT_PRIORITY: i32 = 5;
+
+/// Give the calling thread (a run's client or server) a real-time
+/// priority, [`ENDPOINT_PRIORITY`], so that other work on the machine does
+/// not slow a kernel run down. Returns whether the kernel agreed.
+pub fn run_at_realtime_priority() -> bool {
+    sys::realtime_priority(ENDPOINT_PRIORITY)
+}
+
 /// From now on, Ctrl-C (SIGINT) and SIGTERM do not end the process but set
 /// a flag ([`interrupted`]), so that it can stop its emulator and delete
 /// its namespaces before it exits. Programs started afterwards get the

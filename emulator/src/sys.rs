@@ -176,11 +176,14 @@ pub(crate) fn icmp_socket() -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Give the calling thread a real-time scheduling priority (SCHED_FIFO,
-/// priority 10), so that busy processes on the machine do not delay it.
-/// Returns whether the kernel agreed (it needs root or CAP_SYS_NICE).
-pub(crate) fn realtime_priority() -> bool {
-    let param = libc::sched_param { sched_priority: 10 };
+/// Give the calling thread the real-time scheduling priority `priority`
+/// (SCHED_FIFO, 1 to 99), so that busy processes on the machine do not
+/// delay it. Returns whether the kernel agreed (it needs root or
+/// CAP_SYS_NICE).
+pub(crate) fn realtime_priority(priority: i32) -> bool {
+    let param = libc::sched_param {
+        sched_priority: priority,
+    };
     // SAFETY: `param` is a valid sched_param for the call; thread id 0 is
     // the calling thread.
     unsafe { libc::sched_setscheduler(0, libc::SCHED_FIFO, &param) == 0 }
