@@ -16,7 +16,7 @@
 //! fetches through the link. The shell exits with the program's status.
 
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus};
+use std::process::{Child, Command, ExitStatus};
 
 use anyhow::{anyhow, Context, Result};
 use emulator::{Emulator, EmulatorConfig, Forwarded};
@@ -106,9 +106,11 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
         .env("HTTPLAB_URL", format!("https://{name}/"))
         .env("HTTPLAB_CA", &ca.0);
     let program_name = program.clone();
-    let status = emu.client().run(move || {
+    // Started from a thread inside the client's namespace, the program is
+    // inside it too.
+    let child = emu.client().run(move || {
         command
-            .status()
+            .spawn()
             .map_err(|source| emulator::EmulatorError::Io {
                 what: if source.kind() == std::io::ErrorKind::NotFound {
                     format!("command '{program_name}' was not found (not a file, nor in PATH)")
@@ -118,6 +120,7 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
                 error: source,
             })
     });
+    let status = child.and_then(wait_or_interrupt);
     let served = server.stop();
     let forwarded = emu.stop()?;
     let status = status?;
@@ -136,6 +139,35 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
         eprintln!("httplab shell: packet log in {}", path.display());
     }
     Ok(status)
+}
+
+/// Wait for `child`; on Ctrl-C or SIGTERM to the shell (which it catches,
+/// to clean up), end the child too: SIGTERM, then SIGKILL after 2 s.
+fn wait_or_interrupt(mut child: Child) -> Result<ExitStatus, emulator::EmulatorError> {
+    let io = |what: &str| {
+        let what = what.to_owned();
+        move |error| emulator::EmulatorError::Io { what, error }
+    };
+    let mut asked = None;
+    loop {
+        if let Some(status) = child.try_wait().map_err(io("waiting for the command"))? {
+            return Ok(status);
+        }
+        if emulator::interrupted() {
+            match asked {
+                None => {
+                    // Polite first: the program may want to clean up too.
+                    let _ = emulator::terminate(&child);
+                    asked = Some(0u32);
+                }
+                Some(n) if n >= 40 => {
+                    let _ = child.kill();
+                }
+                Some(n) => asked = Some(n + 1),
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// One line: packets each way, drops by reason, lateness.

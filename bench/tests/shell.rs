@@ -182,3 +182,46 @@ fn no_tun_device_is_a_clear_error() {
     );
     assert!(!namespaces().contains(&p));
 }
+
+#[test]
+fn ctrl_c_ends_the_command_and_deletes_the_namespaces() {
+    if !usable(false) {
+        return;
+    }
+    let p = prefix("sigint");
+    let mut shell = Command::new(env!("CARGO_BIN_EXE_httplab"))
+        .args(["shell", "--netns", &p, "--", "sleep", "60"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("httplab runs");
+    // Wait (at most 10 s) for the namespaces to appear.
+    let client = format!("{p}-client");
+    for _ in 0..200 {
+        if namespaces().contains(&client) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(namespaces().contains(&client), "the shell never started");
+    // Ctrl-C reaches the shell alone here (no terminal): it must pass it on
+    // to the command and clean up.
+    let sent = Command::new("kill")
+        .args(["-INT", &shell.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let mut status = None;
+    for _ in 0..200 {
+        status = shell.try_wait().unwrap();
+        if status.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let Some(status) = status else {
+        let _ = shell.kill();
+        panic!("the shell did not end within 10 s of Ctrl-C");
+    };
+    assert!(!status.success(), "sleep was cut short, so the shell fails");
+    assert!(!namespaces().contains(&p), "left: {}", namespaces());
+}

@@ -324,6 +324,11 @@ pub fn catch_interrupts() {
     sys::catch_interrupts();
 }
 
+/// Ask `child` to end (SIGTERM), as a shell passes an interrupt on.
+pub fn terminate(child: &std::process::Child) -> std::io::Result<()> {
+    sys::terminate(child.id())
+}
+
 /// Whether Ctrl-C or SIGTERM arrived since [`catch_interrupts`].
 pub fn interrupted() -> bool {
     sys::interrupted()

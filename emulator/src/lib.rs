@@ -33,7 +33,7 @@ pub use check::{flood, ping, FloodResult};
 pub use error::EmulatorError;
 pub use forward::{Forwarded, Lateness};
 pub use lab::{
-    catch_interrupts, default_prefix, interrupted, run_at_realtime_priority, Emulator,
+    catch_interrupts, default_prefix, interrupted, run_at_realtime_priority, terminate, Emulator,
     EmulatorConfig, KernelSettings, DEVICE, ENDPOINT_PRIORITY, LATENESS_BOUND, RECORDED_SYSCTLS,
 };
 pub use netns::{preflight, Namespace};

@@ -157,7 +157,7 @@ fn an_unknown_field_or_name_is_not_a_record() {
 
 #[test]
 fn a_record_of_another_layout_says_which() {
-    // A layout-1 record lacks fields layout 2 added; the error says why.
+    // A layout-1 record lacks fields later layouts added; the error says why.
     let old = edited(&record(Protocol::H1, 1), |r| {
         r.insert("schema".into(), 1.into());
         r.remove("handshake");
@@ -165,14 +165,14 @@ fn a_record_of_another_layout_says_which() {
     });
     assert_eq!(
         error(&old),
-        "dir/results.jsonl:1: a record of schema 1, and this build reads schema 2; \
+        "dir/results.jsonl:1: a record of schema 1, and this build reads schema 3; \
          write the results again with this build, into a fresh directory"
     );
     let newer = edited(&record(Protocol::H1, 1), |r| {
-        r.insert("schema".into(), 3.into());
+        r.insert("schema".into(), 4.into());
     });
     assert!(
-        error(&newer).contains(":1: a record of schema 3"),
+        error(&newer).contains(":1: a record of schema 4"),
         "{}",
         error(&newer)
     );

@@ -493,7 +493,7 @@ fn a_line_that_is_not_a_record_is_an_error_naming_it() {
         ),
         (
             with(&|r| r["schema"] = 1.into()),
-            "results.jsonl:2: a record of schema 1, and this build reads schema 2",
+            "results.jsonl:2: a record of schema 1, and this build reads schema 3",
         ),
     ] {
         let dir = scratch("bad-line");
