@@ -174,7 +174,7 @@ fn fixture_report_matches_recomputed_numbers() {
             "| {name} ({}) | {} | {} |",
             s["name"].as_str().unwrap(),
             first[0].as_str().unwrap().replace('_', "\\_"),
-            first[1].as_str().unwrap()
+            first[1].as_str().unwrap().replace('_', "\\_")
         );
         assert!(md_text.contains(&row), "report.md lacks {row}");
     }
