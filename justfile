@@ -43,3 +43,14 @@ report DIR:
 # Serve the content model over HTTP/1.1, HTTP/2 and HTTP/3 on 127.0.0.1:8443.
 serve listen="127.0.0.1:8443":
     cargo run --release --bin httplab -- serve --listen {{ quote(listen) }}
+
+# As root: the simulation against the real kernel, e.g.
+# just calibrate --scenario bulk-30mb --loss 2 --protocols h2 (flags as
+# for `httplab calibrate`; see docs/calibration.md).
+calibrate *args:
+    cargo run --release --bin httplab -- calibrate "$@"
+
+# As root: a command behind the emulated link, e.g.
+# just shell --loss 2 -- sh -c 'curl --cacert "$HTTPLAB_CA" ...'.
+shell *args:
+    cargo run --release --bin httplab -- shell "$@"
