@@ -8,7 +8,14 @@
 //! Every finished run is appended to `results.jsonl` at once, so an
 //! interrupted calibration (Ctrl-C) keeps what it finished and resumes
 //! where it stopped; an interrupted kernel run is not recorded, and its
-//! namespaces are deleted before the command exits.
+//! namespaces are deleted before the command exits. A kernel run that
+//! cannot start (the emulator, the server) stops the calibration without a
+//! record, so that it runs once the cause is fixed.
+//!
+//! Stored runs count as done for the same scenario version and lab build;
+//! kernel runs also for the same congestion control (it is in their run
+//! key). The report reads the records of the last record's scenario
+//! version and build.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -17,7 +24,7 @@ use anyhow::{bail, Context, Result};
 use records::{Mode, Outcome, RunResult};
 use scenarios::{RunSpec, Scenario};
 
-use crate::kernel::{kernel_key, run_kernel, KernelOptions};
+use crate::kernel::{check, kernel_key, run_kernel, KernelOptions};
 use crate::results::{write_atomic, ResultsAppender, StoredRuns, RESULTS_FILE, SCENARIO_FILE};
 use crate::{runner, spec};
 
@@ -48,10 +55,15 @@ pub struct CalibrateReport {
 /// emulator can run at all, so that nothing runs when it cannot.
 pub fn run(config: &CalibrateConfig) -> Result<CalibrateReport> {
     emulator::preflight().context("httplab calibrate runs the emulator")?;
-    emulator::catch_interrupts();
     let scenario = &config.scenario;
     let hash = scenario.content_hash();
     let runs: Vec<RunSpec> = scenario.expand();
+    // Everything that would stop a kernel run before it starts is checked
+    // now, before any run: such a failure is not a run.
+    for spec in &runs {
+        check(spec, &config.kernel).context("this calibration cannot run on the kernel")?;
+    }
+    emulator::catch_interrupts();
     std::fs::create_dir_all(&config.out)
         .with_context(|| format!("creating {}", config.out.display()))?;
     write_atomic(
@@ -76,7 +88,7 @@ pub fn run(config: &CalibrateConfig) -> Result<CalibrateReport> {
     );
     todo.extend(
         runs.iter()
-            .filter(|s| !done.contains(&kernel_key(s)))
+            .filter(|s| !done.contains(&kernel_key(s, &config.kernel.congestion)))
             .map(|s| (Mode::Kernel, s)),
     );
     let resumed = 2 * runs.len() - todo.len();
@@ -95,12 +107,18 @@ pub fn run(config: &CalibrateConfig) -> Result<CalibrateReport> {
         }
         let result = match mode {
             Mode::Sim => runner::run(spec, &hash),
-            Mode::Kernel => run_kernel(spec, &hash, &config.kernel),
+            Mode::Kernel => match run_kernel(spec, &hash, &config.kernel) {
+                Ok(result) => result,
+                // Cut short by Ctrl-C: not a finished result.
+                Err(_) if emulator::interrupted() => break,
+                Err(e) => bail!(
+                    "kernel run {} could not start: {e}; {ran} runs finished now are in {}, \
+                     and the same command resumes after the cause is fixed",
+                    spec.key(),
+                    results.display()
+                ),
+            },
         };
-        if emulator::interrupted() && *mode == Mode::Kernel {
-            // Cut short: not a finished result.
-            break;
-        }
         eprintln!("[{}/{}] {}", i + 1, todo.len(), progress_line(&result));
         appender.append(&result)?;
         ran += 1;

@@ -961,10 +961,10 @@ fn get(args: GetArgs) -> Result<()> {
         None => scenario.workload.to_workload(),
     };
     let limit_s = args.time_limit.unwrap_or(scenario.time_limit_s);
-    if !limit_s.is_finite() || limit_s <= 0.0 {
-        bail!("--time-limit {limit_s}: must be a number of seconds above 0");
-    }
-    let time_limit = std::time::Duration::from_secs_f64(limit_s);
+    let time_limit = std::time::Duration::try_from_secs_f64(limit_s)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| anyhow!("--time-limit {limit_s}: must be a number of seconds above 0"))?;
     let plan = workload.plan();
     let target = clients::RealTarget::new(args.addr)
         .with_server_name(args.server_name.clone())

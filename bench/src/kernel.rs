@@ -47,22 +47,62 @@ impl Default for KernelOptions {
     }
 }
 
-/// The run key of `spec`'s kernel run: `kernel/` then the simulated run's
-/// key, so that both can live in one results file.
-pub fn kernel_key(spec: &RunSpec) -> String {
-    format!("kernel/{}", spec.key())
+/// The run key of `spec`'s kernel run with congestion control `cc`:
+/// `kernel/CC/` then the simulated run's key, so that both modes, and
+/// kernel runs with different congestion controls, live in one results
+/// file apart.
+pub fn kernel_key(spec: &RunSpec, cc: &str) -> String {
+    format!("kernel/{cc}/{}", spec.key())
 }
 
-/// Carry out `spec` on the kernel and record it. Never panics and never
-/// loses the run: a failure, a timeout, an emulator that could not start
-/// or a panic is recorded with its reason.
-pub fn run_kernel(spec: &RunSpec, scenario_hash: &str, options: &KernelOptions) -> RunResult {
+/// Why a kernel run could not be carried out at all: the machine, the
+/// options or the scenario, not the run. Nothing is recorded; fix the
+/// cause and run again.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SetupError(pub String);
+
+/// Check, before anything runs, that `spec` can run on the kernel with
+/// `options`: the namespace prefix, the congestion control, a full
+/// handshake and a network without a path change.
+pub fn check(spec: &RunSpec, options: &KernelOptions) -> Result<(), SetupError> {
+    let fail = |e: &dyn std::fmt::Display| SetupError(e.to_string());
+    emulator::check_name(&format!("{}-client", options.prefix)).map_err(|e| fail(&e))?;
+    emulator::check_congestion(&options.congestion).map_err(|e| fail(&e))?;
+    if spec.handshake != Handshake::Full {
+        return Err(SetupError(format!(
+            "kernel runs do full handshakes only (the server on real sockets issues no \
+             tickets); run {} has handshake {}: pin it with --handshake full",
+            spec.key(),
+            spec.handshake
+        )));
+    }
+    let network = spec::network(spec).map_err(|e| SetupError(format!("invalid network: {e}")))?;
+    if network.path_change.is_some() {
+        return Err(SetupError(format!(
+            "run {}: the emulator does not emulate a path change (network.path_change)",
+            spec.key()
+        )));
+    }
+    Ok(())
+}
+
+/// Carry out `spec` on the kernel and record it. A failure, a timeout or a
+/// panic of the run is recorded with its reason; `Err` when the run could
+/// not be set up at all (see [`SetupError`]), or was cut short by Ctrl-C.
+pub fn run_kernel(
+    spec: &RunSpec,
+    scenario_hash: &str,
+    options: &KernelOptions,
+) -> Result<RunResult, SetupError> {
+    check(spec, options)?;
     let mut result = unfinished(spec, scenario_hash);
     result.mode = Mode::Kernel;
-    result.run_key = kernel_key(spec);
+    result.run_key = kernel_key(spec, &options.congestion);
     match catch_unwind(AssertUnwindSafe(|| kernel(spec, options, &mut result))) {
         Ok(Ok(())) => {}
-        Ok(Err(reason)) => {
+        Ok(Err(KernelError::Setup(e))) => return Err(e),
+        Ok(Err(KernelError::Run(reason))) => {
             result.outcome = Outcome::Failed;
             result.reason = Some(reason);
         }
@@ -71,7 +111,21 @@ pub fn run_kernel(spec: &RunSpec, scenario_hash: &str, options: &KernelOptions) 
             result.reason = Some(format!("the run panicked: {}", panic_message(&*panic)));
         }
     }
-    result
+    Ok(result)
+}
+
+/// How [`kernel`] failed.
+enum KernelError {
+    /// Before the run started: not recorded.
+    Setup(SetupError),
+    /// The run itself: recorded.
+    Run(String),
+}
+
+impl From<String> for KernelError {
+    fn from(reason: String) -> Self {
+        KernelError::Run(reason)
+    }
 }
 
 /// A current-thread tokio runtime with I/O and time.
@@ -120,7 +174,7 @@ pub struct LabServer {
     /// Where it listens, TCP and UDP.
     pub addr: SocketAddr,
     stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<Result<(), emulator::EmulatorError>>,
+    thread: std::thread::JoinHandle<Result<Result<(), String>, emulator::EmulatorError>>,
 }
 
 impl LabServer {
@@ -137,7 +191,7 @@ impl LabServer {
             .server()
             .spawn(move || {
                 emulator::run_at_realtime_priority();
-                runtime()?.block_on(async move {
+                Ok(runtime()?.block_on(async move {
                     let serve = servers::serve_real_with(
                         addr,
                         Protocols::ALL,
@@ -146,18 +200,17 @@ impl LabServer {
                         &sockets,
                     );
                     tokio::select! {
-                        served = serve => served.map_err(|e| emulator::EmulatorError::Unsupported(
-                            format!("the server stopped: {e}"),
-                        )),
+                        served = serve => served.map_err(|e| format!("the server stopped: {e:#}")),
                         _ = stopped => Ok(()),
                     }
-                })
+                }))
             })
             .map_err(|e| e.to_string())?;
         // The server binds within microseconds; give it a margin.
         std::thread::sleep(Duration::from_millis(100));
         if thread.is_finished() {
             return match thread.join() {
+                Ok(Ok(Err(e))) => Err(e),
                 Ok(Err(e)) => Err(e.to_string()),
                 _ => Err("the server stopped at once".into()),
             };
@@ -169,21 +222,20 @@ impl LabServer {
     pub fn stop(self) -> Result<(), String> {
         let _ = self.stop.send(());
         match self.thread.join() {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(served)) => served,
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("the server thread panicked".into()),
         }
     }
 }
 
-fn kernel(spec: &RunSpec, options: &KernelOptions, result: &mut RunResult) -> Result<(), String> {
-    if spec.handshake != Handshake::Full {
-        return Err(format!(
-            "kernel runs do full handshakes only; this run's handshake is {}",
-            spec.handshake
-        ));
-    }
-    let network = spec::network(spec).map_err(|e| format!("invalid network: {e}"))?;
+fn kernel(
+    spec: &RunSpec,
+    options: &KernelOptions,
+    result: &mut RunResult,
+) -> Result<(), KernelError> {
+    let setup = |e: String| KernelError::Setup(SetupError(e));
+    let network = spec::network(spec).map_err(|e| setup(format!("invalid network: {e}")))?;
     let (flow, sockets) = like_the_simulation(&network, &options.congestion);
     let udp_payload = sockets
         .quic_udp_payload
@@ -194,9 +246,10 @@ fn kernel(spec: &RunSpec, options: &KernelOptions, result: &mut RunResult) -> Re
         prefix: options.prefix.clone(),
         congestion: Some(options.congestion.clone()),
     })
-    .map_err(|e| format!("the emulator did not start: {e}"))?;
+    .map_err(|e| setup(format!("the emulator did not start: {e}")))?;
     let content_seed = spec.seed;
-    let server = LabServer::start(&emu, content_seed, flow, sockets.clone())?;
+    let server = LabServer::start(&emu, content_seed, flow, sockets.clone())
+        .map_err(|e| setup(format!("the lab's server did not start: {e}")))?;
     let addr = server.addr;
 
     let target = RealTarget::new(addr).with_sockets(sockets);
@@ -204,17 +257,24 @@ fn kernel(spec: &RunSpec, options: &KernelOptions, result: &mut RunResult) -> Re
         .with_time_limit(spec.time_limit)
         .with_handshake(Handshake::Full);
     let plan = spec.workload.plan();
-    let client_started = emu.now();
-    let record = emu
+    let clock = emu.clock();
+    let (record, client_started) = emu
         .client()
         .run(move || {
             emulator::run_at_realtime_priority();
-            Ok(runtime()?.block_on(async {
-                tokio::select! {
-                    record = clients::run_real(&target, &config, &plan) => Some(record),
-                    () = until_interrupted() => None,
-                }
-            }))
+            let rt = runtime()?;
+            // The record's times count from run_real's own start, within
+            // microseconds of this.
+            let started = clock.elapsed();
+            Ok((
+                rt.block_on(async {
+                    tokio::select! {
+                        record = clients::run_real(&target, &config, &plan) => Some(record),
+                        () = until_interrupted() => None,
+                    }
+                }),
+                started,
+            ))
         })
         .map_err(|e| e.to_string())?;
     let elapsed = emu.now();
@@ -223,7 +283,9 @@ fn kernel(spec: &RunSpec, options: &KernelOptions, result: &mut RunResult) -> Re
     let forwarded = emu
         .stop()
         .map_err(|e| format!("the emulator failed: {e}"))?;
-    let record = record.ok_or("interrupted")?;
+    let Some(record) = record else {
+        return Err(setup("interrupted".into()));
+    };
     served?;
 
     let took = elapsed.saturating_sub(client_started);
@@ -261,6 +323,8 @@ fn kernel(spec: &RunSpec, options: &KernelOptions, result: &mut RunResult) -> Re
         late_exceeded: lateness.p99 > LATENESS_BOUND,
         forwarder_cpu: forwarded.cpu,
         realtime_priority: forwarded.realtime,
+        unmodelled_losses: forwarded.unmodelled_losses(),
+        foreign_packets: forwarded.foreign,
     });
     Ok(())
 }

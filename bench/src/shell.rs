@@ -15,6 +15,7 @@
 //! server.httplab.test:443:10.0.0.2 https://server.httplab.test/bytes/1000`
 //! fetches through the link. The shell exits with the program's status.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus};
 
@@ -23,6 +24,7 @@ use emulator::{Emulator, EmulatorConfig, Forwarded};
 use netsim::{DropReason, NetworkConfig, SERVER_PORT};
 
 use crate::kernel::{like_the_simulation, LabServer};
+use crate::results::write_atomic;
 
 /// What `httplab shell` runs.
 #[derive(Clone, Debug)]
@@ -41,22 +43,29 @@ pub struct ShellConfig {
     pub command: Vec<String>,
 }
 
-/// The lab certificate as a PEM file for the program, deleted on drop.
-struct CaFile(PathBuf);
+/// The lab certificate as a PEM file for the program, in a private
+/// temporary directory of its own (created anew, mode 0700: no other user
+/// can plant a link there), deleted with it on drop.
+struct CaFile {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+}
 
 impl CaFile {
     fn write() -> Result<CaFile> {
-        let path =
-            std::env::temp_dir().join(format!("httplab-shell-{}-ca.pem", std::process::id()));
-        std::fs::write(&path, &netsim::tls::identity().cert_pem)
+        let dir = tempfile::Builder::new()
+            .prefix("httplab-shell-")
+            .tempdir()
+            .context("creating a temporary directory for the lab's certificate")?;
+        let path = dir.path().join("httplab-ca.pem");
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        file.write_all(netsim::tls::identity().cert_pem.as_bytes())
             .with_context(|| format!("writing the lab's certificate to {}", path.display()))?;
-        Ok(CaFile(path))
-    }
-}
-
-impl Drop for CaFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        Ok(CaFile { dir, path })
     }
 }
 
@@ -92,7 +101,7 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
         path.down.loss,
         config.seed,
         emu.server().name(),
-        ca.0.display()
+        ca.path.display()
     );
     eprintln!(
         "  e.g. curl --cacert \"$HTTPLAB_CA\" --resolve {name}:{SERVER_PORT}:{} https://{name}/bytes/100000",
@@ -104,7 +113,7 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
         .env("HTTPLAB_SERVER", addr.to_string())
         .env("HTTPLAB_SERVER_NAME", name)
         .env("HTTPLAB_URL", format!("https://{name}/"))
-        .env("HTTPLAB_CA", &ca.0);
+        .env("HTTPLAB_CA", &ca.path);
     let program_name = program.clone();
     // Started from a thread inside the client's namespace, the program is
     // inside it too.
@@ -129,20 +138,22 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
     }
     eprintln!("httplab shell: {}", summary(&forwarded));
     if let Some(path) = &config.packet_log {
-        let mut file = std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        );
+        let mut csv = Vec::new();
         forwarded
             .log
-            .write_csv_with_lateness(&mut file, &forwarded.late)
-            .with_context(|| format!("writing {}", path.display()))?;
+            .write_csv_with_lateness(&mut csv, &forwarded.late)
+            .context("encoding the packet log")?;
+        write_atomic(path, &csv)?;
         eprintln!("httplab shell: packet log in {}", path.display());
     }
+    drop(ca.dir);
     Ok(status)
 }
 
 /// Wait for `child`; on Ctrl-C or SIGTERM to the shell (which it catches,
-/// to clean up), end the child too: SIGTERM, then SIGKILL after 2 s.
+/// to clean up), end the child too: SIGTERM, then SIGKILL after 2 s. (Its
+/// own children still in the namespace are ended when the namespace is
+/// deleted.)
 fn wait_or_interrupt(mut child: Child) -> Result<ExitStatus, emulator::EmulatorError> {
     let io = |what: &str| {
         let what = what.to_owned();
@@ -177,12 +188,13 @@ fn summary(f: &Forwarded) -> String {
     let late = f.lateness();
     format!(
         "the link carried {} packets up and {} down; dropped {} at random, {} at the full queue, {} in all; \
-         delivery lateness p50 {} µs, p99 {} µs, max {} µs",
+         {} lost outside the link model; delivery lateness p50 {} µs, p99 {} µs, max {} µs",
         s.up.sent,
         s.down.sent,
         drops(DropReason::Random),
         drops(DropReason::QueueFull),
         s.up.dropped_total() + s.down.dropped_total(),
+        f.unmodelled_losses(),
         late.p50.as_micros(),
         late.p99.as_micros(),
         late.max.as_micros()

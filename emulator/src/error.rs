@@ -9,7 +9,7 @@ use std::io;
 pub enum EmulatorError {
     /// Not root.
     #[error(
-        "the emulator needs root (or CAP_NET_ADMIN) to create network namespaces and TUN \
+        "the emulator needs root (effective user 0) to create network namespaces and TUN \
          devices: run it as root, e.g. with sudo"
     )]
     NotRoot,

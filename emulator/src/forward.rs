@@ -39,6 +39,11 @@ const MAX_SLEEP: Duration = Duration::from_millis(5);
 /// ([`crate::ENDPOINT_PRIORITY`]), so that a busy endpoint never delays a
 /// delivery.
 const FORWARDER_PRIORITY: i32 = 10;
+/// Packets read from one side before the forwarder turns to the other side
+/// and to the deliveries due.
+const READ_BATCH: usize = 64;
+/// Attempts to write one packet whose device is momentarily full.
+const WRITE_ATTEMPTS: u32 = 100;
 /// Largest packet read from a TUN device.
 const MAX_PACKET: usize = 65_535;
 
@@ -64,8 +69,14 @@ pub struct Forwarded {
     /// Packets read that were not IPv4 TCP, UDP or ICMP (IPv6 neighbour
     /// discovery, for instance), dropped without entering the network.
     pub foreign: u64,
-    /// Deliveries the receiving TUN device refused.
+    /// Deliveries the receiving TUN device refused: packets the link model
+    /// logged as delivered that never arrived.
     pub write_errors: u64,
+    /// Packets each kernel dropped at its own TUN device before the
+    /// forwarder read them (the device's `tx_dropped`, client then
+    /// server): losses the link model never saw. Filled in by
+    /// `Emulator::stop`.
+    pub device_drops: (u64, u64),
     /// How long the forwarder ran.
     pub elapsed: Duration,
     /// CPU time the forwarder thread used.
@@ -75,6 +86,13 @@ pub struct Forwarded {
 }
 
 impl Forwarded {
+    /// Packets lost outside the link model: refused deliveries and drops
+    /// at the devices. A run with any is flagged: the kernel saw losses
+    /// the model did not decide.
+    pub fn unmodelled_losses(&self) -> u64 {
+        self.write_errors + self.device_drops.0 + self.device_drops.1
+    }
+
     /// Percentiles of the delivery lateness.
     pub fn lateness(&self) -> Lateness {
         let mut late: Vec<Duration> = self.late.iter().flatten().copied().collect();
@@ -154,6 +172,11 @@ impl Forwarder {
         })
     }
 
+    /// When the forwarder started: the origin of its packet log's times.
+    pub fn started(&self) -> Instant {
+        self.start
+    }
+
     /// Time since the forwarder started: the clock of its packet log.
     pub fn now(&self) -> Duration {
         self.start.elapsed()
@@ -183,6 +206,26 @@ impl Drop for Forwarder {
 #[allow(clippy::disallowed_methods)] // real time by design: see the module doc
 pub(crate) fn wall_clock() -> Instant {
     Instant::now()
+}
+
+/// Write one packet into a TUN device, retrying while the device is
+/// momentarily full or a signal interrupts; false if it refused.
+fn write_packet(fd: &OwnedFd, bytes: &[u8]) -> bool {
+    for _ in 0..WRITE_ATTEMPTS {
+        match sys::write(fd, bytes) {
+            Ok(_) => return true,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                std::thread::yield_now();
+            }
+            Err(_) => return false,
+        }
+    }
+    false
 }
 
 fn forward(
@@ -216,15 +259,19 @@ fn forward(
             }
             let Reverse(packet) = in_flight.pop().expect("peeked");
             let now = start.elapsed();
-            match sys::write(fd_of(packet.to), &packet.bytes) {
-                Ok(_) => late[packet.index as usize] = Some(now.saturating_sub(packet.at)),
-                Err(_) => write_errors += 1,
+            if write_packet(fd_of(packet.to), &packet.bytes) {
+                late[packet.index as usize] = Some(now.saturating_sub(packet.at));
+            } else {
+                write_errors += 1;
             }
         }
-        // 2. Packets sent.
+        // 2. Packets sent: at most READ_BATCH per side per turn, so that a
+        // burst from one side neither starves the other nor delays the
+        // deliveries that come due meanwhile.
         for side in [Side::Client, Side::Server] {
-            loop {
+            for _ in 0..READ_BATCH {
                 let n = match sys::read(fd_of(side), &mut buf) {
+                    Ok(0) => break,
                     Ok(n) => n,
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -277,5 +324,6 @@ fn forward(
         elapsed,
         cpu: sys::thread_cpu().saturating_sub(cpu_start),
         realtime,
+        device_drops: (0, 0),
     })
 }

@@ -11,7 +11,6 @@
 //! after an interrupt (see [`catch_interrupts`]).
 
 use std::net::Ipv4Addr;
-use std::sync::Mutex;
 
 use netsim::{Network, NetworkConfig, CLIENT_ADDR, SERVER_ADDR};
 
@@ -43,7 +42,13 @@ pub const RECORDED_SYSCTLS: &[&str] = &[
     "net/ipv4/tcp_wmem",
     "net/ipv4/tcp_pacing_ss_ratio",
     "net/ipv4/tcp_pacing_ca_ratio",
+];
+
+/// Host-wide settings recorded with every kernel run (read in the initial
+/// namespace), then the devices' queueing discipline.
+pub const HOST_SYSCTLS: &[&str] = &[
     "net/core/default_qdisc",
+    "net/ipv4/tcp_allowed_congestion_control",
 ];
 
 /// The delivery lateness a kernel run may have at its 99th percentile;
@@ -53,6 +58,20 @@ pub const LATENESS_BOUND: std::time::Duration = std::time::Duration::from_millis
 
 /// The host sysctl listing what a non-initial namespace may choose.
 const ALLOWED: &str = "net/ipv4/tcp_allowed_congestion_control";
+
+/// Check that the kernel has the congestion control `name` loaded, without
+/// changing anything; the error lists what it has.
+pub fn check_congestion(name: &str) -> Result<(), EmulatorError> {
+    let available = host_sysctl(AVAILABLE)?;
+    if available.split_whitespace().any(|a| a == name) {
+        Ok(())
+    } else {
+        Err(EmulatorError::CongestionUnavailable {
+            name: name.to_owned(),
+            available,
+        })
+    }
+}
 /// The host sysctl listing what the kernel has loaded.
 const AVAILABLE: &str = "net/ipv4/tcp_available_congestion_control";
 
@@ -100,44 +119,108 @@ pub struct KernelSettings {
     /// `uname -r`.
     pub release: String,
     /// Each of [`RECORDED_SYSCTLS`] with its value (dotted, as `sysctl`
-    /// names them), then the host's allowed congestion controls as the
-    /// emulator left them.
+    /// names them; `(absent)` where this kernel lacks it), then each of
+    /// [`HOST_SYSCTLS`] marked `(host)`, then `httplab0 qdisc`: the
+    /// queueing discipline on the devices.
     pub sysctls: Vec<(String, String)>,
 }
 
-/// The host's allowed-congestion list, extended while any emulator of this
-/// process needs it: (emulators holding it, the list to restore).
-static ALLOWED_HOLD: Mutex<(u32, Option<String>)> = Mutex::new((0, None));
+/// Where emulators on this machine keep, under an exclusive `flock`, how
+/// many of them hold the host's allowed-congestion list and the list to
+/// put back: the count on the first line, the original list on the second.
+/// In /run, so a reboot forgets it (and the host's list is the boot's).
+const ALLOWED_STATE: &str = "/run/httplab-allowed-congestion";
 
-/// One hold on the host's allowed list; the last one dropped restores it.
+/// One hold on the host's allowed list, shared by every emulator of every
+/// process on the machine; the last one dropped restores the list as it
+/// was before the first changed it. (A process killed with SIGKILL leaves
+/// its count behind: the list then stays extended until a reboot.)
 #[derive(Debug)]
 struct AllowedHold;
 
+/// The state file, locked until dropped.
+struct AllowedState {
+    file: std::fs::File,
+}
+
+impl AllowedState {
+    fn lock() -> Result<AllowedState, EmulatorError> {
+        let io = |what: &str| {
+            let what = format!("{what} {ALLOWED_STATE}");
+            move |error| EmulatorError::Io { what, error }
+        };
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(ALLOWED_STATE)
+            .map_err(io("opening"))?;
+        sys::lock_exclusive(&file).map_err(io("locking"))?;
+        Ok(AllowedState { file })
+    }
+
+    /// (holders, the list to restore).
+    fn read(&mut self) -> (u32, Option<String>) {
+        use std::io::{Read as _, Seek as _};
+        let mut text = String::new();
+        let _ = self.file.rewind();
+        let _ = self.file.read_to_string(&mut text);
+        let mut lines = text.lines();
+        let count = lines
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .unwrap_or(0);
+        let original = lines
+            .next()
+            .map(str::to_owned)
+            .filter(|l| count > 0 && !l.is_empty());
+        (count, original)
+    }
+
+    fn write(&mut self, count: u32, original: Option<&str>) {
+        use std::io::{Seek as _, Write as _};
+        let _ = self.file.set_len(0);
+        let _ = self.file.rewind();
+        let _ = write!(self.file, "{count}\n{}\n", original.unwrap_or(""));
+        let _ = self.file.flush();
+    }
+}
+
 impl AllowedHold {
     fn take(name: &str) -> Result<AllowedHold, EmulatorError> {
-        let mut hold = ALLOWED_HOLD.lock().unwrap_or_else(|e| e.into_inner());
-        if hold.0 == 0 {
-            let allowed = host_sysctl(ALLOWED)?;
-            if !allowed.split_whitespace().any(|a| a == name) {
-                set_host_sysctl(ALLOWED, &format!("{allowed} {name}"))?;
-                hold.1 = Some(allowed);
-            }
+        let mut state = AllowedState::lock()?;
+        let (count, mut original) = state.read();
+        let allowed = host_sysctl(ALLOWED)?;
+        if !allowed.split_whitespace().any(|a| a == name) {
+            set_host_sysctl(ALLOWED, &format!("{allowed} {name}"))?;
+            // The list to restore is the one before the first change.
+            original.get_or_insert(allowed);
         }
-        hold.0 += 1;
+        state.write(count + 1, original.as_deref());
         Ok(AllowedHold)
     }
 }
 
 impl Drop for AllowedHold {
     fn drop(&mut self) {
-        let mut hold = ALLOWED_HOLD.lock().unwrap_or_else(|e| e.into_inner());
-        hold.0 -= 1;
-        if hold.0 == 0 {
-            if let Some(old) = hold.1.take() {
-                if let Err(e) = set_host_sysctl(ALLOWED, &old) {
+        let Ok(mut state) = AllowedState::lock() else {
+            eprintln!(
+                "warning: could not lock {ALLOWED_STATE}; the host's {ALLOWED} stays as it is"
+            );
+            return;
+        };
+        let (count, original) = state.read();
+        let count = count.saturating_sub(1);
+        if count == 0 {
+            if let Some(old) = &original {
+                if let Err(e) = set_host_sysctl(ALLOWED, old) {
                     eprintln!("warning: could not restore the host's {ALLOWED}: {e}");
                 }
             }
+            state.write(0, None);
+        } else {
+            state.write(count, original.as_deref());
         }
     }
 }
@@ -176,13 +259,7 @@ impl Emulator {
         }
         let allowed = match &config.congestion {
             Some(name) => {
-                let available = host_sysctl(AVAILABLE)?;
-                if !available.split_whitespace().any(|a| a == name) {
-                    return Err(EmulatorError::CongestionUnavailable {
-                        name: name.clone(),
-                        available,
-                    });
-                }
+                check_congestion(name)?;
                 Some(AllowedHold::take(name)?)
             }
             None => None,
@@ -190,14 +267,17 @@ impl Emulator {
         let client = Namespace::create(&format!("{}-client", config.prefix))?;
         let server = Namespace::create(&format!("{}-server", config.prefix))?;
         let path = &config.network.path;
+        for ns in [&client, &server] {
+            // Nothing but IPv4 crosses the link; without IPv6 the devices
+            // (created next) send no router solicitations. Best effort: a
+            // kernel without IPv6 has no such file.
+            let _ = ns.write_sysctl("net/ipv6/conf/all/disable_ipv6", "1");
+            let _ = ns.write_sysctl("net/ipv6/conf/default/disable_ipv6", "1");
+        }
         let client_fd = attach(&client, CLIENT_ADDR, SERVER_ADDR, path.up.mtu)?;
         let server_fd = attach(&server, SERVER_ADDR, CLIENT_ADDR, path.down.mtu)?;
         for ns in [&client, &server] {
             ns.write_sysctl("net/ipv4/tcp_no_metrics_save", "1")?;
-            // Nothing but IPv4 crosses the link; without IPv6 the devices
-            // send no router solicitations. Best effort: a kernel without
-            // IPv6 has no such file.
-            let _ = ns.write_sysctl("net/ipv6/conf/all/disable_ipv6", "1");
             if let Some(name) = &config.congestion {
                 ns.write_sysctl("net/ipv4/tcp_congestion_control", name)?;
             }
@@ -246,6 +326,12 @@ impl Emulator {
         self.forwarder.as_ref().expect("running").now()
     }
 
+    /// The moment forwarding started: [`Emulator::now`] is the time since,
+    /// and another thread can read the same clock from it.
+    pub fn clock(&self) -> std::time::Instant {
+        self.forwarder.as_ref().expect("running").started()
+    }
+
     /// The network it emulates.
     pub fn network(&self) -> &NetworkConfig {
         &self.network
@@ -255,7 +341,12 @@ impl Emulator {
     /// link.
     pub fn stop(mut self) -> Result<Forwarded, EmulatorError> {
         let forwarder = self.forwarder.take().expect("stopped only once");
-        forwarder.stop()
+        let mut forwarded = forwarder.stop()?;
+        forwarded.device_drops = (
+            device_tx_dropped(&self.client),
+            device_tx_dropped(&self.server),
+        );
+        Ok(forwarded)
     }
 }
 
@@ -287,6 +378,42 @@ fn attach(
     Ok(fd)
 }
 
+/// The `tx_dropped` counter of [`DEVICE`] in `ns` (0 if unreadable): from
+/// `ip -s link show`, whose line after "TX:" reads bytes, packets, errors,
+/// dropped, ...
+fn device_tx_dropped(ns: &Namespace) -> u64 {
+    let Ok(out) = ns.ip_output(&["-s", "link", "show", "dev", DEVICE]) else {
+        return 0;
+    };
+    let mut lines = out.lines();
+    while let Some(line) = lines.next() {
+        if line.trim_start().starts_with("TX:") {
+            return lines
+                .next()
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+        }
+    }
+    0
+}
+
+/// The queueing discipline the kernel put on [`DEVICE`] in `ns`, from
+/// `ip link show` ("... qdisc NAME ...").
+fn device_qdisc(ns: &Namespace) -> String {
+    ns.ip_output(&["link", "show", "dev", DEVICE])
+        .ok()
+        .and_then(|out| {
+            let words: Vec<&str> = out.split_whitespace().collect();
+            words
+                .iter()
+                .position(|w| *w == "qdisc")
+                .and_then(|i| words.get(i + 1))
+                .map(|q| (*q).to_owned())
+        })
+        .unwrap_or_else(|| "(unknown)".to_owned())
+}
+
 fn read_kernel_settings(ns: &Namespace) -> Result<KernelSettings, EmulatorError> {
     let release = host_sysctl("kernel/osrelease")?;
     let mut sysctls = Vec::new();
@@ -300,7 +427,11 @@ fn read_kernel_settings(ns: &Namespace) -> Result<KernelSettings, EmulatorError>
             value.split_whitespace().collect::<Vec<_>>().join(" "),
         ));
     }
-    sysctls.push((ALLOWED.replace('/', ".") + " (host)", host_sysctl(ALLOWED)?));
+    for key in HOST_SYSCTLS {
+        let value = host_sysctl(key).unwrap_or_else(|_| "(unreadable)".to_owned());
+        sysctls.push((key.replace('/', ".") + " (host)", value));
+    }
+    sysctls.push((format!("{DEVICE} qdisc"), device_qdisc(ns)));
     Ok(KernelSettings { release, sysctls })
 }
 

@@ -33,7 +33,8 @@ pub use check::{flood, ping, FloodResult};
 pub use error::EmulatorError;
 pub use forward::{Forwarded, Lateness};
 pub use lab::{
-    catch_interrupts, default_prefix, interrupted, run_at_realtime_priority, terminate, Emulator,
-    EmulatorConfig, KernelSettings, DEVICE, ENDPOINT_PRIORITY, LATENESS_BOUND, RECORDED_SYSCTLS,
+    catch_interrupts, check_congestion, default_prefix, interrupted, run_at_realtime_priority,
+    terminate, Emulator, EmulatorConfig, KernelSettings, DEVICE, ENDPOINT_PRIORITY, HOST_SYSCTLS,
+    LATENESS_BOUND, RECORDED_SYSCTLS,
 };
-pub use netns::{preflight, Namespace};
+pub use netns::{check_name, preflight, Namespace};

@@ -3,6 +3,7 @@
 //! dropped. Also the checks that the machine can do any of this
 //! ([`preflight`]).
 
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::thread::JoinHandle;
@@ -40,10 +41,18 @@ pub fn preflight() -> Result<(), EmulatorError> {
 
 /// Run `ip ARGS…`; an error carries the command line and what it printed.
 pub(crate) fn ip(args: &[&str]) -> Result<(), EmulatorError> {
+    ip_output(args).map(drop)
+}
+
+/// Run `ip ARGS…` and return what it printed on stdout. It runs in a
+/// process group of its own, so that a second Ctrl-C at the terminal
+/// cannot kill it half way through tearing a namespace down.
+pub(crate) fn ip_output(args: &[&str]) -> Result<String, EmulatorError> {
     let command = format!("ip {}", args.join(" "));
     let out = Command::new("ip")
         .args(args)
-        .stdout(Stdio::null())
+        .process_group(0)
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
         .map_err(|source| EmulatorError::Io {
@@ -56,7 +65,24 @@ pub(crate) fn ip(args: &[&str]) -> Result<(), EmulatorError> {
             stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         });
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Check that `name` is usable as a namespace name (or, with a suffix
+/// such as `-client`, as a prefix): letters, digits, `-`, `_` and `.`, at
+/// most 64 bytes, not starting with `-` or `.`.
+pub fn check_name(name: &str) -> Result<(), EmulatorError> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && !name.starts_with(['-', '.']);
+    if valid {
+        Ok(())
+    } else {
+        Err(EmulatorError::BadName(name.to_owned()))
+    }
 }
 
 /// A network namespace this process created, deleted on drop.
@@ -70,15 +96,7 @@ impl Namespace {
     /// loopback up. Refuses a name already taken, without touching that
     /// namespace, and names that `ip` would misread.
     pub fn create(name: &str) -> Result<Namespace, EmulatorError> {
-        let valid = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-            && !name.starts_with(['-', '.']);
-        if !valid {
-            return Err(EmulatorError::BadName(name.to_owned()));
-        }
+        check_name(name)?;
         if Path::new(NETNS_DIR).join(name).exists() {
             return Err(EmulatorError::NameTaken(name.to_owned()));
         }
@@ -102,18 +120,14 @@ impl Namespace {
 
     /// Run `ip -n NAME ARGS…`.
     pub fn ip(&self, args: &[&str]) -> Result<(), EmulatorError> {
-        let mut all = vec!["-n", self.name.as_str()];
-        all.extend_from_slice(args);
-        ip(&all)
+        self.ip_output(args).map(drop)
     }
 
-    /// Move the calling thread into the namespace: its sockets, and the
-    /// threads and processes it starts, are inside from now on.
-    pub fn enter(&self) -> Result<(), EmulatorError> {
-        sys::enter_network_namespace(&self.path()).map_err(|source| EmulatorError::Io {
-            what: format!("entering network namespace '{}'", self.name),
-            error: source,
-        })
+    /// Run `ip -n NAME ARGS…` and return what it printed.
+    pub fn ip_output(&self, args: &[&str]) -> Result<String, EmulatorError> {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        ip_output(&all)
     }
 
     /// Run `f` on a new thread inside the namespace.
@@ -184,6 +198,22 @@ impl Namespace {
 
 impl Drop for Namespace {
     fn drop(&mut self) {
+        // Processes still inside (a program's children, say) would hang on
+        // a device that is gone: end them first, politely, then not.
+        for signal in ["TERM", "KILL"] {
+            let pids = ip_output(&["netns", "pids", &self.name]).unwrap_or_default();
+            let pids: Vec<&str> = pids.split_whitespace().collect();
+            if pids.is_empty() {
+                break;
+            }
+            let _ = Command::new("kill")
+                .arg(format!("-{signal}"))
+                .args(&pids)
+                .process_group(0)
+                .stderr(Stdio::null())
+                .status();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
         // Best effort: a failure here has nobody left to tell but stderr.
         if let Err(e) = ip(&["netns", "del", &self.name]) {
             eprintln!("warning: could not delete network namespace: {e}");

@@ -200,6 +200,21 @@ pub(crate) fn terminate(pid: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// Take an exclusive `flock` on `file`, waiting for it; released when the
+/// file is closed.
+pub(crate) fn lock_exclusive(file: &File) -> io::Result<()> {
+    loop {
+        // SAFETY: `file` is an open descriptor for the whole call.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
 /// Whether the process runs as root (effective user 0).
 pub(crate) fn is_root() -> bool {
     // SAFETY: geteuid has no arguments and cannot fail.

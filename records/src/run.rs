@@ -85,6 +85,14 @@ pub struct KernelRun {
     pub forwarder_cpu: Duration,
     /// Whether the forwarder ran at a real-time priority.
     pub realtime_priority: bool,
+    /// Packets lost outside the link model: deliveries a TUN device
+    /// refused, and packets a kernel dropped at its own device before the
+    /// emulator read them. Non-zero means the kernel saw losses the model
+    /// did not decide, and the run is suspect.
+    pub unmodelled_losses: u64,
+    /// Packets the emulator read that were not IPv4 TCP, UDP or ICMP, and
+    /// dropped without entering the link model.
+    pub foreign_packets: u64,
 }
 
 /// How a run ended.

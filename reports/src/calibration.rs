@@ -79,9 +79,11 @@ impl Measure {
     }
 }
 
-/// One protocol × metric row.
+/// One sweep point × protocol × metric row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CalibrationRow {
+    /// The sweep point, `axis=value` pairs (empty without a sweep).
+    pub point: String,
     /// The protocol.
     pub protocol: Protocol,
     /// The metric's label, with its unit.
@@ -105,12 +107,30 @@ pub struct Calibration {
     pub rows: Vec<CalibrationRow>,
     /// Runs read, per mode: (completed, failed or timed out).
     pub runs: BTreeMap<&'static str, (usize, usize)>,
-    /// Kernel runs whose emulator lateness exceeded its bound.
+    /// Kernel runs whose times are suspect: emulator lateness over its
+    /// bound, or packets lost outside the link model.
     pub late_runs: usize,
     /// The Markdown written to [`CALIBRATION_MD`].
     pub markdown: String,
     /// Where it was written.
     pub path: PathBuf,
+}
+
+/// A run's sweep point as text: `loss_percent=2, rtt_ms=80`.
+fn point_label(r: &RunResult) -> String {
+    r.axes
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether a kernel run's times are suspect: the emulator was late past its
+/// bound, or packets were lost outside the link model.
+fn suspect(r: &RunResult) -> bool {
+    r.kernel
+        .as_ref()
+        .is_some_and(|k| k.late_exceeded || k.unmodelled_losses > 0)
 }
 
 fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
@@ -119,7 +139,9 @@ fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
 
 /// Read `results_dir`'s `results.jsonl` and write its calibration report to
 /// `results_dir/calibration.md`. Reads the records of the last record's
-/// scenario version; the kernel records are those with `mode = kernel`.
+/// scenario version and lab build (of a run key stored twice, the later);
+/// the kernel records are those with `mode = kernel`. Rows are per sweep
+/// point, protocol and metric.
 pub fn render(results_dir: &Path) -> Result<Calibration, Error> {
     let results_path = results_dir.join(RESULTS_FILE);
     let file = ResultsFile::read(&results_path)?;
@@ -130,8 +152,18 @@ pub fn render(results_dir: &Path) -> Result<Calibration, Error> {
     let Some(last) = all.last() else {
         return Err(Error::Empty(results_path));
     };
-    let hash = last.scenario_hash.clone();
-    let records: Vec<&RunResult> = all.iter().filter(|r| r.scenario_hash == hash).collect();
+    // The last record's scenario version and build; of a run key stored
+    // twice, the later record.
+    let (hash, build) = (last.scenario_hash.clone(), last.lab.build_id());
+    let mut latest: BTreeMap<&str, &RunResult> = BTreeMap::new();
+    for r in all
+        .iter()
+        .filter(|r| r.scenario_hash == hash && r.lab.build_id() == build)
+    {
+        latest.insert(r.run_key.as_str(), r);
+    }
+    let mut records: Vec<&RunResult> = latest.into_values().collect();
+    records.sort_by_key(|r| (r.mode, r.protocol, point_label(r), r.seed));
 
     let mut runs: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
     for r in &records {
@@ -142,43 +174,52 @@ pub fn render(results_dir: &Path) -> Result<Calibration, Error> {
             e.1 += 1;
         }
     }
-    let late_runs = records
-        .iter()
-        .filter(|r| r.kernel.as_ref().is_some_and(|k| k.late_exceeded))
-        .count();
+    let late_runs = records.iter().filter(|r| suspect(r)).count();
+    let mut points: Vec<String> = records.iter().map(|r| point_label(r)).collect();
+    points.dedup();
+    points.sort();
+    points.dedup();
     let mut rows = Vec::new();
-    for protocol in Protocol::ALL {
-        let of_mode = |mode: Mode| -> Vec<&RunResult> {
-            records
-                .iter()
-                .copied()
-                .filter(|r| r.protocol == protocol && r.mode == mode && r.outcome == Outcome::Ok)
-                .collect()
-        };
-        let (sim, kernel) = (of_mode(Mode::Sim), of_mode(Mode::Kernel));
-        if sim.is_empty() && kernel.is_empty() {
-            continue;
-        }
-        for measure in Measure::ALL {
-            let values = |runs: &[&RunResult]| -> Vec<f64> {
-                runs.iter().filter_map(|r| measure.of(r)).collect()
+    for point in &points {
+        for protocol in Protocol::ALL {
+            let of_mode = |mode: Mode| -> Vec<&RunResult> {
+                records
+                    .iter()
+                    .copied()
+                    .filter(|r| {
+                        r.protocol == protocol
+                            && r.mode == mode
+                            && r.outcome == Outcome::Ok
+                            && &point_label(r) == point
+                    })
+                    .collect()
             };
-            let (s, k) = (values(&sim), values(&kernel));
-            let ratio = match (median(&k), median(&s)) {
-                (Some(mk), Some(ms)) if ms != 0.0 => {
-                    bootstrap_median_ratio_ci(&k, &s).map(|ci| (mk / ms, ci.low, ci.high))
-                }
-                _ => None,
-            };
-            rows.push(CalibrationRow {
-                protocol,
-                metric: measure.label().to_owned(),
-                sim_n: s.len(),
-                kernel_n: k.len(),
-                sim: spread(&s),
-                kernel: spread(&k),
-                ratio,
-            });
+            let (sim, kernel) = (of_mode(Mode::Sim), of_mode(Mode::Kernel));
+            if sim.is_empty() && kernel.is_empty() {
+                continue;
+            }
+            for measure in Measure::ALL {
+                let values = |runs: &[&RunResult]| -> Vec<f64> {
+                    runs.iter().filter_map(|r| measure.of(r)).collect()
+                };
+                let (s, k) = (values(&sim), values(&kernel));
+                let ratio = match (median(&k), median(&s)) {
+                    (Some(mk), Some(ms)) if ms != 0.0 => {
+                        bootstrap_median_ratio_ci(&k, &s).map(|ci| (mk / ms, ci.low, ci.high))
+                    }
+                    _ => None,
+                };
+                rows.push(CalibrationRow {
+                    point: point.clone(),
+                    protocol,
+                    metric: measure.label().to_owned(),
+                    sim_n: s.len(),
+                    kernel_n: k.len(),
+                    sim: spread(&s),
+                    kernel: spread(&k),
+                    ratio,
+                });
+            }
         }
     }
     let markdown = markdown(&records, &rows, &runs, late_runs);
@@ -217,17 +258,18 @@ fn cell(v: Option<(f64, f64, f64)>) -> String {
 pub fn table(rows: &[CalibrationRow]) -> String {
     let mut out = String::new();
     out.push_str(
-        "| protocol | metric | sim median [p10, p90] | kernel median [p10, p90] | kernel / sim [95 % CI] | n sim / kernel |\n\
-         |---|---|---|---|---|---|\n",
+        "| point | protocol | metric | sim median [p10, p90] | kernel median [p10, p90] | kernel / sim [95 % CI] | n sim / kernel |\n\
+         |---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let ratio = match r.ratio {
             Some((x, lo, hi)) => format!("{x:.3} [{lo:.3}, {hi:.3}]"),
             None => "–".to_owned(),
         };
+        let point = if r.point.is_empty() { "–" } else { &r.point };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} / {} |",
+            "| {point} | {} | {} | {} | {} | {} | {} / {} |",
             r.protocol.name(),
             r.metric,
             cell(r.sim),
@@ -256,7 +298,7 @@ fn markdown(
         out,
         "The same runs in the simulation and on this machine's kernel, through the real-time emulator of the same link model. \
          Simulation: {sim_ok} completed, {sim_bad} failed or timed out. Kernel: {k_ok} completed, {k_bad} failed or timed out; \
-         {late_runs} kernel run(s) with emulator lateness over its bound (their times are suspect).\n"
+         {late_runs} kernel run(s) suspect (emulator lateness over its bound, or packets lost outside the link model; they are in the statistics and listed below).\n"
     );
     out.push_str(&table(rows));
     out.push_str("\n## Method\n\n");
@@ -265,7 +307,7 @@ fn markdown(
         "- Medians and p10/p90 are type-7 quantiles over completed runs. The kernel/sim ratio is of the medians; its interval is a 95 % percentile bootstrap ({BOOTSTRAP_RESAMPLES} resamples), each mode resampled independently.\n\
          - Goodput is the body bytes over the page load time. Drops are counted by the link model (the emulator runs the simulation's own `netsim::Network`), per run."
     );
-    if let Some(k) = records.iter().find_map(|r| r.kernel.as_ref()) {
+    if let Some(k) = records.iter().rev().find_map(|r| r.kernel.as_ref()) {
         let _ = writeln!(out, "- Kernel {}; the namespaces' settings:", k.release);
         for (key, value) in &k.sysctls {
             let _ = writeln!(out, "  - `{key}` = `{value}`");
@@ -284,7 +326,7 @@ fn markdown(
             );
         }
     }
-    if let Some(r) = records.first() {
+    if let Some(r) = records.last() {
         let p = &r.network.path;
         let _ = writeln!(
             out,
@@ -292,6 +334,26 @@ fn markdown(
             path_text(p)
         );
         let _ = writeln!(out, "- Lab build: {}.", r.lab.build_id());
+    }
+    let suspects: Vec<String> = records
+        .iter()
+        .filter(|r| suspect(r))
+        .filter_map(|r| {
+            let k = r.kernel.as_ref()?;
+            Some(format!(
+                "- {}: lateness p99 {} µs (bound {} µs), {} packets lost outside the link model",
+                r.run_key,
+                k.late_p99.as_micros(),
+                k.late_bound.as_micros(),
+                k.unmodelled_losses
+            ))
+        })
+        .collect();
+    if !suspects.is_empty() {
+        out.push_str("\n## Suspect kernel runs\n\n");
+        for s in suspects {
+            let _ = writeln!(out, "{s}");
+        }
     }
     let mut failures: Vec<String> = records
         .iter()

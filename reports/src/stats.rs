@@ -1,5 +1,6 @@
 //! The statistics of the tables: quantiles, the mean, and percentile
-//! bootstrap confidence intervals of the mean and of a difference of means.
+//! bootstrap confidence intervals of the mean, of a difference of means,
+//! and of a ratio of medians (the calibration's kernel/sim).
 //!
 //! - Quantiles use linear interpolation between order statistics (Hyndman
 //!   and Fan's type 7, the default of R and NumPy): for sorted values
@@ -137,8 +138,9 @@ pub fn bootstrap_difference_ci(x: &[f64], base: &[f64]) -> Option<Interval> {
 
 /// The 95 % percentile-bootstrap interval of `median(x) / median(base)`:
 /// each replicate resamples `x` and `base` independently (first `x`, then
-/// `base`, from one generator); replicates whose `base` median is 0 are
-/// left out. `None` if all are, or either sample is empty.
+/// `base`, from one generator). `None` if either sample is empty, or if
+/// any replicate's `base` median is 0 (the ratio is then undefined, and
+/// leaving such replicates out would bias the interval).
 pub fn bootstrap_median_ratio_ci(x: &[f64], base: &[f64]) -> Option<Interval> {
     if x.is_empty() || base.is_empty() {
         return None;
@@ -152,17 +154,14 @@ pub fn bootstrap_median_ratio_ci(x: &[f64], base: &[f64]) -> Option<Interval> {
         drawn.sort_by(f64::total_cmp);
         quantile_sorted(&drawn, 0.5).unwrap_or(0.0)
     };
-    let ratios: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
-        .filter_map(|_| {
+    let ratios: Option<Vec<f64>> = (0..BOOTSTRAP_RESAMPLES)
+        .map(|_| {
             let mx = resample(x, &mut rng);
             let mb = resample(base, &mut rng);
             (mb != 0.0).then(|| mx / mb)
         })
         .collect();
-    if ratios.is_empty() {
-        return None;
-    }
-    percentile_interval(ratios)
+    percentile_interval(ratios?)
 }
 
 #[cfg(test)]

@@ -98,6 +98,14 @@ pub async fn serve_real_with(
                 port: listen.port(),
                 source,
             })?;
+        // Connections the listener accepts inherit a congestion control
+        // set on it with TCP_CONGESTION (Linux copies it to the child).
+        sockets
+            .prepare_tcp(&listener)
+            .map_err(|source| ServerError::Listen {
+                port: listen.port(),
+                source,
+            })?;
         let acceptor = TlsAcceptor::from(tls::server_config(&alpn, None));
         loop {
             match listener.accept().await {
