@@ -68,8 +68,9 @@ pub struct AckEvent {
     /// lets the connection send.
     pub snd_nxt: u64,
     /// Whether the sender was limited by the application (or the peer's
-    /// window) rather than by cwnd; then cwnd does not grow (RFC 7661's
-    /// spirit, Linux's `tcp_is_cwnd_limited`).
+    /// window) rather than by cwnd; then cwnd does not grow. The connection
+    /// sets it to the negation of Linux's `tcp_is_cwnd_limited`, tracked
+    /// per window as `tcp_cwnd_validate` does (RFC 7661's spirit).
     pub app_limited: bool,
 }
 

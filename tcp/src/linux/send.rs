@@ -25,6 +25,11 @@
 //!   persist timer (RTO, backing off) sends a window probe, as Linux does, a
 //!   segment with sequence `SND.UNA − 1` and no data, which the peer must
 //!   answer with an ACK carrying its window.
+//! - **Cwnd-limited** (Linux's `tcp_cwnd_validate` and
+//!   `tcp_is_cwnd_limited`): cwnd grows on an ACK only if some send of the
+//!   current window (until `snd_una` passes the `snd_nxt` of the last
+//!   reset) found cwnd full, or, in slow start, if cwnd is below twice the
+//!   most segments that were out in it.
 //!
 //! Byte positions are `u64` stream offsets: offset 0 is the first data byte
 //! (wire sequence `ISS + 1`). The connection converts to and from the wire.
@@ -32,7 +37,8 @@
 //! Left out, compared with Linux: pacing, TSO/GSO bursts, the TLP-based loss
 //! detection that reduces `cwnd` after a probe repaired a loss, RACK's
 //! adaptive reordering window, F-RTO, undo of spurious recoveries, and
-//! application-limited detection beyond "nothing left to send".
+//! the cwnd reductions after idle or application-limited periods
+//! (`tcp_cwnd_restart`, `tcp_cwnd_application_limited`).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -154,6 +160,15 @@ pub struct Sender {
     /// Recovering from an RTO (Linux's Loss state): no TLP until `snd_una`
     /// passes `episode_end`.
     rto_recovery: bool,
+    /// Linux's `is_cwnd_limited`: a send in the current window left cwnd
+    /// full (see [`Sender::cwnd_validate`]).
+    is_cwnd_limited: bool,
+    /// Linux's `max_packets_out`: the most segments out (sent and not
+    /// cumulatively acknowledged) in the current window.
+    max_packets_out: u64,
+    /// Linux's `cwnd_usage_seq`: the current window of cwnd-usage tracking
+    /// ends when `snd_una` reaches this.
+    cwnd_usage_seq: u64,
     stats: SenderStats,
 }
 
@@ -199,6 +214,9 @@ impl Sender {
             tlp_due: false,
             tlp_out: false,
             rto_recovery: false,
+            is_cwnd_limited: false,
+            max_packets_out: 0,
+            cwnd_usage_seq: 0,
             stats: SenderStats::default(),
         }
     }
@@ -254,6 +272,46 @@ impl Sender {
             .filter(|s| !s.sacked && !s.lost)
             .map(|s| s.len())
             .sum()
+    }
+
+    /// Segments in flight (Linux's `tcp_packets_in_flight`): sent, neither
+    /// SACKed nor deemed lost, a resent one counting again.
+    fn packets_in_flight(&self) -> u64 {
+        self.flight.iter().filter(|s| !s.sacked && !s.lost).count() as u64
+    }
+
+    /// Whether cwnd is full: as many segments in flight as cwnd holds
+    /// (Linux counts cwnd in segments, whatever their length).
+    fn cwnd_full(&self) -> bool {
+        self.packets_in_flight() * self.mss >= self.cc.cwnd()
+    }
+
+    /// Linux's `tcp_cwnd_validate` (tcp_output.c), its tracking part, run
+    /// where `tcp_write_xmit` runs it: after new data went out, or when
+    /// data waits and cwnd is full. Within one window of data (until
+    /// `snd_una` passes the `snd_nxt` of the last reset) it remembers
+    /// whether any send found cwnd full, else the most segments that were
+    /// out.
+    fn cwnd_validate(&mut self, is_cwnd_limited: bool) {
+        let packets_out = self.flight.len() as u64;
+        if self.snd_una >= self.cwnd_usage_seq
+            || is_cwnd_limited
+            || (!self.is_cwnd_limited && packets_out > self.max_packets_out)
+        {
+            self.is_cwnd_limited = is_cwnd_limited;
+            self.max_packets_out = packets_out;
+            self.cwnd_usage_seq = self.snd_nxt;
+        }
+    }
+
+    /// Linux's `tcp_is_cwnd_limited` (include/net/tcp.h), which CUBIC's and
+    /// Reno's `cong_avoid` ask before growing cwnd: cwnd was full at some
+    /// send of the current window, or, in slow start, cwnd is below twice
+    /// the most segments out in it (an application-limited sender may
+    /// still double what it used).
+    fn is_cwnd_limited(&self) -> bool {
+        self.is_cwnd_limited
+            || (self.cc.in_slow_start() && self.cc.cwnd() < 2 * self.max_packets_out * self.mss)
     }
 
     /// Whether the FIN was sent.
@@ -438,7 +496,7 @@ impl Sender {
             min_rtt: self.rtt.min_rtt(),
             snd_una: self.snd_una,
             snd_nxt: self.snd_nxt,
-            app_limited: in_flight_before + self.mss < self.cc.cwnd() && !self.has_unsent(),
+            app_limited: !self.is_cwnd_limited(),
         };
         if self.in_recovery {
             self.cc.on_ack_in_recovery(&ev);
@@ -674,6 +732,9 @@ impl Sender {
                 });
             }
             if !tlp {
+                if self.has_unsent() && self.cwnd_full() {
+                    self.cwnd_validate(true);
+                }
                 return None;
             }
         }
@@ -704,12 +765,18 @@ impl Sender {
             if tlp {
                 self.stats.tlps += 1;
             }
+            self.cwnd_validate(self.cwnd_full());
             return Some(Transmit::Data {
                 start,
                 end,
                 fin,
                 retransmission: false,
             });
+        }
+        if len > 0 && self.cwnd_full() {
+            // Data waits on a full cwnd (tcp_write_xmit's break on
+            // tcp_cwnd_test, then tcp_cwnd_validate).
+            self.cwnd_validate(true);
         }
         if unsent == 0 && self.fin_queued && !self.fin_sent {
             self.fin_sent = true;

@@ -504,3 +504,29 @@ fn rack_detects_a_lost_retransmission() {
     assert_eq!(p.server.stats().sender.rtos, 0);
     p.expect_received(n);
 }
+
+#[test]
+fn slow_start_grows_cwnd_by_every_segment_of_a_window_that_filled_it() {
+    // Linux's tcp_is_cwnd_limited (include/net/tcp.h) with the tracking of
+    // tcp_cwnd_validate (tcp_output.c): once a send in the current window
+    // left cwnd full, every ACK of that window grows cwnd, even after the
+    // application ran out of data; and in slow start cwnd may grow to twice
+    // the most segments that were out. A 16-segment response on IW10: the
+    // first flight fills cwnd, the first three ACKs send the other six and
+    // fill it again, so all 16 ACKs grow cwnd: 10 + 16 = 26 segments.
+    let mut p = Pair::new(LinuxConfig::default());
+    let start = p.now;
+    p.server_writes(16 * MSS as usize);
+    // Both flights are acknowledged by start + 2 RTT; write again well
+    // within an RTO of the last send, so no idle restart applies.
+    p.run_until(start + ms(200));
+    assert_eq!(p.down_data().len(), 16);
+    assert_eq!(p.server.stats().sender.retransmissions, 0);
+    let t = p.now;
+    p.server_writes(100 * MSS as usize);
+    assert_eq!(
+        p.down_data_between(t, t + ms(1)),
+        26,
+        "the next response goes out in one flight of the grown cwnd"
+    );
+}
