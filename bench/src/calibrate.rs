@@ -14,8 +14,9 @@
 //!
 //! Stored runs count as done for the same scenario version and lab build;
 //! kernel runs also for the same congestion control (it is in their run
-//! key). The report reads the records of the last record's scenario
-//! version and build.
+//! key), and with `--reuse-kernel-runs` for any build. The report reads the
+//! last record's scenario version: the simulated runs of the newest build,
+//! and the newest kernel record of each run key.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ use anyhow::{bail, Context, Result};
 use records::{Mode, Outcome, RunResult};
 use scenarios::{RunSpec, Scenario};
 
-use crate::kernel::{check, kernel_key, run_kernel, KernelOptions};
+use crate::kernel::{check, kernel_key, kernel_key_prefix, run_kernel, KernelOptions};
 use crate::results::{write_atomic, ResultsAppender, StoredRuns, RESULTS_FILE, SCENARIO_FILE};
 use crate::{runner, spec};
 
@@ -38,6 +39,12 @@ pub struct CalibrateConfig {
     pub out: PathBuf,
     /// How kernel runs are set up.
     pub kernel: KernelOptions,
+    /// Count stored kernel runs of any lab build as done, so that only the
+    /// simulated runs run again: for checking a change to the simulation
+    /// against kernel runs already measured. Kernel runs do not run the
+    /// simulation, but they do run the lab's clients, servers and
+    /// emulator: use it only when those did not change.
+    pub reuse_kernel_runs: bool,
 }
 
 /// What a calibration did.
@@ -73,10 +80,15 @@ pub fn run(config: &CalibrateConfig) -> Result<CalibrateReport> {
     let results = config.out.join(RESULTS_FILE);
     let stored = StoredRuns::read(&results)?;
     let build = crate::lab::current().build_id();
+    let kernel_prefix = kernel_key_prefix(&config.kernel.congestion);
     let done: BTreeSet<String> = stored
         .lines
         .iter()
-        .filter(|l| l.run.scenario_hash == hash && l.run.build == build)
+        .filter(|l| {
+            l.run.scenario_hash == hash
+                && (l.run.build == build
+                    || (config.reuse_kernel_runs && l.run.run_key.starts_with(&kernel_prefix)))
+        })
         .map(|l| l.run.run_key.clone())
         .collect();
     let mut appender = ResultsAppender::open(&results, stored.complete_len)?;

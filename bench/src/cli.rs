@@ -271,6 +271,12 @@ pub struct CalibrateArgs {
     /// Default: httplab-PID.
     #[arg(long, value_name = "PREFIX")]
     pub netns: Option<String>,
+    /// Keep kernel runs already stored by another build of the lab, and run
+    /// only the simulated runs again: for checking a change to the
+    /// simulation against kernel runs already measured (valid while the
+    /// lab's clients, servers and emulator are unchanged).
+    #[arg(long)]
+    pub reuse_kernel_runs: bool,
 }
 
 /// `httplab shell`.
@@ -431,6 +437,7 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
             congestion: args.cc.clone(),
             prefix: args.netns.clone().unwrap_or_else(emulator::default_prefix),
         },
+        reuse_kernel_runs: args.reuse_kernel_runs,
     };
     let done = crate::calibrate::run(&config)?;
     if done.resumed > 0 {

@@ -52,7 +52,12 @@ impl Default for KernelOptions {
 /// kernel runs with different congestion controls, live in one results
 /// file apart.
 pub fn kernel_key(spec: &RunSpec, cc: &str) -> String {
-    format!("kernel/{cc}/{}", spec.key())
+    format!("{}{}", kernel_key_prefix(cc), spec.key())
+}
+
+/// What every kernel run key with congestion control `cc` starts with.
+pub fn kernel_key_prefix(cc: &str) -> String {
+    format!("kernel/{cc}/")
 }
 
 /// Why a kernel run could not be carried out at all: the machine, the
@@ -323,8 +328,8 @@ fn kernel(
         late_exceeded: lateness.p99 > LATENESS_BOUND,
         forwarder_cpu: forwarded.cpu,
         realtime_priority: forwarded.realtime,
-        unmodelled_losses: forwarded.unmodelled_losses(),
-        foreign_packets: forwarded.foreign,
+        unmodelled_losses: Some(forwarded.unmodelled_losses()),
+        foreign_packets: Some(forwarded.foreign),
     });
     Ok(())
 }

@@ -88,11 +88,12 @@ pub struct KernelRun {
     /// Packets lost outside the link model: deliveries a TUN device
     /// refused, and packets a kernel dropped at its own device before the
     /// emulator read them. Non-zero means the kernel saw losses the model
-    /// did not decide, and the run is suspect.
-    pub unmodelled_losses: u64,
+    /// did not decide, and the run is suspect. `None` in records of builds
+    /// that did not count them.
+    pub unmodelled_losses: Option<u64>,
     /// Packets the emulator read that were not IPv4 TCP, UDP or ICMP, and
-    /// dropped without entering the link model.
-    pub foreign_packets: u64,
+    /// dropped without entering the link model; `None` as above.
+    pub foreign_packets: Option<u64>,
 }
 
 /// How a run ended.

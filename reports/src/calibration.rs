@@ -130,7 +130,7 @@ fn point_label(r: &RunResult) -> String {
 fn suspect(r: &RunResult) -> bool {
     r.kernel
         .as_ref()
-        .is_some_and(|k| k.late_exceeded || k.unmodelled_losses > 0)
+        .is_some_and(|k| k.late_exceeded || k.unmodelled_losses.is_some_and(|n| n > 0))
 }
 
 fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
@@ -139,9 +139,10 @@ fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
 
 /// Read `results_dir`'s `results.jsonl` and write its calibration report to
 /// `results_dir/calibration.md`. Reads the records of the last record's
-/// scenario version and lab build (of a run key stored twice, the later);
-/// the kernel records are those with `mode = kernel`. Rows are per sweep
-/// point, protocol and metric.
+/// scenario version: the simulated runs of the last simulated record's lab
+/// build, and the kernel runs (`mode = kernel`) of any build, of a run key
+/// stored twice the later record; the report names the builds. Rows are
+/// per sweep point, protocol and metric.
 pub fn render(results_dir: &Path) -> Result<Calibration, Error> {
     let results_path = results_dir.join(RESULTS_FILE);
     let file = ResultsFile::read(&results_path)?;
@@ -152,14 +153,20 @@ pub fn render(results_dir: &Path) -> Result<Calibration, Error> {
     let Some(last) = all.last() else {
         return Err(Error::Empty(results_path));
     };
-    // The last record's scenario version and build; of a run key stored
-    // twice, the later record.
-    let (hash, build) = (last.scenario_hash.clone(), last.lab.build_id());
-    let mut latest: BTreeMap<&str, &RunResult> = BTreeMap::new();
-    for r in all
+    // The last record's scenario version. Simulated runs: those of the
+    // last simulated record's build. Kernel runs: of any build (they do not
+    // run the simulation; `httplab calibrate --reuse-kernel-runs` keeps
+    // them across builds), the later record of a run key stored twice.
+    let hash = last.scenario_hash.clone();
+    let sim_build = all
         .iter()
-        .filter(|r| r.scenario_hash == hash && r.lab.build_id() == build)
-    {
+        .rev()
+        .find(|r| r.scenario_hash == hash && r.mode == Mode::Sim)
+        .map(|r| r.lab.build_id());
+    let mut latest: BTreeMap<&str, &RunResult> = BTreeMap::new();
+    for r in all.iter().filter(|r| {
+        r.scenario_hash == hash && (r.mode == Mode::Kernel || Some(r.lab.build_id()) == sim_build)
+    }) {
         latest.insert(r.run_key.as_str(), r);
     }
     let mut records: Vec<&RunResult> = latest.into_values().collect();
@@ -333,7 +340,22 @@ fn markdown(
             "- Network: {} (see results.jsonl for every value).",
             path_text(p)
         );
-        let _ = writeln!(out, "- Lab build: {}.", r.lab.build_id());
+        let builds = |mode: Mode| -> String {
+            let mut b: Vec<String> = records
+                .iter()
+                .filter(|r| r.mode == mode)
+                .map(|r| r.lab.build_id())
+                .collect();
+            b.sort();
+            b.dedup();
+            b.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "- Lab build of the simulated runs: {}; of the kernel runs: {}.",
+            builds(Mode::Sim),
+            builds(Mode::Kernel)
+        );
     }
     let suspects: Vec<String> = records
         .iter()
@@ -346,6 +368,7 @@ fn markdown(
                 k.late_p99.as_micros(),
                 k.late_bound.as_micros(),
                 k.unmodelled_losses
+                    .map_or("uncounted".to_owned(), |n| n.to_string())
             ))
         })
         .collect();

@@ -35,8 +35,8 @@ fn kernel_copy(r: &RunResult, factor: f64) -> RunResult {
         late_exceeded: false,
         forwarder_cpu: Duration::from_millis(5),
         realtime_priority: true,
-        unmodelled_losses: 0,
-        foreign_packets: 0,
+        unmodelled_losses: Some(0),
+        foreign_packets: Some(0),
     });
     k
 }
@@ -81,7 +81,7 @@ fn ratios_are_kernel_over_sim_per_protocol_and_point_from_the_latest_build() {
     }
     // One suspect kernel run, at the first point.
     if let Some(k) = all.iter_mut().rev().find(|r| r.mode == Mode::Kernel) {
-        k.kernel.as_mut().unwrap().unmodelled_losses = 3;
+        k.kernel.as_mut().unwrap().unmodelled_losses = Some(3);
     }
     // The build of the last record is the fixtures': put one last.
     all.push(sim[0].clone());
