@@ -14,10 +14,11 @@
 //! - **Tail loss probe** (RFC 8985 section 7): `PTO = 2 × SRTT` (plus a
 //!   delayed-ACK allowance when one segment is in flight), capped by the
 //!   RTO; it sends new data if there is any, else resends the last segment.
-//! - **Fast recovery with PRR** (RFC 6937, PRR-SSRB): on the first loss of
-//!   an episode, congestion control reduces `ssthresh`; while in recovery
-//!   the send quota follows PRR. Recovery ends when the cumulative ACK passes
-//!   the highest sequence sent when it started.
+//! - **Fast recovery with PRR** (RFC 6937 as Linux's `tcp_cwnd_reduction`
+//!   does it, in segments): on the first loss of an episode, congestion
+//!   control reduces `ssthresh`; while in recovery each ACK sets cwnd to
+//!   the segments in flight plus PRR's quota. Recovery ends when the
+//!   cumulative ACK passes the highest sequence sent when it started.
 //! - **RTO** (RFC 6298 timers, Linux's 200 ms floor, see `rtt`): on expiry,
 //!   back off, cut `cwnd` to one segment, mark everything unSACKed lost and
 //!   resend from the first hole.
@@ -140,11 +141,13 @@ pub struct Sender {
     recovery_point: u64,
     /// No new congestion response before `snd_una` passes this.
     episode_end: u64,
+    /// Linux's `prr_delivered`: segments delivered (SACKed or
+    /// cumulatively acknowledged) since recovery started.
     prr_delivered: u64,
+    /// Linux's `prr_out`: segments sent since recovery started.
     prr_out: u64,
-    recover_fs: u64,
-    /// Segments PRR allows now.
-    prr_quota: u64,
+    /// Linux's `prior_cwnd`: cwnd in segments when recovery started.
+    prior_cwnd: u64,
     rack_xmit_ts: Option<Duration>,
     rack_end: u64,
     rack_rtt: Duration,
@@ -200,8 +203,7 @@ impl Sender {
             episode_end: 0,
             prr_delivered: 0,
             prr_out: 0,
-            recover_fs: 0,
-            prr_quota: 0,
+            prior_cwnd: 0,
             rack_xmit_ts: None,
             rack_end: 0,
             rack_rtt: Duration::ZERO,
@@ -480,10 +482,17 @@ impl Sender {
                 self.rack_rtt = rtt;
             }
         }
+        // tcp_fastretrans_alert: recovery ends when snd_una reaches the
+        // snd_nxt of its start (high_seq), before this ACK's loss detection;
+        // tcp_end_cwnd_reduction sets cwnd = ssthresh.
+        if self.in_recovery && self.snd_una >= self.recovery_point {
+            self.in_recovery = false;
+            self.cc.on_recovery_end(now);
+        }
         let newly_lost = self.detect_losses(now);
 
         // Congestion response.
-        if newly_lost {
+        if newly_lost > 0 {
             self.maybe_enter_recovery(now, in_flight_before);
         }
         let ev = AckEvent {
@@ -498,16 +507,11 @@ impl Sender {
             snd_nxt: self.snd_nxt,
             app_limited: !self.is_cwnd_limited(),
         };
+        // tcp_cong_control: PRR while in recovery, else cwnd growth (also
+        // on the ACK that ended recovery).
         if self.in_recovery {
             self.cc.on_ack_in_recovery(&ev);
-            if self.snd_una >= self.recovery_point {
-                self.in_recovery = false;
-                self.prr_quota = 0;
-                self.cc.on_recovery_end(now);
-            } else {
-                self.prr_delivered += delivered;
-                self.update_prr(delivered);
-            }
+            self.cwnd_reduction(delivered_segments, newly_lost, advanced);
         } else if delivered > 0 {
             self.cc.on_ack(&ev);
         }
@@ -535,39 +539,55 @@ impl Sender {
         self.stats.recoveries += 1;
         self.recovery_point = self.snd_nxt;
         self.episode_end = self.snd_nxt;
-        self.recover_fs = self.snd_nxt - self.snd_una;
+        // tcp_init_cwnd_reduction: prior_cwnd before ssthresh is reduced.
+        self.prior_cwnd = self.cc.cwnd() / self.mss;
         self.prr_delivered = 0;
         self.prr_out = 0;
         self.cc.on_congestion_event(now, in_flight);
         true
     }
 
-    /// PRR-SSRB (RFC 6937 section 3.1): how many bytes may go out now.
-    fn update_prr(&mut self, delivered: u64) {
-        let pipe = self.pipe();
-        let ssthresh = self.cc.ssthresh();
-        let sndcnt = if pipe > ssthresh {
-            let target = (self.prr_delivered * ssthresh).div_ceil(self.recover_fs.max(1));
-            target.saturating_sub(self.prr_out)
+    /// Linux's `tcp_cwnd_reduction` (tcp_input.c), PRR in segments: on an
+    /// ACK in recovery that delivered `newly_acked_sacked` segments and
+    /// newly marked `newly_lost` lost, sets cwnd = in flight + `sndcnt`.
+    /// While more than ssthresh is in flight, `sndcnt` keeps the sends at
+    /// ssthresh / prior_cwnd of the deliveries; below it, PRR-SSRB sends
+    /// what was delivered, one more when snd_una advanced and nothing was
+    /// newly lost, up to ssthresh. The first send of a recovery is always
+    /// allowed (the fast retransmit). An ACK that delivered nothing leaves
+    /// cwnd alone.
+    fn cwnd_reduction(&mut self, newly_acked_sacked: u64, newly_lost: u64, una_advanced: bool) {
+        if newly_acked_sacked == 0 || self.prior_cwnd == 0 {
+            return;
+        }
+        let in_flight = self.packets_in_flight() as i64;
+        let ssthresh = (self.cc.ssthresh() / self.mss) as i64;
+        let delta = ssthresh - in_flight;
+        self.prr_delivered += newly_acked_sacked;
+        let prr_delivered = self.prr_delivered as i64;
+        let prr_out = self.prr_out as i64;
+        let prior_cwnd = self.prior_cwnd as i64;
+        let mut sndcnt = if delta < 0 {
+            (ssthresh * prr_delivered + prior_cwnd - 1) / prior_cwnd - prr_out
         } else {
-            let limit = self
-                .prr_delivered
-                .saturating_sub(self.prr_out)
-                .max(delivered)
-                + self.mss;
-            (ssthresh - pipe).min(limit)
+            let mut n = (prr_delivered - prr_out).max(newly_acked_sacked as i64);
+            if una_advanced && newly_lost == 0 {
+                n += 1;
+            }
+            n.min(delta)
         };
-        self.prr_quota = sndcnt;
-        self.cc.set_cwnd(pipe + sndcnt);
+        sndcnt = sndcnt.max(if self.prr_out > 0 { 0 } else { 1 });
+        self.cc
+            .set_cwnd((in_flight + sndcnt).max(0) as u64 * self.mss);
     }
 
-    /// Mark segments lost per RACK and DupThresh; returns whether any was
+    /// Mark segments lost per RACK and DupThresh; returns how many were
     /// newly marked. Arms the reordering timer for those not yet due.
-    fn detect_losses(&mut self, now: Duration) -> bool {
+    fn detect_losses(&mut self, now: Duration) -> u64 {
         self.reorder_at = None;
         let reo_wnd = self.rtt.min_rtt().map_or(Duration::ZERO, |m| m / 4);
         let mut sacked_above = 0u64;
-        let mut newly = false;
+        let mut newly = 0;
         // Walk from the highest segment down, so "SACKed bytes above" is
         // known at each segment.
         for seg in self.flight.iter_mut().rev() {
@@ -594,7 +614,7 @@ impl Sender {
             };
             if rack || (dupthresh && !seg.retransmitted) {
                 seg.lost = true;
-                newly = true;
+                newly += 1;
             }
         }
         newly
@@ -634,9 +654,11 @@ impl Sender {
     /// Run the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Duration) {
         if self.reorder_at.is_some_and(|t| now >= t) {
+            // tcp_rack_reo_timeout: entering recovery here reduces cwnd as
+            // if one segment had been delivered.
             let in_flight = self.pipe();
-            if self.detect_losses(now) && self.maybe_enter_recovery(now, in_flight) {
-                self.update_prr(0);
+            if self.detect_losses(now) > 0 && self.maybe_enter_recovery(now, in_flight) {
+                self.cwnd_reduction(1, 0, false);
             }
         }
         // As in Linux, the probe timer stands in for the RTO timer: when both
@@ -674,7 +696,6 @@ impl Sender {
         }
         self.in_recovery = false;
         self.rto_recovery = true;
-        self.prr_quota = 0;
         self.episode_end = self.snd_nxt;
         self.pto_at = None;
         self.reorder_at = None;
@@ -701,8 +722,12 @@ impl Sender {
         }
         let tlp = std::mem::take(&mut self.tlp_due);
         let pipe = self.pipe();
+        // In recovery cwnd is set by PRR in segments, and Linux's
+        // tcp_cwnd_test counts segments in flight against it.
         let cwnd_room = if self.in_recovery {
-            self.prr_quota
+            self.cc
+                .cwnd()
+                .saturating_sub(self.packets_in_flight() * self.mss)
         } else {
             self.cc.cwnd().saturating_sub(pipe)
         };
@@ -829,8 +854,7 @@ impl Sender {
             self.stats.retransmissions += 1;
         }
         if self.in_recovery {
-            self.prr_out += len;
-            self.prr_quota = self.prr_quota.saturating_sub(len);
+            self.prr_out += 1;
         }
         if self.rto_at.is_none() {
             self.rto_at = Some(now + self.rtt.rto());
