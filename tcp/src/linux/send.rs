@@ -7,10 +7,12 @@
 //!   resent), and whether it was ever retransmitted. `pipe` counts bytes
 //!   neither SACKed nor deemed lost; a resent segment counts again until it
 //!   is deemed lost again.
-//! - **Loss detection**: RACK (RFC 8985): a segment sent before the most
-//!   recently delivered one is lost once `RACK.rtt + reo_wnd` has passed since
-//!   it was sent, with `reo_wnd = min_rtt / 4`; plus RFC 6675's rule that a
-//!   segment with three segments' worth of SACKed data above it is lost.
+//! - **Loss detection**: RACK (RFC 8985, Linux's `tcp_rack_detect_loss`): a
+//!   segment sent before the most recently delivered one is lost once
+//!   `RACK.rtt + reo_wnd` has passed since it was sent. `reo_wnd` is
+//!   Linux's `tcp_rack_reo_wnd`: zero in recovery or once three segments
+//!   are SACKed, unless reordering was seen; else `min_rtt / 4`. As in
+//!   Linux 6.18 with RACK on, no separate RFC 6675 DupThresh rule.
 //! - **Tail loss probe** (RFC 8985 section 7): `PTO = 2 × SRTT` (plus a
 //!   delayed-ACK allowance when one segment is in flight), capped by the
 //!   RTO; it sends new data if there is any, else resends the last segment.
@@ -37,7 +39,7 @@
 //!
 //! Left out, compared with Linux: pacing, TSO/GSO bursts, the TLP-based loss
 //! detection that reduces `cwnd` after a probe repaired a loss, RACK's
-//! adaptive reordering window, F-RTO, undo of spurious recoveries, and
+//! adaptive reordering window (`reo_wnd_steps`, grown by DSACKs), F-RTO, undo of spurious recoveries, and
 //! the cwnd reductions after idle or application-limited periods
 //! (`tcp_cwnd_restart`, `tcp_cwnd_application_limited`).
 
@@ -63,6 +65,11 @@ struct InFlight {
     end: u64,
     /// When it was (last) sent.
     sent_at: Duration,
+    /// Its place in the order of (last) sends: Linux keeps segments in
+    /// send order (`tsorted_sent_queue`) and stamps them in microseconds,
+    /// so segments sent on different events are never simultaneous; this
+    /// stands in for that where the lab's events share an instant.
+    send_order: u64,
     /// The peer SACKed it.
     sacked: bool,
     /// Deemed lost and waiting to be resent (cleared when resent; RACK may
@@ -148,8 +155,14 @@ pub struct Sender {
     prr_out: u64,
     /// Linux's `prior_cwnd`: cwnd in segments when recovery started.
     prior_cwnd: u64,
+    /// Linux's `reord_seen`: times reordering was detected (a segment
+    /// never resent delivered below the highest SACKed one).
+    reord_seen: u64,
     rack_xmit_ts: Option<Duration>,
-    rack_end: u64,
+    /// The send order of the most recently sent delivered segment.
+    rack_order: u64,
+    /// Sends so far, numbering [`InFlight::send_order`].
+    sends: u64,
     rack_rtt: Duration,
     rto_at: Option<Duration>,
     pto_at: Option<Duration>,
@@ -204,8 +217,10 @@ impl Sender {
             prr_delivered: 0,
             prr_out: 0,
             prior_cwnd: 0,
+            reord_seen: 0,
             rack_xmit_ts: None,
-            rack_end: 0,
+            rack_order: 0,
+            sends: 0,
             rack_rtt: Duration::ZERO,
             rto_at: None,
             pto_at: None,
@@ -396,10 +411,23 @@ impl Sender {
         let mut newest_sacked_at: Option<Duration> = None;
         let mut newest_acked_at: Option<Duration> = None;
         let mut resent_acked = false;
-        // RACK orders segments by send time, then by end sequence
-        // (RFC 8985 section 6.2).
+        // Linux's prior_fack (tcp_ack): the end of the highest SACKed
+        // segment before this ACK, else snd_una (tcp_highest_sack_seq). A
+        // segment never resent that is delivered below it arrived out of
+        // order (tcp_sacktag_one, tcp_clean_rtx_queue, then
+        // tcp_check_sack_reordering counts it in reord_seen).
+        let prior_fack = self
+            .flight
+            .iter()
+            .filter(|s| s.sacked)
+            .map(|s| s.end)
+            .max()
+            .unwrap_or(self.snd_una);
+        let mut reordered = false;
+        // RACK orders segments by when they were sent (RFC 8985 section
+        // 6.2; Linux's tcp_rack_sent_after on microsecond stamps).
         let note = |seg: &InFlight, newest: &mut Option<InFlight>| {
-            if newest.is_none_or(|n| (seg.sent_at, seg.end) > (n.sent_at, n.end)) {
+            if newest.is_none_or(|n| seg.send_order > n.send_order) {
                 *newest = Some(*seg);
             }
         };
@@ -414,6 +442,7 @@ impl Sender {
                     delivered_segments += 1;
                     if !seg.retransmitted {
                         newest_sacked_at = newest_sacked_at.max(Some(seg.sent_at));
+                        reordered |= seg.start < prior_fack;
                     }
                     note(seg, &mut newest_delivered);
                 }
@@ -436,6 +465,7 @@ impl Sender {
                 } else {
                     karn_rtt = Some(now - seg.sent_at);
                     newest_acked_at = newest_acked_at.max(Some(seg.sent_at));
+                    reordered |= seg.start < prior_fack;
                 }
             }
         }
@@ -472,15 +502,14 @@ impl Sender {
             // A retransmitted segment acked faster than min_rtt was
             // delivered by its earlier transmission: ambiguous, skip.
             let ambiguous = seg.retransmitted && self.rtt.min_rtt().is_some_and(|m| rtt < m);
-            if !ambiguous
-                && self.rack_xmit_ts.is_none_or(|t| {
-                    seg.sent_at > t || (seg.sent_at == t && seg.end > self.rack_end)
-                })
-            {
+            if !ambiguous && (self.rack_xmit_ts.is_none() || seg.send_order > self.rack_order) {
                 self.rack_xmit_ts = Some(seg.sent_at);
-                self.rack_end = seg.end;
+                self.rack_order = seg.send_order;
                 self.rack_rtt = rtt;
             }
+        }
+        if reordered {
+            self.reord_seen += 1;
         }
         // tcp_fastretrans_alert: recovery ends when snd_una reaches the
         // snd_nxt of its start (high_seq), before this ACK's loss detection;
@@ -581,26 +610,42 @@ impl Sender {
             .set_cwnd((in_flight + sndcnt).max(0) as u64 * self.mss);
     }
 
-    /// Mark segments lost per RACK and DupThresh; returns how many were
-    /// newly marked. Arms the reordering timer for those not yet due.
+    /// Linux's `tcp_rack_reo_wnd` (tcp_recovery.c): until reordering has
+    /// been seen, no reordering window in recovery (or after an RTO) or
+    /// once `DUP_THRESH` segments are SACKed (Linux's `tp->reordering`,
+    /// RACK's stand-in for the DupThresh rule); otherwise min_rtt / 4,
+    /// capped by SRTT.
+    fn rack_reo_wnd(&self) -> Duration {
+        if self.reord_seen == 0 {
+            if self.in_recovery || self.rto_recovery {
+                return Duration::ZERO;
+            }
+            let sacked_out = self.flight.iter().filter(|s| s.sacked).count() as u64;
+            if sacked_out >= DUP_THRESH {
+                return Duration::ZERO;
+            }
+        }
+        match (self.rtt.min_rtt(), self.rtt.srtt()) {
+            (Some(min_rtt), Some(srtt)) => (min_rtt / 4).min(srtt),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// RACK (Linux's `tcp_rack_detect_loss`): mark lost each segment sent
+    /// before the most recently delivered one once `RACK.rtt + reo_wnd`
+    /// has passed since it was sent; returns how many were newly marked.
+    /// Arms the reordering timer for those not yet due. (Linux 6.18 with
+    /// RACK on runs no RFC 6675 DupThresh rule besides.)
     fn detect_losses(&mut self, now: Duration) -> u64 {
         self.reorder_at = None;
-        let reo_wnd = self.rtt.min_rtt().map_or(Duration::ZERO, |m| m / 4);
-        let mut sacked_above = 0u64;
+        let reo_wnd = self.rack_reo_wnd();
         let mut newly = 0;
-        // Walk from the highest segment down, so "SACKed bytes above" is
-        // known at each segment.
         for seg in self.flight.iter_mut().rev() {
-            if seg.sacked {
-                sacked_above += seg.len();
+            if seg.sacked || seg.lost {
                 continue;
             }
-            if seg.lost {
-                continue;
-            }
-            let dupthresh = sacked_above >= DUP_THRESH * self.mss;
             let rack = match self.rack_xmit_ts {
-                Some(t) if seg.sent_at < t || (seg.sent_at == t && seg.end <= self.rack_end) => {
+                Some(_) if seg.send_order < self.rack_order => {
                     let deadline = seg.sent_at + self.rack_rtt + reo_wnd;
                     if now >= deadline {
                         true
@@ -612,7 +657,7 @@ impl Sender {
                 }
                 _ => false,
             };
-            if rack || (dupthresh && !seg.retransmitted) {
+            if rack {
                 seg.lost = true;
                 newly += 1;
             }
@@ -740,6 +785,7 @@ impl Sender {
                 seg.lost = false;
                 seg.retransmitted = true;
                 seg.sent_at = now;
+                seg.send_order = self.sends;
                 let (start, end) = (seg.start, seg.end);
                 self.note_sent(now, len, true, pipe);
                 if self.in_recovery {
@@ -778,6 +824,7 @@ impl Sender {
                 start,
                 end,
                 sent_at: now,
+                send_order: self.sends,
                 sacked: false,
                 lost: false,
                 retransmitted: false,
@@ -828,6 +875,7 @@ impl Sender {
             if let Some(seg) = self.flight.iter_mut().rev().find(|s| !s.sacked) {
                 seg.retransmitted = true;
                 seg.sent_at = now;
+                seg.send_order = self.sends;
                 let (start, end) = (seg.start, seg.end);
                 let len = end - start;
                 self.note_sent(now, len, true, pipe);
@@ -848,6 +896,7 @@ impl Sender {
     /// bytes in flight before it.
     fn note_sent(&mut self, now: Duration, len: u64, retransmission: bool, pipe: u64) {
         self.cc.on_send(now, pipe, self.snd_nxt);
+        self.sends += 1;
         self.stats.segments_sent += 1;
         self.stats.bytes_sent += len;
         if retransmission {

@@ -560,3 +560,33 @@ fn prr_sends_one_per_sack_below_ssthresh_without_the_extra_segment() {
     assert_eq!(p.server.stats().sender.recoveries, 1);
     assert_eq!(p.down_data_between(t + rtt, t + rtt + ms(1)), 16);
 }
+
+#[test]
+fn rack_in_recovery_has_no_reordering_window() {
+    // Linux's tcp_rack_reo_wnd (tcp_recovery.c): with no reordering seen,
+    // the reordering window is zero in recovery. A lost retransmission is
+    // found on the first SACK of a segment sent after it, one RTT after the
+    // resend, not min_rtt/4 later.
+    let mut p = Pair::new(LinuxConfig::default());
+    let mut hole_seq = None;
+    p.drop_down = Box::new(move |n, seg| {
+        if n == 12 {
+            hole_seq = Some(seg.seq);
+            return true;
+        }
+        let resend = hole_seq == Some(seg.seq);
+        if resend {
+            hole_seq = None;
+        }
+        resend
+    });
+    let start = p.now;
+    let n = p.server_writes(300_000);
+    p.run_until(start + ms(3000));
+    let retx = p.retransmissions();
+    eprintln!("retransmissions: {retx:?}");
+    assert_eq!(retx.len(), 2);
+    assert_eq!(retx[1].0 - retx[0].0, ONE_WAY * 2, "{retx:?}");
+    assert_eq!(p.server.stats().sender.rtos, 0);
+    p.expect_received(n);
+}
