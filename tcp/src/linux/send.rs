@@ -7,17 +7,20 @@
 //!   resent), and whether it was ever retransmitted. `pipe` counts bytes
 //!   neither SACKed nor deemed lost; a resent segment counts again until it
 //!   is deemed lost again.
-//! - **Loss detection**: RACK (RFC 8985): a segment sent before the most
-//!   recently delivered one is lost once `RACK.rtt + reo_wnd` has passed since
-//!   it was sent, with `reo_wnd = min_rtt / 4`; plus RFC 6675's rule that a
-//!   segment with three segments' worth of SACKed data above it is lost.
+//! - **Loss detection**: RACK (RFC 8985, Linux's `tcp_rack_detect_loss`): a
+//!   segment sent before the most recently delivered one is lost once
+//!   `RACK.rtt + reo_wnd` has passed since it was sent. `reo_wnd` is
+//!   Linux's `tcp_rack_reo_wnd`: zero in recovery or once three segments
+//!   are SACKed, unless reordering was seen; else `min_rtt / 4`. As in
+//!   Linux 6.18 with RACK on, no separate RFC 6675 DupThresh rule.
 //! - **Tail loss probe** (RFC 8985 section 7): `PTO = 2 × SRTT` (plus a
 //!   delayed-ACK allowance when one segment is in flight), capped by the
 //!   RTO; it sends new data if there is any, else resends the last segment.
-//! - **Fast recovery with PRR** (RFC 6937, PRR-SSRB): on the first loss of
-//!   an episode, congestion control reduces `ssthresh`; while in recovery
-//!   the send quota follows PRR. Recovery ends when the cumulative ACK passes
-//!   the highest sequence sent when it started.
+//! - **Fast recovery with PRR** (RFC 6937 as Linux's `tcp_cwnd_reduction`
+//!   does it, in segments): on the first loss of an episode, congestion
+//!   control reduces `ssthresh`; while in recovery each ACK sets cwnd to
+//!   the segments in flight plus PRR's quota. Recovery ends when the
+//!   cumulative ACK passes the highest sequence sent when it started.
 //! - **RTO** (RFC 6298 timers, Linux's 200 ms floor, see `rtt`): on expiry,
 //!   back off, cut `cwnd` to one segment, mark everything unSACKed lost and
 //!   resend from the first hole.
@@ -36,7 +39,7 @@
 //!
 //! Left out, compared with Linux: pacing, TSO/GSO bursts, the TLP-based loss
 //! detection that reduces `cwnd` after a probe repaired a loss, RACK's
-//! adaptive reordering window, F-RTO, undo of spurious recoveries, and
+//! adaptive reordering window (`reo_wnd_steps`, grown by DSACKs), F-RTO, undo of spurious recoveries, and
 //! the cwnd reductions after idle or application-limited periods
 //! (`tcp_cwnd_restart`, `tcp_cwnd_application_limited`).
 
@@ -62,6 +65,11 @@ struct InFlight {
     end: u64,
     /// When it was (last) sent.
     sent_at: Duration,
+    /// Its place in the order of (last) sends: Linux keeps segments in
+    /// send order (`tsorted_sent_queue`) and stamps them in microseconds,
+    /// so segments sent on different events are never simultaneous; this
+    /// stands in for that where the lab's events share an instant.
+    send_order: u64,
     /// The peer SACKed it.
     sacked: bool,
     /// Deemed lost and waiting to be resent (cleared when resent; RACK may
@@ -140,13 +148,21 @@ pub struct Sender {
     recovery_point: u64,
     /// No new congestion response before `snd_una` passes this.
     episode_end: u64,
+    /// Linux's `prr_delivered`: segments delivered (SACKed or
+    /// cumulatively acknowledged) since recovery started.
     prr_delivered: u64,
+    /// Linux's `prr_out`: segments sent since recovery started.
     prr_out: u64,
-    recover_fs: u64,
-    /// Segments PRR allows now.
-    prr_quota: u64,
+    /// Linux's `prior_cwnd`: cwnd in segments when recovery started.
+    prior_cwnd: u64,
+    /// Linux's `reord_seen`: times reordering was detected (a segment
+    /// never resent delivered below the highest SACKed one).
+    reord_seen: u64,
     rack_xmit_ts: Option<Duration>,
-    rack_end: u64,
+    /// The send order of the most recently sent delivered segment.
+    rack_order: u64,
+    /// Sends so far, numbering [`InFlight::send_order`].
+    sends: u64,
     rack_rtt: Duration,
     rto_at: Option<Duration>,
     pto_at: Option<Duration>,
@@ -200,10 +216,11 @@ impl Sender {
             episode_end: 0,
             prr_delivered: 0,
             prr_out: 0,
-            recover_fs: 0,
-            prr_quota: 0,
+            prior_cwnd: 0,
+            reord_seen: 0,
             rack_xmit_ts: None,
-            rack_end: 0,
+            rack_order: 0,
+            sends: 0,
             rack_rtt: Duration::ZERO,
             rto_at: None,
             pto_at: None,
@@ -394,10 +411,23 @@ impl Sender {
         let mut newest_sacked_at: Option<Duration> = None;
         let mut newest_acked_at: Option<Duration> = None;
         let mut resent_acked = false;
-        // RACK orders segments by send time, then by end sequence
-        // (RFC 8985 section 6.2).
+        // Linux's prior_fack (tcp_ack): the end of the highest SACKed
+        // segment before this ACK, else snd_una (tcp_highest_sack_seq). A
+        // segment never resent that is delivered below it arrived out of
+        // order (tcp_sacktag_one, tcp_clean_rtx_queue, then
+        // tcp_check_sack_reordering counts it in reord_seen).
+        let prior_fack = self
+            .flight
+            .iter()
+            .filter(|s| s.sacked)
+            .map(|s| s.end)
+            .max()
+            .unwrap_or(self.snd_una);
+        let mut reordered = false;
+        // RACK orders segments by when they were sent (RFC 8985 section
+        // 6.2; Linux's tcp_rack_sent_after on microsecond stamps).
         let note = |seg: &InFlight, newest: &mut Option<InFlight>| {
-            if newest.is_none_or(|n| (seg.sent_at, seg.end) > (n.sent_at, n.end)) {
+            if newest.is_none_or(|n| seg.send_order > n.send_order) {
                 *newest = Some(*seg);
             }
         };
@@ -412,6 +442,7 @@ impl Sender {
                     delivered_segments += 1;
                     if !seg.retransmitted {
                         newest_sacked_at = newest_sacked_at.max(Some(seg.sent_at));
+                        reordered |= seg.start < prior_fack;
                     }
                     note(seg, &mut newest_delivered);
                 }
@@ -434,6 +465,7 @@ impl Sender {
                 } else {
                     karn_rtt = Some(now - seg.sent_at);
                     newest_acked_at = newest_acked_at.max(Some(seg.sent_at));
+                    reordered |= seg.start < prior_fack;
                 }
             }
         }
@@ -470,20 +502,26 @@ impl Sender {
             // A retransmitted segment acked faster than min_rtt was
             // delivered by its earlier transmission: ambiguous, skip.
             let ambiguous = seg.retransmitted && self.rtt.min_rtt().is_some_and(|m| rtt < m);
-            if !ambiguous
-                && self.rack_xmit_ts.is_none_or(|t| {
-                    seg.sent_at > t || (seg.sent_at == t && seg.end > self.rack_end)
-                })
-            {
+            if !ambiguous && (self.rack_xmit_ts.is_none() || seg.send_order > self.rack_order) {
                 self.rack_xmit_ts = Some(seg.sent_at);
-                self.rack_end = seg.end;
+                self.rack_order = seg.send_order;
                 self.rack_rtt = rtt;
             }
+        }
+        if reordered {
+            self.reord_seen += 1;
+        }
+        // tcp_fastretrans_alert: recovery ends when snd_una reaches the
+        // snd_nxt of its start (high_seq), before this ACK's loss detection;
+        // tcp_end_cwnd_reduction sets cwnd = ssthresh.
+        if self.in_recovery && self.snd_una >= self.recovery_point {
+            self.in_recovery = false;
+            self.cc.on_recovery_end(now);
         }
         let newly_lost = self.detect_losses(now);
 
         // Congestion response.
-        if newly_lost {
+        if newly_lost > 0 {
             self.maybe_enter_recovery(now, in_flight_before);
         }
         let ev = AckEvent {
@@ -498,16 +536,11 @@ impl Sender {
             snd_nxt: self.snd_nxt,
             app_limited: !self.is_cwnd_limited(),
         };
+        // tcp_cong_control: PRR while in recovery, else cwnd growth (also
+        // on the ACK that ended recovery).
         if self.in_recovery {
             self.cc.on_ack_in_recovery(&ev);
-            if self.snd_una >= self.recovery_point {
-                self.in_recovery = false;
-                self.prr_quota = 0;
-                self.cc.on_recovery_end(now);
-            } else {
-                self.prr_delivered += delivered;
-                self.update_prr(delivered);
-            }
+            self.cwnd_reduction(delivered_segments, newly_lost, advanced);
         } else if delivered > 0 {
             self.cc.on_ack(&ev);
         }
@@ -535,52 +568,84 @@ impl Sender {
         self.stats.recoveries += 1;
         self.recovery_point = self.snd_nxt;
         self.episode_end = self.snd_nxt;
-        self.recover_fs = self.snd_nxt - self.snd_una;
+        // tcp_init_cwnd_reduction: prior_cwnd before ssthresh is reduced.
+        self.prior_cwnd = self.cc.cwnd() / self.mss;
         self.prr_delivered = 0;
         self.prr_out = 0;
         self.cc.on_congestion_event(now, in_flight);
         true
     }
 
-    /// PRR-SSRB (RFC 6937 section 3.1): how many bytes may go out now.
-    fn update_prr(&mut self, delivered: u64) {
-        let pipe = self.pipe();
-        let ssthresh = self.cc.ssthresh();
-        let sndcnt = if pipe > ssthresh {
-            let target = (self.prr_delivered * ssthresh).div_ceil(self.recover_fs.max(1));
-            target.saturating_sub(self.prr_out)
+    /// Linux's `tcp_cwnd_reduction` (tcp_input.c), PRR in segments: on an
+    /// ACK in recovery that delivered `newly_acked_sacked` segments and
+    /// newly marked `newly_lost` lost, sets cwnd = in flight + `sndcnt`.
+    /// While more than ssthresh is in flight, `sndcnt` keeps the sends at
+    /// ssthresh / prior_cwnd of the deliveries; below it, PRR-SSRB sends
+    /// what was delivered, one more when snd_una advanced and nothing was
+    /// newly lost, up to ssthresh. The first send of a recovery is always
+    /// allowed (the fast retransmit). An ACK that delivered nothing leaves
+    /// cwnd alone.
+    fn cwnd_reduction(&mut self, newly_acked_sacked: u64, newly_lost: u64, una_advanced: bool) {
+        if newly_acked_sacked == 0 || self.prior_cwnd == 0 {
+            return;
+        }
+        let in_flight = self.packets_in_flight() as i64;
+        let ssthresh = (self.cc.ssthresh() / self.mss) as i64;
+        let delta = ssthresh - in_flight;
+        self.prr_delivered += newly_acked_sacked;
+        let prr_delivered = self.prr_delivered as i64;
+        let prr_out = self.prr_out as i64;
+        let prior_cwnd = self.prior_cwnd as i64;
+        let mut sndcnt = if delta < 0 {
+            (ssthresh * prr_delivered + prior_cwnd - 1) / prior_cwnd - prr_out
         } else {
-            let limit = self
-                .prr_delivered
-                .saturating_sub(self.prr_out)
-                .max(delivered)
-                + self.mss;
-            (ssthresh - pipe).min(limit)
+            let mut n = (prr_delivered - prr_out).max(newly_acked_sacked as i64);
+            if una_advanced && newly_lost == 0 {
+                n += 1;
+            }
+            n.min(delta)
         };
-        self.prr_quota = sndcnt;
-        self.cc.set_cwnd(pipe + sndcnt);
+        sndcnt = sndcnt.max(if self.prr_out > 0 { 0 } else { 1 });
+        self.cc
+            .set_cwnd((in_flight + sndcnt).max(0) as u64 * self.mss);
     }
 
-    /// Mark segments lost per RACK and DupThresh; returns whether any was
-    /// newly marked. Arms the reordering timer for those not yet due.
-    fn detect_losses(&mut self, now: Duration) -> bool {
+    /// Linux's `tcp_rack_reo_wnd` (tcp_recovery.c): until reordering has
+    /// been seen, no reordering window in recovery (or after an RTO) or
+    /// once `DUP_THRESH` segments are SACKed (Linux's `tp->reordering`,
+    /// RACK's stand-in for the DupThresh rule); otherwise min_rtt / 4,
+    /// capped by SRTT.
+    fn rack_reo_wnd(&self) -> Duration {
+        if self.reord_seen == 0 {
+            if self.in_recovery || self.rto_recovery {
+                return Duration::ZERO;
+            }
+            let sacked_out = self.flight.iter().filter(|s| s.sacked).count() as u64;
+            if sacked_out >= DUP_THRESH {
+                return Duration::ZERO;
+            }
+        }
+        match (self.rtt.min_rtt(), self.rtt.srtt()) {
+            (Some(min_rtt), Some(srtt)) => (min_rtt / 4).min(srtt),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// RACK (Linux's `tcp_rack_detect_loss`): mark lost each segment sent
+    /// before the most recently delivered one once `RACK.rtt + reo_wnd`
+    /// has passed since it was sent; returns how many were newly marked.
+    /// Arms the reordering timer for those not yet due. (Linux 6.18 with
+    /// RACK on runs no RFC 6675 DupThresh rule besides.)
+    fn detect_losses(&mut self, now: Duration) -> u64 {
         self.reorder_at = None;
-        let reo_wnd = self.rtt.min_rtt().map_or(Duration::ZERO, |m| m / 4);
-        let mut sacked_above = 0u64;
-        let mut newly = false;
-        // Walk from the highest segment down, so "SACKed bytes above" is
-        // known at each segment.
+        let reo_wnd = self.rack_reo_wnd();
+        let mut newly = 0;
         for seg in self.flight.iter_mut().rev() {
-            if seg.sacked {
-                sacked_above += seg.len();
+            if seg.sacked || seg.lost {
                 continue;
             }
-            if seg.lost {
-                continue;
-            }
-            let dupthresh = sacked_above >= DUP_THRESH * self.mss;
             let rack = match self.rack_xmit_ts {
-                Some(t) if seg.sent_at < t || (seg.sent_at == t && seg.end <= self.rack_end) => {
+                Some(_) if seg.send_order < self.rack_order => {
                     let deadline = seg.sent_at + self.rack_rtt + reo_wnd;
                     if now >= deadline {
                         true
@@ -592,9 +657,9 @@ impl Sender {
                 }
                 _ => false,
             };
-            if rack || (dupthresh && !seg.retransmitted) {
+            if rack {
                 seg.lost = true;
-                newly = true;
+                newly += 1;
             }
         }
         newly
@@ -634,9 +699,11 @@ impl Sender {
     /// Run the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Duration) {
         if self.reorder_at.is_some_and(|t| now >= t) {
+            // tcp_rack_reo_timeout: entering recovery here reduces cwnd as
+            // if one segment had been delivered.
             let in_flight = self.pipe();
-            if self.detect_losses(now) && self.maybe_enter_recovery(now, in_flight) {
-                self.update_prr(0);
+            if self.detect_losses(now) > 0 && self.maybe_enter_recovery(now, in_flight) {
+                self.cwnd_reduction(1, 0, false);
             }
         }
         // As in Linux, the probe timer stands in for the RTO timer: when both
@@ -674,7 +741,6 @@ impl Sender {
         }
         self.in_recovery = false;
         self.rto_recovery = true;
-        self.prr_quota = 0;
         self.episode_end = self.snd_nxt;
         self.pto_at = None;
         self.reorder_at = None;
@@ -701,8 +767,12 @@ impl Sender {
         }
         let tlp = std::mem::take(&mut self.tlp_due);
         let pipe = self.pipe();
+        // In recovery cwnd is set by PRR in segments, and Linux's
+        // tcp_cwnd_test counts segments in flight against it.
         let cwnd_room = if self.in_recovery {
-            self.prr_quota
+            self.cc
+                .cwnd()
+                .saturating_sub(self.packets_in_flight() * self.mss)
         } else {
             self.cc.cwnd().saturating_sub(pipe)
         };
@@ -715,6 +785,7 @@ impl Sender {
                 seg.lost = false;
                 seg.retransmitted = true;
                 seg.sent_at = now;
+                seg.send_order = self.sends;
                 let (start, end) = (seg.start, seg.end);
                 self.note_sent(now, len, true, pipe);
                 if self.in_recovery {
@@ -753,6 +824,7 @@ impl Sender {
                 start,
                 end,
                 sent_at: now,
+                send_order: self.sends,
                 sacked: false,
                 lost: false,
                 retransmitted: false,
@@ -803,6 +875,7 @@ impl Sender {
             if let Some(seg) = self.flight.iter_mut().rev().find(|s| !s.sacked) {
                 seg.retransmitted = true;
                 seg.sent_at = now;
+                seg.send_order = self.sends;
                 let (start, end) = (seg.start, seg.end);
                 let len = end - start;
                 self.note_sent(now, len, true, pipe);
@@ -823,14 +896,14 @@ impl Sender {
     /// bytes in flight before it.
     fn note_sent(&mut self, now: Duration, len: u64, retransmission: bool, pipe: u64) {
         self.cc.on_send(now, pipe, self.snd_nxt);
+        self.sends += 1;
         self.stats.segments_sent += 1;
         self.stats.bytes_sent += len;
         if retransmission {
             self.stats.retransmissions += 1;
         }
         if self.in_recovery {
-            self.prr_out += len;
-            self.prr_quota = self.prr_quota.saturating_sub(len);
+            self.prr_out += 1;
         }
         if self.rto_at.is_none() {
             self.rto_at = Some(now + self.rtt.rto());

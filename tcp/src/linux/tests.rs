@@ -530,3 +530,63 @@ fn slow_start_grows_cwnd_by_every_segment_of_a_window_that_filled_it() {
         "the next response goes out in one flight of the grown cwnd"
     );
 }
+
+#[test]
+fn prr_sends_one_per_sack_below_ssthresh_without_the_extra_segment() {
+    // Linux's tcp_cwnd_reduction (tcp_input.c): once no more than ssthresh
+    // is in flight, PRR-SSRB sends what each ACK delivered, plus one only
+    // when snd_una advanced and nothing was newly lost. SACK-only ACKs get
+    // exactly one segment each: packet conservation, no growth to ssthresh.
+    let mut p = Pair::new(LinuxConfig::default());
+    let start = p.now;
+    // cwnd grows to 26 segments (as in the slow-start test above).
+    p.server_writes(16 * MSS as usize);
+    p.run_until(start + ms(200));
+    assert_eq!(p.server.sender().expect("sender").cwnd(), 26 * MSS);
+    // The next flight of 26: its first 10 segments are lost.
+    p.drop_down = Box::new(|n, _| (17..=26).contains(&n));
+    let t = p.now;
+    p.server_writes(200 * MSS as usize);
+    assert_eq!(p.down_data_between(t, t + ms(1)), 26);
+    // One RTT later the 16 SACKs arrive, one by one. The first two each
+    // take a segment out of flight, and a new one goes out. The third makes
+    // three segments SACKed: RACK's reordering window drops to zero, the 10
+    // holes are lost, and recovery starts with ssthresh = 26 × 717/1024 =
+    // 18 and 15 segments in flight. From then on each SACK (14 of them)
+    // lets exactly one segment out: 2 + 14 = 16, where adding a segment on
+    // every ACK would climb to ssthresh (18).
+    let rtt = ONE_WAY * 2;
+    p.run_until(t + rtt + ms(1));
+    assert_eq!(p.server.stats().sender.recoveries, 1);
+    assert_eq!(p.down_data_between(t + rtt, t + rtt + ms(1)), 16);
+}
+
+#[test]
+fn rack_in_recovery_has_no_reordering_window() {
+    // Linux's tcp_rack_reo_wnd (tcp_recovery.c): with no reordering seen,
+    // the reordering window is zero in recovery. A lost retransmission is
+    // found on the first SACK of a segment sent after it, one RTT after the
+    // resend, not min_rtt/4 later.
+    let mut p = Pair::new(LinuxConfig::default());
+    let mut hole_seq = None;
+    p.drop_down = Box::new(move |n, seg| {
+        if n == 12 {
+            hole_seq = Some(seg.seq);
+            return true;
+        }
+        let resend = hole_seq == Some(seg.seq);
+        if resend {
+            hole_seq = None;
+        }
+        resend
+    });
+    let start = p.now;
+    let n = p.server_writes(300_000);
+    p.run_until(start + ms(3000));
+    let retx = p.retransmissions();
+    eprintln!("retransmissions: {retx:?}");
+    assert_eq!(retx.len(), 2);
+    assert_eq!(retx[1].0 - retx[0].0, ONE_WAY * 2, "{retx:?}");
+    assert_eq!(p.server.stats().sender.rtos, 0);
+    p.expect_received(n);
+}
