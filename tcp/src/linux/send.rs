@@ -39,9 +39,16 @@
 //!
 //! Left out, compared with Linux: pacing, TSO/GSO bursts, the TLP-based loss
 //! detection that reduces `cwnd` after a probe repaired a loss, RACK's
-//! adaptive reordering window (`reo_wnd_steps`, grown by DSACKs), F-RTO, undo of spurious recoveries, and
-//! the cwnd reductions after idle or application-limited periods
-//! (`tcp_cwnd_restart`, `tcp_cwnd_application_limited`).
+//! adaptive reordering window (`reo_wnd_steps`, grown by DSACKs), F-RTO,
+//! undo of spurious recoveries (so no `prior_ssthresh`), and the cwnd
+//! reductions after idle or application-limited periods
+//! (`tcp_cwnd_restart`, `tcp_cwnd_application_limited`). Also different:
+//! the lab runs RACK on every ACK and its reordering timer at the earliest
+//! deadline, where Linux's `tcp_rack_mark_lost` runs only when the RACK
+//! segment advanced and arms the timer at the latest deadline plus 2 ms;
+//! and the lab arms a probe outside recovery even with SACKed or resent
+//! segments out, where Linux's `tcp_schedule_loss_probe` wants the Open
+//! or CWR state (not Disorder).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -52,8 +59,9 @@ use super::rtt::RttEstimator;
 /// A delayed-ACK allowance added to the PTO when only one segment is in
 /// flight (RFC 8985 section 7.2, `WCDelAckT`).
 const WORST_CASE_DELACK: Duration = Duration::from_millis(200);
-/// Segments' worth of SACKed data above a segment that make it lost
-/// (RFC 6675 `DupThresh`).
+/// SACKed segments that make RACK's reordering window zero while no
+/// reordering has been seen (Linux's initial `tp->reordering`,
+/// `sysctl_tcp_reordering`; RACK's form of RFC 6675's `DupThresh`).
 pub(crate) const DUP_THRESH: u64 = 3;
 /// Smallest PTO Linux uses.
 pub(crate) const MIN_PTO: Duration = Duration::from_millis(10);
