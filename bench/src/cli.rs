@@ -642,6 +642,12 @@ fn bench(args: BenchArgs) -> Result<()> {
             rendered.left_out
         );
     }
+    if rendered.kernel_runs > 0 {
+        eprintln!(
+            "note: the report leaves out {} kernel runs (httplab calibrate reports them, in calibration.md)",
+            rendered.kernel_runs
+        );
+    }
     Ok(())
 }
 
@@ -669,6 +675,12 @@ fn report(args: ReportArgs) -> Result<()> {
         eprintln!(
             "note: left out {} records of other scenario versions or lab builds, or repeated runs",
             rendered.left_out
+        );
+    }
+    if rendered.kernel_runs > 0 {
+        eprintln!(
+            "note: left out {} kernel runs (httplab calibrate reports them, in calibration.md)",
+            rendered.kernel_runs
         );
     }
     Ok(())

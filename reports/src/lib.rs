@@ -88,6 +88,9 @@ pub struct ReportSummary {
     /// Records of `results.jsonl` left out: another scenario version or
     /// lab build, or a repeated run key.
     pub left_out: usize,
+    /// Kernel runs (`mode = kernel`) in `results.jsonl`, which the report
+    /// leaves out: `httplab calibrate` reports them beside the simulation.
+    pub kernel_runs: usize,
     /// The files written, in `out_dir`.
     pub files: Vec<PathBuf>,
 }
@@ -138,20 +141,27 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         .or_else(|| all.last().map(|r| r.scenario_hash.clone()))
         .ok_or_else(|| Error::Empty(results_path.clone()))?;
     let build = |r: &RunResult| r.lab.build_id();
+    // Kernel runs (`httplab calibrate`) have their own report; they are
+    // counted apart, not as left out.
+    let simulated = |r: &&RunResult| r.mode == records::Mode::Sim;
+    let kernel_runs = all
+        .iter()
+        .filter(|r| r.mode == records::Mode::Kernel)
+        .count();
     let latest = all
         .iter()
         .rev()
+        .filter(simulated)
         .find(|r| r.scenario_hash == hash)
         .map(build);
     let mut seen = std::collections::BTreeSet::new();
     let records: Vec<&RunResult> = all
         .iter()
+        .filter(simulated)
         .filter(|r| r.scenario_hash == hash && Some(build(r)) == latest)
-        // Kernel runs (`httplab calibrate`) have their own report.
-        .filter(|r| r.mode == records::Mode::Sim)
         .filter(|r| seen.insert(r.run_key.clone()))
         .collect();
-    let left_out = all.len() - records.len();
+    let left_out = all.len() - kernel_runs - records.len();
 
     let groups = tables::groups(&records);
     let mut blocks = vec![Block::Heading(
@@ -240,6 +250,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         timed_out: groups.iter().map(|g| g.timed_out).sum(),
         groups: groups.len(),
         left_out,
+        kernel_runs,
         files,
     })
 }
