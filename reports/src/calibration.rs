@@ -14,11 +14,11 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use records::{Mode, Outcome, ResultsFile, RunResult};
+use records::{Mode, Outcome, RunResult};
 use scenarios::Protocol;
 
 use crate::stats::{bootstrap_median_ratio_ci, median, p10, p90, BOOTSTRAP_RESAMPLES};
-use crate::{Error, RESULTS_FILE};
+use crate::Error;
 
 /// The calibration report's file, in the results directory.
 pub const CALIBRATION_MD: &str = "calibration.md";
@@ -144,15 +144,8 @@ fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
 /// stored twice the later record; the report names the builds. Rows are
 /// per sweep point, protocol and metric.
 pub fn render(results_dir: &Path) -> Result<Calibration, Error> {
-    let results_path = results_dir.join(RESULTS_FILE);
-    let file = ResultsFile::read(&results_path)?;
-    let all: Vec<RunResult> = file
-        .records()
-        .map(|line| line.map(|l| l.record))
-        .collect::<Result<_, _>>()?;
-    let Some(last) = all.last() else {
-        return Err(Error::Empty(results_path));
-    };
+    let (_, all) = crate::read_results(results_dir)?;
+    let last = all.last().expect("read_results refuses an empty file");
     // The last record's scenario version. Simulated runs: those of the
     // last simulated record's build. Kernel runs: of any build (they do not
     // run the simulation; `httplab calibrate --reuse-kernel-runs` keeps

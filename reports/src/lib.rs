@@ -95,6 +95,21 @@ pub struct ReportSummary {
     pub files: Vec<PathBuf>,
 }
 
+/// `results_dir`'s `results.jsonl` and every record in it, in file order
+/// (a partial last line left out); [`Error::Empty`] if it holds none.
+pub(crate) fn read_results(results_dir: &Path) -> Result<(ResultsFile, Vec<RunResult>), Error> {
+    let results_path = results_dir.join(RESULTS_FILE);
+    let file = ResultsFile::read(&results_path)?;
+    let all: Vec<RunResult> = file
+        .records()
+        .map(|line| line.map(|l| l.record))
+        .collect::<Result<_, _>>()?;
+    if all.is_empty() {
+        return Err(Error::Empty(results_path));
+    }
+    Ok((file, all))
+}
+
 /// Render the report of the results directory `results_dir` into
 /// `out_dir` (created if absent): `report.md`, `index.html` and
 /// `summary.csv`.
@@ -109,15 +124,7 @@ pub struct ReportSummary {
 /// write) is ignored; any other line that is not a record is an error
 /// ([`Error::Read`]).
 pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error> {
-    let results_path = results_dir.join(RESULTS_FILE);
-    let file = ResultsFile::read(&results_path)?;
-    let all: Vec<RunResult> = file
-        .records()
-        .map(|line| line.map(|l| l.record))
-        .collect::<Result<_, _>>()?;
-    if all.is_empty() {
-        return Err(Error::Empty(results_path));
-    }
+    let (file, all) = read_results(results_dir)?;
     let scenario_path = results_dir.join(SCENARIO_FILE);
     let scenario = match fs::read(&scenario_path) {
         Ok(b) => Some(b),
@@ -139,7 +146,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         })
         .filter(|h| all.iter().any(|r| &r.scenario_hash == h))
         .or_else(|| all.last().map(|r| r.scenario_hash.clone()))
-        .ok_or_else(|| Error::Empty(results_path.clone()))?;
+        .ok_or_else(|| Error::Empty(results_dir.join(RESULTS_FILE)))?;
     let build = |r: &RunResult| r.lab.build_id();
     // Kernel runs (`httplab calibrate`) have their own report; they are
     // counted apart, not as left out.
