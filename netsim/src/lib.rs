@@ -85,5 +85,5 @@ pub use settings::{Settings, TransportSettings};
 pub use sim::{CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation};
 pub use stats::{nanos, RttSample, SegmentArrival, TransportStats};
 pub use stream::{TcpListener, TcpStream};
-pub use tcp::{Congestion, TcpConfig, TcpImplementation};
+pub use tcp::{Congestion, Pacing, TcpConfig, TcpImplementation};
 pub use udp::UdpSocket;

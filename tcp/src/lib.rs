@@ -10,9 +10,12 @@
 //!   and the types it speaks: [`ConnId`], [`ListenerId`], [`ConnState`],
 //!   [`RecvOutcome`], [`SendOutcome`], [`TcpError`], [`TcpSenderInfo`], and
 //!   the configuration every implementation takes, [`TcpConfig`] (checked
-//!   by [`TcpConfig::validate`], [`InvalidTcpConfig`]), [`Congestion`],
-//!   [`TcpImplementation`], and the MTU bounds [`MIN_MTU`], [`MAX_MTU`],
-//!   [`DEFAULT_MTU`];
+//!   by [`TcpConfig::validate`], [`InvalidTcpConfig`]), its named
+//!   choices [`Congestion`], [`Pacing`] and [`TcpImplementation`] (each
+//!   with a label, `ALL`, `FromStr` and its error [`UnknownCongestion`],
+//!   [`UnknownPacing`], [`UnknownImplementation`]), and the bounds
+//!   [`MIN_MTU`], [`MAX_MTU`], [`DEFAULT_MTU`], [`DEFAULT_INITIAL_WINDOW`],
+//!   [`MAX_INITIAL_WINDOW`];
 //! - `linux`: [`LinuxStack`], the lab's TCP modelled on Linux's defaults
 //!   (IW10, RFC 6298 RTO with a 200 ms floor, SACK, RACK-TLP, PRR, CUBIC
 //!   as Linux's `tcp_cubic.c` with HyStart), the default;
@@ -39,9 +42,10 @@ pub use linux::LinuxStack;
 pub use parameter::{Parameter, Value};
 pub use smoltcp::SmoltcpStack;
 pub use stack::{
-    Congestion, ConnId, ConnState, InvalidTcpConfig, ListenerId, RecvOutcome, SendOutcome,
-    TcpConfig, TcpError, TcpImplementation, TcpSenderInfo, TcpStack, UnknownImplementation,
-    DEFAULT_MTU, MAX_MTU, MIN_MTU,
+    Congestion, ConnId, ConnState, InvalidTcpConfig, ListenerId, Pacing, RecvOutcome, SendOutcome,
+    TcpConfig, TcpError, TcpImplementation, TcpSenderInfo, TcpStack, UnknownCongestion,
+    UnknownImplementation, UnknownPacing, DEFAULT_INITIAL_WINDOW, DEFAULT_MTU, MAX_INITIAL_WINDOW,
+    MAX_MTU, MIN_MTU,
 };
 
 use std::net::Ipv4Addr;

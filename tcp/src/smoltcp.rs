@@ -188,6 +188,8 @@ impl SmoltcpStack {
         socket.set_congestion_control(match self.config.congestion {
             Congestion::Cubic | Congestion::CubicRfc9438 => tcp::CongestionControl::Cubic,
             Congestion::Reno => tcp::CongestionControl::Reno,
+            // smoltcp 0.14 has no BBR; `TcpConfig::validate` rejects it.
+            Congestion::Bbr => unreachable!("TcpConfig::validate rejects bbr for smoltcp"),
         });
         socket
     }

@@ -116,7 +116,26 @@ pub struct TcpConfig {
     /// Default: 1500. Between [`MIN_MTU`] and [`MAX_MTU`]; change it on a
     /// running stack with [`TcpStack::set_mtu`].
     pub mtu: u32,
+    /// Pacing of data segments (Linux's fq qdisc in EDT mode). Default:
+    /// [`Pacing::Off`], as Linux with its default `pfifo_fast`/`fq_codel`
+    /// qdisc and CUBIC. [`Congestion::Bbr`] paces whatever this says, as
+    /// Linux's BBR does (`tcp_internal_pacing`). smoltcp cannot pace.
+    pub pacing: Pacing,
+    /// The initial congestion window, in segments (Linux's
+    /// `TCP_INIT_CWND`, or a route's `initcwnd`). Default: 10
+    /// ([`DEFAULT_INITIAL_WINDOW`]); between 1 and
+    /// [`MAX_INITIAL_WINDOW`]. smoltcp has its own fixed initial window
+    /// (two 1024-byte segments, `DEFAULT_MSS * 2` in its congestion
+    /// controllers) and accepts only the default here, which it reads as
+    /// "the implementation's own".
+    pub initial_window: u32,
 }
+
+/// The initial window of a [`TcpConfig::default`], in segments: Linux's
+/// `TCP_INIT_CWND` (include/net/tcp.h), RFC 6928's IW10.
+pub const DEFAULT_INITIAL_WINDOW: u32 = 10;
+/// Largest initial window a [`TcpConfig`] accepts, in segments.
+pub const MAX_INITIAL_WINDOW: u32 = 1000;
 
 /// Smallest MTU a [`TcpConfig`] accepts, in bytes: 576, the datagram every
 /// IPv4 host must accept (RFC 791), whose MSS is TCP's default of 536
@@ -138,7 +157,14 @@ pub struct InvalidTcpConfig {
 }
 
 impl TcpConfig {
-    /// Check every field; the error names the first bad one.
+    /// Check every field; the error names the first bad one. The
+    /// congestion controller is named `cc`, as scenarios spell it.
+    ///
+    /// smoltcp supports less than the Linux-like stack: it has no BBR (its
+    /// `CongestionControl` is `None`, `Reno` or `Cubic`), no pacing, and a
+    /// fixed initial window of its own, so [`Congestion::Bbr`],
+    /// [`Pacing::On`] and an initial window other than the default are
+    /// errors for [`TcpImplementation::Smoltcp`].
     pub fn validate(&self) -> Result<(), InvalidTcpConfig> {
         if self.buffer_bytes == 0 {
             return Err(InvalidTcpConfig {
@@ -146,7 +172,51 @@ impl TcpConfig {
                 reason: "must be greater than zero".to_owned(),
             });
         }
-        check_mtu(self.mtu)
+        check_mtu(self.mtu)?;
+        if !(1..=MAX_INITIAL_WINDOW).contains(&self.initial_window) {
+            return Err(InvalidTcpConfig {
+                field: "initial_window",
+                reason: format!(
+                    "must be between 1 and {MAX_INITIAL_WINDOW} segments, got {}",
+                    self.initial_window
+                ),
+            });
+        }
+        match self.implementation {
+            TcpImplementation::Linux => {
+                if self.congestion == Congestion::Bbr {
+                    return Err(InvalidTcpConfig {
+                        field: "cc",
+                        reason: "bbr is not implemented yet".to_owned(),
+                    });
+                }
+            }
+            TcpImplementation::Smoltcp => {
+                if self.congestion == Congestion::Bbr {
+                    return Err(InvalidTcpConfig {
+                        field: "cc",
+                        reason: "smoltcp has no bbr (only cubic and newreno)".to_owned(),
+                    });
+                }
+                if self.pacing == Pacing::On {
+                    return Err(InvalidTcpConfig {
+                        field: "pacing",
+                        reason: "smoltcp cannot pace".to_owned(),
+                    });
+                }
+                if self.initial_window != DEFAULT_INITIAL_WINDOW {
+                    return Err(InvalidTcpConfig {
+                        field: "initial_window",
+                        reason: format!(
+                            "smoltcp has its own fixed initial window (2 x 1024 bytes); \
+                             leave it at the default {DEFAULT_INITIAL_WINDOW}, got {}",
+                            self.initial_window
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -230,22 +300,148 @@ impl Default for TcpConfig {
             nagle: false,
             implementation: TcpImplementation::Linux,
             mtu: DEFAULT_MTU,
+            pacing: Pacing::Off,
+            initial_window: DEFAULT_INITIAL_WINDOW,
         }
     }
 }
 
-/// A congestion controller.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A congestion controller. Serialized as its label (`"cubic"`,
+/// `"cubic-rfc9438"`, `"newreno"`, `"bbr"`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub enum Congestion {
     /// CUBIC as Linux's `tcp_cubic.c` runs it: whole segments, β =
     /// 717/1024, HyStart's ACK-train and delay detectors (`"cubic"`). The
     /// default.
+    #[default]
+    #[serde(rename = "cubic")]
     Cubic,
     /// CUBIC as RFC 9438 specifies it, with HyStart++ (RFC 9406)
-    /// (`"cubic-rfc9438"`).
+    /// (`"cubic-rfc9438"`). Not among the scenario choices
+    /// ([`Congestion::ALL`]), but its label parses.
+    #[serde(rename = "cubic-rfc9438")]
     CubicRfc9438,
-    /// Reno (NewReno in the Linux-like stack).
+    /// Reno (NewReno in the Linux-like stack) (`"newreno"`).
+    #[serde(rename = "newreno")]
     Reno,
+    /// BBR v1 as mainline Linux's `tcp_bbr.c` (`"bbr"`). It always paces.
+    #[serde(rename = "bbr")]
+    Bbr,
+}
+
+impl Congestion {
+    /// The scenario choices, the default first.
+    pub const ALL: [Congestion; 3] = [Congestion::Cubic, Congestion::Reno, Congestion::Bbr];
+
+    /// `"cubic"`, `"cubic-rfc9438"`, `"newreno"` or `"bbr"`, as scenarios
+    /// and the command line spell it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Congestion::Cubic => "cubic",
+            Congestion::CubicRfc9438 => "cubic-rfc9438",
+            Congestion::Reno => "newreno",
+            Congestion::Bbr => "bbr",
+        }
+    }
+
+    /// One line for a person: what this controller is.
+    pub fn description(self) -> &'static str {
+        match self {
+            Congestion::Cubic => "CUBIC as Linux's tcp_cubic.c, with HyStart (the default)",
+            Congestion::CubicRfc9438 => "CUBIC as RFC 9438, with HyStart++",
+            Congestion::Reno => "NewReno (RFC 5681 + RFC 6582)",
+            Congestion::Bbr => "BBR v1 as Linux's tcp_bbr.c, paced",
+        }
+    }
+}
+
+impl fmt::Display for Congestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A name that is not a [`Congestion`]'s label.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown cc {0:?}: expected cubic, newreno or bbr")]
+pub struct UnknownCongestion(pub String);
+
+impl FromStr for Congestion {
+    type Err = UnknownCongestion;
+
+    /// A label of [`Congestion::ALL`], or `"cubic-rfc9438"`.
+    fn from_str(s: &str) -> Result<Congestion, UnknownCongestion> {
+        Congestion::ALL
+            .into_iter()
+            .chain([Congestion::CubicRfc9438])
+            .find(|c| c.label() == s)
+            .ok_or_else(|| UnknownCongestion(s.to_owned()))
+    }
+}
+
+/// Whether data segments are paced. Serialized as its label (`"off"`,
+/// `"on"`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Pacing {
+    /// Segments leave as soon as the window allows, in bursts (`"off"`).
+    /// The default.
+    #[default]
+    Off,
+    /// Each data segment leaves at its earliest departure time, as Linux
+    /// with the fq qdisc (EDT) paces: at 200 % of cwnd/srtt in slow start,
+    /// 120 % in congestion avoidance (`"on"`).
+    On,
+}
+
+impl Pacing {
+    /// Both settings, the default first.
+    pub const ALL: [Pacing; 2] = [Pacing::Off, Pacing::On];
+
+    /// `"off"` or `"on"`, as scenarios and the command line spell it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Pacing::Off => "off",
+            Pacing::On => "on",
+        }
+    }
+
+    /// One line for a person: what this setting does.
+    pub fn description(self) -> &'static str {
+        match self {
+            Pacing::Off => "No pacing: segments leave in window-sized bursts (the default)",
+            Pacing::On => {
+                "Paced as Linux's fq qdisc (EDT): 200 % of cwnd/srtt in slow start, 120 % after"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Pacing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A name that is not a [`Pacing`]'s label.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown pacing {0:?}: expected off or on")]
+pub struct UnknownPacing(pub String);
+
+impl FromStr for Pacing {
+    type Err = UnknownPacing;
+
+    /// `"off"` or `"on"`.
+    fn from_str(s: &str) -> Result<Pacing, UnknownPacing> {
+        Pacing::ALL
+            .into_iter()
+            .find(|p| p.label() == s)
+            .ok_or_else(|| UnknownPacing(s.to_owned()))
+    }
 }
 
 /// One host's TCP implementation, sans-IO: it never reads a clock and
@@ -346,4 +542,117 @@ pub trait TcpStack: Send + fmt::Debug {
     fn poll(&mut self, now: Duration, out: &mut Vec<Vec<u8>>);
     /// When `poll` must be called next even if no packet arrives.
     fn poll_at(&mut self, now: Duration) -> Option<Duration>;
+}
+
+#[cfg(test)]
+mod vocabulary {
+    use super::*;
+
+    #[test]
+    fn congestion_labels_parse_and_serialize_as_themselves() {
+        let every = [
+            Congestion::Cubic,
+            Congestion::CubicRfc9438,
+            Congestion::Reno,
+            Congestion::Bbr,
+        ];
+        for cc in every {
+            assert_eq!(cc.label().parse::<Congestion>(), Ok(cc));
+            assert_eq!(cc.to_string(), cc.label());
+            let json = serde_json::to_string(&cc).unwrap();
+            assert_eq!(json, format!("{:?}", cc.label()));
+            assert_eq!(serde_json::from_str::<Congestion>(&json).unwrap(), cc);
+            assert!(!cc.description().is_empty());
+        }
+        assert_eq!(
+            Congestion::ALL.map(Congestion::label),
+            ["cubic", "newreno", "bbr"]
+        );
+        assert_eq!(Congestion::default(), Congestion::Cubic);
+        assert_eq!(
+            "reno".parse::<Congestion>().unwrap_err().to_string(),
+            "unknown cc \"reno\": expected cubic, newreno or bbr"
+        );
+    }
+
+    #[test]
+    fn pacing_labels_parse_and_serialize_as_themselves() {
+        for p in Pacing::ALL {
+            assert_eq!(p.label().parse::<Pacing>(), Ok(p));
+            assert_eq!(p.to_string(), p.label());
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(serde_json::from_str::<Pacing>(&json).unwrap(), p);
+            assert!(!p.description().is_empty());
+        }
+        assert_eq!(Pacing::ALL.map(Pacing::label), ["off", "on"]);
+        assert_eq!(Pacing::default(), Pacing::Off);
+        assert!("yes".parse::<Pacing>().is_err());
+    }
+
+    #[test]
+    fn initial_window_is_checked_by_name() {
+        assert_eq!(TcpConfig::default().initial_window, 10);
+        for iw in [0, 1001] {
+            let e = TcpConfig {
+                initial_window: iw,
+                ..TcpConfig::default()
+            }
+            .validate()
+            .unwrap_err();
+            assert_eq!(e.field, "initial_window");
+        }
+        for iw in [1, 4, 32, 1000] {
+            let c = TcpConfig {
+                initial_window: iw,
+                ..TcpConfig::default()
+            };
+            assert_eq!(c.validate(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn smoltcp_rejects_what_it_cannot_do_by_field() {
+        let smoltcp = TcpConfig {
+            implementation: TcpImplementation::Smoltcp,
+            ..TcpConfig::default()
+        };
+        assert_eq!(smoltcp.validate(), Ok(()));
+        let cases = [
+            (
+                TcpConfig {
+                    congestion: Congestion::Bbr,
+                    ..smoltcp.clone()
+                },
+                "cc",
+            ),
+            (
+                TcpConfig {
+                    pacing: Pacing::On,
+                    ..smoltcp.clone()
+                },
+                "pacing",
+            ),
+            (
+                TcpConfig {
+                    initial_window: 2,
+                    ..smoltcp.clone()
+                },
+                "initial_window",
+            ),
+        ];
+        for (config, field) in cases {
+            assert_eq!(config.validate().unwrap_err().field, field);
+        }
+        for cc in [
+            Congestion::Cubic,
+            Congestion::CubicRfc9438,
+            Congestion::Reno,
+        ] {
+            let c = TcpConfig {
+                congestion: cc,
+                ..smoltcp.clone()
+            };
+            assert_eq!(c.validate(), Ok(()));
+        }
+    }
 }

@@ -93,6 +93,8 @@ impl LinuxConfig {
             Congestion::Cubic => Box::new(LinuxCubic::new(mss, self.hystart)),
             Congestion::CubicRfc9438 => Box::new(CubicRfc9438::with_hystart(mss, self.hystart)),
             Congestion::Reno => Box::new(NewReno::new(mss)),
+            // Placeholder until BBR lands: `TcpConfig::validate` rejects it.
+            Congestion::Bbr => Box::new(LinuxCubic::new(mss, self.hystart)),
         }
     }
 }
