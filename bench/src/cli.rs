@@ -13,8 +13,11 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
-use netsim::TcpImplementation;
-use scenarios::{ErrorKind, Handshake, Overrides, Protocol, RunSpec, Scenario, ScenarioError};
+use netsim::{Congestion, Pacing, TcpImplementation};
+use scenarios::{
+    Certificate, ErrorKind, Handshake, Overrides, Protocol, RunSpec, Scenario, ScenarioError,
+    Scheduler,
+};
 
 use crate::progress::Progress;
 use crate::results::{self, RESULTS_FILE, SUMMARY_FILE};
@@ -107,6 +110,29 @@ pub struct ScenarioArgs {
     /// session with the first request as early data / 0-RTT).
     #[arg(long, value_parser = handshake_parser())]
     pub handshake: Option<Handshake>,
+    /// Congestion control for TCP and QUIC alike: pins the scenario's cc
+    /// axis. Default: the scenario's (cubic unless it says otherwise).
+    #[arg(long, value_parser = congestion_parser())]
+    pub cc: Option<Congestion>,
+    /// TCP pacing (Linux with the fq qdisc): pins the scenario's pacing
+    /// axis. Default: the scenario's (off unless it says otherwise; QUIC
+    /// always paces, and BBR paces whatever this says).
+    #[arg(long, value_parser = pacing_parser())]
+    pub pacing: Option<Pacing>,
+    /// The initial congestion window in segments, for TCP and QUIC alike
+    /// (QUIC's in bytes of TCP's segments): pins the scenario's
+    /// initial_window axis. Default: each transport's own (TCP 10
+    /// segments, quinn 12 000 bytes).
+    #[arg(long, value_name = "SEGMENTS")]
+    pub initial_window: Option<u32>,
+    /// How the server orders the responses of an HTTP/2 or HTTP/3
+    /// connection: pins the scenario's scheduler axis.
+    #[arg(long, value_parser = scheduler_parser())]
+    pub scheduler: Option<Scheduler>,
+    /// The server's certificate chain: pins the scenario's certificate
+    /// axis.
+    #[arg(long, value_parser = certificate_parser())]
+    pub certificate: Option<Certificate>,
 }
 
 /// `httplab bench`.
@@ -335,6 +361,38 @@ fn handshake_parser() -> impl TypedValueParser<Value = Handshake> {
     .try_map(|label| label.parse::<Handshake>())
 }
 
+/// Parses a congestion control from its label (`tcp::Congestion::ALL`).
+fn congestion_parser() -> impl TypedValueParser<Value = Congestion> {
+    PossibleValuesParser::new(
+        Congestion::ALL.map(|c| PossibleValue::new(c.label()).help(c.description())),
+    )
+    .try_map(|label| label.parse::<Congestion>())
+}
+
+/// Parses a pacing choice from its label (`tcp::Pacing::ALL`).
+fn pacing_parser() -> impl TypedValueParser<Value = Pacing> {
+    PossibleValuesParser::new(
+        Pacing::ALL.map(|p| PossibleValue::new(p.label()).help(p.description())),
+    )
+    .try_map(|label| label.parse::<Pacing>())
+}
+
+/// Parses a scheduler from its label (`scenarios::Scheduler::ALL`).
+fn scheduler_parser() -> impl TypedValueParser<Value = Scheduler> {
+    PossibleValuesParser::new(
+        Scheduler::ALL.map(|s| PossibleValue::new(s.label()).help(s.description())),
+    )
+    .try_map(|label| label.parse::<Scheduler>())
+}
+
+/// Parses a certificate chain from its label (`scenarios::Certificate::ALL`).
+fn certificate_parser() -> impl TypedValueParser<Value = Certificate> {
+    PossibleValuesParser::new(
+        Certificate::ALL.map(|c| PossibleValue::new(c.label()).help(c.description())),
+    )
+    .try_map(|label| label.parse::<Certificate>())
+}
+
 /// What `serve` offers: one protocol, or all of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServeProtocol {
@@ -507,6 +565,11 @@ fn overrides(args: &ScenarioArgs) -> Overrides {
         preset: args.preset.clone(),
         tcp: args.tcp,
         handshake: args.handshake,
+        cc: args.cc,
+        pacing: args.pacing,
+        initial_window: args.initial_window,
+        scheduler: args.scheduler,
+        certificate: args.certificate,
         ..Overrides::default()
     }
 }
@@ -538,6 +601,11 @@ fn override_error(e: ScenarioError, scenario: &str) -> anyhow::Error {
         "protocols" => "--protocols",
         "tcp" => "--tcp",
         "handshake" => "--handshake",
+        "cc" => "--cc",
+        "pacing" => "--pacing",
+        "initial_window" => "--initial-window",
+        "scheduler" => "--scheduler",
+        "certificate" => "--certificate",
         other => return anyhow!("invalid override {other}: {}", e.reason()),
     };
     anyhow!("invalid {flag}: {}", e.reason())
@@ -698,17 +766,17 @@ fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
     let first = runs
         .first()
         .ok_or_else(|| anyhow!("scenario {} has no runs", scenario.name))?;
-    let point = (first.axes.clone(), first.handshake);
-    let at_point = |r: &RunSpec| (&r.axes, r.handshake) == (&point.0, point.1);
+    let point = (first.axes.clone(), first.choices);
+    let at_point = |r: &RunSpec| (&r.axes, r.choices) == (&point.0, point.1);
     if !runs.iter().all(at_point) {
         let mut at: Vec<String> = point.0.iter().map(|(k, v)| format!("{k} = {v}")).collect();
         let mut swept: Vec<String> = point.0.keys().cloned().collect();
-        if first.handshake_is_axis {
-            at.push(format!("handshake = {}", point.1));
-            swept.push("handshake".to_owned());
+        for &axis in &first.named_axes {
+            at.push(format!("{} = {}", axis.name(), axis.label_in(&point.1)));
+            swept.push(axis.name().to_owned());
         }
         eprintln!(
-            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth or --handshake",
+            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth, --initial-window, --handshake, --cc, --pacing, --scheduler or --certificate",
             scenario.name,
             swept.join(", "),
             at.join(", ")

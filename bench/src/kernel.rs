@@ -74,12 +74,12 @@ pub fn check(spec: &RunSpec, options: &KernelOptions) -> Result<(), SetupError> 
     let fail = |e: &dyn std::fmt::Display| SetupError(e.to_string());
     emulator::check_name(&format!("{}-client", options.prefix)).map_err(|e| fail(&e))?;
     emulator::check_congestion(&options.congestion).map_err(|e| fail(&e))?;
-    if spec.handshake != Handshake::Full {
+    if spec.handshake() != Handshake::Full {
         return Err(SetupError(format!(
             "kernel runs do full handshakes only (the server on real sockets issues no \
              tickets); run {} has handshake {}: pin it with --handshake full",
             spec.key(),
-            spec.handshake
+            spec.handshake()
         )));
     }
     let network = spec::network(spec).map_err(|e| SetupError(format!("invalid network: {e}")))?;

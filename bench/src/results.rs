@@ -126,8 +126,7 @@ pub fn summary_order(run: &StoredRun) -> impl Ord + '_ {
     )
 }
 
-/// Axis values in order: numbers numerically, handshakes in their own
-/// order (full, resume, early data), handshakes before numbers.
+/// Axis values in [`AxisValue::sort_cmp`]'s order.
 struct AxisOrder(AxisValue);
 
 impl PartialEq for AxisOrder {
@@ -146,13 +145,7 @@ impl PartialOrd for AxisOrder {
 
 impl Ord for AxisOrder {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        use std::cmp::Ordering;
-        match (self.0, other.0) {
-            (AxisValue::Number(a), AxisValue::Number(b)) => a.total_cmp(&b),
-            (AxisValue::Handshake(a), AxisValue::Handshake(b)) => a.cmp(&b),
-            (AxisValue::Handshake(_), AxisValue::Number(_)) => Ordering::Less,
-            (AxisValue::Number(_), AxisValue::Handshake(_)) => Ordering::Greater,
-        }
+        self.0.sort_cmp(&other.0)
     }
 }
 

@@ -120,7 +120,7 @@ pub fn unfinished(spec: &RunSpec, scenario_hash: &str) -> RunResult {
         seed: spec.seed,
         axes: spec::axes(spec),
         tcp: spec.tcp,
-        handshake: spec.handshake,
+        handshake: spec.handshake(),
         mode: Mode::Sim,
         transport: None,
         network: spec.network.clone(),
@@ -175,12 +175,12 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         capture,
         ..SimConfig::default()
     };
-    config.tcp.implementation = spec::tcp(spec);
+    spec::apply_transport(spec, &mut config);
     let smallest_mtu = config.network.smallest_mtu();
     let simulation =
         Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))?;
-    let (protocol, handshake) = (spec.protocol, spec.handshake);
-    let resumption = spec::server_resumption(spec.handshake);
+    let (protocol, handshake) = (spec.protocol, spec.handshake());
+    let resumption = spec::server_resumption(spec.handshake());
     let plan = spec.workload.plan();
     let output = simulation.run(
         move |host| {

@@ -3,25 +3,23 @@
 //! simulation's and the server's types, and the few scenario edits the
 //! command line makes.
 
+use netsim::quic::QuicCongestion;
 use netsim::tls::ServerResumption;
-use netsim::NetworkConfig;
 use netsim::TcpImplementation;
+use netsim::{NetworkConfig, SimConfig};
 use records::{Axes, AxisValue};
-use scenarios::{Handshake, RunSpec, Scenario, HANDSHAKE_AXIS};
+use scenarios::{Handshake, RunSpec, Scenario};
 
-/// The sweep-axis values of `spec`: its numeric axes, and its handshake if
-/// that is an axis of its scenario.
+/// The sweep-axis values of `spec`: its numeric axes, and the value of
+/// each named axis its scenario sweeps.
 pub fn axes(spec: &RunSpec) -> Axes {
     let mut axes: Axes = spec
         .axes
         .iter()
         .map(|(k, &v)| (k.clone(), AxisValue::Number(v)))
         .collect();
-    if spec.handshake_is_axis {
-        axes.insert(
-            HANDSHAKE_AXIS.to_owned(),
-            AxisValue::Handshake(spec.handshake),
-        );
+    for &axis in &spec.named_axes {
+        axes.insert(axis.name().to_owned(), AxisValue::of(axis, &spec.choices));
     }
     axes
 }
@@ -45,6 +43,24 @@ pub fn network(spec: &RunSpec) -> Result<NetworkConfig, netsim::ConfigError> {
 /// The TCP implementation of `spec`.
 pub fn tcp(spec: &RunSpec) -> TcpImplementation {
     spec.tcp
+}
+
+/// Set what `spec` chooses for its transports in `config`: the TCP
+/// implementation, congestion control (TCP and QUIC), TCP pacing and the
+/// initial window (TCP in segments; QUIC in bytes of the same segments,
+/// see `netsim::quic::QuicCongestion`). A run that chooses nothing keeps
+/// every default.
+pub fn apply_transport(spec: &RunSpec, config: &mut SimConfig) {
+    config.tcp.implementation = spec.tcp;
+    config.tcp.congestion = spec.choices.cc;
+    config.tcp.pacing = spec.choices.pacing;
+    if let Some(iw) = spec.initial_window {
+        config.tcp.initial_window = iw;
+    }
+    config.quic = QuicCongestion {
+        algorithm: spec.choices.cc,
+        initial_window: spec.initial_window,
+    };
 }
 
 /// Cap `scenario`'s per-run simulated-time limit at `limit_s` seconds.

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use netsim::quic::QuicCongestion;
 use netsim::FlowControl;
 use scenarios::{Handshake, Protocol};
 
@@ -49,6 +50,10 @@ pub struct ClientConfig {
     /// Flow-control room for HTTP/2 and QUIC, the same numbers the server
     /// uses.
     pub flow: FlowControl,
+    /// The congestion controller and initial window of QUIC connections,
+    /// the same as the server's. Default: quinn's CUBIC and its own
+    /// initial window.
+    pub quic_congestion: QuicCongestion,
     /// Time after the run's start (simulated in the simulation, real on
     /// real sockets) at which every unfinished request is recorded as timed
     /// out and the run ends. Default: [`DEFAULT_TIME_LIMIT`] (50 s). In the
@@ -77,19 +82,23 @@ impl ClientConfig {
             max_h1_connections: DEFAULT_MAX_H1_CONNECTIONS,
             content_seed,
             flow,
+            quic_congestion: QuicCongestion::default(),
             time_limit: DEFAULT_TIME_LIMIT,
         }
     }
 
     /// The config for a simulated run on `host`: content seed = the run
     /// seed, flow control = [`FlowControl::for_buffer`] of the run's buffer
-    /// size (what `servers::run_simulated` uses).
+    /// size (what `servers::run_simulated` uses), QUIC's congestion
+    /// control the run's ([`netsim::Host::quic_congestion`]).
     pub fn for_host(protocol: Protocol, host: &netsim::Host) -> ClientConfig {
-        ClientConfig::new(
+        let mut config = ClientConfig::new(
             protocol,
             host.seed(),
             FlowControl::for_buffer(host.buffer_bytes()),
-        )
+        );
+        config.quic_congestion = host.quic_congestion();
+        config
     }
 
     /// Set [`ClientConfig::max_h1_connections`].

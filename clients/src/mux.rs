@@ -21,6 +21,7 @@ use http::Request;
 use http_body_util::Empty;
 use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use netsim::quic::QuicCongestion;
 use netsim::tls::{ClientTls, ALPN_H2};
 use netsim::FlowControl;
 
@@ -314,6 +315,8 @@ pub(crate) struct H3 {
     pub(crate) tls: ClientTls,
     /// The flow-control windows to announce.
     pub(crate) flow: FlowControl,
+    /// The congestion controller and initial window.
+    pub(crate) congestion: QuicCongestion,
     /// The server's name, for `:authority`.
     pub(crate) authority: String,
 }
@@ -331,7 +334,8 @@ impl Multiplexed for H3 {
         ledger: Rc<Ledger>,
         conn: u32,
     ) -> LocalBoxFuture<'static, Result<Self::Handle, String>> {
-        let (config, tls) = (self.flow.quic(), self.tls.clone());
+        let config = self.flow.quic().with_congestion(self.congestion);
+        let tls = self.tls.clone();
         async move {
             let connection = open_quic(&dialer, &tls, &config, &ledger, conn).await?;
             let (mut driver, sender) = h3::client::builder()

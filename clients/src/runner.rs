@@ -166,6 +166,7 @@ async fn carry_on_carrier<D: Dialer>(
             let h3 = H3 {
                 tls,
                 flow,
+                congestion: config.quic_congestion,
                 authority,
             };
             let mux = Mux::new(h3, dialer, ledger.clone());

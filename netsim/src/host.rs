@@ -27,6 +27,7 @@ use tokio::sync::{watch, Notify};
 use crate::accepted::{Entry, Registry};
 use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector};
 use crate::clock::now;
+use crate::congestion::QuicCongestion;
 use crate::link::Fate;
 use crate::network::{Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
@@ -145,6 +146,7 @@ pub(crate) struct RunShared {
     pub(crate) key_log: Option<Arc<KeyLogCollector>>,
     pub(crate) qlog: Option<Arc<QlogCollector>>,
     pub(crate) buffer_bytes: usize,
+    pub(crate) quic: QuicCongestion,
 }
 
 #[derive(Debug)]
@@ -241,6 +243,12 @@ impl Host {
     /// windows), in bytes.
     pub fn buffer_bytes(&self) -> usize {
         self.inner.run.buffer_bytes
+    }
+
+    /// The congestion controller and initial window the run gives its QUIC
+    /// connections ([`SimConfig::quic`](crate::SimConfig::quic)).
+    pub fn quic_congestion(&self) -> QuicCongestion {
+        self.inner.run.quic
     }
 
     /// The smallest MTU of every path the client is on during the run (the

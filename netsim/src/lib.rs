@@ -48,6 +48,7 @@ compile_error!(
 mod accepted;
 mod capture;
 mod clock;
+mod congestion;
 mod flow;
 mod host;
 mod link;

@@ -29,15 +29,17 @@ use std::time::Duration;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use quinn::congestion::CubicConfig;
+use quinn::congestion::{BbrConfig, ControllerFactory, CubicConfig, NewRenoConfig};
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use quinn::{
     ClientConfig, ConnectionError, ConnectionId, ConnectionIdGenerator, Endpoint, EndpointConfig,
     Incoming, ServerConfig, TransportConfig, VarInt,
 };
+use tcp::Congestion;
 
 use crate::accepted::{Entry, Handle};
 use crate::clock::now;
+pub use crate::congestion::QuicCongestion;
 use crate::host::Host;
 use crate::packet::{IPV4_HEADER_LEN, UDP_HEADER_LEN};
 use crate::seed;
@@ -98,10 +100,10 @@ pub struct QuicConfig {
     /// probe timeouts. Default: 333 ms, quinn's own default and RFC 9002's
     /// `kInitialRtt`.
     pub initial_rtt: Duration,
+    /// The congestion controller and the initial window the run asks for.
+    /// Default: quinn's CUBIC with [`initial_window`](Self::initial_window).
+    pub congestion: QuicCongestion,
 }
-
-/// The congestion controller every lab QUIC connection runs.
-const CONGESTION_CONTROL: &str = "cubic";
 
 impl QuicConfig {
     /// The defaults for a run whose TCP buffers are `buffer_bytes`.
@@ -114,15 +116,50 @@ impl QuicConfig {
             idle_timeout: Duration::from_secs(30),
             initial_window: 12_000,
             initial_rtt: Duration::from_millis(333),
+            congestion: QuicCongestion::default(),
         }
     }
 
-    /// CUBIC's initial window for datagrams of `udp_payload` bytes:
-    /// [`initial_window`](Self::initial_window), and at least two
+    /// This config with the run's congestion choices.
+    pub fn with_congestion(mut self, congestion: QuicCongestion) -> QuicConfig {
+        self.congestion = congestion;
+        self
+    }
+
+    /// The initial window for datagrams of `udp_payload` bytes: the run's
+    /// [`QuicCongestion::initial_window`] segments of the path's TCP MSS
+    /// (`udp_payload` + 28 − 40 bytes) if it sets one, else
+    /// [`initial_window`](Self::initial_window); and at least two
     /// datagrams (RFC 9002 section 7.2), so that QUIC can send at all on a
     /// path whose MTU is larger than the window (jumbo frames).
     pub fn initial_window_for(&self, udp_payload: u16) -> u64 {
-        self.initial_window.max(2 * u64::from(udp_payload))
+        let bytes = match self.congestion.initial_window {
+            Some(segments) => u64::from(segments) * tcp_mss(udp_payload),
+            None => self.initial_window,
+        };
+        bytes.max(2 * u64::from(udp_payload))
+    }
+
+    /// The controller factory [`QuicConfig::transport`] gives quinn.
+    fn controller(&self, udp_payload: u16) -> Arc<dyn ControllerFactory + Send + Sync> {
+        let window = self.initial_window_for(udp_payload);
+        match self.congestion.algorithm {
+            Congestion::Cubic | Congestion::CubicRfc9438 => {
+                let mut c = CubicConfig::default();
+                c.initial_window(window);
+                Arc::new(c)
+            }
+            Congestion::Reno => {
+                let mut c = NewRenoConfig::default();
+                c.initial_window(window);
+                Arc::new(c)
+            }
+            Congestion::Bbr => {
+                let mut c = BbrConfig::default();
+                c.initial_window(window);
+                Arc::new(c)
+            }
+        }
     }
 
     /// The defaults for the run `host` belongs to.
@@ -136,8 +173,6 @@ impl QuicConfig {
     /// discovery; quinn's defaults for everything else (loss detection, ACK
     /// delays).
     pub fn transport(&self, udp_payload: u16) -> TransportConfig {
-        let mut cubic = CubicConfig::default();
-        cubic.initial_window(self.initial_window_for(udp_payload));
         let mut t = TransportConfig::default();
         t.receive_window(VarInt::from_u64(self.receive_window).unwrap_or(VarInt::MAX))
             .stream_receive_window(
@@ -146,12 +181,24 @@ impl QuicConfig {
             .send_window(self.send_window)
             .max_concurrent_bidi_streams(VarInt::from_u32(self.max_concurrent_bidi_streams))
             .max_idle_timeout(self.idle_timeout.try_into().ok())
-            .congestion_controller_factory(Arc::new(cubic))
+            .congestion_controller_factory(self.controller(udp_payload))
             .initial_rtt(self.initial_rtt)
             .initial_mtu(udp_payload)
             .min_mtu(udp_payload)
             .mtu_discovery_config(None);
         t
+    }
+
+    /// The congestion controller, as a report names it: `cubic` (quinn's
+    /// default, as before the choice existed), else the label and whose
+    /// implementation runs.
+    fn congestion_text(&self) -> String {
+        match self.congestion.algorithm {
+            Congestion::Cubic => "cubic".to_owned(),
+            Congestion::CubicRfc9438 => "cubic (quinn's; asked for cubic-rfc9438)".to_owned(),
+            Congestion::Reno => "newreno (quinn's)".to_owned(),
+            Congestion::Bbr => "bbr (quinn's)".to_owned(),
+        }
     }
 
     /// What [`QuicConfig::transport`] with `udp_payload` sets, as text with
@@ -161,7 +208,7 @@ impl QuicConfig {
         Settings::new(
             "quinn",
             pairs([
-                ("congestion_control", CONGESTION_CONTROL.to_owned()),
+                ("congestion_control", self.congestion_text()),
                 (
                     "initial_window",
                     bytes_text(self.initial_window_for(udp_payload)),
@@ -191,6 +238,13 @@ impl QuicConfig {
             ]),
         )
     }
+}
+
+/// The MSS of TCP on a path where QUIC's datagrams carry `udp_payload`
+/// bytes: the MTU (`udp_payload` + 28) less 40 bytes of IPv4 and TCP
+/// headers.
+fn tcp_mss(udp_payload: u16) -> u64 {
+    (u64::from(udp_payload) + (IPV4_HEADER_LEN + UDP_HEADER_LEN) as u64).saturating_sub(40)
 }
 
 /// Length of the connection IDs an endpoint issues: 8 bytes, as quinn's

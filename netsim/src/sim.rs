@@ -18,6 +18,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use crate::accepted::{AcceptedConnection, Handle, Transport};
 use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector, QlogTrace};
 use crate::clock::{now, TICK};
+use crate::congestion::QuicCongestion;
 use crate::host::{lock, Host, RunShared};
 use crate::link::ConfigError;
 use crate::log::PacketLog;
@@ -62,6 +63,11 @@ pub struct SimConfig {
     /// ([`PathConfig::mtu`](crate::PathConfig::mtu)), from the start and
     /// again after a path change (see [`SimConfig::effective_tcp`]).
     pub tcp: TcpConfig,
+    /// The congestion controller and initial window of every QUIC
+    /// connection of the run, server's and client's alike
+    /// ([`Host::quic_congestion`](crate::Host::quic_congestion)). Default:
+    /// quinn's CUBIC with its own initial window.
+    pub quic: QuicCongestion,
     /// Captures. Default: none.
     pub capture: CaptureConfig,
 }
@@ -73,6 +79,7 @@ impl Default for SimConfig {
             time_limit: Duration::from_secs(60),
             network: NetworkConfig::default(),
             tcp: TcpConfig::default(),
+            quic: QuicCongestion::default(),
             capture: CaptureConfig::default(),
         }
     }
@@ -204,6 +211,7 @@ impl Simulation {
             key_log: config.capture.key_log.then(KeyLogCollector::new),
             qlog: config.capture.qlog.then(|| QlogCollector::new(config.seed)),
             buffer_bytes: tcp.buffer_bytes,
+            quic: config.quic,
         });
 
         let mut sim = turmoil::Builder::new()

@@ -149,11 +149,18 @@ impl ResultsFile {
             found,
         };
         match serde_json::from_str::<RunResult>(text) {
-            Ok(record) if record.schema == SCHEMA => Ok(RecordLine {
-                number,
-                text,
-                record,
-            }),
+            Ok(record) if record.schema == SCHEMA => match check_axes(&record.axes) {
+                Ok(()) => Ok(RecordLine {
+                    number,
+                    text,
+                    record,
+                }),
+                Err(reason) => Err(ReadError::NotARecord {
+                    path: self.path.clone(),
+                    line: number,
+                    reason,
+                }),
+            },
             Ok(record) => Err(schema_error(u64::from(record.schema))),
             Err(e) => match layout(text) {
                 Some(found) if found != u64::from(SCHEMA) => Err(schema_error(found)),
@@ -165,6 +172,24 @@ impl ResultsFile {
             },
         }
     }
+}
+
+/// Every axis a sweep has, each with a value of its kind: a number for
+/// the numeric axes, the axis's own label for a named one.
+fn check_axes(axes: &crate::Axes) -> Result<(), String> {
+    for (name, value) in axes {
+        let ok = match scenarios::NamedAxis::from_name(name) {
+            Some(axis) => value.axis() == Some(axis),
+            None if scenarios::schema::SWEEP_AXES.contains(&name.as_str()) => {
+                value.number().is_some()
+            }
+            None => return Err(format!("axes: unknown sweep axis {name:?}")),
+        };
+        if !ok {
+            return Err(format!("axes.{name}: {value} is not a value of this axis"));
+        }
+    }
+    Ok(())
 }
 
 /// The `schema` of a line that is a JSON object with one, whatever else it

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use clients::RunRecord;
-use records::{Axes, AxisValue, Outcome, RunResult};
+use records::{Axes, Outcome, RunResult};
 use scenarios::Protocol;
 
 use crate::stats::{self, Interval};
@@ -225,31 +225,17 @@ pub fn axis_point(axes: &Axes) -> AxisPoint {
         .collect()
 }
 
-/// Axis points in order: numerically where both values are numbers, else
-/// as text (so handshakes sort by name).
+/// Axis points in order, name by name, values in
+/// [`records::AxisValue::sort_cmp`]'s order (numbers numerically, a named axis's
+/// values in its own order).
 fn compare_points(a: &Axes, b: &Axes) -> Ordering {
-    let key = |m: &Axes| -> Vec<(String, Option<f64>, String)> {
-        m.iter()
-            .map(|(k, v)| {
-                let number = match v {
-                    AxisValue::Number(x) => Some(*x),
-                    AxisValue::Handshake(_) => None,
-                };
-                (k.clone(), number, v.to_string())
-            })
-            .collect()
-    };
-    let (ka, kb) = (key(a), key(b));
-    for (x, y) in ka.iter().zip(&kb) {
-        let o = x.0.cmp(&y.0).then_with(|| match (x.1, y.1) {
-            (Some(p), Some(q)) => p.total_cmp(&q),
-            _ => x.2.cmp(&y.2),
-        });
+    for ((ka, va), (kb, vb)) in a.iter().zip(b) {
+        let o = ka.cmp(kb).then_with(|| va.sort_cmp(vb));
         if o != Ordering::Equal {
             return o;
         }
     }
-    ka.len().cmp(&kb.len())
+    a.len().cmp(&b.len())
 }
 
 /// Axis points in order, name by name: numerically where both values

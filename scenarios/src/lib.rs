@@ -7,8 +7,11 @@
 //!   file/line/field errors, overrides, sweep expansion into [`RunSpec`]s, the content hash.
 //! - [`resolved`]: the network of one run with every value explicit ([`ResolvedNetwork`]),
 //!   and the names of the loss models ([`LossModelName`]).
-//! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]) and how it
-//!   sets up its connections ([`Handshake`]), used by every crate above this one.
+//! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]), how it
+//!   sets up its connections ([`Handshake`]), how its server orders responses
+//!   ([`Scheduler`]) and which certificate chain it presents ([`Certificate`]),
+//!   used by every crate above this one. Congestion control and pacing are
+//!   named in the `tcp` crate (`tcp::Congestion`, `tcp::Pacing`), below this one.
 //! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
 //!   `lossy-wifi`) with their sources.
 //! - `location` (private): where each field of a TOML text is, for error lines.
@@ -30,15 +33,15 @@ pub use content::{
     MAX_NAME_LEN, MAX_OBJECT_SIZE,
 };
 pub use preset::{preset, presets, Preset};
-pub use protocol::{Handshake, Protocol};
+pub use protocol::{Certificate, Handshake, Protocol, Scheduler};
 pub use resolved::{
     Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
     ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 pub use schema::{
-    DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NetworkSpec, ObjectSpec, Overrides,
-    PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError, Seeds, Sweep, WorkloadSpec,
-    HANDSHAKE_AXIS,
+    Choices, DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NamedAxis, NetworkSpec,
+    ObjectSpec, Overrides, PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError, Seeds, Sweep,
+    WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW,
 };
 pub use workload::{
     Object, ObjectKind, PageSpec, Phase, Plan, Workload, WorkloadError, MAX_PAGE_SUBRESOURCES,

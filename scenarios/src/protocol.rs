@@ -1,5 +1,6 @@
-//! The lab's names for what a run speaks and how it connects: [`Protocol`]
-//! and [`Handshake`], defined once here and read by scenario files, the
+//! The lab's names for what a run speaks, how it connects and what its
+//! server does: [`Protocol`], [`Handshake`], [`Scheduler`] and
+//! [`Certificate`], defined once here and read by scenario files, the
 //! clients, the command line, the run records and the reports.
 //!
 //! Each is serialized as its label ([`Protocol::label`],
@@ -157,6 +158,137 @@ impl FromStr for Handshake {
             .into_iter()
             .find(|h| h.label() == s)
             .ok_or_else(|| NameError::one_of("handshake", s, &Handshake::ALL.map(Handshake::label)))
+    }
+}
+
+/// How a server orders the responses of one HTTP/2 or HTTP/3 connection
+/// when several are ready (HTTP/1.1 sends one response per connection at a
+/// time whatever this says). Serialized as its label (`"round-robin"`,
+/// `"sequential"`, `"priorities"`), as a scenario's `scheduler` and its
+/// `scheduler` sweep axis write it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scheduler {
+    /// Every ready response in turn (`"round-robin"`): HTTP/2 in DATA
+    /// frames of up to 16 KiB, HTTP/3 as quinn's fair stream scheduling.
+    /// The default, and what the lab did before the scheduler was a choice.
+    #[default]
+    RoundRobin,
+    /// One response at a time, in request order (`"sequential"`).
+    Sequential,
+    /// RFC 9218's urgency and incremental parameters, from the `priority`
+    /// header field the client sends for each object's type as Chrome
+    /// does (`"priorities"`).
+    Priorities,
+}
+
+impl Scheduler {
+    /// Every scheduler, in order: round-robin, sequential, priorities.
+    pub const ALL: [Scheduler; 3] = [
+        Scheduler::RoundRobin,
+        Scheduler::Sequential,
+        Scheduler::Priorities,
+    ];
+
+    /// The label scenario files, the command line and results use:
+    /// `"round-robin"`, `"sequential"` or `"priorities"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Scheduler::RoundRobin => "round-robin",
+            Scheduler::Sequential => "sequential",
+            Scheduler::Priorities => "priorities",
+        }
+    }
+
+    /// What it does, in a few words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Scheduler::RoundRobin => "Interleave every ready response (the default)",
+            Scheduler::Sequential => "One response at a time, in request order",
+            Scheduler::Priorities => "RFC 9218 urgency and incremental, as Chrome asks",
+        }
+    }
+}
+
+impl fmt::Display for Scheduler {
+    /// The label.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for Scheduler {
+    type Err = NameError;
+
+    /// `"round-robin"`, `"sequential"` or `"priorities"`.
+    fn from_str(s: &str) -> Result<Scheduler, NameError> {
+        Scheduler::ALL
+            .into_iter()
+            .find(|x| x.label() == s)
+            .ok_or_else(|| NameError::one_of("scheduler", s, &Scheduler::ALL.map(Scheduler::label)))
+    }
+}
+
+/// The server's certificate chain, for every protocol alike. Serialized as
+/// its label (`"minimal"`, `"realistic"`), as a scenario's `certificate`
+/// and its `certificate` sweep axis write it.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Certificate {
+    /// One self-signed Ed25519 certificate of 304 bytes (`"minimal"`). The
+    /// default, and what the lab did before the certificate was a choice.
+    #[default]
+    Minimal,
+    /// A leaf, an intermediate and a root, with key sizes and extensions
+    /// as a public web server's chain has them, about 4 KB on the wire
+    /// (`"realistic"`).
+    Realistic,
+}
+
+impl Certificate {
+    /// Every chain, in order: minimal, realistic.
+    pub const ALL: [Certificate; 2] = [Certificate::Minimal, Certificate::Realistic];
+
+    /// The label scenario files, the command line and results use:
+    /// `"minimal"` or `"realistic"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Certificate::Minimal => "minimal",
+            Certificate::Realistic => "realistic",
+        }
+    }
+
+    /// What it is, in a few words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Certificate::Minimal => "One 304-byte self-signed Ed25519 certificate (the default)",
+            Certificate::Realistic => "A three-certificate chain of about 4 KB",
+        }
+    }
+}
+
+impl fmt::Display for Certificate {
+    /// The label.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for Certificate {
+    type Err = NameError;
+
+    /// `"minimal"` or `"realistic"`.
+    fn from_str(s: &str) -> Result<Certificate, NameError> {
+        Certificate::ALL
+            .into_iter()
+            .find(|x| x.label() == s)
+            .ok_or_else(|| {
+                NameError::one_of("certificate", s, &Certificate::ALL.map(Certificate::label))
+            })
     }
 }
 

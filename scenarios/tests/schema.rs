@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use scenarios::{
-    ErrorKind, Handshake, LossSpec, Overrides, Protocol, ResolvedLink, ResolvedLoss, ResolvedQueue,
-    Scenario, ScenarioError, Seeds, Workload,
+    ErrorKind, Handshake, LossSpec, NamedAxis, Overrides, Protocol, ResolvedLink, ResolvedLoss,
+    ResolvedQueue, Scenario, ScenarioError, Seeds, Workload,
 };
 use tcp::TcpImplementation;
 
@@ -750,8 +750,8 @@ fn the_handshake_axis_expands_last_and_names_itself_in_keys() {
         ]
     );
     assert_eq!(keys[15], "h3/seed=2/rtt_ms=80/handshake=early-data");
-    assert_eq!(runs[4].handshake, Handshake::EarlyData);
-    assert!(runs.iter().all(|r| r.handshake_is_axis));
+    assert_eq!(runs[4].handshake(), Handshake::EarlyData);
+    assert!(runs.iter().all(|r| r.is_axis(NamedAxis::Handshake)));
     let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
     assert_eq!(unique.len(), keys.len());
 
@@ -769,7 +769,7 @@ fn a_single_handshake_is_no_axis_and_full_is_the_default() {
     assert_eq!(runs.len(), 30);
     assert!(runs
         .iter()
-        .all(|r| r.handshake == Handshake::Resume && !r.handshake_is_axis));
+        .all(|r| r.handshake() == Handshake::Resume && !r.is_axis(NamedAxis::Handshake)));
     assert_eq!(runs[0].key(), "h1/seed=1");
     // Full, spelled out, is the default: same scenario, same hash.
     let full = parse("name = \"x\"\nhandshake = \"full\"\n");

@@ -43,7 +43,7 @@ pub async fn run_simulated_with(
         &host,
         SERVER_PORT,
         tls::quic_server_crypto_with(&[ALPN_H3], host.key_log(), resumption),
-        &flow.quic(),
+        &flow.quic().with_congestion(host.quic_congestion()),
     )
     .map_err(|source| ServerError::Endpoint {
         port: SERVER_PORT,

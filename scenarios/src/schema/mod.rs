@@ -27,7 +27,7 @@ use std::time::Duration;
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest as _, Sha256};
-use tcp::TcpImplementation;
+use tcp::{Congestion, Pacing, TcpImplementation};
 
 pub use self::error::{ErrorKind, NameError, ScenarioError};
 pub use self::network::{
@@ -44,7 +44,7 @@ pub use crate::resolved::{
 use self::error::Invalid;
 use self::network::{check_bandwidth, check_link, check_range, check_rtt, AxisValues};
 use crate::location::SourceMap;
-use crate::protocol::{Handshake, Protocol};
+use crate::protocol::{Certificate, Handshake, Protocol, Scheduler};
 use crate::workload::Workload;
 
 /// Seeds when a scenario names none: 1 to 10.
@@ -56,16 +56,98 @@ pub const MAX_SEEDS: u64 = 100_000;
 /// The longest simulated-time limit, in seconds (one day).
 pub const MAX_TIME_LIMIT_S: f64 = 86_400.0;
 /// The numeric sweep axes, in expansion order (the first varies slowest).
-/// The [`HANDSHAKE_AXIS`] comes after them.
-pub const SWEEP_AXES: [&str; 4] = [
+/// The [`NamedAxis`] axes come after them.
+pub const SWEEP_AXES: [&str; 5] = [
     "loss_percent",
     "rtt_ms",
     "bandwidth_mbit",
     "subresource_responses",
+    "initial_window",
 ];
-/// The name of the sweep axis over [`Handshake`]s: the last axis, after
-/// [`SWEEP_AXES`], and the only one whose values are names.
+/// The name of the sweep axis over [`Handshake`]s ([`NamedAxis::Handshake`]).
 pub const HANDSHAKE_AXIS: &str = "handshake";
+/// The largest initial congestion window a scenario may ask for, in
+/// segments.
+pub const MAX_INITIAL_WINDOW: u32 = 1000;
+
+/// A sweep axis whose values are names, not numbers. They come after the
+/// numeric [`SWEEP_AXES`], in this order (the first varies slowest), in
+/// expansion and in run keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NamedAxis {
+    /// How connections are set up: [`Handshake`] (`handshake`).
+    Handshake,
+    /// Congestion control, for TCP and QUIC alike: [`Congestion`] (`cc`).
+    Cc,
+    /// TCP pacing: [`Pacing`] (`pacing`).
+    Pacing,
+    /// The server's stream scheduler: [`Scheduler`] (`scheduler`).
+    Scheduler,
+    /// The server's certificate chain: [`Certificate`] (`certificate`).
+    Certificate,
+}
+
+impl NamedAxis {
+    /// Every named axis, in expansion order.
+    pub const ALL: [NamedAxis; 5] = [
+        NamedAxis::Handshake,
+        NamedAxis::Cc,
+        NamedAxis::Pacing,
+        NamedAxis::Scheduler,
+        NamedAxis::Certificate,
+    ];
+
+    /// The axis's name, which is also the scenario field it replaces:
+    /// `handshake`, `cc`, `pacing`, `scheduler` or `certificate`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NamedAxis::Handshake => HANDSHAKE_AXIS,
+            NamedAxis::Cc => "cc",
+            NamedAxis::Pacing => "pacing",
+            NamedAxis::Scheduler => "scheduler",
+            NamedAxis::Certificate => "certificate",
+        }
+    }
+
+    /// The axis named `name`, if there is one.
+    pub fn from_name(name: &str) -> Option<NamedAxis> {
+        NamedAxis::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// This axis's value in `choices`, as its label.
+    pub fn label_in(self, choices: &Choices) -> &'static str {
+        match self {
+            NamedAxis::Handshake => choices.handshake.label(),
+            NamedAxis::Cc => choices.cc.label(),
+            NamedAxis::Pacing => choices.pacing.label(),
+            NamedAxis::Scheduler => choices.scheduler.label(),
+            NamedAxis::Certificate => choices.certificate.label(),
+        }
+    }
+}
+
+/// The choices of a run that are names: one value per [`NamedAxis`]. The
+/// default is the lab's default run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Choices {
+    /// How connections are set up.
+    pub handshake: Handshake,
+    /// Congestion control, TCP and QUIC alike.
+    pub cc: Congestion,
+    /// TCP pacing (QUIC always paces: quinn's pacer).
+    pub pacing: Pacing,
+    /// The server's stream scheduler (HTTP/2 and HTTP/3).
+    pub scheduler: Scheduler,
+    /// The server's certificate chain.
+    pub certificate: Certificate,
+}
+
+impl Choices {
+    /// The value of `axis` as JSON (its label).
+    fn json(&self, axis: NamedAxis) -> serde_json::Value {
+        serde_json::Value::String(axis.label_in(self).to_owned())
+    }
+}
 
 /// The scenario files shipped with the lab, embedded at build time.
 const BUILTIN: &[(&str, &str)] = &[
@@ -196,29 +278,60 @@ pub struct Sweep {
     /// ablation sweeps `[39, 1]`: one response per object against one
     /// bundle of them all.
     pub subresource_responses: Option<Vec<f64>>,
-    /// How connections are set up ([`HANDSHAKE_AXIS`]), the last axis.
+    /// Initial congestion windows in segments, for TCP and QUIC alike
+    /// (whole numbers from 1 to [`MAX_INITIAL_WINDOW`]); replaces the
+    /// scenario's `initial_window`.
+    pub initial_window: Option<Vec<f64>>,
+    /// How connections are set up ([`HANDSHAKE_AXIS`]), the first named
+    /// axis.
     pub handshake: Option<Vec<Handshake>>,
+    /// Congestion controls, TCP and QUIC alike.
+    pub cc: Option<Vec<Congestion>>,
+    /// TCP pacing, off or on.
+    pub pacing: Option<Vec<Pacing>>,
+    /// The server's stream schedulers.
+    pub scheduler: Option<Vec<Scheduler>>,
+    /// The server's certificate chains.
+    pub certificate: Option<Vec<Certificate>>,
 }
 
 impl Sweep {
     /// The numeric axes that are set, as `(name, values)` in
-    /// [`SWEEP_AXES`] order (the handshake axis is [`Sweep::handshake`]).
+    /// [`SWEEP_AXES`] order (the named axes are [`Sweep::named`]).
     pub fn axes(&self) -> Vec<(&'static str, &[f64])> {
         [
             (SWEEP_AXES[0], &self.loss_percent),
             (SWEEP_AXES[1], &self.rtt_ms),
             (SWEEP_AXES[2], &self.bandwidth_mbit),
             (SWEEP_AXES[3], &self.subresource_responses),
+            (SWEEP_AXES[4], &self.initial_window),
         ]
         .into_iter()
         .filter_map(|(name, values)| values.as_deref().map(|v| (name, v)))
         .collect()
     }
 
+    /// The named axes that are set, in [`NamedAxis`] order, each with how
+    /// many values it lists.
+    pub fn named(&self) -> Vec<(NamedAxis, usize)> {
+        let lens = [
+            self.handshake.as_ref().map(Vec::len),
+            self.cc.as_ref().map(Vec::len),
+            self.pacing.as_ref().map(Vec::len),
+            self.scheduler.as_ref().map(Vec::len),
+            self.certificate.as_ref().map(Vec::len),
+        ];
+        NamedAxis::ALL
+            .into_iter()
+            .zip(lens)
+            .filter_map(|(axis, len)| len.map(|n| (axis, n)))
+            .collect()
+    }
+
     /// Every combination of numeric axis values, the first axis varying
     /// slowest, values in the order listed. One empty point when no numeric
     /// axis is set. (Within each, [`Scenario::expand`] goes through the
-    /// handshake axis.)
+    /// named axes.)
     pub fn points(&self) -> Vec<BTreeMap<String, f64>> {
         let mut points = vec![BTreeMap::new()];
         for (name, values) in self.axes() {
@@ -255,6 +368,13 @@ fn is_full(h: &Handshake) -> bool {
     *h == Handshake::Full
 }
 
+/// Whether `value` is its type's default (which a scenario's TOML leaves
+/// out, and content hashes too, so they stay what they were before the
+/// field existed).
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 fn default_time_limit() -> f64 {
     DEFAULT_TIME_LIMIT_S
 }
@@ -288,6 +408,28 @@ pub struct Scenario {
     /// Default `full`.
     #[serde(default, skip_serializing_if = "is_full")]
     pub handshake: Handshake,
+    /// Congestion control for TCP and QUIC alike, unless the `cc` axis is
+    /// swept. Default `cubic`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub cc: Congestion,
+    /// TCP pacing, unless the `pacing` axis is swept. Default `off`, as
+    /// Linux without the fq qdisc (QUIC always paces).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub pacing: Pacing,
+    /// The initial congestion window in segments, for TCP and QUIC alike
+    /// (QUIC's in bytes of TCP's segments: the path MTU less 40), unless
+    /// the `initial_window` axis is swept. Default: unset, each
+    /// transport's own (TCP 10 segments, quinn 12 000 bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_window: Option<u32>,
+    /// The server's stream scheduler for HTTP/2 and HTTP/3, unless the
+    /// `scheduler` axis is swept. Default `round-robin`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub scheduler: Scheduler,
+    /// The server's certificate chain, unless the `certificate` axis is
+    /// swept. Default `minimal`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub certificate: Certificate,
     /// The network. Default: the lab's default network.
     #[serde(default)]
     pub network: NetworkSpec,
@@ -318,6 +460,16 @@ pub struct Overrides {
     pub tcp: Option<TcpImplementation>,
     /// Pins the `handshake` axis to this one value.
     pub handshake: Option<Handshake>,
+    /// Pins the `cc` axis to this one value.
+    pub cc: Option<Congestion>,
+    /// Pins the `pacing` axis to this one value.
+    pub pacing: Option<Pacing>,
+    /// Pins the `initial_window` axis to this one value, in segments.
+    pub initial_window: Option<u32>,
+    /// Pins the `scheduler` axis to this one value.
+    pub scheduler: Option<Scheduler>,
+    /// Pins the `certificate` axis to this one value.
+    pub certificate: Option<Certificate>,
 }
 
 /// One run: a protocol, a seed and one point of the sweep, everything
@@ -330,8 +482,8 @@ pub struct RunSpec {
     pub protocol: Protocol,
     /// The run seed.
     pub seed: u64,
-    /// The sweep axes' values at this run (empty without a sweep), by axis
-    /// name (`loss_percent`, `rtt_ms`, `bandwidth_mbit`).
+    /// The numeric sweep axes' values at this run (empty without a
+    /// sweep), by axis name ([`SWEEP_AXES`]).
     pub axes: BTreeMap<String, f64>,
     /// The network, every value explicit.
     pub network: ResolvedNetwork,
@@ -341,20 +493,34 @@ pub struct RunSpec {
     pub time_limit: Duration,
     /// The TCP implementation.
     pub tcp: TcpImplementation,
-    /// How the run sets up its connections.
-    pub handshake: Handshake,
-    /// Whether `handshake` is one of the scenario's sweep axes: then the
-    /// run's key names it, and the run's recorded axes include it.
-    pub handshake_is_axis: bool,
+    /// The initial congestion window in segments, TCP and QUIC alike;
+    /// `None`: each transport's own.
+    pub initial_window: Option<u32>,
+    /// The named choices: handshake, congestion control, pacing, scheduler,
+    /// certificate.
+    pub choices: Choices,
+    /// The named axes the scenario sweeps, in [`NamedAxis`] order: the
+    /// run's key names their values, and its recorded axes include them.
+    pub named_axes: Vec<NamedAxis>,
 }
 
 impl RunSpec {
+    /// How the run sets up its connections.
+    pub fn handshake(&self) -> Handshake {
+        self.choices.handshake
+    }
+
+    /// Whether the scenario sweeps `axis`.
+    pub fn is_axis(&self, axis: NamedAxis) -> bool {
+        self.named_axes.contains(&axis)
+    }
+
     /// A stable id within the scenario:
     /// `"{protocol}/seed={seed}"`, then `/{axis}={value}` for each numeric
-    /// axis in [`SWEEP_AXES`] order, then `/handshake={name}` if the
-    /// handshake is an axis, e.g. `"h2/seed=7/loss_percent=2"`,
-    /// `"h3/seed=1/handshake=early-data"`. Values print in Rust's shortest
-    /// round-trip form (`2`, `0.5`).
+    /// axis in [`SWEEP_AXES`] order, then `/{axis}={label}` for each named
+    /// axis swept, in [`NamedAxis`] order, e.g. `"h2/seed=7/loss_percent=2"`,
+    /// `"h3/seed=1/handshake=early-data"`, `"h2/seed=3/cc=bbr/pacing=on"`.
+    /// Values print in Rust's shortest round-trip form (`2`, `0.5`).
     pub fn key(&self) -> String {
         let mut key = format!("{}/seed={}", self.protocol, self.seed);
         for axis in SWEEP_AXES {
@@ -362,17 +528,22 @@ impl RunSpec {
                 key.push_str(&format!("/{axis}={value}"));
             }
         }
-        if self.handshake_is_axis {
-            key.push_str(&format!("/{HANDSHAKE_AXIS}={}", self.handshake));
+        for &axis in &self.named_axes {
+            key.push_str(&format!(
+                "/{}={}",
+                axis.name(),
+                axis.label_in(&self.choices)
+            ));
         }
         key
     }
 
     /// SHA-256 (hex) of everything that decides what this run does:
-    /// protocol, seed, network, workload, time limit, TCP and (unless it is
-    /// `full`) the handshake, in the same canonical form as
-    /// [`Scenario::content_hash`]. Two runs with equal hashes are the same
-    /// simulation, whatever scenario they came from.
+    /// protocol, seed, network, workload, time limit, TCP, the initial
+    /// window if set, and each named choice that is not its default, in the
+    /// same canonical form as [`Scenario::content_hash`]. Two runs with
+    /// equal hashes are the same simulation, whatever scenario they came
+    /// from.
     pub fn content_hash(&self) -> String {
         let mut canonical = serde_json::json!({
             "format": "httplab-run-v1",
@@ -383,8 +554,14 @@ impl RunSpec {
             "time_limit_ns": duration_ns(self.time_limit),
             "tcp": self.tcp,
         });
-        if !is_full(&self.handshake) {
-            canonical["handshake"] = serde_json::json!(self.handshake);
+        if let Some(iw) = self.initial_window {
+            canonical["initial_window"] = serde_json::json!(iw);
+        }
+        let defaults = Choices::default();
+        for axis in NamedAxis::ALL {
+            if axis.label_in(&self.choices) != axis.label_in(&defaults) {
+                canonical[axis.name()] = self.choices.json(axis);
+            }
         }
         sha256_hex(&canonical)
     }
@@ -445,7 +622,8 @@ impl Scenario {
     /// Applies command-line overrides, then validates. Each override
     /// replaces its field (`preset`, `seeds`, `protocols`, `tcp`) or pins
     /// its sweep axis to one value (`loss_percent`, `rtt_ms`,
-    /// `bandwidth_mbit`, `handshake`), so runs record it among their axes.
+    /// `bandwidth_mbit`, `initial_window` and the named axes), so runs
+    /// record it among their axes.
     pub fn with_overrides(mut self, o: &Overrides) -> Result<Scenario, ScenarioError> {
         let check = |r: Result<(), Invalid>| r.map_err(ScenarioError::override_value);
         if let Some(loss) = o.loss_percent {
@@ -486,22 +664,41 @@ impl Scenario {
         if let Some(handshake) = o.handshake {
             self.sweep.handshake = Some(vec![handshake]);
         }
+        if let Some(cc) = o.cc {
+            self.sweep.cc = Some(vec![cc]);
+        }
+        if let Some(pacing) = o.pacing {
+            self.sweep.pacing = Some(vec![pacing]);
+        }
+        if let Some(iw) = o.initial_window {
+            check(check_initial_window("initial_window", f64::from(iw)))?;
+            self.sweep.initial_window = Some(vec![f64::from(iw)]);
+        }
+        if let Some(scheduler) = o.scheduler {
+            self.sweep.scheduler = Some(vec![scheduler]);
+        }
+        if let Some(certificate) = o.certificate {
+            self.sweep.certificate = Some(vec![certificate]);
+        }
         self.validate()?;
         Ok(self)
     }
 
     /// The runs: for each sweep point (numeric axes in [`SWEEP_AXES`]
-    /// order, then the handshake axis; the first varying slowest, values as
-    /// listed), each protocol in order, each seed in order. Call
-    /// [`Scenario::validate`] first if the scenario was built in code.
+    /// order, then the named axes in [`NamedAxis`] order; the first varying
+    /// slowest, values as listed), each protocol in order, each seed in
+    /// order. Call [`Scenario::validate`] first if the scenario was built
+    /// in code.
     pub fn expand(&self) -> Vec<RunSpec> {
         let seeds = self.seeds.to_vec();
         let time_limit = Duration::from_nanos((self.time_limit_s * 1e9).round() as u64);
+        let named_axes: Vec<NamedAxis> = self.sweep.named().into_iter().map(|(a, _)| a).collect();
         let mut runs = Vec::new();
         for point in self.sweep.points() {
             let network = self.network.resolve_with(&axis_values(&point));
             let workload = self.workload_at(&point);
-            for handshake in self.handshakes() {
+            let initial_window = self.initial_window_at(&point);
+            for choices in self.choices() {
                 for &protocol in &self.protocols {
                     for &seed in &seeds {
                         runs.push(RunSpec {
@@ -513,8 +710,9 @@ impl Scenario {
                             workload: workload.clone(),
                             time_limit,
                             tcp: self.tcp,
-                            handshake,
-                            handshake_is_axis: self.sweep.handshake.is_some(),
+                            initial_window,
+                            choices,
+                            named_axes: named_axes.clone(),
                         });
                     }
                 }
@@ -535,47 +733,83 @@ impl Scenario {
         workload
     }
 
-    /// The handshakes the runs use: the axis's values, or the scenario's
-    /// one `handshake`.
-    fn handshakes(&self) -> Vec<Handshake> {
-        self.sweep
-            .handshake
-            .clone()
-            .unwrap_or_else(|| vec![self.handshake])
+    /// The initial window at a sweep point: the axis's value, else the
+    /// scenario's.
+    fn initial_window_at(&self, point: &BTreeMap<String, f64>) -> Option<u32> {
+        match point.get("initial_window") {
+            Some(&v) => Some(v as u32),
+            None => self.initial_window,
+        }
+    }
+
+    /// The scenario's own named choices, before any named axis.
+    pub fn base_choices(&self) -> Choices {
+        Choices {
+            handshake: self.handshake,
+            cc: self.cc,
+            pacing: self.pacing,
+            scheduler: self.scheduler,
+            certificate: self.certificate,
+        }
+    }
+
+    /// The named choices the runs use, every combination of the named axes
+    /// swept (in [`NamedAxis`] order, the first varying slowest), the
+    /// scenario's own field for each axis not swept.
+    pub fn choices(&self) -> Vec<Choices> {
+        let mut all = vec![self.base_choices()];
+        fn cross<T: Copy>(
+            all: Vec<Choices>,
+            values: &Option<Vec<T>>,
+            set: fn(&mut Choices, T),
+        ) -> Vec<Choices> {
+            let Some(values) = values else { return all };
+            all.into_iter()
+                .flat_map(|c| {
+                    values.iter().map(move |&v| {
+                        let mut c = c;
+                        set(&mut c, v);
+                        c
+                    })
+                })
+                .collect()
+        }
+        all = cross(all, &self.sweep.handshake, |c, v| c.handshake = v);
+        all = cross(all, &self.sweep.cc, |c, v| c.cc = v);
+        all = cross(all, &self.sweep.pacing, |c, v| c.pacing = v);
+        all = cross(all, &self.sweep.scheduler, |c, v| c.scheduler = v);
+        all = cross(all, &self.sweep.certificate, |c, v| c.certificate = v);
+        all
     }
 
     /// The number of runs [`Scenario::expand`] gives, without building them.
     pub fn run_count(&self) -> usize {
-        self.sweep.points().len()
-            * self.handshakes().len()
-            * self.protocols.len()
-            * self.seeds.len()
+        self.sweep.points().len() * self.choices().len() * self.protocols.len() * self.seeds.len()
     }
 
     /// SHA-256 (hex) of the scenario fully resolved: name, protocols,
-    /// seeds, time limit, TCP, the handshake (unless `full`), the workload
-    /// with defaults filled in, and for every sweep point its axis values
-    /// and resolved network (presets applied, every default explicit).
-    /// Formatting, comments, the description and how a value was written (a
-    /// preset or its numbers, `seeds = 3` or `[1, 2, 3]`) do not change it;
-    /// any parameter does. A handshake axis adds its value to each point's
-    /// axes; without one, and with the handshake `full`, the canonical form
-    /// is what it was before handshakes existed.
+    /// seeds, time limit, TCP, the initial window (if set), each named
+    /// choice that is not its default, the workload with defaults filled
+    /// in, and for every sweep point its axis values and resolved network
+    /// (presets applied, every default explicit). Formatting, comments, the
+    /// description and how a value was written (a preset or its numbers,
+    /// `seeds = 3` or `[1, 2, 3]`) do not change it; any parameter does. A
+    /// named axis adds its value to each point's axes; without named axes
+    /// and with every named choice at its default, the canonical form is
+    /// what it was before they existed.
     pub fn content_hash(&self) -> String {
-        let handshakes: Vec<Option<Handshake>> = match &self.sweep.handshake {
-            Some(values) => values.iter().copied().map(Some).collect(),
-            None => vec![None],
-        };
+        let named: Vec<NamedAxis> = self.sweep.named().into_iter().map(|(a, _)| a).collect();
+        let choices = self.choices();
         let mut points = Vec::new();
         for point in self.sweep.points() {
             let network = self.network.resolve_with(&axis_values(&point));
-            for handshake in &handshakes {
+            for choice in &choices {
                 let mut axes: serde_json::Map<String, serde_json::Value> = point
                     .iter()
                     .map(|(k, v)| (k.clone(), serde_json::json!(v)))
                     .collect();
-                if let Some(handshake) = handshake {
-                    axes.insert(HANDSHAKE_AXIS.to_owned(), serde_json::json!(handshake));
+                for &axis in &named {
+                    axes.insert(axis.name().to_owned(), choice.json(axis));
                 }
                 if point.contains_key("subresource_responses") {
                     let workload = workload_json(&self.workload_at(&point));
@@ -599,8 +833,15 @@ impl Scenario {
             "workload": workload_json(&self.workload.to_workload()),
             "points": points,
         });
-        if !is_full(&self.handshake) {
-            canonical["handshake"] = serde_json::json!(self.handshake);
+        if let Some(iw) = self.initial_window {
+            canonical["initial_window"] = serde_json::json!(iw);
+        }
+        let base = self.base_choices();
+        let defaults = Choices::default();
+        for axis in NamedAxis::ALL {
+            if axis.label_in(&base) != axis.label_in(&defaults) {
+                canonical[axis.name()] = base.json(axis);
+            }
         }
         sha256_hex(&canonical)
     }
@@ -660,6 +901,9 @@ impl Scenario {
                 format!("must be at least 0.001 s, got {}", self.time_limit_s),
             ));
         }
+        if let Some(iw) = self.initial_window {
+            check_initial_window("initial_window", f64::from(iw))?;
+        }
         self.network.check()?;
         self.workload.check()?;
         self.check_sweep()?;
@@ -690,21 +934,94 @@ impl Scenario {
         Ok(())
     }
 
-    fn check_sweep(&self) -> Result<(), Invalid> {
-        if let Some(values) = &self.sweep.handshake {
+    /// The named axes' values: none empty, none listed twice.
+    fn check_named(&self) -> Result<(), Invalid> {
+        fn one<T: PartialEq + Copy + fmt::Display>(
+            axis: NamedAxis,
+            values: &Option<Vec<T>>,
+        ) -> Result<(), Invalid> {
+            let Some(values) = values else { return Ok(()) };
             if values.is_empty() {
                 return Err(Invalid::new(
-                    format!("sweep.{HANDSHAKE_AXIS}"),
+                    format!("sweep.{}", axis.name()),
                     "must list at least one value (or leave the axis out)",
                 ));
             }
-            if let Some((i, h)) = first_repeat(values) {
+            if let Some((i, v)) = first_repeat(values) {
                 return Err(Invalid::new(
-                    format!("sweep.{HANDSHAKE_AXIS}[{i}]"),
-                    format!("{h} is listed twice"),
+                    format!("sweep.{}[{i}]", axis.name()),
+                    format!("{v} is listed twice"),
                 ));
             }
+            Ok(())
         }
+        one(NamedAxis::Handshake, &self.sweep.handshake)?;
+        one(NamedAxis::Cc, &self.sweep.cc)?;
+        one(NamedAxis::Pacing, &self.sweep.pacing)?;
+        one(NamedAxis::Scheduler, &self.sweep.scheduler)?;
+        one(NamedAxis::Certificate, &self.sweep.certificate)
+    }
+
+    /// What the TCP implementation cannot do: smoltcp has neither BBR nor
+    /// pacing, and its initial window is its own. The error names the
+    /// field (or the sweep value) that asks for it.
+    fn check_tcp_support(&self) -> Result<(), Invalid> {
+        if self.tcp != TcpImplementation::Smoltcp {
+            return Ok(());
+        }
+        let why = "tcp = \"smoltcp\"";
+        if let Some(i) = self
+            .sweep
+            .cc
+            .as_ref()
+            .and_then(|v| v.iter().position(|c| *c == Congestion::Bbr))
+        {
+            return Err(Invalid::new(
+                format!("sweep.cc[{i}]"),
+                format!("bbr needs the lab's Linux-like TCP; {why} has no BBR"),
+            ));
+        }
+        if self.sweep.cc.is_none() && self.cc == Congestion::Bbr {
+            return Err(Invalid::new(
+                "cc",
+                format!("bbr needs the lab's Linux-like TCP; {why} has no BBR"),
+            ));
+        }
+        if let Some(i) = self
+            .sweep
+            .pacing
+            .as_ref()
+            .and_then(|v| v.iter().position(|p| *p == Pacing::On))
+        {
+            return Err(Invalid::new(
+                format!("sweep.pacing[{i}]"),
+                format!("pacing needs the lab's Linux-like TCP; {why} does not pace"),
+            ));
+        }
+        if self.sweep.pacing.is_none() && self.pacing == Pacing::On {
+            return Err(Invalid::new(
+                "pacing",
+                format!("pacing needs the lab's Linux-like TCP; {why} does not pace"),
+            ));
+        }
+        if self.sweep.initial_window.is_some() {
+            return Err(Invalid::new(
+                "sweep.initial_window",
+                format!("{why} keeps its own initial window; sweep it with tcp = \"linux\""),
+            ));
+        }
+        if self.initial_window.is_some() {
+            return Err(Invalid::new(
+                "initial_window",
+                format!("{why} keeps its own initial window; set it with tcp = \"linux\""),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_sweep(&self) -> Result<(), Invalid> {
+        self.check_named()?;
+        self.check_tcp_support()?;
         for (axis, values) in self.sweep.axes() {
             if values.is_empty() {
                 return Err(Invalid::new(
@@ -718,6 +1035,7 @@ impl Scenario {
                     "loss_percent" => check_range(&field, v, 0.0, 100.0, "%")?,
                     "rtt_ms" => check_rtt(&field, v)?,
                     "subresource_responses" => self.check_responses(&field, v)?,
+                    "initial_window" => check_initial_window(&field, v)?,
                     _ => check_bandwidth(&field, v)?,
                 }
             }
@@ -736,7 +1054,7 @@ impl Scenario {
             let shadowed = match axis {
                 "loss_percent" => both(|d| d.loss.is_some()).then_some("loss"),
                 "rtt_ms" => both(|d| d.delay_ms.is_some()).then_some("delay_ms"),
-                "subresource_responses" => None,
+                "subresource_responses" | "initial_window" => None,
                 _ => both(|d| d.bandwidth_mbit.is_some()).then_some("bandwidth_mbit"),
             };
             if let Some(field) = shadowed {
@@ -788,6 +1106,18 @@ fn check_protocols(field: &str, protocols: &[Protocol]) -> Result<(), Invalid> {
         return Err(Invalid::new(
             format!("{field}[{i}]"),
             format!("{p} is listed twice"),
+        ));
+    }
+    Ok(())
+}
+
+/// An initial window: a whole number of segments from 1 to
+/// [`MAX_INITIAL_WINDOW`].
+fn check_initial_window(field: &str, v: f64) -> Result<(), Invalid> {
+    if v.fract() != 0.0 || !(1.0..=f64::from(MAX_INITIAL_WINDOW)).contains(&v) {
+        return Err(Invalid::new(
+            field,
+            format!("must be a whole number of segments from 1 to {MAX_INITIAL_WINDOW}, got {v}"),
         ));
     }
     Ok(())

@@ -1,0 +1,219 @@
+//! The transport and server choices as scenario fields and sweep axes
+//! (`cc`, `pacing`, `initial_window`, `scheduler`, `certificate`): parsing,
+//! expansion, run keys, content hashes, overrides and the errors for values
+//! that cannot run.
+
+use scenarios::{
+    Certificate, Choices, Handshake, NamedAxis, Overrides, Scenario, ScenarioError, Scheduler,
+};
+use tcp::{Congestion, Pacing};
+
+fn parse(text: &str) -> Scenario {
+    Scenario::from_toml(text, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn error(text: &str) -> ScenarioError {
+    match Scenario::from_toml(text, "bad.toml") {
+        Ok(s) => panic!("parsed, expected an error: {s:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn fields_set_every_run_and_default_to_the_lab_default() {
+    let plain = parse("name = \"x\"\n");
+    assert_eq!(plain.base_choices(), Choices::default());
+    assert_eq!(plain.initial_window, None);
+    let set = parse(
+        "name = \"x\"\ncc = \"bbr\"\npacing = \"on\"\ninitial_window = 32\n\
+         scheduler = \"priorities\"\ncertificate = \"realistic\"\n",
+    );
+    let runs = set.expand();
+    assert_eq!(runs.len(), 30);
+    for r in &runs {
+        assert_eq!(r.choices.cc, Congestion::Bbr);
+        assert_eq!(r.choices.pacing, Pacing::On);
+        assert_eq!(r.choices.scheduler, Scheduler::Priorities);
+        assert_eq!(r.choices.certificate, Certificate::Realistic);
+        assert_eq!(r.choices.handshake, Handshake::Full);
+        assert_eq!(r.initial_window, Some(32));
+        assert!(r.named_axes.is_empty());
+    }
+    // Fields are no axes: the keys stay plain.
+    assert_eq!(runs[0].key(), "h1/seed=1");
+    // Each non-default choice changes the hash; defaults spelled out do not.
+    let spelled = parse(
+        "name = \"x\"\ncc = \"cubic\"\npacing = \"off\"\nscheduler = \"round-robin\"\n\
+         certificate = \"minimal\"\n",
+    );
+    assert_eq!(spelled.content_hash(), plain.content_hash());
+    assert_eq!(
+        spelled.expand()[0].content_hash(),
+        plain.expand()[0].content_hash()
+    );
+    for field in [
+        "cc = \"newreno\"",
+        "pacing = \"on\"",
+        "initial_window = 10",
+        "scheduler = \"sequential\"",
+        "certificate = \"realistic\"",
+    ] {
+        let one = parse(&format!("name = \"x\"\n{field}\n"));
+        assert_ne!(one.content_hash(), plain.content_hash(), "{field}");
+        assert_ne!(
+            one.expand()[0].content_hash(),
+            plain.expand()[0].content_hash(),
+            "{field}"
+        );
+        let again = parse(&toml::to_string(&one).unwrap());
+        assert_eq!(again, one, "{field}");
+    }
+}
+
+#[test]
+fn named_axes_expand_after_the_numeric_ones_in_a_fixed_order() {
+    let scenario = parse(
+        "name = \"f\"\nprotocols = [\"h2\", \"h3\"]\nseeds = 2\n\
+         [sweep]\nloss_percent = [0, 2]\ninitial_window = [10, 32]\n\
+         certificate = [\"minimal\", \"realistic\"]\ncc = [\"cubic\", \"bbr\"]\n\
+         pacing = [\"off\", \"on\"]\nscheduler = [\"round-robin\", \"priorities\"]\n",
+    );
+    let runs = scenario.expand();
+    assert_eq!(runs.len(), 2 * 2 * 2 * 2 * 2 * 2 * 2 * 2);
+    assert_eq!(scenario.run_count(), runs.len());
+    assert_eq!(
+        runs[0].key(),
+        "h2/seed=1/loss_percent=0/initial_window=10/cc=cubic/pacing=off/scheduler=round-robin/certificate=minimal"
+    );
+    // The last named axis varies fastest (after protocols and seeds).
+    assert_eq!(
+        runs[4].key(),
+        "h2/seed=1/loss_percent=0/initial_window=10/cc=cubic/pacing=off/scheduler=round-robin/certificate=realistic"
+    );
+    assert_eq!(
+        runs.last().unwrap().key(),
+        "h3/seed=2/loss_percent=2/initial_window=32/cc=bbr/pacing=on/scheduler=priorities/certificate=realistic"
+    );
+    assert_eq!(
+        runs[0].named_axes,
+        [
+            NamedAxis::Cc,
+            NamedAxis::Pacing,
+            NamedAxis::Scheduler,
+            NamedAxis::Certificate
+        ]
+    );
+    let unique: std::collections::BTreeSet<String> = runs.iter().map(|r| r.key()).collect();
+    assert_eq!(unique.len(), runs.len());
+    let hashes: std::collections::BTreeSet<String> =
+        runs.iter().map(|r| r.content_hash()).collect();
+    assert_eq!(hashes.len(), runs.len());
+    assert_eq!(runs.last().unwrap().initial_window, Some(32));
+    // A run at the default values of a named axis is the same simulation
+    // as a run of a scenario without the axis.
+    let plain = parse("name = \"f\"\nprotocols = [\"h2\"]\n[sweep]\nloss_percent = [0]\n");
+    let axis = parse(
+        "name = \"f\"\nprotocols = [\"h2\"]\n[sweep]\nloss_percent = [0]\ncc = [\"cubic\", \"bbr\"]\n",
+    );
+    assert_eq!(
+        axis.expand()[0].content_hash(),
+        plain.expand()[0].content_hash()
+    );
+    assert_ne!(axis.content_hash(), plain.content_hash());
+}
+
+#[test]
+fn overrides_pin_each_axis() {
+    let base = parse(
+        "name = \"x\"\nprotocols = [\"h2\"]\nseeds = 1\n[sweep]\ncc = [\"cubic\", \"bbr\"]\n",
+    );
+    let pinned = base
+        .with_overrides(&Overrides {
+            cc: Some(Congestion::Reno),
+            pacing: Some(Pacing::On),
+            initial_window: Some(4),
+            scheduler: Some(Scheduler::Sequential),
+            certificate: Some(Certificate::Realistic),
+            ..Overrides::default()
+        })
+        .unwrap();
+    let runs = pinned.expand();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        runs[0].key(),
+        "h2/seed=1/initial_window=4/cc=newreno/pacing=on/scheduler=sequential/certificate=realistic"
+    );
+    let e = parse("name = \"x\"\n")
+        .with_overrides(&Overrides {
+            initial_window: Some(0),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.field(), Some("initial_window"));
+    assert!(e.reason().contains("from 1 to 1000"), "{e}");
+}
+
+#[test]
+fn bad_values_name_the_field() {
+    let cases: [(&str, &str, &str); 12] = [
+        ("cc = \"vegas\"\n", "cc", "unknown variant `vegas`"),
+        ("pacing = \"fast\"\n", "pacing", "unknown variant `fast`"),
+        (
+            "scheduler = \"fifo\"\n",
+            "scheduler",
+            "unknown variant `fifo`",
+        ),
+        (
+            "certificate = \"huge\"\n",
+            "certificate",
+            "unknown variant `huge`",
+        ),
+        ("initial_window = 0\n", "initial_window", "must be a whole"),
+        (
+            "initial_window = 1001\n",
+            "initial_window",
+            "must be a whole",
+        ),
+        (
+            "[sweep]\ninitial_window = [10, 2.5]\n",
+            "sweep.initial_window[1]",
+            "must be a whole",
+        ),
+        (
+            "[sweep]\ncc = [\"bbr\", \"bbr\"]\n",
+            "sweep.cc[1]",
+            "bbr is listed twice",
+        ),
+        ("[sweep]\nscheduler = []\n", "sweep.scheduler", "must list"),
+        (
+            "tcp = \"smoltcp\"\ncc = \"bbr\"\n",
+            "cc",
+            "bbr needs the lab's Linux-like TCP",
+        ),
+        (
+            "tcp = \"smoltcp\"\n[sweep]\npacing = [\"off\", \"on\"]\n",
+            "sweep.pacing[1]",
+            "pacing needs the lab's Linux-like TCP",
+        ),
+        (
+            "tcp = \"smoltcp\"\ninitial_window = 4\n",
+            "initial_window",
+            "tcp = \"smoltcp\" keeps its own",
+        ),
+    ];
+    for (text, field, reason) in cases {
+        let e = error(&format!("name = \"x\"\n{text}"));
+        assert_eq!(e.field(), Some(field), "{text}: {e}");
+        assert!(e.reason().contains(reason), "{text}: {e}");
+        assert!(e.line().is_some(), "{text}: {e}");
+    }
+    // The command line's --tcp smoltcp meets a scenario's bbr: the error
+    // names the scenario's field.
+    let e = parse("name = \"x\"\ncc = \"bbr\"\n")
+        .with_overrides(&Overrides {
+            tcp: Some(tcp::TcpImplementation::Smoltcp),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.field(), Some("cc"), "{e}");
+}
