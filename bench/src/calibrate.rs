@@ -25,7 +25,7 @@ use anyhow::{bail, Context, Result};
 use records::{Mode, Outcome, RunResult};
 use scenarios::{RunSpec, Scenario};
 
-use crate::kernel::{check, kernel_key, kernel_key_prefix, run_kernel, KernelOptions};
+use crate::kernel::{check, kernel_key, run_kernel, KernelOptions, KERNEL_KEY_PREFIX};
 use crate::results::{write_atomic, ResultsAppender, StoredRuns, RESULTS_FILE, SCENARIO_FILE};
 use crate::{runner, spec};
 
@@ -80,14 +80,13 @@ pub fn run(config: &CalibrateConfig) -> Result<CalibrateReport> {
     let results = config.out.join(RESULTS_FILE);
     let stored = StoredRuns::read(&results)?;
     let build = crate::lab::current().build_id();
-    let kernel_prefix = kernel_key_prefix(&config.kernel.congestion);
     let done: BTreeSet<String> = stored
         .lines
         .iter()
         .filter(|l| {
             l.run.scenario_hash == hash
                 && (l.run.build == build
-                    || (config.reuse_kernel_runs && l.run.run_key.starts_with(&kernel_prefix)))
+                    || (config.reuse_kernel_runs && l.run.run_key.starts_with(KERNEL_KEY_PREFIX)))
         })
         .map(|l| l.run.run_key.clone())
         .collect();
@@ -100,7 +99,7 @@ pub fn run(config: &CalibrateConfig) -> Result<CalibrateReport> {
     );
     todo.extend(
         runs.iter()
-            .filter(|s| !done.contains(&kernel_key(s, &config.kernel.congestion)))
+            .filter(|s| !done.contains(&kernel_key(s)))
             .map(|s| (Mode::Kernel, s)),
     );
     let resumed = 2 * runs.len() - todo.len();

@@ -112,6 +112,8 @@ pub struct ScenarioArgs {
     pub handshake: Option<Handshake>,
     /// Congestion control for TCP and QUIC alike: pins the scenario's cc
     /// axis. Default: the scenario's (cubic unless it says otherwise).
+    /// Kernel runs (calibrate, shell) give the kernel's TCP its cubic, reno
+    /// or bbr.
     #[arg(long, value_parser = congestion_parser())]
     pub cc: Option<Congestion>,
     /// TCP pacing (Linux with the fq qdisc): pins the scenario's pacing
@@ -120,7 +122,7 @@ pub struct ScenarioArgs {
     #[arg(long, value_parser = pacing_parser())]
     pub pacing: Option<Pacing>,
     /// The initial congestion window in segments, for TCP and QUIC alike
-    /// (QUIC's in bytes of TCP's segments): pins the scenario's
+    /// (QUIC's in bytes of TCP's full segments): pins the scenario's
     /// initial_window axis. Default: each transport's own (TCP 10
     /// segments, quinn 12 000 bytes).
     #[arg(long, value_name = "SEGMENTS")]
@@ -287,9 +289,6 @@ pub struct CalibrateArgs {
     /// Protocols to run, comma-separated. Default: the scenario's.
     #[arg(long, value_parser = protocol_parser(), value_delimiter = ',', value_name = "h1,h2,h3")]
     pub protocols: Option<Vec<Protocol>>,
-    /// The kernel's TCP congestion control for the kernel runs.
-    #[arg(long, value_name = "NAME", default_value = "cubic")]
-    pub cc: String,
     /// The results directory. Default: reports/out/calibrate-NAME/.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -316,9 +315,6 @@ pub struct ShellArgs {
     /// content seed.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
-    /// The kernel's TCP congestion control in both namespaces.
-    #[arg(long, value_name = "NAME", default_value = "cubic")]
-    pub cc: String,
     /// The network namespaces' prefix: PREFIX-client and PREFIX-server.
     /// Default: httplab-PID.
     #[arg(long, value_name = "PREFIX")]
@@ -492,7 +488,6 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
         scenario,
         out,
         kernel: crate::kernel::KernelOptions {
-            congestion: args.cc.clone(),
             prefix: args.netns.clone().unwrap_or_else(emulator::default_prefix),
         },
         reuse_kernel_runs: args.reuse_kernel_runs,
@@ -525,7 +520,7 @@ fn shell(args: &ShellArgs) -> Result<ExitCode> {
     let config = crate::shell::ShellConfig {
         network,
         seed: args.seed,
-        congestion: args.cc.clone(),
+        congestion: crate::kernel::kernel_congestion(first.choices.cc).to_owned(),
         prefix: args.netns.clone().unwrap_or_else(emulator::default_prefix),
         packet_log: args.packet_log.clone(),
         command: args.command.clone(),

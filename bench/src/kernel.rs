@@ -17,11 +17,12 @@ use std::time::Duration;
 
 use clients::{ClientConfig, RealTarget};
 use emulator::{Emulator, EmulatorConfig, LATENESS_BOUND};
+use netsim::{Congestion, Pacing};
 use netsim::{
     FlowControl, NetworkConfig, RealSockets, Settings, SimConfig, TransportSettings, SERVER_PORT,
 };
 use records::{KernelRun, Mode, Outcome, RunResult};
-use scenarios::{Handshake, RunSpec};
+use scenarios::{Certificate, Handshake, RunSpec, Scheduler};
 use servers::{ContentServer, Protocols};
 
 use crate::runner::{panic_message, simulation_summary, unfinished};
@@ -30,35 +31,46 @@ use crate::spec;
 /// How kernel runs are set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelOptions {
-    /// The kernel TCP congestion control (`TCP_CONGESTION` on every socket
-    /// and the namespaces' default), e.g. `cubic`.
-    pub congestion: String,
     /// The namespaces' prefix (see `emulator::EmulatorConfig::prefix`).
     pub prefix: String,
 }
 
 impl Default for KernelOptions {
-    /// CUBIC, the lab's default prefix.
+    /// The lab's default prefix.
     fn default() -> Self {
         KernelOptions {
-            congestion: "cubic".to_owned(),
             prefix: emulator::default_prefix(),
         }
     }
 }
 
-/// The run key of `spec`'s kernel run with congestion control `cc`:
-/// `kernel/CC/` then the simulated run's key, so that both modes, and
-/// kernel runs with different congestion controls, live in one results
-/// file apart.
-pub fn kernel_key(spec: &RunSpec, cc: &str) -> String {
-    format!("{}{}", kernel_key_prefix(cc), spec.key())
+/// The Linux name of the congestion control a run with `cc` gets on the
+/// kernel (`TCP_CONGESTION` on every socket and the namespaces' default):
+/// `cubic`, `reno` (Linux's Reno is NewReno) or `bbr` (mainline BBR v1).
+/// The lab's `cubic-rfc9438` has no kernel counterpart; it gets Linux's
+/// `cubic`.
+pub fn kernel_congestion(cc: Congestion) -> &'static str {
+    match cc {
+        Congestion::Cubic | Congestion::CubicRfc9438 => "cubic",
+        Congestion::Reno => "reno",
+        Congestion::Bbr => "bbr",
+    }
 }
 
-/// What every kernel run key with congestion control `cc` starts with.
-pub fn kernel_key_prefix(cc: &str) -> String {
-    format!("kernel/{cc}/")
+/// The run key of `spec`'s kernel run: `kernel/CC/` (its
+/// [`kernel_congestion`]) then the simulated run's key, so that both modes,
+/// and kernel runs with different congestion controls, live in one results
+/// file apart.
+pub fn kernel_key(spec: &RunSpec) -> String {
+    format!(
+        "{KERNEL_KEY_PREFIX}{}/{}",
+        kernel_congestion(spec.choices.cc),
+        spec.key()
+    )
 }
+
+/// What every kernel run key starts with.
+pub const KERNEL_KEY_PREFIX: &str = "kernel/";
 
 /// Why a kernel run could not be carried out at all: the machine, the
 /// options or the scenario, not the run. Nothing is recorded; fix the
@@ -68,12 +80,39 @@ pub fn kernel_key_prefix(cc: &str) -> String {
 pub struct SetupError(pub String);
 
 /// Check, before anything runs, that `spec` can run on the kernel with
-/// `options`: the namespace prefix, the congestion control, a full
-/// handshake and a network without a path change.
+/// `options`: the namespace prefix, the congestion control, TCP without
+/// pacing (unless BBR paces), the kernel's own initial window, the lab's
+/// default server choices, a full handshake and a network without a path
+/// change.
 pub fn check(spec: &RunSpec, options: &KernelOptions) -> Result<(), SetupError> {
     let fail = |e: &dyn std::fmt::Display| SetupError(e.to_string());
     emulator::check_name(&format!("{}-client", options.prefix)).map_err(|e| fail(&e))?;
-    emulator::check_congestion(&options.congestion).map_err(|e| fail(&e))?;
+    emulator::check_congestion(kernel_congestion(spec.choices.cc)).map_err(|e| fail(&e))?;
+    if spec.choices.pacing == Pacing::On {
+        return Err(SetupError(format!(
+            "run {}: pacing = on is Linux with the fq qdisc, which this machine's kernel \
+             lacks; kernel runs pace only with cc = bbr (its internal pacing)",
+            spec.key()
+        )));
+    }
+    if spec.initial_window.is_some() {
+        return Err(SetupError(format!(
+            "run {}: kernel runs keep the kernel's initial window (10 segments); leave \
+             initial_window unset",
+            spec.key()
+        )));
+    }
+    if spec.choices.scheduler != Scheduler::default()
+        || spec.choices.certificate != Certificate::default()
+    {
+        return Err(SetupError(format!(
+            "run {}: kernel runs use the lab's default server (scheduler = {}, certificate = \
+             {}) so far",
+            spec.key(),
+            Scheduler::default(),
+            Certificate::default()
+        )));
+    }
     if spec.handshake() != Handshake::Full {
         return Err(SetupError(format!(
             "kernel runs do full handshakes only (the server on real sockets issues no \
@@ -103,7 +142,7 @@ pub fn run_kernel(
     check(spec, options)?;
     let mut result = unfinished(spec, scenario_hash);
     result.mode = Mode::Kernel;
-    result.run_key = kernel_key(spec, &options.congestion);
+    result.run_key = kernel_key(spec);
     match catch_unwind(AssertUnwindSafe(|| kernel(spec, options, &mut result))) {
         Ok(Ok(())) => {}
         Ok(Err(KernelError::Setup(e))) => return Err(e),
@@ -241,7 +280,8 @@ fn kernel(
 ) -> Result<(), KernelError> {
     let setup = |e: String| KernelError::Setup(SetupError(e));
     let network = spec::network(spec).map_err(|e| setup(format!("invalid network: {e}")))?;
-    let (flow, sockets) = like_the_simulation(&network, &options.congestion);
+    let congestion = kernel_congestion(spec.choices.cc);
+    let (flow, sockets) = like_the_simulation(&network, congestion);
     let udp_payload = sockets
         .quic_udp_payload
         .unwrap_or(netsim::quic::QUIC_UDP_PAYLOAD);
@@ -249,7 +289,7 @@ fn kernel(
         network,
         seed: spec.seed,
         prefix: options.prefix.clone(),
-        congestion: Some(options.congestion.clone()),
+        congestion: Some(congestion.to_owned()),
     })
     .map_err(|e| setup(format!("the emulator did not start: {e}")))?;
     let content_seed = spec.seed;
@@ -302,7 +342,7 @@ fn kernel(
         (Outcome::Failed, record.failure.clone())
     };
     let lateness = forwarded.lateness();
-    let mut tcp_parameters = vec![("congestion control".to_owned(), options.congestion.clone())];
+    let mut tcp_parameters = vec![("congestion control".to_owned(), congestion.to_owned())];
     tcp_parameters.push(("kernel".to_owned(), kernel_settings.release.clone()));
     tcp_parameters.extend(kernel_settings.sysctls.iter().cloned());
     result.transport = Some(TransportSettings {

@@ -13,8 +13,10 @@ pub struct QuicCongestion {
     /// quinn's BBR (see [`QuicConfig::transport`](crate::quic::QuicConfig::transport)). `cubic-rfc9438` runs
     /// quinn's CUBIC, which follows RFC 9438. Default: cubic.
     pub algorithm: Congestion,
-    /// The initial window in segments of the path's TCP MSS (the MTU less
-    /// 40 bytes), so that QUIC and TCP start with the same bytes in flight;
+    /// The initial window in full TCP segments of the path
+    /// ([`tcp_segment_payload`](crate::quic::tcp_segment_payload) bytes
+    /// each: the MTU less 52), so that QUIC and TCP start with the same
+    /// bytes in flight;
     /// `None`: [`QuicConfig::initial_window`](crate::quic::QuicConfig::initial_window) bytes, quinn's default.
     pub initial_window: Option<u32>,
 }

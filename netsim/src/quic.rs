@@ -127,14 +127,14 @@ impl QuicConfig {
     }
 
     /// The initial window for datagrams of `udp_payload` bytes: the run's
-    /// [`QuicCongestion::initial_window`] segments of the path's TCP MSS
-    /// (`udp_payload` + 28 − 40 bytes) if it sets one, else
+    /// [`QuicCongestion::initial_window`] full TCP segments' payload on the
+    /// same path ([`tcp_segment_payload`]) if it sets one, else
     /// [`initial_window`](Self::initial_window); and at least two
     /// datagrams (RFC 9002 section 7.2), so that QUIC can send at all on a
     /// path whose MTU is larger than the window (jumbo frames).
     pub fn initial_window_for(&self, udp_payload: u16) -> u64 {
         let bytes = match self.congestion.initial_window {
-            Some(segments) => u64::from(segments) * tcp_mss(udp_payload),
+            Some(segments) => u64::from(segments) * tcp_segment_payload(udp_payload),
             None => self.initial_window,
         };
         bytes.max(2 * u64::from(udp_payload))
@@ -240,11 +240,14 @@ impl QuicConfig {
     }
 }
 
-/// The MSS of TCP on a path where QUIC's datagrams carry `udp_payload`
-/// bytes: the MTU (`udp_payload` + 28) less 40 bytes of IPv4 and TCP
-/// headers.
-fn tcp_mss(udp_payload: u16) -> u64 {
-    (u64::from(udp_payload) + (IPV4_HEADER_LEN + UDP_HEADER_LEN) as u64).saturating_sub(40)
+/// The payload of a full-size segment of the lab's TCP on a path where
+/// QUIC's datagrams carry `udp_payload` bytes: the MTU (`udp_payload` + 28)
+/// less 52 bytes (IPv4 and TCP headers, and the timestamps option the
+/// Linux-like TCP always negotiates), 1448 bytes at MTU 1500. So an initial
+/// window of N segments is the same bytes for QUIC as for TCP (Linux counts
+/// its window in such segments).
+pub fn tcp_segment_payload(udp_payload: u16) -> u64 {
+    (u64::from(udp_payload) + (IPV4_HEADER_LEN + UDP_HEADER_LEN) as u64).saturating_sub(52)
 }
 
 /// Length of the connection IDs an endpoint issues: 8 bytes, as quinn's

@@ -162,6 +162,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         "Simulated time advances in 1 ms steps: every time here is a whole number of milliseconds of simulated time, and differences below 1 ms are not resolved.".to_owned(),
     ];
     limits.extend(implementations.iter().map(|&t| tcp_limit(t).to_owned()));
+    limits.push("Pacing differs by transport unless a run sets it: the lab's TCP does not pace by default (pacing = off, as Linux without the fq qdisc; BBR paces always, as Linux's internal pacing does), while quinn always paces (a token bucket refilled at 5/4 × cwnd / smoothed RTT). The transport settings above say what each run used.".into());
     limits.push("Retransmissions count different things per transport: TCP segments resent, QUIC packets declared lost (QUIC resends frames in new packets). Client and server counts are both shown; the server sends the responses, so its count is where loss recovery shows.".into());
     limits.push("Head-of-line blocked time is measured from the TCP receiver's record of held data (docs/metrics.md); for HTTP/3 it is 0 by construction, since QUIC hands each stream over on its own; smoltcp keeps no such record, so its runs show none.".into());
     limits.push(format!(

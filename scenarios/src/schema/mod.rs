@@ -417,7 +417,7 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "is_default")]
     pub pacing: Pacing,
     /// The initial congestion window in segments, for TCP and QUIC alike
-    /// (QUIC's in bytes of TCP's segments: the path MTU less 40), unless
+    /// (QUIC's in bytes of full TCP segments: the path MTU less 52), unless
     /// the `initial_window` axis is swept. Default: unset, each
     /// transport's own (TCP 10 segments, quinn 12 000 bytes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
