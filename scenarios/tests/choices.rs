@@ -217,3 +217,23 @@ fn bad_values_name_the_field() {
         .unwrap_err();
     assert_eq!(e.field(), Some("cc"), "{e}");
 }
+
+#[test]
+fn the_deciding_factors_scenario_crosses_cc_scheduler_and_pacing_at_two_percent() {
+    let s = Scenario::builtin("deciding-factors").unwrap();
+    assert_eq!(s.workload.to_workload(), scenarios::Workload::default());
+    assert_eq!(s.sweep.loss_percent, Some(vec![2.0]));
+    assert_eq!(s.sweep.cc, Some(Congestion::ALL.to_vec()));
+    assert_eq!(s.sweep.scheduler, Some(Scheduler::ALL.to_vec()));
+    assert_eq!(s.sweep.pacing, Some(Pacing::ALL.to_vec()));
+    assert_eq!(
+        s.protocols,
+        [scenarios::Protocol::H2, scenarios::Protocol::H3]
+    );
+    let runs = s.expand();
+    assert_eq!(runs.len(), 3 * 3 * 2 * 2 * 20);
+    assert_eq!(
+        runs[0].key(),
+        "h2/seed=1/loss_percent=2/cc=cubic/pacing=off/scheduler=round-robin"
+    );
+}

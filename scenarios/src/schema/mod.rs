@@ -161,6 +161,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ("migration", include_str!("../../files/migration.toml")),
     ("handshake", include_str!("../../files/handshake.toml")),
     ("bundled", include_str!("../../files/bundled.toml")),
+    (
+        "deciding-factors",
+        include_str!("../../files/deciding-factors.toml"),
+    ),
 ];
 
 const BUILTIN_NAMES: &[&str] = &[
@@ -174,6 +178,7 @@ const BUILTIN_NAMES: &[&str] = &[
     "migration",
     "handshake",
     "bundled",
+    "deciding-factors",
 ];
 
 /// The run seeds: `seeds = 10` (1 to 10) or `seeds = [3, 7, 42]`.
