@@ -8,8 +8,11 @@ default:
     @just --list
 
 # Arguments are key=value: loss= (%), rtt= (ms), bandwidth= (Mbit/s),
-# seeds= (count), scenario= (a name or a file; default page). Written as
-# arguments after the recipe, not as just's own NAME=VALUE overrides.
+# seeds= (count), scenario= (a name or a file; default page), cc=
+# (cubic|newreno|bbr), pacing= (off|on), iw= (initial window, segments),
+# scheduler= (round-robin|sequential|priorities), certificate=
+# (minimal|realistic). Written as arguments after the recipe, not as just's
+# own NAME=VALUE overrides.
 # Run a sweep into reports/out/<scenario>/, e.g. just bench loss=2 rtt=80
 bench *args:
     #!/usr/bin/env bash
@@ -24,8 +27,13 @@ bench *args:
             bandwidth=*) [ -n "$value" ] && flags+=(--bandwidth "$value") ;;
             seeds=*) [ -n "$value" ] && flags+=(--seeds "$value") ;;
             scenario=*) [ -n "$value" ] && scenario="$value" ;;
+            cc=*) [ -n "$value" ] && flags+=(--cc "$value") ;;
+            pacing=*) [ -n "$value" ] && flags+=(--pacing "$value") ;;
+            iw=*) [ -n "$value" ] && flags+=(--initial-window "$value") ;;
+            scheduler=*) [ -n "$value" ] && flags+=(--scheduler "$value") ;;
+            certificate=*) [ -n "$value" ] && flags+=(--certificate "$value") ;;
             *)
-                echo "just bench: unknown argument '$arg'; use loss=, rtt=, bandwidth=, seeds=, scenario=" >&2
+                echo "just bench: unknown argument '$arg'; use loss=, rtt=, bandwidth=, seeds=, scenario=, cc=, pacing=, iw=, scheduler=, certificate=" >&2
                 exit 2
                 ;;
         esac
