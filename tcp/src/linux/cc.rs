@@ -28,10 +28,12 @@ use std::time::Duration;
 
 use crate::{Parameter, Value};
 
-/// The initial window: 10 segments, Linux's `TCP_INIT_CWND` (RFC 6928
-/// section 2 also caps it at 14600 bytes; Linux does not).
+/// The default initial window: 10 segments, Linux's `TCP_INIT_CWND` (RFC
+/// 6928 section 2 also caps it at 14600 bytes; Linux does not). A
+/// connection's own comes from `TcpConfig::initial_window` through each
+/// controller's `with_initial_window`.
 pub fn initial_window(mss: u64) -> u64 {
-    10 * mss
+    u64::from(crate::DEFAULT_INITIAL_WINDOW) * mss
 }
 
 /// What the connection tells the controller about one ACK that acknowledged
@@ -360,6 +362,14 @@ pub struct LinuxCubic {
 }
 
 impl LinuxCubic {
+    /// The same controller starting from an initial window of `segments`
+    /// (Linux's `tcp_init_cwnd`: a route's `initcwnd`, else
+    /// `TCP_INIT_CWND`).
+    pub fn with_initial_window(mut self, segments: u32) -> Self {
+        self.snd_cwnd = segments.max(1);
+        self
+    }
+
     /// `cubictcp_init`: cwnd at the [`initial_window`], ssthresh infinite,
     /// HyStart on or off.
     pub fn new(mss: u64, hystart: bool) -> Self {
@@ -997,6 +1007,12 @@ pub struct CubicRfc9438 {
 }
 
 impl CubicRfc9438 {
+    /// The same controller starting from an initial window of `segments`.
+    pub fn with_initial_window(mut self, segments: u32) -> Self {
+        self.cwnd = (u64::from(segments.max(1)) * self.mss) as f64;
+        self
+    }
+
     #[cfg(test)]
     /// CUBIC with HyStart++, cwnd at the [`initial_window`].
     pub fn new(mss: u64) -> Self {
@@ -1294,6 +1310,12 @@ pub struct NewReno {
 }
 
 impl NewReno {
+    /// The same controller starting from an initial window of `segments`.
+    pub fn with_initial_window(mut self, segments: u32) -> Self {
+        self.cwnd = u64::from(segments.max(1)) * self.mss;
+        self
+    }
+
     /// NewReno with cwnd at the [`initial_window`].
     pub fn new(mss: u64) -> Self {
         assert!(mss > 0, "mss must be positive");

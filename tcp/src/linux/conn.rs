@@ -19,7 +19,7 @@ use super::recv::{AckNeed, Receiver, RecvConfig};
 use super::rtt::{RttEstimator, INITIAL_RTO};
 use super::segment::Segment;
 use super::send::{Sender, SenderStats, Transmit};
-use crate::{Congestion, TcpError};
+use crate::{Congestion, Pacing, TcpError};
 
 /// IPv4 and TCP headers without options.
 const BASE_HEADERS: usize = 40;
@@ -52,6 +52,11 @@ pub struct LinuxConfig {
     /// The MTU of the host's link, in bytes (whole IPv4 packets): no
     /// packet is larger. Default: 1500.
     pub mtu: usize,
+    /// The initial congestion window, in segments. Default: 10 (Linux's
+    /// `TCP_INIT_CWND`).
+    pub initial_window: u32,
+    /// Pacing of data segments. Default: off.
+    pub pacing: Pacing,
 }
 
 impl LinuxConfig {
@@ -81,6 +86,12 @@ impl LinuxConfig {
         }
     }
 
+    /// Whether data segments are paced: [`Pacing::On`], or BBR, which
+    /// always paces (Linux's `tcp_internal_pacing` when no fq qdisc does).
+    pub fn paces(&self) -> bool {
+        self.pacing == Pacing::On || self.congestion == Congestion::Bbr
+    }
+
     /// The window-scale shift this stack announces for its buffer.
     pub fn window_shift(&self) -> u8 {
         window_shift(self.buffer)
@@ -89,12 +100,17 @@ impl LinuxConfig {
     /// A fresh congestion controller of this configuration for segments of
     /// `mss` bytes, as each connection gets.
     pub fn congestion_controller(&self, mss: u64) -> Box<dyn CongestionControl> {
+        let iw = self.initial_window;
         match self.congestion {
-            Congestion::Cubic => Box::new(LinuxCubic::new(mss, self.hystart)),
-            Congestion::CubicRfc9438 => Box::new(CubicRfc9438::with_hystart(mss, self.hystart)),
-            Congestion::Reno => Box::new(NewReno::new(mss)),
+            Congestion::Cubic => {
+                Box::new(LinuxCubic::new(mss, self.hystart).with_initial_window(iw))
+            }
+            Congestion::CubicRfc9438 => {
+                Box::new(CubicRfc9438::with_hystart(mss, self.hystart).with_initial_window(iw))
+            }
+            Congestion::Reno => Box::new(NewReno::new(mss).with_initial_window(iw)),
             // Placeholder until BBR lands: `TcpConfig::validate` rejects it.
-            Congestion::Bbr => Box::new(LinuxCubic::new(mss, self.hystart)),
+            Congestion::Bbr => Box::new(LinuxCubic::new(mss, self.hystart).with_initial_window(iw)),
         }
     }
 }
@@ -108,6 +124,8 @@ impl Default for LinuxConfig {
             timestamps: true,
             sack: true,
             mtu: crate::DEFAULT_MTU as usize,
+            initial_window: crate::DEFAULT_INITIAL_WINDOW,
+            pacing: Pacing::Off,
         }
     }
 }

@@ -77,6 +77,8 @@ impl LinuxStack {
                 buffer: config.buffer_bytes,
                 congestion: config.congestion,
                 mtu: config.mtu as usize,
+                initial_window: config.initial_window,
+                pacing: config.pacing,
                 ..LinuxConfig::default()
             },
             rng: ChaCha8Rng::seed_from_u64(random_seed),
@@ -177,7 +179,7 @@ impl TcpStack for LinuxStack {
             ("send_buffer", Value::Bytes(c.buffer as u64)),
             ("receive_buffer", Value::Bytes(c.buffer as u64)),
             ("nagle", Value::Switch(false)),
-            ("pacing", Value::Switch(false)),
+            ("pacing", Value::Switch(c.paces())),
             ("syn_retries", Value::Count(u64::from(SYN_TRIES - 1))),
         ]
         .into_iter()
@@ -619,5 +621,23 @@ mod tests {
             Value::Text("cubic-rfc9438 (RFC 9438 + HyStart++)".into())
         );
         assert_eq!(p["cubic-rfc9438.beta"], Value::Number(0.7));
+        assert_eq!(values(&stack)["pacing"], Value::Switch(false));
+        let paced = LinuxStack::new(
+            1,
+            &TcpConfig {
+                initial_window: 4,
+                pacing: crate::Pacing::On,
+                ..TcpConfig::default()
+            },
+        );
+        let p = values(&paced);
+        assert_eq!(
+            p["initial_window"],
+            Value::Window {
+                segments: 4,
+                bytes: 4 * 1448
+            }
+        );
+        assert_eq!(p["pacing"], Value::Switch(true));
     }
 }

@@ -260,6 +260,24 @@ fn initial_window_is_ten_segments() {
 }
 
 #[test]
+fn the_first_flight_is_the_configured_initial_window() {
+    for iw in [4, 32] {
+        let mut p = Pair::new(LinuxConfig {
+            initial_window: iw,
+            ..LinuxConfig::default()
+        });
+        let start = p.now;
+        p.server_writes(200_000);
+        // Everything sent before the first ACK can come back is the IW.
+        assert_eq!(p.down_data_between(start, start + ONE_WAY * 2), iw as usize);
+        assert_eq!(
+            p.server.sender().expect("sender").cwnd(),
+            u64::from(iw) * MSS
+        );
+    }
+}
+
+#[test]
 fn slow_start_doubles_per_round_trip() {
     let mut p = Pair::new(LinuxConfig {
         hystart: false,
