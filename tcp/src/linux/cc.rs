@@ -143,6 +143,13 @@ pub trait CongestionControl: Debug + Send {
     /// Sets cwnd directly (PRR during recovery). Never below one segment.
     fn set_cwnd(&mut self, cwnd: u64);
 
+    /// The pacing rate the controller sets itself, in bytes per second
+    /// (BBR's `sk_pacing_rate`); `None` leaves it to the connection's
+    /// `tcp_update_pacing_rate`. Default: `None`.
+    fn own_pacing_rate(&self) -> Option<u64> {
+        None
+    }
+
     /// The algorithm's own configuration (beyond its name, MSS and initial
     /// window, which the stack states), for reports.
     fn parameters(&self) -> Vec<Parameter>;
@@ -197,10 +204,11 @@ const HYSTART_ACK_DELAY_MAX_US: u64 = 1_000;
 /// `sk_gso_max_size` in `hystart_ack_delay`: `GSO_LEGACY_MAX_SIZE`, the
 /// default of Linux devices (include/linux/netdevice.h).
 const GSO_MAX_SIZE: u64 = 65_536;
-/// `sysctl_tcp_pacing_ss_ratio`, percent: `sk_pacing_rate` in slow start.
-const PACING_SS_RATIO: u64 = 200;
+/// `sysctl_tcp_pacing_ss_ratio`, percent: `sk_pacing_rate` in slow start
+/// (`tcp_update_pacing_rate`, tcp_input.c; default in tcp_ipv4.c).
+pub(crate) const PACING_SS_RATIO: u64 = 200;
 /// `sysctl_tcp_pacing_ca_ratio`, percent: `sk_pacing_rate` otherwise.
-const PACING_CA_RATIO: u64 = 120;
+pub(crate) const PACING_CA_RATIO: u64 = 120;
 /// `cubic_root`'s table (Willy Tarreau's, in tcp_cubic.c): for x in 0..64,
 /// v[x] = cbrt(x << 18) − 1, refined by hand; cbrt(x) = (v[x] + 10) >> 6.
 const CUBIC_ROOT_TABLE: [u8; 64] = [

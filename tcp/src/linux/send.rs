@@ -34,10 +34,14 @@
 //!   reset) found cwnd full, or, in slow start, if cwnd is below twice the
 //!   most segments that were out in it.
 //!
+//! - **Pacing** (only when the connection paces: `Pacing::On`, or BBR):
+//!   see [`Pacer`]. Each data segment leaves at its earliest departure
+//!   time, as Linux computes it in `tcp_update_skb_after_send`.
+//!
 //! Byte positions are `u64` stream offsets: offset 0 is the first data byte
 //! (wire sequence `ISS + 1`). The connection converts to and from the wire.
 //!
-//! Left out, compared with Linux: pacing, TSO/GSO bursts, the TLP-based loss
+//! Left out, compared with Linux: TSO/GSO bursts (and TSO autosizing), the TLP-based loss
 //! detection that reduces `cwnd` after a probe repaired a loss, RACK's
 //! adaptive reordering window (`reo_wnd_steps`, grown by DSACKs), F-RTO,
 //! undo of spurious recoveries (so no `prior_ssthresh`), and the cwnd
@@ -53,7 +57,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::cc::{AckEvent, CongestionControl};
+use super::cc::{AckEvent, CongestionControl, PACING_CA_RATIO, PACING_SS_RATIO};
 use super::rtt::RttEstimator;
 
 /// A delayed-ACK allowance added to the PTO when only one segment is in
@@ -112,6 +116,73 @@ pub struct SenderStats {
     pub recoveries: u64,
     /// Zero-window probes sent.
     pub window_probes: u64,
+}
+
+/// Data segments a connection sends before pacing spaces them: Linux's
+/// `tcp_update_skb_after_send` leaves `sk_pacing_rate` out while
+/// `data_segs_out < 10` ("Original sch_fq does not pace first 10 MSS"), so
+/// the first ten leave back to back.
+pub(crate) const UNPACED_SEGMENTS: u64 = 10;
+
+/// Earliest departure times (EDT) of one paced connection, as Linux with
+/// the fq qdisc (or BBR's internal pacing, `tcp_internal_pacing`) spaces
+/// its data segments.
+///
+/// - **Rate**: without a controller rate of its own (BBR sets one), Linux's
+///   `tcp_update_pacing_rate` (tcp_input.c), recomputed after every ACK
+///   that found data outstanding and after the handshake's RTT sample:
+///   `mss × max(cwnd, packets_out) / srtt` × 200 % while cwnd <
+///   ssthresh / 2, else × 120 %. Before the first RTT sample the rate is
+///   unlimited (Linux divides by srtt only when it has one).
+/// - **Departure** (`tcp_wstamp_ns`): a segment leaves at `max(wstamp,
+///   now)`; then, from the eleventh data segment on, wstamp advances by
+///   `len / rate`, less `min(len / 2 / rate, credit)` where credit is how
+///   late the segment left after its departure time ("OS jitter" in
+///   `tcp_update_skb_after_send`). `len` is `skb->len`: the TCP header and
+///   options plus payload.
+/// - **Holding back**: no data segment (new, resent, probe) leaves before
+///   wstamp; the sender asks to be polled then ([`Sender::poll_timeout`]).
+///   Pure ACKs are never held, as Linux/fq do not pace them.
+///
+/// What the fq qdisc adds to that is not modelled, because with one flow
+/// per host and EDT timestamps it changes no departure: its per-flow DRR
+/// credit (`quantum` = 2 × MTU, a new flow's `initial_quantum` = 10 × MTU,
+/// `fq_init` in net/sched/sch_fq.c) only orders flows against each other,
+/// and `fq_dequeue` holds each packet until its `skb->tstamp`. Linux's TCP
+/// hands fq segments ahead of their departure (TCP Small Queues allow
+/// about 1 ms of them); here the stack keeps them until they leave, so a
+/// segment counts as in flight from its departure, not from its queueing.
+/// TSO autosizing (`tcp_tso_autosize`) is not modelled: every segment is
+/// one MSS.
+#[derive(Clone, Debug, Default)]
+pub struct Pacer {
+    /// `sk_pacing_rate`, bytes per second; `None` is unlimited (`~0UL`).
+    rate: Option<u64>,
+    /// `tcp_wstamp_ns`: the earliest departure of the next data segment.
+    wstamp: Duration,
+    /// `data_segs_out`: data segments sent so far.
+    data_segs_out: u64,
+    /// The last `poll_transmit` held data back until this time.
+    held_until: Option<Duration>,
+}
+
+impl Pacer {
+    /// Account a data segment of `len` bytes (`skb->len`) leaving at `now`
+    /// (`__tcp_transmit_skb`, then `tcp_update_skb_after_send`).
+    fn on_sent(&mut self, now: Duration, len: u64) {
+        self.data_segs_out += 1;
+        let prior = self.wstamp;
+        self.wstamp = self.wstamp.max(now);
+        match self.rate {
+            Some(rate) if rate > 0 && self.data_segs_out >= UNPACED_SEGMENTS => {
+                let len_ns = len.saturating_mul(1_000_000_000) / rate;
+                let credit = u64::try_from((self.wstamp - prior).as_nanos()).unwrap_or(u64::MAX);
+                let len_ns = len_ns - (len_ns / 2).min(credit);
+                self.wstamp += Duration::from_nanos(len_ns);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// What to send next, decided by the sender.
@@ -193,18 +264,22 @@ pub struct Sender {
     /// Linux's `cwnd_usage_seq`: the current window of cwnd-usage tracking
     /// ends when `snd_una` reaches this.
     cwnd_usage_seq: u64,
+    /// Earliest departure times, if the connection paces.
+    pacer: Option<Pacer>,
     stats: SenderStats,
 }
 
 impl Sender {
     /// A sender with a `capacity`-byte buffer, segments of `mss` payload
-    /// bytes, the peer's initial window, and a congestion controller.
+    /// bytes, the peer's initial window, and a congestion controller;
+    /// `paces` spaces its data segments ([`Pacer`]).
     pub fn new(
         capacity: usize,
         mss: u64,
         peer_window: u64,
         rtt: RttEstimator,
         cc: Box<dyn CongestionControl>,
+        paces: bool,
     ) -> Sender {
         Sender {
             buf: VecDeque::new(),
@@ -242,6 +317,7 @@ impl Sender {
             is_cwnd_limited: false,
             max_packets_out: 0,
             cwnd_usage_seq: 0,
+            pacer: paces.then(Pacer::default),
             stats: SenderStats::default(),
         }
     }
@@ -277,6 +353,12 @@ impl Sender {
     /// The congestion window.
     pub fn cwnd(&self) -> u64 {
         self.cc.cwnd()
+    }
+
+    /// The pacing rate in bytes per second, if the connection paces and
+    /// has a rate (unlimited before the first RTT sample).
+    pub fn pacing_rate(&self) -> Option<u64> {
+        self.pacer.as_ref().and_then(|p| p.rate)
     }
 
     /// The RTT estimator.
@@ -379,6 +461,38 @@ impl Sender {
     /// timestamp echo).
     pub fn on_rtt_sample(&mut self, rtt: Duration) {
         self.rtt.on_sample(rtt);
+        self.update_pacing_rate();
+    }
+
+    /// Linux's `tcp_update_pacing_rate` (tcp_input.c), when the connection
+    /// paces: the controller's own rate if it sets one (BBR), else
+    /// `mss × max(cwnd, packets_out) / srtt` at 200 % while cwnd <
+    /// ssthresh / 2, else at 120 %; unlimited before the first RTT sample.
+    fn update_pacing_rate(&mut self) {
+        let Some(pacer) = self.pacer.as_mut() else {
+            return;
+        };
+        if let Some(rate) = self.cc.own_pacing_rate() {
+            pacer.rate = Some(rate);
+            return;
+        }
+        let Some(srtt) = self.rtt.srtt() else {
+            pacer.rate = None;
+            return;
+        };
+        let cwnd = self.cc.cwnd() / self.mss;
+        let ssthresh = self.cc.ssthresh() / self.mss;
+        let ratio = if cwnd < ssthresh / 2 {
+            PACING_SS_RATIO
+        } else {
+            PACING_CA_RATIO
+        };
+        let packets = cwnd.max(self.flight.len() as u64);
+        let srtt_us = u64::try_from(srtt.as_micros()).unwrap_or(u64::MAX).max(1);
+        // mss × ratio / 100 per srtt, in bytes per second.
+        let rate = u128::from(self.mss) * u128::from(packets) * u128::from(ratio) * 10_000
+            / u128::from(srtt_us);
+        pacer.rate = Some(u64::try_from(rate).unwrap_or(u64::MAX));
     }
 
     /// An acknowledgement arrived: cumulative ACK at offset `ack` (the FIN
@@ -403,6 +517,7 @@ impl Sender {
             return false;
         }
         let in_flight_before = self.pipe();
+        let prior_packets = self.flight.len();
         self.peer_window = window;
         if window > 0 {
             self.persist_at = None;
@@ -552,6 +667,11 @@ impl Sender {
         } else if delivered > 0 {
             self.cc.on_ack(&ev);
         }
+        // tcp_cong_control ends with tcp_update_pacing_rate; tcp_ack skips
+        // it when nothing was outstanding (its `no_queue` path).
+        if prior_packets > 0 {
+            self.update_pacing_rate();
+        }
 
         // Timers.
         let fin_outstanding = self.fin_sent && !self.fin_acked;
@@ -698,10 +818,17 @@ impl Sender {
 
     /// The earliest timer.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        [self.rto_at, self.pto_at, self.reorder_at, self.persist_at]
-            .into_iter()
-            .flatten()
-            .min()
+        let paced = self.pacer.as_ref().and_then(|p| p.held_until);
+        [
+            self.rto_at,
+            self.pto_at,
+            self.reorder_at,
+            self.persist_at,
+            paced,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Run the timers due at `now`.
@@ -761,10 +888,17 @@ impl Sender {
 
     // ---- outputs ----
 
-    /// The next segment to send at `now`, if the windows allow one.
-    /// `max_payload` is the payload that fits in one packet with the
-    /// options the connection will add.
-    pub fn poll_transmit(&mut self, now: Duration, max_payload: u64) -> Option<Transmit> {
+    /// The next segment to send at `now`, if the windows (and, when the
+    /// connection paces, its next departure time) allow one. `max_payload`
+    /// is the payload that fits in one packet with the options the
+    /// connection will add, `tcp_header` the TCP header and options that
+    /// packet carries (pacing counts them, as Linux's `skb->len`).
+    pub fn poll_transmit(
+        &mut self,
+        now: Duration,
+        max_payload: u64,
+        tcp_header: u64,
+    ) -> Option<Transmit> {
         let max_payload = max_payload.min(self.mss).max(1);
         if self.probe_due {
             self.probe_due = false;
@@ -772,6 +906,39 @@ impl Sender {
                 self.stats.window_probes += 1;
                 return Some(Transmit::WindowProbe);
             }
+        }
+        let t = self.poll_data(now, max_payload);
+        if let (Some(Transmit::Data { start, end, .. }), Some(pacer)) = (&t, self.pacer.as_mut()) {
+            pacer.on_sent(now, end - start + tcp_header);
+        }
+        t
+    }
+
+    /// Whether pacing holds data back at `now` (Linux's `tcp_pacing_check`
+    /// at the top of `tcp_write_xmit` and `tcp_xmit_retransmit_queue`):
+    /// data waits to be sent and the next departure time is still to come.
+    /// Then the sender asks to be polled at that time.
+    fn paced(&mut self, now: Duration) -> bool {
+        let waiting = self.tlp_due || self.has_unsent() || self.flight.iter().any(|s| s.lost);
+        let Some(pacer) = self.pacer.as_mut() else {
+            return false;
+        };
+        pacer.held_until = None;
+        if waiting && pacer.wstamp > now {
+            pacer.held_until = Some(pacer.wstamp);
+            return true;
+        }
+        false
+    }
+
+    /// [`Sender::poll_transmit`] once any window probe is out.
+    fn poll_data(&mut self, now: Duration, max_payload: u64) -> Option<Transmit> {
+        if self.paced(now) {
+            // tcp_write_xmit still runs tcp_cwnd_validate after its loop.
+            if self.has_unsent() && self.cwnd_full() {
+                self.cwnd_validate(true);
+            }
+            return None;
         }
         let tlp = std::mem::take(&mut self.tlp_due);
         let pipe = self.pipe();

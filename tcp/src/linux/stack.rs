@@ -460,11 +460,12 @@ fn sender_info(conn: &Connection) -> TcpSenderInfo {
     }
 }
 
-/// A connection's own counters, by name.
+/// A connection's own counters, by name; a paced connection adds its
+/// pacing rate (`pacing_rate_bps`, bits per second, once it has one).
 fn counters(conn: &Connection) -> Vec<(&'static str, u64)> {
     let st = conn.stats();
     let s = st.sender;
-    vec![
+    let mut counters = vec![
         ("segments_sent", s.segments_sent),
         ("bytes_sent", s.bytes_sent),
         ("retransmissions", s.retransmissions),
@@ -475,7 +476,11 @@ fn counters(conn: &Connection) -> Vec<(&'static str, u64)> {
         ("window_probes", s.window_probes),
         ("segments_received", st.segments_received),
         ("acks_sent", st.acks_sent),
-    ]
+    ];
+    if let Some(rate) = conn.sender().and_then(|s| s.pacing_rate()) {
+        counters.push(("pacing_rate_bps", rate.saturating_mul(8)));
+    }
+    counters
 }
 
 /// Every data segment a connection received, with when its bytes became

@@ -32,6 +32,8 @@ struct Sent {
     way: Way,
     seg: Segment,
     dropped: bool,
+    /// The sender's pacing rate right after it sent this, if it paces.
+    pacing_rate: Option<u64>,
 }
 
 impl Sent {
@@ -43,6 +45,44 @@ impl Sent {
 /// Decides whether the n-th data segment (counted from 1) going down is
 /// dropped.
 type DropRule = Box<dyn FnMut(u64, &Segment) -> bool>;
+
+/// A drop-tail bottleneck on the way down: `rate` bytes of IPv4 packet
+/// per second, at most `limit` packets queued or in service.
+struct Bottleneck {
+    rate: u64,
+    limit: usize,
+    busy_until: Duration,
+    /// When each packet queued or in service finishes serialization.
+    departures: std::collections::VecDeque<Duration>,
+}
+
+#[allow(dead_code)] // Used by the BBR tests.
+impl Bottleneck {
+    fn new(rate: u64, limit: usize) -> Bottleneck {
+        Bottleneck {
+            rate,
+            limit,
+            busy_until: Duration::ZERO,
+            departures: Default::default(),
+        }
+    }
+
+    /// When a packet of `size` bytes entering at `now` has been serialized,
+    /// or `None` if the queue is full.
+    fn admit(&mut self, now: Duration, size: usize) -> Option<Duration> {
+        while self.departures.front().is_some_and(|&d| d <= now) {
+            self.departures.pop_front();
+        }
+        if self.departures.len() >= self.limit {
+            return None;
+        }
+        let start = self.busy_until.max(now);
+        let done = start + Duration::from_nanos(size as u64 * 1_000_000_000 / self.rate);
+        self.busy_until = done;
+        self.departures.push_back(done);
+        Some(done)
+    }
+}
 
 /// A client and a server on a lossless-unless-told wire.
 struct Pair {
@@ -56,6 +96,11 @@ struct Pair {
     /// Whether the client application reads what arrives.
     client_reads: bool,
     received: Vec<u8>,
+    /// Step from event to event (wire arrivals and timers, at most 1 ms
+    /// apart) rather than in whole milliseconds.
+    exact: bool,
+    /// A bottleneck on the way down, if any.
+    bottleneck: Option<Bottleneck>,
 }
 
 impl Pair {
@@ -75,6 +120,8 @@ impl Pair {
             down_data_count: 0,
             client_reads: true,
             received: Vec::new(),
+            exact: false,
+            bottleneck: None,
         };
         // Handshake: SYN, SYN-ACK, ACK.
         let syn = p.client.poll_transmit(p.now).expect("SYN");
@@ -84,6 +131,7 @@ impl Pair {
             way: Way::Up,
             seg: syn.clone(),
             dropped: false,
+            pacing_rate: None,
         });
         p.now += ONE_WAY;
         p.server = Connection::accept(s, c, 7_000_000, &syn, config);
@@ -110,14 +158,21 @@ impl Pair {
                     self.down_data_count += 1;
                     dropped = (self.drop_down)(self.down_data_count, &seg);
                 }
+                let mut leaves = Some(self.now);
+                if let (Way::Down, Some(b), false) = (way, self.bottleneck.as_mut(), dropped) {
+                    leaves = b.admit(self.now, seg.header_len() + seg.payload.len());
+                    dropped = leaves.is_none();
+                }
+                let pacing_rate = conn.sender().and_then(|s| s.pacing_rate());
                 self.log.push(Sent {
                     at: self.now,
                     way,
                     seg: seg.clone(),
                     dropped,
+                    pacing_rate,
                 });
-                if !dropped {
-                    self.wire.push((self.now + ONE_WAY, way, seg));
+                if let (Some(t), false) = (leaves, dropped) {
+                    self.wire.push((t + ONE_WAY, way, seg));
                 }
             }
         }
@@ -163,7 +218,17 @@ impl Pair {
             }
         }
         self.flush();
-        self.now += ms(1);
+        self.now = if self.exact {
+            let next = self.wire.iter().map(|(t, _, _)| *t);
+            let timers = [self.client.poll_timeout(), self.server.poll_timeout()];
+            next.chain(timers.into_iter().flatten())
+                .filter(|&t| t > now)
+                .chain([now + ms(1)])
+                .min()
+                .expect("now + 1 ms")
+        } else {
+            now + ms(1)
+        };
     }
 
     /// The server writes `n` bytes (as much as fits) now.
@@ -607,4 +672,121 @@ fn rack_in_recovery_has_no_reordering_window() {
     assert_eq!(retx[1].0 - retx[0].0, ONE_WAY * 2, "{retx:?}");
     assert_eq!(p.server.stats().sender.rtos, 0);
     p.expect_received(n);
+}
+
+/// The TCP length Linux paces by (`skb->len`): header, options, payload.
+fn skb_len(seg: &Segment) -> u64 {
+    (seg.header_len() - 20 + seg.payload.len()) as u64
+}
+
+/// Checks that no run of the server's paced data segments left faster than
+/// the pacing rate allows: from the eleventh data segment on (Linux leaves
+/// the first ten unpaced), for every i < j, segment j left no earlier than
+/// segment i plus the transmission times `len / rate` of segments i to
+/// j − 1, less half of segment i's (the most the "OS jitter" credit of
+/// `tcp_update_skb_after_send` takes back after a late departure). Returns
+/// how many segments were checked.
+fn assert_paced(p: &Pair) -> usize {
+    let data = p.down_data();
+    let paced: Vec<(Duration, u64)> = data
+        .iter()
+        .skip(super::send::UNPACED_SEGMENTS as usize - 1)
+        .map(|s| {
+            let rate = s.pacing_rate.expect("a pacing rate after the handshake");
+            (s.at, skb_len(&s.seg) * 1_000_000_000 / rate)
+        })
+        .collect();
+    for i in 0..paced.len() {
+        let mut allowed = 0u64;
+        for j in i + 1..paced.len() {
+            allowed += paced[j - 1].1;
+            let floor = paced[i].0 + Duration::from_nanos(allowed - paced[i].1 / 2);
+            assert!(
+                paced[j].0 + Duration::from_nanos(1) >= floor,
+                "segment {j} left at {:?}, before {floor:?} (from segment {i} at {:?})",
+                paced[j].0,
+                paced[i].0
+            );
+        }
+    }
+    paced.len()
+}
+
+#[test]
+fn paced_segments_leave_no_faster_than_the_pacing_rate() {
+    for exact in [true, false] {
+        let mut p = Pair::new(LinuxConfig {
+            pacing: crate::Pacing::On,
+            ..LinuxConfig::default()
+        });
+        p.exact = exact;
+        // 50 ms handshake RTT, IW10: 200 % of 10 × 1448 bytes per 50 ms.
+        let rate = p.server.sender().expect("sender").pacing_rate();
+        assert_eq!(rate, Some(2 * 10 * 1448 * 20));
+        let start = p.now;
+        p.server_writes(400_000);
+        p.run_until(start + ms(2000));
+        p.expect_received(400_000);
+        // The first ten (the initial window) leave at once.
+        let first: Vec<Duration> = p.down_data().iter().take(10).map(|s| s.at).collect();
+        assert!(first.iter().all(|&t| t == start), "{first:?}");
+        // The second flight: the first ACK (at 250 ms) releases the
+        // eleventh segment 47 ms after its departure time, so its gap is
+        // halved (the jitter credit); then, at the rate the ACKs set, each
+        // segment leaves exactly `len / rate` after the one before (to the
+        // nanosecond when the harness wakes at departure times).
+        let data = p.down_data();
+        assert_eq!(data[10].at, start + ms(50));
+        let len_over_rate = |s: &Sent| {
+            Duration::from_nanos(skb_len(&s.seg) * 1_000_000_000 / s.pacing_rate.expect("rate"))
+        };
+        if exact {
+            let full = len_over_rate(data[10]).as_nanos() as u64;
+            assert_eq!(
+                data[11].at - data[10].at,
+                Duration::from_nanos(full - full / 2)
+            );
+        }
+        for w in data[11..30].windows(2) {
+            if exact {
+                assert_eq!(w[1].at - w[0].at, len_over_rate(w[0]));
+            } else {
+                assert!(w[1].at - w[0].at <= ms(2));
+            }
+        }
+        let checked = assert_paced(&p);
+        assert!(checked > 200, "{checked} paced segments");
+    }
+}
+
+#[test]
+fn pacing_spreads_slow_start_over_the_round_trip() {
+    // Unpaced, the second flight (20 segments, two per ACK) leaves in a
+    // burst as the first flight's ACKs arrive within a millisecond; paced at
+    // 200 % of cwnd/srtt, it is spread over about half an RTT.
+    let spread = |pacing| {
+        let mut p = Pair::new(LinuxConfig {
+            pacing,
+            ..LinuxConfig::default()
+        });
+        p.exact = true;
+        let start = p.now;
+        p.server_writes(100_000);
+        p.run_until(start + ms(200));
+        let second: Vec<Duration> = p
+            .down_data()
+            .iter()
+            .skip(10)
+            .take(20)
+            .map(|s| s.at)
+            .collect();
+        second[19] - second[0]
+    };
+    assert!(
+        spread(crate::Pacing::Off) <= ms(1),
+        "{:?}",
+        spread(crate::Pacing::Off)
+    );
+    let paced = spread(crate::Pacing::On);
+    assert!(paced >= ms(20), "{paced:?}");
 }
