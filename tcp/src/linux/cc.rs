@@ -76,6 +76,92 @@ pub struct AckEvent {
     pub app_limited: bool,
 }
 
+/// Linux's congestion-avoidance states as BBR reads them
+/// (`icsk_ca_state`): Open (and Disorder, CWR, which BBR treats alike),
+/// Recovery (fast recovery), Loss (after an RTO). Ordered as Linux's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CaState {
+    /// No loss episode under way.
+    Open,
+    /// Fast recovery (`TCP_CA_Recovery`).
+    Recovery,
+    /// Recovering from a retransmission timeout (`TCP_CA_Loss`).
+    Loss,
+}
+
+/// One ACK's delivery-rate sample, as Linux's `struct rate_sample`
+/// (`tcp_rate_gen` in net/ipv4/tcp_rate.c), with the connection state a
+/// `cong_control` controller reads from `tcp_sock`.
+#[derive(Clone, Copy, Debug)]
+pub struct RateSample {
+    /// When the ACK arrived (`tcp_mstamp`).
+    pub now: Duration,
+    /// Segments delivered over the sample's interval (`rs->delivered`);
+    /// `None` when the ACK delivered nothing with timing information (-1).
+    pub delivered: Option<u64>,
+    /// The sample's interval: the longer of its send and ACK phases
+    /// (`rs->interval_us`); `None` when invalid (-1, or below min RTT).
+    pub interval: Option<Duration>,
+    /// `tp->delivered` when the most recently sent delivered segment was
+    /// sent (`rs->prior_delivered`).
+    pub prior_delivered: u64,
+    /// Segments newly delivered (ACKed or SACKed) by this ACK.
+    pub acked_sacked: u64,
+    /// Segments newly marked lost on this ACK.
+    pub losses: u64,
+    /// The sample's segment was sent while the connection was
+    /// application-limited.
+    pub is_app_limited: bool,
+    /// The ACK was probably delayed (`FLAG_ACK_MAYBE_DELAYED`: it acked one
+    /// short segment alone).
+    pub is_ack_delayed: bool,
+    /// The RTT of the newest segment delivered never resent (`rs->rtt_us`,
+    /// Linux's `ca_rtt_us`).
+    pub rtt: Option<Duration>,
+    /// Segments in flight before the ACK (`prior_in_flight`).
+    pub prior_in_flight: u64,
+    /// Segments in flight after it (`tcp_packets_in_flight`).
+    pub in_flight: u64,
+    /// Segments delivered so far (`tp->delivered`).
+    pub tp_delivered: u64,
+    /// Segments marked lost so far (`tp->lost`).
+    pub tp_lost: u64,
+    /// When the latest delivery happened (`tp->delivered_mstamp`).
+    pub delivered_mstamp: Duration,
+    /// The loss state after the ACK's processing.
+    pub ca_state: CaState,
+    /// The next departure time of a paced segment, at least `now`
+    /// (`max(tcp_wstamp_ns, tcp_clock_cache)`).
+    pub edt: Duration,
+    /// Smoothed RTT, if known.
+    pub srtt: Option<Duration>,
+}
+
+impl RateSample {
+    /// A sample at `now` with no measurement in it.
+    pub fn empty(now: Duration) -> RateSample {
+        RateSample {
+            now,
+            delivered: None,
+            interval: None,
+            prior_delivered: 0,
+            acked_sacked: 0,
+            losses: 0,
+            is_app_limited: false,
+            is_ack_delayed: false,
+            rtt: None,
+            prior_in_flight: 0,
+            in_flight: 0,
+            tp_delivered: 0,
+            tp_lost: 0,
+            delivered_mstamp: now,
+            ca_state: CaState::Open,
+            edt: now,
+            srtt: None,
+        }
+    }
+}
+
 /// A congestion controller: owns cwnd and ssthresh, in bytes.
 ///
 /// See the module documentation for the order of calls.
@@ -147,6 +233,47 @@ pub trait CongestionControl: Debug + Send {
     /// (BBR's `sk_pacing_rate`); `None` leaves it to the connection's
     /// `tcp_update_pacing_rate`. Default: `None`.
     fn own_pacing_rate(&self) -> Option<u64> {
+        None
+    }
+
+    /// Whether the controller replaces the connection's congestion response
+    /// (Linux's `cong_control` hook, which BBR sets): then each ACK that
+    /// found data outstanding goes to [`CongestionControl::cong_control`]
+    /// instead of `on_ack`, PRR and `set_cwnd`. Default: no.
+    fn has_cong_control(&self) -> bool {
+        false
+    }
+
+    /// One ACK's rate sample, for a `cong_control` controller; returns
+    /// whether the connection is to be marked application-limited now
+    /// (BBR's PROBE_RTT). Default: nothing.
+    fn cong_control(&mut self, rs: &RateSample) -> bool {
+        let _ = rs;
+        false
+    }
+
+    /// The handshake completed at `now` with these RTT estimates (where
+    /// Linux runs the controller's `init`, in `tcp_init_transfer`).
+    /// Default: nothing.
+    fn on_established(&mut self, now: Duration, srtt: Option<Duration>, min_rtt: Option<Duration>) {
+        let _ = (now, srtt, min_rtt);
+    }
+
+    /// New data leaves with nothing in flight (`CA_EVENT_TX_START`), the
+    /// connection application-limited or not, its latest delivery at
+    /// `delivered_mstamp`. Default: nothing.
+    fn on_tx_start(&mut self, now: Duration, app_limited: bool, delivered_mstamp: Duration) {
+        let _ = (now, app_limited, delivered_mstamp);
+    }
+
+    /// The controller's own state, by name, for counters. Default: none.
+    fn state(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+
+    #[cfg(test)]
+    /// This controller as BBR, for tests.
+    fn as_bbr(&self) -> Option<&super::bbr::Bbr> {
         None
     }
 

@@ -14,6 +14,7 @@
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
+use super::bbr::Bbr;
 use super::cc::{CongestionControl, CubicRfc9438, LinuxCubic, NewReno};
 use super::recv::{AckNeed, Receiver, RecvConfig};
 use super::rtt::{RttEstimator, INITIAL_RTO};
@@ -100,8 +101,9 @@ impl LinuxConfig {
     }
 
     /// A fresh congestion controller of this configuration for segments of
-    /// `mss` bytes, as each connection gets.
-    pub fn congestion_controller(&self, mss: u64) -> Box<dyn CongestionControl> {
+    /// `mss` bytes, as each connection gets; `seed` seeds its random
+    /// choices (BBR's gain-cycle start phase).
+    pub fn congestion_controller(&self, mss: u64, seed: u64) -> Box<dyn CongestionControl> {
         let iw = self.initial_window;
         match self.congestion {
             Congestion::Cubic => {
@@ -111,8 +113,7 @@ impl LinuxConfig {
                 Box::new(CubicRfc9438::with_hystart(mss, self.hystart).with_initial_window(iw))
             }
             Congestion::Reno => Box::new(NewReno::new(mss).with_initial_window(iw)),
-            // Placeholder until BBR lands: `TcpConfig::validate` rejects it.
-            Congestion::Bbr => Box::new(LinuxCubic::new(mss, self.hystart).with_initial_window(iw)),
+            Congestion::Bbr => Box::new(Bbr::new(mss, iw, seed)),
         }
     }
 }
@@ -288,7 +289,9 @@ impl Connection {
             },
         ));
         let mss = u64::from(self.effective_mss());
-        let cc = self.config.congestion_controller(mss);
+        // The connection's initial sequence number, drawn from the stack's
+        // seeded RNG, seeds the controller's own random choices.
+        let cc = self.config.congestion_controller(mss, u64::from(self.iss));
         let peer_window = u64::from(syn.window); // SYN windows are never scaled
         self.sender = Some(Sender::new(
             self.config.buffer,
@@ -484,6 +487,9 @@ impl Connection {
                             s.on_rtt_sample(now - sent);
                         }
                     }
+                    if let Some(s) = self.sender.as_mut() {
+                        s.on_established(now);
+                    }
                     self.on_synchronized(now, seg);
                 }
             }
@@ -528,6 +534,9 @@ impl Connection {
             if let Some(s) = self.sender.as_mut() {
                 s.on_rtt_sample(now - sent);
             }
+        }
+        if let Some(s) = self.sender.as_mut() {
+            s.on_established(now);
         }
         self.ack_due = true;
     }

@@ -140,7 +140,7 @@ impl TcpStack for LinuxStack {
     fn parameters(&self) -> Vec<Parameter> {
         let c = &self.config;
         let mss = c.full_segment_payload();
-        let cc = c.congestion_controller(u64::from(mss));
+        let cc = c.congestion_controller(u64::from(mss), 0);
         let iw = cc.cwnd();
         let mut p: Vec<Parameter> = [
             (
@@ -479,6 +479,9 @@ fn counters(conn: &Connection) -> Vec<(&'static str, u64)> {
     ];
     if let Some(rate) = conn.sender().and_then(|s| s.pacing_rate()) {
         counters.push(("pacing_rate_bps", rate.saturating_mul(8)));
+    }
+    if let Some(s) = conn.sender() {
+        counters.extend(s.cc_state());
     }
     counters
 }

@@ -56,7 +56,6 @@ struct Bottleneck {
     departures: std::collections::VecDeque<Duration>,
 }
 
-#[allow(dead_code)] // Used by the BBR tests.
 impl Bottleneck {
     fn new(rate: u64, limit: usize) -> Bottleneck {
         Bottleneck {
@@ -789,4 +788,117 @@ fn pacing_spreads_slow_start_over_the_round_trip() {
     );
     let paced = spread(crate::Pacing::On);
     assert!(paced >= ms(20), "{paced:?}");
+}
+
+/// 10 Mbit/s of IPv4 packets, in bytes per second.
+const TEN_MBIT: u64 = 1_250_000;
+
+/// A BBR server behind a 10 Mbit/s bottleneck with a one-BDP (42-packet)
+/// queue, 50 ms RTT, the harness waking at every event. The bottleneck
+/// starts after the handshake, so the handshake's RTT is the bare 50 ms.
+fn bbr_pair() -> Pair {
+    let mut p = Pair::new(LinuxConfig {
+        congestion: crate::Congestion::Bbr,
+        ..LinuxConfig::default()
+    });
+    p.exact = true;
+    p.bottleneck = Some(Bottleneck::new(TEN_MBIT, 42));
+    p
+}
+
+/// The server's BBR.
+fn bbr(p: &Pair) -> &super::bbr::Bbr {
+    p.server
+        .sender()
+        .expect("sender")
+        .cc()
+        .as_bbr()
+        .expect("bbr")
+}
+
+/// Run until `until` with the server's send buffer kept full (a bulk
+/// transfer), calling `each` after every step.
+fn bulk_until(p: &mut Pair, until: Duration, mut each: impl FnMut(&Pair)) {
+    while p.now < until {
+        if p.server.sender().expect("sender").free_space() > 1 << 18 {
+            p.server_writes(1 << 18);
+        }
+        p.step();
+        each(p);
+    }
+}
+
+#[test]
+fn bbr_goes_from_startup_through_drain_to_probe_bw() {
+    use super::bbr::BbrMode;
+    let mut p = bbr_pair();
+    let start = p.now;
+    bulk_until(&mut p, start + ms(3000), |_| {});
+    let b = bbr(&p);
+    let modes: Vec<BbrMode> = b.transitions().iter().map(|(_, m)| *m).collect();
+    eprintln!("BBR transitions: {:?}", b.transitions());
+    assert_eq!(modes, [BbrMode::Startup, BbrMode::Drain, BbrMode::ProbeBw]);
+    let (drain_at, probe_bw_at) = (b.transitions()[1].0, b.transitions()[2].0);
+    // STARTUP doubles per round from 10 segments: the pipe (42 packets)
+    // plus queue fills within about 6 rounds, and full-bandwidth detection
+    // takes 3 more rounds without 25 % growth.
+    assert!(drain_at - start < ms(1000), "DRAIN at {drain_at:?}");
+    // DRAIN at 1/2.89 empties STARTUP's queue in about one round.
+    assert!(
+        probe_bw_at - drain_at < ms(300),
+        "PROBE_BW at {probe_bw_at:?}"
+    );
+    // The delivery rate of payload: 1448 of every 1500 bytes at 10 Mbit/s.
+    let payload_rate = TEN_MBIT * MSS / 1500;
+    let bw = b.btl_bw();
+    eprintln!("btl_bw {bw} B/s (payload rate {payload_rate} B/s)");
+    assert!(bw <= payload_rate + payload_rate / 100, "{bw}");
+    assert!(bw >= payload_rate * 95 / 100, "{bw}");
+}
+
+#[test]
+fn bbr_probes_rtt_after_ten_seconds_at_four_packets_for_200ms() {
+    use super::bbr::BbrMode;
+    let mut p = bbr_pair();
+    let start = p.now;
+    // The handshake's packets saw no bottleneck: min_rtt is the bare 50 ms.
+    assert_eq!(bbr(&p).min_rtt(), Some(ms(50)));
+    let mut cwnd_in_probe_rtt = std::collections::BTreeSet::new();
+    bulk_until(&mut p, start + ms(11_000), |p| {
+        if bbr(p).mode() == BbrMode::ProbeRtt {
+            cwnd_in_probe_rtt.insert(p.server.sender().expect("sender").cwnd() / MSS);
+        }
+    });
+    let b = bbr(&p);
+    eprintln!("BBR transitions: {:?}", b.transitions());
+    let probe_rtt: Vec<usize> = (0..b.transitions().len())
+        .filter(|&i| b.transitions()[i].1 == BbrMode::ProbeRtt)
+        .collect();
+    assert_eq!(probe_rtt.len(), 1, "one PROBE_RTT in 11 s");
+    let (entered, _) = b.transitions()[probe_rtt[0]];
+    let (left, after) = b.transitions()[probe_rtt[0] + 1];
+    // No sample went below the handshake's 50 ms, so the filter expires
+    // 10 s and a jiffy after bbr_init, which ran when the handshake's last
+    // ACK reached the server at 75 ms: on the first ACK after 10.076 s.
+    assert!(entered >= ms(10_076), "{entered:?}");
+    assert!(entered < ms(10_080), "{entered:?}");
+    assert!(
+        left - entered >= ms(200),
+        "PROBE_RTT lasted {:?}",
+        left - entered
+    );
+    assert!(
+        left - entered <= ms(400),
+        "PROBE_RTT lasted {:?}",
+        left - entered
+    );
+    assert_eq!(after, BbrMode::ProbeBw);
+    assert_eq!(
+        cwnd_in_probe_rtt.into_iter().collect::<Vec<_>>(),
+        [4],
+        "cwnd in PROBE_RTT, packets"
+    );
+    // With the queue drained, a full segment's RTT is the path's: 50 ms of
+    // propagation plus 1.2 ms to serialize 1500 bytes at 10 Mbit/s.
+    assert_eq!(b.min_rtt(), Some(Duration::from_micros(51_200)));
 }
