@@ -18,7 +18,9 @@
 //!   [`MAX_INITIAL_WINDOW`];
 //! - `linux`: [`LinuxStack`], the lab's TCP modelled on Linux's defaults
 //!   (IW10, RFC 6298 RTO with a 200 ms floor, SACK, RACK-TLP, PRR, CUBIC
-//!   as Linux's `tcp_cubic.c` with HyStart), the default;
+//!   as Linux's `tcp_cubic.c` with HyStart), the default; also NewReno,
+//!   BBR v1 as Linux's `tcp_bbr.c` on `tcp_rate.c` delivery-rate samples,
+//!   and pacing as Linux with the fq qdisc (EDT);
 //! - `smoltcp`: [`SmoltcpStack`], smoltcp 0.14 behind the trait, an
 //!   independent cross-check;
 //! - `arrival`: [`SegmentArrival`], the receiver's record of when each data

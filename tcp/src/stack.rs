@@ -183,14 +183,7 @@ impl TcpConfig {
             });
         }
         match self.implementation {
-            TcpImplementation::Linux => {
-                if self.congestion == Congestion::Bbr {
-                    return Err(InvalidTcpConfig {
-                        field: "cc",
-                        reason: "bbr is not implemented yet".to_owned(),
-                    });
-                }
-            }
+            TcpImplementation::Linux => {}
             TcpImplementation::Smoltcp => {
                 if self.congestion == Congestion::Bbr {
                     return Err(InvalidTcpConfig {

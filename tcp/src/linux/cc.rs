@@ -28,10 +28,12 @@ use std::time::Duration;
 
 use crate::{Parameter, Value};
 
-/// The initial window: 10 segments, Linux's `TCP_INIT_CWND` (RFC 6928
-/// section 2 also caps it at 14600 bytes; Linux does not).
+/// The default initial window: 10 segments, Linux's `TCP_INIT_CWND` (RFC
+/// 6928 section 2 also caps it at 14600 bytes; Linux does not). A
+/// connection's own comes from `TcpConfig::initial_window` through each
+/// controller's `with_initial_window`.
 pub fn initial_window(mss: u64) -> u64 {
-    10 * mss
+    u64::from(crate::DEFAULT_INITIAL_WINDOW) * mss
 }
 
 /// What the connection tells the controller about one ACK that acknowledged
@@ -72,6 +74,92 @@ pub struct AckEvent {
     /// sets it to the negation of Linux's `tcp_is_cwnd_limited`, tracked
     /// per window as `tcp_cwnd_validate` does (RFC 7661's spirit).
     pub app_limited: bool,
+}
+
+/// Linux's congestion-avoidance states as BBR reads them
+/// (`icsk_ca_state`): Open (and Disorder, CWR, which BBR treats alike),
+/// Recovery (fast recovery), Loss (after an RTO). Ordered as Linux's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CaState {
+    /// No loss episode under way.
+    Open,
+    /// Fast recovery (`TCP_CA_Recovery`).
+    Recovery,
+    /// Recovering from a retransmission timeout (`TCP_CA_Loss`).
+    Loss,
+}
+
+/// One ACK's delivery-rate sample, as Linux's `struct rate_sample`
+/// (`tcp_rate_gen` in net/ipv4/tcp_rate.c), with the connection state a
+/// `cong_control` controller reads from `tcp_sock`.
+#[derive(Clone, Copy, Debug)]
+pub struct RateSample {
+    /// When the ACK arrived (`tcp_mstamp`).
+    pub now: Duration,
+    /// Segments delivered over the sample's interval (`rs->delivered`);
+    /// `None` when the ACK delivered nothing with timing information (-1).
+    pub delivered: Option<u64>,
+    /// The sample's interval: the longer of its send and ACK phases
+    /// (`rs->interval_us`); `None` when invalid (-1, or below min RTT).
+    pub interval: Option<Duration>,
+    /// `tp->delivered` when the most recently sent delivered segment was
+    /// sent (`rs->prior_delivered`).
+    pub prior_delivered: u64,
+    /// Segments newly delivered (ACKed or SACKed) by this ACK.
+    pub acked_sacked: u64,
+    /// Segments newly marked lost on this ACK.
+    pub losses: u64,
+    /// The sample's segment was sent while the connection was
+    /// application-limited.
+    pub is_app_limited: bool,
+    /// The ACK was probably delayed (`FLAG_ACK_MAYBE_DELAYED`: it acked one
+    /// short segment alone).
+    pub is_ack_delayed: bool,
+    /// The RTT of the newest segment delivered never resent (`rs->rtt_us`,
+    /// Linux's `ca_rtt_us`).
+    pub rtt: Option<Duration>,
+    /// Segments in flight before the ACK (`prior_in_flight`).
+    pub prior_in_flight: u64,
+    /// Segments in flight after it (`tcp_packets_in_flight`).
+    pub in_flight: u64,
+    /// Segments delivered so far (`tp->delivered`).
+    pub tp_delivered: u64,
+    /// Segments marked lost so far (`tp->lost`).
+    pub tp_lost: u64,
+    /// When the latest delivery happened (`tp->delivered_mstamp`).
+    pub delivered_mstamp: Duration,
+    /// The loss state after the ACK's processing.
+    pub ca_state: CaState,
+    /// The next departure time of a paced segment, at least `now`
+    /// (`max(tcp_wstamp_ns, tcp_clock_cache)`).
+    pub edt: Duration,
+    /// Smoothed RTT, if known.
+    pub srtt: Option<Duration>,
+}
+
+impl RateSample {
+    /// A sample at `now` with no measurement in it.
+    pub fn empty(now: Duration) -> RateSample {
+        RateSample {
+            now,
+            delivered: None,
+            interval: None,
+            prior_delivered: 0,
+            acked_sacked: 0,
+            losses: 0,
+            is_app_limited: false,
+            is_ack_delayed: false,
+            rtt: None,
+            prior_in_flight: 0,
+            in_flight: 0,
+            tp_delivered: 0,
+            tp_lost: 0,
+            delivered_mstamp: now,
+            ca_state: CaState::Open,
+            edt: now,
+            srtt: None,
+        }
+    }
 }
 
 /// A congestion controller: owns cwnd and ssthresh, in bytes.
@@ -141,6 +229,54 @@ pub trait CongestionControl: Debug + Send {
     /// Sets cwnd directly (PRR during recovery). Never below one segment.
     fn set_cwnd(&mut self, cwnd: u64);
 
+    /// The pacing rate the controller sets itself, in bytes per second
+    /// (BBR's `sk_pacing_rate`); `None` leaves it to the connection's
+    /// `tcp_update_pacing_rate`. Default: `None`.
+    fn own_pacing_rate(&self) -> Option<u64> {
+        None
+    }
+
+    /// Whether the controller replaces the connection's congestion response
+    /// (Linux's `cong_control` hook, which BBR sets): then each ACK that
+    /// found data outstanding goes to [`CongestionControl::cong_control`]
+    /// instead of `on_ack`, PRR and `set_cwnd`. Default: no.
+    fn has_cong_control(&self) -> bool {
+        false
+    }
+
+    /// One ACK's rate sample, for a `cong_control` controller; returns
+    /// whether the connection is to be marked application-limited now
+    /// (BBR's PROBE_RTT). Default: nothing.
+    fn cong_control(&mut self, rs: &RateSample) -> bool {
+        let _ = rs;
+        false
+    }
+
+    /// The handshake completed at `now` with these RTT estimates (where
+    /// Linux runs the controller's `init`, in `tcp_init_transfer`).
+    /// Default: nothing.
+    fn on_established(&mut self, now: Duration, srtt: Option<Duration>, min_rtt: Option<Duration>) {
+        let _ = (now, srtt, min_rtt);
+    }
+
+    /// New data leaves with nothing in flight (`CA_EVENT_TX_START`), the
+    /// connection application-limited or not, its latest delivery at
+    /// `delivered_mstamp`. Default: nothing.
+    fn on_tx_start(&mut self, now: Duration, app_limited: bool, delivered_mstamp: Duration) {
+        let _ = (now, app_limited, delivered_mstamp);
+    }
+
+    /// The controller's own state, by name, for counters. Default: none.
+    fn state(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+
+    #[cfg(test)]
+    /// This controller as BBR, for tests.
+    fn as_bbr(&self) -> Option<&super::bbr::Bbr> {
+        None
+    }
+
     /// The algorithm's own configuration (beyond its name, MSS and initial
     /// window, which the stack states), for reports.
     fn parameters(&self) -> Vec<Parameter>;
@@ -195,10 +331,11 @@ const HYSTART_ACK_DELAY_MAX_US: u64 = 1_000;
 /// `sk_gso_max_size` in `hystart_ack_delay`: `GSO_LEGACY_MAX_SIZE`, the
 /// default of Linux devices (include/linux/netdevice.h).
 const GSO_MAX_SIZE: u64 = 65_536;
-/// `sysctl_tcp_pacing_ss_ratio`, percent: `sk_pacing_rate` in slow start.
-const PACING_SS_RATIO: u64 = 200;
+/// `sysctl_tcp_pacing_ss_ratio`, percent: `sk_pacing_rate` in slow start
+/// (`tcp_update_pacing_rate`, tcp_input.c; default in tcp_ipv4.c).
+pub(crate) const PACING_SS_RATIO: u64 = 200;
 /// `sysctl_tcp_pacing_ca_ratio`, percent: `sk_pacing_rate` otherwise.
-const PACING_CA_RATIO: u64 = 120;
+pub(crate) const PACING_CA_RATIO: u64 = 120;
 /// `cubic_root`'s table (Willy Tarreau's, in tcp_cubic.c): for x in 0..64,
 /// v[x] = cbrt(x << 18) − 1, refined by hand; cbrt(x) = (v[x] + 10) >> 6.
 const CUBIC_ROOT_TABLE: [u8; 64] = [
@@ -360,6 +497,14 @@ pub struct LinuxCubic {
 }
 
 impl LinuxCubic {
+    /// The same controller starting from an initial window of `segments`
+    /// (Linux's `tcp_init_cwnd`: a route's `initcwnd`, else
+    /// `TCP_INIT_CWND`).
+    pub fn with_initial_window(mut self, segments: u32) -> Self {
+        self.snd_cwnd = segments.max(1);
+        self
+    }
+
     /// `cubictcp_init`: cwnd at the [`initial_window`], ssthresh infinite,
     /// HyStart on or off.
     pub fn new(mss: u64, hystart: bool) -> Self {
@@ -997,6 +1142,12 @@ pub struct CubicRfc9438 {
 }
 
 impl CubicRfc9438 {
+    /// The same controller starting from an initial window of `segments`.
+    pub fn with_initial_window(mut self, segments: u32) -> Self {
+        self.cwnd = (u64::from(segments.max(1)) * self.mss) as f64;
+        self
+    }
+
     #[cfg(test)]
     /// CUBIC with HyStart++, cwnd at the [`initial_window`].
     pub fn new(mss: u64) -> Self {
@@ -1294,6 +1445,12 @@ pub struct NewReno {
 }
 
 impl NewReno {
+    /// The same controller starting from an initial window of `segments`.
+    pub fn with_initial_window(mut self, segments: u32) -> Self {
+        self.cwnd = u64::from(segments.max(1)) * self.mss;
+        self
+    }
+
     /// NewReno with cwnd at the [`initial_window`].
     pub fn new(mss: u64) -> Self {
         assert!(mss > 0, "mss must be positive");

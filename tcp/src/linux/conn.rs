@@ -14,15 +14,18 @@
 use std::net::SocketAddrV4;
 use std::time::Duration;
 
+use super::bbr::Bbr;
 use super::cc::{CongestionControl, CubicRfc9438, LinuxCubic, NewReno};
 use super::recv::{AckNeed, Receiver, RecvConfig};
 use super::rtt::{RttEstimator, INITIAL_RTO};
 use super::segment::Segment;
 use super::send::{Sender, SenderStats, Transmit};
-use crate::{Congestion, TcpError};
+use crate::{Congestion, Pacing, TcpError};
 
 /// IPv4 and TCP headers without options.
 const BASE_HEADERS: usize = 40;
+/// The IPv4 header without options.
+const IPV4_HEADER: usize = 20;
 /// Bytes of a timestamp option with its two NOPs.
 const TS_OPTION: usize = 12;
 /// The MSS to assume when the peer sends none (RFC 9293 3.7.1).
@@ -52,6 +55,11 @@ pub struct LinuxConfig {
     /// The MTU of the host's link, in bytes (whole IPv4 packets): no
     /// packet is larger. Default: 1500.
     pub mtu: usize,
+    /// The initial congestion window, in segments. Default: 10 (Linux's
+    /// `TCP_INIT_CWND`).
+    pub initial_window: u32,
+    /// Pacing of data segments. Default: off.
+    pub pacing: Pacing,
 }
 
 impl LinuxConfig {
@@ -81,20 +89,31 @@ impl LinuxConfig {
         }
     }
 
+    /// Whether data segments are paced: [`Pacing::On`], or BBR, which
+    /// always paces (Linux's `tcp_internal_pacing` when no fq qdisc does).
+    pub fn paces(&self) -> bool {
+        self.pacing == Pacing::On || self.congestion == Congestion::Bbr
+    }
+
     /// The window-scale shift this stack announces for its buffer.
     pub fn window_shift(&self) -> u8 {
         window_shift(self.buffer)
     }
 
     /// A fresh congestion controller of this configuration for segments of
-    /// `mss` bytes, as each connection gets.
-    pub fn congestion_controller(&self, mss: u64) -> Box<dyn CongestionControl> {
+    /// `mss` bytes, as each connection gets; `seed` seeds its random
+    /// choices (BBR's gain-cycle start phase).
+    pub fn congestion_controller(&self, mss: u64, seed: u64) -> Box<dyn CongestionControl> {
+        let iw = self.initial_window;
         match self.congestion {
-            Congestion::Cubic => Box::new(LinuxCubic::new(mss, self.hystart)),
-            Congestion::CubicRfc9438 => Box::new(CubicRfc9438::with_hystart(mss, self.hystart)),
-            Congestion::Reno => Box::new(NewReno::new(mss)),
-            // Placeholder until BBR lands: `TcpConfig::validate` rejects it.
-            Congestion::Bbr => Box::new(LinuxCubic::new(mss, self.hystart)),
+            Congestion::Cubic => {
+                Box::new(LinuxCubic::new(mss, self.hystart).with_initial_window(iw))
+            }
+            Congestion::CubicRfc9438 => {
+                Box::new(CubicRfc9438::with_hystart(mss, self.hystart).with_initial_window(iw))
+            }
+            Congestion::Reno => Box::new(NewReno::new(mss).with_initial_window(iw)),
+            Congestion::Bbr => Box::new(Bbr::new(mss, iw, seed)),
         }
     }
 }
@@ -108,6 +127,8 @@ impl Default for LinuxConfig {
             timestamps: true,
             sack: true,
             mtu: crate::DEFAULT_MTU as usize,
+            initial_window: crate::DEFAULT_INITIAL_WINDOW,
+            pacing: Pacing::Off,
         }
     }
 }
@@ -268,7 +289,9 @@ impl Connection {
             },
         ));
         let mss = u64::from(self.effective_mss());
-        let cc = self.config.congestion_controller(mss);
+        // The connection's initial sequence number, drawn from the stack's
+        // seeded RNG, seeds the controller's own random choices.
+        let cc = self.config.congestion_controller(mss, u64::from(self.iss));
         let peer_window = u64::from(syn.window); // SYN windows are never scaled
         self.sender = Some(Sender::new(
             self.config.buffer,
@@ -276,6 +299,7 @@ impl Connection {
             peer_window,
             RttEstimator::new(),
             cc,
+            self.config.paces(),
         ));
     }
 
@@ -463,6 +487,9 @@ impl Connection {
                             s.on_rtt_sample(now - sent);
                         }
                     }
+                    if let Some(s) = self.sender.as_mut() {
+                        s.on_established(now);
+                    }
                     self.on_synchronized(now, seg);
                 }
             }
@@ -507,6 +534,9 @@ impl Connection {
             if let Some(s) = self.sender.as_mut() {
                 s.on_rtt_sample(now - sent);
             }
+        }
+        if let Some(s) = self.sender.as_mut() {
+            s.on_established(now);
         }
         self.ack_due = true;
     }
@@ -679,8 +709,9 @@ impl Connection {
         // options decide how much payload fits in one packet.
         let mut seg = self.segment(now, 0, Vec::new());
         let max_payload = self.config.mtu.saturating_sub(seg.header_len()) as u64;
+        let tcp_header = seg.header_len().saturating_sub(IPV4_HEADER) as u64;
         let sender = self.sender.as_mut()?;
-        let start = match sender.poll_transmit(now, max_payload)? {
+        let start = match sender.poll_transmit(now, max_payload, tcp_header)? {
             // A window probe carries sequence SND.UNA − 1 and no data.
             Transmit::WindowProbe => None,
             Transmit::Data {

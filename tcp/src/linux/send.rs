@@ -34,10 +34,27 @@
 //!   reset) found cwnd full, or, in slow start, if cwnd is below twice the
 //!   most segments that were out in it.
 //!
+//! - **Delivery-rate sampling** (Linux's `tcp_rate.c`, for every
+//!   controller; only a `cong_control` one, BBR, reads it): each send
+//!   stamps the segment with the connection's `delivered` count, the time
+//!   of the latest delivery and of the first send of the current flight,
+//!   and whether the connection was application-limited
+//!   (`tcp_rate_skb_sent`); each ACK takes the most recently sent segment
+//!   it delivered (`tcp_rate_skb_delivered`) and makes a sample of the
+//!   segments delivered since over max(send phase, ACK phase), invalid
+//!   when shorter than the minimum RTT (`tcp_rate_gen`). A write that
+//!   finds less than a segment unsent, cwnd not full and no loss waiting
+//!   marks the connection application-limited until the data in flight
+//!   then is delivered (`tcp_rate_check_app_limited`, from
+//!   `tcp_sendmsg`).
+//! - **Pacing** (only when the connection paces: `Pacing::On`, or BBR):
+//!   see [`Pacer`]. Each data segment leaves at its earliest departure
+//!   time, as Linux computes it in `tcp_update_skb_after_send`.
+//!
 //! Byte positions are `u64` stream offsets: offset 0 is the first data byte
 //! (wire sequence `ISS + 1`). The connection converts to and from the wire.
 //!
-//! Left out, compared with Linux: pacing, TSO/GSO bursts, the TLP-based loss
+//! Left out, compared with Linux: TSO/GSO bursts (and TSO autosizing), the TLP-based loss
 //! detection that reduces `cwnd` after a probe repaired a loss, RACK's
 //! adaptive reordering window (`reo_wnd_steps`, grown by DSACKs), F-RTO,
 //! undo of spurious recoveries (so no `prior_ssthresh`), and the cwnd
@@ -53,7 +70,9 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use super::cc::{AckEvent, CongestionControl};
+use super::cc::{
+    AckEvent, CaState, CongestionControl, RateSample, PACING_CA_RATIO, PACING_SS_RATIO,
+};
 use super::rtt::RttEstimator;
 
 /// A delayed-ACK allowance added to the PTO when only one segment is in
@@ -85,6 +104,23 @@ struct InFlight {
     lost: bool,
     /// Sent more than once (so its ACK is ambiguous for RTT, per Karn).
     retransmitted: bool,
+    /// The delivery state when it was (last) sent, for rate samples.
+    tx: TxRate,
+}
+
+/// What `tcp_rate_skb_sent` stamps on a segment (`TCP_SKB_CB(skb)->tx`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TxRate {
+    /// The send time of the first segment of the flight it was sent in.
+    first_tx_mstamp: Duration,
+    /// The connection's latest delivery time then; `None` once the segment
+    /// was SACKed (Linux zeroes it so the cumulative ACK does not count it
+    /// again).
+    delivered_mstamp: Option<Duration>,
+    /// Segments delivered then.
+    delivered: u64,
+    /// The connection was application-limited then.
+    is_app_limited: bool,
 }
 
 impl InFlight {
@@ -112,6 +148,73 @@ pub struct SenderStats {
     pub recoveries: u64,
     /// Zero-window probes sent.
     pub window_probes: u64,
+}
+
+/// Data segments a connection sends before pacing spaces them: Linux's
+/// `tcp_update_skb_after_send` leaves `sk_pacing_rate` out while
+/// `data_segs_out < 10` ("Original sch_fq does not pace first 10 MSS"), so
+/// the first ten leave back to back.
+pub(crate) const UNPACED_SEGMENTS: u64 = 10;
+
+/// Earliest departure times (EDT) of one paced connection, as Linux with
+/// the fq qdisc (or BBR's internal pacing, `tcp_internal_pacing`) spaces
+/// its data segments.
+///
+/// - **Rate**: without a controller rate of its own (BBR sets one), Linux's
+///   `tcp_update_pacing_rate` (tcp_input.c), recomputed after every ACK
+///   that found data outstanding and after the handshake's RTT sample:
+///   `mss × max(cwnd, packets_out) / srtt` × 200 % while cwnd <
+///   ssthresh / 2, else × 120 %. Before the first RTT sample the rate is
+///   unlimited (Linux divides by srtt only when it has one).
+/// - **Departure** (`tcp_wstamp_ns`): a segment leaves at `max(wstamp,
+///   now)`; then, from the eleventh data segment on, wstamp advances by
+///   `len / rate`, less `min(len / 2 / rate, credit)` where credit is how
+///   late the segment left after its departure time ("OS jitter" in
+///   `tcp_update_skb_after_send`). `len` is `skb->len`: the TCP header and
+///   options plus payload.
+/// - **Holding back**: no data segment (new, resent, probe) leaves before
+///   wstamp; the sender asks to be polled then ([`Sender::poll_timeout`]).
+///   Pure ACKs are never held, as Linux/fq do not pace them.
+///
+/// What the fq qdisc adds to that is not modelled, because with one flow
+/// per host and EDT timestamps it changes no departure: its per-flow DRR
+/// credit (`quantum` = 2 × MTU, a new flow's `initial_quantum` = 10 × MTU,
+/// `fq_init` in net/sched/sch_fq.c) only orders flows against each other,
+/// and `fq_dequeue` holds each packet until its `skb->tstamp`. Linux's TCP
+/// hands fq segments ahead of their departure (TCP Small Queues allow
+/// about 1 ms of them); here the stack keeps them until they leave, so a
+/// segment counts as in flight from its departure, not from its queueing.
+/// TSO autosizing (`tcp_tso_autosize`) is not modelled: every segment is
+/// one MSS.
+#[derive(Clone, Debug, Default)]
+pub struct Pacer {
+    /// `sk_pacing_rate`, bytes per second; `None` is unlimited (`~0UL`).
+    rate: Option<u64>,
+    /// `tcp_wstamp_ns`: the earliest departure of the next data segment.
+    wstamp: Duration,
+    /// `data_segs_out`: data segments sent so far.
+    data_segs_out: u64,
+    /// The last `poll_transmit` held data back until this time.
+    held_until: Option<Duration>,
+}
+
+impl Pacer {
+    /// Account a data segment of `len` bytes (`skb->len`) leaving at `now`
+    /// (`__tcp_transmit_skb`, then `tcp_update_skb_after_send`).
+    fn on_sent(&mut self, now: Duration, len: u64) {
+        self.data_segs_out += 1;
+        let prior = self.wstamp;
+        self.wstamp = self.wstamp.max(now);
+        match self.rate {
+            Some(rate) if rate > 0 && self.data_segs_out >= UNPACED_SEGMENTS => {
+                let len_ns = len.saturating_mul(1_000_000_000) / rate;
+                let credit = u64::try_from((self.wstamp - prior).as_nanos()).unwrap_or(u64::MAX);
+                let len_ns = len_ns - (len_ns / 2).min(credit);
+                self.wstamp += Duration::from_nanos(len_ns);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// What to send next, decided by the sender.
@@ -193,18 +296,37 @@ pub struct Sender {
     /// Linux's `cwnd_usage_seq`: the current window of cwnd-usage tracking
     /// ends when `snd_una` reaches this.
     cwnd_usage_seq: u64,
+    /// Earliest departure times, if the connection paces.
+    pacer: Option<Pacer>,
+    /// `tp->delivered`: segments delivered (ACKed or SACKed), each once.
+    delivered: u64,
+    /// `tp->delivered_mstamp`: when the latest delivery happened.
+    delivered_mstamp: Duration,
+    /// `tp->first_tx_mstamp`: the send time of the flight's first segment,
+    /// then of the newest segment a rate sample used.
+    first_tx_mstamp: Duration,
+    /// `tp->app_limited`: 0, or the `delivered` count after which the
+    /// connection stops being application-limited.
+    app_limited: u64,
+    /// `tp->lost`: segments marked lost so far.
+    lost: u64,
+    /// `tcp_min_rtt`: the least RTT of the newest delivered segment (the
+    /// `ca_rtt_us` samples, to the nanosecond).
+    ca_min_rtt: Option<Duration>,
     stats: SenderStats,
 }
 
 impl Sender {
     /// A sender with a `capacity`-byte buffer, segments of `mss` payload
-    /// bytes, the peer's initial window, and a congestion controller.
+    /// bytes, the peer's initial window, and a congestion controller;
+    /// `paces` spaces its data segments ([`Pacer`]).
     pub fn new(
         capacity: usize,
         mss: u64,
         peer_window: u64,
         rtt: RttEstimator,
         cc: Box<dyn CongestionControl>,
+        paces: bool,
     ) -> Sender {
         Sender {
             buf: VecDeque::new(),
@@ -242,6 +364,13 @@ impl Sender {
             is_cwnd_limited: false,
             max_packets_out: 0,
             cwnd_usage_seq: 0,
+            pacer: paces.then(Pacer::default),
+            delivered: 0,
+            delivered_mstamp: Duration::ZERO,
+            first_tx_mstamp: Duration::ZERO,
+            app_limited: 0,
+            lost: 0,
+            ca_min_rtt: None,
             stats: SenderStats::default(),
         }
     }
@@ -277,6 +406,23 @@ impl Sender {
     /// The congestion window.
     pub fn cwnd(&self) -> u64 {
         self.cc.cwnd()
+    }
+
+    /// The pacing rate in bytes per second, if the connection paces and
+    /// has a rate (unlimited before the first RTT sample).
+    pub fn pacing_rate(&self) -> Option<u64> {
+        self.pacer.as_ref().and_then(|p| p.rate)
+    }
+
+    /// The congestion controller's own state, by name.
+    pub fn cc_state(&self) -> Vec<(&'static str, u64)> {
+        self.cc.state()
+    }
+
+    #[cfg(test)]
+    /// The congestion controller.
+    pub fn cc(&self) -> &dyn CongestionControl {
+        &*self.cc
     }
 
     /// The RTT estimator.
@@ -363,6 +509,7 @@ impl Sender {
         if self.fin_queued {
             return 0;
         }
+        self.rate_check_app_limited();
         let n = data.len().min(self.free_space());
         self.buf.extend(&data[..n]);
         n
@@ -379,6 +526,79 @@ impl Sender {
     /// timestamp echo).
     pub fn on_rtt_sample(&mut self, rtt: Duration) {
         self.rtt.on_sample(rtt);
+        self.ca_min_rtt = Some(self.ca_min_rtt.map_or(rtt, |m| m.min(rtt)));
+        self.update_pacing_rate();
+    }
+
+    /// The handshake completed at `now`: the controller starts (Linux's
+    /// `tcp_init_transfer` runs its `init`).
+    pub fn on_established(&mut self, now: Duration) {
+        self.cc
+            .on_established(now, self.rtt.srtt(), self.ca_min_rtt);
+        self.update_pacing_rate();
+    }
+
+    /// Linux's `tcp_rate_check_app_limited` (tcp_rate.c), run when the
+    /// application writes: less than a segment unsent, nothing queued below
+    /// TCP (always true here: paced segments wait in the send buffer), cwnd
+    /// not full and no lost segment waiting to be resent mark the
+    /// connection application-limited until what is in flight now is
+    /// delivered.
+    fn rate_check_app_limited(&mut self) {
+        let unsent = self.data_end() - self.snd_nxt;
+        let in_flight = self.packets_in_flight();
+        if unsent < self.mss
+            && in_flight * self.mss < self.cc.cwnd()
+            && !self.flight.iter().any(|s| s.lost)
+        {
+            self.app_limited = (self.delivered + in_flight).max(1);
+        }
+    }
+
+    /// Linux's `tcp_rate_skb_sent`: the delivery state a segment sent at
+    /// `now` carries. A send with nothing outstanding starts a new flight.
+    fn rate_skb_sent(&mut self, now: Duration) -> TxRate {
+        if self.flight.is_empty() {
+            self.first_tx_mstamp = now;
+            self.delivered_mstamp = now;
+        }
+        TxRate {
+            first_tx_mstamp: self.first_tx_mstamp,
+            delivered_mstamp: Some(self.delivered_mstamp),
+            delivered: self.delivered,
+            is_app_limited: self.app_limited != 0,
+        }
+    }
+
+    /// Linux's `tcp_update_pacing_rate` (tcp_input.c), when the connection
+    /// paces: the controller's own rate if it sets one (BBR), else
+    /// `mss × max(cwnd, packets_out) / srtt` at 200 % while cwnd <
+    /// ssthresh / 2, else at 120 %; unlimited before the first RTT sample.
+    fn update_pacing_rate(&mut self) {
+        let Some(pacer) = self.pacer.as_mut() else {
+            return;
+        };
+        if let Some(rate) = self.cc.own_pacing_rate() {
+            pacer.rate = Some(rate);
+            return;
+        }
+        let Some(srtt) = self.rtt.srtt() else {
+            pacer.rate = None;
+            return;
+        };
+        let cwnd = self.cc.cwnd() / self.mss;
+        let ssthresh = self.cc.ssthresh() / self.mss;
+        let ratio = if cwnd < ssthresh / 2 {
+            PACING_SS_RATIO
+        } else {
+            PACING_CA_RATIO
+        };
+        let packets = cwnd.max(self.flight.len() as u64);
+        let srtt_us = u64::try_from(srtt.as_micros()).unwrap_or(u64::MAX).max(1);
+        // mss × ratio / 100 per srtt, in bytes per second.
+        let rate = u128::from(self.mss) * u128::from(packets) * u128::from(ratio) * 10_000
+            / u128::from(srtt_us);
+        pacer.rate = Some(u64::try_from(rate).unwrap_or(u64::MAX));
     }
 
     /// An acknowledgement arrived: cumulative ACK at offset `ack` (the FIN
@@ -403,6 +623,9 @@ impl Sender {
             return false;
         }
         let in_flight_before = self.pipe();
+        let prior_packets = self.flight.len();
+        let prior_in_flight = self.packets_in_flight();
+        let prior_snd_una = self.snd_una;
         self.peer_window = window;
         if window > 0 {
             self.persist_at = None;
@@ -432,6 +655,16 @@ impl Sender {
             .max()
             .unwrap_or(self.snd_una);
         let mut reordered = false;
+        // tcp_rate_skb_delivered: the most recently sent delivered segment
+        // that still carries its delivery state.
+        let mut rate_from: Option<InFlight> = None;
+        let rate_note = |seg: &InFlight, best: &mut Option<InFlight>| {
+            if seg.tx.delivered_mstamp.is_some()
+                && best.is_none_or(|b| seg.send_order > b.send_order)
+            {
+                *best = Some(*seg);
+            }
+        };
         // RACK orders segments by when they were sent (RFC 8985 section
         // 6.2; Linux's tcp_rack_sent_after on microsecond stamps).
         let note = |seg: &InFlight, newest: &mut Option<InFlight>| {
@@ -453,6 +686,8 @@ impl Sender {
                         reordered |= seg.start < prior_fack;
                     }
                     note(seg, &mut newest_delivered);
+                    rate_note(seg, &mut rate_from);
+                    seg.tx.delivered_mstamp = None;
                 }
             }
         }
@@ -468,6 +703,7 @@ impl Sender {
                 delivered += seg.len();
                 delivered_segments += 1;
                 note(&seg, &mut newest_delivered);
+                rate_note(&seg, &mut rate_from);
                 if seg.retransmitted {
                     resent_acked = true;
                 } else {
@@ -503,6 +739,13 @@ impl Sender {
             .or(newest_acked_at.filter(|_| !resent_acked))
             .map(|sent| now - sent)
             .or(if advanced { ts_rtt } else { None });
+        if let Some(rtt) = newest_rtt {
+            self.ca_min_rtt = Some(self.ca_min_rtt.map_or(rtt, |m| m.min(rtt)));
+        }
+        if let Some(seg) = rate_from {
+            // Record the send time of the most recently delivered segment.
+            self.first_tx_mstamp = seg.sent_at;
+        }
 
         // RACK: remember the most recently sent delivered segment.
         if let Some(seg) = newest_delivered {
@@ -544,13 +787,43 @@ impl Sender {
             snd_nxt: self.snd_nxt,
             app_limited: !self.is_cwnd_limited(),
         };
-        // tcp_cong_control: PRR while in recovery, else cwnd growth (also
-        // on the ACK that ended recovery).
-        if self.in_recovery {
+        self.delivered += delivered_segments;
+        let rs = self.rate_gen(
+            now,
+            rate_from,
+            delivered_segments,
+            newly_lost,
+            newest_rtt,
+            prior_in_flight,
+        );
+        // tcp_rate_gen's is_ack_delayed (FLAG_ACK_MAYBE_DELAYED in
+        // tcp_clean_rtx_queue): one short segment acknowledged alone.
+        let rs = RateSample {
+            is_ack_delayed: delivered_segments == 1
+                && sack.is_empty()
+                && advanced
+                && self.snd_una - prior_snd_una < self.mss
+                && rs.prior_delivered + 1 == self.delivered,
+            ..rs
+        };
+        if self.cc.has_cong_control() {
+            // tcp_cong_control hands a cong_control controller every ACK
+            // that found data outstanding; no PRR, no cwnd growth here.
+            if prior_packets > 0 && self.cc.cong_control(&rs) {
+                self.app_limited = (self.delivered + self.packets_in_flight()).max(1);
+            }
+        } else if self.in_recovery {
+            // tcp_cong_control: PRR while in recovery, else cwnd growth
+            // (also on the ACK that ended recovery).
             self.cc.on_ack_in_recovery(&ev);
             self.cwnd_reduction(delivered_segments, newly_lost, advanced);
         } else if delivered > 0 {
             self.cc.on_ack(&ev);
+        }
+        // tcp_cong_control ends with tcp_update_pacing_rate; tcp_ack skips
+        // it when nothing was outstanding (its `no_queue` path).
+        if prior_packets > 0 {
+            self.update_pacing_rate();
         }
 
         // Timers.
@@ -563,6 +836,66 @@ impl Sender {
             self.arm_pto(now);
         }
         advanced
+    }
+
+    /// Linux's `tcp_rate_gen` (tcp_rate.c): this ACK's rate sample, from
+    /// the most recently sent segment it delivered (`from`), the segments
+    /// it delivered and marked lost, and its RTT sample.
+    fn rate_gen(
+        &mut self,
+        now: Duration,
+        from: Option<InFlight>,
+        acked_sacked: u64,
+        losses: u64,
+        rtt: Option<Duration>,
+        prior_in_flight: u64,
+    ) -> RateSample {
+        if self.app_limited != 0 && self.delivered > self.app_limited {
+            self.app_limited = 0;
+        }
+        if acked_sacked > 0 {
+            self.delivered_mstamp = now;
+        }
+        let ca_state = if self.rto_recovery {
+            CaState::Loss
+        } else if self.in_recovery {
+            CaState::Recovery
+        } else {
+            CaState::Open
+        };
+        let edt = self.pacer.as_ref().map_or(now, |p| p.wstamp.max(now));
+        let mut rs = RateSample {
+            acked_sacked,
+            losses,
+            rtt,
+            prior_in_flight,
+            in_flight: self.packets_in_flight(),
+            tp_delivered: self.delivered,
+            tp_lost: self.lost,
+            delivered_mstamp: self.delivered_mstamp,
+            ca_state,
+            edt,
+            srtt: self.rtt.srtt(),
+            ..RateSample::empty(now)
+        };
+        let Some(seg) = from else {
+            return rs;
+        };
+        let Some(prior_mstamp) = seg.tx.delivered_mstamp else {
+            return rs;
+        };
+        rs.prior_delivered = seg.tx.delivered;
+        rs.is_app_limited = seg.tx.is_app_limited;
+        rs.delivered = Some(self.delivered - seg.tx.delivered);
+        // The send phase and the ACK phase of the window; the longer one.
+        let snd = seg.sent_at.saturating_sub(seg.tx.first_tx_mstamp);
+        let ack = now.saturating_sub(prior_mstamp);
+        let interval = snd.max(ack);
+        rs.interval = match self.ca_min_rtt {
+            Some(min_rtt) if interval < min_rtt => None,
+            _ => Some(interval),
+        };
+        rs
     }
 
     /// Start fast recovery after a newly detected loss, unless recovery or
@@ -670,6 +1003,7 @@ impl Sender {
                 newly += 1;
             }
         }
+        self.lost += newly;
         newly
     }
 
@@ -698,10 +1032,17 @@ impl Sender {
 
     /// The earliest timer.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        [self.rto_at, self.pto_at, self.reorder_at, self.persist_at]
-            .into_iter()
-            .flatten()
-            .min()
+        let paced = self.pacer.as_ref().and_then(|p| p.held_until);
+        [
+            self.rto_at,
+            self.pto_at,
+            self.reorder_at,
+            self.persist_at,
+            paced,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Run the timers due at `now`.
@@ -741,12 +1082,13 @@ impl Sender {
         self.stats.rtos += 1;
         let in_flight = self.pipe();
         self.rtt.back_off();
-        self.cc.on_rto(now, in_flight);
         for seg in self.flight.iter_mut() {
-            if !seg.sacked {
+            if !seg.sacked && !seg.lost {
                 seg.lost = true;
+                self.lost += 1;
             }
         }
+        self.cc.on_rto(now, in_flight);
         self.in_recovery = false;
         self.rto_recovery = true;
         self.episode_end = self.snd_nxt;
@@ -761,10 +1103,17 @@ impl Sender {
 
     // ---- outputs ----
 
-    /// The next segment to send at `now`, if the windows allow one.
-    /// `max_payload` is the payload that fits in one packet with the
-    /// options the connection will add.
-    pub fn poll_transmit(&mut self, now: Duration, max_payload: u64) -> Option<Transmit> {
+    /// The next segment to send at `now`, if the windows (and, when the
+    /// connection paces, its next departure time) allow one. `max_payload`
+    /// is the payload that fits in one packet with the options the
+    /// connection will add, `tcp_header` the TCP header and options that
+    /// packet carries (pacing counts them, as Linux's `skb->len`).
+    pub fn poll_transmit(
+        &mut self,
+        now: Duration,
+        max_payload: u64,
+        tcp_header: u64,
+    ) -> Option<Transmit> {
         let max_payload = max_payload.min(self.mss).max(1);
         if self.probe_due {
             self.probe_due = false;
@@ -772,6 +1121,39 @@ impl Sender {
                 self.stats.window_probes += 1;
                 return Some(Transmit::WindowProbe);
             }
+        }
+        let t = self.poll_data(now, max_payload);
+        if let (Some(Transmit::Data { start, end, .. }), Some(pacer)) = (&t, self.pacer.as_mut()) {
+            pacer.on_sent(now, end - start + tcp_header);
+        }
+        t
+    }
+
+    /// Whether pacing holds data back at `now` (Linux's `tcp_pacing_check`
+    /// at the top of `tcp_write_xmit` and `tcp_xmit_retransmit_queue`):
+    /// data waits to be sent and the next departure time is still to come.
+    /// Then the sender asks to be polled at that time.
+    fn paced(&mut self, now: Duration) -> bool {
+        let waiting = self.tlp_due || self.has_unsent() || self.flight.iter().any(|s| s.lost);
+        let Some(pacer) = self.pacer.as_mut() else {
+            return false;
+        };
+        pacer.held_until = None;
+        if waiting && pacer.wstamp > now {
+            pacer.held_until = Some(pacer.wstamp);
+            return true;
+        }
+        false
+    }
+
+    /// [`Sender::poll_transmit`] once any window probe is out.
+    fn poll_data(&mut self, now: Duration, max_payload: u64) -> Option<Transmit> {
+        if self.paced(now) {
+            // tcp_write_xmit still runs tcp_cwnd_validate after its loop.
+            if self.has_unsent() && self.cwnd_full() {
+                self.cwnd_validate(true);
+            }
+            return None;
         }
         let tlp = std::mem::take(&mut self.tlp_due);
         let pipe = self.pipe();
@@ -789,7 +1171,9 @@ impl Sender {
         if let Some(i) = self.flight.iter().position(|s| s.lost) {
             let len = self.flight[i].len();
             if cwnd_room >= len.min(self.mss) || tlp {
+                let tx = self.rate_skb_sent(now);
                 let seg = &mut self.flight[i];
+                seg.tx = tx;
                 seg.lost = false;
                 seg.retransmitted = true;
                 seg.sent_at = now;
@@ -828,6 +1212,7 @@ impl Sender {
             let start = self.snd_nxt;
             let end = start + len;
             let fin = self.fin_queued && end == self.data_end();
+            let tx = self.rate_skb_sent(now);
             self.flight.push_back(InFlight {
                 start,
                 end,
@@ -836,6 +1221,7 @@ impl Sender {
                 sacked: false,
                 lost: false,
                 retransmitted: false,
+                tx,
             });
             self.snd_nxt = end;
             if fin {
@@ -880,7 +1266,9 @@ impl Sender {
 
         // 3. A probe with nothing new to send: resend the last segment.
         if tlp {
+            let tx = self.rate_skb_sent(now);
             if let Some(seg) = self.flight.iter_mut().rev().find(|s| !s.sacked) {
+                seg.tx = tx;
                 seg.retransmitted = true;
                 seg.sent_at = now;
                 seg.send_order = self.sends;
@@ -904,6 +1292,13 @@ impl Sender {
     /// bytes in flight before it.
     fn note_sent(&mut self, now: Duration, len: u64, retransmission: bool, pipe: u64) {
         self.cc.on_send(now, pipe, self.snd_nxt);
+        if !retransmission && pipe == 0 && self.cc.has_cong_control() {
+            // tcp_event_data_sent: CA_EVENT_TX_START for new data with
+            // nothing in flight.
+            self.cc
+                .on_tx_start(now, self.app_limited != 0, self.delivered_mstamp);
+            self.update_pacing_rate();
+        }
         self.sends += 1;
         self.stats.segments_sent += 1;
         self.stats.bytes_sent += len;

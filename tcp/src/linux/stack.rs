@@ -77,6 +77,8 @@ impl LinuxStack {
                 buffer: config.buffer_bytes,
                 congestion: config.congestion,
                 mtu: config.mtu as usize,
+                initial_window: config.initial_window,
+                pacing: config.pacing,
                 ..LinuxConfig::default()
             },
             rng: ChaCha8Rng::seed_from_u64(random_seed),
@@ -138,7 +140,7 @@ impl TcpStack for LinuxStack {
     fn parameters(&self) -> Vec<Parameter> {
         let c = &self.config;
         let mss = c.full_segment_payload();
-        let cc = c.congestion_controller(u64::from(mss));
+        let cc = c.congestion_controller(u64::from(mss), 0);
         let iw = cc.cwnd();
         let mut p: Vec<Parameter> = [
             (
@@ -177,7 +179,7 @@ impl TcpStack for LinuxStack {
             ("send_buffer", Value::Bytes(c.buffer as u64)),
             ("receive_buffer", Value::Bytes(c.buffer as u64)),
             ("nagle", Value::Switch(false)),
-            ("pacing", Value::Switch(false)),
+            ("pacing", Value::Switch(c.paces())),
             ("syn_retries", Value::Count(u64::from(SYN_TRIES - 1))),
         ]
         .into_iter()
@@ -458,11 +460,12 @@ fn sender_info(conn: &Connection) -> TcpSenderInfo {
     }
 }
 
-/// A connection's own counters, by name.
+/// A connection's own counters, by name; a paced connection adds its
+/// pacing rate (`pacing_rate_bps`, bits per second, once it has one).
 fn counters(conn: &Connection) -> Vec<(&'static str, u64)> {
     let st = conn.stats();
     let s = st.sender;
-    vec![
+    let mut counters = vec![
         ("segments_sent", s.segments_sent),
         ("bytes_sent", s.bytes_sent),
         ("retransmissions", s.retransmissions),
@@ -473,7 +476,14 @@ fn counters(conn: &Connection) -> Vec<(&'static str, u64)> {
         ("window_probes", s.window_probes),
         ("segments_received", st.segments_received),
         ("acks_sent", st.acks_sent),
-    ]
+    ];
+    if let Some(rate) = conn.sender().and_then(|s| s.pacing_rate()) {
+        counters.push(("pacing_rate_bps", rate.saturating_mul(8)));
+    }
+    if let Some(s) = conn.sender() {
+        counters.extend(s.cc_state());
+    }
+    counters
 }
 
 /// Every data segment a connection received, with when its bytes became
@@ -619,5 +629,23 @@ mod tests {
             Value::Text("cubic-rfc9438 (RFC 9438 + HyStart++)".into())
         );
         assert_eq!(p["cubic-rfc9438.beta"], Value::Number(0.7));
+        assert_eq!(values(&stack)["pacing"], Value::Switch(false));
+        let paced = LinuxStack::new(
+            1,
+            &TcpConfig {
+                initial_window: 4,
+                pacing: crate::Pacing::On,
+                ..TcpConfig::default()
+            },
+        );
+        let p = values(&paced);
+        assert_eq!(
+            p["initial_window"],
+            Value::Window {
+                segments: 4,
+                bytes: 4 * 1448
+            }
+        );
+        assert_eq!(p["pacing"], Value::Switch(true));
     }
 }

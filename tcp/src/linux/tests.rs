@@ -32,6 +32,8 @@ struct Sent {
     way: Way,
     seg: Segment,
     dropped: bool,
+    /// The sender's pacing rate right after it sent this, if it paces.
+    pacing_rate: Option<u64>,
 }
 
 impl Sent {
@@ -43,6 +45,43 @@ impl Sent {
 /// Decides whether the n-th data segment (counted from 1) going down is
 /// dropped.
 type DropRule = Box<dyn FnMut(u64, &Segment) -> bool>;
+
+/// A drop-tail bottleneck on the way down: `rate` bytes of IPv4 packet
+/// per second, at most `limit` packets queued or in service.
+struct Bottleneck {
+    rate: u64,
+    limit: usize,
+    busy_until: Duration,
+    /// When each packet queued or in service finishes serialization.
+    departures: std::collections::VecDeque<Duration>,
+}
+
+impl Bottleneck {
+    fn new(rate: u64, limit: usize) -> Bottleneck {
+        Bottleneck {
+            rate,
+            limit,
+            busy_until: Duration::ZERO,
+            departures: Default::default(),
+        }
+    }
+
+    /// When a packet of `size` bytes entering at `now` has been serialized,
+    /// or `None` if the queue is full.
+    fn admit(&mut self, now: Duration, size: usize) -> Option<Duration> {
+        while self.departures.front().is_some_and(|&d| d <= now) {
+            self.departures.pop_front();
+        }
+        if self.departures.len() >= self.limit {
+            return None;
+        }
+        let start = self.busy_until.max(now);
+        let done = start + Duration::from_nanos(size as u64 * 1_000_000_000 / self.rate);
+        self.busy_until = done;
+        self.departures.push_back(done);
+        Some(done)
+    }
+}
 
 /// A client and a server on a lossless-unless-told wire.
 struct Pair {
@@ -56,6 +95,11 @@ struct Pair {
     /// Whether the client application reads what arrives.
     client_reads: bool,
     received: Vec<u8>,
+    /// Step from event to event (wire arrivals and timers, at most 1 ms
+    /// apart) rather than in whole milliseconds.
+    exact: bool,
+    /// A bottleneck on the way down, if any.
+    bottleneck: Option<Bottleneck>,
 }
 
 impl Pair {
@@ -75,6 +119,8 @@ impl Pair {
             down_data_count: 0,
             client_reads: true,
             received: Vec::new(),
+            exact: false,
+            bottleneck: None,
         };
         // Handshake: SYN, SYN-ACK, ACK.
         let syn = p.client.poll_transmit(p.now).expect("SYN");
@@ -84,6 +130,7 @@ impl Pair {
             way: Way::Up,
             seg: syn.clone(),
             dropped: false,
+            pacing_rate: None,
         });
         p.now += ONE_WAY;
         p.server = Connection::accept(s, c, 7_000_000, &syn, config);
@@ -110,14 +157,21 @@ impl Pair {
                     self.down_data_count += 1;
                     dropped = (self.drop_down)(self.down_data_count, &seg);
                 }
+                let mut leaves = Some(self.now);
+                if let (Way::Down, Some(b), false) = (way, self.bottleneck.as_mut(), dropped) {
+                    leaves = b.admit(self.now, seg.header_len() + seg.payload.len());
+                    dropped = leaves.is_none();
+                }
+                let pacing_rate = conn.sender().and_then(|s| s.pacing_rate());
                 self.log.push(Sent {
                     at: self.now,
                     way,
                     seg: seg.clone(),
                     dropped,
+                    pacing_rate,
                 });
-                if !dropped {
-                    self.wire.push((self.now + ONE_WAY, way, seg));
+                if let (Some(t), false) = (leaves, dropped) {
+                    self.wire.push((t + ONE_WAY, way, seg));
                 }
             }
         }
@@ -163,7 +217,17 @@ impl Pair {
             }
         }
         self.flush();
-        self.now += ms(1);
+        self.now = if self.exact {
+            let next = self.wire.iter().map(|(t, _, _)| *t);
+            let timers = [self.client.poll_timeout(), self.server.poll_timeout()];
+            next.chain(timers.into_iter().flatten())
+                .filter(|&t| t > now)
+                .chain([now + ms(1)])
+                .min()
+                .expect("now + 1 ms")
+        } else {
+            now + ms(1)
+        };
     }
 
     /// The server writes `n` bytes (as much as fits) now.
@@ -257,6 +321,24 @@ fn initial_window_is_ten_segments() {
     // Everything sent before the first ACK can come back is the IW.
     assert_eq!(p.down_data_between(start, start + ms(1)), 10);
     assert_eq!(p.down_data_between(start, start + ONE_WAY * 2), 10);
+}
+
+#[test]
+fn the_first_flight_is_the_configured_initial_window() {
+    for iw in [4, 32] {
+        let mut p = Pair::new(LinuxConfig {
+            initial_window: iw,
+            ..LinuxConfig::default()
+        });
+        let start = p.now;
+        p.server_writes(200_000);
+        // Everything sent before the first ACK can come back is the IW.
+        assert_eq!(p.down_data_between(start, start + ONE_WAY * 2), iw as usize);
+        assert_eq!(
+            p.server.sender().expect("sender").cwnd(),
+            u64::from(iw) * MSS
+        );
+    }
 }
 
 #[test]
@@ -589,4 +671,234 @@ fn rack_in_recovery_has_no_reordering_window() {
     assert_eq!(retx[1].0 - retx[0].0, ONE_WAY * 2, "{retx:?}");
     assert_eq!(p.server.stats().sender.rtos, 0);
     p.expect_received(n);
+}
+
+/// The TCP length Linux paces by (`skb->len`): header, options, payload.
+fn skb_len(seg: &Segment) -> u64 {
+    (seg.header_len() - 20 + seg.payload.len()) as u64
+}
+
+/// Checks that no run of the server's paced data segments left faster than
+/// the pacing rate allows: from the eleventh data segment on (Linux leaves
+/// the first ten unpaced), for every i < j, segment j left no earlier than
+/// segment i plus the transmission times `len / rate` of segments i to
+/// j − 1, less half of segment i's (the most the "OS jitter" credit of
+/// `tcp_update_skb_after_send` takes back after a late departure). Returns
+/// how many segments were checked.
+fn assert_paced(p: &Pair) -> usize {
+    let data = p.down_data();
+    let paced: Vec<(Duration, u64)> = data
+        .iter()
+        .skip(super::send::UNPACED_SEGMENTS as usize - 1)
+        .map(|s| {
+            let rate = s.pacing_rate.expect("a pacing rate after the handshake");
+            (s.at, skb_len(&s.seg) * 1_000_000_000 / rate)
+        })
+        .collect();
+    for i in 0..paced.len() {
+        let mut allowed = 0u64;
+        for j in i + 1..paced.len() {
+            allowed += paced[j - 1].1;
+            let floor = paced[i].0 + Duration::from_nanos(allowed - paced[i].1 / 2);
+            assert!(
+                paced[j].0 + Duration::from_nanos(1) >= floor,
+                "segment {j} left at {:?}, before {floor:?} (from segment {i} at {:?})",
+                paced[j].0,
+                paced[i].0
+            );
+        }
+    }
+    paced.len()
+}
+
+#[test]
+fn paced_segments_leave_no_faster_than_the_pacing_rate() {
+    for exact in [true, false] {
+        let mut p = Pair::new(LinuxConfig {
+            pacing: crate::Pacing::On,
+            ..LinuxConfig::default()
+        });
+        p.exact = exact;
+        // 50 ms handshake RTT, IW10: 200 % of 10 × 1448 bytes per 50 ms.
+        let rate = p.server.sender().expect("sender").pacing_rate();
+        assert_eq!(rate, Some(2 * 10 * 1448 * 20));
+        let start = p.now;
+        p.server_writes(400_000);
+        p.run_until(start + ms(2000));
+        p.expect_received(400_000);
+        // The first ten (the initial window) leave at once.
+        let first: Vec<Duration> = p.down_data().iter().take(10).map(|s| s.at).collect();
+        assert!(first.iter().all(|&t| t == start), "{first:?}");
+        // The second flight: the first ACK (at 250 ms) releases the
+        // eleventh segment 47 ms after its departure time, so its gap is
+        // halved (the jitter credit); then, at the rate the ACKs set, each
+        // segment leaves exactly `len / rate` after the one before (to the
+        // nanosecond when the harness wakes at departure times).
+        let data = p.down_data();
+        assert_eq!(data[10].at, start + ms(50));
+        let len_over_rate = |s: &Sent| {
+            Duration::from_nanos(skb_len(&s.seg) * 1_000_000_000 / s.pacing_rate.expect("rate"))
+        };
+        if exact {
+            let full = len_over_rate(data[10]).as_nanos() as u64;
+            assert_eq!(
+                data[11].at - data[10].at,
+                Duration::from_nanos(full - full / 2)
+            );
+        }
+        for w in data[11..30].windows(2) {
+            if exact {
+                assert_eq!(w[1].at - w[0].at, len_over_rate(w[0]));
+            } else {
+                assert!(w[1].at - w[0].at <= ms(2));
+            }
+        }
+        let checked = assert_paced(&p);
+        assert!(checked > 200, "{checked} paced segments");
+    }
+}
+
+#[test]
+fn pacing_spreads_slow_start_over_the_round_trip() {
+    // Unpaced, the second flight (20 segments, two per ACK) leaves in a
+    // burst as the first flight's ACKs arrive within a millisecond; paced at
+    // 200 % of cwnd/srtt, it is spread over about half an RTT.
+    let spread = |pacing| {
+        let mut p = Pair::new(LinuxConfig {
+            pacing,
+            ..LinuxConfig::default()
+        });
+        p.exact = true;
+        let start = p.now;
+        p.server_writes(100_000);
+        p.run_until(start + ms(200));
+        let second: Vec<Duration> = p
+            .down_data()
+            .iter()
+            .skip(10)
+            .take(20)
+            .map(|s| s.at)
+            .collect();
+        second[19] - second[0]
+    };
+    assert!(
+        spread(crate::Pacing::Off) <= ms(1),
+        "{:?}",
+        spread(crate::Pacing::Off)
+    );
+    let paced = spread(crate::Pacing::On);
+    assert!(paced >= ms(20), "{paced:?}");
+}
+
+/// 10 Mbit/s of IPv4 packets, in bytes per second.
+const TEN_MBIT: u64 = 1_250_000;
+
+/// A BBR server behind a 10 Mbit/s bottleneck with a one-BDP (42-packet)
+/// queue, 50 ms RTT, the harness waking at every event. The bottleneck
+/// starts after the handshake, so the handshake's RTT is the bare 50 ms.
+fn bbr_pair() -> Pair {
+    let mut p = Pair::new(LinuxConfig {
+        congestion: crate::Congestion::Bbr,
+        ..LinuxConfig::default()
+    });
+    p.exact = true;
+    p.bottleneck = Some(Bottleneck::new(TEN_MBIT, 42));
+    p
+}
+
+/// The server's BBR.
+fn bbr(p: &Pair) -> &super::bbr::Bbr {
+    p.server
+        .sender()
+        .expect("sender")
+        .cc()
+        .as_bbr()
+        .expect("bbr")
+}
+
+/// Run until `until` with the server's send buffer kept full (a bulk
+/// transfer), calling `each` after every step.
+fn bulk_until(p: &mut Pair, until: Duration, mut each: impl FnMut(&Pair)) {
+    while p.now < until {
+        if p.server.sender().expect("sender").free_space() > 1 << 18 {
+            p.server_writes(1 << 18);
+        }
+        p.step();
+        each(p);
+    }
+}
+
+#[test]
+fn bbr_goes_from_startup_through_drain_to_probe_bw() {
+    use super::bbr::BbrMode;
+    let mut p = bbr_pair();
+    let start = p.now;
+    bulk_until(&mut p, start + ms(3000), |_| {});
+    let b = bbr(&p);
+    let modes: Vec<BbrMode> = b.transitions().iter().map(|(_, m)| *m).collect();
+    eprintln!("BBR transitions: {:?}", b.transitions());
+    assert_eq!(modes, [BbrMode::Startup, BbrMode::Drain, BbrMode::ProbeBw]);
+    let (drain_at, probe_bw_at) = (b.transitions()[1].0, b.transitions()[2].0);
+    // STARTUP doubles per round from 10 segments: the pipe (42 packets)
+    // plus queue fills within about 6 rounds, and full-bandwidth detection
+    // takes 3 more rounds without 25 % growth.
+    assert!(drain_at - start < ms(1000), "DRAIN at {drain_at:?}");
+    // DRAIN at 1/2.89 empties STARTUP's queue in about one round.
+    assert!(
+        probe_bw_at - drain_at < ms(300),
+        "PROBE_BW at {probe_bw_at:?}"
+    );
+    // The delivery rate of payload: 1448 of every 1500 bytes at 10 Mbit/s.
+    let payload_rate = TEN_MBIT * MSS / 1500;
+    let bw = b.btl_bw();
+    eprintln!("btl_bw {bw} B/s (payload rate {payload_rate} B/s)");
+    assert!(bw <= payload_rate + payload_rate / 100, "{bw}");
+    assert!(bw >= payload_rate * 95 / 100, "{bw}");
+}
+
+#[test]
+fn bbr_probes_rtt_after_ten_seconds_at_four_packets_for_200ms() {
+    use super::bbr::BbrMode;
+    let mut p = bbr_pair();
+    let start = p.now;
+    // The handshake's packets saw no bottleneck: min_rtt is the bare 50 ms.
+    assert_eq!(bbr(&p).min_rtt(), Some(ms(50)));
+    let mut cwnd_in_probe_rtt = std::collections::BTreeSet::new();
+    bulk_until(&mut p, start + ms(11_000), |p| {
+        if bbr(p).mode() == BbrMode::ProbeRtt {
+            cwnd_in_probe_rtt.insert(p.server.sender().expect("sender").cwnd() / MSS);
+        }
+    });
+    let b = bbr(&p);
+    eprintln!("BBR transitions: {:?}", b.transitions());
+    let probe_rtt: Vec<usize> = (0..b.transitions().len())
+        .filter(|&i| b.transitions()[i].1 == BbrMode::ProbeRtt)
+        .collect();
+    assert_eq!(probe_rtt.len(), 1, "one PROBE_RTT in 11 s");
+    let (entered, _) = b.transitions()[probe_rtt[0]];
+    let (left, after) = b.transitions()[probe_rtt[0] + 1];
+    // No sample went below the handshake's 50 ms, so the filter expires
+    // 10 s and a jiffy after bbr_init, which ran when the handshake's last
+    // ACK reached the server at 75 ms: on the first ACK after 10.076 s.
+    assert!(entered >= ms(10_076), "{entered:?}");
+    assert!(entered < ms(10_080), "{entered:?}");
+    assert!(
+        left - entered >= ms(200),
+        "PROBE_RTT lasted {:?}",
+        left - entered
+    );
+    assert!(
+        left - entered <= ms(400),
+        "PROBE_RTT lasted {:?}",
+        left - entered
+    );
+    assert_eq!(after, BbrMode::ProbeBw);
+    assert_eq!(
+        cwnd_in_probe_rtt.into_iter().collect::<Vec<_>>(),
+        [4],
+        "cwnd in PROBE_RTT, packets"
+    );
+    // With the queue drained, a full segment's RTT is the path's: 50 ms of
+    // propagation plus 1.2 ms to serialize 1500 bytes at 10 Mbit/s.
+    assert_eq!(b.min_rtt(), Some(Duration::from_micros(51_200)));
 }
