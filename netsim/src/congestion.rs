@@ -19,4 +19,8 @@ pub struct QuicCongestion {
     /// bytes in flight;
     /// `None`: [`QuicConfig::initial_window`](crate::quic::QuicConfig::initial_window) bytes, quinn's default.
     pub initial_window: Option<u32>,
+    /// The run seed, which seeds BBR's random choices (its PROBE_BW start
+    /// phase) on each connection. [`Host::quic_congestion`](crate::Host::quic_congestion)
+    /// sets it.
+    pub seed: u64,
 }

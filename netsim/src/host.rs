@@ -248,7 +248,10 @@ impl Host {
     /// The congestion controller and initial window the run gives its QUIC
     /// connections ([`SimConfig::quic`](crate::SimConfig::quic)).
     pub fn quic_congestion(&self) -> QuicCongestion {
-        self.inner.run.quic
+        QuicCongestion {
+            seed: self.inner.run.seed,
+            ..self.inner.run.quic
+        }
     }
 
     /// The smallest MTU of every path the client is on during the run (the

@@ -57,6 +57,7 @@ mod network;
 pub mod packet;
 pub mod probe;
 pub mod quic;
+mod quic_bbr;
 mod real;
 mod seed;
 mod settings;

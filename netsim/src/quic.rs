@@ -29,7 +29,7 @@ use std::time::Duration;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use quinn::congestion::{BbrConfig, ControllerFactory, CubicConfig, NewRenoConfig};
+use quinn::congestion::{ControllerFactory, CubicConfig, NewRenoConfig};
 use quinn::crypto::rustls::{QuicClientConfig, QuicServerConfig};
 use quinn::{
     ClientConfig, ConnectionError, ConnectionId, ConnectionIdGenerator, Endpoint, EndpointConfig,
@@ -39,6 +39,7 @@ use tcp::Congestion;
 
 use crate::accepted::{Entry, Handle};
 use crate::clock::now;
+use crate::quic_bbr::QuicBbrFactory;
 pub use crate::congestion::QuicCongestion;
 use crate::host::Host;
 use crate::packet::{IPV4_HEADER_LEN, UDP_HEADER_LEN};
@@ -154,17 +155,14 @@ impl QuicConfig {
                 c.initial_window(window);
                 Arc::new(c)
             }
-            Congestion::Bbr => {
-                let mut c = BbrConfig::default();
-                c.initial_window(window);
-                Arc::new(c)
-            }
+            Congestion::Bbr => Arc::new(QuicBbrFactory::new(window, self.congestion.seed)),
         }
     }
 
-    /// The defaults for the run `host` belongs to.
+    /// The defaults for the run `host` belongs to, with its congestion
+    /// choices ([`Host::quic_congestion`]).
     pub fn for_host(host: &Host) -> QuicConfig {
-        QuicConfig::with_buffer(host.buffer_bytes() as u64)
+        QuicConfig::with_buffer(host.buffer_bytes() as u64).with_congestion(host.quic_congestion())
     }
 
     /// quinn's transport config: these windows, CUBIC with this initial
@@ -197,7 +195,7 @@ impl QuicConfig {
             Congestion::Cubic => "cubic".to_owned(),
             Congestion::CubicRfc9438 => "cubic (quinn's; asked for cubic-rfc9438)".to_owned(),
             Congestion::Reno => "newreno (quinn's)".to_owned(),
-            Congestion::Bbr => "bbr (quinn's)".to_owned(),
+            Congestion::Bbr => "bbr (the lab's Linux tcp_bbr.c port on quinn's controller trait; quinn's pacer)".to_owned(),
         }
     }
 

@@ -20,7 +20,9 @@
 //!   (IW10, RFC 6298 RTO with a 200 ms floor, SACK, RACK-TLP, PRR, CUBIC
 //!   as Linux's `tcp_cubic.c` with HyStart), the default; also NewReno,
 //!   BBR v1 as Linux's `tcp_bbr.c` on `tcp_rate.c` delivery-rate samples,
-//!   and pacing as Linux with the fq qdisc (EDT);
+//!   and pacing as Linux with the fq qdisc (EDT). [`Bbr`] (with
+//!   [`RateSample`], [`CaState`], [`BbrMode`]) is public too, so that a
+//!   sender of its own (netsim's QUIC controller) can run the same BBR;
 //! - `smoltcp`: [`SmoltcpStack`], smoltcp 0.14 behind the trait, an
 //!   independent cross-check;
 //! - `arrival`: [`SegmentArrival`], the receiver's record of when each data
@@ -40,7 +42,7 @@ mod smoltcp;
 mod stack;
 
 pub use arrival::SegmentArrival;
-pub use linux::LinuxStack;
+pub use linux::{Bbr, BbrMode, CaState, LinuxStack, RateSample};
 pub use parameter::{Parameter, Value};
 pub use smoltcp::SmoltcpStack;
 pub use stack::{

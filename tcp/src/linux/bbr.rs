@@ -222,7 +222,7 @@ fn jiffies(t: Duration) -> u64 {
 }
 
 /// TCP BBR v1 (`struct bbr`), cwnd in packets.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Bbr {
     mss: u64,
     rng: ChaCha8Rng,
@@ -324,7 +324,6 @@ impl Bbr {
         }
     }
 
-    #[cfg(test)]
     /// The current mode.
     pub fn mode(&self) -> BbrMode {
         self.mode
@@ -335,16 +334,79 @@ impl Bbr {
         (self.bw() * self.mss * 1_000_000) >> BW_SCALE
     }
 
-    #[cfg(test)]
     /// The min_rtt estimate, if there is one.
     pub fn min_rtt(&self) -> Option<Duration> {
         self.min_rtt_us.map(Duration::from_micros)
     }
 
-    #[cfg(test)]
     /// Mode changes so far, with their times (STARTUP at zero first).
     pub fn transitions(&self) -> &[(Duration, BbrMode)] {
         &self.transitions
+    }
+
+    // ---- For a sender outside this stack (netsim's QUIC controller) ----
+    //
+    // The Linux-like TCP drives BBR through the crate's `CongestionControl`
+    // trait. A sender of its own (QUIC, through quinn's controller trait)
+    // drives it through these, in the same order as the TCP does:
+    // `established` once, `send_after_idle` when data leaves with nothing
+    // in flight, `rate_sample` on each ACK that found data outstanding,
+    // `loss_episode` when a loss episode (fast recovery) starts, and
+    // `persistent_congestion` where TCP would time out.
+
+    /// The handshake completed at `now` with these RTT estimates
+    /// (`bbr_init`).
+    pub fn established(&mut self, now: Duration, srtt: Option<Duration>, min_rtt: Option<Duration>) {
+        CongestionControl::on_established(self, now, srtt, min_rtt);
+    }
+
+    /// Data leaves at `now` with nothing in flight (`CA_EVENT_TX_START`);
+    /// `app_limited` says whether the sender had been application-limited,
+    /// `delivered_mstamp` is when its latest delivery happened.
+    pub fn send_after_idle(&mut self, now: Duration, app_limited: bool, delivered_mstamp: Duration) {
+        CongestionControl::on_tx_start(self, now, app_limited, delivered_mstamp);
+    }
+
+    /// One ACK's delivery-rate sample (`bbr_main`); returns whether the
+    /// sender is to mark itself application-limited now (PROBE_RTT's
+    /// request, `tcp_rate_check_app_limited`'s marker).
+    pub fn rate_sample(&mut self, rs: &RateSample) -> bool {
+        CongestionControl::cong_control(self, rs)
+    }
+
+    /// A loss episode (fast recovery) starts: remember cwnd to restore when
+    /// it ends (`bbr_ssthresh` → `bbr_save_cwnd`). The next rate samples
+    /// carry [`CaState::Recovery`] until it ends.
+    pub fn loss_episode(&mut self) {
+        self.save_cwnd();
+    }
+
+    /// Where TCP's retransmission timer would expire (`tcp_enter_loss`):
+    /// cwnd falls to one segment and the long-term sampler sees a loss.
+    pub fn persistent_congestion(&mut self, now: Duration) {
+        CongestionControl::on_rto(self, now, 0);
+    }
+
+    /// The congestion window, in bytes.
+    pub fn cwnd_bytes(&self) -> u64 {
+        CongestionControl::cwnd(self)
+    }
+
+    /// The pacing rate BBR asks for, in bytes per second (`None` before
+    /// [`Bbr::established`]).
+    pub fn pacing_rate(&self) -> Option<u64> {
+        self.pacing_rate
+    }
+
+    /// BBR's state by name (mode, bandwidth estimate in bit/s, min_rtt in
+    /// µs, cycle phase, ...), as the TCP reports it in its counters.
+    pub fn counters(&self) -> Vec<(&'static str, u64)> {
+        CongestionControl::state(self)
+    }
+
+    /// BBR's constants, for a report.
+    pub fn constants(&self) -> Vec<Parameter> {
+        CongestionControl::parameters(self)
     }
 
     fn set_mode(&mut self, now: Duration, mode: BbrMode) {

@@ -26,4 +26,6 @@ mod stack;
 #[cfg(test)]
 mod tests;
 
+pub use bbr::{Bbr, BbrMode};
+pub use cc::{CaState, RateSample};
 pub use stack::LinuxStack;
