@@ -64,6 +64,10 @@ pub struct SimConfig {
     pub tcp: TcpConfig,
     /// Captures. Default: none.
     pub capture: CaptureConfig,
+    /// The TLS identity the lab's servers present and whose trust anchor the lab's
+    /// clients trust (they read it with [`Host::certificate`]); the run's
+    /// [`TransportSettings::tls`] reports it. Default: [`tls::Certificate::Minimal`].
+    pub certificate: tls::Certificate,
 }
 
 impl Default for SimConfig {
@@ -74,6 +78,7 @@ impl Default for SimConfig {
             network: NetworkConfig::default(),
             tcp: TcpConfig::default(),
             capture: CaptureConfig::default(),
+            certificate: tls::Certificate::default(),
         }
     }
 }
@@ -204,6 +209,7 @@ impl Simulation {
             key_log: config.capture.key_log.then(KeyLogCollector::new),
             qlog: config.capture.qlog.then(|| QlogCollector::new(config.seed)),
             buffer_bytes: tcp.buffer_bytes,
+            certificate: config.certificate,
         });
 
         let mut sim = turmoil::Builder::new()
@@ -332,7 +338,7 @@ impl Simulation {
                 .and_then(Host::quic_settings)
                 .or_else(|| find(Side::Client).and_then(Host::quic_settings))
                 .unwrap_or_default(),
-            tls: tls::settings(),
+            tls: tls::settings_for(config.certificate),
         };
         let mut net = lock(&run.network);
         RunOutput {
