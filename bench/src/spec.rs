@@ -7,7 +7,7 @@ use netsim::tls::ServerResumption;
 use netsim::NetworkConfig;
 use netsim::TcpImplementation;
 use records::{Axes, AxisValue};
-use scenarios::{Handshake, RunSpec, Scenario, HANDSHAKE_AXIS};
+use scenarios::{Certificate, Handshake, RunSpec, Scenario, HANDSHAKE_AXIS};
 
 /// The sweep-axis values of `spec`: its numeric axes, and its handshake if
 /// that is an axis of its scenario.
@@ -33,6 +33,16 @@ pub fn server_resumption(h: Handshake) -> ServerResumption {
     match h {
         Handshake::Full => ServerResumption::Off,
         Handshake::Resume | Handshake::EarlyData => ServerResumption::On,
+    }
+}
+
+/// The TLS identity of a run with certificate `c`, as the simulation takes it
+/// (`SimConfig::certificate`, which the lab's server presents and whose root
+/// its client trusts).
+pub fn certificate(c: Certificate) -> netsim::tls::Certificate {
+    match c {
+        Certificate::Minimal => netsim::tls::Certificate::Minimal,
+        Certificate::Realistic => netsim::tls::Certificate::Realistic,
     }
 }
 

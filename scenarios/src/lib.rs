@@ -8,7 +8,8 @@
 //! - [`resolved`]: the network of one run with every value explicit ([`ResolvedNetwork`]),
 //!   and the names of the loss models ([`LossModelName`]).
 //! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]) and how it
-//!   sets up its connections ([`Handshake`]), used by every crate above this one.
+//!   sets up its connections ([`Handshake`]) and which certificate chain the server
+//!   presents ([`Certificate`]), used by every crate above this one.
 //! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
 //!   `lossy-wifi`) with their sources.
 //! - `location` (private): where each field of a TOML text is, for error lines.
@@ -30,7 +31,7 @@ pub use content::{
     MAX_NAME_LEN, MAX_OBJECT_SIZE,
 };
 pub use preset::{preset, presets, Preset};
-pub use protocol::{Handshake, Protocol};
+pub use protocol::{Certificate, Handshake, Protocol};
 pub use resolved::{
     Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
     ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
