@@ -76,3 +76,19 @@ pub fn to_toml(scenario: &Scenario) -> anyhow::Result<String> {
         scenario.content_hash()
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_certificate_maps_to_netsim_s_of_the_same_label() {
+        for c in Certificate::ALL {
+            assert_eq!(certificate(c).label(), c.label());
+        }
+        assert_eq!(
+            certificate(Certificate::default()),
+            netsim::tls::Certificate::default()
+        );
+    }
+}
