@@ -962,7 +962,7 @@ mod tests {
             "the root sent is the cross-signed one"
         );
         let minimal = Identity::minimal();
-        assert_eq!(minimal.chain, [minimal.cert_der.clone()]);
+        assert_eq!(minimal.chain, std::slice::from_ref(&minimal.cert_der));
         assert_eq!(minimal.trust_anchor, minimal.cert_der);
         assert_eq!(minimal.certificate_message_bytes(), 4 + 1 + 3 + 3 + 304 + 2);
     }

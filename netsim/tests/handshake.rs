@@ -75,9 +75,12 @@ fn handshake_with(
     )
 }
 
+/// Datagrams as (time, UDP payload bytes).
+type Datagrams = Vec<(Duration, u32)>;
+
 /// The server's (down) datagrams, as (sent, UDP payload bytes), and the
 /// client's (up) ones as (arrived at the server, UDP payload bytes).
-fn datagrams(log: &PacketLog) -> (Vec<(Duration, u32)>, Vec<(Duration, u32)>) {
+fn datagrams(log: &PacketLog) -> (Datagrams, Datagrams) {
     let (mut down, mut up) = (Vec::new(), Vec::new());
     for p in log.records() {
         match (p.direction, p.fate) {
