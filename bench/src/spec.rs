@@ -8,7 +8,7 @@ use netsim::tls::ServerResumption;
 use netsim::TcpImplementation;
 use netsim::{NetworkConfig, SimConfig};
 use records::{Axes, AxisValue};
-use scenarios::{Handshake, RunSpec, Scenario};
+use scenarios::{Certificate, Handshake, RunSpec, Scenario};
 
 /// The sweep-axis values of `spec`: its numeric axes, and the value of
 /// each named axis its scenario sweeps.
@@ -34,6 +34,16 @@ pub fn server_resumption(h: Handshake) -> ServerResumption {
     }
 }
 
+/// The TLS identity of a run with certificate `c`, as the simulation takes it
+/// (`SimConfig::certificate`, which the lab's server presents and whose root
+/// its client trusts).
+pub fn certificate(c: Certificate) -> netsim::tls::Certificate {
+    match c {
+        Certificate::Minimal => netsim::tls::Certificate::Minimal,
+        Certificate::Realistic => netsim::tls::Certificate::Realistic,
+    }
+}
+
 /// The network of `spec`, as the simulation takes it; the error names the
 /// field.
 pub fn network(spec: &RunSpec) -> Result<NetworkConfig, netsim::ConfigError> {
@@ -46,10 +56,10 @@ pub fn tcp(spec: &RunSpec) -> TcpImplementation {
 }
 
 /// Set what `spec` chooses for its transports in `config`: the TCP
-/// implementation, congestion control (TCP and QUIC), TCP pacing and the
+/// implementation, congestion control (TCP and QUIC), TCP pacing, the
 /// initial window (TCP in segments; QUIC in bytes of the same segments,
-/// see `netsim::quic::QuicCongestion`). A run that chooses nothing keeps
-/// every default.
+/// see `netsim::quic::QuicCongestion`) and the certificate chain. A run
+/// that chooses nothing keeps every default.
 pub fn apply_transport(spec: &RunSpec, config: &mut SimConfig) {
     config.tcp.implementation = spec.tcp;
     config.tcp.congestion = spec.choices.cc;
@@ -60,7 +70,9 @@ pub fn apply_transport(spec: &RunSpec, config: &mut SimConfig) {
     config.quic = QuicCongestion {
         algorithm: spec.choices.cc,
         initial_window: spec.initial_window,
+        ..QuicCongestion::default()
     };
+    config.certificate = certificate(spec.choices.certificate);
 }
 
 /// Cap `scenario`'s per-run simulated-time limit at `limit_s` seconds.
@@ -81,4 +93,20 @@ pub fn to_toml(scenario: &Scenario) -> anyhow::Result<String> {
          # content hash: {}\n\n{body}",
         scenario.content_hash()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_certificate_maps_to_netsim_s_of_the_same_label() {
+        for c in Certificate::ALL {
+            assert_eq!(certificate(c).label(), c.label());
+        }
+        assert_eq!(
+            certificate(Certificate::default()),
+            netsim::tls::Certificate::default()
+        );
+    }
 }

@@ -107,8 +107,9 @@ impl Dialer for Host {
         Some(tcp.transport_stats())
     }
 
+    /// Trusts only the run's TLS identity (`Host::certificate`).
     fn tls_client(&self, alpn: &[u8], resumption: &ClientResumption) -> ClientTls {
-        tls::client_tls(&[alpn], self.key_log(), resumption)
+        tls::client_tls_for(&[alpn], self.key_log(), resumption, self.certificate())
     }
 
     fn server_name(&self) -> &str {

@@ -33,6 +33,7 @@ use crate::network::{Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
 use crate::settings::Settings;
 use crate::stats::{FlowStats, TransportStats};
+use crate::tls;
 use crate::wire::{Inbox, ReceiveBuffer, Wire};
 use tcp::{ConnId, TcpStack};
 
@@ -147,6 +148,7 @@ pub(crate) struct RunShared {
     pub(crate) qlog: Option<Arc<QlogCollector>>,
     pub(crate) buffer_bytes: usize,
     pub(crate) quic: QuicCongestion,
+    pub(crate) certificate: tls::Certificate,
 }
 
 #[derive(Debug)]
@@ -298,6 +300,13 @@ impl Host {
         let tokio_now = tokio::time::Instant::now().into_std();
         let start = tokio_now.checked_sub(now()).unwrap_or(tokio_now);
         collector.open(self.side(), start)
+    }
+
+    /// The run's TLS identity (`SimConfig::certificate`): what the lab's servers
+    /// present, and whose trust anchor the lab's clients trust. Build TLS configs with
+    /// it (`tls::server_config_for`, `tls::client_tls_for`, ...).
+    pub fn certificate(&self) -> tls::Certificate {
+        self.inner.run.certificate
     }
 
     /// Name and key parameters of this host's TCP stack.

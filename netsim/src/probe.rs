@@ -104,13 +104,28 @@ pub fn download(
     )
 }
 
-/// Serve probe requests on [`PROBE_PORT`] for ever.
+/// The probe client's TLS config: trusting the run's identity, no resumption.
+fn client_tls(host: &Host) -> tls::ClientTls {
+    tls::client_tls_for(
+        &[PROBE_ALPN],
+        host.key_log(),
+        &tls::ClientResumption::Off,
+        host.certificate(),
+    )
+}
+
+/// Serve probe requests on [`PROBE_PORT`] for ever, presenting the run's TLS identity
+/// ([`Host::certificate`]).
 pub async fn serve(host: Host, transport: Transport) -> io::Result<()> {
     match transport {
         Transport::Tcp | Transport::TlsTcp => {
             let listener = host.tcp_listen(PROBE_PORT)?;
-            let acceptor =
-                tokio_rustls::TlsAcceptor::from(tls::server_config(&[PROBE_ALPN], host.key_log()));
+            let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config_for(
+                &[PROBE_ALPN],
+                host.key_log(),
+                tls::ServerResumption::Off,
+                host.certificate(),
+            ));
             loop {
                 let (stream, _) = listener.accept().await?;
                 let acceptor = acceptor.clone();
@@ -126,7 +141,12 @@ pub async fn serve(host: Host, transport: Transport) -> io::Result<()> {
             }
         }
         Transport::Quic => {
-            let crypto = tls::quic_server_crypto(&[PROBE_ALPN], host.key_log());
+            let crypto = tls::quic_server_crypto_for(
+                &[PROBE_ALPN],
+                host.key_log(),
+                tls::ServerResumption::Off,
+                host.certificate(),
+            );
             let server =
                 quic::QuicServer::bind(&host, PROBE_PORT, crypto, &QuicConfig::for_host(&host))?;
             while let Some(incoming) = server.endpoint().accept().await {
@@ -223,8 +243,7 @@ pub async fn fetch(host: Host, transport: Transport, sizes: Vec<u64>) -> io::Res
                     stats: s.transport_stats(),
                 });
             }
-            let connector =
-                tokio_rustls::TlsConnector::from(tls::client_config(&[PROBE_ALPN], host.key_log()));
+            let connector = tokio_rustls::TlsConnector::from(client_tls(&host).config);
             let name = rustls::pki_types::ServerName::try_from(tls::SERVER_NAME)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
             let mut s = connector.connect(name, tcp).await?;
@@ -241,7 +260,7 @@ pub async fn fetch(host: Host, transport: Transport, sizes: Vec<u64>) -> io::Res
             })
         }
         Transport::Quic => {
-            let crypto = tls::quic_client_crypto(&[PROBE_ALPN], host.key_log());
+            let crypto = tls::quic_client(&client_tls(&host));
             let endpoint = quic::client_endpoint(&host, crypto, &QuicConfig::for_host(&host))?;
             // Like a phone: when the network changes, move the endpoint to
             // the new address; QUIC migrates the connection.

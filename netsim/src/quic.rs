@@ -39,10 +39,10 @@ use tcp::Congestion;
 
 use crate::accepted::{Entry, Handle};
 use crate::clock::now;
-use crate::quic_bbr::QuicBbrFactory;
 pub use crate::congestion::QuicCongestion;
 use crate::host::Host;
 use crate::packet::{IPV4_HEADER_LEN, UDP_HEADER_LEN};
+use crate::quic_bbr::QuicBbrFactory;
 use crate::seed;
 use crate::settings::{bytes_text, duration_text, on_off, pairs, Settings};
 use crate::stats::{RttSample, TransportStats};
@@ -195,7 +195,10 @@ impl QuicConfig {
             Congestion::Cubic => "cubic".to_owned(),
             Congestion::CubicRfc9438 => "cubic (quinn's; asked for cubic-rfc9438)".to_owned(),
             Congestion::Reno => "newreno (quinn's)".to_owned(),
-            Congestion::Bbr => "bbr (the lab's Linux tcp_bbr.c port on quinn's controller trait; quinn's pacer)".to_owned(),
+            Congestion::Bbr => {
+                "bbr (the lab's Linux tcp_bbr.c port on quinn's controller trait; quinn's pacer)"
+                    .to_owned()
+            }
         }
     }
 

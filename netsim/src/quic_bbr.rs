@@ -233,10 +233,7 @@ impl Controller for QuicBbr {
                 self.batch_rtt = Some(now.saturating_duration_since(sent));
             }
         }
-        if self
-            .recovery_until
-            .is_some_and(|start| sent > start)
-        {
+        if self.recovery_until.is_some_and(|start| sent > start) {
             self.recovery_until = None;
         }
     }

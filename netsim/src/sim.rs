@@ -70,6 +70,10 @@ pub struct SimConfig {
     pub quic: QuicCongestion,
     /// Captures. Default: none.
     pub capture: CaptureConfig,
+    /// The TLS identity the lab's servers present and whose trust anchor the lab's
+    /// clients trust (they read it with [`Host::certificate`]); the run's
+    /// [`TransportSettings::tls`] reports it. Default: [`tls::Certificate::Minimal`].
+    pub certificate: tls::Certificate,
 }
 
 impl Default for SimConfig {
@@ -81,6 +85,7 @@ impl Default for SimConfig {
             tcp: TcpConfig::default(),
             quic: QuicCongestion::default(),
             capture: CaptureConfig::default(),
+            certificate: tls::Certificate::default(),
         }
     }
 }
@@ -212,6 +217,7 @@ impl Simulation {
             qlog: config.capture.qlog.then(|| QlogCollector::new(config.seed)),
             buffer_bytes: tcp.buffer_bytes,
             quic: config.quic,
+            certificate: config.certificate,
         });
 
         let mut sim = turmoil::Builder::new()
@@ -340,7 +346,7 @@ impl Simulation {
                 .and_then(Host::quic_settings)
                 .or_else(|| find(Side::Client).and_then(Host::quic_settings))
                 .unwrap_or_default(),
-            tls: tls::settings(),
+            tls: tls::settings_for(config.certificate),
         };
         let mut net = lock(&run.network);
         RunOutput {

@@ -1,13 +1,28 @@
-//! The lab's TLS identity and the rustls / quinn configs built from it.
+//! The lab's TLS identities and the rustls / quinn configs built from them.
 //!
 //! Every protocol in the lab (HTTP/1.1 and HTTP/2 over TLS over TCP, HTTP/3 over QUIC)
 //! uses the same server identity and the same TLS parameters, so that handshake bytes
-//! differ between protocols only where the protocols themselves differ:
+//! differ between protocols only where the protocols themselves differ.
 //!
-//! - one fixed Ed25519 key ([`identity`]), whose signatures always have the same length
-//!   (an ECDSA signature's length varies by a byte or two from run to run);
-//! - one self-signed certificate for [`SERVER_NAME`] (and `localhost`), generated from
-//!   that key with fixed serial number and validity, so its DER bytes never change;
+//! A run presents one of two identities ([`Certificate`], chosen by
+//! `SimConfig::certificate`; servers and clients read it from their host):
+//!
+//! - [`Certificate::Minimal`], the default ([`Identity::minimal`], also [`identity`]):
+//!   one fixed Ed25519 key, whose signatures always have the same length (an ECDSA
+//!   signature's length varies by a byte or two from run to run), and one self-signed
+//!   certificate for [`SERVER_NAME`] (and `localhost`), generated from that key with fixed
+//!   serial number and validity, so its DER bytes (304) never change. Clients trust exactly
+//!   that certificate.
+//! - [`Certificate::Realistic`] ([`Identity::realistic`]): a chain shaped like Let's
+//!   Encrypt's historic default one: a leaf with an RSA-2048 key (RSA signatures are always
+//!   as long as the modulus, 256 bytes), issued by an intermediate, issued by a root; the
+//!   server sends leaf, intermediate and the root cross-signed by an older root (4053 bytes
+//!   of certificates), and clients trust only the self-signed root, checked by webpki's
+//!   path building as a browser does. The certificates were generated once and are
+//!   embedded from `netsim/certs/realistic/` (see its `generate.sh`).
+//!
+//! Both use the same TLS parameters:
+//!
 //! - TLS 1.3 only, cipher suite `TLS13_AES_128_GCM_SHA256` only, key exchange X25519 only;
 //! - by default no session resumption and no early data: every connection is a full
 //!   handshake. Resumption is opt-in on both sides ([`ServerResumption`],
@@ -48,6 +63,7 @@ use std::time::Duration;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ClientSessionMemoryCache, ClientSessionStore, WebPkiServerVerifier};
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::server::ServerSessionMemoryCache;
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -65,7 +81,8 @@ pub const ALPN_H2: &[u8] = b"h2";
 pub const ALPN_H3: &[u8] = b"h3";
 
 /// The moment clients check the certificate's validity at: 2026-01-01T00:00:00Z, inside
-/// the certificate's validity (2025-01-01 .. 2045-01-01).
+/// the validity of every certificate the lab presents (the minimal one's: 2025-01-01 ..
+/// 2045-01-01; the realistic leaf's, the shortest of its chain: 2025-11-15 .. 2026-02-13).
 ///
 /// rustls would otherwise read the wall clock for this check. A fixed time keeps the
 /// lab's handshakes independent of when they run.
@@ -90,31 +107,148 @@ const CERT_NOT_BEFORE: (i32, u8, u8) = (2025, 1, 1);
 /// End of the lab certificate's validity (year, month, day), midnight UTC.
 const CERT_NOT_AFTER: (i32, u8, u8) = (2045, 1, 1);
 
-/// The lab server's certificate and private key.
+/// Which certificate chain a run's server presents, and whose root its clients trust.
+/// Default: [`Certificate::Minimal`].
 ///
-/// Built once per process by [`identity`]; the same bytes in every run.
+/// `SimConfig::certificate` sets it for a run; the lab's servers and clients read it from
+/// their host (`Host::certificate`), and the run's TLS settings report it ([`settings_for`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Certificate {
+    /// One self-signed Ed25519 certificate of 304 bytes, which clients trust directly
+    /// ([`Identity::minimal`]). The default: the smallest identity TLS allows.
+    #[default]
+    Minimal,
+    /// Leaf (RSA-2048 key), intermediate and cross-signed root, 4053 bytes of certificates,
+    /// as a public web server sends them; clients trust only the self-signed root
+    /// ([`Identity::realistic`]).
+    Realistic,
+}
+
+impl Certificate {
+    /// Both, smallest first.
+    pub const ALL: [Certificate; 2] = [Certificate::Minimal, Certificate::Realistic];
+
+    /// `"minimal"` or `"realistic"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Certificate::Minimal => "minimal",
+            Certificate::Realistic => "realistic",
+        }
+    }
+
+    /// The identity: certificates, key and trust anchor.
+    pub fn identity(self) -> &'static Identity {
+        match self {
+            Certificate::Minimal => Identity::minimal(),
+            Certificate::Realistic => Identity::realistic(),
+        }
+    }
+}
+
+/// A lab server's certificates and private key, and the certificate its clients trust.
+///
+/// Built once per process ([`Identity::minimal`], [`Identity::realistic`]); the same bytes
+/// in every run.
 #[derive(Debug)]
 pub struct Identity {
-    /// The self-signed certificate, DER-encoded. Clients trust exactly this certificate.
+    /// Which identity this is.
+    pub certificate: Certificate,
+    /// The server's own (end-entity) certificate, DER-encoded: `chain[0]`.
     pub cert_der: CertificateDer<'static>,
-    /// The same certificate in PEM, for tools outside the lab (curl's
-    /// `--cacert`, a browser's trust store).
+    /// The same certificate in PEM. For [`Certificate::Minimal`] it is also the trust
+    /// anchor, for tools outside the lab (curl's `--cacert`, a browser's trust store).
     pub cert_pem: String,
-    /// The Ed25519 private key, PKCS#8 DER.
+    /// The certificates the server sends, in its Certificate message's order: the
+    /// end-entity certificate first, then each issuer.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// The one certificate clients trust, DER: the minimal identity's own certificate,
+    /// or the realistic chain's self-signed root (which the server never sends).
+    pub trust_anchor: CertificateDer<'static>,
+    /// [`Identity::trust_anchor`] in PEM, for tools outside the lab.
+    pub trust_anchor_pem: String,
+    /// The end-entity certificate's private key, PKCS#8 DER.
     key_der: PrivateKeyDer<'static>,
 }
 
 impl Identity {
+    /// The minimal identity ([`Certificate::Minimal`]): the fixed Ed25519 key and its
+    /// self-signed certificate, built on first use.
+    pub fn minimal() -> &'static Identity {
+        static IDENTITY: OnceLock<Identity> = OnceLock::new();
+        IDENTITY.get_or_init(build_identity)
+    }
+
+    /// The realistic identity ([`Certificate::Realistic`]): the embedded chain and leaf
+    /// key of `netsim/certs/realistic/`, parsed on first use.
+    pub fn realistic() -> &'static Identity {
+        static IDENTITY: OnceLock<Identity> = OnceLock::new();
+        IDENTITY.get_or_init(build_realistic_identity)
+    }
+
     /// A copy of the private key (PKCS#8 DER), for building a server config.
     pub fn clone_key(&self) -> PrivateKeyDer<'static> {
         self.key_der.clone_key()
     }
+
+    /// Bytes of DER the server sends: the sum of [`Identity::chain`]'s certificates.
+    pub fn chain_bytes(&self) -> usize {
+        self.chain.iter().map(|c| c.len()).sum()
+    }
+
+    /// Bytes of the TLS 1.3 Certificate handshake message that carries the chain
+    /// (RFC 8446 section 4.4.2): a 4-byte message header, an empty request context
+    /// (1 byte), the list's 3-byte length, and per certificate a 3-byte length, its DER
+    /// and 2 bytes of (empty) extensions. The lab's servers send no OCSP staple or SCT
+    /// extension.
+    pub fn certificate_message_bytes(&self) -> usize {
+        4 + 1 + 3 + self.chain.iter().map(|c| 3 + c.len() + 2).sum::<usize>()
+    }
 }
 
-/// The lab's server identity: fixed key and certificate, built on first use.
+/// The lab's minimal server identity ([`Identity::minimal`]): fixed key and
+/// self-signed certificate, built on first use.
 pub fn identity() -> &'static Identity {
-    static IDENTITY: OnceLock<Identity> = OnceLock::new();
-    IDENTITY.get_or_init(build_identity)
+    Identity::minimal()
+}
+
+/// The realistic leaf's private key: RSA-2048, PKCS#8, PEM.
+///
+/// This is a PUBLIC TEST KEY, like every key in `netsim/certs/realistic/`: generated once
+/// by its `generate.sh` and published with the source code, so it protects nothing. It
+/// exists only so that every run presents the same chain. Never use it outside the
+/// simulated network.
+const REALISTIC_LEAF_KEY_PEM: &str = include_str!("../certs/realistic/leaf.key");
+/// The realistic chain as the server sends it: leaf (`server.httplab.test`, issued by
+/// R3), intermediate (R3, issued by httplab Root X1), and httplab Root X1 cross-signed by
+/// httplab Legacy Root CA X3 (so that a client trusting only the legacy root could build
+/// a path too, as Let's Encrypt's chain did for old Android devices).
+const REALISTIC_CHAIN_PEM: [&str; 3] = [
+    include_str!("../certs/realistic/leaf.pem"),
+    include_str!("../certs/realistic/intermediate.pem"),
+    include_str!("../certs/realistic/root-cross.pem"),
+];
+/// The realistic chain's trust anchor: httplab Root X1, self-signed (RSA-4096).
+const REALISTIC_ROOT_PEM: &str = include_str!("../certs/realistic/root.pem");
+
+/// Parses the embedded realistic chain, root and leaf key.
+fn build_realistic_identity() -> Identity {
+    let parse = |pem: &str| {
+        CertificateDer::from_pem_slice(pem.as_bytes())
+            .expect("tls: the embedded certs/realistic PEM files hold one certificate each")
+    };
+    let chain: Vec<CertificateDer<'static>> =
+        REALISTIC_CHAIN_PEM.iter().map(|p| parse(p)).collect();
+    let key_der = PrivateKeyDer::from_pem_slice(REALISTIC_LEAF_KEY_PEM.as_bytes())
+        .expect("tls: the embedded certs/realistic/leaf.key is a PKCS#8 key");
+    Identity {
+        certificate: Certificate::Realistic,
+        cert_der: chain[0].clone(),
+        cert_pem: REALISTIC_CHAIN_PEM[0].to_owned(),
+        chain,
+        trust_anchor: parse(REALISTIC_ROOT_PEM),
+        trust_anchor_pem: REALISTIC_ROOT_PEM.to_owned(),
+        key_der,
+    }
 }
 
 /// Parses the fixed key and issues the certificate from it.
@@ -123,8 +257,12 @@ fn build_identity() -> Identity {
     let cert = lab_certificate(&key_pair);
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
     Identity {
+        certificate: Certificate::Minimal,
         cert_der: cert.der().clone(),
         cert_pem: cert.pem(),
+        chain: vec![cert.der().clone()],
+        trust_anchor: cert.der().clone(),
+        trust_anchor_pem: cert.pem(),
         key_der,
     }
 }
@@ -211,7 +349,7 @@ pub enum ServerResumption {
     On,
 }
 
-/// A server TLS config presenting the lab identity, with no resumption.
+/// A server TLS config presenting the minimal identity, with no resumption.
 ///
 /// TLS 1.3 only, `TLS13_AES_128_GCM_SHA256` only, X25519 only; offers the protocols in
 /// `alpn` (in order of preference). Session tickets and the session cache are off and no
@@ -225,22 +363,34 @@ pub fn server_config(
     server_config_with(alpn, key_log, ServerResumption::Off)
 }
 
-/// A TLS-over-TCP server config presenting the lab identity, with `resumption`.
+/// A TLS-over-TCP server config presenting the minimal identity, with `resumption`.
 ///
 /// As [`server_config`]; with [`ServerResumption::On`] it issues tickets, accepts up to
 /// [`TCP_EARLY_DATA_LIMIT`] bytes of early data and may send 0.5-RTT data. The session
 /// cache belongs to the returned config: share the config among a server's connections
-/// so that a ticket from one is honoured by the next.
+/// so that a ticket from one is honoured by the next. The same as [`server_config_for`]
+/// and [`Certificate::Minimal`].
 pub fn server_config_with(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: ServerResumption,
+) -> Arc<rustls::ServerConfig> {
+    server_config_for(alpn, key_log, resumption, Certificate::Minimal)
+}
+
+/// [`server_config_with`], presenting `certificate`'s chain (signing with its leaf key).
+pub fn server_config_for(
+    alpn: &[&[u8]],
+    key_log: Option<Arc<dyn rustls::KeyLog>>,
+    resumption: ServerResumption,
+    certificate: Certificate,
 ) -> Arc<rustls::ServerConfig> {
     Arc::new(build_server_config(
         alpn,
         key_log,
         resumption,
         TCP_EARLY_DATA_LIMIT,
+        certificate,
     ))
 }
 
@@ -250,15 +400,16 @@ fn build_server_config(
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: ServerResumption,
     early_data_limit: u32,
+    certificate: Certificate,
 ) -> rustls::ServerConfig {
-    let id = identity();
+    let id = certificate.identity();
     let mut config =
         rustls::ServerConfig::builder_with_details(lab_provider(), Arc::new(LabCertificateClock))
             .with_protocol_versions(&[&rustls::version::TLS13])
             .expect("tls: the ring provider supports TLS 1.3 with TLS13_AES_128_GCM_SHA256")
             .with_no_client_auth()
-            .with_single_cert(vec![id.cert_der.clone()], id.clone_key())
-            .expect("tls: the lab certificate matches the lab Ed25519 key");
+            .with_single_cert(id.chain.clone(), id.clone_key())
+            .expect("tls: each lab identity's leaf certificate matches its key");
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     match resumption {
         ServerResumption::Off => {
@@ -407,7 +558,8 @@ pub struct ClientTls {
     pub certificate_checks: CertificateChecks,
 }
 
-/// A client TLS config that trusts only the lab certificate, with no resumption.
+/// A client TLS config that trusts only the minimal identity's certificate, with no
+/// resumption.
 ///
 /// TLS 1.3 only, `TLS13_AES_128_GCM_SHA256` only, X25519 only; offers the protocols in
 /// `alpn`. Resumption and early data are off, so every connection is a full handshake.
@@ -420,22 +572,35 @@ pub fn client_config(
     client_tls(alpn, key_log, &ClientResumption::Off).config
 }
 
-/// A client TLS config that trusts only the lab certificate, with `resumption`, for every
-/// connection of one run.
+/// A client TLS config that trusts only the minimal identity's certificate, with
+/// `resumption`, for every connection of one run.
 ///
 /// As [`client_config`]; with a session cache it keeps the tickets it receives there and
 /// offers one in its handshake, and with [`ClientResumption::EarlyData`] it may send early
 /// data. rustls resumes only with the config that received the ticket, so open every
-/// connection of a run with the same [`ClientTls`].
+/// connection of a run with the same [`ClientTls`]. The same as [`client_tls_for`] and
+/// [`Certificate::Minimal`].
 pub fn client_tls(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: &ClientResumption,
 ) -> ClientTls {
+    client_tls_for(alpn, key_log, resumption, Certificate::Minimal)
+}
+
+/// [`client_tls`], trusting only `certificate`'s trust anchor ([`Identity::trust_anchor`]):
+/// the server's chain must lead there (webpki builds the path from the certificates the
+/// server sent), so a server presenting the other identity is refused.
+pub fn client_tls_for(
+    alpn: &[&[u8]],
+    key_log: Option<Arc<dyn rustls::KeyLog>>,
+    resumption: &ClientResumption,
+    certificate: Certificate,
+) -> ClientTls {
     let mut roots = rustls::RootCertStore::empty();
     roots
-        .add(identity().cert_der.clone())
-        .expect("tls: the lab certificate is a valid trust anchor");
+        .add(certificate.identity().trust_anchor.clone())
+        .expect("tls: each lab identity's trust anchor is a valid one");
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), lab_provider())
         .build()
         .expect("tls: a verifier for one trust anchor and the ring provider builds");
@@ -480,12 +645,24 @@ pub fn quic_server_crypto(
 /// [`server_config_with`] wrapped for quinn: with [`ServerResumption::On`], tickets and
 /// 0-RTT (rustls's early-data limit unlimited, as QUIC requires; QUIC flow control bounds
 /// it).
+///
+/// The same as [`quic_server_crypto_for`] and [`Certificate::Minimal`].
 pub fn quic_server_crypto_with(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: ServerResumption,
 ) -> Arc<quinn::crypto::rustls::QuicServerConfig> {
-    let config = build_server_config(alpn, key_log, resumption, u32::MAX);
+    quic_server_crypto_for(alpn, key_log, resumption, Certificate::Minimal)
+}
+
+/// [`quic_server_crypto_with`], presenting `certificate`'s chain.
+pub fn quic_server_crypto_for(
+    alpn: &[&[u8]],
+    key_log: Option<Arc<dyn rustls::KeyLog>>,
+    resumption: ServerResumption,
+    certificate: Certificate,
+) -> Arc<quinn::crypto::rustls::QuicServerConfig> {
+    let config = build_server_config(alpn, key_log, resumption, u32::MAX, certificate);
     let config = quinn::crypto::rustls::QuicServerConfig::try_from(Arc::new(config))
         .expect("tls: the lab provider offers TLS13_AES_128_GCM_SHA256, QUIC's initial suite");
     Arc::new(config)
@@ -512,17 +689,31 @@ pub fn quic_client(tls: &ClientTls) -> Arc<quinn::crypto::rustls::QuicClientConf
 }
 
 /// The lab's TLS settings as text for a report, read from the config
-/// [`server_config`] builds (the one every lab server uses): `rustls` with
+/// [`server_config`] builds (the one every lab server uses by default): `rustls` with
 /// its protocol versions, cipher suites, key-exchange groups, certificate
-/// and resumption.
+/// and resumption. The same as [`settings_for`] and [`Certificate::Minimal`].
 pub fn settings() -> Settings {
-    static SETTINGS: OnceLock<Settings> = OnceLock::new();
-    SETTINGS.get_or_init(read_settings).clone()
+    settings_for(Certificate::Minimal)
 }
 
-/// [`settings`], read afresh.
-fn read_settings() -> Settings {
-    let config = server_config(&[], None);
+/// [`settings`] of a server presenting `certificate`, read from the config
+/// [`server_config_for`] builds. The `certificate` value of [`Certificate::Minimal`] is
+/// `"self-signed X.509, ED25519 key, one certificate of 304 bytes"`; that of
+/// [`Certificate::Realistic`] names the chain, its sizes and the leaf key, e.g.
+/// `"realistic: 3 certificates, 4053 bytes (1344 + 1316 + 1393; Certificate message 4076
+/// bytes), RSA-2048 leaf key; clients trust the root, which is not sent"`.
+pub fn settings_for(certificate: Certificate) -> Settings {
+    static SETTINGS: [OnceLock<Settings>; 2] = [OnceLock::new(), OnceLock::new()];
+    let slot = match certificate {
+        Certificate::Minimal => &SETTINGS[0],
+        Certificate::Realistic => &SETTINGS[1],
+    };
+    slot.get_or_init(|| read_settings(certificate)).clone()
+}
+
+/// [`settings_for`], read afresh.
+fn read_settings(certificate: Certificate) -> Settings {
+    let config = server_config_for(&[], None, ServerResumption::Off, certificate);
     let provider = config.crypto_provider();
     let mut versions: Vec<String> = Vec::new();
     for suite in &provider.cipher_suites {
@@ -541,8 +732,9 @@ fn read_settings() -> Settings {
         .iter()
         .map(|g| format!("{:?}", g.name()))
         .collect();
-    let id = identity();
-    let key = match provider.key_provider.load_private_key(id.clone_key()) {
+    let id = certificate.identity();
+    let signing_key = provider.key_provider.load_private_key(id.clone_key());
+    let key = match &signing_key {
         Ok(key) => format!("{:?}", key.algorithm()),
         Err(e) => format!("unreadable ({e})"),
     };
@@ -555,10 +747,30 @@ fn read_settings() -> Settings {
             ("key_exchange", groups.join(", ")),
             (
                 "certificate",
-                format!(
-                    "self-signed X.509, {key} key, one certificate of {}",
-                    bytes_text(id.cert_der.len())
-                ),
+                match certificate {
+                    Certificate::Minimal => format!(
+                        "self-signed X.509, {key} key, one certificate of {}",
+                        bytes_text(id.cert_der.len())
+                    ),
+                    Certificate::Realistic => {
+                        let sizes: Vec<String> =
+                            id.chain.iter().map(|c| c.len().to_string()).collect();
+                        let leaf_key = signing_key
+                            .as_ref()
+                            .ok()
+                            .and_then(|k| rsa_bits(k.as_ref()))
+                            .map_or_else(|| key.clone(), |bits| format!("{key}-{bits}"));
+                        format!(
+                            "{}: {} certificates, {} ({}; Certificate message {}), {leaf_key} leaf \
+                             key; clients trust the root, which is not sent",
+                            certificate.label(),
+                            id.chain.len(),
+                            bytes_text(id.chain_bytes()),
+                            sizes.join(" + "),
+                            bytes_text(id.certificate_message_bytes()),
+                        )
+                    }
+                },
             ),
             (
                 "session_tickets",
@@ -571,6 +783,17 @@ fn read_settings() -> Settings {
             ("early_data", on_off(config.max_early_data_size > 0)),
         ]),
     )
+}
+
+/// The modulus size of an RSA signing key, in bits, read from the length of a signature
+/// it makes (an RSA signature is exactly as long as the modulus: what CertificateVerify
+/// carries). `None` for other keys.
+fn rsa_bits(key: &dyn rustls::sign::SigningKey) -> Option<usize> {
+    if key.algorithm() != rustls::SignatureAlgorithm::RSA {
+        return None;
+    }
+    let signer = key.choose_scheme(&[SignatureScheme::RSA_PSS_SHA256])?;
+    signer.sign(b"httplab").ok().map(|sig| sig.len() * 8)
 }
 
 /// `"TLS 1.3"` for TLS 1.3, and so on.
@@ -688,6 +911,208 @@ mod tests {
             "{cert}"
         );
         assert_eq!(s.get("early_data"), Some("off"));
+    }
+
+    /// The default record's text must not change: golden results hold it.
+    #[test]
+    fn minimal_settings_text_is_unchanged() {
+        assert_eq!(settings(), settings_for(Certificate::Minimal));
+        assert_eq!(
+            settings().get("certificate"),
+            Some("self-signed X.509, ED25519 key, one certificate of 304 bytes")
+        );
+    }
+
+    #[test]
+    fn realistic_settings_name_the_chain() {
+        let s = settings_for(Certificate::Realistic);
+        assert_eq!(s.name, "rustls");
+        assert_eq!(s.get("cipher_suites"), Some("TLS13_AES_128_GCM_SHA256"));
+        assert_eq!(
+            s.get("certificate"),
+            Some(
+                "realistic: 3 certificates, 4053 bytes (1344 + 1316 + 1393; Certificate message \
+                 4076 bytes), RSA-2048 leaf key; clients trust the root, which is not sent"
+            )
+        );
+        assert_eq!(s.get("session_tickets"), settings().get("session_tickets"));
+    }
+
+    /// The realistic chain's sizes, which the docs and the handshake tests state.
+    #[test]
+    fn realistic_chain_sizes_are_pinned() {
+        let id = Identity::realistic();
+        assert_eq!(id.certificate, Certificate::Realistic);
+        let sizes: Vec<usize> = id.chain.iter().map(|c| c.len()).collect();
+        assert_eq!(
+            sizes,
+            [1344, 1316, 1393],
+            "leaf, intermediate, cross-signed root"
+        );
+        assert_eq!(id.chain_bytes(), 4053);
+        assert_eq!(id.certificate_message_bytes(), 4076);
+        assert_eq!(
+            id.trust_anchor.len(),
+            1395,
+            "the self-signed root, not sent"
+        );
+        assert_eq!(id.cert_der, id.chain[0]);
+        assert_ne!(
+            id.trust_anchor, id.chain[2],
+            "the root sent is the cross-signed one"
+        );
+        let minimal = Identity::minimal();
+        assert_eq!(minimal.chain, std::slice::from_ref(&minimal.cert_der));
+        assert_eq!(minimal.trust_anchor, minimal.cert_der);
+        assert_eq!(minimal.certificate_message_bytes(), 4 + 1 + 3 + 3 + 304 + 2);
+    }
+
+    /// A full realistic handshake: the client builds the path leaf → intermediate →
+    /// trusted root from what the server sent, and counts one certificate check; the
+    /// server's flight (ServerHello .. Finished) fits TCP's initial window of 10 segments
+    /// (14 600 bytes) with room to spare; RSA-PSS signatures are always 256 bytes, so
+    /// every handshake is the same size.
+    #[test]
+    fn realistic_handshake_verifies_the_chain_and_is_always_the_same_size() {
+        let tls = client_tls_for(
+            &[ALPN_H2],
+            None,
+            &ClientResumption::Off,
+            Certificate::Realistic,
+        );
+        let server_cfg = server_config_for(
+            &[ALPN_H2],
+            None,
+            ServerResumption::Off,
+            Certificate::Realistic,
+        );
+        let (client, _, first) = connect(&tls.config, &server_cfg);
+        assert_eq!(client.handshake_kind(), Some(HandshakeKind::Full));
+        assert_eq!(client.peer_certificates().map(<[_]>::len), Some(3));
+        assert_eq!(tls.certificate_checks.count(), 1);
+        let (_, _, second) = connect(&tls.config, &server_cfg);
+        assert_eq!(first, second);
+        let minimal = connect(
+            &client_config(&[ALPN_H2], None),
+            &server_config(&[ALPN_H2], None),
+        )
+        .2;
+        eprintln!("server flight: realistic {first:?}, minimal {minimal:?}");
+        assert_eq!(first.server_to_client, 4550);
+        assert_eq!(minimal.server_to_client, 599);
+        assert!(first.server_to_client < 10 * 1460);
+    }
+
+    /// Each client trusts only its own identity's anchor; and the realistic chain really
+    /// is checked as a chain: without the intermediate the leaf leads nowhere.
+    #[test]
+    fn clients_refuse_a_chain_that_does_not_lead_to_their_anchor() {
+        let refused = |client: &Arc<rustls::ClientConfig>, server: rustls::ServerConfig| {
+            let mut client = rustls::Connection::Client(
+                rustls::ClientConnection::new(client.clone(), server_name()).unwrap(),
+            );
+            let mut server = rustls::Connection::Server(
+                rustls::ServerConnection::new(Arc::new(server)).unwrap(),
+            );
+            let mut wire = Vec::new();
+            client.write_tls(&mut wire).unwrap();
+            server.read_tls(&mut &wire[..]).unwrap();
+            server.process_new_packets().unwrap();
+            wire.clear();
+            while server.wants_write() {
+                server.write_tls(&mut wire).unwrap();
+            }
+            let mut rest = &wire[..];
+            while !rest.is_empty() {
+                client.read_tls(&mut rest).unwrap();
+                if let Err(e) = client.process_new_packets() {
+                    return e;
+                }
+            }
+            panic!("the client accepted the server's flight");
+        };
+        let minimal_client = client_config(&[ALPN_H2], None);
+        let realistic_client = client_tls_for(
+            &[ALPN_H2],
+            None,
+            &ClientResumption::Off,
+            Certificate::Realistic,
+        )
+        .config;
+        let server = |c| build_server_config(&[ALPN_H2], None, ServerResumption::Off, 0, c);
+        let unknown = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert_eq!(
+            refused(&minimal_client, server(Certificate::Realistic)),
+            unknown
+        );
+        assert_eq!(
+            refused(&realistic_client, server(Certificate::Minimal)),
+            unknown
+        );
+
+        let id = Identity::realistic();
+        let leaf_only = rustls::ServerConfig::builder_with_provider(lab_provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![id.cert_der.clone()], id.clone_key())
+            .unwrap();
+        assert_eq!(refused(&realistic_client, leaf_only), unknown);
+    }
+
+    /// QUIC-TLS with the realistic chain, and resumption detected by the count of
+    /// certificate checks, as with the minimal identity.
+    #[test]
+    fn realistic_quic_handshake_completes_and_resumes() {
+        let resumption = ClientResumption::Resume(SessionCache::new());
+        let server_cfg = Arc::new(build_server_config(
+            &[ALPN_H3],
+            None,
+            ServerResumption::On,
+            u32::MAX,
+            Certificate::Realistic,
+        ));
+        let tls = client_tls_for(&[ALPN_H3], None, &resumption, Certificate::Realistic);
+        let _ = quic_server_crypto_for(
+            &[ALPN_H3],
+            None,
+            ServerResumption::On,
+            Certificate::Realistic,
+        );
+        let mut kinds = Vec::new();
+        for _ in 0..2 {
+            let before = tls.certificate_checks.count();
+            let mut client = rustls::quic::Connection::Client(
+                rustls::quic::ClientConnection::new(
+                    tls.config.clone(),
+                    rustls::quic::Version::V1,
+                    server_name(),
+                    b"client transport parameters".to_vec(),
+                )
+                .unwrap(),
+            );
+            let mut server = rustls::quic::Connection::Server(
+                rustls::quic::ServerConnection::new(
+                    server_cfg.clone(),
+                    rustls::quic::Version::V1,
+                    b"server transport parameters".to_vec(),
+                )
+                .unwrap(),
+            );
+            quic_handshake(&mut client, &mut server);
+            assert!(!client.is_handshaking());
+            kinds.push((
+                client.handshake_kind(),
+                tls.certificate_checks.count() > before,
+            ));
+        }
+        assert_eq!(
+            kinds,
+            [
+                (Some(HandshakeKind::Full), true),
+                (Some(HandshakeKind::Resumed), false)
+            ]
+        );
     }
 
     #[test]
@@ -1009,6 +1434,7 @@ mod tests {
             None,
             ServerResumption::On,
             u32::MAX,
+            Certificate::Minimal,
         ));
         let tls = client_tls(&[ALPN_H3], None, &resumption);
         let mut kinds = Vec::new();

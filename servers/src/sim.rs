@@ -13,8 +13,9 @@ use crate::tcp::serve_tcp;
 /// HTTP/1.1 and HTTP/2 (by ALPN) on TCP [`SERVER_PORT`], HTTP/3 on UDP [`SERVER_PORT`].
 ///
 /// Flow control is [`FlowControl::for_buffer`] of the run's buffer size,
-/// for HTTP/2 and QUIC alike; TLS is the lab's fixed identity, with the
-/// run's key log when key logging is on, and no session resumption; each
+/// for HTTP/2 and QUIC alike; TLS presents the run's identity
+/// (`Host::certificate`, minimal unless the run chose the realistic chain),
+/// with the run's key log when key logging is on, and no session resumption; each
 /// QUIC connection gets a qlog trace when the run records qlog. Pass this
 /// (in a closure) as the server of `netsim::Simulation::run`. The same as
 /// [`run_simulated_with`] and [`ServerResumption::Off`].
@@ -42,7 +43,7 @@ pub async fn run_simulated_with(
     let quic = netsim::quic::QuicServer::bind(
         &host,
         SERVER_PORT,
-        tls::quic_server_crypto_with(&[ALPN_H3], host.key_log(), resumption),
+        tls::quic_server_crypto_for(&[ALPN_H3], host.key_log(), resumption, host.certificate()),
         &flow.quic().with_congestion(host.quic_congestion()),
     )
     .map_err(|source| ServerError::Endpoint {
@@ -50,7 +51,12 @@ pub async fn run_simulated_with(
         source,
     })?;
     let endpoint = quic.endpoint().clone();
-    let tls = tls::server_config_with(&[ALPN_H2, ALPN_HTTP1], host.key_log(), resumption);
+    let tls = tls::server_config_for(
+        &[ALPN_H2, ALPN_HTTP1],
+        host.key_log(),
+        resumption,
+        host.certificate(),
+    );
     tokio::try_join!(
         serve_tcp(listener, tls, server.clone(), flow),
         serve_h3_accepting(endpoint, server, move |incoming| {

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use clients::{ClientConfig, RunRecord};
-use netsim::tls::ServerResumption;
+use netsim::tls::{Certificate, ServerResumption};
 use netsim::PacketLog;
 use scenarios::Protocol;
 
@@ -50,6 +50,9 @@ pub struct ServerSetup {
     /// Whether the server issues session tickets and accepts early data.
     /// Default: off.
     pub resumption: ServerResumption,
+    /// The TLS identity the server presents (and the client trusts the root
+    /// of): the run's `SimConfig::certificate`. Default: minimal.
+    pub certificate: Certificate,
 }
 
 impl ServerSetup {
@@ -57,6 +60,14 @@ impl ServerSetup {
     pub fn with_fault(fault: Fault) -> ServerSetup {
         ServerSetup {
             fault,
+            ..ServerSetup::default()
+        }
+    }
+
+    /// The lab's server presenting `certificate`.
+    pub fn presenting(certificate: Certificate) -> ServerSetup {
+        ServerSetup {
+            certificate,
             ..ServerSetup::default()
         }
     }
@@ -102,6 +113,7 @@ pub fn run_configured(
     let config = SimConfig {
         seed,
         network,
+        certificate: setup.certificate,
         ..SimConfig::default()
     };
     let plan = workload.plan();

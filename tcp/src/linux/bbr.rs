@@ -356,14 +356,24 @@ impl Bbr {
 
     /// The handshake completed at `now` with these RTT estimates
     /// (`bbr_init`).
-    pub fn established(&mut self, now: Duration, srtt: Option<Duration>, min_rtt: Option<Duration>) {
+    pub fn established(
+        &mut self,
+        now: Duration,
+        srtt: Option<Duration>,
+        min_rtt: Option<Duration>,
+    ) {
         CongestionControl::on_established(self, now, srtt, min_rtt);
     }
 
     /// Data leaves at `now` with nothing in flight (`CA_EVENT_TX_START`);
     /// `app_limited` says whether the sender had been application-limited,
     /// `delivered_mstamp` is when its latest delivery happened.
-    pub fn send_after_idle(&mut self, now: Duration, app_limited: bool, delivered_mstamp: Duration) {
+    pub fn send_after_idle(
+        &mut self,
+        now: Duration,
+        app_limited: bool,
+        delivered_mstamp: Duration,
+    ) {
         CongestionControl::on_tx_start(self, now, app_limited, delivered_mstamp);
     }
 
