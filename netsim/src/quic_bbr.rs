@@ -37,6 +37,10 @@
 //!   peer's ACK delay (up to quinn's 25 ms `max_ack_delay`; quinn
 //!   acknowledges every second packet at once).
 //! - **Delayed ACKs** (`is_ack_delayed`) are never flagged.
+//! - **The window is at least two datagrams** (RFC 9002's minimum): quinn
+//!   sends only while in flight plus the next datagram is below the window,
+//!   so BBR's one-packet cwnd after a timeout would stall it; TCP sends
+//!   while in flight is below cwnd.
 //! - A datagram that carries only ACKs is never acknowledged; its send
 //!   record is dropped once a later datagram is.
 
@@ -248,6 +252,11 @@ impl Controller for QuicBbr {
         let t = self.since(now);
         let prior_in_flight = self.in_flight;
         self.in_flight = in_flight;
+        if in_flight == 0 {
+            // Everything sent is acknowledged or declared lost: the loss
+            // episode is over (TCP's snd_una has passed high_seq).
+            self.recovery_until = None;
+        }
         if !self.established {
             self.established = true;
             self.bbr.established(t, self.srtt, self.min_rtt);
@@ -337,7 +346,11 @@ impl Controller for QuicBbr {
     }
 
     fn window(&self) -> u64 {
-        self.bbr.cwnd_bytes()
+        // quinn sends an ack-eliciting packet only while in flight plus the
+        // packet stays below the window, so a window of one datagram (BBR's
+        // cwnd after a timeout, or packet conservation after losses) would
+        // stop it for good; RFC 9002's minimum window is two datagrams.
+        self.bbr.cwnd_bytes().max(2 * self.mss)
     }
 
     fn metrics(&self) -> ControllerMetrics {
