@@ -7,8 +7,10 @@
 //!   file/line/field errors, overrides, sweep expansion into [`RunSpec`]s, the content hash.
 //! - [`resolved`]: the network of one run with every value explicit ([`ResolvedNetwork`]),
 //!   and the names of the loss models ([`LossModelName`]).
-//! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]) and how it
-//!   sets up its connections ([`Handshake`]), used by every crate above this one.
+//! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]), how it
+//!   sets up its connections ([`Handshake`]) and how its server orders responses
+//!   ([`Scheduler`]), used by every crate above this one; a request's RFC 9218
+//!   [`Priority`].
 //! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
 //!   `lossy-wifi`) with their sources.
 //! - `location` (private): where each field of a TOML text is, for error lines.
@@ -30,7 +32,7 @@ pub use content::{
     MAX_NAME_LEN, MAX_OBJECT_SIZE,
 };
 pub use preset::{preset, presets, Preset};
-pub use protocol::{Handshake, Protocol};
+pub use protocol::{Handshake, Priority, Protocol, Scheduler};
 pub use resolved::{
     Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
     ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
