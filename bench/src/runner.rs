@@ -185,7 +185,7 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
     let output = simulation.run(
         move |host| {
             let server = ContentServer::new(host.seed());
-            servers::run_simulated_with(host, server, resumption)
+            servers::run_simulated_with(host, server, resumption, scenarios::Scheduler::default())
         },
         move |host| async move {
             let config = ClientConfig::for_host(protocol, &host)
