@@ -9,7 +9,7 @@ use std::time::Duration;
 use clients::{ClientConfig, RunRecord};
 use netsim::tls::ServerResumption;
 use netsim::PacketLog;
-use scenarios::Protocol;
+use scenarios::{Protocol, Scheduler};
 
 use netsim::{Host, LossModel, NetworkConfig, SimConfig, Simulation};
 use scenarios::Workload;
@@ -50,6 +50,8 @@ pub struct ServerSetup {
     /// Whether the server issues session tickets and accepts early data.
     /// Default: off.
     pub resumption: ServerResumption,
+    /// The order the server sends responses in. Default: round-robin.
+    pub scheduler: Scheduler,
 }
 
 impl ServerSetup {
@@ -72,7 +74,7 @@ impl ServerSetup {
 
 async fn serve(host: Host, setup: ServerSetup) -> Result<(), String> {
     let server = ContentServer::new(host.seed()).with_fault(setup.fault);
-    servers::run_simulated_with(host, server, setup.resumption)
+    servers::run_simulated_with(host, server, setup.resumption, setup.scheduler)
         .await
         .map_err(|e| e.to_string())
 }
