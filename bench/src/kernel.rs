@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use clients::{ClientConfig, RealTarget};
 use emulator::{Emulator, EmulatorConfig, LATENESS_BOUND};
+use netsim::quic::QuicCongestion;
 use netsim::{Congestion, Pacing};
 use netsim::{
     FlowControl, NetworkConfig, RealSockets, Settings, SimConfig, TransportSettings, SERVER_PORT,
@@ -198,6 +199,7 @@ pub fn like_the_simulation(
     let sockets = RealSockets {
         quic_udp_payload: Some(netsim::quic::udp_payload(network.smallest_mtu())),
         tcp_congestion: Some(congestion.to_owned()),
+        ..RealSockets::default()
     };
     (flow, sockets)
 }
@@ -281,7 +283,14 @@ fn kernel(
     let setup = |e: String| KernelError::Setup(SetupError(e));
     let network = spec::network(spec).map_err(|e| setup(format!("invalid network: {e}")))?;
     let congestion = kernel_congestion(spec.choices.cc);
-    let (flow, sockets) = like_the_simulation(&network, congestion);
+    let (flow, mut sockets) = like_the_simulation(&network, congestion);
+    // QUIC runs the simulation's controller (quinn's, or the lab's BBR).
+    let quic_congestion = QuicCongestion {
+        algorithm: spec.choices.cc,
+        initial_window: None,
+        seed: spec.seed,
+    };
+    sockets.quic_congestion = quic_congestion;
     let udp_payload = sockets
         .quic_udp_payload
         .unwrap_or(netsim::quic::QUIC_UDP_PAYLOAD);
@@ -347,8 +356,12 @@ fn kernel(
     tcp_parameters.extend(kernel_settings.sysctls.iter().cloned());
     result.transport = Some(TransportSettings {
         tcp: Settings::new("kernel", tcp_parameters),
-        quic: flow.quic().settings(udp_payload),
+        quic: flow
+            .quic()
+            .with_congestion(quic_congestion)
+            .settings(udp_payload),
         tls: netsim::tls::settings(),
+        http: servers::http_settings(spec.choices.scheduler, false),
     });
     result.outcome = outcome;
     result.reason = reason;

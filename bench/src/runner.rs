@@ -73,7 +73,12 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
             result.outcome = done.outcome;
             result.reason = done.reason;
             result.measurements = done.measurements;
-            result.transport = Some(done.transport);
+            let mut transport = done.transport;
+            transport.http = servers::http_settings(
+                spec.choices.scheduler,
+                spec::priority_headers(spec.choices.scheduler),
+            );
+            result.transport = Some(transport);
             result.server_connections = Some(done.server_connections);
             result.simulation = Some(done.simulation);
             RunArtifacts {
@@ -181,16 +186,18 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))?;
     let (protocol, handshake) = (spec.protocol, spec.handshake());
     let resumption = spec::server_resumption(spec.handshake());
+    let scheduler = spec.choices.scheduler;
     let plan = spec.workload.plan();
     let output = simulation.run(
         move |host| {
             let server = ContentServer::new(host.seed());
-            servers::run_simulated_with(host, server, resumption)
+            servers::run_simulated_with(host, server, resumption, scheduler)
         },
         move |host| async move {
             let config = ClientConfig::for_host(protocol, &host)
                 .with_time_limit(limit)
-                .with_handshake(handshake);
+                .with_handshake(handshake)
+                .with_priority_headers(spec::priority_headers(scheduler));
             let started = netsim::now();
             let record = clients::run(&host, &config, &plan).await;
             Ok::<_, Infallible>((record, started, netsim::now().saturating_sub(started)))

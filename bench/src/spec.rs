@@ -8,7 +8,7 @@ use netsim::tls::ServerResumption;
 use netsim::TcpImplementation;
 use netsim::{NetworkConfig, SimConfig};
 use records::{Axes, AxisValue};
-use scenarios::{Certificate, Handshake, RunSpec, Scenario};
+use scenarios::{Certificate, Handshake, RunSpec, Scenario, Scheduler};
 
 /// The sweep-axis values of `spec`: its numeric axes, and the value of
 /// each named axis its scenario sweeps.
@@ -32,6 +32,16 @@ pub fn server_resumption(h: Handshake) -> ServerResumption {
         Handshake::Full => ServerResumption::Off,
         Handshake::Resume | Handshake::EarlyData => ServerResumption::On,
     }
+}
+
+/// Whether the client of a run whose server schedules with `scheduler`
+/// sends Chrome's RFC 9218 `priority` header on each HTTP/2 and HTTP/3
+/// request: only for `priorities`, the one scheduler that reads it.
+/// Round-robin and sequential servers ignore the header, so leaving it out
+/// there changes no order, and keeps the request bytes of the runs from
+/// before the scheduler was a choice.
+pub fn priority_headers(scheduler: Scheduler) -> bool {
+    scheduler == Scheduler::Priorities
 }
 
 /// The TLS identity of a run with certificate `c`, as the simulation takes it

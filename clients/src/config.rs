@@ -1,7 +1,7 @@
 //! What a client run is told: the protocol, how it sets up connections
 //! (full handshakes or resumed sessions), the HTTP/1.1 pool size, the
-//! content seed its bodies are checked against, the flow-control room and
-//! its own time limit.
+//! content seed its bodies are checked against, the flow-control room, its
+//! own time limit, and whether its requests carry a `priority` header.
 
 use std::time::Duration;
 
@@ -60,6 +60,14 @@ pub struct ClientConfig {
     /// simulation, keep it below the simulation's own limit, or a stuck run
     /// leaves no record.
     pub time_limit: Duration,
+    /// Whether HTTP/2 and HTTP/3 requests carry the RFC 9218 `priority`
+    /// header field Chrome sends for the object's kind
+    /// (`scenarios::ObjectKind::priority`; none for a kind whose priority
+    /// is the default, `u=3`), which a server under
+    /// `scenarios::Scheduler::Priorities` orders its responses by.
+    /// HTTP/1.1 requests never carry it. Default: `false`, so that the
+    /// requests' bytes are those of every run before schedulers existed.
+    pub priority_headers: bool,
 }
 
 /// A [`ClientConfig`] field with a value the client cannot use.
@@ -84,6 +92,7 @@ impl ClientConfig {
             flow,
             quic_congestion: QuicCongestion::default(),
             time_limit: DEFAULT_TIME_LIMIT,
+            priority_headers: false,
         }
     }
 
@@ -116,6 +125,12 @@ impl ClientConfig {
     /// Set [`ClientConfig::time_limit`].
     pub fn with_time_limit(mut self, limit: Duration) -> ClientConfig {
         self.time_limit = limit;
+        self
+    }
+
+    /// Set [`ClientConfig::priority_headers`].
+    pub fn with_priority_headers(mut self, on: bool) -> ClientConfig {
+        self.priority_headers = on;
         self
     }
 

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use http::header::{CONTENT_LENGTH, CONTENT_RANGE};
 use netsim::TransportStats;
-use scenarios::{BodyCheck, Object};
+use scenarios::{BodyCheck, Object, ObjectKind};
 use tokio::time::Instant;
 
 use crate::record::{ConnectionRecord, RequestRecord, Resumption};
@@ -81,6 +81,9 @@ pub(crate) enum Verification {
 
 struct Request {
     record: RequestRecord,
+    /// What the object stands for, which sets the priority it is asked for
+    /// with.
+    kind: ObjectKind,
     /// The content-model check, while the body is arriving.
     check: Option<BodyCheck>,
     /// The current attempt's `content-length`, under
@@ -171,6 +174,7 @@ impl Ledger {
     pub(crate) fn queue(&self, object: &Object) -> usize {
         let mut requests = self.requests.borrow_mut();
         requests.push(Request {
+            kind: object.kind,
             record: RequestRecord {
                 path: object.path.clone(),
                 size_expected: object.size,
@@ -213,6 +217,11 @@ impl Ledger {
     /// The path of request `req`.
     pub(crate) fn path(&self, req: usize) -> String {
         self.requests.borrow()[req].record.path.clone()
+    }
+
+    /// What request `req`'s object stands for.
+    pub(crate) fn kind(&self, req: usize) -> ObjectKind {
+        self.requests.borrow()[req].kind
     }
 
     /// Request `req` will travel on connection `conn` (this attempt).

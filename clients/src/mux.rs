@@ -16,7 +16,7 @@ use std::rc::Rc;
 use bytes::{Buf, Bytes};
 use futures_util::future::{FutureExt, LocalBoxFuture, OptionFuture};
 use futures_util::stream::{FuturesUnordered, StreamExt};
-use http::header::RANGE;
+use http::header::{HeaderName, RANGE};
 use http::Request;
 use http_body_util::Empty;
 use hyper::client::conn::http2;
@@ -238,6 +238,17 @@ pub(crate) struct H2 {
     pub(crate) flow: FlowControl,
     /// The server's name, for `:authority`.
     pub(crate) authority: String,
+    /// Whether requests carry a `priority` header.
+    pub(crate) priority_headers: bool,
+}
+
+/// The `priority` request header field (RFC 9218).
+const PRIORITY: HeaderName = HeaderName::from_static("priority");
+
+/// The `priority` header value of request `req`, if it carries one.
+fn priority_header(on: bool, ledger: &Ledger, req: usize) -> Option<String> {
+    on.then(|| ledger.kind(req).priority().header_value())
+        .flatten()
 }
 
 impl Multiplexed for H2 {
@@ -288,6 +299,9 @@ impl Multiplexed for H2 {
         if let Some(start) = ledger.range_start(req) {
             request = request.header(RANGE, format!("bytes={start}-"));
         }
+        if let Some(priority) = priority_header(self.priority_headers, &ledger, req) {
+            request = request.header(PRIORITY, priority);
+        }
         let request = match request.body(Empty::new()) {
             Ok(r) => r,
             Err(e) => {
@@ -319,6 +333,8 @@ pub(crate) struct H3 {
     pub(crate) congestion: QuicCongestion,
     /// The server's name, for `:authority`.
     pub(crate) authority: String,
+    /// Whether requests carry a `priority` header.
+    pub(crate) priority_headers: bool,
 }
 
 impl Multiplexed for H3 {
@@ -366,22 +382,27 @@ impl Multiplexed for H3 {
     ) -> LocalBoxFuture<'static, Result<(), String>> {
         let mut sender = handle.clone();
         let uri = format!("https://{}{}", self.authority, ledger.path(req));
-        async move { exchange_h3(&mut sender, &ledger, req, uri).await }.boxed_local()
+        let priority = priority_header(self.priority_headers, &ledger, req);
+        async move { exchange_h3(&mut sender, &ledger, req, uri, priority).await }.boxed_local()
     }
 }
 
-/// One request and its response on an HTTP/3 connection. A request that
-/// cannot be built fails in the ledger; a stream or connection error is
-/// returned.
+/// One request (with the `priority` header value `priority`, if any) and
+/// its response on an HTTP/3 connection. A request that cannot be built
+/// fails in the ledger; a stream or connection error is returned.
 async fn exchange_h3(
     sender: &mut h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>,
     ledger: &Ledger,
     req: usize,
     uri: String,
+    priority: Option<String>,
 ) -> Result<(), String> {
     let mut request = Request::get(uri);
     if let Some(start) = ledger.range_start(req) {
         request = request.header(RANGE, format!("bytes={start}-"));
+    }
+    if let Some(priority) = priority {
+        request = request.header(PRIORITY, priority);
     }
     let request = match request.body(()) {
         Ok(r) => r,

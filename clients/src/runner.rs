@@ -142,6 +142,7 @@ async fn carry_on_carrier<D: Dialer>(
     let dialer = dialer.clone();
     let tls = tls.clone();
     let (limit, flow) = (config.time_limit, config.flow);
+    let priority_headers = config.priority_headers;
     match config.protocol {
         Protocol::H1 => {
             let pool = H1Pool::new(
@@ -158,6 +159,7 @@ async fn carry_on_carrier<D: Dialer>(
                 tls,
                 flow,
                 authority,
+                priority_headers,
             };
             let mux = Mux::new(h2, dialer, ledger.clone());
             carry_and_close(mux, &watcher, plan, ledger, limit, deadline).await
@@ -168,6 +170,7 @@ async fn carry_on_carrier<D: Dialer>(
                 flow,
                 congestion: config.quic_congestion,
                 authority,
+                priority_headers,
             };
             let mux = Mux::new(h3, dialer, ledger.clone());
             carry_and_close(mux, &watcher, plan, ledger, limit, deadline).await

@@ -8,6 +8,7 @@ use std::os::fd::AsFd;
 
 use quinn::TransportConfig;
 
+use crate::congestion::QuicCongestion;
 use crate::quic::{QuicConfig, QUIC_MIN_UDP_PAYLOAD};
 
 /// Settings of the real sockets of one client or server.
@@ -23,6 +24,9 @@ pub struct RealSockets {
     /// (`TCP_CONGESTION`), e.g. `cubic`. `None`: the kernel's default (the
     /// namespace's `net.ipv4.tcp_congestion_control`).
     pub tcp_congestion: Option<String>,
+    /// QUIC's congestion controller and initial window, as in the
+    /// simulation (`SimConfig::quic`). Default: quinn's CUBIC.
+    pub quic_congestion: QuicCongestion,
 }
 
 impl RealSockets {
@@ -30,6 +34,7 @@ impl RealSockets {
     /// datagrams if [`RealSockets::quic_udp_payload`] says so, else
     /// QUIC's minimum with path-MTU discovery.
     pub fn quic_transport(&self, config: &QuicConfig) -> TransportConfig {
+        let config = &config.clone().with_congestion(self.quic_congestion);
         match self.quic_udp_payload {
             Some(payload) => config.transport(payload),
             None => {

@@ -1,5 +1,5 @@
 //! The transport settings a run used, as text for a report's methodology:
-//! [`TransportSettings`] (TCP, QUIC, TLS), each a [`Settings`] list of
+//! [`TransportSettings`] (TCP, QUIC, TLS, HTTP), each a [`Settings`] list of
 //! `(key, value)` pairs whose values carry their units (`"10 segments"`,
 //! `"200 ms"`, `"4194304 bytes"`).
 //!
@@ -70,6 +70,13 @@ pub struct TransportSettings {
     pub quic: Settings,
     /// TLS, the same for TCP and QUIC.
     pub tls: Settings,
+    /// HTTP: how the server orders responses (its scheduler) and whether
+    /// the client sends RFC 9218 priorities. The simulation leaves it empty
+    /// (it does not know the HTTP layer); the lab's runner fills it from
+    /// the server it ran (`servers::http_settings`). Empty in records
+    /// written before it was recorded.
+    #[serde(default)]
+    pub http: Settings,
 }
 
 /// `(key, value)` pairs from string slices and owned values.

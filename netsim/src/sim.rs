@@ -26,7 +26,7 @@ use crate::network::{FlowCounters, Network, NetworkConfig, Side, CLIENT_ADDR, SE
 use crate::packet::FlowKey;
 use crate::quic;
 use crate::seed;
-use crate::settings::TransportSettings;
+use crate::settings::{Settings, TransportSettings};
 use crate::tls;
 use std::collections::BTreeMap;
 use tcp::{build_stack, TcpConfig};
@@ -347,6 +347,7 @@ impl Simulation {
                 .or_else(|| find(Side::Client).and_then(Host::quic_settings))
                 .unwrap_or_default(),
             tls: tls::settings_for(config.certificate),
+            http: Settings::default(),
         };
         let mut net = lock(&run.network);
         RunOutput {

@@ -10,8 +10,9 @@
 //! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]), how it
 //!   sets up its connections ([`Handshake`]), how its server orders responses
 //!   ([`Scheduler`]) and which certificate chain it presents ([`Certificate`]),
-//!   used by every crate above this one. Congestion control and pacing are
-//!   named in the `tcp` crate (`tcp::Congestion`, `tcp::Pacing`), below this one.
+//!   used by every crate above this one; a request's RFC 9218 [`Priority`].
+//!   Congestion control and pacing are named in the `tcp` crate
+//!   (`tcp::Congestion`, `tcp::Pacing`), below this one.
 //! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
 //!   `lossy-wifi`) with their sources.
 //! - `location` (private): where each field of a TOML text is, for error lines.
@@ -33,7 +34,7 @@ pub use content::{
     MAX_NAME_LEN, MAX_OBJECT_SIZE,
 };
 pub use preset::{preset, presets, Preset};
-pub use protocol::{Certificate, Handshake, Protocol, Scheduler};
+pub use protocol::{Certificate, Handshake, Priority, Protocol, Scheduler};
 pub use resolved::{
     Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
     ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,

@@ -1,10 +1,12 @@
-//! The lab's names for what a run speaks, how it connects and what its
-//! server does: [`Protocol`], [`Handshake`], [`Scheduler`] and
-//! [`Certificate`], defined once here and read by scenario files, the
-//! clients, the command line, the run records and the reports.
+//! The lab's names for what a run speaks, how it connects, how its server
+//! orders responses and which certificate chain it presents: [`Protocol`],
+//! [`Handshake`], [`Scheduler`] and [`Certificate`], defined once here and read by scenario files, the servers, the clients,
+//! the command line, the run records and the reports; and the RFC 9218
+//! [`Priority`] a request carries, which the client sends and the server's
+//! [`Scheduler::Priorities`] reads.
 //!
-//! Each is serialized as its label ([`Protocol::label`],
-//! [`Handshake::label`], [`Certificate::label`]), parses from it
+//! Each name is serialized as its label ([`Protocol::label`],
+//! [`Handshake::label`], [`Scheduler::label`], [`Certificate::label`]), parses from it
 //! ([`std::str::FromStr`]) and prints as it ([`std::fmt::Display`]); `ALL`
 //! lists every value in order.
 
@@ -162,26 +164,33 @@ impl FromStr for Handshake {
     }
 }
 
-/// How a server orders the responses of one HTTP/2 or HTTP/3 connection
-/// when several are ready (HTTP/1.1 sends one response per connection at a
-/// time whatever this says). Serialized as its label (`"round-robin"`,
-/// `"sequential"`, `"priorities"`), as a scenario's `scheduler` and its
-/// `scheduler` sweep axis write it.
+/// How a server orders the responses it sends at the same time on one
+/// HTTP/2 or HTTP/3 connection. Serialized as its label (`"round-robin"`,
+/// `"sequential"`, `"priorities"`). HTTP/1.1 carries one response per
+/// connection at a time and is not affected.
+///
+/// `servers::run_simulated_with` takes it; `docs/servers.md` says how each
+/// server carries it out and how many bytes of two responses can still
+/// overlap.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Scheduler {
-    /// Every ready response in turn (`"round-robin"`): HTTP/2 in DATA
-    /// frames of up to 16 KiB, HTTP/3 as quinn's fair stream scheduling.
-    /// The default, and what the lab did before the scheduler was a choice.
+    /// Every response at once, interleaved (`"round-robin"`): HTTP/2 one
+    /// DATA frame (16 KiB) per stream in turn, as the h2 crate does; HTTP/3
+    /// quinn's fair scheduling, one packet's worth per stream in turn. The
+    /// default, and what every other run of the lab does.
     #[default]
     RoundRobin,
-    /// One response at a time, in request order (`"sequential"`).
+    /// One response at a time, in request order (`"sequential"`), each
+    /// whole before the next starts.
     Sequential,
-    /// RFC 9218's urgency and incremental parameters, from the `priority`
-    /// header field the client sends for each object's type as Chrome
-    /// does (`"priorities"`).
+    /// RFC 9218 Extensible Prioritization (`"priorities"`): each request's
+    /// `priority` header field ([`Priority`]; none means `u=3`, not
+    /// incremental); more urgent responses first; among equally urgent
+    /// ones, the non-incremental one at a time in request order, then the
+    /// incremental ones together, interleaved (RFC 9218 section 10).
     Priorities,
 }
 
@@ -206,9 +215,12 @@ impl Scheduler {
     /// What it does, in a few words.
     pub fn description(self) -> &'static str {
         match self {
-            Scheduler::RoundRobin => "Interleave every ready response (the default)",
+            Scheduler::RoundRobin => "Every response interleaved, round-robin",
             Scheduler::Sequential => "One response at a time, in request order",
-            Scheduler::Priorities => "RFC 9218 urgency and incremental, as Chrome asks",
+            Scheduler::Priorities => {
+                "RFC 9218 priorities: most urgent first; non-incremental one at a time, \
+                 incremental interleaved"
+            }
         }
     }
 }
@@ -227,8 +239,90 @@ impl FromStr for Scheduler {
     fn from_str(s: &str) -> Result<Scheduler, NameError> {
         Scheduler::ALL
             .into_iter()
-            .find(|x| x.label() == s)
+            .find(|h| h.label() == s)
             .ok_or_else(|| NameError::one_of("scheduler", s, &Scheduler::ALL.map(Scheduler::label)))
+    }
+}
+
+/// The priority of one response, as RFC 9218 (Extensible Prioritization
+/// Scheme for HTTP, <https://www.rfc-editor.org/rfc/rfc9218>) writes it in
+/// the `priority` request header field: an urgency from 0 (most urgent) to
+/// 7, and whether the response can be used incrementally, as it arrives.
+/// The default is RFC 9218's: `u=3`, not incremental.
+///
+/// What the lab's client sends for each kind of object is
+/// `ObjectKind::priority` (Chrome's values, `docs/workloads.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Priority {
+    /// 0 (most urgent) to 7 ([`Priority::LOWEST_URGENCY`]).
+    pub urgency: u8,
+    /// Whether the client processes the response as its bytes arrive
+    /// (images), rather than only once it is whole (scripts, stylesheets).
+    pub incremental: bool,
+}
+
+impl Default for Priority {
+    /// `u=3`, not incremental.
+    fn default() -> Priority {
+        Priority::DEFAULT
+    }
+}
+
+impl Priority {
+    /// RFC 9218's default: urgency 3, not incremental.
+    pub const DEFAULT: Priority = Priority {
+        urgency: 3,
+        incremental: false,
+    };
+
+    /// The largest (least urgent) urgency: 7.
+    pub const LOWEST_URGENCY: u8 = 7;
+
+    /// The `priority` header field's value, with RFC 9218's defaults left
+    /// out as Chromium leaves them out (quiche's
+    /// `SerializePriorityFieldValue`): `"u=0"`, `"u=1, i"`, `"i"` (urgency
+    /// 3, incremental); `None` for the default, for which a client sends no
+    /// header at all. An urgency above 7 is written as 7.
+    pub fn header_value(self) -> Option<String> {
+        let urgency = self.urgency.min(Priority::LOWEST_URGENCY);
+        match (urgency == Priority::DEFAULT.urgency, self.incremental) {
+            (true, false) => None,
+            (true, true) => Some("i".to_owned()),
+            (false, false) => Some(format!("u={urgency}")),
+            (false, true) => Some(format!("u={urgency}, i")),
+        }
+    }
+
+    /// The priority a `priority` header field's value asks for, read as
+    /// RFC 9218 section 4 says: a structured-field dictionary whose `u`
+    /// member is an integer 0 to 7 and whose `i` member is a boolean (a
+    /// bare `i` is true); members the scheme does not define, their
+    /// parameters, and values out of range or of the wrong type are
+    /// ignored and leave the default in place. `None` (no header) is the
+    /// default.
+    pub fn parse(value: Option<&str>) -> Priority {
+        let mut priority = Priority::DEFAULT;
+        for member in value.unwrap_or("").split(',') {
+            // Parameters (`;...`) of a member do not change its value.
+            let member = member.split(';').next().unwrap_or("").trim();
+            let (key, value) = match member.split_once('=') {
+                Some((key, value)) => (key.trim(), Some(value.trim())),
+                None => (member, None),
+            };
+            match (key, value) {
+                ("u", Some(v)) => {
+                    if let Ok(u) = v.parse::<u8>() {
+                        if u <= Priority::LOWEST_URGENCY && !v.starts_with('+') {
+                            priority.urgency = u;
+                        }
+                    }
+                }
+                ("i", None | Some("?1")) => priority.incremental = true,
+                ("i", Some("?0")) => priority.incremental = false,
+                _ => {}
+            }
+        }
+        priority
     }
 }
 
@@ -322,6 +416,18 @@ mod tests {
             assert_eq!(h.label().parse::<Handshake>().unwrap(), h);
             assert_eq!(h.to_string(), h.label());
         }
+        for s in Scheduler::ALL {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.label()));
+            assert_eq!(serde_json::from_str::<Scheduler>(&json).unwrap(), s);
+            assert_eq!(s.label().parse::<Scheduler>().unwrap(), s);
+            assert_eq!(s.to_string(), s.label());
+        }
+        assert_eq!(Scheduler::default(), Scheduler::RoundRobin);
+    }
+
+    #[test]
+    fn certificates_read_and_write_their_labels() {
         for c in Certificate::ALL {
             let json = serde_json::to_string(&c).unwrap();
             assert_eq!(json, format!("\"{}\"", c.label()));
@@ -330,6 +436,10 @@ mod tests {
             assert_eq!(c.to_string(), c.label());
         }
         assert_eq!(Certificate::default(), Certificate::Minimal);
+        assert_eq!(
+            "large".parse::<Certificate>().unwrap_err().to_string(),
+            "unknown certificate \"large\"; expected minimal or realistic"
+        );
     }
 
     #[test]
@@ -343,8 +453,53 @@ mod tests {
             "unknown handshake \"0rtt\"; expected full, resume or early-data"
         );
         assert_eq!(
-            "large".parse::<Certificate>().unwrap_err().to_string(),
-            "unknown certificate \"large\"; expected minimal or realistic"
+            "fifo".parse::<Scheduler>().unwrap_err().to_string(),
+            "unknown scheduler \"fifo\"; expected round-robin, sequential or priorities"
         );
+    }
+
+    #[test]
+    fn priorities_are_written_without_their_defaults() {
+        let p = |urgency, incremental| Priority {
+            urgency,
+            incremental,
+        };
+        assert_eq!(p(0, false).header_value().as_deref(), Some("u=0"));
+        assert_eq!(p(0, true).header_value().as_deref(), Some("u=0, i"));
+        assert_eq!(p(1, true).header_value().as_deref(), Some("u=1, i"));
+        assert_eq!(p(3, true).header_value().as_deref(), Some("i"));
+        assert_eq!(p(3, false).header_value(), None);
+        assert_eq!(p(5, false).header_value().as_deref(), Some("u=5"));
+        assert_eq!(Priority::default(), p(3, false));
+    }
+
+    #[test]
+    fn priorities_are_read_as_rfc_9218_says() {
+        let p = |urgency, incremental| Priority {
+            urgency,
+            incremental,
+        };
+        assert_eq!(Priority::parse(None), p(3, false));
+        assert_eq!(Priority::parse(Some("")), p(3, false));
+        assert_eq!(Priority::parse(Some("u=0")), p(0, false));
+        assert_eq!(Priority::parse(Some("u=1, i")), p(1, true));
+        assert_eq!(Priority::parse(Some("i")), p(3, true));
+        assert_eq!(Priority::parse(Some("u=2,i=?1")), p(2, true));
+        assert_eq!(Priority::parse(Some("i=?0, u=6")), p(6, false));
+        // Unknown members, parameters and bad values are ignored.
+        assert_eq!(Priority::parse(Some("u=9, i")), p(3, true));
+        assert_eq!(Priority::parse(Some("u=a, x=1")), p(3, false));
+        assert_eq!(Priority::parse(Some("u=1;foo=bar, i;x")), p(1, true));
+        assert_eq!(Priority::parse(Some("i=1")), p(3, false));
+        // What is written reads back.
+        for urgency in 0..=7 {
+            for incremental in [false, true] {
+                let priority = p(urgency, incremental);
+                assert_eq!(
+                    Priority::parse(priority.header_value().as_deref()),
+                    priority
+                );
+            }
+        }
     }
 }

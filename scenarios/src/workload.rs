@@ -23,7 +23,7 @@
 //! | kind | objects | bytes | sigma of ln(size) | names |
 //! |---|---|---|---|---|
 //! | CSS   | 5  | 70 000  | 0.9 | `style-1.css` .. |
-//! | JS    | 16 | 552 000 | 1.1 | `app-01.js` .. |
+//! | JS    | 16 | 552 000 | 1.1 | `app-01.js` .. (`app-09.js` on: async) |
 //! | font  | 3  | 118 000 | 0.5 | `font-1.woff2` .. |
 //! | image | 12 | 950 000 | 1.3 | `img-01.jpg` .. |
 //! | data  | 3  | 30 000  | 1.0 | `data-1.json` .. |
@@ -37,7 +37,11 @@
 //! `n` (largest remainder) and each kind keeps its bytes per object. The
 //! subresources are requested in the order of the table: what a browser finds
 //! in the head, then what the CSS and body reference, then what scripts fetch.
-//! More in `docs/workloads.md`.
+//! Of the scripts, the first half (rounded up: `app-01.js` to `app-08.js`)
+//! are parser-blocking ([`ObjectKind::Js`]) and the rest `async`
+//! ([`ObjectKind::AsyncJs`]); the split changes only the kind, and with it
+//! the priority a client may send ([`ObjectKind::priority`]), never a path,
+//! size or the order. More in `docs/workloads.md`.
 
 use std::fmt;
 
@@ -46,6 +50,7 @@ use rand_chacha::ChaCha8Rng;
 use sha2::{Digest as _, Sha256};
 
 use crate::content::{object_path, size_of_path, MAX_OBJECT_SIZE};
+use crate::protocol::Priority;
 
 /// The most objects a [`Workload::Parallel`] may request.
 pub const MAX_PARALLEL_COUNT: u32 = 10_000;
@@ -63,8 +68,12 @@ pub enum ObjectKind {
     Html,
     /// A stylesheet.
     Css,
-    /// A script.
+    /// A script the document's parser waits for (a classic `<script src>`
+    /// in the head): it blocks rendering.
     Js,
+    /// A script marked `async` or `defer`: fetched without holding up the
+    /// parser or the first render.
+    AsyncJs,
     /// An image.
     Image,
     /// A web font.
@@ -74,15 +83,51 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    /// A short lowercase name: `html`, `css`, `js`, `image`, `font`, `data`.
+    /// A short lowercase name: `html`, `css`, `js`, `async-js`, `image`,
+    /// `font`, `data`.
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectKind::Html => "html",
             ObjectKind::Css => "css",
             ObjectKind::Js => "js",
+            ObjectKind::AsyncJs => "async-js",
             ObjectKind::Image => "image",
             ObjectKind::Font => "font",
             ObjectKind::Data => "data",
+        }
+    }
+
+    /// The RFC 9218 priority Chrome's `priority` request header gives a
+    /// resource of this kind when it is first requested (see
+    /// `docs/workloads.md` for the Chromium code it follows):
+    ///
+    /// | kind | Chrome's load priority | urgency | incremental | header |
+    /// |---|---|---|---|---|
+    /// | HTML (navigation) | Highest | 0 | yes | `u=0, i` |
+    /// | CSS, font | VeryHigh (Highest) | 0 | no | `u=0` |
+    /// | script (parser-blocking) | High | 1 | no | `u=1` |
+    /// | data (`fetch`/XHR) | High | 1 | yes | `u=1, i` |
+    /// | script (`async`/`defer`) | Low | 3 | no | none |
+    /// | image | Low | 3 | yes | `i` |
+    ///
+    /// Chromium's urgency is `HIGHEST - net::RequestPriority`
+    /// (`ConvertRequestPriorityToQuicPriority`); stylesheets, scripts and
+    /// fonts are not incremental (`ShouldLoadIncremental`), every other
+    /// resource and the navigation are. Chrome raises an image it finds in
+    /// the viewport to High once layout has run, with a priority update;
+    /// the lab sends no updates, so every image keeps urgency 3.
+    pub fn priority(self) -> Priority {
+        let (urgency, incremental) = match self {
+            ObjectKind::Html => (0, true),
+            ObjectKind::Css | ObjectKind::Font => (0, false),
+            ObjectKind::Js => (1, false),
+            ObjectKind::Data => (1, true),
+            ObjectKind::AsyncJs => (3, false),
+            ObjectKind::Image => (3, true),
+        };
+        Priority {
+            urgency,
+            incremental,
         }
     }
 }
@@ -207,6 +252,18 @@ const PAGE_MIX: [KindModel; 5] = [
     },
 ];
 
+impl KindModel {
+    /// The kind of the `i`-th (from 1) of `count` objects of this model:
+    /// scripts after the first half (rounded up) are `async`.
+    fn kind_of(&self, i: u32, count: u32) -> ObjectKind {
+        if self.kind == ObjectKind::Js && i > count.div_ceil(2) {
+            ObjectKind::AsyncJs
+        } else {
+            self.kind
+        }
+    }
+}
+
 const DEFAULT_SUBRESOURCES: u32 = 39;
 const MIN_SUBRESOURCE_SIZE: f64 = 200.0;
 const MAX_SUBRESOURCE_SIZE: f64 = 500_000.0;
@@ -233,7 +290,7 @@ impl PageSpec {
             let width = count.to_string().len();
             for (i, size) in (1..).zip(fit_to_budget(&weights, budget)) {
                 let name = format!("{}-{i:0width$}.{}", model.stem, model.ext);
-                objects.push(Object::new(size, &name, model.kind));
+                objects.push(Object::new(size, &name, model.kind_of(i, count)));
             }
         }
         objects

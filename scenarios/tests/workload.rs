@@ -78,7 +78,12 @@ fn the_default_page_is_40_objects_and_1_75_mb() {
 
     let kinds = [
         (ObjectKind::Css, 5, 70_000),
-        (ObjectKind::Js, 16, 552_000),
+        (ObjectKind::Js, 8, bytes_of(&plan, ObjectKind::Js)),
+        (
+            ObjectKind::AsyncJs,
+            8,
+            552_000 - bytes_of(&plan, ObjectKind::Js),
+        ),
         (ObjectKind::Font, 3, 118_000),
         (ObjectKind::Image, 12, 950_000),
         (ObjectKind::Data, 3, 30_000),
@@ -87,6 +92,53 @@ fn the_default_page_is_40_objects_and_1_75_mb() {
         assert_eq!(count_of(&plan, kind), count, "{kind}");
         assert_eq!(bytes_of(&plan, kind), bytes, "{kind}");
     }
+}
+
+/// The first half of the scripts block the parser, the rest are `async`;
+/// the split names no path, size or place of its own.
+#[test]
+fn the_first_half_of_the_scripts_block_the_parser() {
+    let plan = Workload::default().plan();
+    let scripts: Vec<(&str, ObjectKind)> = plan
+        .objects()
+        .filter(|o| matches!(o.kind, ObjectKind::Js | ObjectKind::AsyncJs))
+        .map(|o| (o.path.rsplit('/').next().unwrap(), o.kind))
+        .collect();
+    assert_eq!(scripts.len(), 16);
+    for (i, (name, kind)) in scripts.iter().enumerate() {
+        assert_eq!(*name, format!("app-{:02}.js", i + 1));
+        let expected = if i < 8 {
+            ObjectKind::Js
+        } else {
+            ObjectKind::AsyncJs
+        };
+        assert_eq!(*kind, expected, "{name}");
+    }
+    // One script blocks (the half rounded up); of two, one of each.
+    let single = page(1, 1).plan();
+    assert_eq!(single.phases[1].objects[0].kind, ObjectKind::Js);
+    let five = page(1, 5).plan();
+    let kinds: Vec<ObjectKind> = five.phases[1]
+        .objects
+        .iter()
+        .filter(|o| matches!(o.kind, ObjectKind::Js | ObjectKind::AsyncJs))
+        .map(|o| o.kind)
+        .collect();
+    assert_eq!(kinds.len(), 2);
+    assert_eq!(kinds, [ObjectKind::Js, ObjectKind::AsyncJs]);
+}
+
+/// What Chrome sends in its `priority` header, per kind.
+#[test]
+fn each_kind_has_chromes_priority() {
+    let header = |kind: ObjectKind| kind.priority().header_value();
+    assert_eq!(header(ObjectKind::Html).as_deref(), Some("u=0, i"));
+    assert_eq!(header(ObjectKind::Css).as_deref(), Some("u=0"));
+    assert_eq!(header(ObjectKind::Font).as_deref(), Some("u=0"));
+    assert_eq!(header(ObjectKind::Js).as_deref(), Some("u=1"));
+    assert_eq!(header(ObjectKind::Data).as_deref(), Some("u=1, i"));
+    assert_eq!(header(ObjectKind::AsyncJs), None);
+    assert_eq!(header(ObjectKind::Image).as_deref(), Some("i"));
 }
 
 /// The default page itself, pinned. It is drawn with f64 `exp`/`ln`; if this
@@ -158,10 +210,15 @@ fn the_page_seed_moves_sizes_within_a_kind_only() {
         let plan = page(page_seed, 39).plan();
         assert_ne!(plan, default, "page seed {page_seed}");
         assert_eq!(plan.total_bytes(), 1_750_000, "page seed {page_seed}");
-        for kind in [ObjectKind::Css, ObjectKind::Js, ObjectKind::Image] {
+        for kind in [ObjectKind::Css, ObjectKind::Image] {
             assert_eq!(bytes_of(&plan, kind), bytes_of(&default, kind));
             assert_eq!(count_of(&plan, kind), count_of(&default, kind));
         }
+        // Scripts: the same bytes in all; the sync/async split moves with the sizes.
+        let scripts =
+            |plan: &Plan| bytes_of(plan, ObjectKind::Js) + bytes_of(plan, ObjectKind::AsyncJs);
+        assert_eq!(scripts(&plan), scripts(&default));
+        assert_eq!(count_of(&plan, ObjectKind::AsyncJs), 8);
         assert_well_formed(&plan);
     }
 }

@@ -12,6 +12,11 @@
 //! - [`early_data`]: a TLS server stream that reads early data and answers
 //!   it with 0.5-RTT data (for runs that measure resumption);
 //! - [`quic`]: HTTP/3 over QUIC (h3 on quinn);
+//! - [`schedule`]: the order responses leave a connection in, by
+//!   `scenarios::Scheduler`: HTTP/2's turns ([`schedule::Turns`]) and
+//!   HTTP/3's quinn stream priorities ([`schedule::Rank`]);
+//! - [`prioritized`]: the h3 transport over quinn whose request streams take
+//!   a send priority, for HTTP/3 under a scheduler;
 //! - [`sim`]: [`run_simulated`] and [`run_simulated_with`], what a
 //!   simulation's server host runs;
 //! - [`real`]: [`serve_real`], the same servers on the machine's sockets;
@@ -24,16 +29,21 @@ pub mod content;
 pub mod early_data;
 pub mod error;
 pub mod plan;
+pub mod prioritized;
 pub mod quic;
 pub mod real;
 pub mod records;
+pub mod schedule;
 pub mod sim;
 pub mod tcp;
 
 pub use content::{ContentServer, Fault, ResponseBody};
 pub use error::ServerError;
 pub use plan::{plan_response, PlannedBody, ResponsePlan};
-pub use quic::{serve_h3, serve_h3_accepting, serve_h3_connection, serve_h3_with};
+pub use quic::{
+    serve_h3, serve_h3_accepting, serve_h3_connection, serve_h3_scheduled, serve_h3_with,
+};
 pub use real::{serve_real, serve_real_with, Protocols};
+pub use schedule::http_settings;
 pub use sim::{run_simulated, run_simulated_with};
 pub use tcp::{serve_h1_h2, serve_tcp};

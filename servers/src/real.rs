@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
 use netsim::{FlowControl, RealSockets};
+use scenarios::Scheduler;
 use tokio_rustls::TlsAcceptor;
 
 use crate::content::ContentServer;
@@ -113,7 +114,7 @@ pub async fn serve_real_with(
                     // Browsers and servers turn Nagle off; a failure here
                     // only costs latency.
                     let _ = tcp.set_nodelay(true);
-                    spawn_tls_connection(&acceptor, tcp, &server, flow);
+                    spawn_tls_connection(&acceptor, tcp, &server, flow, Scheduler::RoundRobin);
                 }
                 Err(e) if is_per_connection(&e) => continue,
                 Err(e) => return Err(ServerError::Accept(e)),

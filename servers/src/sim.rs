@@ -3,6 +3,7 @@
 use netsim::tls::{self, ServerResumption, ALPN_H2, ALPN_H3, ALPN_HTTP1};
 use netsim::SERVER_PORT;
 use netsim::{FlowControl, Host};
+use scenarios::Scheduler;
 
 use crate::content::ContentServer;
 use crate::error::ServerError;
@@ -18,20 +19,25 @@ use crate::tcp::serve_tcp;
 /// with the run's key log when key logging is on, and no session resumption; each
 /// QUIC connection gets a qlog trace when the run records qlog. Pass this
 /// (in a closure) as the server of `netsim::Simulation::run`. The same as
-/// [`run_simulated_with`] and [`ServerResumption::Off`].
+/// [`run_simulated_with`], [`ServerResumption::Off`] and
+/// [`Scheduler::RoundRobin`].
 pub async fn run_simulated(host: Host, server: ContentServer) -> Result<(), ServerError> {
-    run_simulated_with(host, server, ServerResumption::Off).await
+    run_simulated_with(host, server, ServerResumption::Off, Scheduler::RoundRobin).await
 }
 
 /// [`run_simulated`], with TLS sessions handled as `resumption` says, over
 /// TCP and QUIC alike: with [`ServerResumption::On`] the servers issue
 /// tickets, accept early data and 0-RTT, and answer early requests with
 /// 0.5-RTT data (see `netsim::tls::ServerResumption`,
-/// [`crate::early_data`] and [`crate::serve_h3_with`]).
+/// [`crate::early_data`] and [`crate::serve_h3_with`]); and with the
+/// responses of each HTTP/2 and HTTP/3 connection sent in the order
+/// `scheduler` says (see [`crate::schedule`]; [`Scheduler::RoundRobin`] is
+/// what the servers do of themselves).
 pub async fn run_simulated_with(
     host: Host,
     server: ContentServer,
     resumption: ServerResumption,
+    scheduler: Scheduler,
 ) -> Result<(), ServerError> {
     let flow = FlowControl::for_buffer(host.buffer_bytes());
     let listener = host
@@ -58,8 +64,8 @@ pub async fn run_simulated_with(
         host.certificate(),
     );
     tokio::try_join!(
-        serve_tcp(listener, tls, server.clone(), flow),
-        serve_h3_accepting(endpoint, server, move |incoming| {
+        serve_tcp(listener, tls, server.clone(), flow, scheduler),
+        serve_h3_accepting(endpoint, server, scheduler, move |incoming| {
             quic.accept(incoming, matches!(resumption, ServerResumption::On))
         }),
     )?;

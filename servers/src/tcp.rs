@@ -7,6 +7,12 @@
 //! hyper's `Date` header and its timers are off: nothing
 //! reads the wall clock, and no timeout depends on one.
 //!
+//! HTTP/2 sends its responses in the order a [`Scheduler`] says (see
+//! [`crate::schedule`]): under round-robin, as h2 does of itself, under the
+//! other schedulers one turn at a time, with hyper's send buffer cut to
+//! [`H2_SCHEDULED_SEND_BUFFER`]. HTTP/1.1 has one response at a time on a
+//! connection and no scheduler.
+//!
 //! Malformed HTTP/1.1 requests are answered by hyper itself (400, or 431 /
 //! 414 for oversized heads) before the connection closes.
 //!
@@ -19,6 +25,7 @@
 
 use std::convert::Infallible;
 use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use http::header::RANGE;
@@ -29,6 +36,7 @@ use hyper::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use netsim::tls::ALPN_H2;
 use netsim::FlowControl;
+use scenarios::Scheduler;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
@@ -37,6 +45,10 @@ use crate::content::ContentServer;
 use crate::early_data;
 use crate::error::ServerError;
 use crate::records::DynamicRecords;
+use crate::schedule::{Rank, ScheduledBody, Turns, H2_SCHEDULED_SEND_BUFFER};
+
+/// The `priority` request header field (RFC 9218).
+const PRIORITY: &str = "priority";
 
 /// The largest HTTP/2 frame payload the server accepts: 16 KiB, the
 /// protocol's default.
@@ -44,7 +56,8 @@ pub const H2_MAX_FRAME_SIZE: u32 = 16 * 1024;
 
 /// Serve one TLS connection until the client closes it: HTTP/2 if ALPN
 /// negotiated `h2`, else HTTP/1.1 with keep-alive. HTTP/2 announces
-/// `flow`'s windows and stream limit.
+/// `flow`'s windows and stream limit, and interleaves its responses
+/// round-robin ([`Scheduler::RoundRobin`]).
 ///
 /// Returns the connection's error, if it ended with one (a reset, a
 /// protocol error, a truncated response under [`crate::Fault::Truncate`]).
@@ -57,36 +70,56 @@ where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let h2 = tls.get_ref().1.alpn_protocol() == Some(ALPN_H2);
-    serve_http(tls, h2, server, flow).await
+    serve_http(tls, h2, server, flow, Scheduler::RoundRobin).await
 }
 
 /// Serve HTTP/1.1 or HTTP/2 (`h2`) on an established TLS stream until the
-/// client closes it; see [`serve_h1_h2`].
+/// client closes it, HTTP/2's responses in the order `scheduler` says; see
+/// [`serve_h1_h2`].
 async fn serve_http<S>(
     tls: S,
     h2: bool,
     server: ContentServer,
     flow: FlowControl,
+    scheduler: Scheduler,
 ) -> Result<(), ServerError>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let io = TokioIo::new(DynamicRecords::new(tls));
+    let scheduled = h2 && scheduler != Scheduler::RoundRobin;
+    let turns = Turns::new();
+    // hyper calls the service in the order the connection received the
+    // requests: for HTTP/2, stream-id order.
+    let received = AtomicU64::new(0);
     let service = service_fn(move |req: Request<Incoming>| {
         let range = req.headers().get(RANGE).map(|v| v.as_bytes());
         let response = server.respond(req.method(), req.uri().path(), range);
+        let response = if scheduled {
+            let priority = req.headers().get(PRIORITY).and_then(|v| v.to_str().ok());
+            let n = received.fetch_add(1, Ordering::Relaxed);
+            match Rank::of(scheduler, priority, n) {
+                Some(rank) => response.map(|body| ScheduledBody::in_turn(body, &turns, rank)),
+                None => response.map(ScheduledBody::unscheduled),
+            }
+        } else {
+            response.map(ScheduledBody::unscheduled)
+        };
         std::future::ready(Ok::<_, Infallible>(response))
     });
     let served = if h2 {
-        http2::Builder::new(TokioExecutor::new())
+        let mut builder = http2::Builder::new(TokioExecutor::new());
+        builder
             .initial_stream_window_size(flow.stream_window)
             .initial_connection_window_size(flow.connection_window)
             .adaptive_window(false)
             .max_concurrent_streams(flow.max_concurrent_streams)
             .max_frame_size(H2_MAX_FRAME_SIZE)
-            .auto_date_header(false)
-            .serve_connection(io, service)
-            .await
+            .auto_date_header(false);
+        if scheduled {
+            builder.max_send_buf_size(H2_SCHEDULED_SEND_BUFFER);
+        }
+        builder.serve_connection(io, service).await
     } else {
         http1::Builder::new()
             .keep_alive(true)
@@ -100,9 +133,10 @@ where
 
 /// Accept TCP connections on `listener` for ever, each in its own task:
 /// TLS handshake with `tls` (which must offer ALPN `h2` and/or `http/1.1`),
-/// then [`serve_h1_h2`]. An error on one connection ends only that
-/// connection. With a config that accepts early data, connections go
-/// through [`crate::early_data`] (see the module docs).
+/// then [`serve_h1_h2`], with HTTP/2's responses in the order `scheduler`
+/// says. An error on one connection ends only that connection. With a
+/// config that accepts early data, connections go through
+/// [`crate::early_data`] (see the module docs).
 ///
 /// Returns only if the listener itself fails.
 pub async fn serve_tcp(
@@ -110,24 +144,27 @@ pub async fn serve_tcp(
     tls: Arc<rustls::ServerConfig>,
     server: ContentServer,
     flow: FlowControl,
+    scheduler: Scheduler,
 ) -> Result<(), ServerError> {
     let acceptor = TlsAcceptor::from(tls);
     loop {
         match listener.accept().await {
-            Ok((tcp, _)) => spawn_tls_connection(&acceptor, tcp, &server, flow),
+            Ok((tcp, _)) => spawn_tls_connection(&acceptor, tcp, &server, flow, scheduler),
             Err(e) if is_per_connection(&e) => continue,
             Err(e) => return Err(ServerError::Accept(e)),
         }
     }
 }
 
-/// Serve one accepted TCP connection in a task of its own; its errors go
-/// nowhere, as a server's per-connection errors do.
+/// Serve one accepted TCP connection in a task of its own, HTTP/2's
+/// responses in the order `scheduler` says; its errors go nowhere, as a
+/// server's per-connection errors do.
 pub(crate) fn spawn_tls_connection<IO>(
     acceptor: &TlsAcceptor,
     io: IO,
     server: &ContentServer,
     flow: FlowControl,
+    scheduler: Scheduler,
 ) where
     IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -139,7 +176,7 @@ pub(crate) fn spawn_tls_connection<IO>(
                 return;
             };
             let h2 = tls.get_ref().1.alpn_protocol() == Some(ALPN_H2);
-            let _ = serve_http(tls, h2, server, flow).await;
+            let _ = serve_http(tls, h2, server, flow, scheduler).await;
         });
         return;
     }
@@ -149,7 +186,8 @@ pub(crate) fn spawn_tls_connection<IO>(
         let Ok(tls) = accept.await else {
             return;
         };
-        let _ = serve_h1_h2(tls, server, flow).await;
+        let h2 = tls.get_ref().1.alpn_protocol() == Some(ALPN_H2);
+        let _ = serve_http(tls, h2, server, flow, scheduler).await;
     });
 }
 

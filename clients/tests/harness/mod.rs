@@ -9,7 +9,7 @@ use std::time::Duration;
 use clients::{ClientConfig, RunRecord};
 use netsim::tls::{Certificate, ServerResumption};
 use netsim::PacketLog;
-use scenarios::Protocol;
+use scenarios::{Protocol, Scheduler};
 
 use netsim::{Host, LossModel, NetworkConfig, SimConfig, Simulation};
 use scenarios::Workload;
@@ -53,6 +53,8 @@ pub struct ServerSetup {
     /// The TLS identity the server presents (and the client trusts the root
     /// of): the run's `SimConfig::certificate`. Default: minimal.
     pub certificate: Certificate,
+    /// The order the server sends responses in. Default: round-robin.
+    pub scheduler: Scheduler,
 }
 
 impl ServerSetup {
@@ -83,7 +85,7 @@ impl ServerSetup {
 
 async fn serve(host: Host, setup: ServerSetup) -> Result<(), String> {
     let server = ContentServer::new(host.seed()).with_fault(setup.fault);
-    servers::run_simulated_with(host, server, setup.resumption)
+    servers::run_simulated_with(host, server, setup.resumption, setup.scheduler)
         .await
         .map_err(|e| e.to_string())
 }

@@ -12,10 +12,11 @@ use crate::content::size_of_path;
 use crate::workload::{Object, ObjectKind, PageSpec, Workload};
 
 /// Every object kind, for parsing `kind = "js"`.
-const OBJECT_KINDS: [ObjectKind; 6] = [
+const OBJECT_KINDS: [ObjectKind; 7] = [
     ObjectKind::Html,
     ObjectKind::Css,
     ObjectKind::Js,
+    ObjectKind::AsyncJs,
     ObjectKind::Image,
     ObjectKind::Font,
     ObjectKind::Data,
@@ -166,8 +167,8 @@ impl WorkloadSpec {
                         return Err(Invalid::new(
                             format!("workload.objects[{i}].kind"),
                             format!(
-                                "unknown object kind {kind:?}; expected html, css, js, image, \
-                                 font or data"
+                                "unknown object kind {kind:?}; expected html, css, js, async-js, \
+                                 image, font or data"
                             ),
                         ));
                     }
