@@ -47,10 +47,10 @@ pub fn priority_headers(scheduler: Scheduler) -> bool {
 /// The TLS identity of a run with certificate `c`, as the simulation takes it
 /// (`SimConfig::certificate`, which the lab's server presents and whose root
 /// its client trusts).
-pub fn certificate(c: Certificate) -> netsim::tls::Certificate {
+pub fn certificate(c: Certificate) -> &'static netsim::tls::Identity {
     match c {
-        Certificate::Minimal => netsim::tls::Certificate::Minimal,
-        Certificate::Realistic => netsim::tls::Certificate::Realistic,
+        Certificate::Minimal => netsim::tls::Identity::minimal(),
+        Certificate::Realistic => netsim::tls::Identity::realistic(),
     }
 }
 
@@ -110,13 +110,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_certificate_maps_to_netsim_s_of_the_same_label() {
+    fn each_certificate_maps_to_netsim_s_identity_of_the_same_name() {
         for c in Certificate::ALL {
-            assert_eq!(certificate(c).label(), c.label());
+            assert_eq!(certificate(c).name, c.label());
         }
         assert_eq!(
             certificate(Certificate::default()),
-            netsim::tls::Certificate::default()
+            netsim::SimConfig::default().certificate
         );
     }
 }

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use clients::{ClientConfig, ConnectionRecord, RunRecord};
 use harness::{Outcome, ServerSetup};
-use netsim::tls::{Certificate, ServerResumption};
+use netsim::tls::{Identity, ServerResumption};
 use netsim::Direction;
 use netsim::TICK;
 use scenarios::Workload;
@@ -304,19 +304,17 @@ fn assert_realistic(protocol: Protocol, rtts: u32) {
             ServerSetup::presenting(certificate),
         )
     };
-    let minimal = run(Certificate::Minimal);
+    let minimal = run(Identity::minimal());
     let out = check_ttfb(
-        run(Certificate::Realistic),
+        run(Identity::realistic()),
         protocol,
         "full, realistic",
         rtts,
     );
     let conn = &out.record.connections[0];
     assert_eq!(conn.resumed, Some(false));
-    let grown = Certificate::Realistic
-        .identity()
-        .certificate_message_bytes()
-        - Certificate::Minimal.identity().certificate_message_bytes();
+    let grown = Identity::realistic().certificate_message_bytes()
+        - Identity::minimal().certificate_message_bytes();
     let padding = match protocol {
         Protocol::H3 => u64::from(netsim::quic::QUIC_UDP_PAYLOAD),
         Protocol::H1 | Protocol::H2 => 0,

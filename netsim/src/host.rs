@@ -148,7 +148,7 @@ pub(crate) struct RunShared {
     pub(crate) qlog: Option<Arc<QlogCollector>>,
     pub(crate) buffer_bytes: usize,
     pub(crate) quic: QuicCongestion,
-    pub(crate) certificate: tls::Certificate,
+    pub(crate) certificate: &'static tls::Identity,
 }
 
 #[derive(Debug)]
@@ -305,7 +305,7 @@ impl Host {
     /// The run's TLS identity (`SimConfig::certificate`): what the lab's servers
     /// present, and whose trust anchor the lab's clients trust. Build TLS configs with
     /// it (`tls::server_config_for`, `tls::client_tls_for`, ...).
-    pub fn certificate(&self) -> tls::Certificate {
+    pub fn certificate(&self) -> &'static tls::Identity {
         self.inner.run.certificate
     }
 

@@ -72,8 +72,8 @@ pub struct SimConfig {
     pub capture: CaptureConfig,
     /// The TLS identity the lab's servers present and whose trust anchor the lab's
     /// clients trust (they read it with [`Host::certificate`]); the run's
-    /// [`TransportSettings::tls`] reports it. Default: [`tls::Certificate::Minimal`].
-    pub certificate: tls::Certificate,
+    /// [`TransportSettings::tls`] reports it. Default: [`tls::Identity::minimal()`].
+    pub certificate: &'static tls::Identity,
 }
 
 impl Default for SimConfig {
@@ -85,7 +85,7 @@ impl Default for SimConfig {
             tcp: TcpConfig::default(),
             quic: QuicCongestion::default(),
             capture: CaptureConfig::default(),
-            certificate: tls::Certificate::default(),
+            certificate: tls::Identity::minimal(),
         }
     }
 }

@@ -4,16 +4,17 @@
 //! uses the same server identity and the same TLS parameters, so that handshake bytes
 //! differ between protocols only where the protocols themselves differ.
 //!
-//! A run presents one of two identities ([`Certificate`], chosen by
-//! `SimConfig::certificate`; servers and clients read it from their host):
+//! A run presents one of two identities ([`Identity`]; the scenario's `certificate`
+//! chooses, `SimConfig::certificate` carries it, servers and clients read it from their
+//! host):
 //!
-//! - [`Certificate::Minimal`], the default ([`Identity::minimal`], also [`identity`]):
+//! - [`Identity::minimal`], the default (also [`identity`]):
 //!   one fixed Ed25519 key, whose signatures always have the same length (an ECDSA
 //!   signature's length varies by a byte or two from run to run), and one self-signed
 //!   certificate for [`SERVER_NAME`] (and `localhost`), generated from that key with fixed
 //!   serial number and validity, so its DER bytes (304) never change. Clients trust exactly
 //!   that certificate.
-//! - [`Certificate::Realistic`] ([`Identity::realistic`]): a chain shaped like Let's
+//! - [`Identity::realistic`]: a chain shaped like Let's
 //!   Encrypt's historic default one: a leaf with an RSA-2048 key (RSA signatures are always
 //!   as long as the modulus, 256 bytes), issued by an intermediate, issued by a root; the
 //!   server sends leaf, intermediate and the root cross-signed by an older root (4053 bytes
@@ -107,55 +108,25 @@ const CERT_NOT_BEFORE: (i32, u8, u8) = (2025, 1, 1);
 /// End of the lab certificate's validity (year, month, day), midnight UTC.
 const CERT_NOT_AFTER: (i32, u8, u8) = (2045, 1, 1);
 
-/// Which certificate chain a run's server presents, and whose root its clients trust.
-/// Default: [`Certificate::Minimal`].
-///
-/// `SimConfig::certificate` sets it for a run; the lab's servers and clients read it from
-/// their host (`Host::certificate`), and the run's TLS settings report it ([`settings_for`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Certificate {
-    /// One self-signed Ed25519 certificate of 304 bytes, which clients trust directly
-    /// ([`Identity::minimal`]). The default: the smallest identity TLS allows.
-    #[default]
-    Minimal,
-    /// Leaf (RSA-2048 key), intermediate and cross-signed root, 4053 bytes of certificates,
-    /// as a public web server sends them; clients trust only the self-signed root
-    /// ([`Identity::realistic`]).
-    Realistic,
-}
-
-impl Certificate {
-    /// Both, smallest first.
-    pub const ALL: [Certificate; 2] = [Certificate::Minimal, Certificate::Realistic];
-
-    /// `"minimal"` or `"realistic"`.
-    pub fn label(self) -> &'static str {
-        match self {
-            Certificate::Minimal => "minimal",
-            Certificate::Realistic => "realistic",
-        }
-    }
-
-    /// The identity: certificates, key and trust anchor.
-    pub fn identity(self) -> &'static Identity {
-        match self {
-            Certificate::Minimal => Identity::minimal(),
-            Certificate::Realistic => Identity::realistic(),
-        }
-    }
-}
-
 /// A lab server's certificates and private key, and the certificate its clients trust.
 ///
 /// Built once per process ([`Identity::minimal`], [`Identity::realistic`]); the same bytes
 /// in every run.
+///
+/// Which one a run uses is the scenario's `certificate` (`scenarios::Certificate`, the
+/// lab's one name for the choice); `SimConfig::certificate` carries the identity itself,
+/// and the lab's servers and clients read it from their host (`Host::certificate`).
+/// Identities compare by [`Identity::name`].
 #[derive(Debug)]
 pub struct Identity {
-    /// Which identity this is.
-    pub certificate: Certificate,
+    /// Which identity this is: `"minimal"` (one self-signed Ed25519 certificate of 304
+    /// bytes, which clients trust directly; the default) or `"realistic"` (leaf with an
+    /// RSA-2048 key, intermediate and cross-signed root, 4053 bytes of certificates;
+    /// clients trust only the self-signed root, which is not sent).
+    pub name: &'static str,
     /// The server's own (end-entity) certificate, DER-encoded: `chain[0]`.
     pub cert_der: CertificateDer<'static>,
-    /// The same certificate in PEM. For [`Certificate::Minimal`] it is also the trust
+    /// The same certificate in PEM. For [`Identity::minimal()`] it is also the trust
     /// anchor, for tools outside the lab (curl's `--cacert`, a browser's trust store).
     pub cert_pem: String,
     /// The certificates the server sends, in its Certificate message's order: the
@@ -170,15 +141,23 @@ pub struct Identity {
     key_der: PrivateKeyDer<'static>,
 }
 
+impl PartialEq for Identity {
+    fn eq(&self, other: &Identity) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Identity {}
+
 impl Identity {
-    /// The minimal identity ([`Certificate::Minimal`]): the fixed Ed25519 key and its
+    /// The minimal identity ([`Identity::minimal()`]): the fixed Ed25519 key and its
     /// self-signed certificate, built on first use.
     pub fn minimal() -> &'static Identity {
         static IDENTITY: OnceLock<Identity> = OnceLock::new();
         IDENTITY.get_or_init(build_identity)
     }
 
-    /// The realistic identity ([`Certificate::Realistic`]): the embedded chain and leaf
+    /// The realistic identity ([`Identity::realistic()`]): the embedded chain and leaf
     /// key of `netsim/certs/realistic/`, parsed on first use.
     pub fn realistic() -> &'static Identity {
         static IDENTITY: OnceLock<Identity> = OnceLock::new();
@@ -241,7 +220,7 @@ fn build_realistic_identity() -> Identity {
     let key_der = PrivateKeyDer::from_pem_slice(REALISTIC_LEAF_KEY_PEM.as_bytes())
         .expect("tls: the embedded certs/realistic/leaf.key is a PKCS#8 key");
     Identity {
-        certificate: Certificate::Realistic,
+        name: "realistic",
         cert_der: chain[0].clone(),
         cert_pem: REALISTIC_CHAIN_PEM[0].to_owned(),
         chain,
@@ -257,7 +236,7 @@ fn build_identity() -> Identity {
     let cert = lab_certificate(&key_pair);
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
     Identity {
-        certificate: Certificate::Minimal,
+        name: "minimal",
         cert_der: cert.der().clone(),
         cert_pem: cert.pem(),
         chain: vec![cert.der().clone()],
@@ -369,13 +348,13 @@ pub fn server_config(
 /// [`TCP_EARLY_DATA_LIMIT`] bytes of early data and may send 0.5-RTT data. The session
 /// cache belongs to the returned config: share the config among a server's connections
 /// so that a ticket from one is honoured by the next. The same as [`server_config_for`]
-/// and [`Certificate::Minimal`].
+/// and [`Identity::minimal()`].
 pub fn server_config_with(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: ServerResumption,
 ) -> Arc<rustls::ServerConfig> {
-    server_config_for(alpn, key_log, resumption, Certificate::Minimal)
+    server_config_for(alpn, key_log, resumption, Identity::minimal())
 }
 
 /// [`server_config_with`], presenting `certificate`'s chain (signing with its leaf key).
@@ -383,14 +362,14 @@ pub fn server_config_for(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: ServerResumption,
-    certificate: Certificate,
+    identity: &'static Identity,
 ) -> Arc<rustls::ServerConfig> {
     Arc::new(build_server_config(
         alpn,
         key_log,
         resumption,
         TCP_EARLY_DATA_LIMIT,
-        certificate,
+        identity,
     ))
 }
 
@@ -400,9 +379,9 @@ fn build_server_config(
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: ServerResumption,
     early_data_limit: u32,
-    certificate: Certificate,
+    identity: &'static Identity,
 ) -> rustls::ServerConfig {
-    let id = certificate.identity();
+    let id = identity;
     let mut config =
         rustls::ServerConfig::builder_with_details(lab_provider(), Arc::new(LabCertificateClock))
             .with_protocol_versions(&[&rustls::version::TLS13])
@@ -579,13 +558,13 @@ pub fn client_config(
 /// offers one in its handshake, and with [`ClientResumption::EarlyData`] it may send early
 /// data. rustls resumes only with the config that received the ticket, so open every
 /// connection of a run with the same [`ClientTls`]. The same as [`client_tls_for`] and
-/// [`Certificate::Minimal`].
+/// [`Identity::minimal()`].
 pub fn client_tls(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: &ClientResumption,
 ) -> ClientTls {
-    client_tls_for(alpn, key_log, resumption, Certificate::Minimal)
+    client_tls_for(alpn, key_log, resumption, Identity::minimal())
 }
 
 /// [`client_tls`], trusting only `certificate`'s trust anchor ([`Identity::trust_anchor`]):
@@ -595,11 +574,11 @@ pub fn client_tls_for(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: &ClientResumption,
-    certificate: Certificate,
+    identity: &'static Identity,
 ) -> ClientTls {
     let mut roots = rustls::RootCertStore::empty();
     roots
-        .add(certificate.identity().trust_anchor.clone())
+        .add(identity.trust_anchor.clone())
         .expect("tls: each lab identity's trust anchor is a valid one");
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), lab_provider())
         .build()
@@ -646,13 +625,13 @@ pub fn quic_server_crypto(
 /// 0-RTT (rustls's early-data limit unlimited, as QUIC requires; QUIC flow control bounds
 /// it).
 ///
-/// The same as [`quic_server_crypto_for`] and [`Certificate::Minimal`].
+/// The same as [`quic_server_crypto_for`] and [`Identity::minimal()`].
 pub fn quic_server_crypto_with(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: ServerResumption,
 ) -> Arc<quinn::crypto::rustls::QuicServerConfig> {
-    quic_server_crypto_for(alpn, key_log, resumption, Certificate::Minimal)
+    quic_server_crypto_for(alpn, key_log, resumption, Identity::minimal())
 }
 
 /// [`quic_server_crypto_with`], presenting `certificate`'s chain.
@@ -660,9 +639,9 @@ pub fn quic_server_crypto_for(
     alpn: &[&[u8]],
     key_log: Option<Arc<dyn rustls::KeyLog>>,
     resumption: ServerResumption,
-    certificate: Certificate,
+    identity: &'static Identity,
 ) -> Arc<quinn::crypto::rustls::QuicServerConfig> {
-    let config = build_server_config(alpn, key_log, resumption, u32::MAX, certificate);
+    let config = build_server_config(alpn, key_log, resumption, u32::MAX, identity);
     let config = quinn::crypto::rustls::QuicServerConfig::try_from(Arc::new(config))
         .expect("tls: the lab provider offers TLS13_AES_128_GCM_SHA256, QUIC's initial suite");
     Arc::new(config)
@@ -691,29 +670,30 @@ pub fn quic_client(tls: &ClientTls) -> Arc<quinn::crypto::rustls::QuicClientConf
 /// The lab's TLS settings as text for a report, read from the config
 /// [`server_config`] builds (the one every lab server uses by default): `rustls` with
 /// its protocol versions, cipher suites, key-exchange groups, certificate
-/// and resumption. The same as [`settings_for`] and [`Certificate::Minimal`].
+/// and resumption. The same as [`settings_for`] and [`Identity::minimal()`].
 pub fn settings() -> Settings {
-    settings_for(Certificate::Minimal)
+    settings_for(Identity::minimal())
 }
 
 /// [`settings`] of a server presenting `certificate`, read from the config
-/// [`server_config_for`] builds. The `certificate` value of [`Certificate::Minimal`] is
+/// [`server_config_for`] builds. The `certificate` value of [`Identity::minimal()`] is
 /// `"self-signed X.509, ED25519 key, one certificate of 304 bytes"`; that of
-/// [`Certificate::Realistic`] names the chain, its sizes and the leaf key, e.g.
+/// [`Identity::realistic()`] names the chain, its sizes and the leaf key, e.g.
 /// `"realistic: 3 certificates, 4053 bytes (1344 + 1316 + 1393; Certificate message 4076
 /// bytes), RSA-2048 leaf key; clients trust the root, which is not sent"`.
-pub fn settings_for(certificate: Certificate) -> Settings {
+pub fn settings_for(identity: &'static Identity) -> Settings {
     static SETTINGS: [OnceLock<Settings>; 2] = [OnceLock::new(), OnceLock::new()];
-    let slot = match certificate {
-        Certificate::Minimal => &SETTINGS[0],
-        Certificate::Realistic => &SETTINGS[1],
+    let slot = if identity == Identity::minimal() {
+        &SETTINGS[0]
+    } else {
+        &SETTINGS[1]
     };
-    slot.get_or_init(|| read_settings(certificate)).clone()
+    slot.get_or_init(|| read_settings(identity)).clone()
 }
 
 /// [`settings_for`], read afresh.
-fn read_settings(certificate: Certificate) -> Settings {
-    let config = server_config_for(&[], None, ServerResumption::Off, certificate);
+fn read_settings(identity: &'static Identity) -> Settings {
+    let config = server_config_for(&[], None, ServerResumption::Off, identity);
     let provider = config.crypto_provider();
     let mut versions: Vec<String> = Vec::new();
     for suite in &provider.cipher_suites {
@@ -732,7 +712,7 @@ fn read_settings(certificate: Certificate) -> Settings {
         .iter()
         .map(|g| format!("{:?}", g.name()))
         .collect();
-    let id = certificate.identity();
+    let id = identity;
     let signing_key = provider.key_provider.load_private_key(id.clone_key());
     let key = match &signing_key {
         Ok(key) => format!("{:?}", key.algorithm()),
@@ -747,12 +727,13 @@ fn read_settings(certificate: Certificate) -> Settings {
             ("key_exchange", groups.join(", ")),
             (
                 "certificate",
-                match certificate {
-                    Certificate::Minimal => format!(
+                match id.chain.len() {
+                    // One certificate, its own trust anchor.
+                    1 => format!(
                         "self-signed X.509, {key} key, one certificate of {}",
                         bytes_text(id.cert_der.len())
                     ),
-                    Certificate::Realistic => {
+                    _ => {
                         let sizes: Vec<String> =
                             id.chain.iter().map(|c| c.len().to_string()).collect();
                         let leaf_key = signing_key
@@ -763,7 +744,7 @@ fn read_settings(certificate: Certificate) -> Settings {
                         format!(
                             "{}: {} certificates, {} ({}; Certificate message {}), {leaf_key} leaf \
                              key; clients trust the root, which is not sent",
-                            certificate.label(),
+                            id.name,
                             id.chain.len(),
                             bytes_text(id.chain_bytes()),
                             sizes.join(" + "),
@@ -916,7 +897,7 @@ mod tests {
     /// The default record's text must not change: golden results hold it.
     #[test]
     fn minimal_settings_text_is_unchanged() {
-        assert_eq!(settings(), settings_for(Certificate::Minimal));
+        assert_eq!(settings(), settings_for(Identity::minimal()));
         assert_eq!(
             settings().get("certificate"),
             Some("self-signed X.509, ED25519 key, one certificate of 304 bytes")
@@ -925,7 +906,7 @@ mod tests {
 
     #[test]
     fn realistic_settings_name_the_chain() {
-        let s = settings_for(Certificate::Realistic);
+        let s = settings_for(Identity::realistic());
         assert_eq!(s.name, "rustls");
         assert_eq!(s.get("cipher_suites"), Some("TLS13_AES_128_GCM_SHA256"));
         assert_eq!(
@@ -942,7 +923,7 @@ mod tests {
     #[test]
     fn realistic_chain_sizes_are_pinned() {
         let id = Identity::realistic();
-        assert_eq!(id.certificate, Certificate::Realistic);
+        assert_eq!(id.name, "realistic");
         let sizes: Vec<usize> = id.chain.iter().map(|c| c.len()).collect();
         assert_eq!(
             sizes,
@@ -978,13 +959,13 @@ mod tests {
             &[ALPN_H2],
             None,
             &ClientResumption::Off,
-            Certificate::Realistic,
+            Identity::realistic(),
         );
         let server_cfg = server_config_for(
             &[ALPN_H2],
             None,
             ServerResumption::Off,
-            Certificate::Realistic,
+            Identity::realistic(),
         );
         let (client, _, first) = connect(&tls.config, &server_cfg);
         assert_eq!(client.handshake_kind(), Some(HandshakeKind::Full));
@@ -1036,17 +1017,17 @@ mod tests {
             &[ALPN_H2],
             None,
             &ClientResumption::Off,
-            Certificate::Realistic,
+            Identity::realistic(),
         )
         .config;
         let server = |c| build_server_config(&[ALPN_H2], None, ServerResumption::Off, 0, c);
         let unknown = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
         assert_eq!(
-            refused(&minimal_client, server(Certificate::Realistic)),
+            refused(&minimal_client, server(Identity::realistic())),
             unknown
         );
         assert_eq!(
-            refused(&realistic_client, server(Certificate::Minimal)),
+            refused(&realistic_client, server(Identity::minimal())),
             unknown
         );
 
@@ -1070,14 +1051,14 @@ mod tests {
             None,
             ServerResumption::On,
             u32::MAX,
-            Certificate::Realistic,
+            Identity::realistic(),
         ));
-        let tls = client_tls_for(&[ALPN_H3], None, &resumption, Certificate::Realistic);
+        let tls = client_tls_for(&[ALPN_H3], None, &resumption, Identity::realistic());
         let _ = quic_server_crypto_for(
             &[ALPN_H3],
             None,
             ServerResumption::On,
-            Certificate::Realistic,
+            Identity::realistic(),
         );
         let mut kinds = Vec::new();
         for _ in 0..2 {
@@ -1434,7 +1415,7 @@ mod tests {
             None,
             ServerResumption::On,
             u32::MAX,
-            Certificate::Minimal,
+            Identity::minimal(),
         ));
         let tls = client_tls(&[ALPN_H3], None, &resumption);
         let mut kinds = Vec::new();

@@ -2,7 +2,7 @@
 //! in 1 RTT, each within one tick plus serialization time, with the minimal
 //! certificate (304 bytes).
 //!
-//! With the realistic chain (`tls::Certificate::Realistic`, a 4076-byte
+//! With the realistic chain (`tls::Identity::realistic()`, a 4076-byte
 //! Certificate message), on the default path (50 ms RTT, 10 Mbit/s),
 //! measured:
 //!
@@ -26,7 +26,7 @@
 use std::time::Duration;
 
 use netsim::probe::{self, Transport};
-use netsim::tls::Certificate;
+use netsim::tls::Identity;
 use netsim::TICK;
 use netsim::{Direction, Fate, LossModel, NetworkConfig, PacketLog, SimConfig};
 
@@ -36,7 +36,7 @@ const RATE: u64 = 10_000_000;
 /// Returns (transport ready, secure channel ready, serialization time of
 /// every packet up to then), with the minimal certificate.
 fn handshake(transport: Transport) -> (Duration, Duration, Duration) {
-    let (connected, secured, serialization, _) = handshake_with(transport, Certificate::Minimal);
+    let (connected, secured, serialization, _) = handshake_with(transport, Identity::minimal());
     (connected, secured, serialization)
 }
 
@@ -44,7 +44,7 @@ fn handshake(transport: Transport) -> (Duration, Duration, Duration) {
 /// packet of the run.
 fn handshake_with(
     transport: Transport,
-    certificate: Certificate,
+    certificate: &'static Identity,
 ) -> (Duration, Duration, Duration, PacketLog) {
     let config = SimConfig {
         network: NetworkConfig::symmetric(RTT, RATE, LossModel::None),
@@ -126,7 +126,7 @@ fn quic_handshake_takes_one_rtt() {
 /// segments (1.2 ms each at 10 Mbit/s).
 #[test]
 fn tls_over_tcp_with_the_realistic_chain_still_takes_two_rtt() {
-    let (connected, secured, ser, log) = handshake_with(Transport::TlsTcp, Certificate::Realistic);
+    let (connected, secured, ser, log) = handshake_with(Transport::TlsTcp, Identity::realistic());
     assert_within(connected, 1, ser, Transport::TlsTcp);
     assert_within(secured, 2, ser, Transport::TlsTcp);
     // The mechanism: the server's whole flight (ServerHello .. Finished)
@@ -146,9 +146,7 @@ fn tls_over_tcp_with_the_realistic_chain_still_takes_two_rtt() {
         "server's first flight: {burst} bytes in one burst at {:?}",
         data[0].sent
     );
-    let chain = Certificate::Realistic
-        .identity()
-        .certificate_message_bytes() as u32;
+    let chain = Identity::realistic().certificate_message_bytes() as u32;
     assert!(burst > chain && burst < 10 * 1448, "{burst} bytes");
     let next = data.iter().find(|p| p.sent > data[0].sent).unwrap();
     assert!(
@@ -165,8 +163,8 @@ fn tls_over_tcp_with_the_realistic_chain_still_takes_two_rtt() {
 /// one round trip late.
 #[test]
 fn quic_with_the_realistic_chain_takes_two_rtt_for_anti_amplification() {
-    let (_, minimal, minimal_ser, _) = handshake_with(Transport::Quic, Certificate::Minimal);
-    let (_, secured, ser, log) = handshake_with(Transport::Quic, Certificate::Realistic);
+    let (_, minimal, minimal_ser, _) = handshake_with(Transport::Quic, Identity::minimal());
+    let (_, secured, ser, log) = handshake_with(Transport::Quic, Identity::realistic());
     assert_within(minimal, 1, minimal_ser, Transport::Quic);
     assert_within(secured, 2, ser, Transport::Quic);
 

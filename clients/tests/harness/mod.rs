@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use clients::{ClientConfig, RunRecord};
-use netsim::tls::{Certificate, ServerResumption};
+use netsim::tls::{Identity, ServerResumption};
 use netsim::PacketLog;
 use scenarios::{Protocol, Scheduler};
 
@@ -43,7 +43,7 @@ pub fn network(loss: f64) -> NetworkConfig {
 }
 
 /// How the simulated server is set up.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ServerSetup {
     /// A deliberate fault in served bodies. Default: none.
     pub fault: Fault,
@@ -52,9 +52,20 @@ pub struct ServerSetup {
     pub resumption: ServerResumption,
     /// The TLS identity the server presents (and the client trusts the root
     /// of): the run's `SimConfig::certificate`. Default: minimal.
-    pub certificate: Certificate,
+    pub certificate: &'static Identity,
     /// The order the server sends responses in. Default: round-robin.
     pub scheduler: Scheduler,
+}
+
+impl Default for ServerSetup {
+    fn default() -> ServerSetup {
+        ServerSetup {
+            fault: Fault::default(),
+            resumption: ServerResumption::default(),
+            certificate: Identity::minimal(),
+            scheduler: Scheduler::default(),
+        }
+    }
 }
 
 impl ServerSetup {
@@ -67,7 +78,7 @@ impl ServerSetup {
     }
 
     /// The lab's server presenting `certificate`.
-    pub fn presenting(certificate: Certificate) -> ServerSetup {
+    pub fn presenting(certificate: &'static Identity) -> ServerSetup {
         ServerSetup {
             certificate,
             ..ServerSetup::default()

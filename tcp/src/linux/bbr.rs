@@ -1035,7 +1035,7 @@ impl CongestionControl for Bbr {
     }
 
     #[cfg(test)]
-    fn as_bbr(&self) -> Option<&Bbr> {
-        Some(self)
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

@@ -272,10 +272,8 @@ pub trait CongestionControl: Debug + Send {
     }
 
     #[cfg(test)]
-    /// This controller as BBR, for tests.
-    fn as_bbr(&self) -> Option<&super::bbr::Bbr> {
-        None
-    }
+    /// This controller as `Any`, for tests to reach its concrete type.
+    fn as_any(&self) -> &dyn std::any::Any;
 
     /// The algorithm's own configuration (beyond its name, MSS and initial
     /// window, which the stack states), for reports.
@@ -790,6 +788,11 @@ impl LinuxCubic {
 }
 
 impl CongestionControl for LinuxCubic {
+    #[cfg(test)]
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
     fn name(&self) -> &'static str {
         "cubic"
     }
@@ -1331,6 +1334,11 @@ impl CubicRfc9438 {
 }
 
 impl CongestionControl for CubicRfc9438 {
+    #[cfg(test)]
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
     fn name(&self) -> &'static str {
         "cubic-rfc9438"
     }
@@ -1469,6 +1477,11 @@ impl NewReno {
 }
 
 impl CongestionControl for NewReno {
+    #[cfg(test)]
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
     fn name(&self) -> &'static str {
         "newreno"
     }

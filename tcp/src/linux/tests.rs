@@ -812,7 +812,8 @@ fn bbr(p: &Pair) -> &super::bbr::Bbr {
         .sender()
         .expect("sender")
         .cc()
-        .as_bbr()
+        .as_any()
+        .downcast_ref::<super::bbr::Bbr>()
         .expect("bbr")
 }
 
