@@ -83,7 +83,10 @@ fn a_bad_flag_fails_with_a_message() {
         (&["bench", "--scheduler", "fifo"], "--scheduler"),
         (&["bench", "--certificate", "huge"], "--certificate"),
         (&["bench", "--initial-window", "0"], "--initial-window"),
-        (&["run", "--protocol", "h2", "--tcp", "smoltcp", "--cc", "bbr"], "bbr needs"),
+        (
+            &["run", "--protocol", "h2", "--tcp", "smoltcp", "--cc", "bbr"],
+            "bbr needs",
+        ),
         (&["bench", "--loss", "lots"], "--loss"),
         (&["bench", "--loss", "150"], "--loss"),
         (&["bench", "--protocols", "h4"], "h4"),

@@ -24,8 +24,6 @@ use crate::{Congestion, Pacing, TcpError};
 
 /// IPv4 and TCP headers without options.
 const BASE_HEADERS: usize = 40;
-/// The IPv4 header without options.
-const IPV4_HEADER: usize = 20;
 /// Bytes of a timestamp option with its two NOPs.
 const TS_OPTION: usize = 12;
 /// The MSS to assume when the peer sends none (RFC 9293 3.7.1).
@@ -709,9 +707,8 @@ impl Connection {
         // options decide how much payload fits in one packet.
         let mut seg = self.segment(now, 0, Vec::new());
         let max_payload = self.config.mtu.saturating_sub(seg.header_len()) as u64;
-        let tcp_header = seg.header_len().saturating_sub(IPV4_HEADER) as u64;
         let sender = self.sender.as_mut()?;
-        let start = match sender.poll_transmit(now, max_payload, tcp_header)? {
+        let start = match sender.poll_transmit(now, max_payload)? {
             // A window probe carries sequence SND.UNA − 1 and no data.
             Transmit::WindowProbe => None,
             Transmit::Data {

@@ -1106,14 +1106,9 @@ impl Sender {
     /// The next segment to send at `now`, if the windows (and, when the
     /// connection paces, its next departure time) allow one. `max_payload`
     /// is the payload that fits in one packet with the options the
-    /// connection will add, `tcp_header` the TCP header and options that
-    /// packet carries (pacing counts them, as Linux's `skb->len`).
-    pub fn poll_transmit(
-        &mut self,
-        now: Duration,
-        max_payload: u64,
-        tcp_header: u64,
-    ) -> Option<Transmit> {
+    /// connection will add. Pacing spaces segments by their payload, as
+    /// Linux's does (the write queue's `skb->len`).
+    pub fn poll_transmit(&mut self, now: Duration, max_payload: u64) -> Option<Transmit> {
         let max_payload = max_payload.min(self.mss).max(1);
         if self.probe_due {
             self.probe_due = false;
@@ -1124,7 +1119,10 @@ impl Sender {
         }
         let t = self.poll_data(now, max_payload);
         if let (Some(Transmit::Data { start, end, .. }), Some(pacer)) = (&t, self.pacer.as_mut()) {
-            pacer.on_sent(now, end - start + tcp_header);
+            // Linux spaces departures by the write queue's skb (`oskb` in
+            // `__tcp_transmit_skb`), whose length is the payload: the TCP
+            // header is pushed on the clone that leaves.
+            pacer.on_sent(now, end - start);
         }
         t
     }

@@ -673,9 +673,10 @@ fn rack_in_recovery_has_no_reordering_window() {
     p.expect_received(n);
 }
 
-/// The TCP length Linux paces by (`skb->len`): header, options, payload.
+/// The length Linux paces by: the write queue's `skb->len`, the payload
+/// (the header is pushed on the clone that leaves, in `__tcp_transmit_skb`).
 fn skb_len(seg: &Segment) -> u64 {
-    (seg.header_len() - 20 + seg.payload.len()) as u64
+    seg.payload.len() as u64
 }
 
 /// Checks that no run of the server's paced data segments left faster than
