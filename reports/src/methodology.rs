@@ -169,7 +169,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         "With few runs per group ({} seeds here) the bootstrap intervals are narrow and optimistic.",
         seeds.len()
     ));
-    limits.push("Charts at one condition (CDF, handshake and TTFB, transport cost, waterfalls, per-stream bytes, migration goodput) show the reference point only: the only axis point without a sweep, else the middle one (index len / 2 of the sorted points). Waterfalls and per-stream charts show one run per protocol, the one with the median page load time (of the completed runs sorted by PLT then seed, index (n − 1) / 2); other runs differ.".into());
+    limits.push("Charts at one condition (CDF, handshake and TTFB, transport cost, waterfalls, per-stream bytes, migration goodput) show the reference point only: the only axis point without a sweep, else the middle one (index len / 2) of the sorted points whose named axes (handshake, cc, pacing, scheduler, certificate) are at the lab's defaults, or of all points if none is. Waterfalls and per-stream charts show one run per protocol, the one with the median page load time (of the completed runs sorted by PLT then seed, index (n − 1) / 2); other runs differ.".into());
     blocks.push(Block::List(limits));
     blocks
 }
@@ -273,10 +273,11 @@ type Layer = fn(&TransportSettings) -> &Settings;
 /// The transport settings the records carry (read from the configuration
 /// each run used): one table per layer, every distinct value listed.
 fn settings(records: &[&RunResult]) -> Vec<Block> {
-    let layers: [(&str, Layer); 3] = [
+    let layers: [(&str, Layer); 4] = [
         ("TCP", |t| &t.tcp),
         ("QUIC", |t| &t.quic),
         ("TLS", |t| &t.tls),
+        ("HTTP", |t| &t.http),
     ];
     let mut rows = Vec::new();
     for (layer, pick) in layers {

@@ -18,8 +18,9 @@
 //! - PLT against the sweep axis (median and interquartile band), when the
 //!   scenario sweeps one numeric axis over at least two points;
 //! - at the *reference point* (the only point without a sweep; with one,
-//!   the middle point, index `len / 2` of the sorted points — 2 % of the
-//!   loss sweep 0, 0.25, 0.5, 1, 1.5, 2, 3, 5, 7, 10):
+//!   the middle point, index `len / 2`, of the sorted points whose named
+//!   axes are at the lab's defaults, or of all points if none is — 2 % of
+//!   the loss sweep 0, 0.25, 0.5, 1, 1.5, 2, 3, 5, 7, 10):
 //!   - the CDF of PLT per protocol;
 //!   - handshake and TTFB per protocol, in ms and in RTTs;
 //!   - transport cost: packets the network dropped and packets
@@ -241,7 +242,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
     }
 
     // Everything else at the reference point.
-    let Some(point) = points.get(points.len() / 2) else {
+    let Some(point) = reference_point(&points) else {
         return Ok(out);
     };
     let at: Vec<&RunResult> = records
@@ -465,6 +466,27 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
         }
     }
     Ok(out)
+}
+
+/// The point the one-condition charts show: of the sorted `points` whose
+/// named-axis values (handshake, cc, pacing, scheduler, certificate) are
+/// all the lab's defaults, the middle one (index `len / 2`); if no point
+/// has them all, the middle of all the points. So a sweep of the loss rate
+/// shows its middle loss rate, and a sweep of choices shows the lab's
+/// default choices rather than whichever cell sorts to the middle.
+fn reference_point(points: &[tables::AxisPoint]) -> Option<&tables::AxisPoint> {
+    let defaults = scenarios::Choices::default();
+    let is_default = |point: &&tables::AxisPoint| {
+        point.iter().all(|(name, value)| {
+            scenarios::NamedAxis::from_name(name).is_none_or(|a| a.label_in(&defaults) == value)
+        })
+    };
+    let plain: Vec<&tables::AxisPoint> = points.iter().filter(is_default).collect();
+    if plain.is_empty() {
+        points.get(points.len() / 2)
+    } else {
+        plain.get(plain.len() / 2).copied()
+    }
 }
 
 /// The TTFB chart across handshake modes (`handshake` axis): per mode,
