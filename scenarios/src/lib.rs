@@ -13,6 +13,8 @@
 //!   used by every crate above this one; a request's RFC 9218 [`Priority`].
 //!   Congestion control and pacing are named in the `tcp` crate
 //!   (`tcp::Congestion`, `tcp::Pacing`), below this one.
+//! - [`har`]: reading a recorded page from a HAR 1.2 file ([`har::HarPage`]), the
+//!   first step of importing real pages.
 //! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
 //!   `lossy-wifi`) with their sources.
 //! - `location` (private): where each field of a TOML text is, for error lines.
@@ -22,6 +24,7 @@
 //! bytes of the bodies.
 
 pub mod content;
+pub mod har;
 mod location;
 pub mod preset;
 pub mod protocol;
