@@ -13,8 +13,8 @@ use netsim::{
     PathConfig, QueueLimit, TargetedDrop,
 };
 use scenarios::{
-    ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork, ResolvedPath,
-    ResolvedQueue,
+    IpProtocol, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss, ResolvedNetwork,
+    ResolvedPath, ResolvedQueue,
 };
 
 /// The network of a resolved scenario, validated (the error names the
@@ -88,6 +88,7 @@ fn blackout(b: &ResolvedBlackout) -> Blackout {
         start: Duration::from_nanos(b.start_ns),
         end: Duration::from_nanos(b.end_ns),
         direction: b.direction.map(direction),
+        protocol: b.protocol.map(IpProtocol::number),
     }
 }
 
@@ -220,7 +221,8 @@ mod tests {
             [Blackout {
                 start: Duration::from_millis(500),
                 end: Duration::from_millis(800),
-                direction: None
+                direction: None,
+                protocol: None,
             }]
         );
         let change = config.path_change.unwrap();

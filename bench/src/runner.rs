@@ -228,6 +228,10 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         (Some(reason), Some(note)) if outcome != Outcome::Ok => Some(format!("{reason}; {note}")),
         (reason, _) => reason,
     };
+    let reason = match (reason, blackout_drops(&output.packet_log)) {
+        (Some(reason), Some(note)) if outcome != Outcome::Ok => Some(format!("{reason}; {note}")),
+        (reason, _) => reason,
+    };
     Ok(Simulated {
         outcome,
         reason,
@@ -306,6 +310,27 @@ fn oversize_drops(log: &PacketLog, smallest_mtu: u32) -> Option<String> {
         format!(
             "the network dropped {count} {packets} as larger than the link MTU \
              (oversize; the largest was {largest} bytes, the smallest path MTU {smallest_mtu} bytes)"
+        )
+    })
+}
+
+/// A failed run's note on the packets its network's blackouts dropped (a
+/// `blackout` event, perhaps of UDP only, as a network that blocks QUIC),
+/// so that such a run's reason says why nothing got through.
+fn blackout_drops(log: &PacketLog) -> Option<String> {
+    let dropped: Vec<_> = log
+        .records()
+        .iter()
+        .filter(|r| r.fate == Fate::Dropped(DropReason::Blackout))
+        .collect();
+    let udp = dropped
+        .iter()
+        .filter(|r| r.flow.proto == netsim::packet::IPPROTO_UDP)
+        .count();
+    let count = dropped.len();
+    (count > 0).then(|| {
+        format!(
+            "the network's blackouts (network.events) dropped {count} packets, {udp} of them UDP"
         )
     })
 }

@@ -161,3 +161,51 @@ fn pacing_halves_the_pages_queue_full_drops() {
         }
     }
 }
+
+/// A network that blocks UDP, as some middleboxes do (a `blackout` event
+/// with `protocol = "udp"`): HTTP/3 cannot connect, and its run is a
+/// failure whose reason says the network dropped its UDP; HTTP/1.1 and
+/// HTTP/2 load the page over the same network untouched, every dropped
+/// packet UDP. (A browser's fallback from QUIC to TCP is #14's next step.)
+#[test]
+fn a_network_that_blocks_udp_stops_http3_only() {
+    let (scenario, runs) = specs(
+        "name = \"no-udp\"\nseeds = 1\ntime_limit_s = 20\n\
+         [[network.events]]\ntype = \"blackout\"\nprotocol = \"udp\"\nfrom_ms = 0\nuntil_ms = 1000000\n",
+    );
+    for spec in &runs {
+        let a = runner::run_captured(
+            spec,
+            &scenario.content_hash(),
+            netsim::CaptureConfig::default(),
+        );
+        let log = a.packet_log.expect("the simulation ran");
+        let blackout: Vec<_> = log
+            .records()
+            .iter()
+            .filter(|p| p.fate == Fate::Dropped(DropReason::Blackout))
+            .collect();
+        if spec.protocol == Protocol::H3 {
+            assert_ne!(a.result.outcome, Outcome::Ok, "{}", spec.key());
+            let reason = a.result.reason.unwrap_or_default();
+            assert!(
+                reason.contains("blackouts (network.events) dropped"),
+                "{}: {reason}",
+                spec.key()
+            );
+            assert!(!blackout.is_empty());
+            assert!(blackout
+                .iter()
+                .all(|p| p.flow.proto == netsim::packet::IPPROTO_UDP));
+        } else {
+            assert_eq!(
+                a.result.outcome,
+                Outcome::Ok,
+                "{}: {:?}",
+                spec.key(),
+                a.result.reason
+            );
+            assert!(blackout.is_empty(), "{}: TCP untouched", spec.key());
+        }
+    }
+}

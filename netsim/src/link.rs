@@ -156,6 +156,10 @@ pub struct Blackout {
     pub end: Duration,
     /// The direction it applies to; `None` means both.
     pub direction: Option<Direction>,
+    /// The IP protocol it drops ([`IPPROTO_UDP`](crate::packet::IPPROTO_UDP)
+    /// for a network that blocks UDP, as some middleboxes do); `None` drops
+    /// every packet.
+    pub protocol: Option<u8>,
 }
 
 /// Why a packet was dropped.
@@ -505,7 +509,8 @@ struct TargetCounter {
 /// 1. MTU: a packet longer than [`LinkConfig::mtu`] is dropped
 ///    ([`DropReason::Oversize`]).
 /// 2. Blackouts: a packet entering in `[start, end)` of a blackout for this
-///    direction is dropped ([`DropReason::Blackout`]).
+///    direction (and of its protocol, if the blackout names one) is dropped
+///    ([`DropReason::Blackout`]).
 /// 3. Targeted drops: every packet reaching this step is counted by each
 ///    targeted drop it matches; one whose count equals `nth` is dropped
 ///    ([`DropReason::Targeted`]). Flow indexes are given on first sight of a
@@ -605,7 +610,11 @@ impl Link {
         if packet.len > self.config.mtu {
             return Fate::Dropped(DropReason::Oversize);
         }
-        if self.blackouts.iter().any(|b| b.covers(now)) {
+        if self
+            .blackouts
+            .iter()
+            .any(|b| b.covers(now) && b.protocol.is_none_or(|p| p == packet.flow.proto))
+        {
             return Fate::Dropped(DropReason::Blackout);
         }
         let mut targeted = false;
@@ -890,11 +899,13 @@ mod tests {
                 start: ms(100),
                 end: ms(200),
                 direction: None,
+                protocol: None,
             },
             Blackout {
                 start: ms(300),
                 end: ms(400),
                 direction: Some(Direction::Down),
+                protocol: None,
             },
         ];
         let mut up = Link::new(Direction::Up, plain(), SEED, &[], &blackouts).unwrap();
@@ -1014,6 +1025,7 @@ mod tests {
             start: ms(10),
             end: ms(20),
             direction: None,
+            protocol: None,
         }];
         let mut l = Link::new(Direction::Up, plain(), SEED, &targeted, &blackouts).unwrap();
         // The blacked-out second packet is not counted; the third is the 2nd.
@@ -1260,6 +1272,7 @@ mod tests {
             start: ms(5),
             end: ms(5),
             direction: None,
+            protocol: None,
         };
         assert_eq!(
             empty.validate("blackouts[2]").unwrap_err().field,

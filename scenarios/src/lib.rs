@@ -39,8 +39,8 @@ pub use content::{
 pub use preset::{preset, presets, Preset};
 pub use protocol::{Certificate, Handshake, Priority, Protocol, Scheduler};
 pub use resolved::{
-    Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
-    ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
+    Direction, IpProtocol, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink,
+    ResolvedLoss, ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 pub use schema::{
     Choices, DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NamedAxis, NetworkSpec,

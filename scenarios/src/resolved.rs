@@ -34,6 +34,27 @@ impl Direction {
     }
 }
 
+/// An IP protocol a blackout can be limited to: `"udp"` (a network that
+/// blocks UDP, and with it QUIC, as some middleboxes do) or `"tcp"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IpProtocol {
+    /// TCP (IP protocol 6).
+    Tcp,
+    /// UDP (IP protocol 17).
+    Udp,
+}
+
+impl IpProtocol {
+    /// The IP protocol number: 6 or 17.
+    pub fn number(self) -> u8 {
+        match self {
+            IpProtocol::Tcp => 6,
+            IpProtocol::Udp => 17,
+        }
+    }
+}
+
 /// Drop-tail limit of a link's bottleneck queue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -176,6 +197,11 @@ pub struct ResolvedBlackout {
     pub end_ns: u64,
     /// The direction it applies to; `None` is both.
     pub direction: Option<Direction>,
+    /// The IP protocol it drops; `None` (left out of the JSON, so
+    /// networks from before it existed keep their hashes) drops every
+    /// packet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<IpProtocol>,
 }
 
 /// The client moves to `path` (and a new address) at `at_ns`.

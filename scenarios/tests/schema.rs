@@ -1296,3 +1296,35 @@ fn the_subresource_responses_axis_bundles_the_page_per_point() {
         "must be a whole number",
     );
 }
+
+#[test]
+fn a_blackout_can_drop_one_protocol_only() {
+    let udp = parse(
+        "name = \"x\"\n[[network.events]]\ntype = \"blackout\"\nprotocol = \"udp\"\nfrom_ms = 2000\nuntil_ms = 60000\n",
+    );
+    let b = udp.base_network().blackouts;
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0].protocol, Some(scenarios::IpProtocol::Udp));
+    assert_eq!(scenarios::IpProtocol::Udp.number(), 17);
+    assert_eq!(parse(&toml::to_string(&udp).unwrap()), udp);
+    // Without the field a blackout drops everything, and its network (and
+    // so every hash) is what it was before the field existed.
+    let all = parse(
+        "name = \"x\"\n[[network.events]]\ntype = \"blackout\"\nfrom_ms = 2000\nuntil_ms = 60000\n",
+    );
+    assert_eq!(all.base_network().blackouts[0].protocol, None);
+    assert!(!serde_json::to_string(&all.base_network())
+        .unwrap()
+        .contains("protocol"));
+    assert_ne!(all.content_hash(), udp.content_hash());
+    // Only a blackout takes it, and only tcp or udp.
+    let e = error(
+        "name = \"x\"\n[[network.events]]\ntype = \"drop\"\ndirection = \"up\"\nnth = 3\nprotocol = \"udp\"\n",
+    );
+    assert!(e.to_string().contains("protocol"), "{e}");
+    assert!(e.reason().contains("not a field of a drop event"), "{e}");
+    let e = error(
+        "name = \"x\"\n[[network.events]]\ntype = \"blackout\"\nprotocol = \"sctp\"\nfrom_ms = 0\nuntil_ms = 10\n",
+    );
+    assert!(e.to_string().contains("sctp"), "{e}");
+}

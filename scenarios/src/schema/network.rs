@@ -25,8 +25,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::error::{FieldMessage, Invalid};
 use crate::preset::{preset, preset_names};
 use crate::resolved::{
-    Direction, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink, ResolvedLoss,
-    ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
+    Direction, IpProtocol, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink,
+    ResolvedLoss, ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 
 /// RTT of the lab's default network, in milliseconds.
@@ -185,7 +185,8 @@ pub enum EventSpec {
         /// Count only packets that carry transport payload. Default false.
         data_only: bool,
     },
-    /// `type = "blackout"`: drop every packet in `[from_ms, until_ms)`.
+    /// `type = "blackout"`: drop every packet (of `protocol`, if given) in
+    /// `[from_ms, until_ms)`.
     Blackout {
         /// Start, in milliseconds of simulated time.
         from_ms: f64,
@@ -193,6 +194,9 @@ pub enum EventSpec {
         until_ms: f64,
         /// `"up"` or `"down"`; both when left out.
         direction: Option<Direction>,
+        /// `"udp"` or `"tcp"`: drop only that protocol's packets; every
+        /// packet when left out.
+        protocol: Option<IpProtocol>,
     },
     /// `type = "path_change"`: at `at_ms`, the client moves to the path `to`
     /// (resolved on its own: preset and overrides, not inherited from the
@@ -262,10 +266,12 @@ impl NetworkSpec {
                     from_ms,
                     until_ms,
                     direction,
+                    protocol,
                 } => network.blackouts.push(ResolvedBlackout {
                     start_ns: ms_to_ns(*from_ms),
                     end_ns: ms_to_ns(*until_ms),
                     direction: *direction,
+                    protocol: *protocol,
                 }),
                 EventSpec::PathChange { at_ms, to } => {
                     network.path_change = Some(ResolvedPathChange {
@@ -806,6 +812,8 @@ struct EventTable {
     at_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     to: Option<PathSpec>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    protocol: Option<IpProtocol>,
 }
 
 #[derive(Clone, Copy, Deserialize, Serialize)]
@@ -828,10 +836,11 @@ impl EventTable {
             ("until_ms", self.until_ms.is_some()),
             ("at_ms", self.at_ms.is_some()),
             ("to", self.to.is_some()),
+            ("protocol", self.protocol.is_some()),
         ];
         let allowed: &[&str] = match kind {
             EventKind::Drop => &["direction", "nth", "flow", "data_only"],
-            EventKind::Blackout => &["from_ms", "until_ms", "direction"],
+            EventKind::Blackout => &["from_ms", "until_ms", "direction", "protocol"],
             EventKind::PathChange => &["at_ms", "to"],
         };
         set.iter()
@@ -846,7 +855,7 @@ impl TryFrom<EventTable> for EventSpec {
     fn try_from(t: EventTable) -> Result<EventSpec, FieldMessage> {
         let (name, takes) = match t.kind {
             EventKind::Drop => ("drop", "direction, nth, flow, data_only"),
-            EventKind::Blackout => ("blackout", "from_ms, until_ms, direction"),
+            EventKind::Blackout => ("blackout", "from_ms, until_ms, direction, protocol"),
             EventKind::PathChange => ("path_change", "at_ms, to"),
         };
         if let Some(field) = t.stray_field(t.kind) {
@@ -877,6 +886,7 @@ impl TryFrom<EventTable> for EventSpec {
                     .until_ms
                     .ok_or_else(|| missing("until_ms", "until_ms, its end"))?,
                 direction: t.direction,
+                protocol: t.protocol,
             },
             EventKind::PathChange => EventSpec::PathChange {
                 at_ms: t
@@ -900,6 +910,7 @@ impl From<&EventSpec> for EventTable {
             until_ms: None,
             at_ms: None,
             to: None,
+            protocol: None,
         };
         match event {
             EventSpec::Drop {
@@ -917,11 +928,13 @@ impl From<&EventSpec> for EventTable {
                 from_ms,
                 until_ms,
                 direction,
+                protocol,
             } => {
                 table.kind = EventKind::Blackout;
                 table.from_ms = Some(*from_ms);
                 table.until_ms = Some(*until_ms);
                 table.direction = *direction;
+                table.protocol = *protocol;
             }
             EventSpec::PathChange { at_ms, to } => {
                 table.kind = EventKind::PathChange;
