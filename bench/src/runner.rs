@@ -224,13 +224,20 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         Err(e @ RunError::Timeout { .. }) => (Outcome::Timeout, Some(e.to_string()), None),
         Err(e) => (Outcome::Failed, Some(e.to_string()), None),
     };
-    let reason = match (reason, oversize_drops(&output.packet_log, smallest_mtu)) {
-        (Some(reason), Some(note)) if outcome != Outcome::Ok => Some(format!("{reason}; {note}")),
-        (reason, _) => reason,
-    };
-    let reason = match (reason, blackout_drops(&output.packet_log)) {
-        (Some(reason), Some(note)) if outcome != Outcome::Ok => Some(format!("{reason}; {note}")),
-        (reason, _) => reason,
+    // A failed run's reason also says what the network dropped that no
+    // transport could get past.
+    let notes: Vec<String> = [
+        oversize_drops(&output.packet_log, smallest_mtu),
+        blackout_drops(&output.packet_log),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let reason = match reason {
+        Some(reason) if outcome != Outcome::Ok && !notes.is_empty() => {
+            Some(format!("{reason}; {}", notes.join("; ")))
+        }
+        reason => reason,
     };
     Ok(Simulated {
         outcome,

@@ -5,7 +5,6 @@
 
 use netsim::quic::QuicCongestion;
 use netsim::tls::ServerResumption;
-use netsim::TcpImplementation;
 use netsim::{NetworkConfig, SimConfig};
 use records::{Axes, AxisValue};
 use scenarios::{Certificate, Handshake, RunSpec, Scenario, Scheduler};
@@ -58,11 +57,6 @@ pub fn certificate(c: Certificate) -> &'static netsim::tls::Identity {
 /// field.
 pub fn network(spec: &RunSpec) -> Result<NetworkConfig, netsim::ConfigError> {
     crate::network::network_config(&spec.network)
-}
-
-/// The TCP implementation of `spec`.
-pub fn tcp(spec: &RunSpec) -> TcpImplementation {
-    spec.tcp
 }
 
 /// Set what `spec` chooses for its transports in `config`: the TCP

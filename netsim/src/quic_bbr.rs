@@ -224,7 +224,16 @@ impl Controller for QuicBbr {
             // tcp_rate_check_app_limited: the sender ran out of data.
             self.app_limited = (self.delivered + self.in_flight).max(1);
         }
-        if let Some(record) = self.sent.iter_mut().find(|s| !s.acked && s.at == sent) {
+        // Records are in send order, so their times never decrease: find
+        // the first sent at `sent` by bisection (this runs per acknowledged
+        // packet), then the first of those not yet acknowledged.
+        let from = self.sent.partition_point(|s| s.at < sent);
+        let found = self
+            .sent
+            .range_mut(from..)
+            .take_while(|s| s.at == sent)
+            .find(|s| !s.acked);
+        if let Some(record) = found {
             record.acked = true;
             // tcp_rate_skb_delivered: the latest-sent delivered packet
             // gives the sample.

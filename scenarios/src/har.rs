@@ -223,7 +223,7 @@ impl HarPage {
                 "(file)",
                 format!(
                     "not a JSON document: {} at line {} column {}",
-                    e.classify_reason(),
+                    json_reason(&e),
                     e.line(),
                     e.column()
                 ),
@@ -290,18 +290,12 @@ impl HarPage {
 }
 
 /// `serde_json`'s error category in words.
-trait Reason {
-    fn classify_reason(&self) -> &'static str;
-}
-
-impl Reason for serde_json::Error {
-    fn classify_reason(&self) -> &'static str {
-        match self.classify() {
-            serde_json::error::Category::Eof => "it ends too early (truncated?)",
-            serde_json::error::Category::Syntax => "a syntax error",
-            serde_json::error::Category::Data => "unexpected data",
-            serde_json::error::Category::Io => "a read error",
-        }
+fn json_reason(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Eof => "it ends too early (truncated?)",
+        serde_json::error::Category::Syntax => "a syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Io => "a read error",
     }
 }
 
