@@ -96,6 +96,7 @@ pub(crate) async fn run_with<D: Dialer>(
                     objects: vec![first.clone()],
                     concurrency: None,
                 }],
+                page: None,
             };
             let ledger = Rc::new(Ledger::new(config.content_seed, verification));
             let closed = carry_on_carrier(&dialer, &tls, config, &first, &ledger, deadline).await;

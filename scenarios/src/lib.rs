@@ -13,6 +13,9 @@
 //!   used by every crate above this one; a request's RFC 9218 [`Priority`].
 //!   Congestion control and pacing are named in the `tcp` crate
 //!   (`tcp::Congestion`, `tcp::Pacing`), below this one.
+//! - [`page`]: a page as a browser loads it ([`PageGraph`]): what discovers
+//!   each object, its origin, whether it blocks the first render; the
+//!   default page's structure.
 //! - [`har`]: reading a recorded page from a HAR 1.2 file ([`har::HarPage`]), the
 //!   first step of importing real pages.
 //! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
@@ -26,6 +29,7 @@
 pub mod content;
 pub mod har;
 mod location;
+pub mod page;
 pub mod preset;
 pub mod protocol;
 pub mod resolved;
@@ -35,6 +39,10 @@ pub mod workload;
 pub use content::{
     body, digest, fill, object_path, size_of_path, BodyCheck, BodyMismatch, BodySource, PathError,
     MAX_NAME_LEN, MAX_OBJECT_SIZE,
+};
+pub use page::{
+    Discovery, PageError, PageGraph, PageObject, PageStructure, MAX_PAGE_OBJECTS,
+    MAX_PAGE_ORIGINS, SERVER_NAME, STATIC_ORIGIN,
 };
 pub use preset::{preset, presets, Preset};
 pub use protocol::{Certificate, Handshake, Priority, Protocol, Scheduler};

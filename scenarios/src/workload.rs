@@ -50,6 +50,7 @@ use rand_chacha::ChaCha8Rng;
 use sha2::{Digest as _, Sha256};
 
 use crate::content::{object_path, size_of_path, MAX_OBJECT_SIZE};
+use crate::page::{PageGraph, PageStructure};
 use crate::protocol::Priority;
 
 /// The most objects a [`Workload::Parallel`] may request.
@@ -71,9 +72,13 @@ pub enum ObjectKind {
     /// A script the document's parser waits for (a classic `<script src>`
     /// in the head): it blocks rendering.
     Js,
-    /// A script marked `async` or `defer`: fetched without holding up the
-    /// parser or the first render.
+    /// A script marked `async`: fetched without holding up the parser or
+    /// the first render, run when it arrives.
     AsyncJs,
+    /// A script marked `defer`: fetched without holding up the parser or
+    /// the first render, run after the document is parsed and before
+    /// DOMContentLoaded.
+    DeferJs,
     /// An image.
     Image,
     /// A web font.
@@ -83,18 +88,53 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
-    /// A short lowercase name: `html`, `css`, `js`, `async-js`, `image`,
-    /// `font`, `data`.
+    /// Every kind, in the order reports list them.
+    pub const ALL: [ObjectKind; 8] = [
+        ObjectKind::Html,
+        ObjectKind::Css,
+        ObjectKind::Js,
+        ObjectKind::AsyncJs,
+        ObjectKind::DeferJs,
+        ObjectKind::Image,
+        ObjectKind::Font,
+        ObjectKind::Data,
+    ];
+
+    /// A short lowercase name: `html`, `css`, `js`, `async-js`, `defer-js`,
+    /// `image`, `font`, `data`.
     pub fn as_str(self) -> &'static str {
         match self {
             ObjectKind::Html => "html",
             ObjectKind::Css => "css",
             ObjectKind::Js => "js",
             ObjectKind::AsyncJs => "async-js",
+            ObjectKind::DeferJs => "defer-js",
             ObjectKind::Image => "image",
             ObjectKind::Font => "font",
             ObjectKind::Data => "data",
         }
+    }
+
+    /// The kind named `name` ([`ObjectKind::as_str`]), if any.
+    pub fn from_name(name: &str) -> Option<ObjectKind> {
+        ObjectKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// Whether an object of this kind can discover others in a
+    /// [`crate::PageGraph`]: stylesheets and scripts.
+    pub fn discovers(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Css | ObjectKind::Js | ObjectKind::AsyncJs | ObjectKind::DeferJs
+        )
+    }
+
+    /// Whether it is a script of any kind.
+    pub fn is_script(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Js | ObjectKind::AsyncJs | ObjectKind::DeferJs
+        )
     }
 
     /// The RFC 9218 priority Chrome's `priority` request header gives a
@@ -107,7 +147,7 @@ impl ObjectKind {
     /// | CSS, font | VeryHigh (Highest) | 0 | no | `u=0` |
     /// | script (parser-blocking) | High | 1 | no | `u=1` |
     /// | data (`fetch`/XHR) | High | 1 | yes | `u=1, i` |
-    /// | script (`async`/`defer`) | Low | 3 | no | none |
+    /// | script (`async`, `defer`) | Low | 3 | no | none |
     /// | image | Low | 3 | yes | `i` |
     ///
     /// Chromium's urgency is `HIGHEST - net::RequestPriority`
@@ -122,7 +162,7 @@ impl ObjectKind {
             ObjectKind::Css | ObjectKind::Font => (0, false),
             ObjectKind::Js => (1, false),
             ObjectKind::Data => (1, true),
-            ObjectKind::AsyncJs => (3, false),
+            ObjectKind::AsyncJs | ObjectKind::DeferJs => (3, false),
             ObjectKind::Image => (3, true),
         };
         Priority {
@@ -177,7 +217,12 @@ pub struct PageSpec {
     /// as one response of their summed size (`/bytes/{sum}/bundle-{i}.bin`), the
     /// same bytes in fewer streams. `Some(1)` is the bundled page of the
     /// head-of-line ablation: everything after the HTML on one stream.
+    /// Only with [`PageStructure::Flat`].
     pub subresource_responses: Option<u32>,
+    /// How the page is loaded: as a browser does (the default, see
+    /// [`PageGraph::browser`]) or flat (the document, then everything at
+    /// once).
+    pub structure: PageStructure,
 }
 
 impl Default for PageSpec {
@@ -187,6 +232,7 @@ impl Default for PageSpec {
             subresources: 39,
             page_seed: 1,
             subresource_responses: None,
+            structure: PageStructure::Browser,
         }
     }
 }
@@ -428,8 +474,13 @@ fn fit_to_budget(weights: &[f64], budget: u64) -> Vec<u64> {
 /// What a client fetches.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Workload {
-    /// One HTML document; when it completes, every subresource at once.
+    /// The lab's page: loaded as a browser does ([`PageGraph::browser`]),
+    /// or with [`PageStructure::Flat`] the HTML document, then when it
+    /// completes every subresource at once.
     Page(PageSpec),
+    /// A page given object by object with its dependencies (written by
+    /// hand or by `httplab import-har`), loaded as a browser does.
+    PageGraph(PageGraph),
     /// One large object.
     Bulk {
         /// Body size in bytes.
@@ -468,8 +519,13 @@ impl Default for Workload {
 /// The requests of a workload, in phases.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
-    /// The phases, in order.
+    /// The phases, in order. For a page loaded as a browser does, one phase
+    /// with every object of [`Plan::page`] in its order; the client follows
+    /// the page's dependencies instead of the phase.
     pub phases: Vec<Phase>,
+    /// The page's dependencies, when the plan is a page loaded as a browser
+    /// does.
+    pub page: Option<PageGraph>,
 }
 
 impl Plan {
@@ -570,6 +626,15 @@ impl Workload {
     /// field, e.g. `workload.rpc.concurrency: must be at least 1`.
     pub fn validate(&self) -> Result<(), WorkloadError> {
         match self {
+            Workload::PageGraph(graph) => {
+                graph
+                    .validate()
+                    .map_err(|e| WorkloadError::new(format!("workload.{}", e.field), e.reason))?;
+                for (i, object) in graph.objects.iter().enumerate() {
+                    check_size(&format!("workload.objects[{i}].size"), object.object.size)?;
+                }
+                Ok(())
+            }
             Workload::Page(page) => {
                 check_size("workload.page.html_size", page.html_size)?;
                 check_count(
@@ -579,6 +644,12 @@ impl Workload {
                 )?;
                 if let Some(k) = page.subresource_responses {
                     check_count("workload.page.subresource_responses", k, page.subresources)?;
+                    if page.structure != PageStructure::Flat {
+                        return Err(WorkloadError::new(
+                            "workload.page.subresource_responses",
+                            "bundles the flat page only: set structure = \"flat\"",
+                        ));
+                    }
                 }
                 Ok(())
             }
@@ -632,8 +703,11 @@ impl Workload {
 
     /// The phases to carry out; a function of the workload alone.
     ///
-    /// - `Page`: `[[index.html], [subresources]]`, both all at once (the
-    ///   subresources bundled if [`PageSpec::subresource_responses`] says so);
+    /// - `Page` loaded as a browser does, and `PageGraph`: one phase of the
+    ///   page's objects, with [`Plan::page`] set;
+    /// - `Page` with [`PageStructure::Flat`]: `[[index.html],
+    ///   [subresources]]`, both all at once (the subresources bundled if
+    ///   [`PageSpec::subresource_responses`] says so);
     /// - `Bulk`: `[["/bytes/{size}/bulk.bin"]]`;
     /// - `Parallel`: one phase of `"/bytes/{size}/part-{i}.bin"`, `i` = 1..=count;
     /// - `Rpc`: one phase of `"/bytes/{size}/rpc-{i}.json"`, `i` = 1..=requests,
@@ -642,7 +716,22 @@ impl Workload {
     ///
     /// Call [`Workload::validate`] first; sizes are not checked here.
     pub fn plan(&self) -> Plan {
+        let page = match self {
+            Workload::Page(spec) if spec.structure == PageStructure::Browser => {
+                Some(PageGraph::browser(spec))
+            }
+            Workload::PageGraph(graph) => Some(graph.clone()),
+            _ => None,
+        };
+        if let Some(graph) = page {
+            let objects = graph.objects.iter().map(|o| o.object.clone()).collect();
+            return Plan {
+                phases: vec![Phase::all_at_once(objects)],
+                page: Some(graph),
+            };
+        }
         let phases = match self {
+            Workload::PageGraph(_) => unreachable!("a page graph's plan is made above"),
             Workload::Page(page) => vec![
                 Phase::all_at_once(vec![page.html()]),
                 Phase::all_at_once(page.second_phase()),
@@ -669,13 +758,20 @@ impl Workload {
             }],
             Workload::List { objects } => vec![Phase::all_at_once(objects.clone())],
         };
-        Plan { phases }
+        Plan {
+            phases,
+            page: None,
+        }
     }
 
     /// The body bytes the workload fetches, summed over its objects.
     pub fn total_bytes(&self) -> u64 {
         match self {
             Workload::Page(_) | Workload::List { .. } => self.plan().total_bytes(),
+            Workload::PageGraph(graph) => graph
+                .objects
+                .iter()
+                .fold(0u64, |sum, o| sum.saturating_add(o.object.size)),
             Workload::Bulk { size } => *size,
             Workload::Parallel { count, size } => u64::from(*count).saturating_mul(*size),
             Workload::Rpc { requests, size, .. } => u64::from(*requests).saturating_mul(*size),

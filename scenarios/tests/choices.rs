@@ -221,7 +221,12 @@ fn bad_values_name_the_field() {
 #[test]
 fn the_deciding_factors_scenario_crosses_cc_scheduler_and_pacing_at_two_percent() {
     let s = Scenario::builtin("deciding-factors").unwrap();
-    assert_eq!(s.workload.to_workload(), scenarios::Workload::default());
+    // The flat page, on which its README figures were measured.
+    let flat = scenarios::PageSpec {
+        structure: scenarios::PageStructure::Flat,
+        ..scenarios::PageSpec::default()
+    };
+    assert_eq!(s.workload.to_workload(), scenarios::Workload::Page(flat));
     assert_eq!(s.sweep.loss_percent, Some(vec![2.0]));
     assert_eq!(s.sweep.cc, Some(Congestion::ALL.to_vec()));
     assert_eq!(s.sweep.scheduler, Some(Scheduler::ALL.to_vec()));

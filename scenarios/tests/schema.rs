@@ -701,9 +701,22 @@ fn the_content_hash_is_pinned() {
     // The canonical form is part of the results format: a deliberate change
     // bumps its "format" label and this value.
     assert_eq!(Scenario::builtin("page").unwrap().content_hash(), PAGE_HASH);
+    // The flat page hashes as the page did before page structures existed,
+    // so that its stored results are still found (and resumed).
+    let flat = Scenario::builtin_text("page")
+        .unwrap()
+        .replace("kind = \"page\"", "kind = \"page\"\nstructure = \"flat\"");
+    assert_eq!(
+        Scenario::from_toml(&flat, "page.toml").unwrap().content_hash(),
+        FLAT_PAGE_HASH
+    );
 }
 
-const PAGE_HASH: &str = "c24c7f018248a0d7116d5017d83e2940404c053f6e1a388a653854aa2ec0dc07";
+/// The `page` scenario's hash: its page loaded as a browser does.
+const PAGE_HASH: &str = "f4ec0e7fd7a5986b5309062aa57195ba099f1fa7ff97cc213bcc2fc376dfa1c6";
+/// The `page` scenario's hash with the flat page, and before page structures
+/// existed.
+const FLAT_PAGE_HASH: &str = "c24c7f018248a0d7116d5017d83e2940404c053f6e1a388a653854aa2ec0dc07";
 
 #[test]
 fn a_runs_hash_depends_on_the_run_only() {
@@ -966,7 +979,10 @@ fn an_unknown_preset_is_named_with_its_line() {
 
 #[test]
 fn event_and_workload_errors_name_the_field_inside_the_table() {
-    let single = Scenario::builtin_text("single-loss").unwrap();
+    // Without its `structure = "flat"`, which only a page workload takes.
+    let single = Scenario::builtin_text("single-loss")
+        .unwrap()
+        .replace("structure = \"flat\"\n", "");
     let cases = [
         (
             single.replace("nth = 700", "nth = 700\nuntil_ms = 5"),
@@ -1281,17 +1297,24 @@ fn the_subresource_responses_axis_bundles_the_page_per_point() {
         "sweep.subresource_responses[0]",
         "applies to page workloads only",
     );
-    let text = "name = \"x\"\n[sweep]\nsubresource_responses = [1.5]\n";
+    let text = "name = \"x\"\n[sweep]\nsubresource_responses = [1]\n";
     assert_error(
         &error(text),
         3,
         "sweep.subresource_responses[0]",
-        "must be a whole number from 1 to the page's 39 subresources",
+        "bundles the flat page only",
     );
-    let text = "name = \"x\"\n[sweep]\nsubresource_responses = [40]\n";
+    let text = "name = \"x\"\n[workload]\nkind = \"page\"\nstructure = \"flat\"\n[sweep]\nsubresource_responses = [1.5]\n";
     assert_error(
         &error(text),
-        3,
+        6,
+        "sweep.subresource_responses[0]",
+        "must be a whole number from 1 to the page's 39 subresources",
+    );
+    let text = "name = \"x\"\n[workload]\nkind = \"page\"\nstructure = \"flat\"\n[sweep]\nsubresource_responses = [40]\n";
+    assert_error(
+        &error(text),
+        6,
         "sweep.subresource_responses[0]",
         "must be a whole number",
     );

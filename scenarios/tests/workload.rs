@@ -1,14 +1,23 @@
 //! Workloads: the default page, plans, totals and validation.
 
 use scenarios::{
-    size_of_path, Object, ObjectKind, PageSpec, Phase, Plan, Workload, MAX_OBJECT_SIZE,
+    size_of_path, Object, ObjectKind, PageSpec, PageStructure, Phase, Plan, Workload,
+    MAX_OBJECT_SIZE,
 };
+
+/// The default page, flat: the plans below are the flat page's phases.
+fn flat() -> PageSpec {
+    PageSpec {
+        structure: PageStructure::Flat,
+        ..PageSpec::default()
+    }
+}
 
 fn page(page_seed: u64, subresources: u32) -> Workload {
     Workload::Page(PageSpec {
         page_seed,
         subresources,
-        ..PageSpec::default()
+        ..flat()
     })
 }
 
@@ -45,6 +54,7 @@ fn the_default_workload_is_the_default_page() {
             subresources: 39,
             page_seed: 1,
             subresource_responses: None,
+            structure: PageStructure::Browser,
         }
     );
     assert_eq!(Workload::default().validate(), Ok(()));
@@ -52,7 +62,7 @@ fn the_default_workload_is_the_default_page() {
 
 #[test]
 fn the_default_page_is_40_objects_and_1_75_mb() {
-    let plan = Workload::default().plan();
+    let plan = Workload::Page(flat()).plan();
     assert_eq!(plan.phases.len(), 2);
     assert_eq!(
         plan.phases[0],
@@ -98,7 +108,7 @@ fn the_default_page_is_40_objects_and_1_75_mb() {
 /// the split names no path, size or place of its own.
 #[test]
 fn the_first_half_of_the_scripts_block_the_parser() {
-    let plan = Workload::default().plan();
+    let plan = Workload::Page(flat()).plan();
     let scripts: Vec<(&str, ObjectKind)> = plan
         .objects()
         .filter(|o| matches!(o.kind, ObjectKind::Js | ObjectKind::AsyncJs))
@@ -146,7 +156,7 @@ fn each_kind_has_chromes_priority() {
 /// generator must move to integer-only arithmetic.
 #[test]
 fn the_default_page_is_exactly_this() {
-    let paths: Vec<String> = Workload::default()
+    let paths: Vec<String> = Workload::Page(flat())
         .plan()
         .objects()
         .map(|o| o.path.clone())
@@ -205,7 +215,7 @@ fn the_page_is_the_same_every_time() {
 
 #[test]
 fn the_page_seed_moves_sizes_within_a_kind_only() {
-    let default = Workload::default().plan();
+    let default = Workload::Page(flat()).plan();
     for page_seed in [0, 2, 3, 1_000, u64::MAX] {
         let plan = page(page_seed, 39).plan();
         assert_ne!(plan, default, "page seed {page_seed}");
@@ -257,7 +267,8 @@ fn bulk_is_one_object() {
                     kind: ObjectKind::Data
                 }],
                 concurrency: None
-            }]
+            }],
+            page: None
         }
     );
     assert_eq!(bulk.total_bytes(), 10_000_000);
@@ -320,7 +331,8 @@ fn list_is_the_objects_as_given() {
             phases: vec![Phase {
                 objects,
                 concurrency: None
-            }]
+            }],
+            page: None
         }
     );
     assert_eq!(list.total_bytes(), 70_010);
@@ -399,7 +411,7 @@ fn validation_names_the_field_and_the_reason() {
         (
             Workload::Page(PageSpec {
                 html_size: 0,
-                ..PageSpec::default()
+                ..flat()
             }),
             "workload.page.html_size: must be at least 1",
         ),
@@ -458,13 +470,13 @@ fn limits_themselves_are_valid() {
 
 #[test]
 fn a_bundled_page_carries_the_same_bytes_in_fewer_responses() {
-    let page = PageSpec::default();
+    let page = flat();
     let objects = page.subresource_objects();
     let total: u64 = objects.iter().map(|o| o.size).sum();
     for k in [1u32, 2, 4, 38] {
         let bundled = PageSpec {
             subresource_responses: Some(k),
-            ..PageSpec::default()
+            ..flat()
         };
         let bundles = bundled.second_phase();
         assert_eq!(bundles.len(), k as usize, "k = {k}");
@@ -483,21 +495,21 @@ fn a_bundled_page_carries_the_same_bytes_in_fewer_responses() {
     // One bundle: everything after the HTML on one stream.
     let one = PageSpec {
         subresource_responses: Some(1),
-        ..PageSpec::default()
+        ..flat()
     }
     .second_phase();
     assert_eq!(one[0].path, format!("/bytes/{total}/bundle-1.bin"));
     // As many responses as objects, or none set: the objects themselves.
     let same = PageSpec {
         subresource_responses: Some(39),
-        ..PageSpec::default()
+        ..flat()
     };
     assert_eq!(same.second_phase(), objects);
     assert_eq!(page.second_phase(), objects);
     // Out of range is an error naming the field.
     let bad = Workload::Page(PageSpec {
         subresource_responses: Some(40),
-        ..PageSpec::default()
+        ..flat()
     });
     assert_eq!(
         bad.validate().unwrap_err().to_string(),

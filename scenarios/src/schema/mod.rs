@@ -46,6 +46,7 @@ use self::network::{check_bandwidth, check_link, check_range, check_rtt, AxisVal
 use crate::location::SourceMap;
 use crate::protocol::{Certificate, Handshake, Protocol, Scheduler};
 use crate::workload::Workload;
+use crate::page::{Discovery, PageStructure};
 
 /// Seeds when a scenario names none: 1 to 10.
 pub const DEFAULT_SEED_COUNT: u64 = 10;
@@ -152,6 +153,7 @@ impl Choices {
 /// The scenario files shipped with the lab, embedded at build time.
 const BUILTIN: &[(&str, &str)] = &[
     ("page", include_str!("../../files/page.toml")),
+    ("page-flat", include_str!("../../files/page-flat.toml")),
     ("loss-sweep", include_str!("../../files/loss-sweep.toml")),
     ("bulk", include_str!("../../files/bulk.toml")),
     ("bulk-30mb", include_str!("../../files/bulk-30mb.toml")),
@@ -169,6 +171,7 @@ const BUILTIN: &[(&str, &str)] = &[
 
 const BUILTIN_NAMES: &[&str] = &[
     "page",
+    "page-flat",
     "loss-sweep",
     "bulk",
     "bulk-30mb",
@@ -927,6 +930,12 @@ impl Scenario {
                 ),
             ));
         };
+        if page.structure != PageStructure::Flat {
+            return Err(Invalid::new(
+                field,
+                "bundles the flat page only: set structure = \"flat\" in [workload]",
+            ));
+        }
         if v.fract() != 0.0 || v < 1.0 || v > f64::from(page.subresources) {
             return Err(Invalid::new(
                 field,
@@ -1166,8 +1175,38 @@ fn workload_json(workload: &Workload) -> serde_json::Value {
             if let (Some(k), Some(map)) = (page.subresource_responses, value.as_object_mut()) {
                 map.insert("subresource_responses".into(), k.into());
             }
+            // The flat page was the only page before structures existed, so
+            // it hashes as it did then; the browser page names itself.
+            if let (PageStructure::Browser, Some(map)) = (page.structure, value.as_object_mut()) {
+                map.insert("structure".into(), page.structure.as_str().into());
+            }
             value
         }
+        Workload::PageGraph(graph) => json!({
+            "kind": "page-graph",
+            "origins": graph.origins,
+            "preload_scanner": graph.preload_scanner,
+            "objects": graph
+                .objects
+                .iter()
+                .map(|o| {
+                    let discovery = match o.discovery {
+                        Discovery::Navigation => json!("navigation"),
+                        Discovery::Html { offset } => json!({ "html_offset": offset }),
+                        Discovery::Completion { of } => json!({ "initiator": of }),
+                    };
+                    json!({
+                        "path": o.object.path,
+                        "size": o.object.size,
+                        "kind": o.object.kind.as_str(),
+                        "origin": o.origin,
+                        "discovery": discovery,
+                        "render_blocking": o.render_blocking,
+                        "delay_ns": duration_ns(o.delay),
+                    })
+                })
+                .collect::<Vec<_>>(),
+        }),
         Workload::Bulk { size } => json!({ "kind": "bulk", "size": size }),
         Workload::Parallel { count, size } => {
             json!({ "kind": "parallel", "count": count, "size": size })

@@ -8,19 +8,11 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::error::{FieldMessage, Invalid};
-use crate::content::size_of_path;
-use crate::workload::{Object, ObjectKind, PageSpec, Workload};
+use std::time::Duration;
 
-/// Every object kind, for parsing `kind = "js"`.
-const OBJECT_KINDS: [ObjectKind; 7] = [
-    ObjectKind::Html,
-    ObjectKind::Css,
-    ObjectKind::Js,
-    ObjectKind::AsyncJs,
-    ObjectKind::Image,
-    ObjectKind::Font,
-    ObjectKind::Data,
-];
+use crate::content::size_of_path;
+use crate::page::{Discovery, PageGraph, PageObject, PageStructure, SERVER_NAME};
+use crate::workload::{Object, ObjectKind, PageSpec, Workload};
 
 /// The `[workload]` table. Default: the default page.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +30,19 @@ pub enum WorkloadSpec {
         /// [`PageSpec::subresource_responses`]). Default: one per
         /// subresource.
         subresource_responses: Option<u32>,
+        /// `browser` (the default) or `flat`.
+        structure: Option<PageStructure>,
+    },
+    /// `kind = "page-graph"`: a page object by object, with what discovers
+    /// each (see [`PageGraph`]).
+    PageGraph {
+        /// Host names of the origins, the document's first. Default: the
+        /// lab's server name alone.
+        origins: Option<Vec<String>>,
+        /// Whether the preload scanner is on. Default on.
+        preload_scanner: Option<bool>,
+        /// The objects, the document first.
+        objects: Vec<ObjectSpec>,
     },
     /// `kind = "bulk"`: one object of `size` bytes.
     Bulk {
@@ -76,25 +81,173 @@ impl Default for WorkloadSpec {
             subresources: None,
             page_seed: None,
             subresource_responses: None,
+            structure: None,
         }
     }
 }
 
-/// One object of a `list` workload: `{ path = "/bytes/5000/app.js", kind = "js" }`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One object of a `list` workload, `{ path = "/bytes/5000/app.js", kind =
+/// "js" }`, or of a `page-graph` workload, which takes the fields after
+/// `kind` too.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectSpec {
     /// A content path, `/bytes/{size}/{name}`; the size comes from it.
     pub path: String,
-    /// `html`, `css`, `js`, `image`, `font` or `data`. Default `data`.
+    /// `html`, `css`, `js`, `async-js`, `defer-js`, `image`, `font` or
+    /// `data`. Default `data`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Page graphs: the host name of its origin, one of `origins`. Default
+    /// the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Page graphs: found by the HTML parser at this byte of the document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub html_offset: Option<u64>,
+    /// Page graphs: found by this earlier stylesheet or script (its path)
+    /// once it has arrived and run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initiator: Option<String>,
+    /// Page graphs: whether the first render waits for it. Default no.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render_blocking: Option<bool>,
+    /// Page graphs: milliseconds the browser spends on it after it has
+    /// arrived (parsing, running) before what it discovers is requested.
+    /// Default 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<f64>,
+}
+
+impl ObjectSpec {
+    /// The first page-graph field set on a list object, if any.
+    fn graph_field(&self) -> Option<&'static str> {
+        [
+            ("origin", self.origin.is_some()),
+            ("html_offset", self.html_offset.is_some()),
+            ("initiator", self.initiator.is_some()),
+            ("render_blocking", self.render_blocking.is_some()),
+            ("delay_ms", self.delay_ms.is_some()),
+        ]
+        .into_iter()
+        .find(|(_, set)| *set)
+        .map(|(name, _)| name)
+    }
+
+    fn object(&self) -> Object {
+        Object {
+            path: self.path.clone(),
+            size: size_of_path(&self.path).unwrap_or(0),
+            kind: self
+                .kind
+                .as_deref()
+                .and_then(ObjectKind::from_name)
+                .unwrap_or(ObjectKind::Data),
+        }
+    }
+}
+
+/// The page graph a `page-graph` table describes, or the field that is
+/// wrong, named as in the file (`objects[3].initiator`).
+fn page_graph(
+    origins: &Option<Vec<String>>,
+    preload_scanner: Option<bool>,
+    objects: &[ObjectSpec],
+) -> Result<PageGraph, Invalid> {
+    let origins = origins
+        .clone()
+        .unwrap_or_else(|| vec![SERVER_NAME.to_owned()]);
+    let mut graph = PageGraph {
+        origins,
+        objects: Vec::with_capacity(objects.len()),
+        preload_scanner: preload_scanner.unwrap_or(true),
+    };
+    for (i, spec) in objects.iter().enumerate() {
+        let field = |name: &str| format!("workload.objects[{i}].{name}");
+        let origin = match &spec.origin {
+            None => 0,
+            Some(name) => graph
+                .origins
+                .iter()
+                .position(|o| o == name)
+                .ok_or_else(|| {
+                    Invalid::new(
+                        field("origin"),
+                        format!(
+                            "{name:?} is not one of the page's origins ({})",
+                            graph.origins.join(", ")
+                        ),
+                    )
+                })?,
+        };
+        let discovery = match (i, spec.html_offset, &spec.initiator) {
+            (0, None, None) => Discovery::Navigation,
+            (0, _, _) => {
+                return Err(Invalid::new(
+                    field(if spec.html_offset.is_some() {
+                        "html_offset"
+                    } else {
+                        "initiator"
+                    }),
+                    "the first object is the document, requested by the navigation",
+                ))
+            }
+            (_, Some(offset), None) => Discovery::Html { offset },
+            (_, None, Some(path)) => {
+                let of = objects[..i]
+                    .iter()
+                    .position(|o| &o.path == path)
+                    .ok_or_else(|| {
+                        Invalid::new(
+                            field("initiator"),
+                            format!("{path:?} is not the path of an earlier object"),
+                        )
+                    })?;
+                Discovery::Completion { of }
+            }
+            (_, Some(_), Some(_)) => {
+                return Err(Invalid::new(
+                    field("initiator"),
+                    "set html_offset or initiator, not both",
+                ))
+            }
+            (_, None, None) => {
+                return Err(Invalid::new(
+                    field("html_offset"),
+                    "missing: every object after the document needs html_offset (found by \
+                     the parser) or initiator (found by a stylesheet or script)",
+                ))
+            }
+        };
+        let delay = match spec.delay_ms {
+            None => Duration::ZERO,
+            Some(ms) if ms.is_finite() && (0.0..=600_000.0).contains(&ms) => {
+                Duration::from_secs_f64(ms / 1000.0)
+            }
+            Some(ms) => {
+                return Err(Invalid::new(
+                    field("delay_ms"),
+                    format!("must be from 0 to 600000 (ten minutes), got {ms}"),
+                ))
+            }
+        };
+        graph.objects.push(PageObject {
+            object: spec.object(),
+            origin,
+            discovery,
+            render_blocking: spec.render_blocking.unwrap_or(false),
+            delay,
+        });
+    }
+    Ok(graph)
 }
 
 impl WorkloadSpec {
-    /// `"page"`, `"bulk"`, `"parallel"`, `"rpc"` or `"list"`.
+    /// `"page"`, `"page-graph"`, `"bulk"`, `"parallel"`, `"rpc"` or `"list"`.
     pub fn kind(&self) -> &'static str {
         match self {
             WorkloadSpec::Page { .. } => "page",
+            WorkloadSpec::PageGraph { .. } => "page-graph",
             WorkloadSpec::Bulk { .. } => "bulk",
             WorkloadSpec::Parallel { .. } => "parallel",
             WorkloadSpec::Rpc { .. } => "rpc",
@@ -111,6 +264,7 @@ impl WorkloadSpec {
                 subresources,
                 page_seed,
                 subresource_responses,
+                structure,
             } => {
                 let default = PageSpec::default();
                 Workload::Page(PageSpec {
@@ -118,8 +272,23 @@ impl WorkloadSpec {
                     subresources: subresources.unwrap_or(default.subresources),
                     page_seed: page_seed.unwrap_or(default.page_seed),
                     subresource_responses: *subresource_responses,
+                    structure: structure.unwrap_or_default(),
                 })
             }
+            WorkloadSpec::PageGraph {
+                origins,
+                preload_scanner,
+                objects,
+            } => match page_graph(origins, *preload_scanner, objects) {
+                Ok(graph) => Workload::PageGraph(graph),
+                // `check` reports this; until then, an empty graph (which
+                // fails validation).
+                Err(_) => Workload::PageGraph(PageGraph {
+                    origins: Vec::new(),
+                    objects: Vec::new(),
+                    preload_scanner: true,
+                }),
+            },
             WorkloadSpec::Bulk { size } => Workload::Bulk { size: *size },
             WorkloadSpec::Parallel { count, size } => Workload::Parallel {
                 count: *count,
@@ -135,18 +304,7 @@ impl WorkloadSpec {
                 concurrency: *concurrency,
             },
             WorkloadSpec::List { objects } => Workload::List {
-                objects: objects
-                    .iter()
-                    .map(|o| Object {
-                        path: o.path.clone(),
-                        size: size_of_path(&o.path).unwrap_or(0),
-                        kind: o
-                            .kind
-                            .as_deref()
-                            .and_then(object_kind)
-                            .unwrap_or(ObjectKind::Data),
-                    })
-                    .collect(),
+                objects: objects.iter().map(ObjectSpec::object).collect(),
             },
         }
     }
@@ -154,8 +312,14 @@ impl WorkloadSpec {
     /// Checks every field; the error names it as written in the file
     /// (`workload.concurrency`, `workload.objects[2].path`).
     pub(crate) fn check(&self) -> Result<(), Invalid> {
-        if let WorkloadSpec::List { objects } = self {
+        if let WorkloadSpec::List { objects } | WorkloadSpec::PageGraph { objects, .. } = self {
             for (i, object) in objects.iter().enumerate() {
+                if let (WorkloadSpec::List { .. }, Some(name)) = (self, object.graph_field()) {
+                    return Err(Invalid::new(
+                        format!("workload.objects[{i}].{name}"),
+                        "only the objects of a page-graph workload take it",
+                    ));
+                }
                 if let Err(e) = size_of_path(&object.path) {
                     return Err(Invalid::new(
                         format!("workload.objects[{i}].path"),
@@ -163,17 +327,26 @@ impl WorkloadSpec {
                     ));
                 }
                 if let Some(kind) = &object.kind {
-                    if object_kind(kind).is_none() {
+                    if ObjectKind::from_name(kind).is_none() {
+                        let names: Vec<&str> = ObjectKind::ALL.iter().map(|k| k.as_str()).collect();
                         return Err(Invalid::new(
                             format!("workload.objects[{i}].kind"),
                             format!(
-                                "unknown object kind {kind:?}; expected html, css, js, async-js, \
-                                 image, font or data"
+                                "unknown object kind {kind:?}; expected one of {}",
+                                names.join(", ")
                             ),
                         ));
                     }
                 }
             }
+        }
+        if let WorkloadSpec::PageGraph {
+            origins,
+            preload_scanner,
+            objects,
+        } = self
+        {
+            page_graph(origins, *preload_scanner, objects)?;
         }
         self.to_workload().validate().map_err(|e| {
             // `workload.rpc.concurrency` → `workload.concurrency`: in the
@@ -186,10 +359,6 @@ impl WorkloadSpec {
             Invalid::new(field, e.reason())
         })
     }
-}
-
-fn object_kind(name: &str) -> Option<ObjectKind> {
-    OBJECT_KINDS.into_iter().find(|k| k.as_str() == name)
 }
 
 /// The workload table as written: the union of every kind's fields.
@@ -206,6 +375,12 @@ struct WorkloadTable {
     #[serde(skip_serializing_if = "Option::is_none")]
     subresource_responses: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    structure: Option<StructureName>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origins: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    preload_scanner: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     requests: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     count: Option<u32>,
@@ -217,10 +392,34 @@ struct WorkloadTable {
     objects: Option<Vec<ObjectSpec>>,
 }
 
+/// [`PageStructure`] as written: `"browser"` or `"flat"`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct StructureName(PageStructure);
+
+impl Serialize for StructureName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for StructureName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<StructureName, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        PageStructure::from_name(&name)
+            .map(StructureName)
+            .ok_or_else(|| {
+                de::Error::custom(format!(
+                    "unknown page structure {name:?}; expected \"browser\" or \"flat\""
+                ))
+            })
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 enum WorkloadKind {
     Page,
+    PageGraph,
     Bulk,
     Parallel,
     Rpc,
@@ -237,6 +436,9 @@ impl WorkloadTable {
                 "subresource_responses",
                 self.subresource_responses.is_some(),
             ),
+            ("structure", self.structure.is_some()),
+            ("origins", self.origins.is_some()),
+            ("preload_scanner", self.preload_scanner.is_some()),
             ("requests", self.requests.is_some()),
             ("count", self.count.is_some()),
             ("size", self.size.is_some()),
@@ -256,7 +458,7 @@ impl TryFrom<WorkloadTable> for WorkloadSpec {
         let Some(kind) = t.kind else {
             return Err(FieldMessage::new(
                 "kind",
-                "missing: one of \"page\", \"bulk\", \"parallel\", \"rpc\", \"list\"",
+                "missing: one of \"page\", \"page-graph\", \"bulk\", \"parallel\", \"rpc\", \"list\"",
             ));
         };
         let (name, allowed): (&str, &[&str]) = match kind {
@@ -267,8 +469,10 @@ impl TryFrom<WorkloadTable> for WorkloadSpec {
                     "subresources",
                     "page_seed",
                     "subresource_responses",
+                    "structure",
                 ],
             ),
+            WorkloadKind::PageGraph => ("page-graph", &["origins", "preload_scanner", "objects"]),
             WorkloadKind::Bulk => ("bulk", &["size"]),
             WorkloadKind::Parallel => ("parallel", &["count", "size"]),
             WorkloadKind::Rpc => ("rpc", &["requests", "size", "concurrency"]),
@@ -300,6 +504,14 @@ impl TryFrom<WorkloadTable> for WorkloadSpec {
                 subresources: t.subresources,
                 page_seed: t.page_seed,
                 subresource_responses: t.subresource_responses,
+                structure: t.structure.map(|s| s.0),
+            },
+            WorkloadKind::PageGraph => WorkloadSpec::PageGraph {
+                origins: t.origins,
+                preload_scanner: t.preload_scanner,
+                objects: t.objects.ok_or_else(|| {
+                    FieldMessage::new("objects", "missing: a page-graph workload needs objects")
+                })?,
             },
             WorkloadKind::Bulk => WorkloadSpec::Bulk {
                 size: need("size", t.size)?,
@@ -331,12 +543,24 @@ impl From<&WorkloadSpec> for WorkloadTable {
                 subresources,
                 page_seed,
                 subresource_responses,
+                structure,
             } => {
                 t.kind = Some(WorkloadKind::Page);
                 t.html_size = *html_size;
                 t.subresources = *subresources;
                 t.page_seed = *page_seed;
                 t.subresource_responses = *subresource_responses;
+                t.structure = structure.map(StructureName);
+            }
+            WorkloadSpec::PageGraph {
+                origins,
+                preload_scanner,
+                objects,
+            } => {
+                t.kind = Some(WorkloadKind::PageGraph);
+                t.origins = origins.clone();
+                t.preload_scanner = *preload_scanner;
+                t.objects = Some(objects.clone());
             }
             WorkloadSpec::Bulk { size } => {
                 t.kind = Some(WorkloadKind::Bulk);
