@@ -9,6 +9,9 @@
 //!   [`Resumption`]s after a path change), [`ConnectionRecord`],
 //!   [`RunRecord`] (with its [`MigrationRecord`]), and the [`Warmup`] of a
 //!   run that resumes a session;
+//! - [`page_times`]: the times a person waits for on a page loaded as a
+//!   browser does ([`PageTimes`]: first render, DOMContentLoaded, onload,
+//!   visual completion, per-kind completions), from the records alone;
 //! - [`hol`]: the head-of-line blocking metric ([`HolBlockedTime`]) the
 //!   records carry, computed from the streams' timelines and the
 //!   transport's record of held data;
@@ -52,12 +55,14 @@ mod h1;
 pub mod hol;
 mod ledger;
 mod mux;
+pub mod page_times;
 mod real;
 pub mod record;
 mod runner;
 
 pub use config::{ClientConfig, ConfigError, WARMUP_PAUSE};
 pub use hol::HolBlockedTime;
+pub use page_times::{KindTimes, PageTimes};
 pub use real::{run_real, RealTarget, Trust};
 pub use record::{ConnectionRecord, MigrationRecord, RequestRecord, Resumption, RunRecord, Warmup};
 pub use runner::run;

@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 
 use scenarios::{Handshake, Protocol};
 
+use crate::page_times::PageTimes;
+
 /// One requested object, from being queued to its last verified byte.
 ///
 /// A failed request is never dropped: it stays in the run with `error` set
@@ -297,6 +299,11 @@ pub struct RunRecord {
     /// ([`Handshake::Resume`], [`Handshake::EarlyData`]); `None` with
     /// [`Handshake::Full`].
     pub warmup: Option<Warmup>,
+    /// The times a person waits for, when the run loaded a page as a
+    /// browser does and every object arrived; absent otherwise (a flat
+    /// page's record is as it was before they existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<PageTimes>,
 }
 
 /// The first visit of a run that resumes a session: one connection, a full

@@ -304,6 +304,7 @@ fn record(
         failure,
         warmup,
         migration,
+        page: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Serde for a `Duration` as whole nanoseconds (an integer), the lab's one
 //! convention for durations in serialized records: use it as
 //! `#[serde(rename = "x_ns", with = "tcp::nanos")]`, or [`option`] for an
-//! `Option<Duration>` (`null` when absent). Durations past `u64::MAX`
+//! `Option<Duration>` (`null` when absent), [`vec`] for a `Vec<Duration>`. Durations past `u64::MAX`
 //! nanoseconds (584 years) saturate.
 
 use std::time::Duration;
@@ -40,5 +40,25 @@ pub mod option {
     /// Read nanoseconds or `null`.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
         Ok(Option::<u64>::deserialize(d)?.map(Duration::from_nanos))
+    }
+}
+
+/// The same for a `Vec<Duration>`: an array of nanoseconds.
+pub mod vec {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Write each duration as nanoseconds.
+    pub fn serialize<S: Serializer>(ds: &[Duration], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(ds.iter().map(|d| super::to_u64(*d)))
+    }
+
+    /// Read an array of nanoseconds.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
+        Ok(Vec::<u64>::deserialize(d)?
+            .into_iter()
+            .map(Duration::from_nanos)
+            .collect())
     }
 }
