@@ -114,6 +114,19 @@ pub fn check(spec: &RunSpec, options: &KernelOptions) -> Result<(), SetupError> 
             Certificate::default()
         )));
     }
+    if let Some(page) = spec.workload.plan().page {
+        if page.origins.len() > 1 {
+            return Err(SetupError(format!(
+                "run {}: kernel runs serve one origin so far (the server on real sockets \
+                 presents a certificate for {} only), and this page has {}: {}; calibrate \
+                 with the flat page (--scenario page-flat) or a page graph of one origin",
+                spec.key(),
+                netsim::tls::SERVER_NAME,
+                page.origins.len(),
+                page.origins.join(", ")
+            )));
+        }
+    }
     if spec.handshake() != Handshake::Full {
         return Err(SetupError(format!(
             "kernel runs do full handshakes only (the server on real sockets issues no \

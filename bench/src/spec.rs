@@ -76,7 +76,20 @@ pub fn apply_transport(spec: &RunSpec, config: &mut SimConfig) {
         initial_window: spec.initial_window,
         ..QuicCongestion::default()
     };
-    config.certificate = certificate(spec.choices.certificate);
+    config.certificate = identity(spec);
+}
+
+/// The TLS identity of `spec`'s server: its certificate choice, issued also
+/// for every origin of its page (`Identity::covering`). A choice that cannot
+/// cover them (the realistic chain, which scenario validation refuses with a
+/// page of several origins) keeps its own names, and the run's TLS
+/// handshakes to the other origins then fail, naming the name.
+pub fn identity(spec: &RunSpec) -> &'static netsim::tls::Identity {
+    let base = certificate(spec.choices.certificate);
+    match spec.workload.plan().page {
+        Some(page) => base.covering(&page.origins).unwrap_or(base),
+        None => base,
+    }
 }
 
 /// Cap `scenario`'s per-run simulated-time limit at `limit_s` seconds.

@@ -1,9 +1,12 @@
 //! The golden results table: the lab's headline numbers, pinned.
 //!
-//! The default page on the default network (50 ms RTT, 10 Mbit/s, one BDP of
-//! drop-tail queue), h1 / h2 / h3 × random loss {0, 2, 5} % × seeds {1, 2,
-//! 3}, run through the same code as `httplab run` (`bench::runner`). For each
-//! run the snapshot holds the page load time, the time to first byte, the
+//! The default page's objects loaded flat (`structure = "flat"`, the
+//! `page-flat` scenario: the page model before the browser page existed),
+//! on the default network (50 ms RTT, 10 Mbit/s, one BDP of drop-tail
+//! queue), h1 / h2 / h3 × random loss {0, 2, 5} % × seeds {1, 2, 3}, run
+//! through the same code as `httplab run` (`bench::runner`). Its snapshot is
+//! the one the page scenario had before the browser page, to the byte: the
+//! flat page reproduces the earlier results. For each run the snapshot holds the page load time, the time to first byte, the
 //! head-of-line blocked time (to the nanosecond), the packet-log digest,
 //! which changes if any packet's fate or timing changes, and a digest of the
 //! whole record as `results.jsonl` stores it (every measurement, the
@@ -13,9 +16,11 @@
 //! A change to any number fails this test until the snapshot is updated in
 //! the same commit (`INSTA_UPDATE=always cargo test -p bench --test golden`,
 //! or `cargo insta review`), so every behaviour change is visible in review.
-//! The second snapshot is the table `httplab bench --loss 2` prints (the
-//! `page` scenario, seeds 1 to 10), and the README must quote both
-//! snapshots verbatim.
+//! The second snapshot is the default page as a browser loads it over the
+//! same sweep, with the times a person waits for (first render,
+//! DOMContentLoaded, onload, speed index) added to each row. The third is
+//! the table `httplab bench --loss 2` prints (the `page` scenario, seeds 1
+//! to 10), and the README must quote all three snapshots verbatim.
 
 use std::fmt::Write as _;
 
@@ -24,8 +29,8 @@ use bench::{runner, table, Outcome, RunResult};
 use scenarios::{Overrides, RunSpec, Scenario};
 use sha2::{Digest, Sha256};
 
-/// The golden scenario: the shipped `page` scenario, seeds 1 to 3, swept
-/// over 0, 2 and 5 % loss.
+/// The golden scenario: the shipped `page-flat` scenario, seeds 1 to 3,
+/// swept over 0, 2 and 5 % loss.
 const GOLDEN: &str = r#"
 name = "golden"
 description = "The default page at 0, 2 and 5 % random loss on the default network."
@@ -35,6 +40,7 @@ time_limit_s = 120
 
 [workload]
 kind = "page"
+structure = "flat"
 
 [sweep]
 loss_percent = [0, 2, 5]
@@ -90,16 +96,31 @@ fn record_digest(r: &RunResult) -> String {
         .collect()
 }
 
-/// The golden table as text: one line per run, in run order.
-fn golden_table(results: &[RunResult]) -> String {
-    let mut out = String::from(
-        "protocol  loss  seed  outcome  plt_s  ttfb_s  hol_blocked_s  packet_log_digest  record_digest\n",
-    );
+/// The golden table as text: one line per run, in run order; with
+/// `page_times`, the four user-facing times after the outcome.
+fn golden_table(results: &[RunResult], page_times: bool) -> String {
+    let mut out = String::from(if page_times {
+        "protocol  loss  seed  outcome  first_render_s  dcl_s  onload_s  speed_index_s  plt_s  ttfb_s  hol_blocked_s  packet_log_digest  record_digest\n"
+    } else {
+        "protocol  loss  seed  outcome  plt_s  ttfb_s  hol_blocked_s  packet_log_digest  record_digest\n"
+    });
     for r in results {
         let m = r.measurements.as_ref();
+        let page = m.and_then(|m| m.page.as_ref());
+        let times = if page_times {
+            format!(
+                "{}  {}  {}  {}  ",
+                exact(page.map(|p| p.first_render)),
+                exact(page.map(|p| p.dom_content_loaded)),
+                exact(page.map(|p| p.onload)),
+                exact(page.map(|p| p.speed_index)),
+            )
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "{}  {}  {}  {}  {}  {}  {}  {}  {}",
+            "{}  {}  {}  {}  {times}{}  {}  {}  {}  {}",
             r.protocol,
             r.axes
                 .get("loss_percent")
@@ -132,11 +153,29 @@ fn golden_table_is_unchanged() {
     for r in &results {
         assert_eq!(r.outcome, Outcome::Ok, "{}: {:?}", r.run_key, r.reason);
     }
-    let text = golden_table(&results);
+    let text = golden_table(&results, false);
     insta::assert_snapshot!("golden_table", text);
     assert!(
         readme().contains(&text),
         "README.md must quote the golden table exactly (bench/tests/snapshots/golden__golden_table.snap):\n{text}"
+    );
+}
+
+#[test]
+fn golden_browser_page_table_is_unchanged() {
+    let text = GOLDEN.replace("structure = \"flat\"\n", "");
+    let scenario = Scenario::from_toml(&text, "golden.rs").expect("the golden scenario parses");
+    let specs = scenario.expand();
+    assert_eq!(specs.len(), 27, "3 protocols × 3 loss rates × 3 seeds");
+    let results = run_all(&specs, &scenario.content_hash());
+    for r in &results {
+        assert_eq!(r.outcome, Outcome::Ok, "{}: {:?}", r.run_key, r.reason);
+    }
+    let text = golden_table(&results, true);
+    insta::assert_snapshot!("golden_browser_table", text);
+    assert!(
+        readme().contains(&text),
+        "README.md must quote the browser page's golden table exactly (bench/tests/snapshots/golden__golden_browser_table.snap):\n{text}"
     );
 }
 

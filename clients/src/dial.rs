@@ -475,3 +475,83 @@ fn record_quic_stats<D: Dialer>(
         Box::new(move || dialer.quic_stats(&endpoint, &connection, start.elapsed())),
     );
 }
+
+/// A dialer that reaches the same server under another name: one origin of
+/// a page with several, all served by the lab's server. Only the name (SNI,
+/// certificate check, authority) differs from `inner`.
+#[derive(Clone)]
+pub(crate) struct Named<D: Dialer> {
+    inner: D,
+    name: Arc<str>,
+}
+
+impl<D: Dialer> Named<D> {
+    /// `inner` under its own name.
+    pub(crate) fn own(inner: D) -> Named<D> {
+        let name = inner.server_name().into();
+        Named { inner, name }
+    }
+
+    /// `inner` under `name`.
+    pub(crate) fn new(inner: D, name: &str) -> Named<D> {
+        Named {
+            inner,
+            name: name.into(),
+        }
+    }
+}
+
+impl<D: Dialer> Dialer for Named<D> {
+    type Tcp = D::Tcp;
+
+    fn connect_tcp(&self) -> impl Future<Output = io::Result<D::Tcp>> {
+        self.inner.connect_tcp()
+    }
+
+    fn tcp_stats(&self, tcp: &D::Tcp) -> Option<TransportStats> {
+        self.inner.tcp_stats(tcp)
+    }
+
+    fn tls_client(&self, alpn: &[u8], resumption: &ClientResumption) -> ClientTls {
+        self.inner.tls_client(alpn, resumption)
+    }
+
+    fn server_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The inner dialer's authority under its own name (which may carry a
+    /// port), else the name (port 443).
+    fn authority(&self) -> String {
+        if *self.name == *self.inner.server_name() {
+            self.inner.authority()
+        } else {
+            self.name.to_string()
+        }
+    }
+
+    fn quic_endpoint(&self, tls: &ClientTls, config: &QuicConfig) -> io::Result<quinn::Endpoint> {
+        self.inner.quic_endpoint(tls, config)
+    }
+
+    fn quic_server(&self) -> SocketAddr {
+        self.inner.quic_server()
+    }
+
+    fn network(&self) -> NetworkId {
+        self.inner.network()
+    }
+
+    fn network_changed(&self) -> impl Future<Output = ()> {
+        self.inner.network_changed()
+    }
+
+    fn quic_stats(
+        &self,
+        endpoint: &quinn::Endpoint,
+        conn: &quinn::Connection,
+        at: Duration,
+    ) -> Option<TransportStats> {
+        self.inner.quic_stats(endpoint, conn, at)
+    }
+}

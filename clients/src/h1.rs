@@ -147,7 +147,9 @@ impl<D: Dialer> H1Pool<D> {
     }
 
     fn open(&mut self) {
-        let id = self.ledger.open_connection(Protocol::H1);
+        let id = self
+            .ledger
+            .open_connection(Protocol::H1, self.dialer.server_name());
         let slot = self.slots.len();
         self.slots.push(Slot {
             id,

@@ -474,6 +474,7 @@ mod tests {
             early_data_offered: false,
             early_data_accepted: None,
             error: None,
+            origin: None,
         }
     }
 

@@ -23,6 +23,7 @@ use std::time::Duration;
 use http::header::{CONTENT_LENGTH, CONTENT_RANGE};
 use netsim::TransportStats;
 use scenarios::{BodyCheck, Object, ObjectKind};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::record::{ConnectionRecord, RequestRecord, Resumption};
@@ -102,6 +103,12 @@ struct Request {
     done: bool,
     /// When `record.error` was set.
     failed_at: Option<Duration>,
+    /// Whether the client has found the object yet (a page's objects are
+    /// queued before they are discovered: [`Ledger::queue_undiscovered`]).
+    discovered: bool,
+    /// The request's `Host` / `:authority`, when it is not its carrier's
+    /// (a page object of another origin on a coalesced connection).
+    authority: Option<String>,
 }
 
 impl Request {
@@ -142,6 +149,11 @@ pub(crate) struct Ledger {
     requests: RefCell<Vec<Request>>,
     connections: RefCell<Vec<Connection>>,
     path_change: Cell<Option<Duration>>,
+    /// Whether connections record the origin they were opened to (page
+    /// runs only, so that other records stay as they were).
+    record_origins: Cell<bool>,
+    /// Raised whenever request 0 (a page's document) gets body bytes.
+    document_progress: Notify,
 }
 
 impl Ledger {
@@ -155,7 +167,14 @@ impl Ledger {
             requests: RefCell::default(),
             connections: RefCell::default(),
             path_change: Cell::default(),
+            record_origins: Cell::new(false),
+            document_progress: Notify::new(),
         }
+    }
+
+    /// Make every connection record the origin it was opened to.
+    pub(crate) fn record_origins(&self) {
+        self.record_origins.set(true);
     }
 
     /// Time since the run started.
@@ -172,8 +191,19 @@ impl Ledger {
 
     /// Queue a request for `object`; returns its index (plan order).
     pub(crate) fn queue(&self, object: &Object) -> usize {
+        let req = self.queue_undiscovered(object, None);
+        self.requests.borrow_mut()[req].discovered = true;
+        req
+    }
+
+    /// Queue a request for a page object the client has not found yet,
+    /// with its own `authority` if given; [`Ledger::discover`] it before it
+    /// is sent. Returns its index.
+    pub(crate) fn queue_undiscovered(&self, object: &Object, authority: Option<String>) -> usize {
         let mut requests = self.requests.borrow_mut();
         requests.push(Request {
+            discovered: false,
+            authority,
             kind: object.kind,
             record: RequestRecord {
                 path: object.path.clone(),
@@ -207,6 +237,44 @@ impl Ledger {
             failed_at: None,
         });
         requests.len() - 1
+    }
+
+    /// The client found request `req`'s object now: its start is now.
+    pub(crate) fn discover(&self, req: usize) {
+        let now = self.now();
+        let mut requests = self.requests.borrow_mut();
+        requests[req].discovered = true;
+        requests[req].record.start = now;
+    }
+
+    /// Request `req`'s own authority, if it has one.
+    pub(crate) fn authority(&self, req: usize) -> Option<String> {
+        self.requests.borrow()[req].authority.clone()
+    }
+
+    /// When request `req` ended: `Ok(last byte)` if it succeeded, `Err(())`
+    /// if it failed, `None` while it is still open.
+    pub(crate) fn outcome(&self, req: usize) -> Option<Result<Duration, ()>> {
+        let requests = self.requests.borrow();
+        let r = &requests[req];
+        if !r.done {
+            return None;
+        }
+        match (&r.record.error, r.record.last_byte) {
+            (None, Some(at)) => Some(Ok(at)),
+            _ => Some(Err(())),
+        }
+    }
+
+    /// Body bytes of request `req` in hand, in order from byte 0.
+    pub(crate) fn in_hand(&self, req: usize) -> u64 {
+        self.requests.borrow()[req].assembled
+    }
+
+    /// Resolves after request 0 next gets body bytes (at once if it got
+    /// some since the last call).
+    pub(crate) async fn document_progressed(&self) {
+        self.document_progress.notified().await;
     }
 
     /// Requests queued so far.
@@ -351,6 +419,10 @@ impl Ledger {
         let r = &mut requests[req].record;
         let bytes = r.bytes;
         r.timeline.push((now, bytes));
+        drop(requests);
+        if req == 0 {
+            self.document_progress.notify_one();
+        }
     }
 
     /// The body of `req` ended: stamp its last byte and check it.
@@ -424,25 +496,31 @@ impl Ledger {
         true
     }
 
-    /// Fail every request not yet finished, for `reason`, in plan order.
+    /// Fail every request not yet finished, for `reason`, in plan order; a
+    /// page object not yet discovered fails as not requested.
     pub(crate) fn fail_unfinished(&self, reason: &str) {
-        let open: Vec<usize> = self
+        let open: Vec<(usize, bool)> = self
             .requests
             .borrow()
             .iter()
             .enumerate()
             .filter(|(_, r)| !r.done)
-            .map(|(i, _)| i)
+            .map(|(i, r)| (i, r.discovered))
             .collect();
-        for req in open {
-            self.fail(req, reason.to_string());
+        for (req, discovered) in open {
+            if discovered {
+                self.fail(req, reason.to_string());
+            } else {
+                self.fail(req, format!("not requested: not yet discovered when {reason}"));
+            }
         }
     }
 
     // ---- connections ----------------------------------------------------
 
-    /// The client starts opening a connection for `protocol`; returns its id.
-    pub(crate) fn open_connection(&self, protocol: Protocol) -> u32 {
+    /// The client starts opening a connection for `protocol` to the server
+    /// named `origin`; returns its id.
+    pub(crate) fn open_connection(&self, protocol: Protocol, origin: &str) -> u32 {
         let now = self.now();
         let mut connections = self.connections.borrow_mut();
         let id = u32::try_from(connections.len()).expect("fewer than 2^32 connections");
@@ -460,6 +538,7 @@ impl Ledger {
                 stats: None,
                 hol_blocked: None,
                 error: None,
+                origin: self.record_origins.get().then(|| origin.to_owned()),
             },
             stats: None,
             driver_end: None,

@@ -19,6 +19,8 @@
 //!   phases in order, requests as their concurrency allows, through the
 //!   protocol's carrier, and the migration figures when the network
 //!   changes;
+//! - `browse`: a page loaded as a browser does: objects requested as the
+//!   HTML parser, stylesheets and scripts discover them, per origin;
 //! - `h1`: the HTTP/1.1 carrier, a browser-like pool of keep-alive
 //!   connections, replaced and resumed with `Range` after a path change;
 //! - `mux`: the HTTP/2 and HTTP/3 carrier, one connection with every
@@ -47,6 +49,7 @@
 //! # }
 //! ```
 
+mod browse;
 mod carrier;
 pub mod config;
 mod dial;

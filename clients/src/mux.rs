@@ -186,7 +186,9 @@ impl<M: Multiplexed, D: Dialer> Carrier for Mux<M, D> {
     fn submit(&mut self, req: usize) {
         match &self.state {
             State::NotOpened => {
-                self.conn = self.ledger.open_connection(M::PROTOCOL);
+                self.conn = self
+                    .ledger
+                    .open_connection(M::PROTOCOL, self.dialer.server_name());
                 self.started = 0;
                 let opening =
                     self.protocol
@@ -295,7 +297,8 @@ impl Multiplexed for H2 {
         req: usize,
         n: u64,
     ) -> LocalBoxFuture<'static, Result<(), String>> {
-        let mut request = Request::get(format!("https://{}{}", self.authority, ledger.path(req)));
+        let authority = ledger.authority(req).unwrap_or_else(|| self.authority.clone());
+        let mut request = Request::get(format!("https://{authority}{}", ledger.path(req)));
         if let Some(start) = ledger.range_start(req) {
             request = request.header(RANGE, format!("bytes={start}-"));
         }
@@ -381,7 +384,8 @@ impl Multiplexed for H3 {
         _n: u64,
     ) -> LocalBoxFuture<'static, Result<(), String>> {
         let mut sender = handle.clone();
-        let uri = format!("https://{}{}", self.authority, ledger.path(req));
+        let authority = ledger.authority(req).unwrap_or_else(|| self.authority.clone());
+        let uri = format!("https://{authority}{}", ledger.path(req));
         let priority = priority_header(self.priority_headers, &ledger, req);
         async move { exchange_h3(&mut sender, &ledger, req, uri, priority).await }.boxed_local()
     }

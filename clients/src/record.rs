@@ -252,6 +252,10 @@ pub struct ConnectionRecord {
     pub hol_blocked: Option<Duration>,
     /// Why it failed, if it did (handshake error, reset, ...).
     pub error: Option<String>,
+    /// The origin (host name) it was opened to, in a run that loaded a
+    /// page as a browser does; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// Everything one run of a workload measured.

@@ -14,12 +14,14 @@ use tokio::time::Instant;
 
 use crate::carrier::Carrier;
 use crate::config::{ClientConfig, WARMUP_PAUSE};
-use crate::dial::Dialer;
+use crate::browse::browse;
+use crate::dial::{Dialer, Named};
 use crate::h1::H1Pool;
 use crate::hol;
 use crate::ledger::Closed;
 use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
+use crate::page_times::PageTimes;
 use crate::record::{ConnectionRecord, MigrationRecord, RequestRecord, RunRecord, Warmup};
 use scenarios::{Handshake, Protocol};
 
@@ -78,7 +80,7 @@ pub(crate) async fn run_with<D: Dialer>(
             let req = ledger.queue(object);
             ledger.fail(req, e.to_string());
         }
-        return record(config, ledger.close(), None, origin);
+        return record(config, plan, ledger.close(), None, origin);
     }
     let deadline = Instant::now() + config.time_limit;
     let resumption = match config.handshake {
@@ -114,7 +116,7 @@ pub(crate) async fn run_with<D: Dialer>(
     // The measured part's clock starts now, after any warm-up.
     let origin = origin + Instant::now().duration_since(called);
     let closed = carry_on_carrier(&dialer, &tls, config, plan, &ledger, deadline).await;
-    record(config, closed, warmup, origin)
+    record(config, plan, closed, warmup, origin)
 }
 
 /// The ALPN protocol id of `protocol`.
@@ -126,10 +128,15 @@ fn alpn(protocol: Protocol) -> &'static [u8] {
     }
 }
 
-/// Carry out `plan` on a new carrier of `config`'s protocol, with TLS
+/// Carry out `plan` on new carriers of `config`'s protocol, with TLS
 /// config `tls`, recording in `ledger`; the ledger's records, read while
-/// the carrier's connections are still open. The carrier (and with it its
-/// connections) is dropped on return.
+/// the carriers' connections are still open. The carriers (and with them
+/// their connections) are dropped on return.
+///
+/// A plan without a page has one carrier. A page has one per origin for
+/// HTTP/1.1 (a pool each); HTTP/2 and HTTP/3 coalesce every origin onto
+/// one connection, since the lab's certificate covers all of a page's
+/// names and they share one address (as Chrome pools connections).
 async fn carry_on_carrier<D: Dialer>(
     dialer: &D,
     tls: &ClientTls,
@@ -138,68 +145,104 @@ async fn carry_on_carrier<D: Dialer>(
     ledger: &Rc<Ledger>,
     deadline: Instant,
 ) -> Closed {
-    let authority = dialer.authority();
     let watcher = dialer.clone();
-    let dialer = dialer.clone();
+    let (names, group_of): (Vec<Named<D>>, Vec<usize>) = match &plan.page {
+        None => (vec![Named::own(dialer.clone())], vec![0]),
+        Some(page) => {
+            ledger.record_origins();
+            let n = page.origins.len();
+            let group_of: Vec<usize> = match config.protocol {
+                Protocol::H1 => (0..n).collect(),
+                Protocol::H2 | Protocol::H3 => vec![0; n],
+            };
+            let groups = group_of.iter().max().map_or(0, |&g| g + 1);
+            let names = (0..groups)
+                .map(|g| {
+                    let first = group_of.iter().position(|&x| x == g).unwrap_or(0);
+                    Named::new(dialer.clone(), &page.origins[first])
+                })
+                .collect();
+            (names, group_of)
+        }
+    };
     let tls = tls.clone();
     let (limit, flow) = (config.time_limit, config.flow);
-    let priority_headers = config.priority_headers;
+    // A browser sends Chrome's priorities with every page request.
+    let priority_headers = config.priority_headers || plan.page.is_some();
     match config.protocol {
         Protocol::H1 => {
-            let pool = H1Pool::new(
-                dialer,
-                tls,
-                ledger.clone(),
-                config.max_h1_connections,
-                authority,
-            );
-            carry_and_close(pool, &watcher, plan, ledger, limit, deadline).await
+            let pools = names
+                .into_iter()
+                .map(|named| {
+                    let authority = named.authority();
+                    H1Pool::new(
+                        named,
+                        tls.clone(),
+                        ledger.clone(),
+                        config.max_h1_connections,
+                        authority,
+                    )
+                })
+                .collect();
+            carry_and_close(pools, &group_of, &watcher, plan, ledger, limit, deadline).await
         }
         Protocol::H2 => {
-            let h2 = H2 {
-                tls,
-                flow,
-                authority,
-                priority_headers,
-            };
-            let mux = Mux::new(h2, dialer, ledger.clone());
-            carry_and_close(mux, &watcher, plan, ledger, limit, deadline).await
+            let muxes = names
+                .into_iter()
+                .map(|named| {
+                    let h2 = H2 {
+                        tls: tls.clone(),
+                        flow,
+                        authority: named.authority(),
+                        priority_headers,
+                    };
+                    Mux::new(h2, named, ledger.clone())
+                })
+                .collect();
+            carry_and_close(muxes, &group_of, &watcher, plan, ledger, limit, deadline).await
         }
         Protocol::H3 => {
-            let h3 = H3 {
-                tls,
-                flow,
-                congestion: config.quic_congestion,
-                authority,
-                priority_headers,
-            };
-            let mux = Mux::new(h3, dialer, ledger.clone());
-            carry_and_close(mux, &watcher, plan, ledger, limit, deadline).await
+            let muxes = names
+                .into_iter()
+                .map(|named| {
+                    let h3 = H3 {
+                        tls: tls.clone(),
+                        flow,
+                        congestion: config.quic_congestion,
+                        authority: named.authority(),
+                        priority_headers,
+                    };
+                    Mux::new(h3, named, ledger.clone())
+                })
+                .collect();
+            carry_and_close(muxes, &group_of, &watcher, plan, ledger, limit, deadline).await
         }
     }
 }
 
-/// [`carry`] on `carrier`, then close the ledger while the carrier (and
-/// with it its connections) is still alive, so that the statistics are
-/// read from open connections; the carrier is dropped on return.
+/// [`carry`] on `carriers`, then close the ledger while the carriers (and
+/// with them their connections) are still alive, so that the statistics
+/// are read from open connections; the carriers are dropped on return.
 async fn carry_and_close<C: Carrier, D: Dialer>(
-    mut carrier: C,
+    mut carriers: Vec<C>,
+    group_of: &[usize],
     dialer: &D,
     plan: &Plan,
     ledger: &Ledger,
     limit: Duration,
     deadline: Instant,
 ) -> Closed {
-    carry(&mut carrier, dialer, plan, ledger, limit, deadline).await;
+    carry(&mut carriers, group_of, dialer, plan, ledger, limit, deadline).await;
     ledger.close()
 }
 
-/// Run every phase of `plan` on `carrier` until `deadline` (the run's
-/// time limit, `limit`, after its start), noting in the ledger when
-/// `dialer` reports a network change; past the deadline, record what is
-/// left as failed.
+/// Run `plan` on `carriers` until `deadline` (the run's time limit,
+/// `limit`, after its start): its page as a browser loads it, or its phases
+/// on the one carrier; noting in the ledger when `dialer` reports a network
+/// change; past the deadline, record what is left as failed.
 async fn carry<C: Carrier, D: Dialer>(
-    carrier: &mut C,
+    carriers: &mut [C],
+    group_of: &[usize],
     dialer: &D,
     plan: &Plan,
     ledger: &Ledger,
@@ -207,11 +250,17 @@ async fn carry<C: Carrier, D: Dialer>(
     deadline: Instant,
 ) {
     let work = async {
+        let load = async {
+            match &plan.page {
+                Some(page) => browse(carriers, group_of, page, ledger).await,
+                None => phases(&mut carriers[0], plan, ledger).await,
+            }
+        };
         // `biased`: the notification is seen before whatever it caused.
         tokio::select! {
             biased;
             () = watch_network(dialer, ledger) => {}
-            () = phases(carrier, plan, ledger) => {}
+            () = load => {}
         }
     };
     let all_done = tokio::time::timeout_at(deadline, work).await;
@@ -270,6 +319,7 @@ async fn phases<C: Carrier>(carrier: &mut C, plan: &Plan, ledger: &Ledger) {
 /// run.
 fn record(
     config: &ClientConfig,
+    plan: &Plan,
     closed: Closed,
     warmup: Option<Warmup>,
     origin: Duration,
@@ -295,7 +345,6 @@ fn record(
         protocol: config.protocol,
         handshake: config.handshake,
         connections_used: connections.len(),
-        requests,
         connections,
         plt,
         ttfb,
@@ -304,7 +353,11 @@ fn record(
         failure,
         warmup,
         migration,
-        page: None,
+        page: plan
+            .page
+            .as_ref()
+            .and_then(|page| PageTimes::compute(page, &requests)),
+        requests,
     }
 }
 

@@ -58,7 +58,7 @@
 //! answer below).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -71,8 +71,9 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use crate::settings::{bytes_text, on_off, pairs, Settings};
 
-/// The server name the lab's certificate is issued for, and the name clients connect to.
-pub const SERVER_NAME: &str = "server.httplab.test";
+/// The server name the lab's certificate is issued for, and the name clients connect to
+/// (defined with the page model, whose document origin it is).
+pub use scenarios::SERVER_NAME;
 
 /// ALPN protocol id for HTTP/1.1.
 pub const ALPN_HTTP1: &[u8] = b"http/1.1";
@@ -124,6 +125,10 @@ pub struct Identity {
     /// RSA-2048 key, intermediate and cross-signed root, 4053 bytes of certificates;
     /// clients trust only the self-signed root, which is not sent).
     pub name: &'static str,
+    /// The names its end-entity certificate is issued for: [`SERVER_NAME`],
+    /// `localhost`, and for a minimal identity from [`Identity::covering`]
+    /// the page's other origins.
+    pub names: Vec<String>,
     /// The server's own (end-entity) certificate, DER-encoded: `chain[0]`.
     pub cert_der: CertificateDer<'static>,
     /// The same certificate in PEM. For [`Identity::minimal()`] it is also the trust
@@ -143,7 +148,7 @@ pub struct Identity {
 
 impl PartialEq for Identity {
     fn eq(&self, other: &Identity) -> bool {
-        self.name == other.name
+        self.name == other.name && self.cert_der == other.cert_der
     }
 }
 
@@ -162,6 +167,43 @@ impl Identity {
     pub fn realistic() -> &'static Identity {
         static IDENTITY: OnceLock<Identity> = OnceLock::new();
         IDENTITY.get_or_init(build_realistic_identity)
+    }
+
+    /// An identity of the same kind whose certificate also covers `names`
+    /// (the origins of a page, all served by the lab's server): `self` if it
+    /// already does; for the minimal identity, the same key with a
+    /// certificate issued for [`SERVER_NAME`], `localhost` and the other
+    /// names in sorted order (built once per set of names, the same bytes
+    /// every time). The realistic chain is issued for [`SERVER_NAME`] and
+    /// `localhost` only and cannot be re-issued: the error names the names
+    /// it does not cover.
+    pub fn covering(&'static self, names: &[String]) -> Result<&'static Identity, String> {
+        let mut extra: Vec<String> = names
+            .iter()
+            .filter(|n| n.as_str() != SERVER_NAME && n.as_str() != "localhost")
+            .cloned()
+            .collect();
+        extra.sort();
+        extra.dedup();
+        if extra.is_empty() {
+            return Ok(self);
+        }
+        if self.name != "minimal" {
+            return Err(format!(
+                "the {} certificate chain is issued for {SERVER_NAME} and localhost only, not \
+                 for {}",
+                self.name,
+                extra.join(", ")
+            ));
+        }
+        let cache = COVERING.get_or_init(Mutex::default);
+        let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, id)) = cache.iter().find(|(n, _)| *n == extra) {
+            return Ok(id);
+        }
+        let identity: &'static Identity = Box::leak(Box::new(build_identity_for(&extra)?));
+        cache.push((extra, identity));
+        Ok(identity)
     }
 
     /// A copy of the private key (PKCS#8 DER), for building a server config.
@@ -221,6 +263,7 @@ fn build_realistic_identity() -> Identity {
         .expect("tls: the embedded certs/realistic/leaf.key is a PKCS#8 key");
     Identity {
         name: "realistic",
+        names: vec![SERVER_NAME.to_owned(), "localhost".to_owned()],
         cert_der: chain[0].clone(),
         cert_pem: REALISTIC_CHAIN_PEM[0].to_owned(),
         chain,
@@ -230,20 +273,33 @@ fn build_realistic_identity() -> Identity {
     }
 }
 
+/// Minimal identities for other sets of names ([`Identity::covering`]), by
+/// their extra names.
+type Covering = Mutex<Vec<(Vec<String>, &'static Identity)>>;
+static COVERING: OnceLock<Covering> = OnceLock::new();
+
 /// Parses the fixed key and issues the certificate from it.
 fn build_identity() -> Identity {
+    build_identity_for(&[]).expect("tls: the lab's own names are valid DNS names")
+}
+
+/// The minimal identity with a certificate also issued for `extra` names.
+fn build_identity_for(extra: &[String]) -> Result<Identity, String> {
     let key_pair = lab_key_pair();
-    let cert = lab_certificate(&key_pair);
+    let cert = lab_certificate(&key_pair, extra)?;
     let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
-    Identity {
+    let mut names = vec![SERVER_NAME.to_owned(), "localhost".to_owned()];
+    names.extend(extra.iter().cloned());
+    Ok(Identity {
         name: "minimal",
+        names,
         cert_der: cert.der().clone(),
         cert_pem: cert.pem(),
         chain: vec![cert.der().clone()],
         trust_anchor: cert.der().clone(),
         trust_anchor_pem: cert.pem(),
         key_der,
-    }
+    })
 }
 
 /// The fixed key as an rcgen key pair.
@@ -256,10 +312,11 @@ fn lab_key_pair() -> rcgen::KeyPair {
 ///
 /// Every field is fixed (names, serial, validity, extensions) and Ed25519 signatures are
 /// deterministic, so the same key always gives the same DER bytes.
-fn lab_certificate(key_pair: &rcgen::KeyPair) -> rcgen::Certificate {
-    let mut params =
-        rcgen::CertificateParams::new(vec![SERVER_NAME.to_string(), "localhost".to_string()])
-            .expect("tls: SERVER_NAME and \"localhost\" are valid DNS names");
+fn lab_certificate(key_pair: &rcgen::KeyPair, extra: &[String]) -> Result<rcgen::Certificate, String> {
+    let mut names = vec![SERVER_NAME.to_string(), "localhost".to_string()];
+    names.extend(extra.iter().cloned());
+    let mut params = rcgen::CertificateParams::new(names)
+        .map_err(|e| format!("a certificate for {}: {e}", extra.join(", ")))?;
     let mut name = rcgen::DistinguishedName::new();
     name.push(rcgen::DnType::CommonName, SERVER_NAME);
     params.distinguished_name = name;
@@ -271,7 +328,7 @@ fn lab_certificate(key_pair: &rcgen::KeyPair) -> rcgen::Certificate {
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     params
         .self_signed(key_pair)
-        .expect("tls: self-signing the lab certificate with the lab key cannot fail")
+        .map_err(|e| format!("self-signing the lab certificate for {}: {e}", extra.join(", ")))
 }
 
 /// The ring provider cut down to the lab's single choices.
@@ -1098,8 +1155,8 @@ mod tests {
 
     #[test]
     fn certificate_is_identical_across_generations() {
-        let first = lab_certificate(&lab_key_pair());
-        let second = lab_certificate(&lab_key_pair());
+        let first = lab_certificate(&lab_key_pair(), &[]).unwrap();
+        let second = lab_certificate(&lab_key_pair(), &[]).unwrap();
         assert_eq!(first.der().as_ref(), second.der().as_ref());
         assert_eq!(identity().cert_der.as_ref(), first.der().as_ref());
     }

@@ -915,6 +915,43 @@ impl Scenario {
         self.network.check()?;
         self.workload.check()?;
         self.check_sweep()?;
+        self.check_certificate_names()?;
+        Ok(())
+    }
+
+    /// The realistic chain is issued for [`crate::SERVER_NAME`] (and
+    /// `localhost`) only, so it cannot serve a page with other origins.
+    fn check_certificate_names(&self) -> Result<(), Invalid> {
+        let realistic = self
+            .choices()
+            .iter()
+            .any(|c| c.certificate == Certificate::Realistic);
+        let Some(page) = self.workload.to_workload().plan().page else {
+            return Ok(());
+        };
+        let others: Vec<&str> = page
+            .origins
+            .iter()
+            .map(String::as_str)
+            .filter(|o| *o != crate::SERVER_NAME && *o != "localhost")
+            .collect();
+        if realistic && !others.is_empty() {
+            let field = if self.sweep.certificate.is_some() {
+                "sweep.certificate"
+            } else {
+                "certificate"
+            };
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "the realistic chain is issued for {} only, and this page also has the \
+                     origins {}: use certificate = \"minimal\" (which the lab issues for every \
+                     origin of the page), or one origin (the flat page: structure = \"flat\")",
+                    crate::SERVER_NAME,
+                    others.join(", ")
+                ),
+            ));
+        }
         Ok(())
     }
 
