@@ -24,9 +24,10 @@ use std::time::Duration;
 use futures_util::future::select_all;
 use scenarios::{Discovery, ObjectKind, PageGraph};
 
-use crate::carrier::Carrier;
+use crate::carrier::{Carrier, Readiness};
 use crate::ledger::Ledger;
 use crate::page_times::script_runs;
+use crate::route::Routing;
 
 /// Where an object stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,15 +42,16 @@ enum State {
     Failed,
 }
 
-/// Load `graph` through `carriers`, object `i`'s requests going to
-/// `carriers[group_of[origin of i]]`, recording in `ledger`. Returns when
-/// every object has arrived or failed.
+/// Load `graph` through `carriers`, object `i`'s requests going the way
+/// `routes[group_of[origin of i]]` says (see `crate::route`), recording in
+/// `ledger`. Returns when every object has arrived or failed.
 pub(crate) async fn browse<C: Carrier>(
     carriers: &mut [C],
-    group_of: &[usize],
+    routing: &mut Routing,
     graph: &PageGraph,
     ledger: &Ledger,
 ) {
+    let Routing { group_of, routes } = routing;
     let base = ledger.queued();
     for object in &graph.objects {
         let authority = graph.origins[object.origin].clone();
@@ -127,9 +129,7 @@ pub(crate) async fn browse<C: Carrier>(
                 Ok(true) => {
                     let req = base + i;
                     ledger.discover(req);
-                    let group = group_of[object.origin];
-                    carriers[group].submit(req);
-                    outstanding[group] += 1;
+                    routes[group_of[object.origin]].submit(carriers, &mut outstanding, req);
                     state[i] = State::Requested;
                 }
                 Ok(false) => {}
@@ -139,19 +139,39 @@ pub(crate) async fn browse<C: Carrier>(
                 }
             }
         }
+        // Races move on (and may send what they held).
+        let alt_svc = ledger.alt_svc_h3();
+        let mut race_timer: Option<Duration> = None;
+        for route in routes.iter_mut() {
+            let due = route.advance(carriers, &mut outstanding, now, alt_svc);
+            race_timer = match (race_timer, due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
         if state
             .iter()
             .all(|s| matches!(s, State::Arrived(_) | State::Failed))
         {
             return;
         }
-        // The next moment a delay ends.
-        let timer = ready.iter().copied().filter(|&t| t > now && t != Duration::MAX).min();
+        // The next moment a delay or a race's fallback delay ends.
+        let timer = ready
+            .iter()
+            .copied()
+            .filter(|&t| t > now && t != Duration::MAX)
+            .chain(race_timer)
+            .min();
         let waiting_for_document = matches!(state[0], State::Requested)
-            && graph.objects.iter().any(|o| {
-                matches!(o.discovery, Discovery::Html { offset } if offset > parsed_to)
-            });
-        let busy = outstanding.iter().any(|&k| k > 0);
+            && graph
+                .objects
+                .iter()
+                .any(|o| matches!(o.discovery, Discovery::Html { offset } if offset > parsed_to));
+        let opening: Vec<bool> = carriers
+            .iter()
+            .map(|c| c.readiness() == Readiness::Opening)
+            .collect();
+        let busy = outstanding.iter().any(|&k| k > 0) || opening.contains(&true);
         if !busy && timer.is_none() && !waiting_for_document {
             // Nothing can happen any more: what is left is never found.
             for (i, s) in state.iter_mut().enumerate() {
@@ -170,18 +190,21 @@ pub(crate) async fn browse<C: Carrier>(
         };
         tokio::select! {
             biased;
-            done = next_of(carriers, &outstanding), if busy => match done {
-                (group, Some(req)) => {
-                    outstanding[group] -= 1;
+            done = next_of(carriers, &outstanding, &opening), if busy => match done {
+                (carrier, Some(req)) => {
+                    outstanding[carrier] -= 1;
                     state[req - base] = match ledger.outcome(req) {
                         Some(Ok(at)) => State::Arrived(at),
                         _ => State::Failed,
                     };
                 }
-                (group, None) => {
+                // A connection opened ahead of its requests is open (or
+                // failed): the races look again.
+                (carrier, None) if outstanding[carrier] == 0 => {}
+                (carrier, None) => {
                     // A carrier always finishes what it was given; if one
                     // ever does not, record it rather than wait for ever.
-                    outstanding[group] = 0;
+                    outstanding[carrier] = 0;
                     ledger.fail_unfinished("client: request lost by its carrier");
                     return;
                 }
@@ -192,15 +215,19 @@ pub(crate) async fn browse<C: Carrier>(
     }
 }
 
-/// The next request any carrier with requests outstanding finishes: its
-/// group and index (`None` if the carrier had nothing after all). Only
-/// called with at least one group outstanding. Cancel-safe: each carrier's
-/// `next_done` is.
-async fn next_of<C: Carrier>(carriers: &mut [C], outstanding: &[usize]) -> (usize, Option<usize>) {
+/// The next request any carrier with requests outstanding (or a connection
+/// opening) finishes: the carrier and the request (`None`: nothing was
+/// outstanding and its connection is now open or failed). Only called with
+/// at least one carrier busy. Cancel-safe: each carrier's `next_done` is.
+async fn next_of<C: Carrier>(
+    carriers: &mut [C],
+    outstanding: &[usize],
+    opening: &[bool],
+) -> (usize, Option<usize>) {
     let waiting: Vec<_> = carriers
         .iter_mut()
         .enumerate()
-        .filter(|(group, _)| outstanding[*group] > 0)
+        .filter(|(c, _)| outstanding[*c] > 0 || opening[*c])
         .map(|(group, carrier)| Box::pin(async move { (group, carrier.next_done().await) }))
         .collect();
     select_all(waiting).await.0

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use netsim::quic::QuicCongestion;
 use netsim::FlowControl;
-use scenarios::{Handshake, Protocol};
+use scenarios::{H3Discovery, Handshake, Protocol, H3_FALLBACK_DELAY};
 
 /// Simulated (or, on real sockets, real) time between the end of a run's
 /// warm-up ([`Handshake::Resume`], [`Handshake::EarlyData`]: one connection
@@ -67,7 +67,15 @@ pub struct ClientConfig {
     /// `scenarios::Scheduler::Priorities` orders its responses by.
     /// HTTP/1.1 requests never carry it. Default: `false`, so that the
     /// requests' bytes are those of every run before schedulers existed.
+    /// A page loaded as a browser does always carries them.
     pub priority_headers: bool,
+    /// How an HTTP/3 client reaches HTTP/3 on a page loaded as a browser
+    /// does (see [`H3Discovery`]); other plans and protocols ignore it.
+    /// Default: [`H3Discovery::Known`].
+    pub h3_discovery: H3Discovery,
+    /// The fallback delay of [`H3Discovery::Race`] and
+    /// [`H3Discovery::AltSvc`]. Default: [`H3_FALLBACK_DELAY`] (300 ms).
+    pub h3_fallback: Duration,
 }
 
 /// A [`ClientConfig`] field with a value the client cannot use.
@@ -93,6 +101,8 @@ impl ClientConfig {
             quic_congestion: QuicCongestion::default(),
             time_limit: DEFAULT_TIME_LIMIT,
             priority_headers: false,
+            h3_discovery: H3Discovery::Known,
+            h3_fallback: H3_FALLBACK_DELAY,
         }
     }
 
@@ -131,6 +141,13 @@ impl ClientConfig {
     /// Set [`ClientConfig::priority_headers`].
     pub fn with_priority_headers(mut self, on: bool) -> ClientConfig {
         self.priority_headers = on;
+        self
+    }
+
+    /// Set [`ClientConfig::h3_discovery`] and [`ClientConfig::h3_fallback`].
+    pub fn with_h3_discovery(mut self, discovery: H3Discovery, fallback: Duration) -> ClientConfig {
+        self.h3_discovery = discovery;
+        self.h3_fallback = fallback;
         self
     }
 

@@ -486,12 +486,6 @@ pub(crate) struct Named<D: Dialer> {
 }
 
 impl<D: Dialer> Named<D> {
-    /// `inner` under its own name.
-    pub(crate) fn own(inner: D) -> Named<D> {
-        let name = inner.server_name().into();
-        Named { inner, name }
-    }
-
     /// `inner` under `name`.
     pub(crate) fn new(inner: D, name: &str) -> Named<D> {
         Named {

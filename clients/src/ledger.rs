@@ -152,8 +152,11 @@ pub(crate) struct Ledger {
     /// Whether connections record the origin they were opened to (page
     /// runs only, so that other records stay as they were).
     record_origins: Cell<bool>,
-    /// Raised whenever request 0 (a page's document) gets body bytes.
+    /// Raised whenever request 0 (a page's document) gets its head or body
+    /// bytes.
     document_progress: Notify,
+    /// When a response first advertised HTTP/3 (`alt-svc: h3=...`).
+    alt_svc_h3: Cell<Option<Duration>>,
 }
 
 impl Ledger {
@@ -169,7 +172,13 @@ impl Ledger {
             path_change: Cell::default(),
             record_origins: Cell::new(false),
             document_progress: Notify::new(),
+            alt_svc_h3: Cell::new(None),
         }
+    }
+
+    /// When a response first advertised HTTP/3 with `alt-svc`, if one did.
+    pub(crate) fn alt_svc_h3(&self) -> Option<Duration> {
+        self.alt_svc_h3.get()
     }
 
     /// Make every connection record the origin it was opened to.
@@ -359,6 +368,18 @@ impl Ledger {
                 .and_then(|v| v.to_str().ok()?.parse().ok()),
         };
         let status = response.status().as_u16();
+        let advertises_h3 = response
+            .headers()
+            .get_all(http::header::ALT_SVC)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|alt| alt.trim_start().starts_with("h3=")));
+        if advertises_h3 && self.alt_svc_h3.get().is_none() {
+            self.alt_svc_h3.set(Some(now));
+        }
+        if req == 0 {
+            self.document_progress.notify_one();
+        }
         let range_start = self.range_start(req);
         let problem = {
             let mut requests = self.requests.borrow_mut();
@@ -511,7 +532,10 @@ impl Ledger {
             if discovered {
                 self.fail(req, reason.to_string());
             } else {
-                self.fail(req, format!("not requested: not yet discovered when {reason}"));
+                self.fail(
+                    req,
+                    format!("not requested: not yet discovered when {reason}"),
+                );
             }
         }
     }

@@ -21,6 +21,9 @@
 //!   changes;
 //! - `browse`: a page loaded as a browser does: objects requested as the
 //!   HTML parser, stylesheets and scripts discover them, per origin;
+//! - [`route`]: which connection carries a page's request, and the race of
+//!   HTTP/3 against HTTP/2 ([`RaceRecord`]) when a browser reaches HTTP/3
+//!   by racing or by `alt-svc`;
 //! - `h1`: the HTTP/1.1 carrier, a browser-like pool of keep-alive
 //!   connections, replaced and resumed with `Range` after a path change;
 //! - `mux`: the HTTP/2 and HTTP/3 carrier, one connection with every
@@ -61,11 +64,15 @@ mod mux;
 pub mod page_times;
 mod real;
 pub mod record;
+pub mod route;
 mod runner;
 
 pub use config::{ClientConfig, ConfigError, WARMUP_PAUSE};
 pub use hol::HolBlockedTime;
-pub use page_times::{KindTimes, PageTimes};
 pub use real::{run_real, RealTarget, Trust};
-pub use record::{ConnectionRecord, MigrationRecord, RequestRecord, Resumption, RunRecord, Warmup};
+pub use record::{
+    ConnectionRecord, KindTimes, MigrationRecord, PageTimes, RequestRecord, Resumption, RunRecord,
+    Warmup,
+};
+pub use route::RaceRecord;
 pub use runner::run;

@@ -25,7 +25,7 @@ use netsim::quic::QuicCongestion;
 use netsim::tls::{ClientTls, ALPN_H2};
 use netsim::FlowControl;
 
-use crate::carrier::Carrier;
+use crate::carrier::{Carrier, Readiness};
 use crate::dial::{open_quic, open_tls, Dialer};
 use crate::error::error_chain;
 use crate::h1::read_body;
@@ -182,18 +182,40 @@ impl<M: Multiplexed, D: Dialer> Mux<M, D> {
     }
 }
 
+impl<M: Multiplexed, D: Dialer> Mux<M, D> {
+    /// Open the connection (state `NotOpened` only).
+    fn open_now(&mut self) {
+        self.conn = self
+            .ledger
+            .open_connection(M::PROTOCOL, self.dialer.server_name());
+        self.started = 0;
+        let opening = self
+            .protocol
+            .open(self.dialer.clone(), self.ledger.clone(), self.conn);
+        self.state = State::Opening(opening);
+    }
+}
+
 impl<M: Multiplexed, D: Dialer> Carrier for Mux<M, D> {
+    fn connect(&mut self) {
+        if matches!(self.state, State::NotOpened) {
+            self.open_now();
+        }
+    }
+
+    fn readiness(&self) -> Readiness {
+        match self.state {
+            State::NotOpened => Readiness::Idle,
+            State::Opening(_) => Readiness::Opening,
+            State::Ready(_) => Readiness::Ready,
+            State::Failed(_) => Readiness::Failed,
+        }
+    }
+
     fn submit(&mut self, req: usize) {
         match &self.state {
             State::NotOpened => {
-                self.conn = self
-                    .ledger
-                    .open_connection(M::PROTOCOL, self.dialer.server_name());
-                self.started = 0;
-                let opening =
-                    self.protocol
-                        .open(self.dialer.clone(), self.ledger.clone(), self.conn);
-                self.state = State::Opening(opening);
+                self.open_now();
                 self.queue.push_back(req);
             }
             State::Opening(_) => self.queue.push_back(req),
@@ -297,7 +319,9 @@ impl Multiplexed for H2 {
         req: usize,
         n: u64,
     ) -> LocalBoxFuture<'static, Result<(), String>> {
-        let authority = ledger.authority(req).unwrap_or_else(|| self.authority.clone());
+        let authority = ledger
+            .authority(req)
+            .unwrap_or_else(|| self.authority.clone());
         let mut request = Request::get(format!("https://{authority}{}", ledger.path(req)));
         if let Some(start) = ledger.range_start(req) {
             request = request.header(RANGE, format!("bytes={start}-"));
@@ -384,7 +408,9 @@ impl Multiplexed for H3 {
         _n: u64,
     ) -> LocalBoxFuture<'static, Result<(), String>> {
         let mut sender = handle.clone();
-        let authority = ledger.authority(req).unwrap_or_else(|| self.authority.clone());
+        let authority = ledger
+            .authority(req)
+            .unwrap_or_else(|| self.authority.clone());
         let uri = format!("https://{authority}{}", ledger.path(req));
         let priority = priority_header(self.priority_headers, &ledger, req);
         async move { exchange_h3(&mut sender, &ledger, req, uri, priority).await }.boxed_local()

@@ -12,18 +12,20 @@ use netsim::Host;
 use scenarios::{Phase, Plan};
 use tokio::time::Instant;
 
-use crate::carrier::Carrier;
-use crate::config::{ClientConfig, WARMUP_PAUSE};
 use crate::browse::browse;
+use crate::carrier::Carrier;
+use crate::carrier::Readiness;
+use crate::config::{ClientConfig, WARMUP_PAUSE};
 use crate::dial::{Dialer, Named};
 use crate::h1::H1Pool;
 use crate::hol;
 use crate::ledger::Closed;
 use crate::ledger::{Ledger, Verification};
 use crate::mux::{Mux, H2, H3};
-use crate::page_times::PageTimes;
+use crate::record::PageTimes;
 use crate::record::{ConnectionRecord, MigrationRecord, RequestRecord, RunRecord, Warmup};
-use scenarios::{Handshake, Protocol};
+use crate::route::{RaceRecord, Route, RouteSpec, Routing};
+use scenarios::{H3Discovery, Handshake, Protocol};
 
 /// Carry out `plan` over `host`'s network as `config` says, and record it.
 ///
@@ -101,7 +103,16 @@ pub(crate) async fn run_with<D: Dialer>(
                 page: None,
             };
             let ledger = Rc::new(Ledger::new(config.content_seed, verification));
-            let closed = carry_on_carrier(&dialer, &tls, config, &first, &ledger, deadline).await;
+            let (closed, _) = carry_on_carrier(
+                &dialer,
+                &resumption,
+                &tls,
+                config,
+                &first,
+                &ledger,
+                deadline,
+            )
+            .await;
             // The warm-up's carrier is gone: its connection is closing.
             tokio::time::sleep_until(deadline.min(Instant::now() + WARMUP_PAUSE)).await;
             Some(Warmup {
@@ -115,8 +126,11 @@ pub(crate) async fn run_with<D: Dialer>(
     let ledger = Rc::new(Ledger::new(config.content_seed, verification));
     // The measured part's clock starts now, after any warm-up.
     let origin = origin + Instant::now().duration_since(called);
-    let closed = carry_on_carrier(&dialer, &tls, config, plan, &ledger, deadline).await;
-    record(config, plan, closed, warmup, origin)
+    let (closed, races) =
+        carry_on_carrier(&dialer, &resumption, &tls, config, plan, &ledger, deadline).await;
+    let mut record = record(config, plan, closed, warmup, origin);
+    record.races = races;
+    record
 }
 
 /// The ALPN protocol id of `protocol`.
@@ -128,26 +142,142 @@ fn alpn(protocol: Protocol) -> &'static [u8] {
     }
 }
 
+/// Any of the three carriers, so that one run can hold several kinds (an
+/// HTTP/3 connection raced against an HTTP/2 one).
+enum AnyCarrier<D: Dialer> {
+    H1(H1Pool<Named<D>>),
+    H2(Mux<H2, Named<D>>),
+    H3(Mux<H3, Named<D>>),
+}
+
+impl<D: Dialer> Carrier for AnyCarrier<D> {
+    fn submit(&mut self, req: usize) {
+        match self {
+            AnyCarrier::H1(c) => c.submit(req),
+            AnyCarrier::H2(c) => c.submit(req),
+            AnyCarrier::H3(c) => c.submit(req),
+        }
+    }
+
+    async fn next_done(&mut self) -> Option<usize> {
+        match self {
+            AnyCarrier::H1(c) => c.next_done().await,
+            AnyCarrier::H2(c) => c.next_done().await,
+            AnyCarrier::H3(c) => c.next_done().await,
+        }
+    }
+
+    fn connect(&mut self) {
+        match self {
+            AnyCarrier::H1(c) => c.connect(),
+            AnyCarrier::H2(c) => c.connect(),
+            AnyCarrier::H3(c) => c.connect(),
+        }
+    }
+
+    fn readiness(&self) -> Readiness {
+        match self {
+            AnyCarrier::H1(c) => c.readiness(),
+            AnyCarrier::H2(c) => c.readiness(),
+            AnyCarrier::H3(c) => c.readiness(),
+        }
+    }
+}
+
+/// What builds a run's carriers: the run's settings, shared by all.
+struct Build<'a, D: Dialer> {
+    dialer: &'a D,
+    resumption: &'a ClientResumption,
+    tls: &'a ClientTls,
+    config: &'a ClientConfig,
+    ledger: &'a Rc<Ledger>,
+    priority_headers: bool,
+}
+
+impl<D: Dialer> Build<'_, D> {
+    /// A carrier of `protocol` to the origin `name`.
+    fn carrier(&self, protocol: Protocol, name: &str) -> AnyCarrier<D> {
+        let named = Named::new(self.dialer.clone(), name);
+        let authority = named.authority();
+        // The run's TLS config speaks the run's protocol; a carrier of
+        // another (HTTP/2 raced against HTTP/3) gets its own.
+        let tls = if protocol == self.config.protocol {
+            self.tls.clone()
+        } else {
+            self.dialer.tls_client(alpn(protocol), self.resumption)
+        };
+        let (flow, priority_headers) = (self.config.flow, self.priority_headers);
+        let ledger = self.ledger.clone();
+        match protocol {
+            Protocol::H1 => AnyCarrier::H1(H1Pool::new(
+                named,
+                tls,
+                ledger,
+                self.config.max_h1_connections,
+                authority,
+            )),
+            Protocol::H2 => AnyCarrier::H2(Mux::new(
+                H2 {
+                    tls,
+                    flow,
+                    authority,
+                    priority_headers,
+                },
+                named,
+                ledger,
+            )),
+            Protocol::H3 => AnyCarrier::H3(Mux::new(
+                H3 {
+                    tls,
+                    flow,
+                    congestion: self.config.quic_congestion,
+                    authority,
+                    priority_headers,
+                },
+                named,
+                ledger,
+            )),
+        }
+    }
+}
+
 /// Carry out `plan` on new carriers of `config`'s protocol, with TLS
-/// config `tls`, recording in `ledger`; the ledger's records, read while
-/// the carriers' connections are still open. The carriers (and with them
-/// their connections) are dropped on return.
+/// config `tls`, recording in `ledger`; the ledger's records and the
+/// races' records, read while the carriers' connections are still open.
+/// The carriers (and with them their connections) are dropped on return.
 ///
 /// A plan without a page has one carrier. A page has one per origin for
 /// HTTP/1.1 (a pool each); HTTP/2 and HTTP/3 coalesce every origin onto
 /// one connection, since the lab's certificate covers all of a page's
-/// names and they share one address (as Chrome pools connections).
+/// names and they share one address (as Chrome pools connections). An
+/// HTTP/3 page with [`H3Discovery::Race`] or [`H3Discovery::AltSvc`] has
+/// an HTTP/2 carrier next to each HTTP/3 one (see `crate::route`).
 async fn carry_on_carrier<D: Dialer>(
     dialer: &D,
+    resumption: &ClientResumption,
     tls: &ClientTls,
     config: &ClientConfig,
     plan: &Plan,
     ledger: &Rc<Ledger>,
     deadline: Instant,
-) -> Closed {
-    let watcher = dialer.clone();
-    let (names, group_of): (Vec<Named<D>>, Vec<usize>) = match &plan.page {
-        None => (vec![Named::own(dialer.clone())], vec![0]),
+) -> (Closed, Vec<RaceRecord>) {
+    let build = Build {
+        dialer,
+        resumption,
+        tls,
+        config,
+        ledger,
+        // A browser sends Chrome's priorities with every page request.
+        priority_headers: config.priority_headers || plan.page.is_some(),
+    };
+    let mut carriers = Vec::new();
+    let mut routes = Vec::new();
+    let group_of: Vec<usize> = match &plan.page {
+        None => {
+            carriers.push(build.carrier(config.protocol, dialer.server_name()));
+            routes.push(Route::new(RouteSpec::Direct(0)));
+            vec![0]
+        }
         Some(page) => {
             ledger.record_origins();
             let n = page.origins.len();
@@ -156,84 +286,49 @@ async fn carry_on_carrier<D: Dialer>(
                 Protocol::H2 | Protocol::H3 => vec![0; n],
             };
             let groups = group_of.iter().max().map_or(0, |&g| g + 1);
-            let names = (0..groups)
-                .map(|g| {
-                    let first = group_of.iter().position(|&x| x == g).unwrap_or(0);
-                    Named::new(dialer.clone(), &page.origins[first])
-                })
-                .collect();
-            (names, group_of)
+            for g in 0..groups {
+                let first = group_of.iter().position(|&x| x == g).unwrap_or(0);
+                let name = &page.origins[first];
+                let raced =
+                    config.protocol == Protocol::H3 && config.h3_discovery != H3Discovery::Known;
+                carriers.push(build.carrier(config.protocol, name));
+                if raced {
+                    carriers.push(build.carrier(Protocol::H2, name));
+                    routes.push(Route::new(RouteSpec::Race {
+                        h3: carriers.len() - 2,
+                        h2: carriers.len() - 1,
+                        mode: config.h3_discovery,
+                        fallback: config.h3_fallback,
+                    }));
+                } else {
+                    routes.push(Route::new(RouteSpec::Direct(carriers.len() - 1)));
+                }
+            }
+            group_of
         }
     };
-    let tls = tls.clone();
-    let (limit, flow) = (config.time_limit, config.flow);
-    // A browser sends Chrome's priorities with every page request.
-    let priority_headers = config.priority_headers || plan.page.is_some();
-    match config.protocol {
-        Protocol::H1 => {
-            let pools = names
-                .into_iter()
-                .map(|named| {
-                    let authority = named.authority();
-                    H1Pool::new(
-                        named,
-                        tls.clone(),
-                        ledger.clone(),
-                        config.max_h1_connections,
-                        authority,
-                    )
-                })
-                .collect();
-            carry_and_close(pools, &group_of, &watcher, plan, ledger, limit, deadline).await
-        }
-        Protocol::H2 => {
-            let muxes = names
-                .into_iter()
-                .map(|named| {
-                    let h2 = H2 {
-                        tls: tls.clone(),
-                        flow,
-                        authority: named.authority(),
-                        priority_headers,
-                    };
-                    Mux::new(h2, named, ledger.clone())
-                })
-                .collect();
-            carry_and_close(muxes, &group_of, &watcher, plan, ledger, limit, deadline).await
-        }
-        Protocol::H3 => {
-            let muxes = names
-                .into_iter()
-                .map(|named| {
-                    let h3 = H3 {
-                        tls: tls.clone(),
-                        flow,
-                        congestion: config.quic_congestion,
-                        authority: named.authority(),
-                        priority_headers,
-                    };
-                    Mux::new(h3, named, ledger.clone())
-                })
-                .collect();
-            carry_and_close(muxes, &group_of, &watcher, plan, ledger, limit, deadline).await
-        }
-    }
-}
-
-/// [`carry`] on `carriers`, then close the ledger while the carriers (and
-/// with them their connections) are still alive, so that the statistics
-/// are read from open connections; the carriers are dropped on return.
-async fn carry_and_close<C: Carrier, D: Dialer>(
-    mut carriers: Vec<C>,
-    group_of: &[usize],
-    dialer: &D,
-    plan: &Plan,
-    ledger: &Ledger,
-    limit: Duration,
-    deadline: Instant,
-) -> Closed {
-    carry(&mut carriers, group_of, dialer, plan, ledger, limit, deadline).await;
-    ledger.close()
+    let (limit, watcher) = (config.time_limit, dialer.clone());
+    let mut routing = Routing { group_of, routes };
+    carry(
+        &mut carriers,
+        &mut routing,
+        &watcher,
+        plan,
+        ledger,
+        limit,
+        deadline,
+    )
+    .await;
+    let races = routing
+        .routes
+        .iter()
+        .filter_map(|r| r.record().cloned())
+        .collect();
+    // Closed while the carriers (and their connections) are still alive, so
+    // that the statistics are read from open connections.
+    let closed = ledger.close();
+    drop(carriers);
+    (closed, races)
 }
 
 /// Run `plan` on `carriers` until `deadline` (the run's time limit,
@@ -242,7 +337,7 @@ async fn carry_and_close<C: Carrier, D: Dialer>(
 /// change; past the deadline, record what is left as failed.
 async fn carry<C: Carrier, D: Dialer>(
     carriers: &mut [C],
-    group_of: &[usize],
+    routing: &mut Routing,
     dialer: &D,
     plan: &Plan,
     ledger: &Ledger,
@@ -252,7 +347,7 @@ async fn carry<C: Carrier, D: Dialer>(
     let work = async {
         let load = async {
             match &plan.page {
-                Some(page) => browse(carriers, group_of, page, ledger).await,
+                Some(page) => browse(carriers, routing, page, ledger).await,
                 None => phases(&mut carriers[0], plan, ledger).await,
             }
         };
@@ -357,6 +452,7 @@ fn record(
             .page
             .as_ref()
             .and_then(|page| PageTimes::compute(page, &requests)),
+        races: Vec::new(),
         requests,
     }
 }

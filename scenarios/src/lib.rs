@@ -13,6 +13,8 @@
 //!   used by every crate above this one; a request's RFC 9218 [`Priority`].
 //!   Congestion control and pacing are named in the `tcp` crate
 //!   (`tcp::Congestion`, `tcp::Pacing`), below this one.
+//! - [`object`]: one object a client fetches ([`Object`], [`ObjectKind`]) and
+//!   the priority a browser gives its kind.
 //! - [`page`]: a page as a browser loads it ([`PageGraph`]): what discovers
 //!   each object, its origin, whether it blocks the first render; the
 //!   default page's structure.
@@ -29,6 +31,7 @@
 pub mod content;
 pub mod har;
 mod location;
+pub mod object;
 pub mod page;
 pub mod preset;
 pub mod protocol;
@@ -40,12 +43,15 @@ pub use content::{
     body, digest, fill, object_path, size_of_path, BodyCheck, BodyMismatch, BodySource, PathError,
     MAX_NAME_LEN, MAX_OBJECT_SIZE,
 };
+pub use object::{Object, ObjectKind};
 pub use page::{
-    Discovery, PageError, PageGraph, PageObject, PageStructure, MAX_PAGE_OBJECTS,
-    MAX_PAGE_ORIGINS, SERVER_NAME, STATIC_ORIGIN,
+    Discovery, PageError, PageGraph, PageObject, PageStructure, MAX_PAGE_OBJECTS, MAX_PAGE_ORIGINS,
+    SERVER_NAME, STATIC_ORIGIN,
 };
 pub use preset::{preset, presets, Preset};
-pub use protocol::{Certificate, Handshake, Priority, Protocol, Scheduler};
+pub use protocol::{
+    Certificate, H3Discovery, Handshake, Priority, Protocol, Scheduler, H3_FALLBACK_DELAY,
+};
 pub use resolved::{
     Direction, IpProtocol, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink,
     ResolvedLoss, ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
@@ -56,6 +62,6 @@ pub use schema::{
     WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW,
 };
 pub use workload::{
-    Object, ObjectKind, PageSpec, Phase, Plan, Workload, WorkloadError, MAX_PAGE_SUBRESOURCES,
-    MAX_PARALLEL_COUNT, MAX_RPC_REQUESTS,
+    PageSpec, Phase, Plan, Workload, WorkloadError, MAX_PAGE_SUBRESOURCES, MAX_PARALLEL_COUNT,
+    MAX_RPC_REQUESTS,
 };

@@ -18,15 +18,15 @@
 //!   bytes arrive; with it off, nothing after a blocking script is
 //!   discovered until the script has run.
 //!
-//! [`PageGraph::browser`] builds the lab's default page from
-//! [`PageSpec`]: today's sizes and counts, with the structure documented
-//! there. [`PageStructure::Flat`] keeps the earlier model (document, then
+//! [`PageGraph::browser`] (in `workload`, next to the page it structures)
+//! builds the lab's default page from a [`crate::PageSpec`]: today's sizes
+//! and counts, with the structure documented there. [`PageStructure::Flat`] keeps the earlier model (document, then
 //! every subresource at once) for results that must stay reproducible.
 
 use std::fmt;
 use std::time::Duration;
 
-use crate::workload::{Object, ObjectKind, PageSpec};
+use crate::object::{Object, ObjectKind};
 
 /// The host name of the lab's server: the default page's document origin
 /// and the name the lab's certificate is issued for.
@@ -163,7 +163,9 @@ pub fn is_host_name(name: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -289,160 +291,11 @@ impl PageGraph {
         }
         Ok(())
     }
-
-    /// The lab's default page structure over `spec`'s document and
-    /// subresources (the same paths and sizes as the flat page). Offsets are
-    /// in per mille of the document's size `H`:
-    ///
-    /// | objects | where | discovered | render-blocking | origin |
-    /// |---|---|---|---|---|
-    /// | stylesheets | head | HTML, spread over 20–150 ‰ with the head's scripts | yes | document's |
-    /// | parser-blocking scripts, first half | head | HTML, after the stylesheets | yes | document's |
-    /// | `async` scripts, first half | head | HTML, after those | no | document's |
-    /// | `async` scripts, second half, as `defer` | head | HTML, last in the head | no | document's |
-    /// | images, all but the last sixth | body | HTML, spread over 200–900 ‰ | no | static |
-    /// | parser-blocking scripts, second half | end of body | HTML, 920–980 ‰ | no | document's |
-    /// | fonts | — | on completion of the first stylesheet | no | static |
-    /// | images, last sixth (rounded down) | — | on completion of the first `async` script (lazy-loaded) | no | static |
-    /// | data | — | on completion of the first parser-blocking script (`fetch`) | no | document's |
-    ///
-    /// Where the discovering object does not exist (a small page), the
-    /// object is found at the end of the body instead. Every delay is 0 and
-    /// the preload scanner is on. The document origin is [`SERVER_NAME`],
-    /// the static one [`STATIC_ORIGIN`].
-    pub fn browser(spec: &PageSpec) -> PageGraph {
-        let html = spec.html();
-        let h = html.size;
-        let at = |per_mille: u64| Discovery::Html {
-            offset: h * per_mille / 1000,
-        };
-        let subresources = spec.subresource_objects();
-        let of_kind = |kind: ObjectKind| -> Vec<Object> {
-            subresources
-                .iter()
-                .filter(|o| o.kind == kind)
-                .cloned()
-                .collect()
-        };
-        let css = of_kind(ObjectKind::Css);
-        let sync = of_kind(ObjectKind::Js);
-        let not_blocking = of_kind(ObjectKind::AsyncJs);
-        let fonts = of_kind(ObjectKind::Font);
-        let images = of_kind(ObjectKind::Image);
-        let data = of_kind(ObjectKind::Data);
-        let (head_sync, tail_sync) = sync.split_at(sync.len().div_ceil(2));
-        let (asyncs, defers) = not_blocking.split_at(not_blocking.len().div_ceil(2));
-        let lazy = images.len() / 6;
-        let (body_images, lazy_images) = images.split_at(images.len() - lazy);
-
-        let mut objects = vec![PageObject {
-            object: html,
-            origin: 0,
-            discovery: Discovery::Navigation,
-            render_blocking: false,
-            delay: Duration::ZERO,
-        }];
-        let mut push = |object: Object, origin, discovery, render_blocking| {
-            objects.push(PageObject {
-                object,
-                origin,
-                discovery,
-                render_blocking,
-                delay: Duration::ZERO,
-            });
-            objects.len() - 1
-        };
-        // The head, in document order.
-        let head: Vec<(Object, bool)> = css
-            .iter()
-            .chain(head_sync)
-            .map(|o| (o.clone(), true))
-            .chain(asyncs.iter().map(|o| (o.clone(), false)))
-            .chain(defers.iter().map(|o| {
-                let mut defer = o.clone();
-                defer.kind = ObjectKind::DeferJs;
-                (defer, false)
-            }))
-            .collect();
-        let mut first_css = None;
-        let mut first_sync = None;
-        let mut first_async = None;
-        let n = head.len() as u64;
-        for (k, (object, blocking)) in (0..).zip(head) {
-            let kind = object.kind;
-            let index = push(object, 0, at(20 + 130 * k / n.max(1)), blocking);
-            let first = match kind {
-                ObjectKind::Css => &mut first_css,
-                ObjectKind::Js => &mut first_sync,
-                ObjectKind::AsyncJs => &mut first_async,
-                _ => continue,
-            };
-            first.get_or_insert(index);
-        }
-        let n = body_images.len() as u64;
-        for (k, image) in (0..).zip(body_images) {
-            push(image.clone(), 1, at(200 + 700 * k / n.max(1)), false);
-        }
-        let n = tail_sync.len() as u64;
-        for (k, script) in (0..).zip(tail_sync) {
-            push(script.clone(), 0, at(920 + 60 * k / n.max(1)), false);
-        }
-        let by = |discoverer: Option<usize>| {
-            discoverer.map_or(at(990), |of| Discovery::Completion { of })
-        };
-        for font in fonts {
-            push(font, 1, by(first_css), false);
-        }
-        for image in lazy_images {
-            push(image.clone(), 1, by(first_async), false);
-        }
-        for object in data {
-            push(object, 0, by(first_sync), false);
-        }
-        PageGraph {
-            origins: vec![SERVER_NAME.to_owned(), STATIC_ORIGIN.to_owned()],
-            objects,
-            preload_scanner: true,
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_default_page_keeps_the_flat_pages_objects() {
-        let spec = PageSpec::default();
-        let graph = PageGraph::browser(&spec);
-        graph.validate().unwrap();
-        assert_eq!(graph.objects.len(), 40);
-        let mut flat: Vec<String> = spec
-            .subresource_objects()
-            .into_iter()
-            .map(|o| o.path)
-            .collect();
-        flat.insert(0, spec.html().path);
-        let mut browser: Vec<String> = graph.objects.iter().map(|o| o.object.path.clone()).collect();
-        flat.sort();
-        browser.sort();
-        assert_eq!(flat, browser);
-        let blocking = graph.objects.iter().filter(|o| o.render_blocking).count();
-        assert_eq!(blocking, 5 + 4, "five stylesheets and four head scripts");
-    }
-
-    #[test]
-    fn small_pages_still_validate() {
-        for n in 1..=45 {
-            let spec = PageSpec {
-                subresources: n,
-                ..PageSpec::default()
-            };
-            let graph = PageGraph::browser(&spec);
-            graph.validate().unwrap_or_else(|e| panic!("{n}: {e}"));
-            assert_eq!(graph.objects.len(), n as usize + 1);
-        }
-    }
 
     #[test]
     fn host_names() {

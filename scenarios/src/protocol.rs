@@ -396,6 +396,83 @@ impl FromStr for Certificate {
     }
 }
 
+/// How the client reaches HTTP/3, on a page loaded as a browser does.
+/// Serialized as its label (`"known"`, `"race"`, `"alt-svc"`), as a
+/// scenario's `h3_discovery` writes it. HTTP/1.1 and HTTP/2 runs ignore it.
+///
+/// The fallback delay (the scenario's `h3_fallback_ms`, default
+/// [`H3_FALLBACK_DELAY`]) bounds how long requests wait for QUIC before
+/// TCP is used.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum H3Discovery {
+    /// The client knows the server speaks HTTP/3 and uses it alone, with no
+    /// fallback (`"known"`): the lab's pure HTTP/3 measurement, and the
+    /// default. With UDP blocked, the run fails.
+    #[default]
+    Known,
+    /// As Chrome does when HTTP/3 is known to work (`"race"`): QUIC first,
+    /// then TCP (HTTP/2) if QUIC has no connection after the fallback delay,
+    /// or at once if QUIC fails; the first connection ready carries the page.
+    Race,
+    /// A first visit (`"alt-svc"`): HTTP/2 first; the server's `alt-svc: h3`
+    /// header starts QUIC, and requests found from then on wait for it, up
+    /// to the fallback delay, before going over HTTP/2.
+    AltSvc,
+}
+
+/// The default fallback delay: 300 ms, Chromium's delay for the TCP job
+/// when it races QUIC and has no RTT estimate of the server
+/// (`QuicSessionPool::GetTimeDelayForWaitingJob`; with one it waits 1.5 ×
+/// the smoothed RTT, at most 3 s).
+pub const H3_FALLBACK_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
+impl H3Discovery {
+    /// Every way, in order: known, race, alt-svc.
+    pub const ALL: [H3Discovery; 3] = [H3Discovery::Known, H3Discovery::Race, H3Discovery::AltSvc];
+
+    /// The label scenario files, the command line and results use.
+    pub fn label(self) -> &'static str {
+        match self {
+            H3Discovery::Known => "known",
+            H3Discovery::Race => "race",
+            H3Discovery::AltSvc => "alt-svc",
+        }
+    }
+
+    /// What it is, in a few words.
+    pub fn description(self) -> &'static str {
+        match self {
+            H3Discovery::Known => "HTTP/3 alone, no fallback",
+            H3Discovery::Race => "QUIC first, TCP after the fallback delay (as Chrome races)",
+            H3Discovery::AltSvc => "HTTP/2 first, HTTP/3 once alt-svc says so (a first visit)",
+        }
+    }
+}
+
+impl fmt::Display for H3Discovery {
+    /// The label.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for H3Discovery {
+    type Err = NameError;
+
+    /// `"known"`, `"race"` or `"alt-svc"`.
+    fn from_str(s: &str) -> Result<H3Discovery, NameError> {
+        H3Discovery::ALL
+            .into_iter()
+            .find(|x| x.label() == s)
+            .ok_or_else(|| {
+                NameError::one_of("h3_discovery", s, &H3Discovery::ALL.map(H3Discovery::label))
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,15 +43,15 @@
 //! the priority a client may send ([`ObjectKind::priority`]), never a path,
 //! size or the order. More in `docs/workloads.md`.
 
-use std::fmt;
+use std::time::Duration;
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest as _, Sha256};
 
-use crate::content::{object_path, size_of_path, MAX_OBJECT_SIZE};
-use crate::page::{PageGraph, PageStructure};
-use crate::protocol::Priority;
+use crate::content::{size_of_path, MAX_OBJECT_SIZE};
+use crate::object::{Object, ObjectKind};
+use crate::page::{Discovery, PageGraph, PageObject, PageStructure, SERVER_NAME, STATIC_ORIGIN};
 
 /// The most objects a [`Workload::Parallel`] may request.
 pub const MAX_PARALLEL_COUNT: u32 = 10_000;
@@ -59,146 +59,6 @@ pub const MAX_PARALLEL_COUNT: u32 = 10_000;
 pub const MAX_RPC_REQUESTS: u32 = 1_000_000;
 /// The most subresources a [`PageSpec`] may have.
 pub const MAX_PAGE_SUBRESOURCES: u32 = 1_000;
-
-/// What kind of resource an object stands for. The content is the same random
-/// bytes for every kind; the kind only names and sizes objects, and lets
-/// reports group them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ObjectKind {
-    /// An HTML document.
-    Html,
-    /// A stylesheet.
-    Css,
-    /// A script the document's parser waits for (a classic `<script src>`
-    /// in the head): it blocks rendering.
-    Js,
-    /// A script marked `async`: fetched without holding up the parser or
-    /// the first render, run when it arrives.
-    AsyncJs,
-    /// A script marked `defer`: fetched without holding up the parser or
-    /// the first render, run after the document is parsed and before
-    /// DOMContentLoaded.
-    DeferJs,
-    /// An image.
-    Image,
-    /// A web font.
-    Font,
-    /// Anything else: JSON, binary blobs.
-    Data,
-}
-
-impl ObjectKind {
-    /// Every kind, in the order reports list them.
-    pub const ALL: [ObjectKind; 8] = [
-        ObjectKind::Html,
-        ObjectKind::Css,
-        ObjectKind::Js,
-        ObjectKind::AsyncJs,
-        ObjectKind::DeferJs,
-        ObjectKind::Image,
-        ObjectKind::Font,
-        ObjectKind::Data,
-    ];
-
-    /// A short lowercase name: `html`, `css`, `js`, `async-js`, `defer-js`,
-    /// `image`, `font`, `data`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Html => "html",
-            ObjectKind::Css => "css",
-            ObjectKind::Js => "js",
-            ObjectKind::AsyncJs => "async-js",
-            ObjectKind::DeferJs => "defer-js",
-            ObjectKind::Image => "image",
-            ObjectKind::Font => "font",
-            ObjectKind::Data => "data",
-        }
-    }
-
-    /// The kind named `name` ([`ObjectKind::as_str`]), if any.
-    pub fn from_name(name: &str) -> Option<ObjectKind> {
-        ObjectKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-
-    /// Whether an object of this kind can discover others in a
-    /// [`crate::PageGraph`]: stylesheets and scripts.
-    pub fn discovers(self) -> bool {
-        matches!(
-            self,
-            ObjectKind::Css | ObjectKind::Js | ObjectKind::AsyncJs | ObjectKind::DeferJs
-        )
-    }
-
-    /// Whether it is a script of any kind.
-    pub fn is_script(self) -> bool {
-        matches!(
-            self,
-            ObjectKind::Js | ObjectKind::AsyncJs | ObjectKind::DeferJs
-        )
-    }
-
-    /// The RFC 9218 priority Chrome's `priority` request header gives a
-    /// resource of this kind when it is first requested (see
-    /// `docs/workloads.md` for the Chromium code it follows):
-    ///
-    /// | kind | Chrome's load priority | urgency | incremental | header |
-    /// |---|---|---|---|---|
-    /// | HTML (navigation) | Highest | 0 | yes | `u=0, i` |
-    /// | CSS, font | VeryHigh (Highest) | 0 | no | `u=0` |
-    /// | script (parser-blocking) | High | 1 | no | `u=1` |
-    /// | data (`fetch`/XHR) | High | 1 | yes | `u=1, i` |
-    /// | script (`async`, `defer`) | Low | 3 | no | none |
-    /// | image | Low | 3 | yes | `i` |
-    ///
-    /// Chromium's urgency is `HIGHEST - net::RequestPriority`
-    /// (`ConvertRequestPriorityToQuicPriority`); stylesheets, scripts and
-    /// fonts are not incremental (`ShouldLoadIncremental`), every other
-    /// resource and the navigation are. Chrome raises an image it finds in
-    /// the viewport to High once layout has run, with a priority update;
-    /// the lab sends no updates, so every image keeps urgency 3.
-    pub fn priority(self) -> Priority {
-        let (urgency, incremental) = match self {
-            ObjectKind::Html => (0, true),
-            ObjectKind::Css | ObjectKind::Font => (0, false),
-            ObjectKind::Js => (1, false),
-            ObjectKind::Data => (1, true),
-            ObjectKind::AsyncJs | ObjectKind::DeferJs => (3, false),
-            ObjectKind::Image => (3, true),
-        };
-        Priority {
-            urgency,
-            incremental,
-        }
-    }
-}
-
-impl fmt::Display for ObjectKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One object to fetch: a content path and its size.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Object {
-    /// The content path, `/bytes/{size}/{name}`.
-    pub path: String,
-    /// The body size in bytes; equals `size_of_path(path)`.
-    pub size: u64,
-    /// What the object stands for.
-    pub kind: ObjectKind,
-}
-
-impl Object {
-    /// The object of `size` bytes named `name` (see [`object_path`]).
-    pub fn new(size: u64, name: &str, kind: ObjectKind) -> Object {
-        Object {
-            path: object_path(size, name),
-            size,
-            kind,
-        }
-    }
-}
 
 /// A web page: one HTML document, then its subresources.
 #[derive(Clone, Debug, PartialEq)]
@@ -362,6 +222,124 @@ impl PageSpec {
                 Object::new(size, &name, ObjectKind::Data)
             })
             .collect()
+    }
+}
+
+impl PageGraph {
+    /// The lab's default page structure over `spec`'s document and
+    /// subresources (the same paths and sizes as the flat page). Offsets are
+    /// in per mille of the document's size `H`:
+    ///
+    /// | objects | where | discovered | render-blocking | origin |
+    /// |---|---|---|---|---|
+    /// | stylesheets | head | HTML, spread over 20–150 ‰ with the head's scripts | yes | document's |
+    /// | parser-blocking scripts, first half | head | HTML, after the stylesheets | yes | document's |
+    /// | `async` scripts, first half | head | HTML, after those | no | document's |
+    /// | `async` scripts, second half, as `defer` | head | HTML, last in the head | no | document's |
+    /// | images, all but the last sixth | body | HTML, spread over 200–900 ‰ | no | static |
+    /// | parser-blocking scripts, second half | end of body | HTML, 920–980 ‰ | no | document's |
+    /// | fonts | — | on completion of the first stylesheet | no | static |
+    /// | images, last sixth (rounded down) | — | on completion of the first `async` script (lazy-loaded) | no | static |
+    /// | data | — | on completion of the first parser-blocking script (`fetch`) | no | document's |
+    ///
+    /// Where the discovering object does not exist (a small page), the
+    /// object is found at the end of the body instead. Every delay is 0 and
+    /// the preload scanner is on. The document origin is [`SERVER_NAME`],
+    /// the static one [`STATIC_ORIGIN`].
+    pub fn browser(spec: &PageSpec) -> PageGraph {
+        let html = spec.html();
+        let h = html.size;
+        let at = |per_mille: u64| Discovery::Html {
+            offset: h * per_mille / 1000,
+        };
+        let subresources = spec.subresource_objects();
+        let of_kind = |kind: ObjectKind| -> Vec<Object> {
+            subresources
+                .iter()
+                .filter(|o| o.kind == kind)
+                .cloned()
+                .collect()
+        };
+        let css = of_kind(ObjectKind::Css);
+        let sync = of_kind(ObjectKind::Js);
+        let not_blocking = of_kind(ObjectKind::AsyncJs);
+        let fonts = of_kind(ObjectKind::Font);
+        let images = of_kind(ObjectKind::Image);
+        let data = of_kind(ObjectKind::Data);
+        let (head_sync, tail_sync) = sync.split_at(sync.len().div_ceil(2));
+        let (asyncs, defers) = not_blocking.split_at(not_blocking.len().div_ceil(2));
+        let lazy = images.len() / 6;
+        let (body_images, lazy_images) = images.split_at(images.len() - lazy);
+
+        let mut objects = vec![PageObject {
+            object: html,
+            origin: 0,
+            discovery: Discovery::Navigation,
+            render_blocking: false,
+            delay: Duration::ZERO,
+        }];
+        let mut push = |object: Object, origin, discovery, render_blocking| {
+            objects.push(PageObject {
+                object,
+                origin,
+                discovery,
+                render_blocking,
+                delay: Duration::ZERO,
+            });
+            objects.len() - 1
+        };
+        // The head, in document order.
+        let head: Vec<(Object, bool)> = css
+            .iter()
+            .chain(head_sync)
+            .map(|o| (o.clone(), true))
+            .chain(asyncs.iter().map(|o| (o.clone(), false)))
+            .chain(defers.iter().map(|o| {
+                let mut defer = o.clone();
+                defer.kind = ObjectKind::DeferJs;
+                (defer, false)
+            }))
+            .collect();
+        let mut first_css = None;
+        let mut first_sync = None;
+        let mut first_async = None;
+        let n = head.len() as u64;
+        for (k, (object, blocking)) in (0..).zip(head) {
+            let kind = object.kind;
+            let index = push(object, 0, at(20 + 130 * k / n.max(1)), blocking);
+            let first = match kind {
+                ObjectKind::Css => &mut first_css,
+                ObjectKind::Js => &mut first_sync,
+                ObjectKind::AsyncJs => &mut first_async,
+                _ => continue,
+            };
+            first.get_or_insert(index);
+        }
+        let n = body_images.len() as u64;
+        for (k, image) in (0..).zip(body_images) {
+            push(image.clone(), 1, at(200 + 700 * k / n.max(1)), false);
+        }
+        let n = tail_sync.len() as u64;
+        for (k, script) in (0..).zip(tail_sync) {
+            push(script.clone(), 0, at(920 + 60 * k / n.max(1)), false);
+        }
+        let by = |discoverer: Option<usize>| {
+            discoverer.map_or(at(990), |of| Discovery::Completion { of })
+        };
+        for font in fonts {
+            push(font, 1, by(first_css), false);
+        }
+        for image in lazy_images {
+            push(image.clone(), 1, by(first_async), false);
+        }
+        for object in data {
+            push(object, 0, by(first_sync), false);
+        }
+        PageGraph {
+            origins: vec![SERVER_NAME.to_owned(), STATIC_ORIGIN.to_owned()],
+            objects,
+            preload_scanner: true,
+        }
     }
 }
 
@@ -758,10 +736,7 @@ impl Workload {
             }],
             Workload::List { objects } => vec![Phase::all_at_once(objects.clone())],
         };
-        Plan {
-            phases,
-            page: None,
-        }
+        Plan { phases, page: None }
     }
 
     /// The body bytes the workload fetches, summed over its objects.

@@ -8,12 +8,23 @@ use scenarios::{
 };
 use tcp::{Congestion, Pacing};
 
+/// `text` with the flat page unless it names a workload: the realistic
+/// chain, which these tests choose, serves one origin only, and the flat
+/// page has one.
+fn flat(text: &str) -> String {
+    if text.contains("[workload]") {
+        text.to_owned()
+    } else {
+        format!("{text}\n[workload]\nkind = \"page\"\nstructure = \"flat\"\n")
+    }
+}
+
 fn parse(text: &str) -> Scenario {
-    Scenario::from_toml(text, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+    Scenario::from_toml(&flat(text), "test.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn error(text: &str) -> ScenarioError {
-    match Scenario::from_toml(text, "bad.toml") {
+    match Scenario::from_toml(&flat(text), "bad.toml") {
         Ok(s) => panic!("parsed, expected an error: {s:?}"),
         Err(e) => e,
     }
@@ -241,4 +252,17 @@ fn the_deciding_factors_scenario_crosses_cc_scheduler_and_pacing_at_two_percent(
         runs[0].key(),
         "h2/seed=1/loss_percent=2/cc=cubic/pacing=off/scheduler=round-robin"
     );
+}
+
+#[test]
+fn the_realistic_chain_refuses_a_page_of_several_origins() {
+    let text = "name = \"x\"\ncertificate = \"realistic\"\n[workload]\nkind = \"page\"\n";
+    let e = Scenario::from_toml(text, "bad.toml").unwrap_err();
+    assert_eq!(e.field(), Some("certificate"), "{e}");
+    assert!(e.to_string().contains("static.httplab.test"), "{e}");
+    let swept = "name = \"x\"\n[workload]\nkind = \"page\"\n[sweep]\ncertificate = [\"minimal\", \"realistic\"]\n";
+    let e = Scenario::from_toml(swept, "bad.toml").unwrap_err();
+    assert_eq!(e.field(), Some("sweep.certificate"), "{e}");
+    // One origin is fine.
+    parse("name = \"x\"\ncertificate = \"realistic\"\n");
 }

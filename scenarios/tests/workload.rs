@@ -516,3 +516,40 @@ fn a_bundled_page_carries_the_same_bytes_in_fewer_responses() {
         "workload.page.subresource_responses: must be at most 39, got 40"
     );
 }
+
+#[test]
+fn the_default_page_keeps_the_flat_pages_objects() {
+    let spec = PageSpec::default();
+    let graph = scenarios::PageGraph::browser(&spec);
+    graph.validate().unwrap();
+    assert_eq!(graph.objects.len(), 40);
+    let mut flat: Vec<String> = spec
+        .subresource_objects()
+        .into_iter()
+        .map(|o| o.path)
+        .collect();
+    flat.insert(0, spec.html().path);
+    let mut browser: Vec<String> = graph
+        .objects
+        .iter()
+        .map(|o| o.object.path.clone())
+        .collect();
+    flat.sort();
+    browser.sort();
+    assert_eq!(flat, browser);
+    let blocking = graph.objects.iter().filter(|o| o.render_blocking).count();
+    assert_eq!(blocking, 5 + 4, "five stylesheets and four head scripts");
+}
+
+#[test]
+fn small_pages_still_validate() {
+    for n in 1..=45 {
+        let spec = PageSpec {
+            subresources: n,
+            ..PageSpec::default()
+        };
+        let graph = scenarios::PageGraph::browser(&spec);
+        graph.validate().unwrap_or_else(|e| panic!("{n}: {e}"));
+        assert_eq!(graph.objects.len(), n as usize + 1);
+    }
+}

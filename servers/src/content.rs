@@ -59,7 +59,16 @@ pub struct ContentServer {
     /// A deliberate fault, for clients' verification tests only. Default:
     /// [`Fault::None`].
     pub fault: Fault,
+    /// Whether every response advertises HTTP/3 on the same port with
+    /// [`ALT_SVC_H3`] (RFC 7838), as servers that offer HTTP/3 do, so that a
+    /// browser that reached them over TCP can switch. Default off: the lab's
+    /// clients know which protocol to speak unless a run says otherwise.
+    pub alt_svc: bool,
 }
+
+/// The `alt-svc` value a server that offers HTTP/3 on its own port sends:
+/// HTTP/3 at the same host, port 443, valid for a day (RFC 7838 section 3).
+pub const ALT_SVC_H3: &str = "h3=\":443\"; ma=86400";
 
 impl ContentServer {
     /// A server of the content keyed by `seed`, with no fault.
@@ -67,7 +76,15 @@ impl ContentServer {
         ContentServer {
             seed,
             fault: Fault::None,
+            alt_svc: false,
         }
+    }
+
+    /// The same server advertising HTTP/3 with `alt-svc` on every response
+    /// (see [`ContentServer::alt_svc`]).
+    pub fn with_alt_svc(mut self, on: bool) -> ContentServer {
+        self.alt_svc = on;
+        self
     }
 
     /// The same server with `fault` injected into matching bodies. Test only:
@@ -101,6 +118,12 @@ impl ContentServer {
                 .into_iter()
                 .map(|(name, value)| (Some(name), value)),
         );
+        if self.alt_svc {
+            response.headers_mut().insert(
+                http::header::ALT_SVC,
+                http::HeaderValue::from_static(ALT_SVC_H3),
+            );
+        }
         response
     }
 

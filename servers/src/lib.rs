@@ -37,7 +37,7 @@ pub mod schedule;
 pub mod sim;
 pub mod tcp;
 
-pub use content::{ContentServer, Fault, ResponseBody};
+pub use content::{ContentServer, Fault, ResponseBody, ALT_SVC_H3};
 pub use error::ServerError;
 pub use plan::{plan_response, PlannedBody, ResponsePlan};
 pub use quic::{

@@ -11,8 +11,9 @@ use super::error::{FieldMessage, Invalid};
 use std::time::Duration;
 
 use crate::content::size_of_path;
+use crate::object::{Object, ObjectKind};
 use crate::page::{Discovery, PageGraph, PageObject, PageStructure, SERVER_NAME};
-use crate::workload::{Object, ObjectKind, PageSpec, Workload};
+use crate::workload::{PageSpec, Workload};
 
 /// The `[workload]` table. Default: the default page.
 #[derive(Clone, Debug, PartialEq)]
