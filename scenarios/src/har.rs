@@ -42,6 +42,11 @@
 //! `log.entries`, an entry without a string `request.url`, a URL without a
 //! host, and a page whose entries add up to no bytes at all. Nothing here
 //! panics on any input.
+//!
+//! [`import`] turns a [`HarPage`] into the objects of a `page-graph`
+//! workload ([`HarPage::to_page`]), the second step.
+
+pub mod import;
 
 use std::collections::BTreeSet;
 use std::fmt;
