@@ -195,9 +195,9 @@ pub struct HarEntry {
 
 impl HarEntry {
     /// When the response had fully arrived ([`HarEntry::started`] plus
-    /// [`HarEntry::time`]), if both are known.
+    /// [`HarEntry::time`]), if both are known (and the sum is a duration).
     pub fn finished(&self) -> Option<Duration> {
-        Some(self.started? + self.time?)
+        self.started?.checked_add(self.time?)
     }
 }
 
@@ -298,8 +298,11 @@ impl HarPage {
         }
         if let Some(first) = starts.iter().flatten().min().copied() {
             for (e, start) in page.entries.iter_mut().zip(starts) {
-                e.started =
-                    start.and_then(|s| u64::try_from(s - first).ok().map(Duration::from_nanos));
+                e.started = start.and_then(|s| {
+                    let since = s - first;
+                    let secs = u64::try_from(since / 1_000_000_000).ok()?;
+                    Some(Duration::new(secs, (since % 1_000_000_000) as u32))
+                });
             }
         }
         if page.entries.iter().all(|e| e.size == 0) {

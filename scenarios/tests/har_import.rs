@@ -556,3 +556,28 @@ fn any_prefix_of_a_har_imports_or_is_an_error_never_a_panic() {
         }
     }
 }
+
+#[test]
+fn extreme_numbers_import_without_a_panic() {
+    let text = r#"{"log": {"entries": [
+        {"request": {"url": "https://a.test/"}, "response": {"bodySize": 1000}, "_resourceType": "document",
+         "startedDateTime": "1970-01-01T00:00:00Z", "time": 1e19, "timings": {"receive": 1e300}},
+        {"request": {"url": "https://a.test/x.css"}, "response": {"bodySize": 10}, "_resourceType": "stylesheet",
+         "startedDateTime": "9999-12-31T23:59:60.999999999Z", "time": 1.8e19,
+         "_initiator": {"type": "parser", "url": "https://a.test/", "lineNumber": 18446744073709551615}},
+        {"request": {"url": "https://a.test/y.png"}, "response": {"bodySize": 10}, "_resourceType": "image",
+         "startedDateTime": "9999-12-31T23:59:59Z", "time": -5}
+    ]}}"#;
+    let page = import(text).unwrap_or_else(|e| panic!("{e}"));
+    let offsets: Vec<Option<u64>> = page.objects.iter().map(|o| o.spec.html_offset).collect();
+    // The only line is the largest: 1000 × L / (L + 1), just below 1000;
+    // the image started 8 000 years into the document's 300 million.
+    assert_eq!(offsets, [None, Some(999), Some(0)]);
+    assert_eq!(
+        page.objects[2].basis,
+        Basis::Inferred {
+            from: Inference::WhileDocumentArrived,
+            because: "no _initiator".to_owned()
+        }
+    );
+}
