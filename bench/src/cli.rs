@@ -76,6 +76,11 @@ pub enum Command {
     /// the lab's server reachable at a printed address; exits with the
     /// command's status. Needs root, /dev/net/tun and iproute2.
     Shell(ShellArgs),
+    /// Turn a recorded page (a HAR file, as Chrome DevTools or WebPageTest
+    /// export it) into a scenario file whose workload is that page, object
+    /// by object (kind = "page-graph"), and print what was imported and
+    /// inferred on stderr. See docs/workloads.md, "Importing a HAR".
+    ImportHar(ImportHarArgs),
 }
 
 /// The network and scenario choices `bench` and `run` share.
@@ -328,6 +333,22 @@ pub struct ShellArgs {
     pub command: Vec<String>,
 }
 
+/// `httplab import-har`.
+#[derive(Debug, Args)]
+pub struct ImportHarArgs {
+    /// The HAR file (HAR 1.2).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Where to write the scenario file. Default: standard output.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// The scenario's name: 1 to 64 characters from A-Z a-z 0-9 . _ -.
+    /// Default: the HAR file's name without its extension, other
+    /// characters replaced by `-`.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
 /// `httplab report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -465,6 +486,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Get(args) => get(args),
         Command::Report(args) => report(args),
         Command::Calibrate(args) => calibrate(args),
+        Command::ImportHar(args) => import_har(args),
         Command::Shell(args) => {
             let code = shell(&args)?;
             if code != ExitCode::SUCCESS {
@@ -473,6 +495,42 @@ pub fn execute(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+fn import_har(args: ImportHarArgs) -> Result<()> {
+    let source = args.file.display().to_string();
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("reading the HAR file {source}"))?;
+    let page = scenarios::har::HarPage::parse(&text)
+        .and_then(|har| har.to_page())
+        .map_err(|e| anyhow!("{source}: {e}"))?;
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => crate::import_har::default_name(
+            &args
+                .file
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ),
+    };
+    let toml = crate::import_har::scenario_toml(&page, &name, &source)?;
+    eprint!("{}", crate::import_har::summary(&page, &source));
+    match &args.out {
+        Some(path) => {
+            results::write_atomic(path, toml.as_bytes())?;
+            eprintln!(
+                "wrote scenario {name} to {} (run it: httplab bench --scenario {})",
+                path.display(),
+                path.display()
+            );
+        }
+        None => std::io::stdout()
+            .lock()
+            .write_all(toml.as_bytes())
+            .context("writing the scenario to standard output")?,
+    }
+    Ok(())
 }
 
 fn calibrate(args: CalibrateArgs) -> Result<()> {

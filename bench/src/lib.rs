@@ -24,8 +24,10 @@
 //! - [`spec`]: the boundary to the scenario schema;
 //! - [`network`]: a scenario's resolved network as netsim's
 //!   `NetworkConfig` (netsim knows nothing of scenarios);
+//! - [`import_har`]: `httplab import-har`: a recorded page (HAR) as a
+//!   scenario file;
 //! - [`cli`]: the command line (`httplab bench | run | list | merge | serve
-//!   | get | report | calibrate | shell`).
+//!   | get | report | calibrate | shell | import-har`).
 //!
 //! Arrows point one way: bench uses scenarios, netsim, servers, clients
 //! and records; nothing below it knows about sweeps. It calls `reports` to
@@ -33,6 +35,7 @@
 
 pub mod calibrate;
 pub mod cli;
+pub mod import_har;
 pub mod kernel;
 pub mod lab;
 pub mod network;

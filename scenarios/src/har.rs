@@ -25,16 +25,32 @@
 //!   script on top of its stack, or the `url` field), anything else
 //!   [`Initiator::Other`]. Absent: `None`, for the page model to infer.
 //! - **Priority** from Chrome's `_priority` (`VeryHigh`, `High`, `Medium`,
-//!   `Low`, `VeryLow`), as text.
+//!   `Low`, `VeryLow`), as text; **render-blocking** from Chrome's
+//!   `_renderBlocking` (`blocking`, `non_blocking`, `in_body_parser_blocking`,
+//!   `potentially_blocking`), as text.
+//! - **Timing**: `startedDateTime` (RFC 3339, read tolerantly: `T` or a
+//!   space between date and time, any number of fraction digits, `Z`, an
+//!   offset `+01:00`, `+0100` or `+01`, or none for UTC) as the time since
+//!   the earliest start of the kept entries; `time` (the request's total
+//!   milliseconds; a negative value is unknown), and `timings.receive` (the
+//!   milliseconds the body took to arrive). Each is `None` when absent or
+//!   unreadable, with a warning for `startedDateTime` and `time` (HAR 1.2
+//!   requires both).
 //!
 //! Errors ([`HarError`]) name the entry (its index in `log.entries`) and
 //! the field: text that is not JSON (with line and column), a missing
 //! `log.entries`, an entry without a string `request.url`, a URL without a
 //! host, and a page whose entries add up to no bytes at all. Nothing here
 //! panics on any input.
+//!
+//! [`import`] turns a [`HarPage`] into the objects of a `page-graph`
+//! workload ([`HarPage::to_page`]), the second step.
+
+pub mod import;
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -165,6 +181,24 @@ pub struct HarEntry {
     pub initiator: Option<Initiator>,
     /// Chrome's priority (`VeryHigh` ... `VeryLow`), if the HAR says.
     pub priority: Option<String>,
+    /// Chrome's `_renderBlocking` (`blocking`, `non_blocking`, ...), if the
+    /// HAR says.
+    pub render_blocking: Option<String>,
+    /// When the request started (`startedDateTime`), counted from the
+    /// earliest start of the page's kept entries; `None` if unknown.
+    pub started: Option<Duration>,
+    /// How long the request took in all (`time`), if known.
+    pub time: Option<Duration>,
+    /// How long its body took to arrive (`timings.receive`), if known.
+    pub receive: Option<Duration>,
+}
+
+impl HarEntry {
+    /// When the response had fully arrived ([`HarEntry::started`] plus
+    /// [`HarEntry::time`]), if both are known (and the sum is a duration).
+    pub fn finished(&self) -> Option<Duration> {
+        self.started?.checked_add(self.time?)
+    }
 }
 
 /// Something the reader noticed and worked around, naming the entry.
@@ -248,8 +282,10 @@ impl HarPage {
             warnings: Vec::new(),
         };
         let mut seen = BTreeSet::new();
+        // Each kept entry's start in nanoseconds since 1970, if known.
+        let mut starts = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
-            if let Some(e) = read_entry(index, entry, &mut page.warnings)? {
+            if let Some((e, start)) = read_entry(index, entry, &mut page.warnings)? {
                 if !seen.insert(e.url.clone()) {
                     page.warnings.push(HarWarning {
                         entry: index,
@@ -257,6 +293,16 @@ impl HarPage {
                     });
                 }
                 page.entries.push(e);
+                starts.push(start);
+            }
+        }
+        if let Some(first) = starts.iter().flatten().min().copied() {
+            for (e, start) in page.entries.iter_mut().zip(starts) {
+                e.started = start.and_then(|s| {
+                    let since = s - first;
+                    let secs = u64::try_from(since / 1_000_000_000).ok()?;
+                    Some(Duration::new(secs, (since % 1_000_000_000) as u32))
+                });
             }
         }
         if page.entries.iter().all(|e| e.size == 0) {
@@ -299,12 +345,13 @@ fn json_reason(e: &serde_json::Error) -> &'static str {
     }
 }
 
-/// One entry, or `None` if it is skipped (with a warning).
+/// One entry and its start in nanoseconds since 1970 (if known), or `None`
+/// if it is skipped (with a warning).
 fn read_entry(
     index: usize,
     entry: &Value,
     warnings: &mut Vec<HarWarning>,
-) -> Result<Option<HarEntry>, HarError> {
+) -> Result<Option<(HarEntry, Option<i128>)>, HarError> {
     let at = Some(index);
     let url = entry
         .pointer("/request/url")
@@ -401,20 +448,142 @@ fn read_entry(
             _ => Initiator::Other,
         }
     });
-    let priority = entry
-        .get("_priority")
+    let text = |field: &str| entry.get(field).and_then(Value::as_str).map(str::to_owned);
+    let priority = text("_priority");
+    let render_blocking = text("_renderBlocking");
+
+    let start = entry
+        .get("startedDateTime")
         .and_then(Value::as_str)
-        .map(str::to_owned);
-    Ok(Some(HarEntry {
-        index,
-        url: url.to_owned(),
-        origin,
-        resource_type,
-        size,
-        size_source,
-        initiator,
-        priority,
-    }))
+        .and_then(rfc3339_nanos);
+    if start.is_none() {
+        warnings.push(HarWarning {
+            entry: index,
+            message: match entry.get("startedDateTime") {
+                Some(v) => format!(
+                    "startedDateTime {} is not an RFC 3339 time; its start is unknown",
+                    short(&v.to_string())
+                ),
+                None => "no startedDateTime; its start is unknown".to_owned(),
+            },
+        });
+    }
+    let millis = |v: Option<&Value>| {
+        v.and_then(Value::as_f64)
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok())
+    };
+    let time = millis(entry.get("time"));
+    if time.is_none() {
+        warnings.push(HarWarning {
+            entry: index,
+            message: "no time (or a negative one); its duration is unknown".to_owned(),
+        });
+    }
+    let receive = millis(entry.pointer("/timings/receive"));
+    Ok(Some((
+        HarEntry {
+            index,
+            url: url.to_owned(),
+            origin,
+            resource_type,
+            size,
+            size_source,
+            initiator,
+            priority,
+            render_blocking,
+            started: None,
+            time,
+            receive,
+        },
+        start,
+    )))
+}
+
+/// An RFC 3339 date and time as nanoseconds since 1970-01-01T00:00:00Z,
+/// read tolerantly: `T`, `t` or a space between date and time, any number
+/// of fraction digits (the first nine count), and `Z`, `z`, `+hh:mm`,
+/// `+hhmm`, `+hh` (or `-`), or nothing (UTC). `None` if it is not such a
+/// time.
+fn rfc3339_nanos(text: &str) -> Option<i128> {
+    let s = text.trim().as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(range)?;
+        if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(part).ok()?.parse().ok()
+    };
+    let year = digits(0..4)?;
+    let month = digits(5..7)?;
+    let day = digits(8..10)?;
+    let hour = digits(11..13)?;
+    let minute = digits(14..16)?;
+    let second = digits(17..19)?;
+    if s.get(4) != Some(&b'-')
+        || s.get(7) != Some(&b'-')
+        || !matches!(s.get(10), Some(b'T' | b't' | b' '))
+        || s.get(13) != Some(&b':')
+        || s.get(16) != Some(&b':')
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut at = 19;
+    let mut nanos: i128 = 0;
+    if s.get(at) == Some(&b'.') {
+        at += 1;
+        let from = at;
+        while s.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        if at == from {
+            return None;
+        }
+        let mut scale = 100_000_000;
+        for &d in &s[from..at.min(from + 9)] {
+            nanos += i128::from(d - b'0') * scale;
+            scale /= 10;
+        }
+    }
+    let offset_minutes = match s.get(at) {
+        None | Some(b'Z' | b'z') if s.len() <= at + 1 => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            let rest = &s[at + 1..];
+            let hh = digits(at + 1..at + 3)?;
+            let mm = match rest.len() {
+                2 => 0,
+                4 => digits(at + 3..at + 5)?,
+                5 if rest[2] == b':' => digits(at + 4..at + 6)?,
+                _ => return None,
+            };
+            if hh > 23 || mm > 59 {
+                return None;
+            }
+            let minutes = hh * 60 + mm;
+            if sign == b'-' {
+                -minutes
+            } else {
+                minutes
+            }
+        }
+        _ => return None,
+    };
+    // Days since 1970-01-01 of a proleptic Gregorian date (Howard
+    // Hinnant's days_from_civil).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    Some(i128::from(seconds) * 1_000_000_000 + nanos)
 }
 
 /// A URL cut to 80 characters for messages.
@@ -424,5 +593,54 @@ fn short(url: &str) -> String {
     } else {
         let cut: String = url.chars().take(77).collect();
         format!("{cut}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339_nanos;
+
+    const S: i128 = 1_000_000_000;
+
+    #[test]
+    fn rfc3339_times_in_every_spelling_chrome_and_others_write() {
+        // 2026-01-01T00:00:00Z is 20 454 days after 1970-01-01.
+        let midnight = 20_454 * 86_400 * S;
+        assert_eq!(rfc3339_nanos("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(rfc3339_nanos("2026-01-01T00:00:00.000Z"), Some(midnight));
+        assert_eq!(rfc3339_nanos("2026-01-01t00:00:00z"), Some(midnight));
+        assert_eq!(rfc3339_nanos("2026-01-01 00:00:00"), Some(midnight));
+        assert_eq!(rfc3339_nanos("2026-01-01T01:00:00+01:00"), Some(midnight));
+        assert_eq!(rfc3339_nanos("2026-01-01T01:30:00+0130"), Some(midnight));
+        assert_eq!(rfc3339_nanos("2025-12-31T23:00:00-01"), Some(midnight));
+        assert_eq!(
+            rfc3339_nanos("2026-01-01T00:00:00.123456789123Z"),
+            Some(midnight + 123_456_789)
+        );
+        assert_eq!(
+            rfc3339_nanos("2026-01-01T00:00:00.5Z"),
+            Some(midnight + S / 2)
+        );
+        // 2024 is a leap year: 1 March is 60 days after 1 January.
+        assert_eq!(
+            rfc3339_nanos("2024-03-01T00:00:00Z")
+                .zip(rfc3339_nanos("2024-01-01T00:00:00Z"))
+                .map(|(a, b)| a - b),
+            Some(60 * 86_400 * S)
+        );
+        for bad in [
+            "",
+            "2026-01-01",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00Zjunk",
+            "2026-01-01T00:00:00+1",
+            "2026-01-01T00:00:00+01:0",
+            "26-01-01T00:00:00Z",
+            "２026-01-01T00:00:00Z",
+        ] {
+            assert_eq!(rfc3339_nanos(bad), None, "{bad:?}");
+        }
     }
 }

@@ -18,8 +18,10 @@
 //! - [`page`]: a page as a browser loads it ([`PageGraph`]): what discovers
 //!   each object, its origin, whether it blocks the first render; the
 //!   default page's structure.
-//! - [`har`]: reading a recorded page from a HAR 1.2 file ([`har::HarPage`]), the
-//!   first step of importing real pages.
+//! - [`har`]: reading a recorded page from a HAR 1.2 file ([`har::HarPage`]);
+//!   [`har::import`]: the page as the objects of a `page-graph` workload
+//!   ([`har::HarPage::to_page`]), which `httplab import-har` writes as a
+//!   scenario file.
 //! - [`mod@preset`]: named networks (`fiber`, `cable`, `wifi`, `lte`, `3g`, `satellite`,
 //!   `lossy-wifi`) with their sources.
 //! - `location` (private): where each field of a TOML text is, for error lines.
