@@ -7,8 +7,9 @@
 //!   limit), validated once, and [`WARMUP_PAUSE`];
 //! - [`record`]: what a run measured: [`RequestRecord`] (with its
 //!   [`Resumption`]s after a path change), [`ConnectionRecord`],
-//!   [`RunRecord`] (with its [`MigrationRecord`]), and the [`Warmup`] of a
-//!   run that resumes a session;
+//!   [`RunRecord`] (with its [`MigrationRecord`] and, for a page loaded as a
+//!   browser does, its [`PageTimes`]), and the [`Warmup`] of a run that
+//!   resumes a session;
 //! - [`page_times`]: the times a person waits for on a page loaded as a
 //!   browser does ([`PageTimes`]: first render, DOMContentLoaded, onload,
 //!   visual completion, per-kind completions), from the records alone;
@@ -62,7 +63,9 @@ mod runner;
 
 pub use config::{ClientConfig, ConfigError, WARMUP_PAUSE};
 pub use hol::HolBlockedTime;
-pub use page_times::{KindTimes, PageTimes};
 pub use real::{run_real, RealTarget, Trust};
-pub use record::{ConnectionRecord, MigrationRecord, RequestRecord, Resumption, RunRecord, Warmup};
+pub use record::{
+    ConnectionRecord, KindTimes, MigrationRecord, PageTimes, RequestRecord, Resumption, RunRecord,
+    Warmup,
+};
 pub use runner::run;

@@ -1,53 +1,14 @@
-//! The times a person waits for ([`PageTimes`]), computed from a page
-//! run's request records and its [`PageGraph`] alone, so that anyone can
-//! recompute them from a stored record (`docs/metrics.md` defines each).
+//! The times a person waits for ([`PageTimes::compute`]), computed from a
+//! page run's request records and its [`PageGraph`] alone, so that anyone
+//! can recompute them from a stored record (`docs/metrics.md` defines
+//! each). The types are the record's ([`crate::record`]).
 
 use std::time::Duration;
 
-use netsim::nanos;
 use scenarios::{Discovery, ObjectKind, PageGraph};
-use serde::{Deserialize, Serialize};
 
 use crate::record::RequestRecord;
-
-/// The user-facing times of one page load, each from the navigation start
-/// (the document request's start). See `docs/metrics.md`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PageTimes {
-    /// First-render proxy: every render-blocking object has arrived and been
-    /// processed (its delay), and the document's response has begun.
-    #[serde(rename = "first_render_ns", with = "nanos")]
-    pub first_render: Duration,
-    /// DOMContentLoaded proxy: the document has arrived and been parsed
-    /// (every parser-blocking script run, each after the stylesheets before
-    /// it), and every `defer` script has run.
-    #[serde(rename = "dom_content_loaded_ns", with = "nanos")]
-    pub dom_content_loaded: Duration,
-    /// Onload: every object has arrived and been processed.
-    #[serde(rename = "onload_ns", with = "nanos")]
-    pub onload: Duration,
-    /// Byte-weighted visual completion (the Speed Index idea): the integral
-    /// over time of the share of visual bytes (the document's and the
-    /// images') not yet shown, where nothing is shown before the first
-    /// render and a byte is shown once it has arrived.
-    #[serde(rename = "speed_index_ns", with = "nanos")]
-    pub speed_index: Duration,
-    /// When the objects of each kind completed, per kind present, in
-    /// [`ObjectKind::ALL`] order.
-    pub by_kind: Vec<KindTimes>,
-}
-
-/// The completion times of the objects of one kind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KindTimes {
-    /// The kind's name ([`ObjectKind::as_str`]).
-    pub kind: String,
-    /// Body bytes of its objects.
-    pub bytes: u64,
-    /// When each object completed (its last byte), ascending.
-    #[serde(rename = "completed_ns", with = "nanos::vec")]
-    pub completed: Vec<Duration>,
-}
+pub use crate::record::{KindTimes, PageTimes};
 
 impl PageTimes {
     /// The times of a page load whose requests are `requests`, in the
