@@ -179,7 +179,12 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         "With few runs per group ({} seeds here) the bootstrap intervals are narrow and optimistic.",
         seeds.len()
     ));
-    limits.push("Charts at one condition (page times and per-kind completion when the runs have them, CDF, handshake and TTFB, transport cost, waterfalls, per-stream bytes, migration goodput) show the reference point only: the only axis point without a sweep, else the middle one (index len / 2) of the sorted points whose named axes (handshake, cc, pacing, scheduler, certificate) are at the lab's defaults, or of all points if none is. Waterfalls and per-stream charts show one run per protocol, the one with the median page load time (of the completed runs sorted by PLT then seed, index (n − 1) / 2); other runs differ.".into());
+    let page_charts = if has_page_times {
+        "page times, per-kind completion, "
+    } else {
+        ""
+    };
+    limits.push(format!("Charts at one condition ({page_charts}CDF, handshake and TTFB, transport cost, waterfalls, per-stream bytes, migration goodput) show the reference point only: the only axis point without a sweep, else the middle one (index len / 2) of the sorted points whose named axes (handshake, cc, pacing, scheduler, certificate) are at the lab's defaults, or of all points if none is. Waterfalls and per-stream charts show one run per protocol, the one with the median page load time (of the completed runs sorted by PLT then seed, index (n − 1) / 2); other runs differ."));
     blocks.push(Block::List(limits));
     blocks
 }
