@@ -26,7 +26,11 @@ fn fixtures() -> PathBuf {
 }
 
 /// The fixture files, each with the runs it holds.
-const FILES: [(&str, usize); 2] = [("results.jsonl", 6), ("sweep/results.jsonl", 12)];
+const FILES: [(&str, usize); 3] = [
+    ("results.jsonl", 6),
+    ("sweep/results.jsonl", 12),
+    ("page-times/results.jsonl", 6),
+];
 
 /// The sweep fixture's scenario: the default page at 0 and 2 % loss, 2 seeds
 /// × 3 protocols.
