@@ -73,6 +73,18 @@ pub struct StoredRun {
     pub plt: Option<Duration>,
     /// Time to first byte, if the first response head arrived.
     pub ttfb: Option<Duration>,
+    /// First render, from the navigation start, if the run has page times
+    /// (`clients::PageTimes`: a page loaded as a browser does, every object
+    /// complete).
+    pub first_render: Option<Duration>,
+    /// DOMContentLoaded, from the navigation start, if the run has page
+    /// times.
+    pub dom_content_loaded: Option<Duration>,
+    /// Onload, from the navigation start, if the run has page times.
+    pub onload: Option<Duration>,
+    /// Speed index (byte-weighted visual completion), if the run has page
+    /// times.
+    pub speed_index: Option<Duration>,
     /// Body bytes received, if the client left a record.
     pub total_bytes: Option<u64>,
     /// Connections opened, if the client left a record.
@@ -83,6 +95,7 @@ impl StoredRun {
     /// The view of `result`.
     pub fn of(result: &RunResult) -> StoredRun {
         let m = result.measurements.as_ref();
+        let page = m.and_then(|m| m.page.as_ref());
         StoredRun {
             scenario: result.scenario.clone(),
             scenario_hash: result.scenario_hash.clone(),
@@ -95,6 +108,10 @@ impl StoredRun {
             build: result.lab.build_id(),
             plt: m.and_then(|m| m.plt),
             ttfb: m.and_then(|m| m.ttfb),
+            first_render: page.map(|p| p.first_render),
+            dom_content_loaded: page.map(|p| p.dom_content_loaded),
+            onload: page.map(|p| p.onload),
+            speed_index: page.map(|p| p.speed_index),
             total_bytes: m.map(|m| m.total_bytes),
             connections_used: m.map(|m| m.connections_used),
         }
@@ -264,10 +281,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// scenario, protocol, axis values and seed.
 ///
 /// Columns: `scenario, protocol, seed`, one column per axis name (sorted;
-/// empty where a run has no value), `outcome, plt_ms, ttfb_ms, total_bytes,
-/// connections, reason`. `plt_ms` and `ttfb_ms` are exact (nanosecond
-/// precision), empty when the run did not complete (`ttfb_ms`: when the
-/// first response head never arrived); fields are quoted as RFC 4180 says.
+/// empty where a run has no value), `outcome, plt_ms, ttfb_ms,
+/// first_render_ms, dcl_ms, onload_ms, speed_index_ms, total_bytes,
+/// connections, reason`. The times are exact (nanosecond precision):
+/// `plt_ms` empty when the run did not complete, `ttfb_ms` when the first
+/// response head never arrived, and the page times (first render,
+/// DOMContentLoaded, onload, speed index, from the navigation start) when
+/// the run has none (a flat page, another workload, a failed run); fields
+/// are quoted as RFC 4180 says.
 pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String {
     let mut runs: Vec<&StoredRun> = runs.into_iter().collect();
     runs.sort_by(|a, b| summary_order(a).cmp(&summary_order(b)));
@@ -282,6 +303,10 @@ pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String 
         "outcome",
         "plt_ms",
         "ttfb_ms",
+        "first_render_ms",
+        "dcl_ms",
+        "onload_ms",
+        "speed_index_ms",
         "total_bytes",
         "connections",
         "reason",
@@ -302,6 +327,14 @@ pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String 
         row.push(run.outcome.label().to_owned());
         row.push(run.plt.map(format_ms).unwrap_or_default());
         row.push(run.ttfb.map(format_ms).unwrap_or_default());
+        for time in [
+            run.first_render,
+            run.dom_content_loaded,
+            run.onload,
+            run.speed_index,
+        ] {
+            row.push(time.map(format_ms).unwrap_or_default());
+        }
         row.push(run.total_bytes.map(|b| b.to_string()).unwrap_or_default());
         row.push(
             run.connections_used
@@ -399,5 +432,58 @@ fn same_dir(a: &Path, b: &Path) -> bool {
     match (fs::canonicalize(a), fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A completed run of `scenario` with page load time `plt_ms`.
+    fn run(scenario: &str, protocol: Protocol, seed: u64, plt_ms: u64) -> StoredRun {
+        StoredRun {
+            scenario: scenario.into(),
+            scenario_hash: "abcd".into(),
+            run_key: format!("{protocol}/seed={seed}"),
+            protocol,
+            seed,
+            axes: Axes::new(),
+            outcome: Outcome::Ok,
+            reason: None,
+            build: "0.1.0+0000000".into(),
+            plt: Some(Duration::from_millis(plt_ms)),
+            ttfb: Some(Duration::from_micros(104_500)),
+            first_render: None,
+            dom_content_loaded: None,
+            onload: None,
+            speed_index: None,
+            total_bytes: Some(1_750_000),
+            connections_used: Some(1),
+        }
+    }
+
+    #[test]
+    fn the_summary_has_the_page_times_after_the_first_byte_empty_when_absent() {
+        let flat = run("page-flat", Protocol::H2, 1, 2_000);
+        let page = StoredRun {
+            first_render: Some(Duration::from_nanos(412_000_001)),
+            dom_content_loaded: Some(Duration::from_millis(900)),
+            onload: Some(Duration::from_millis(1_950)),
+            speed_index: Some(Duration::from_micros(1_234_567)),
+            ..run("page", Protocol::H3, 2, 1_960)
+        };
+        let failed = StoredRun {
+            outcome: Outcome::Failed,
+            reason: Some("/bytes/30000/index.html: reset, by the peer".into()),
+            plt: None,
+            ..run("page", Protocol::H1, 1, 0)
+        };
+        assert_eq!(
+            summary_csv([&flat, &page, &failed]),
+            "scenario,protocol,seed,outcome,plt_ms,ttfb_ms,first_render_ms,dcl_ms,onload_ms,speed_index_ms,total_bytes,connections,reason\n\
+             page,h1,1,failed,,104.500000,,,,,1750000,1,\"/bytes/30000/index.html: reset, by the peer\"\n\
+             page,h3,2,ok,1960.000000,104.500000,412.000001,900.000000,1950.000000,1234.567000,1750000,1,\n\
+             page-flat,h2,1,ok,2000.000000,104.500000,,,,,1750000,1,\n"
+        );
     }
 }

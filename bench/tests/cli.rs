@@ -177,6 +177,65 @@ fn report_renders_a_results_directory() {
 }
 
 #[test]
+fn merge_puts_the_page_times_of_the_records_in_summary_csv() {
+    // The page-times fixture: the page loaded as a browser does, every
+    // record with `measurements.page`.
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../reports/tests/fixtures/page-times"
+    );
+    let dir = scratch("cli-merge-page-times");
+    assert_ok(&httplab(["merge", fixture, "--out", dir.to_str().unwrap()]));
+    let csv = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        header,
+        [
+            "scenario",
+            "protocol",
+            "seed",
+            "outcome",
+            "plt_ms",
+            "ttfb_ms",
+            "first_render_ms",
+            "dcl_ms",
+            "onload_ms",
+            "speed_index_ms",
+            "total_bytes",
+            "connections",
+            "reason"
+        ]
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let records: Vec<serde_json::Value> =
+        std::fs::read_to_string(format!("{fixture}/results.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    assert_eq!(rows.len(), records.len());
+    for r in &records {
+        let (protocol, seed) = (r["protocol"].as_str().unwrap(), r["seed"].to_string());
+        let row = rows
+            .iter()
+            .find(|row| row[1] == protocol && row[2] == seed)
+            .unwrap_or_else(|| panic!("no row for {protocol} seed {seed}"));
+        let page = &r["measurements"]["page"];
+        for (column, field) in [
+            (6, "first_render_ns"),
+            (7, "dom_content_loaded_ns"),
+            (8, "onload_ns"),
+            (9, "speed_index_ns"),
+        ] {
+            let ns = page[field].as_u64().unwrap();
+            let ms = format!("{}.{:06}", ns / 1_000_000, ns % 1_000_000);
+            assert_eq!(row[column], ms, "{protocol} seed {seed} {field}");
+        }
+    }
+}
+
+#[test]
 fn list_names_every_scenario_and_preset() {
     let out = httplab(["list"]);
     assert_ok(&out);

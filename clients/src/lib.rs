@@ -7,8 +7,9 @@
 //!   limit), validated once, and [`WARMUP_PAUSE`];
 //! - [`record`]: what a run measured: [`RequestRecord`] (with its
 //!   [`Resumption`]s after a path change), [`ConnectionRecord`],
-//!   [`RunRecord`] (with its [`MigrationRecord`]), and the [`Warmup`] of a
-//!   run that resumes a session;
+//!   [`RunRecord`] (with its [`MigrationRecord`] and, for a page loaded as a
+//!   browser does, its [`PageTimes`]), and the [`Warmup`] of a run that
+//!   resumes a session;
 //! - [`page_times`]: the times a person waits for on a page loaded as a
 //!   browser does ([`PageTimes`]: first render, DOMContentLoaded, onload,
 //!   visual completion, per-kind completions), from the records alone;

@@ -1,7 +1,7 @@
-//! The times a person waits for ([`PageTimes`], defined with the other
-//! records), computed from a page run's request records and its
-//! [`PageGraph`] alone, so that anyone can recompute them from a stored
-//! record (`docs/metrics.md` defines each).
+//! The times a person waits for ([`PageTimes::compute`]), computed from a
+//! page run's request records and its [`PageGraph`] alone, so that anyone
+//! can recompute them from a stored record (`docs/metrics.md` defines
+//! each). The types are the record's ([`crate::record`]).
 
 use std::time::Duration;
 
@@ -12,9 +12,13 @@ use crate::record::{KindTimes, PageTimes, RequestRecord};
 impl PageTimes {
     /// The times of a page load whose requests are `requests`, in the
     /// graph's object order. `None` if any object did not complete (a failed
-    /// run has no user-facing times) or the counts differ.
+    /// run has no user-facing times), the counts differ or there are no
+    /// objects.
     pub fn compute(graph: &PageGraph, requests: &[RequestRecord]) -> Option<PageTimes> {
-        if requests.len() != graph.objects.len() || requests.iter().any(|r| !r.succeeded()) {
+        if requests.is_empty()
+            || requests.len() != graph.objects.len()
+            || requests.iter().any(|r| !r.succeeded())
+        {
             return None;
         }
         let start = requests[0].start;
@@ -131,16 +135,17 @@ fn speed_index(
     if total == 0 {
         return first_render;
     }
-    // Every arrival of visual bytes, as (time from start, new bytes).
+    // Every arrival of visual bytes, as (time from start, new bytes). An
+    // object shows at most its size: bytes fetched twice (a resumed
+    // request whose server sent the whole body again) are not new.
     let mut arrivals: Vec<(Duration, u64)> = Vec::new();
     for &i in &visual {
+        let size = graph.objects[i].object.size;
         let mut before = 0u64;
         for &(t, cumulative) in &requests[i].timeline {
-            let new = cumulative
-                .saturating_sub(before)
-                .min(graph.objects[i].object.size);
-            before = before.max(cumulative);
-            arrivals.push((t.saturating_sub(start), new));
+            let now = cumulative.min(size);
+            arrivals.push((t.saturating_sub(start), now.saturating_sub(before)));
+            before = before.max(now);
         }
     }
     arrivals.sort();

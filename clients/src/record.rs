@@ -2,8 +2,10 @@
 //! [`Resumption`] for each time a path change cut it off and it was asked
 //! for again), one [`ConnectionRecord`] per connection opened, and the
 //! [`RunRecord`] that holds them, with a [`MigrationRecord`] when the
-//! client's network changed during the run and the [`Warmup`] that came
-//! before it when the run resumes a session.
+//! client's network changed during the run, the [`Warmup`] that came
+//! before it when the run resumes a session, and the [`PageTimes`] (with
+//! their [`KindTimes`]) of a page loaded as a browser does, which
+//! [`crate::page_times`] computes.
 //!
 //! Every time is a `Duration` since the run's start, read from the tokio
 //! clock: simulated time in the simulation, real time on real sockets. The
@@ -315,6 +317,45 @@ pub struct RunRecord {
     pub races: Vec<RaceRecord>,
 }
 
+/// The user-facing times of one page load, each from the navigation start
+/// (the document request's start). See `docs/metrics.md`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageTimes {
+    /// First-render proxy: every render-blocking object has arrived and been
+    /// processed (its delay), and the document's response has begun.
+    #[serde(rename = "first_render_ns", with = "nanos")]
+    pub first_render: Duration,
+    /// DOMContentLoaded proxy: the document has arrived and been parsed
+    /// (every parser-blocking script run, each after the stylesheets before
+    /// it), and every `defer` script has run.
+    #[serde(rename = "dom_content_loaded_ns", with = "nanos")]
+    pub dom_content_loaded: Duration,
+    /// Onload: every object has arrived and been processed.
+    #[serde(rename = "onload_ns", with = "nanos")]
+    pub onload: Duration,
+    /// Byte-weighted visual completion (the Speed Index idea): the integral
+    /// over time of the share of visual bytes (the document's and the
+    /// images') not yet shown, where nothing is shown before the first
+    /// render and a byte is shown once it has arrived.
+    #[serde(rename = "speed_index_ns", with = "nanos")]
+    pub speed_index: Duration,
+    /// When the objects of each kind completed, per kind present, in
+    /// `scenarios::ObjectKind::ALL` order.
+    pub by_kind: Vec<KindTimes>,
+}
+
+/// The completion times of the objects of one kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindTimes {
+    /// The kind's name (`scenarios::ObjectKind::as_str`).
+    pub kind: String,
+    /// Body bytes of its objects.
+    pub bytes: u64,
+    /// When each object completed (its last byte), ascending.
+    #[serde(rename = "completed_ns", with = "nanos::vec")]
+    pub completed: Vec<Duration>,
+}
+
 /// The first visit of a run that resumes a session: one connection, a full
 /// handshake, the plan's first object, then the connection closes and
 /// [`crate::config::WARMUP_PAUSE`] passes before the measured part starts.
@@ -367,43 +408,4 @@ mod timeline {
             .map(|(t, bytes)| (Duration::from_nanos(t), bytes))
             .collect())
     }
-}
-
-/// The user-facing times of one page load, each from the navigation start
-/// (the document request's start). See `docs/metrics.md`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PageTimes {
-    /// First-render proxy: every render-blocking object has arrived and been
-    /// processed (its delay), and the document's response has begun.
-    #[serde(rename = "first_render_ns", with = "nanos")]
-    pub first_render: Duration,
-    /// DOMContentLoaded proxy: the document has arrived and been parsed
-    /// (every parser-blocking script run, each after the stylesheets before
-    /// it), and every `defer` script has run.
-    #[serde(rename = "dom_content_loaded_ns", with = "nanos")]
-    pub dom_content_loaded: Duration,
-    /// Onload: every object has arrived and been processed.
-    #[serde(rename = "onload_ns", with = "nanos")]
-    pub onload: Duration,
-    /// Byte-weighted visual completion (the Speed Index idea): the integral
-    /// over time of the share of visual bytes (the document's and the
-    /// images') not yet shown, where nothing is shown before the first
-    /// render and a byte is shown once it has arrived.
-    #[serde(rename = "speed_index_ns", with = "nanos")]
-    pub speed_index: Duration,
-    /// When the objects of each kind completed, per kind present, in
-    /// [`ObjectKind::ALL`] order.
-    pub by_kind: Vec<KindTimes>,
-}
-
-/// The completion times of the objects of one kind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KindTimes {
-    /// The kind's name ([`ObjectKind::as_str`]).
-    pub kind: String,
-    /// Body bytes of its objects.
-    pub bytes: u64,
-    /// When each object completed (its last byte), ascending.
-    #[serde(rename = "completed_ns", with = "nanos::vec")]
-    pub completed: Vec<Duration>,
 }

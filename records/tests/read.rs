@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
+
+use clients::{KindTimes, PageTimes, RunRecord};
 
 use records::{
     Axes, AxisValue, LabInfo, Outcome, ReadError, ResultsFile, RunResult, RESULTS_FILE, SCHEMA,
@@ -175,6 +178,82 @@ fn a_record_of_another_layout_says_which() {
         error(&newer).contains(":1: a record of schema 4"),
         "{}",
         error(&newer)
+    );
+}
+
+/// What a run that completed a page measured, without its requests and
+/// connections (the reader does not look inside them), with `page`.
+fn measured(page: Option<PageTimes>) -> RunRecord {
+    RunRecord {
+        protocol: Protocol::H3,
+        handshake: Handshake::Full,
+        requests: Vec::new(),
+        connections: Vec::new(),
+        plt: Some(Duration::from_millis(1_960)),
+        ttfb: Some(Duration::from_millis(104)),
+        hol_blocked: Some(Duration::ZERO),
+        total_bytes: 1_750_000,
+        connections_used: 1,
+        failure: None,
+        migration: None,
+        warmup: None,
+        page,
+        races: Vec::new(),
+    }
+}
+
+#[test]
+fn a_record_reads_with_and_without_page_times() {
+    let times = PageTimes {
+        first_render: Duration::from_millis(412),
+        dom_content_loaded: Duration::from_millis(900),
+        onload: Duration::from_millis(1_950),
+        speed_index: Duration::from_nanos(1_234_567_891),
+        by_kind: vec![KindTimes {
+            kind: "css".into(),
+            bytes: 70_000,
+            completed: vec![Duration::from_millis(300), Duration::from_millis(410)],
+        }],
+    };
+    let ok = |page| RunResult {
+        outcome: Outcome::Ok,
+        reason: None,
+        measurements: Some(measured(page)),
+        ..record(Protocol::H3, 1)
+    };
+    // A flat page's record (and every record written before page times
+    // existed) has no `page` field at all; it reads as `None`.
+    let flat = ok(None);
+    let text = line(&flat);
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(value["measurements"].get("page"), None, "{text}");
+    assert_eq!(read(&text).unwrap(), vec![(1, flat)]);
+    // A browser page's record has it, in nanoseconds, and reads back equal.
+    let page = ok(Some(times));
+    let text = line(&page);
+    let value: Value = serde_json::from_str(&text).unwrap();
+    let written = &value["measurements"]["page"];
+    assert_eq!(written["first_render_ns"], 412_000_000u64);
+    assert_eq!(written["speed_index_ns"], 1_234_567_891u64);
+    assert_eq!(
+        written["by_kind"][0]["completed_ns"],
+        serde_json::json!([300_000_000u64, 410_000_000u64])
+    );
+    assert_eq!(read(&text).unwrap(), vec![(1, page.clone())]);
+    // Both in one file.
+    let both = format!("{}{text}", line(&ok(None)));
+    assert_eq!(read(&both).unwrap().len(), 2);
+    // Page times missing a time are not page times.
+    let bad = edited(&page, |r| {
+        r["measurements"]["page"]
+            .as_object_mut()
+            .unwrap()
+            .remove("onload_ns");
+    });
+    assert!(
+        error(&bad).starts_with("dir/results.jsonl:1: not a run record: missing field `onload_ns`"),
+        "{}",
+        error(&bad)
     );
 }
 

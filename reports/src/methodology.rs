@@ -140,7 +140,10 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     let mut seeds: Vec<u64> = records.iter().map(|r| r.seed).collect();
     seeds.sort_unstable();
     seeds.dedup();
-    blocks.push(Block::List(vec![
+    let has_page_times = records
+        .iter()
+        .any(|r| r.measurements.as_ref().is_some_and(|m| m.page.is_some()));
+    let mut statistics = vec![
         format!("Seeds: {}.", seeds_text(&seeds)),
         "Median, p10 and p90: quantiles by linear interpolation between order statistics (Hyndman and Fan type 7, as R and NumPy by default).".into(),
         format!("Mean ± 95 % CI: percentile bootstrap, {BOOTSTRAP_RESAMPLES} resamples with replacement, ChaCha8 generator seeded with {BOOTSTRAP_SEED:#x} for every interval."),
@@ -148,7 +151,11 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         "Only runs that completed (outcome ok) enter the statistics; failed and timed-out runs are counted in every table and left out of its numbers.".into(),
         "Bootstrap replicates whose HTTP/2 mean is 0 (possible for retransmissions) have no relative difference and are left out of that interval.".into(),
         "Metrics: page load time is the client's plt_ns; TTFB is the first request's first_byte_ns − start_ns; handshake is the first connection's handshake_done_ns − started_ns; mean body-byte delivery time is Σ t × Δbytes / Σ Δbytes over every request's timeline (when the average body byte reached the application); goodput is total_bytes × 8 / page load time; retransmissions sum the client's connections' retransmissions, server retransmissions those of the server's side (server_connections); head-of-line blocked time is the run's hol_blocked_ns; with a path change, interruption, bytes fetched twice and connections opened after it come from the run's migration record (docs/migration.md). Tables appear only for metrics some run measured.".into(),
-    ]));
+    ];
+    if has_page_times {
+        statistics.push("Page times (runs of a page loaded as a browser does, every object completed; docs/metrics.md): from the navigation start, the document request's start_ns; each object is ready at its last byte plus its delay in the page graph. First render is the latest of the document's first byte and every render-blocking object's ready time; DOMContentLoaded is the latest of the document's ready time, each parser-blocking script's run (it and every stylesheet found before it in the HTML ready) and every defer script's ready time; onload the latest ready time of all; speed index ∫ (1 − shown(t)) dt, shown(t) the share of the document's and the images' bytes arrived by t and 0 before the first render. Per kind, the chart shows when the kind's last object arrived.".into());
+    }
+    blocks.push(Block::List(statistics));
 
     blocks.push(Block::Heading(3, "Reproduce".into()));
     blocks.extend(reproduce(
@@ -165,11 +172,19 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     limits.push("Pacing differs by transport unless a run sets it: the lab's TCP does not pace by default (pacing = off, as Linux without the fq qdisc; BBR paces always, as Linux's internal pacing does), while quinn always paces (a token bucket refilled at 5/4 × cwnd / smoothed RTT). The transport settings above say what each run used.".into());
     limits.push("Retransmissions count different things per transport: TCP segments resent, QUIC packets declared lost (QUIC resends frames in new packets). Client and server counts are both shown; the server sends the responses, so its count is where loss recovery shows.".into());
     limits.push("Head-of-line blocked time is measured from the TCP receiver's record of held data (docs/metrics.md); for HTTP/3 it is 0 by construction, since QUIC hands each stream over on its own; smoltcp keeps no such record, so its runs show none.".into());
+    if has_page_times {
+        limits.push("The page times are proxies computed from the page's declared dependencies and the measured arrivals: there is no layout, no paint and no script execution beyond each object's stated delay (delays run side by side, not on one main thread), and the speed index weighs bytes, not pixels. They are not comparable with a browser's First Contentful Paint, DOMContentLoaded, load or Speed Index. Runs of a flat page have none.".into());
+    }
     limits.push(format!(
         "With few runs per group ({} seeds here) the bootstrap intervals are narrow and optimistic.",
         seeds.len()
     ));
-    limits.push("Charts at one condition (CDF, handshake and TTFB, transport cost, waterfalls, per-stream bytes, migration goodput) show the reference point only: the only axis point without a sweep, else the middle one (index len / 2) of the sorted points whose named axes (handshake, cc, pacing, scheduler, certificate) are at the lab's defaults, or of all points if none is. Waterfalls and per-stream charts show one run per protocol, the one with the median page load time (of the completed runs sorted by PLT then seed, index (n − 1) / 2); other runs differ.".into());
+    let page_charts = if has_page_times {
+        "page times, per-kind completion, "
+    } else {
+        ""
+    };
+    limits.push(format!("Charts at one condition ({page_charts}CDF, handshake and TTFB, transport cost, waterfalls, per-stream bytes, migration goodput) show the reference point only: the only axis point without a sweep, else the middle one (index len / 2) of the sorted points whose named axes (handshake, cc, pacing, scheduler, certificate) are at the lab's defaults, or of all points if none is. Waterfalls and per-stream charts show one run per protocol, the one with the median page load time (of the completed runs sorted by PLT then seed, index (n − 1) / 2); other runs differ."));
     blocks.push(Block::List(limits));
     blocks
 }

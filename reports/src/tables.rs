@@ -22,6 +22,21 @@ pub const BASELINE: Protocol = Protocol::H2;
 /// A quantity measured once per run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Metric {
+    /// First-render proxy (`page.first_render_ns`, docs/metrics.md): the
+    /// document's response has begun and every render-blocking object has
+    /// arrived and been processed. From the navigation start; only runs of
+    /// a page loaded as a browser does have it.
+    FirstRender,
+    /// DOMContentLoaded proxy (`page.dom_content_loaded_ns`): the document
+    /// parsed, its parser-blocking scripts run and every `defer` script
+    /// ready.
+    DomContentLoaded,
+    /// Onload (`page.onload_ns`): every object arrived and processed.
+    Onload,
+    /// Speed index (`page.speed_index_ns`): byte-weighted visual
+    /// completion, ∫ (1 − shown(t)) dt over the document's and the images'
+    /// bytes.
+    SpeedIndex,
     /// Page load time: first connection attempt to the last verified byte.
     Plt,
     /// Time to first byte of the first request: its response head minus
@@ -61,8 +76,13 @@ pub enum Metric {
 }
 
 impl Metric {
-    /// Every metric, in table order.
-    pub const ALL: [Metric; 11] = [
+    /// Every metric, in table order: the times a person waits for first
+    /// (when the runs have them), then page load time and the rest.
+    pub const ALL: [Metric; 15] = [
+        Metric::FirstRender,
+        Metric::DomContentLoaded,
+        Metric::Onload,
+        Metric::SpeedIndex,
         Metric::Plt,
         Metric::Ttfb,
         Metric::Handshake,
@@ -79,6 +99,10 @@ impl Metric {
     /// The name in `summary.csv`.
     pub fn key(self) -> &'static str {
         match self {
+            Metric::FirstRender => "first_render",
+            Metric::DomContentLoaded => "dom_content_loaded",
+            Metric::Onload => "onload",
+            Metric::SpeedIndex => "speed_index",
             Metric::Plt => "plt",
             Metric::Ttfb => "ttfb",
             Metric::Handshake => "handshake",
@@ -96,6 +120,10 @@ impl Metric {
     /// The heading in the report.
     pub fn title(self) -> &'static str {
         match self {
+            Metric::FirstRender => "First render (proxy, from the navigation start)",
+            Metric::DomContentLoaded => "DOMContentLoaded (proxy, from the navigation start)",
+            Metric::Onload => "Onload (from the navigation start)",
+            Metric::SpeedIndex => "Speed index (byte-weighted visual completion)",
             Metric::Plt => "Page load time",
             Metric::Ttfb => "Time to first byte (first request)",
             Metric::Handshake => "Handshake time (first connection)",
@@ -113,7 +141,11 @@ impl Metric {
     /// The unit of its values.
     pub fn unit(self) -> &'static str {
         match self {
-            Metric::Plt
+            Metric::FirstRender
+            | Metric::DomContentLoaded
+            | Metric::Onload
+            | Metric::SpeedIndex
+            | Metric::Plt
             | Metric::Ttfb
             | Metric::Handshake
             | Metric::ByteDelivery
@@ -137,6 +169,10 @@ impl Metric {
     /// Its value for one run, if the run measured it.
     pub fn of(self, m: &RunRecord) -> Option<f64> {
         match self {
+            Metric::FirstRender => m.page.as_ref().map(|p| ms(p.first_render)),
+            Metric::DomContentLoaded => m.page.as_ref().map(|p| ms(p.dom_content_loaded)),
+            Metric::Onload => m.page.as_ref().map(|p| ms(p.onload)),
+            Metric::SpeedIndex => m.page.as_ref().map(|p| ms(p.speed_index)),
             Metric::Plt => m.plt.map(ms),
             Metric::Ttfb => {
                 let first = m.requests.first()?;

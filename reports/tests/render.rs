@@ -52,6 +52,10 @@ fn metric(record: &Value, name: &str) -> Option<f64> {
     let m = &record["measurements"];
     let ns = |v: &Value| v.as_u64().map(|n| n as f64 / 1e6);
     match name {
+        "first_render" => ns(&m["page"]["first_render_ns"]),
+        "dom_content_loaded" => ns(&m["page"]["dom_content_loaded_ns"]),
+        "onload" => ns(&m["page"]["onload_ns"]),
+        "speed_index" => ns(&m["page"]["speed_index_ns"]),
         "plt" => ns(&m["plt_ns"]),
         "ttfb" => {
             Some(ns(&m["requests"][0]["first_byte_ns"])? - ns(&m["requests"][0]["start_ns"])?)
@@ -101,6 +105,10 @@ fn values_by_group(records: &[Value]) -> BTreeMap<(String, String), Vec<f64>> {
     records.sort_by_key(|r| r["seed"].as_u64());
     for r in records {
         for name in [
+            "first_render",
+            "dom_content_loaded",
+            "onload",
+            "speed_index",
             "plt",
             "ttfb",
             "handshake",
@@ -150,36 +158,15 @@ fn assert_close(got: f64, want: f64, what: &str) {
     );
 }
 
-#[test]
-fn fixture_report_matches_recomputed_numbers() {
-    let out = scratch("numbers");
-    let summary = reports::render(Path::new(FIXTURE), &out).unwrap();
-    assert_eq!((summary.runs, summary.failed, summary.timed_out), (6, 0, 0));
-    assert_eq!(summary.groups, 3);
-    for file in FILES {
-        assert!(out.join(file).is_file(), "{file} missing");
-    }
-
-    let records = fixture_records(Path::new(FIXTURE));
-    let values = values_by_group(&records);
-    let rows = read_csv(&out.join("summary.csv"));
-    assert_eq!(rows.len(), 3 * 8, "one row per protocol and metric");
-    // The methodology states the transport settings the records carry.
-    let md_text = fs::read_to_string(out.join("report.md")).unwrap();
-    let settings = &records[0]["transport"];
-    for (layer, name) in [("tcp", "TCP"), ("quic", "QUIC"), ("tls", "TLS")] {
-        let s = &settings[layer];
-        let first = &s["parameters"][0];
-        let row = format!(
-            "| {name} ({}) | {} | {} |",
-            s["name"].as_str().unwrap(),
-            first[0].as_str().unwrap().replace('_', "\\_"),
-            first[1].as_str().unwrap().replace('_', "\\_")
-        );
-        assert!(md_text.contains(&row), "report.md lacks {row}");
-    }
-    let md = fs::read_to_string(out.join("report.md")).unwrap();
-    for row in &rows {
+/// Every row of a report's summary.csv has the statistics of the values
+/// recomputed from the JSON, and report.md shows them, rounded. Each
+/// group has 2 completed runs.
+fn assert_rows_match(
+    rows: &[BTreeMap<String, String>],
+    values: &BTreeMap<(String, String), Vec<f64>>,
+    md: &str,
+) {
+    for row in rows {
         let key = (row["protocol"].clone(), row["metric"].clone());
         let v = &values[&key];
         let what = format!("{key:?}");
@@ -224,6 +211,38 @@ fn fixture_report_matches_recomputed_numbers() {
         );
         assert!(md.contains(&cells), "report.md lacks {cells}");
     }
+}
+
+#[test]
+fn fixture_report_matches_recomputed_numbers() {
+    let out = scratch("numbers");
+    let summary = reports::render(Path::new(FIXTURE), &out).unwrap();
+    assert_eq!((summary.runs, summary.failed, summary.timed_out), (6, 0, 0));
+    assert_eq!(summary.groups, 3);
+    for file in FILES {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+
+    let records = fixture_records(Path::new(FIXTURE));
+    let values = values_by_group(&records);
+    let rows = read_csv(&out.join("summary.csv"));
+    assert_eq!(rows.len(), 3 * 8, "one row per protocol and metric");
+    // The methodology states the transport settings the records carry.
+    let md_text = fs::read_to_string(out.join("report.md")).unwrap();
+    let settings = &records[0]["transport"];
+    for (layer, name) in [("tcp", "TCP"), ("quic", "QUIC"), ("tls", "TLS")] {
+        let s = &settings[layer];
+        let first = &s["parameters"][0];
+        let row = format!(
+            "| {name} ({}) | {} | {} |",
+            s["name"].as_str().unwrap(),
+            first[0].as_str().unwrap().replace('_', "\\_"),
+            first[1].as_str().unwrap().replace('_', "\\_")
+        );
+        assert!(md_text.contains(&row), "report.md lacks {row}");
+    }
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    assert_rows_match(&rows, &values, &md);
     // The methodology comes from the records.
     let first = &records[0];
     for needle in [
@@ -239,6 +258,164 @@ fn fixture_report_matches_recomputed_numbers() {
     let html = fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<table>"));
     assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("src="));
+}
+
+/// The page-times fixture: the page loaded as a browser does, 2 seeds × 3
+/// protocols, every record with `measurements.page`.
+fn page_times_fixture() -> PathBuf {
+    Path::new(FIXTURE).join("page-times")
+}
+
+/// The times a person waits for, in table order.
+const PAGE_METRICS: [&str; 4] = [
+    "first_render",
+    "dom_content_loaded",
+    "onload",
+    "speed_index",
+];
+
+#[test]
+fn page_times_lead_the_tables_with_the_statistics_of_plt() {
+    let out = scratch("page-times");
+    let summary = reports::render(&page_times_fixture(), &out).unwrap();
+    assert_eq!((summary.runs, summary.groups), (6, 3));
+    let records = fixture_records(&page_times_fixture());
+    assert!(records
+        .iter()
+        .all(|r| r["measurements"]["page"].is_object()));
+    let values = values_by_group(&records);
+    let rows = read_csv(&out.join("summary.csv"));
+    // Per protocol, the four page times first, then the eight metrics of a
+    // report without them, PLT first.
+    assert_eq!(rows.len(), 3 * 12, "one row per protocol and metric");
+    for (i, protocol) in ["h1", "h2", "h3"].into_iter().enumerate() {
+        let metrics: Vec<&str> = rows[i * 12..(i + 1) * 12]
+            .iter()
+            .map(|r| {
+                assert_eq!(r["protocol"], protocol);
+                r["metric"].as_str()
+            })
+            .collect();
+        assert_eq!(metrics[..5], [PAGE_METRICS.as_slice(), &["plt"]].concat());
+        for r in &rows[i * 12..i * 12 + 4] {
+            assert_eq!((r["unit"].as_str(), r["n"].as_str()), ("ms", "2"));
+        }
+    }
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    // Every number, page times included: median, p10, p90, mean with its
+    // interval and the difference against HTTP/2, from the JSON.
+    assert_rows_match(&rows, &values, &md);
+    // The Results section leads with them, in order, then PLT.
+    let results = &md[md.find("## Results").unwrap()..];
+    let headings: Vec<&str> = results
+        .lines()
+        .filter_map(|l| l.strip_prefix("#### "))
+        .take(5)
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "First render (proxy, from the navigation start) (ms)",
+            "DOMContentLoaded (proxy, from the navigation start) (ms)",
+            "Onload (from the navigation start) (ms)",
+            "Speed index (byte-weighted visual completion) (ms)",
+            "Page load time (ms)",
+        ]
+    );
+    // The methodology defines them and says what they are not.
+    assert!(md.contains("Page times (runs of a page loaded as a browser does"));
+    assert!(md.contains("The page times are proxies"));
+
+    // Their charts: the four times, and per kind when its last object was
+    // in, labelled with the kinds and their counts, in both reports.
+    let html = fs::read_to_string(out.join("index.html")).unwrap();
+    for stem in ["page-times", "kind-completion"] {
+        let svg = fs::read_to_string(out.join(format!("charts/{stem}.svg"))).unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter_map(|n| n.has_tag_name("text").then(|| n.text()).flatten())
+            .map(str::trim)
+            .collect();
+        for name in ["HTTP/1.1", "HTTP/2", "HTTP/3"] {
+            assert!(texts.contains(&name), "{stem}: {name} missing: {texts:?}");
+        }
+        let labels: &[&str] = if stem == "page-times" {
+            &["first render", "DOMContentLoaded", "onload", "speed index"]
+        } else {
+            &[
+                "html (1)",
+                "css (5)",
+                "js (8)",
+                "async-js (4)",
+                "defer-js (4)",
+                "image (12)",
+                "font (3)",
+                "data (3)",
+            ]
+        };
+        for label in labels {
+            assert!(texts.contains(label), "{stem}: {label} missing: {texts:?}");
+        }
+        assert!(html.contains(&format!("<figure id=\"{stem}\"")), "{stem}");
+        assert!(md.contains(&format!("(charts/{stem}.png)")), "{stem}");
+    }
+    // The kind chart's bars are the medians over runs of each kind's last
+    // completion: HTTP/2's stylesheets, from the JSON.
+    let last_css: Vec<f64> = records
+        .iter()
+        .filter(|r| r["protocol"] == "h2")
+        .map(|r| {
+            let kinds = r["measurements"]["page"]["by_kind"].as_array().unwrap();
+            let css = kinds.iter().find(|k| k["kind"] == "css").unwrap();
+            css["completed_ns"]
+                .as_array()
+                .unwrap()
+                .last()
+                .unwrap()
+                .as_f64()
+                .unwrap()
+                / 1e6
+        })
+        .collect();
+    let svg = fs::read_to_string(out.join("charts/kind-completion.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let label = format!("{:.0}", quantile(&last_css, 0.5));
+    assert!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .any(|n| n.text().map(str::trim) == Some(label.as_str())),
+        "no bar labelled {label}"
+    );
+}
+
+#[test]
+fn a_report_without_page_times_has_neither_their_tables_nor_their_charts() {
+    let out = scratch("no-page-times");
+    reports::render(Path::new(FIXTURE), &out).unwrap();
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    let results = &md[md.find("## Results").unwrap()..];
+    assert_eq!(
+        results.lines().find_map(|l| l.strip_prefix("#### ")),
+        Some("Page load time (ms)")
+    );
+    for absent in [
+        "First render",
+        "DOMContentLoaded",
+        "Speed index",
+        "page-times",
+        "kind-completion",
+        "page times",
+    ] {
+        assert!(!md.contains(absent), "report.md mentions {absent}");
+    }
+    let csv = fs::read_to_string(out.join("summary.csv")).unwrap();
+    for metric in PAGE_METRICS {
+        assert!(
+            !csv.contains(&format!(",{metric},")),
+            "summary.csv has {metric}"
+        );
+    }
 }
 
 /// Every file under `dir`, by path relative to it, with its bytes.

@@ -21,6 +21,9 @@
 //!   the middle point, index `len / 2`, of the sorted points whose named
 //!   axes are at the lab's defaults, or of all points if none is — 2 % of
 //!   the loss sweep 0, 0.25, 0.5, 1, 1.5, 2, 3, 5, 7, 10):
+//!   - when runs there have page times (a page loaded as a browser does):
+//!     first render, DOMContentLoaded, onload and speed index per
+//!     protocol, and per object kind when its last object arrived;
 //!   - the CDF of PLT per protocol;
 //!   - handshake and TTFB per protocol, in ms and in RTTs;
 //!   - transport cost: packets the network dropped and packets
@@ -276,6 +279,10 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
         .iter()
         .map(|&p| (p, at.iter().copied().filter(|r| r.protocol == p).collect()))
         .collect();
+
+    // The times a person waits for, and when each kind of object was in,
+    // for runs of a page loaded as a browser does.
+    out.extend(page_times(&by_protocol, &where_, &footer, &what, &suffix)?);
 
     // CDF of PLT.
     {
@@ -552,6 +559,105 @@ fn handshake_modes(
         &chart,
     )
     .map(Some)
+}
+
+/// The page-times charts at one point, when some run there has page times
+/// (`measurements.page`): first render, DOMContentLoaded, onload and speed
+/// index per protocol, and per object kind the time its last object
+/// arrived. Empty otherwise.
+fn page_times(
+    by_protocol: &[(Protocol, Vec<&RunResult>)],
+    where_: &str,
+    footer: &str,
+    what: &str,
+    suffix: &str,
+) -> Result<Vec<Figure>, ChartError> {
+    let page = |r: &RunResult| r.measurements.as_ref()?.page.clone();
+    let mut out = Vec::new();
+    let metrics = [
+        Metric::FirstRender,
+        Metric::DomContentLoaded,
+        Metric::Onload,
+        Metric::SpeedIndex,
+    ];
+    let series = bar_series(by_protocol, |r| {
+        let m = r.measurements.as_ref();
+        metrics
+            .iter()
+            .map(|metric| m.and_then(|m| metric.of(m)))
+            .collect()
+    });
+    if !has_values(&series) {
+        return Ok(out);
+    }
+    let chart = draw::Bars {
+        categories: vec![
+            "first render".into(),
+            "DOMContentLoaded".into(),
+            "onload".into(),
+            "speed index".into(),
+        ],
+        y_desc: "time from the navigation start (ms)".into(),
+        series,
+        second_axis: None,
+    };
+    out.push(figure(
+        format!("page-times{suffix}"),
+        (900, 520),
+        "The times a person waits for".into(),
+        format!(
+            "Median (bar) and p10–p90 (whisker) over completed runs, from the navigation start (the document request's start). First render: the document's response has begun and every render-blocking stylesheet and script has arrived and been processed. DOMContentLoaded: the document parsed, its parser-blocking scripts run, every defer script ready. Onload: every object in. Speed index: ∫ (1 − shown) dt over the document's and the images' bytes, nothing shown before the first render. Proxies from the page's dependencies, not a browser's paint (docs/metrics.md). At {where_}. {what}."
+        ),
+        footer,
+        &chart,
+    )?);
+
+    // The kinds any run has, in ObjectKind::ALL order, with their object
+    // counts (the page is the same in every run).
+    let mut kinds: Vec<(usize, String, usize)> = Vec::new();
+    for r in by_protocol.iter().flat_map(|(_, runs)| runs) {
+        for k in page(r).into_iter().flat_map(|p| p.by_kind) {
+            if !kinds.iter().any(|(_, name, _)| *name == k.kind) {
+                let order = scenarios::ObjectKind::from_name(&k.kind)
+                    .and_then(|kind| scenarios::ObjectKind::ALL.iter().position(|&x| x == kind))
+                    .unwrap_or(usize::MAX);
+                kinds.push((order, k.kind.clone(), k.completed.len()));
+            }
+        }
+    }
+    kinds.sort();
+    let series = bar_series(by_protocol, |r| {
+        let by_kind = page(r).map(|p| p.by_kind).unwrap_or_default();
+        kinds
+            .iter()
+            .map(|(_, name, _)| {
+                let k = by_kind.iter().find(|k| &k.kind == name)?;
+                Some(k.completed.last()?.as_nanos() as f64 / 1e6)
+            })
+            .collect()
+    });
+    if has_values(&series) {
+        let chart = draw::Bars {
+            categories: kinds
+                .iter()
+                .map(|(_, name, n)| format!("{name} ({n})"))
+                .collect(),
+            y_desc: "last object in, from the navigation start (ms)".into(),
+            series,
+            second_axis: None,
+        };
+        out.push(figure(
+            format!("kind-completion{suffix}"),
+            (1000, 520),
+            "When each kind of object was in".into(),
+            format!(
+                "Per object kind (its count in brackets), when the last of its objects arrived (its last byte), from the navigation start: median (bar) and p10–p90 (whisker) over completed runs, per protocol. Every object's completion is in the record (measurements.page.by_kind). At {where_}. {what}."
+            ),
+            footer,
+            &chart,
+        )?);
+    }
+    Ok(out)
 }
 
 /// Width of a goodput bin.
