@@ -1,7 +1,9 @@
 //! The short table a sweep prints at its end: per protocol and axis
-//! values, the runs, how many failed, the median, 10th and 90th
-//! percentile page load time of the runs that completed, and their median
-//! time to first byte.
+//! values, the runs, how many failed, and of the runs that completed: when
+//! the runs loaded a page as a browser does, the median first render,
+//! DOMContentLoaded and speed index (the times a person waits for, first);
+//! the median, 10th and 90th percentile page load time; and the median time
+//! to first byte.
 
 use std::fmt::Write as _;
 
@@ -29,6 +31,12 @@ pub struct TableRow {
     pub p90_s: Option<f64>,
     /// Median time to first byte of the completed runs, in seconds.
     pub median_ttfb_s: Option<f64>,
+    /// Median first render of the completed runs with page times, seconds.
+    pub median_first_render_s: Option<f64>,
+    /// Median DOMContentLoaded, seconds.
+    pub median_dcl_s: Option<f64>,
+    /// Median speed index, seconds.
+    pub median_speed_index_s: Option<f64>,
 }
 
 /// The rows for `runs`, grouped by protocol and axis values, in summary
@@ -69,7 +77,20 @@ pub fn rows<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> Vec<TableRow> 
                 .map(seconds)
                 .collect();
             ttfb.sort_by(f64::total_cmp);
+            let median_of = |time: fn(&StoredRun) -> Option<std::time::Duration>| {
+                let mut v: Vec<f64> = runs
+                    .iter()
+                    .filter(|r| r.outcome == Outcome::Ok)
+                    .filter_map(|r| time(r))
+                    .map(seconds)
+                    .collect();
+                v.sort_by(f64::total_cmp);
+                percentile(&v, 0.5)
+            };
             TableRow {
+                median_first_render_s: median_of(|r| r.first_render),
+                median_dcl_s: median_of(|r| r.dom_content_loaded),
+                median_speed_index_s: median_of(|r| r.speed_index),
                 protocol,
                 axes,
                 runs: runs.len(),
@@ -99,23 +120,21 @@ pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
 }
 
-/// `rows` as aligned text, one line per row under a header.
+/// `rows` as aligned text, one line per row under a header; the page-time
+/// columns only when some row has page times.
 pub fn render(rows: &[TableRow]) -> String {
     let seconds = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |s| format!("{s:.3} s"));
     let millis =
         |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |s| format!("{:.1} ms", s * 1e3));
-    let mut cells = vec![[
-        "protocol".to_owned(),
-        "axes".to_owned(),
-        "runs".to_owned(),
-        "failed".to_owned(),
-        "median PLT".to_owned(),
-        "p10".to_owned(),
-        "p90".to_owned(),
-        "median TTFB".to_owned(),
-    ]];
+    let page = rows.iter().any(|r| r.median_first_render_s.is_some());
+    let mut header = vec!["protocol", "axes", "runs", "failed"];
+    if page {
+        header.extend(["median render", "median DCL", "median SI"]);
+    }
+    header.extend(["median PLT", "p10", "p90", "median TTFB"]);
+    let mut cells: Vec<Vec<String>> = vec![header.into_iter().map(str::to_owned).collect()];
     for r in rows {
-        cells.push([
+        let mut row = vec![
             r.protocol.to_string(),
             if r.axes.is_empty() {
                 "-".to_owned()
@@ -124,13 +143,23 @@ pub fn render(rows: &[TableRow]) -> String {
             },
             r.runs.to_string(),
             r.failed.to_string(),
+        ];
+        if page {
+            row.extend([
+                seconds(r.median_first_render_s),
+                seconds(r.median_dcl_s),
+                seconds(r.median_speed_index_s),
+            ]);
+        }
+        row.extend([
             seconds(r.median_s),
             seconds(r.p10_s),
             seconds(r.p90_s),
             millis(r.median_ttfb_s),
         ]);
+        cells.push(row);
     }
-    let mut widths = [0usize; 8];
+    let mut widths = vec![0usize; cells[0].len()];
     for row in &cells {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
@@ -139,7 +168,7 @@ pub fn render(rows: &[TableRow]) -> String {
     let mut out = String::new();
     for row in &cells {
         let mut line = String::new();
-        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+        for (i, (cell, &w)) in row.iter().zip(&widths).enumerate() {
             if i < 2 {
                 let _ = write!(line, "{cell:<w$}  ");
             } else {
