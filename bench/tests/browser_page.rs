@@ -62,7 +62,13 @@ fn discoverable(graph: &PageGraph, requests: &[RequestRecord], i: usize) -> Dura
 }
 
 fn check_run(result: &RunResult, graph: &PageGraph) {
-    assert_eq!(result.outcome, Outcome::Ok, "{}: {:?}", result.run_key, result.reason);
+    assert_eq!(
+        result.outcome,
+        Outcome::Ok,
+        "{}: {:?}",
+        result.run_key,
+        result.reason
+    );
     let m = result.measurements.as_ref().expect("measurements");
     let requests = &m.requests;
     assert_eq!(requests.len(), graph.objects.len());
@@ -106,13 +112,20 @@ fn check_run(result: &RunResult, graph: &PageGraph) {
     let mut per_origin: BTreeMap<&str, usize> = BTreeMap::new();
     for c in &m.connections {
         *per_origin
-            .entry(c.origin.as_deref().expect("page connections name their origin"))
+            .entry(
+                c.origin
+                    .as_deref()
+                    .expect("page connections name their origin"),
+            )
             .or_default() += 1;
     }
     match result.protocol {
         Protocol::H1 => {
             assert_eq!(per_origin.len(), 2, "{per_origin:?}");
-            assert!(per_origin.values().all(|&n| (1..=6).contains(&n)), "{per_origin:?}");
+            assert!(
+                per_origin.values().all(|&n| (1..=6).contains(&n)),
+                "{per_origin:?}"
+            );
         }
         Protocol::H2 | Protocol::H3 => {
             assert_eq!(
@@ -160,7 +173,13 @@ fn without_the_preload_scanner_a_blocking_script_holds_back_the_markup_after_it(
     let hash = scenario.content_hash();
     for spec in scenario.expand() {
         let result = runner::run(&spec, &hash);
-        assert_eq!(result.outcome, Outcome::Ok, "{}: {:?}", result.run_key, result.reason);
+        assert_eq!(
+            result.outcome,
+            Outcome::Ok,
+            "{}: {:?}",
+            result.run_key,
+            result.reason
+        );
         let requests = &result.measurements.as_ref().unwrap().requests;
         let ready = |i: usize| requests[i].last_byte.unwrap() + graph.objects[i].delay;
         for (i, o) in graph.objects.iter().enumerate() {

@@ -146,11 +146,16 @@ pub(crate) async fn browse<C: Carrier>(
             return;
         }
         // The next moment a delay ends.
-        let timer = ready.iter().copied().filter(|&t| t > now && t != Duration::MAX).min();
+        let timer = ready
+            .iter()
+            .copied()
+            .filter(|&t| t > now && t != Duration::MAX)
+            .min();
         let waiting_for_document = matches!(state[0], State::Requested)
-            && graph.objects.iter().any(|o| {
-                matches!(o.discovery, Discovery::Html { offset } if offset > parsed_to)
-            });
+            && graph
+                .objects
+                .iter()
+                .any(|o| matches!(o.discovery, Discovery::Html { offset } if offset > parsed_to));
         let busy = outstanding.iter().any(|&k| k > 0);
         if !busy && timer.is_none() && !waiting_for_document {
             // Nothing can happen any more: what is left is never found.

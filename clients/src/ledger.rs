@@ -511,7 +511,10 @@ impl Ledger {
             if discovered {
                 self.fail(req, reason.to_string());
             } else {
-                self.fail(req, format!("not requested: not yet discovered when {reason}"));
+                self.fail(
+                    req,
+                    format!("not requested: not yet discovered when {reason}"),
+                );
             }
         }
     }

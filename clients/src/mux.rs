@@ -297,7 +297,9 @@ impl Multiplexed for H2 {
         req: usize,
         n: u64,
     ) -> LocalBoxFuture<'static, Result<(), String>> {
-        let authority = ledger.authority(req).unwrap_or_else(|| self.authority.clone());
+        let authority = ledger
+            .authority(req)
+            .unwrap_or_else(|| self.authority.clone());
         let mut request = Request::get(format!("https://{authority}{}", ledger.path(req)));
         if let Some(start) = ledger.range_start(req) {
             request = request.header(RANGE, format!("bytes={start}-"));
@@ -384,7 +386,9 @@ impl Multiplexed for H3 {
         _n: u64,
     ) -> LocalBoxFuture<'static, Result<(), String>> {
         let mut sender = handle.clone();
-        let authority = ledger.authority(req).unwrap_or_else(|| self.authority.clone());
+        let authority = ledger
+            .authority(req)
+            .unwrap_or_else(|| self.authority.clone());
         let uri = format!("https://{authority}{}", ledger.path(req));
         let priority = priority_header(self.priority_headers, &ledger, req);
         async move { exchange_h3(&mut sender, &ledger, req, uri, priority).await }.boxed_local()

@@ -160,7 +160,12 @@ fn speed_index(
     first_render: Duration,
 ) -> Duration {
     let visual: Vec<usize> = (0..graph.objects.len())
-        .filter(|&i| matches!(graph.objects[i].object.kind, ObjectKind::Html | ObjectKind::Image))
+        .filter(|&i| {
+            matches!(
+                graph.objects[i].object.kind,
+                ObjectKind::Html | ObjectKind::Image
+            )
+        })
         .collect();
     let total: u64 = visual.iter().map(|&i| graph.objects[i].object.size).sum();
     if total == 0 {
@@ -171,7 +176,9 @@ fn speed_index(
     for &i in &visual {
         let mut before = 0u64;
         for &(t, cumulative) in &requests[i].timeline {
-            let new = cumulative.saturating_sub(before).min(graph.objects[i].object.size);
+            let new = cumulative
+                .saturating_sub(before)
+                .min(graph.objects[i].object.size);
             before = before.max(cumulative);
             arrivals.push((t.saturating_sub(start), new));
         }

@@ -12,9 +12,9 @@ use netsim::Host;
 use scenarios::{Phase, Plan};
 use tokio::time::Instant;
 
+use crate::browse::browse;
 use crate::carrier::Carrier;
 use crate::config::{ClientConfig, WARMUP_PAUSE};
-use crate::browse::browse;
 use crate::dial::{Dialer, Named};
 use crate::h1::H1Pool;
 use crate::hol;
@@ -232,7 +232,16 @@ async fn carry_and_close<C: Carrier, D: Dialer>(
     limit: Duration,
     deadline: Instant,
 ) -> Closed {
-    carry(&mut carriers, group_of, dialer, plan, ledger, limit, deadline).await;
+    carry(
+        &mut carriers,
+        group_of,
+        dialer,
+        plan,
+        ledger,
+        limit,
+        deadline,
+    )
+    .await;
     ledger.close()
 }
 

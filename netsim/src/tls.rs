@@ -312,7 +312,10 @@ fn lab_key_pair() -> rcgen::KeyPair {
 ///
 /// Every field is fixed (names, serial, validity, extensions) and Ed25519 signatures are
 /// deterministic, so the same key always gives the same DER bytes.
-fn lab_certificate(key_pair: &rcgen::KeyPair, extra: &[String]) -> Result<rcgen::Certificate, String> {
+fn lab_certificate(
+    key_pair: &rcgen::KeyPair,
+    extra: &[String],
+) -> Result<rcgen::Certificate, String> {
     let mut names = vec![SERVER_NAME.to_string(), "localhost".to_string()];
     names.extend(extra.iter().cloned());
     let mut params = rcgen::CertificateParams::new(names)
@@ -326,9 +329,12 @@ fn lab_certificate(key_pair: &rcgen::KeyPair, extra: &[String]) -> Result<rcgen:
     let (y, m, d) = CERT_NOT_AFTER;
     params.not_after = rcgen::date_time_ymd(y, m, d);
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    params
-        .self_signed(key_pair)
-        .map_err(|e| format!("self-signing the lab certificate for {}: {e}", extra.join(", ")))
+    params.self_signed(key_pair).map_err(|e| {
+        format!(
+            "self-signing the lab certificate for {}: {e}",
+            extra.join(", ")
+        )
+    })
 }
 
 /// The ring provider cut down to the lab's single choices.

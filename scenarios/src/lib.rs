@@ -41,8 +41,8 @@ pub use content::{
     MAX_NAME_LEN, MAX_OBJECT_SIZE,
 };
 pub use page::{
-    Discovery, PageError, PageGraph, PageObject, PageStructure, MAX_PAGE_OBJECTS,
-    MAX_PAGE_ORIGINS, SERVER_NAME, STATIC_ORIGIN,
+    Discovery, PageError, PageGraph, PageObject, PageStructure, MAX_PAGE_OBJECTS, MAX_PAGE_ORIGINS,
+    SERVER_NAME, STATIC_ORIGIN,
 };
 pub use preset::{preset, presets, Preset};
 pub use protocol::{Certificate, Handshake, Priority, Protocol, Scheduler};

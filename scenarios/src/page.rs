@@ -163,7 +163,9 @@ pub fn is_host_name(name: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -423,7 +425,11 @@ mod tests {
             .map(|o| o.path)
             .collect();
         flat.insert(0, spec.html().path);
-        let mut browser: Vec<String> = graph.objects.iter().map(|o| o.object.path.clone()).collect();
+        let mut browser: Vec<String> = graph
+            .objects
+            .iter()
+            .map(|o| o.object.path.clone())
+            .collect();
         flat.sort();
         browser.sort();
         assert_eq!(flat, browser);

@@ -758,10 +758,7 @@ impl Workload {
             }],
             Workload::List { objects } => vec![Phase::all_at_once(objects.clone())],
         };
-        Plan {
-            phases,
-            page: None,
-        }
+        Plan { phases, page: None }
     }
 
     /// The body bytes the workload fetches, summed over its objects.

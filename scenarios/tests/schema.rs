@@ -707,7 +707,9 @@ fn the_content_hash_is_pinned() {
         .unwrap()
         .replace("kind = \"page\"", "kind = \"page\"\nstructure = \"flat\"");
     assert_eq!(
-        Scenario::from_toml(&flat, "page.toml").unwrap().content_hash(),
+        Scenario::from_toml(&flat, "page.toml")
+            .unwrap()
+            .content_hash(),
         FLAT_PAGE_HASH
     );
 }

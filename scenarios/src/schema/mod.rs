@@ -44,9 +44,9 @@ pub use crate::resolved::{
 use self::error::Invalid;
 use self::network::{check_bandwidth, check_link, check_range, check_rtt, AxisValues};
 use crate::location::SourceMap;
+use crate::page::{Discovery, PageStructure};
 use crate::protocol::{Certificate, Handshake, Protocol, Scheduler};
 use crate::workload::Workload;
-use crate::page::{Discovery, PageStructure};
 
 /// Seeds when a scenario names none: 1 to 10.
 pub const DEFAULT_SEED_COUNT: u64 = 10;
