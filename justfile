@@ -11,8 +11,8 @@ default:
 # seeds= (count), scenario= (a name or a file; default page), cc=
 # (cubic|newreno|bbr), pacing= (off|on), iw= (initial window, segments),
 # scheduler= (round-robin|sequential|priorities), certificate=
-# (minimal|realistic). Written as arguments after the recipe, not as just's
-# own NAME=VALUE overrides.
+# (minimal|realistic), coalescing= (on|off). Written as arguments after the
+# recipe, not as just's own NAME=VALUE overrides.
 # Run a sweep into reports/out/<scenario>/, e.g. just bench loss=2 rtt=80
 bench *args:
     #!/usr/bin/env bash
@@ -32,8 +32,9 @@ bench *args:
             iw=*) [ -n "$value" ] && flags+=(--initial-window "$value") ;;
             scheduler=*) [ -n "$value" ] && flags+=(--scheduler "$value") ;;
             certificate=*) [ -n "$value" ] && flags+=(--certificate "$value") ;;
+            coalescing=*) [ -n "$value" ] && flags+=(--coalescing "$value") ;;
             *)
-                echo "just bench: unknown argument '$arg'; use loss=, rtt=, bandwidth=, seeds=, scenario=, cc=, pacing=, iw=, scheduler=, certificate=" >&2
+                echo "just bench: unknown argument '$arg'; use loss=, rtt=, bandwidth=, seeds=, scenario=, cc=, pacing=, iw=, scheduler=, certificate=, coalescing=" >&2
                 exit 2
                 ;;
         esac

@@ -15,8 +15,8 @@ use clap::{Args, Parser, Subcommand};
 
 use netsim::{Congestion, Pacing, TcpImplementation};
 use scenarios::{
-    Certificate, ErrorKind, Handshake, Overrides, Protocol, RunSpec, Scenario, ScenarioError,
-    Scheduler,
+    Certificate, Coalescing, ErrorKind, Handshake, Overrides, Protocol, RunSpec, Scenario,
+    ScenarioError, Scheduler,
 };
 
 use crate::progress::Progress;
@@ -140,6 +140,12 @@ pub struct ScenarioArgs {
     /// axis.
     #[arg(long, value_parser = certificate_parser())]
     pub certificate: Option<Certificate>,
+    /// Whether HTTP/2 and HTTP/3 send every origin of a page on the
+    /// document origin's connection (on) or open one connection per origin
+    /// (off): pins the scenario's coalescing axis. HTTP/1.1 opens a pool
+    /// per origin either way.
+    #[arg(long, value_parser = coalescing_parser())]
+    pub coalescing: Option<Coalescing>,
 }
 
 /// `httplab bench`.
@@ -410,6 +416,14 @@ fn certificate_parser() -> impl TypedValueParser<Value = Certificate> {
     .try_map(|label| label.parse::<Certificate>())
 }
 
+/// Parses a coalescing choice from its label (`scenarios::Coalescing::ALL`).
+fn coalescing_parser() -> impl TypedValueParser<Value = Coalescing> {
+    PossibleValuesParser::new(
+        Coalescing::ALL.map(|c| PossibleValue::new(c.label()).help(c.description())),
+    )
+    .try_map(|label| label.parse::<Coalescing>())
+}
+
 /// What `serve` offers: one protocol, or all of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServeProtocol {
@@ -623,6 +637,7 @@ fn overrides(args: &ScenarioArgs) -> Overrides {
         initial_window: args.initial_window,
         scheduler: args.scheduler,
         certificate: args.certificate,
+        coalescing: args.coalescing,
         ..Overrides::default()
     }
 }
@@ -659,6 +674,7 @@ fn override_error(e: ScenarioError, scenario: &str) -> anyhow::Error {
         "initial_window" => "--initial-window",
         "scheduler" => "--scheduler",
         "certificate" => "--certificate",
+        "coalescing" => "--coalescing",
         other => return anyhow!("invalid override {other}: {}", e.reason()),
     };
     anyhow!("invalid {flag}: {}", e.reason())
@@ -829,7 +845,7 @@ fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
             swept.push(axis.name().to_owned());
         }
         eprintln!(
-            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth, --initial-window, --handshake, --cc, --pacing, --scheduler or --certificate",
+            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth, --initial-window, --handshake, --cc, --pacing, --scheduler, --certificate or --coalescing",
             scenario.name,
             swept.join(", "),
             at.join(", ")

@@ -322,7 +322,8 @@ fn kernel(
     let target = RealTarget::new(addr).with_sockets(sockets);
     let config = ClientConfig::new(spec.protocol, content_seed, flow)
         .with_time_limit(spec.time_limit)
-        .with_handshake(Handshake::Full);
+        .with_handshake(Handshake::Full)
+        .with_coalescing(spec.choices.coalescing.is_on());
     let plan = spec.workload.plan();
     let clock = emu.clock();
     let (record, client_started) = emu
@@ -374,7 +375,7 @@ fn kernel(
             .with_congestion(quic_congestion)
             .settings(udp_payload),
         tls: netsim::tls::settings(),
-        http: servers::http_settings(spec.choices.scheduler, false),
+        http: servers::http_settings(spec.choices.scheduler, false, spec.choices.coalescing),
     });
     result.outcome = outcome;
     result.reason = reason;

@@ -77,6 +77,7 @@ pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig)
             transport.http = servers::http_settings(
                 spec.choices.scheduler,
                 spec::priority_headers(spec.choices.scheduler),
+                spec.choices.coalescing,
             );
             result.transport = Some(transport);
             result.server_connections = Some(done.server_connections);
@@ -187,6 +188,7 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
     let (protocol, handshake) = (spec.protocol, spec.handshake());
     let resumption = spec::server_resumption(spec.handshake());
     let scheduler = spec.choices.scheduler;
+    let coalesce = spec.choices.coalescing.is_on();
     let plan = spec.workload.plan();
     let output = simulation.run(
         move |host| {
@@ -197,7 +199,8 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
             let config = ClientConfig::for_host(protocol, &host)
                 .with_time_limit(limit)
                 .with_handshake(handshake)
-                .with_priority_headers(spec::priority_headers(scheduler));
+                .with_priority_headers(spec::priority_headers(scheduler))
+                .with_coalescing(coalesce);
             let started = netsim::now();
             let record = clients::run(&host, &config, &plan).await;
             Ok::<_, Infallible>((record, started, netsim::now().saturating_sub(started)))

@@ -5,19 +5,24 @@
 //! passed), never before; discovery in the page's order; a parser-blocking
 //! script holding back the markup after it when the preload scanner is
 //! off; and the connections per origin (HTTP/1.1: a pool of at most six per
-//! origin; HTTP/2 and HTTP/3: one connection for both origins, coalesced).
+//! origin; HTTP/2 and HTTP/3: one connection for both origins, coalesced,
+//! or with `coalescing = "off"` one connection per origin).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bench::{runner, Outcome, RunResult};
 use clients::RequestRecord;
-use scenarios::{Discovery, ObjectKind, PageGraph, Protocol, Scenario};
+use scenarios::{Coalescing, Discovery, ObjectKind, PageGraph, Protocol, Scenario};
 
-fn scenario(extra_workload: &str, loss: f64) -> Scenario {
+/// The default page for h1, h2 and h3, seed 1, at random loss `loss`, with
+/// `top_level` scenario fields (`coalescing = "off"\n`) and
+/// `extra_workload` fields of its `[workload]`.
+fn scenario(top_level: &str, extra_workload: &str, loss: f64) -> Scenario {
     let text = format!(
         "name = \"browser-page\"\nprotocols = [\"h1\", \"h2\", \"h3\"]\nseeds = 1\n\
-         time_limit_s = 60\n[network]\nloss = {loss}\n[workload]\nkind = \"page\"\n{extra_workload}"
+         time_limit_s = 60\n{top_level}[network]\nloss = {loss}\n[workload]\nkind = \"page\"\n\
+         {extra_workload}"
     );
     Scenario::from_toml(&text, "browser_page.rs").expect("the test scenario parses")
 }
@@ -61,7 +66,8 @@ fn discoverable(graph: &PageGraph, requests: &[RequestRecord], i: usize) -> Dura
     }
 }
 
-fn check_run(result: &RunResult, graph: &PageGraph) {
+/// Checks one run of the page whose client coalesced as `coalescing` says.
+fn check_run(result: &RunResult, graph: &PageGraph, coalescing: Coalescing) {
     assert_eq!(
         result.outcome,
         Outcome::Ok,
@@ -127,14 +133,28 @@ fn check_run(result: &RunResult, graph: &PageGraph) {
                 "{per_origin:?}"
             );
         }
-        Protocol::H2 | Protocol::H3 => {
-            assert_eq!(
+        Protocol::H2 | Protocol::H3 => match coalescing {
+            Coalescing::On => assert_eq!(
                 per_origin,
                 BTreeMap::from([("server.httplab.test", 1)]),
-                "both origins coalesce onto the document's connection"
-            );
-        }
+                "{}: both origins coalesce onto the document's connection",
+                result.run_key
+            ),
+            Coalescing::Off => {
+                assert_eq!(
+                    per_origin,
+                    BTreeMap::from([("server.httplab.test", 1), ("static.httplab.test", 1)]),
+                    "{}: one connection per origin",
+                    result.run_key
+                );
+                assert_eq!(m.connections.len(), 2, "{}", result.run_key);
+            }
+        },
     }
+    // The record's HTTP settings name the choice only when it is off.
+    let http = &result.transport.as_ref().expect("transport settings").http;
+    let recorded = (!coalescing.is_on()).then_some("off");
+    assert_eq!(http.get("coalescing"), recorded, "{}", result.run_key);
     // The user-facing times are there and ordered.
     let page = m.page.as_ref().expect("page times");
     assert!(page.first_render <= page.dom_content_loaded);
@@ -144,15 +164,25 @@ fn check_run(result: &RunResult, graph: &PageGraph) {
 
 #[test]
 fn the_default_page_is_requested_as_a_browser_finds_it() {
-    for (result, graph) in runs(&scenario("", 0.0)) {
-        check_run(&result, &graph);
+    for (result, graph) in runs(&scenario("", "", 0.0)) {
+        check_run(&result, &graph, Coalescing::On);
+    }
+}
+
+#[test]
+fn without_coalescing_each_origin_has_its_own_connection() {
+    let runs = runs(&scenario("coalescing = \"off\"\n", "", 0.0));
+    assert_eq!(runs.len(), 3);
+    for (result, graph) in &runs {
+        assert_eq!(result.run_key, format!("{}/seed=1", result.protocol));
+        check_run(result, graph, Coalescing::Off);
     }
 }
 
 #[test]
 fn discovery_holds_under_loss() {
-    for (result, graph) in runs(&scenario("", 2.0)) {
-        check_run(&result, &graph);
+    for (result, graph) in runs(&scenario("", "", 2.0)) {
+        check_run(&result, &graph, Coalescing::On);
     }
 }
 

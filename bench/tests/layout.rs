@@ -623,6 +623,8 @@ fn each_vocabulary_type_is_defined_once() {
         "enum Scheduler {",
         "enum Certificate ",
         "enum Certificate {",
+        "enum Coalescing ",
+        "enum Coalescing {",
         "enum NamedAxis",
         "const TICK:",
         "struct RunResult",

@@ -1,7 +1,8 @@
 //! What a client run is told: the protocol, how it sets up connections
 //! (full handshakes or resumed sessions), the HTTP/1.1 pool size, the
 //! content seed its bodies are checked against, the flow-control room, its
-//! own time limit, and whether its requests carry a `priority` header.
+//! own time limit, whether its requests carry a `priority` header, and
+//! whether HTTP/2 and HTTP/3 coalesce a page's origins onto one connection.
 
 use std::time::Duration;
 
@@ -41,7 +42,8 @@ pub struct ClientConfig {
     /// after a warm-up ([`Handshake`]). Default: [`Handshake::Full`].
     pub handshake: Handshake,
     /// Most HTTP/1.1 connections open at once (browser-like, per origin).
-    /// Ignored by HTTP/2 and HTTP/3, which use one connection. Default:
+    /// Ignored by HTTP/2 and HTTP/3, which use one connection (per origin
+    /// when they do not coalesce, [`ClientConfig::coalesce`]). Default:
     /// [`DEFAULT_MAX_H1_CONNECTIONS`] (6).
     pub max_h1_connections: usize,
     /// The seed the served content is keyed by (the run seed); every body
@@ -76,6 +78,14 @@ pub struct ClientConfig {
     /// The fallback delay of [`H3Discovery::Race`] and
     /// [`H3Discovery::AltSvc`]. Default: [`H3_FALLBACK_DELAY`] (300 ms).
     pub h3_fallback: Duration,
+    /// Whether HTTP/2 and HTTP/3 send the requests of every origin of a
+    /// page on one connection, the document origin's (connection
+    /// coalescing, as Chrome does when the certificate covers the name and
+    /// the address is the same; `scenarios::Coalescing::On`), or open one
+    /// connection per origin (`false`). HTTP/1.1 opens a pool per origin
+    /// either way, and a plan without a page has one origin. Default:
+    /// `true`.
+    pub coalesce: bool,
 }
 
 /// A [`ClientConfig`] field with a value the client cannot use.
@@ -103,6 +113,7 @@ impl ClientConfig {
             priority_headers: false,
             h3_discovery: H3Discovery::Known,
             h3_fallback: H3_FALLBACK_DELAY,
+            coalesce: true,
         }
     }
 
@@ -148,6 +159,12 @@ impl ClientConfig {
     pub fn with_h3_discovery(mut self, discovery: H3Discovery, fallback: Duration) -> ClientConfig {
         self.h3_discovery = discovery;
         self.h3_fallback = fallback;
+        self
+    }
+
+    /// Set [`ClientConfig::coalesce`].
+    pub fn with_coalescing(mut self, on: bool) -> ClientConfig {
+        self.coalesce = on;
         self
     }
 

@@ -249,9 +249,11 @@ impl<D: Dialer> Build<'_, D> {
 /// A plan without a page has one carrier. A page has one per origin for
 /// HTTP/1.1 (a pool each); HTTP/2 and HTTP/3 coalesce every origin onto
 /// one connection, since the lab's certificate covers all of a page's
-/// names and they share one address (as Chrome pools connections). An
-/// HTTP/3 page with [`H3Discovery::Race`] or [`H3Discovery::AltSvc`] has
-/// an HTTP/2 carrier next to each HTTP/3 one (see `crate::route`).
+/// names and they share one address (as Chrome pools connections), unless
+/// [`ClientConfig::coalesce`] is off: then they too have one carrier (one
+/// connection) per origin. An HTTP/3 page with [`H3Discovery::Race`] or
+/// [`H3Discovery::AltSvc`] has an HTTP/2 carrier next to each HTTP/3 one
+/// (see `crate::route`).
 async fn carry_on_carrier<D: Dialer>(
     dialer: &D,
     resumption: &ClientResumption,
@@ -282,8 +284,8 @@ async fn carry_on_carrier<D: Dialer>(
             ledger.record_origins();
             let n = page.origins.len();
             let group_of: Vec<usize> = match config.protocol {
-                Protocol::H1 => (0..n).collect(),
-                Protocol::H2 | Protocol::H3 => vec![0; n],
+                Protocol::H2 | Protocol::H3 if config.coalesce => vec![0; n],
+                Protocol::H1 | Protocol::H2 | Protocol::H3 => (0..n).collect(),
             };
             let groups = group_of.iter().max().map_or(0, |&g| g + 1);
             for g in 0..groups {

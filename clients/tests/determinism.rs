@@ -7,14 +7,13 @@ mod harness;
 use clients::RunRecord;
 use harness::ServerSetup;
 use scenarios::Protocol;
-use scenarios::Workload;
 
 fn page_at_2_percent(protocol: Protocol, seed: u64) -> RunRecord {
     harness::run(
         protocol,
         harness::network(0.02),
         seed,
-        &Workload::default(),
+        &harness::flat_page(),
         ServerSetup::default(),
     )
     .record

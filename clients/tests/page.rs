@@ -7,10 +7,9 @@ mod harness;
 use clients::RunRecord;
 use harness::ServerSetup;
 use scenarios::Protocol;
-use scenarios::Workload;
 
 fn page(protocol: Protocol, loss: f64) -> RunRecord {
-    let workload = Workload::default();
+    let workload = harness::flat_page();
     let record = harness::run(
         protocol,
         harness::network(loss),

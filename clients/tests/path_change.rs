@@ -13,7 +13,6 @@ use netsim::packet::IPPROTO_UDP;
 use netsim::{Direction, Fate, LossModel, NetworkConfig, PathChange, PathConfig};
 use netsim::{CLIENT_ADDR, CLIENT_ADDR_AFTER_CHANGE};
 use scenarios::Protocol;
-use scenarios::Workload;
 
 /// When the path changes, in simulated time.
 const CHANGE_AT: Duration = Duration::from_millis(600);
@@ -39,12 +38,12 @@ fn http3_migrates_and_loads_the_page() {
         Protocol::H3,
         network(),
         1,
-        &Workload::default(),
+        &harness::flat_page(),
         ServerSetup::default(),
     );
     let record = &outcome.record;
     assert_eq!(record.failure, None);
-    let plan = Workload::default().plan();
+    let plan = harness::flat_page().plan();
     assert_eq!(record.requests.len(), plan.object_count());
     assert!(record
         .requests
@@ -125,13 +124,13 @@ fn http3_migrates_and_loads_the_page() {
 
 #[test]
 fn tcp_clients_reconnect_and_resume_every_request_cut_off() {
-    let count = Workload::default().plan().object_count();
+    let count = harness::flat_page().plan().object_count();
     for protocol in [Protocol::H1, Protocol::H2] {
         let record = harness::run(
             protocol,
             network(),
             1,
-            &Workload::default(),
+            &harness::flat_page(),
             ServerSetup::default(),
         )
         .record;

@@ -1,9 +1,11 @@
 //! `run_real` against `servers::serve_real` on the machine's loopback: the
-//! default page loads over every protocol with every body verified; with
+//! default page (loaded flat) loads over every protocol with every body verified; with
 //! verification off, bodies are checked against `content-length` only.
 //!
 //! Real sockets and real time: these tests assert what arrived and how many
 //! connections carried it, never how long anything took.
+
+mod harness;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::thread::JoinHandle;
@@ -12,7 +14,6 @@ use std::time::Duration;
 use clients::{ClientConfig, RealTarget, RunRecord};
 use netsim::FlowControl;
 use scenarios::Protocol;
-use scenarios::Workload;
 use servers::{serve_real, ContentServer, Fault, Protocols};
 use tokio::sync::oneshot;
 
@@ -110,7 +111,7 @@ impl Drop for LabServer {
 
 async fn page(target: &RealTarget, protocol: Protocol) -> RunRecord {
     let config = ClientConfig::new(protocol, SEED, flow());
-    let record = clients::run_real(target, &config, &Workload::default().plan()).await;
+    let record = clients::run_real(target, &config, &harness::flat_page().plan()).await;
     eprintln!(
         "{protocol} on loopback: plt {:?}, {} connections, {} bytes, failure {:?}",
         record.plt, record.connections_used, record.total_bytes, record.failure
@@ -121,7 +122,7 @@ async fn page(target: &RealTarget, protocol: Protocol) -> RunRecord {
 #[tokio::test]
 async fn the_page_loads_and_verifies_over_every_protocol() {
     let server = LabServer::start(ContentServer::new(SEED));
-    let plan = Workload::default().plan();
+    let plan = harness::flat_page().plan();
     for protocol in Protocol::ALL {
         let record = page(&server.target(), protocol).await;
         assert_eq!(record.failure, None, "{protocol}: the page loads");
@@ -184,7 +185,9 @@ async fn another_seed_fails_verification_but_passes_on_length_alone() {
 
 #[tokio::test]
 async fn without_verification_a_short_body_still_fails_on_content_length() {
-    let path = Workload::default().plan().phases[1].objects[7].path.clone();
+    let path = harness::flat_page().plan().phases[1].objects[7]
+        .path
+        .clone();
     let server = LabServer::start(ContentServer::new(SEED).with_fault(Fault::Truncate {
         path_contains: path.clone(),
     }));
@@ -213,7 +216,7 @@ async fn nothing_listening_fails_every_request() {
     for protocol in Protocol::ALL {
         let config =
             ClientConfig::new(protocol, SEED, flow()).with_time_limit(Duration::from_secs(2));
-        let record = clients::run_real(&target, &config, &Workload::default().plan()).await;
+        let record = clients::run_real(&target, &config, &harness::flat_page().plan()).await;
         let expected = match protocol {
             Protocol::H1 | Protocol::H2 => "tcp connect",
             Protocol::H3 => "time limit",

@@ -33,7 +33,7 @@ use std::time::Duration;
 use clients::{RequestRecord, RunRecord};
 use harness::ServerSetup;
 use netsim::QueueLimit;
-use scenarios::{ObjectKind, Plan, Protocol, Scheduler, Workload};
+use scenarios::{ObjectKind, Plan, Protocol, Scheduler};
 
 /// The path a run takes: 50 ms RTT, 10 Mbit/s, no random loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +63,7 @@ fn page(protocol: Protocol, scheduler: Scheduler, path: Path) -> &'static RunRec
             network.path.down.queue = QueueLimit::Packets(10_000);
         }
         let record =
-            harness::run_configured(protocol, network, 1, &Workload::default(), setup, |c| {
+            harness::run_configured(protocol, network, 1, &harness::flat_page(), setup, |c| {
                 c.with_priority_headers(true)
             })
             .record;
@@ -81,7 +81,7 @@ fn page(protocol: Protocol, scheduler: Scheduler, path: Path) -> &'static RunRec
 }
 
 fn plan() -> Plan {
-    Workload::default().plan()
+    harness::flat_page().plan()
 }
 
 /// The most bytes of later responses that may arrive before a response

@@ -20,14 +20,13 @@ use harness::{Outcome, ServerSetup};
 use netsim::Direction;
 use netsim::TICK;
 use scenarios::Protocol;
-use scenarios::Workload;
 
 fn page(protocol: Protocol, setup: ServerSetup) -> Outcome {
     harness::run(
         protocol,
         harness::network(0.0),
         1,
-        &Workload::default(),
+        &harness::flat_page(),
         setup,
     )
 }

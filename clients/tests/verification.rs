@@ -7,7 +7,6 @@ mod harness;
 use clients::RunRecord;
 use harness::ServerSetup;
 use scenarios::Protocol;
-use scenarios::Workload;
 use servers::Fault;
 
 /// The default page with `fault` on the object at `(phase, index)` of its
@@ -18,7 +17,7 @@ fn faulted_page(
     index: usize,
     fault: fn(String) -> Fault,
 ) -> (RunRecord, String) {
-    let workload = Workload::default();
+    let workload = harness::flat_page();
     let path = workload.plan().phases[phase].objects[index].path.clone();
     let out = harness::run(
         protocol,
@@ -44,7 +43,7 @@ fn assert_only_failure(record: &RunRecord, path: &str, what: &str) {
     assert_eq!(record.plt, None, "{protocol}: a failed run has no PLT");
     assert_eq!(
         record.requests.len(),
-        Workload::default().plan().object_count(),
+        harness::flat_page().plan().object_count(),
         "{protocol}: every request is recorded"
     );
     for r in &record.requests {

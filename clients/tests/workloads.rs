@@ -61,10 +61,10 @@ fn rpc_keeps_at_most_its_concurrency_outstanding() {
 
 #[test]
 fn page_phases_run_in_order() {
-    let plan = Workload::default().plan();
+    let plan = harness::flat_page().plan();
     let html = plan.phases[0].objects.len();
     for protocol in Protocol::ALL {
-        let record = run(protocol, &Workload::default());
+        let record = run(protocol, &harness::flat_page());
         let html_done = record.requests[..html]
             .iter()
             .map(|r| r.last_byte.unwrap())
@@ -82,7 +82,7 @@ fn page_phases_run_in_order() {
 
 #[test]
 fn http1_is_one_request_at_a_time_per_connection() {
-    let record = run(Protocol::H1, &Workload::default());
+    let record = run(Protocol::H1, &harness::flat_page());
     for c in &record.connections {
         let mut on_conn: Vec<&RequestRecord> = record
             .requests
@@ -110,11 +110,11 @@ fn http1_is_one_request_at_a_time_per_connection() {
 
 #[test]
 fn multiplexed_streams_follow_plan_order() {
-    let h2 = run(Protocol::H2, &Workload::default());
+    let h2 = run(Protocol::H2, &harness::flat_page());
     let ids: Vec<_> = h2.requests.iter().map(|r| r.stream_id.unwrap()).collect();
     let expected: Vec<u64> = (0..ids.len() as u64).map(|n| 2 * n + 1).collect();
     assert_eq!(ids, expected);
-    let h3 = run(Protocol::H3, &Workload::default());
+    let h3 = run(Protocol::H3, &harness::flat_page());
     let ids: Vec<_> = h3.requests.iter().map(|r| r.stream_id.unwrap()).collect();
     let expected: Vec<u64> = (0..ids.len() as u64).map(|n| 4 * n).collect();
     assert_eq!(ids, expected, "client-initiated bidirectional QUIC streams");
@@ -136,7 +136,7 @@ fn parallel_objects_share_one_connection_or_six() {
 
 #[test]
 fn time_limit_records_every_request() {
-    let workload = Workload::default();
+    let workload = harness::flat_page();
     let count = workload.plan().object_count();
     for protocol in Protocol::ALL {
         // The document arrives after about 4 round trips; 150 ms cuts the
@@ -173,7 +173,7 @@ fn invalid_config_fails_every_request() {
         Protocol::H1,
         harness::network(0.0),
         1,
-        &Workload::default(),
+        &harness::flat_page(),
         ServerSetup::default(),
         |c| c.with_max_h1_connections(0),
     )

@@ -70,8 +70,10 @@ pub struct TransportSettings {
     pub quic: Settings,
     /// TLS, the same for TCP and QUIC.
     pub tls: Settings,
-    /// HTTP: how the server orders responses (its scheduler) and whether
-    /// the client sends RFC 9218 priorities. The simulation leaves it empty
+    /// HTTP: how the server orders responses (its scheduler), whether the
+    /// client sends RFC 9218 priorities, and `coalescing = off` when the
+    /// client gives each origin of a page its own HTTP/2 or HTTP/3
+    /// connection (absent: it coalesces). The simulation leaves it empty
     /// (it does not know the HTTP layer); the lab's runner fills it from
     /// the server it ran (`servers::http_settings`). Empty in records
     /// written before it was recorded.

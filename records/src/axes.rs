@@ -1,11 +1,12 @@
-//! A run's sweep-axis values: [`Axes`], each an [`AxisValue`].
+//! A run's sweep-axis values: [`Axes`], each an [`AxisValue`], and how a
+//! record reads them (by axis name, `read_axes`).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use scenarios::{Certificate, Handshake, NamedAxis, Scheduler};
-use serde::{Deserialize, Serialize};
+use scenarios::{Certificate, Coalescing, Handshake, NamedAxis, Scheduler};
+use serde::{Deserialize, Deserializer, Serialize};
 use tcp::{Congestion, Pacing};
 
 /// A run's sweep-axis values, by axis name (the numeric
@@ -15,10 +16,13 @@ pub type Axes = BTreeMap<String, AxisValue>;
 /// The value of one sweep axis in a record: a number (`loss_percent`,
 /// `rtt_ms`, `bandwidth_mbit`, `subresource_responses`, `initial_window`)
 /// or the label of a named axis's value (`handshake`, `cc`, `pacing`,
-/// `scheduler`, `certificate`). Serialized as a JSON number or as the
-/// label. The labels of the named axes are all different, so a label alone
-/// says its axis; [`AxisValue::axis`] says which, and the record reader
-/// checks that it is the one the key names.
+/// `scheduler`, `certificate`, `coalescing`). Serialized as a JSON number
+/// or as the label. Two axes share labels (`pacing` and `coalescing` are
+/// both `"on"` or `"off"`), so a label alone does not always say its axis:
+/// a record reads each named axis's label as that axis's value (by the
+/// key: `RunResult::axes`), [`AxisValue::axis`] says which axis a value is of, and the
+/// record reader checks that it is the one the key names. Deserialized on
+/// its own, a shared label reads as the first axis that has it (`pacing`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AxisValue {
@@ -34,6 +38,8 @@ pub enum AxisValue {
     Scheduler(Scheduler),
     /// The certificate axis's value.
     Certificate(Certificate),
+    /// The coalescing axis's value.
+    Coalescing(Coalescing),
 }
 
 impl AxisValue {
@@ -46,6 +52,7 @@ impl AxisValue {
             AxisValue::Pacing(_) => Some(NamedAxis::Pacing),
             AxisValue::Scheduler(_) => Some(NamedAxis::Scheduler),
             AxisValue::Certificate(_) => Some(NamedAxis::Certificate),
+            AxisValue::Coalescing(_) => Some(NamedAxis::Coalescing),
         }
     }
 
@@ -57,7 +64,21 @@ impl AxisValue {
             NamedAxis::Pacing => AxisValue::Pacing(choices.pacing),
             NamedAxis::Scheduler => AxisValue::Scheduler(choices.scheduler),
             NamedAxis::Certificate => AxisValue::Certificate(choices.certificate),
+            NamedAxis::Coalescing => AxisValue::Coalescing(choices.coalescing),
         }
+    }
+
+    /// The value of `axis` whose label is `label`; `None` if `axis` has no
+    /// value of that label.
+    pub fn named(axis: NamedAxis, label: &str) -> Option<AxisValue> {
+        Some(match axis {
+            NamedAxis::Handshake => AxisValue::Handshake(label.parse().ok()?),
+            NamedAxis::Cc => AxisValue::Cc(label.parse().ok()?),
+            NamedAxis::Pacing => AxisValue::Pacing(label.parse().ok()?),
+            NamedAxis::Scheduler => AxisValue::Scheduler(label.parse().ok()?),
+            NamedAxis::Certificate => AxisValue::Certificate(label.parse().ok()?),
+            NamedAxis::Coalescing => AxisValue::Coalescing(label.parse().ok()?),
+        })
     }
 
     /// The number, if this is a numeric axis's value.
@@ -82,6 +103,7 @@ impl AxisValue {
             (AxisValue::Pacing(a), AxisValue::Pacing(b)) => a.cmp(b),
             (AxisValue::Scheduler(a), AxisValue::Scheduler(b)) => a.cmp(b),
             (AxisValue::Certificate(a), AxisValue::Certificate(b)) => a.cmp(b),
+            (AxisValue::Coalescing(a), AxisValue::Coalescing(b)) => a.cmp(b),
             (a, b) => match (a.axis(), b.axis()) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => Ordering::Less,
@@ -108,8 +130,29 @@ impl fmt::Display for AxisValue {
             AxisValue::Pacing(p) => f.write_str(p.label()),
             AxisValue::Scheduler(s) => f.write_str(s.label()),
             AxisValue::Certificate(c) => f.write_str(c.label()),
+            AxisValue::Coalescing(c) => f.write_str(c.label()),
         }
     }
+}
+
+/// A record's axes, each named axis's label read as a value of the axis its
+/// key names (`"coalescing": "off"` is [`Coalescing::Off`], not
+/// `Pacing::Off`). A label the key's axis does not have stays as it reads
+/// on its own, for the record reader to reject with the key's name; keys
+/// that name no axis are kept too, for the same reason.
+pub(crate) fn read_axes<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Axes, D::Error> {
+    let mut axes = Axes::deserialize(deserializer)?;
+    for (name, value) in axes.iter_mut() {
+        let Some(axis) = NamedAxis::from_name(name) else {
+            continue;
+        };
+        if value.axis().is_some_and(|a| a != axis) {
+            if let Some(own) = AxisValue::named(axis, &value.to_string()) {
+                *value = own;
+            }
+        }
+    }
+    Ok(axes)
 }
 
 #[cfg(test)]
@@ -148,6 +191,7 @@ mod tests {
                 pacing: Pacing::On,
                 scheduler: Scheduler::Priorities,
                 certificate: Certificate::Realistic,
+                coalescing: Coalescing::Off,
             },
         ];
         for c in &choices {
@@ -155,10 +199,33 @@ mod tests {
                 let v = AxisValue::of(axis, c);
                 let json = serde_json::to_string(&v).unwrap();
                 assert_eq!(json, format!("\"{}\"", axis.label_in(c)));
-                let back: AxisValue = serde_json::from_str(&json).unwrap();
-                assert_eq!(back, v);
-                assert_eq!(back.axis(), Some(axis));
+                // Read as a record reads it: by the axis's name.
+                let record = format!("{{\"{}\":{json}}}", axis.name());
+                let back = read_axes(&mut serde_json::Deserializer::from_str(&record)).unwrap();
+                assert_eq!(back[axis.name()], v);
+                assert_eq!(back[axis.name()].axis(), Some(axis));
+                assert_eq!(AxisValue::named(axis, axis.label_in(c)), Some(v));
             }
         }
+    }
+
+    #[test]
+    fn pacing_and_coalescing_share_labels_and_the_key_tells_them_apart() {
+        let json = r#"{"coalescing":"off","pacing":"on","cc":"off"}"#;
+        let axes = read_axes(&mut serde_json::Deserializer::from_str(json)).unwrap();
+        assert_eq!(axes["coalescing"], AxisValue::Coalescing(Coalescing::Off));
+        assert_eq!(axes["pacing"], AxisValue::Pacing(Pacing::On));
+        // A label the key's axis lacks stays what it reads as alone, which
+        // the record reader rejects.
+        assert_eq!(axes["cc"], AxisValue::Pacing(Pacing::Off));
+        assert_eq!(AxisValue::named(NamedAxis::Cc, "off"), None);
+        // Written back, the labels are the same.
+        assert_eq!(
+            serde_json::to_string(&axes).unwrap(),
+            r#"{"cc":"off","coalescing":"off","pacing":"on"}"#
+        );
+        assert!(AxisValue::Coalescing(Coalescing::On)
+            .sort_cmp(&AxisValue::Coalescing(Coalescing::Off))
+            .is_lt());
     }
 }

@@ -142,7 +142,9 @@ pub struct RunResult {
     /// The run seed.
     pub seed: u64,
     /// The sweep-axis values of this run, by axis name (empty without
-    /// axes).
+    /// axes); each named axis's label is read as a value of the axis its
+    /// name says (`pacing` and `coalescing` share `"on"` and `"off"`).
+    #[serde(deserialize_with = "crate::axes::read_axes")]
     pub axes: Axes,
     /// The TCP implementation: `"linux"` or `"smoltcp"`.
     pub tcp: TcpImplementation,

@@ -88,6 +88,29 @@ fn records_read_back_as_written() {
 }
 
 #[test]
+fn named_axes_that_share_labels_read_back_as_their_own_axis() {
+    // pacing and coalescing are both "on" or "off": the key says which.
+    let mut r = record(Protocol::H2, 1);
+    r.axes.insert(
+        "coalescing".into(),
+        AxisValue::Coalescing(scenarios::Coalescing::Off),
+    );
+    r.axes
+        .insert("pacing".into(), AxisValue::Pacing(tcp::Pacing::On));
+    let read_back = read(&line(&r)).expect("a record");
+    assert_eq!(read_back, [(1, r.clone())]);
+    // A label of neither axis is still refused, naming the axis.
+    let bad = edited(&r, |r| {
+        r["axes"]["coalescing"] = "round-robin".into();
+    });
+    assert!(
+        error(&bad).contains("axes.coalescing: round-robin is not a value of this axis"),
+        "{}",
+        error(&bad)
+    );
+}
+
+#[test]
 fn an_unknown_protocol_names_the_file_and_line() {
     let good = line(&record(Protocol::H2, 1));
     let bad = edited(&record(Protocol::H2, 2), |r| {

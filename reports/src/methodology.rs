@@ -5,8 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use netsim::{Settings, TcpImplementation, TransportSettings};
-use records::RunResult;
-use scenarios::{Protocol, ResolvedLink, ResolvedLoss, ResolvedNetwork, ResolvedQueue};
+use records::{AxisValue, RunResult};
+use scenarios::{
+    Coalescing, NamedAxis, Protocol, ResolvedLink, ResolvedLoss, ResolvedNetwork, ResolvedQueue,
+};
 
 use crate::document::Block;
 use crate::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
@@ -120,7 +122,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         .iter()
         .map(|(k, v)| format!("{k} {}", v.iter().copied().collect::<Vec<_>>().join(" / ")))
         .collect();
-    blocks.push(Block::List(vec![
+    let mut implementations_list = vec![
         format!(
             "TCP under HTTP/1.1 and HTTP/2: {} ({}).",
             join(&tcp),
@@ -133,7 +135,9 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         "QUIC under HTTP/3: quinn; TLS 1.3: rustls (versions below).".into(),
         format!("Lab build: {}.", join(&commits)),
         format!("Crate versions (from Cargo.lock): {}.", versions.join(", ")),
-    ]));
+    ];
+    implementations_list.extend(connections_of_pages(records));
+    blocks.push(Block::List(implementations_list));
     blocks.extend(settings(records));
 
     blocks.push(Block::Heading(3, "Runs and statistics".into()));
@@ -184,9 +188,65 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     } else {
         ""
     };
-    limits.push(format!("Charts at one condition ({page_charts}CDF, handshake and TTFB, transport cost, waterfalls, per-stream bytes, migration goodput) show the reference point only: the only axis point without a sweep, else the middle one (index len / 2) of the sorted points whose named axes (handshake, cc, pacing, scheduler, certificate) are at the lab's defaults, or of all points if none is. Waterfalls and per-stream charts show one run per protocol, the one with the median page load time (of the completed runs sorted by PLT then seed, index (n − 1) / 2); other runs differ."));
+    let named: Vec<&str> = NamedAxis::ALL.iter().map(|a| a.name()).collect();
+    limits.push(format!("Charts at one condition ({page_charts}CDF, handshake and TTFB, transport cost, waterfalls, per-stream bytes, migration goodput) show the reference point only: the only axis point without a sweep, else the middle one (index len / 2) of the sorted points whose named axes ({}) are at the lab's defaults, or of all points if none is. Waterfalls and per-stream charts show one run per protocol, the one with the median page load time (of the completed runs sorted by PLT then seed, index (n − 1) / 2); other runs differ.", named.join(", ")));
     blocks.push(Block::List(limits));
     blocks
+}
+
+/// How the records' browser pages (pages of several origins) spread over
+/// connections: HTTP/1.1 a pool per origin; HTTP/2 and HTTP/3 as each
+/// run's coalescing choice says. Nothing for records without a browser
+/// page.
+fn connections_of_pages(records: &[&RunResult]) -> Option<String> {
+    let pages: Vec<&RunResult> = records
+        .iter()
+        .copied()
+        .filter(|r| r.measurements.as_ref().is_some_and(|m| m.page.is_some()))
+        .collect();
+    if pages.is_empty() {
+        return None;
+    }
+    let choices: BTreeSet<Coalescing> = pages
+        .iter()
+        .filter(|r| r.protocol != Protocol::H1)
+        .filter_map(|r| coalescing(r))
+        .collect();
+    let why = "the lab's certificate covers every origin of the page and they share the server's one address, as Chrome pools connections";
+    let on = format!(
+        "send every origin's requests on the document origin's connection (coalescing = on: {why})"
+    );
+    let off = "open one connection per origin (coalescing = off, as when the origins are on different servers)";
+    let multiplexed = match (
+        choices.contains(&Coalescing::On),
+        choices.contains(&Coalescing::Off),
+    ) {
+        (true, true) => format!(
+            "; HTTP/2 and HTTP/3 send every origin's requests on the document origin's connection in the runs with coalescing = on ({why}), and open one connection per origin in those with coalescing = off (as when the origins are on different servers)"
+        ),
+        (true, false) => format!("; HTTP/2 and HTTP/3 {on}"),
+        (false, true) => format!("; HTTP/2 and HTTP/3 {off}"),
+        (false, false) => String::new(),
+    };
+    Some(format!(
+        "Connections of a page of several origins: HTTP/1.1 opens a pool of up to {} per origin and never coalesces{multiplexed}.",
+        clients::config::DEFAULT_MAX_H1_CONNECTIONS
+    ))
+}
+
+/// The coalescing choice of a run: its `coalescing` axis value if the
+/// sweep names one, else its HTTP settings' (which name it only when off);
+/// `None` for a run that recorded neither (its configuration was never
+/// read).
+fn coalescing(r: &RunResult) -> Option<Coalescing> {
+    if let Some(AxisValue::Coalescing(c)) = r.axes.get(NamedAxis::Coalescing.name()) {
+        return Some(*c);
+    }
+    let http = &r.transport.as_ref()?.http;
+    Some(match http.get("coalescing") {
+        Some(label) => label.parse().ok()?,
+        None => Coalescing::On,
+    })
 }
 
 /// The commands that make these results and this report again.

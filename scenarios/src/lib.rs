@@ -9,7 +9,8 @@
 //!   and the names of the loss models ([`LossModelName`]).
 //! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]), how it
 //!   sets up its connections ([`Handshake`]), how its server orders responses
-//!   ([`Scheduler`]) and which certificate chain it presents ([`Certificate`]),
+//!   ([`Scheduler`]), which certificate chain it presents ([`Certificate`])
+//!   and whether a page's origins share a connection ([`Coalescing`]),
 //!   used by every crate above this one; a request's RFC 9218 [`Priority`].
 //!   Congestion control and pacing are named in the `tcp` crate
 //!   (`tcp::Congestion`, `tcp::Pacing`), below this one.
@@ -52,7 +53,8 @@ pub use page::{
 };
 pub use preset::{preset, presets, Preset};
 pub use protocol::{
-    Certificate, H3Discovery, Handshake, Priority, Protocol, Scheduler, H3_FALLBACK_DELAY,
+    Certificate, Coalescing, H3Discovery, Handshake, Priority, Protocol, Scheduler,
+    H3_FALLBACK_DELAY,
 };
 pub use resolved::{
     Direction, IpProtocol, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink,

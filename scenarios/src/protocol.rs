@@ -1,12 +1,15 @@
 //! The lab's names for what a run speaks, how it connects, how its server
-//! orders responses and which certificate chain it presents: [`Protocol`],
-//! [`Handshake`], [`Scheduler`] and [`Certificate`], defined once here and read by scenario files, the servers, the clients,
-//! the command line, the run records and the reports; and the RFC 9218
-//! [`Priority`] a request carries, which the client sends and the server's
+//! orders responses, which certificate chain it presents and whether a
+//! page's origins share a connection: [`Protocol`], [`Handshake`],
+//! [`Scheduler`], [`Certificate`] and [`Coalescing`], defined once here and
+//! read by scenario files, the servers, the clients, the command line, the
+//! run records and the reports; and the RFC 9218 [`Priority`] a request
+//! carries, which the client sends and the server's
 //! [`Scheduler::Priorities`] reads.
 //!
 //! Each name is serialized as its label ([`Protocol::label`],
-//! [`Handshake::label`], [`Scheduler::label`], [`Certificate::label`]), parses from it
+//! [`Handshake::label`], [`Scheduler::label`], [`Certificate::label`],
+//! [`Coalescing::label`]), parses from it
 //! ([`std::str::FromStr`]) and prints as it ([`std::fmt::Display`]); `ALL`
 //! lists every value in order.
 
@@ -396,6 +399,82 @@ impl FromStr for Certificate {
     }
 }
 
+/// Whether HTTP/2 and HTTP/3 carry the requests of every origin of a page
+/// on one connection (connection coalescing). Serialized as its label
+/// (`"on"`, `"off"`), as a scenario's `coalescing` and its `coalescing`
+/// sweep axis write it.
+///
+/// The client (`clients::ClientConfig::coalesce`) carries it out. HTTP/1.1
+/// never coalesces: it opens a pool of connections per origin either way.
+/// A workload of one origin has nothing to coalesce, so the choice changes
+/// only pages of several origins.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Coalescing {
+    /// Every origin's requests on the document origin's connection
+    /// (`"on"`), as Chrome pools connections (RFC 9113 section 9.1.1, RFC
+    /// 9114 section 3.3): the lab's certificate covers every origin of the
+    /// page and they share the server's one address. The default, and what
+    /// every other run of the lab does.
+    #[default]
+    On,
+    /// One connection per origin (`"off"`), as when the origins are served
+    /// by different servers or the certificate does not cover them all.
+    Off,
+}
+
+impl Coalescing {
+    /// Both choices, in order: on, off.
+    pub const ALL: [Coalescing; 2] = [Coalescing::On, Coalescing::Off];
+
+    /// The label scenario files, the command line and results use: `"on"`
+    /// or `"off"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Coalescing::On => "on",
+            Coalescing::Off => "off",
+        }
+    }
+
+    /// What it does, in a few words.
+    pub fn description(self) -> &'static str {
+        match self {
+            Coalescing::On => {
+                "HTTP/2 and HTTP/3 send every origin's requests on the document's connection"
+            }
+            Coalescing::Off => "HTTP/2 and HTTP/3 open one connection per origin",
+        }
+    }
+
+    /// Whether the origins share a connection ([`Coalescing::On`]).
+    pub fn is_on(self) -> bool {
+        self == Coalescing::On
+    }
+}
+
+impl fmt::Display for Coalescing {
+    /// The label.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for Coalescing {
+    type Err = NameError;
+
+    /// `"on"` or `"off"`.
+    fn from_str(s: &str) -> Result<Coalescing, NameError> {
+        Coalescing::ALL
+            .into_iter()
+            .find(|x| x.label() == s)
+            .ok_or_else(|| {
+                NameError::one_of("coalescing", s, &Coalescing::ALL.map(Coalescing::label))
+            })
+    }
+}
+
 /// How the client reaches HTTP/3, on a page loaded as a browser does.
 /// Serialized as its label (`"known"`, `"race"`, `"alt-svc"`), as a
 /// scenario's `h3_discovery` writes it. HTTP/1.1 and HTTP/2 runs ignore it.
@@ -516,6 +595,23 @@ mod tests {
         assert_eq!(
             "large".parse::<Certificate>().unwrap_err().to_string(),
             "unknown certificate \"large\"; expected minimal or realistic"
+        );
+    }
+
+    #[test]
+    fn coalescing_reads_and_writes_its_labels() {
+        for c in Coalescing::ALL {
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(json, format!("\"{}\"", c.label()));
+            assert_eq!(serde_json::from_str::<Coalescing>(&json).unwrap(), c);
+            assert_eq!(c.label().parse::<Coalescing>().unwrap(), c);
+            assert_eq!(c.to_string(), c.label());
+        }
+        assert_eq!(Coalescing::default(), Coalescing::On);
+        assert!(Coalescing::On.is_on() && !Coalescing::Off.is_on());
+        assert_eq!(
+            "sometimes".parse::<Coalescing>().unwrap_err().to_string(),
+            "unknown coalescing \"sometimes\"; expected on or off"
         );
     }
 

@@ -1,17 +1,19 @@
-//! The transport and server choices as scenario fields and sweep axes
-//! (`cc`, `pacing`, `initial_window`, `scheduler`, `certificate`): parsing,
+//! The transport, server and client choices as scenario fields and sweep
+//! axes (`cc`, `pacing`, `initial_window`, `scheduler`, `certificate`,
+//! `coalescing`): parsing,
 //! expansion, run keys, content hashes, overrides and the errors for values
 //! that cannot run.
 
 use scenarios::{
-    Certificate, Choices, Handshake, NamedAxis, Overrides, Scenario, ScenarioError, Scheduler,
+    Certificate, Choices, Coalescing, Handshake, NamedAxis, Overrides, Scenario, ScenarioError,
+    Scheduler,
 };
 use tcp::{Congestion, Pacing};
 
 /// `text` with the flat page unless it names a workload: the realistic
 /// chain, which these tests choose, serves one origin only, and the flat
 /// page has one.
-fn flat(text: &str) -> String {
+fn with_flat_page(text: &str) -> String {
     if text.contains("[workload]") {
         text.to_owned()
     } else {
@@ -20,25 +22,36 @@ fn flat(text: &str) -> String {
 }
 
 fn parse(text: &str) -> Scenario {
-    Scenario::from_toml(&flat(text), "test.toml").unwrap_or_else(|e| panic!("{e}"))
+    Scenario::from_toml(&with_flat_page(text), "test.toml").unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn error(text: &str) -> ScenarioError {
-    match Scenario::from_toml(&flat(text), "bad.toml") {
+    match Scenario::from_toml(&with_flat_page(text), "bad.toml") {
         Ok(s) => panic!("parsed, expected an error: {s:?}"),
         Err(e) => e,
     }
 }
 
+/// The flat page (one origin), which the realistic chain can serve (it is
+/// issued for the lab's server name only, and the browser page has two
+/// origins).
+const FLAT: &str = "[workload]\nkind = \"page\"\nstructure = \"flat\"\n";
+
+/// A scenario named `x` with the top-level fields `fields`, on the flat
+/// page.
+fn flat(fields: &str) -> String {
+    format!("name = \"x\"\n{fields}{FLAT}")
+}
+
 #[test]
 fn fields_set_every_run_and_default_to_the_lab_default() {
-    let plain = parse("name = \"x\"\n");
+    let plain = parse(&flat(""));
     assert_eq!(plain.base_choices(), Choices::default());
     assert_eq!(plain.initial_window, None);
-    let set = parse(
-        "name = \"x\"\ncc = \"bbr\"\npacing = \"on\"\ninitial_window = 32\n\
-         scheduler = \"priorities\"\ncertificate = \"realistic\"\n",
-    );
+    let set = parse(&flat(
+        "cc = \"bbr\"\npacing = \"on\"\ninitial_window = 32\n\
+         scheduler = \"priorities\"\ncertificate = \"realistic\"\ncoalescing = \"off\"\n",
+    ));
     let runs = set.expand();
     assert_eq!(runs.len(), 30);
     for r in &runs {
@@ -46,6 +59,7 @@ fn fields_set_every_run_and_default_to_the_lab_default() {
         assert_eq!(r.choices.pacing, Pacing::On);
         assert_eq!(r.choices.scheduler, Scheduler::Priorities);
         assert_eq!(r.choices.certificate, Certificate::Realistic);
+        assert_eq!(r.choices.coalescing, Coalescing::Off);
         assert_eq!(r.choices.handshake, Handshake::Full);
         assert_eq!(r.initial_window, Some(32));
         assert!(r.named_axes.is_empty());
@@ -53,10 +67,10 @@ fn fields_set_every_run_and_default_to_the_lab_default() {
     // Fields are no axes: the keys stay plain.
     assert_eq!(runs[0].key(), "h1/seed=1");
     // Each non-default choice changes the hash; defaults spelled out do not.
-    let spelled = parse(
-        "name = \"x\"\ncc = \"cubic\"\npacing = \"off\"\nscheduler = \"round-robin\"\n\
-         certificate = \"minimal\"\n",
-    );
+    let spelled = parse(&flat(
+        "cc = \"cubic\"\npacing = \"off\"\nscheduler = \"round-robin\"\n\
+         certificate = \"minimal\"\ncoalescing = \"on\"\n",
+    ));
     assert_eq!(spelled.content_hash(), plain.content_hash());
     assert_eq!(
         spelled.expand()[0].content_hash(),
@@ -68,8 +82,9 @@ fn fields_set_every_run_and_default_to_the_lab_default() {
         "initial_window = 10",
         "scheduler = \"sequential\"",
         "certificate = \"realistic\"",
+        "coalescing = \"off\"",
     ] {
-        let one = parse(&format!("name = \"x\"\n{field}\n"));
+        let one = parse(&flat(&format!("{field}\n")));
         assert_ne!(one.content_hash(), plain.content_hash(), "{field}");
         assert_ne!(
             one.expand()[0].content_hash(),
@@ -83,12 +98,12 @@ fn fields_set_every_run_and_default_to_the_lab_default() {
 
 #[test]
 fn named_axes_expand_after_the_numeric_ones_in_a_fixed_order() {
-    let scenario = parse(
-        "name = \"f\"\nprotocols = [\"h2\", \"h3\"]\nseeds = 2\n\
+    let scenario = parse(&format!(
+        "name = \"f\"\nprotocols = [\"h2\", \"h3\"]\nseeds = 2\n{FLAT}\
          [sweep]\nloss_percent = [0, 2]\ninitial_window = [10, 32]\n\
          certificate = [\"minimal\", \"realistic\"]\ncc = [\"cubic\", \"bbr\"]\n\
          pacing = [\"off\", \"on\"]\nscheduler = [\"round-robin\", \"priorities\"]\n",
-    );
+    ));
     let runs = scenario.expand();
     assert_eq!(runs.len(), 2 * 2 * 2 * 2 * 2 * 2 * 2 * 2);
     assert_eq!(scenario.run_count(), runs.len());
@@ -135,9 +150,9 @@ fn named_axes_expand_after_the_numeric_ones_in_a_fixed_order() {
 
 #[test]
 fn overrides_pin_each_axis() {
-    let base = parse(
-        "name = \"x\"\nprotocols = [\"h2\"]\nseeds = 1\n[sweep]\ncc = [\"cubic\", \"bbr\"]\n",
-    );
+    let base = parse(&format!(
+        "name = \"x\"\nprotocols = [\"h2\"]\nseeds = 1\n{FLAT}[sweep]\ncc = [\"cubic\", \"bbr\"]\n",
+    ));
     let pinned = base
         .with_overrides(&Overrides {
             cc: Some(Congestion::Reno),
@@ -166,7 +181,7 @@ fn overrides_pin_each_axis() {
 
 #[test]
 fn bad_values_name_the_field() {
-    let cases: [(&str, &str, &str); 12] = [
+    let cases: [(&str, &str, &str); 15] = [
         ("cc = \"vegas\"\n", "cc", "unknown variant `vegas`"),
         ("pacing = \"fast\"\n", "pacing", "unknown variant `fast`"),
         (
@@ -178,6 +193,21 @@ fn bad_values_name_the_field() {
             "certificate = \"huge\"\n",
             "certificate",
             "unknown variant `huge`",
+        ),
+        (
+            "coalescing = \"sometimes\"\n",
+            "coalescing",
+            "unknown variant `sometimes`",
+        ),
+        (
+            "[sweep]\ncoalescing = [\"off\", \"off\"]\n",
+            "sweep.coalescing[1]",
+            "off is listed twice",
+        ),
+        (
+            "[sweep]\ncoalescing = [\"on\", \"maybe\"]\n",
+            "sweep.coalescing[1]",
+            "unknown variant `maybe`",
         ),
         ("initial_window = 0\n", "initial_window", "must be a whole"),
         (
@@ -227,6 +257,73 @@ fn bad_values_name_the_field() {
         })
         .unwrap_err();
     assert_eq!(e.field(), Some("cc"), "{e}");
+}
+
+#[test]
+fn coalescing_is_a_field_an_axis_and_an_override() {
+    // The field: every run, no axis, plain keys.
+    let off = parse("name = \"x\"\ncoalescing = \"off\"\n");
+    assert_eq!(off.coalescing, Coalescing::Off);
+    assert!(off
+        .expand()
+        .iter()
+        .all(|r| r.choices.coalescing == Coalescing::Off && r.named_axes.is_empty()));
+    assert_eq!(off.expand()[10].key(), "h2/seed=1");
+    // The axis: after certificate, the last named axis, varying fastest.
+    let swept = parse(
+        "name = \"x\"\nprotocols = [\"h2\", \"h3\"]\nseeds = 1\n[sweep]\n\
+         certificate = [\"minimal\"]\ncoalescing = [\"on\", \"off\"]\n",
+    );
+    let runs = swept.expand();
+    let keys: Vec<String> = runs.iter().map(|r| r.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "h2/seed=1/certificate=minimal/coalescing=on",
+            "h3/seed=1/certificate=minimal/coalescing=on",
+            "h2/seed=1/certificate=minimal/coalescing=off",
+            "h3/seed=1/certificate=minimal/coalescing=off",
+        ]
+    );
+    assert_eq!(
+        runs[0].named_axes,
+        [NamedAxis::Certificate, NamedAxis::Coalescing]
+    );
+    assert_eq!(NamedAxis::ALL.last(), Some(&NamedAxis::Coalescing));
+    assert_eq!(
+        NamedAxis::from_name("coalescing"),
+        Some(NamedAxis::Coalescing)
+    );
+    // The default is the simulation of before: same run hash as a plain
+    // scenario's run; off is another simulation.
+    let plain = parse("name = \"x\"\nprotocols = [\"h2\", \"h3\"]\nseeds = 1\n");
+    assert_eq!(runs[0].content_hash(), plain.expand()[0].content_hash());
+    assert_ne!(runs[2].content_hash(), plain.expand()[0].content_hash());
+    assert_eq!(runs[2].content_hash(), {
+        let field =
+            parse("name = \"x\"\nprotocols = [\"h2\", \"h3\"]\nseeds = 1\ncoalescing = \"off\"\n");
+        field.expand()[0].content_hash()
+    });
+    // The override pins the axis, so the runs say it.
+    let pinned = plain
+        .with_overrides(&Overrides {
+            coalescing: Some(Coalescing::Off),
+            ..Overrides::default()
+        })
+        .unwrap();
+    let runs = pinned.expand();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].key(), "h2/seed=1/coalescing=off");
+    assert_eq!(runs[0].choices.coalescing, Coalescing::Off);
+    // Written back as TOML, the choice reads back.
+    assert_eq!(parse(&toml::to_string(&off).unwrap()), off);
+    assert_eq!(parse(&toml::to_string(&pinned).unwrap()), pinned);
+    // The unknown value's error names the field and lists the labels of
+    // the command line and results.
+    assert_eq!(
+        "sometimes".parse::<Coalescing>().unwrap_err().to_string(),
+        "unknown coalescing \"sometimes\"; expected on or off"
+    );
 }
 
 #[test]

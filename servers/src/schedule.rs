@@ -33,7 +33,7 @@ use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
-use scenarios::{Priority, Scheduler};
+use scenarios::{Coalescing, Priority, Scheduler};
 
 use crate::content::ResponseBody;
 
@@ -47,10 +47,18 @@ pub const H2_SCHEDULED_PIECE: usize = 16 * 1024;
 pub const H2_SCHEDULED_SEND_BUFFER: usize = 16 * 1024;
 
 /// What a report says of the HTTP layer of a run whose server schedules
-/// with `scheduler` and whose client sends RFC 9218 `priority` headers or
-/// not: the scheduler, and for HTTP/2 the piece and send-buffer sizes it
-/// imposes (round-robin keeps hyper's own).
-pub fn http_settings(scheduler: Scheduler, priority_headers: bool) -> netsim::Settings {
+/// with `scheduler`, whose client sends RFC 9218 `priority` headers or
+/// not, and whose client coalesces a page's origins onto one HTTP/2 or
+/// HTTP/3 connection or not: the scheduler, for HTTP/2 the piece and
+/// send-buffer sizes it imposes (round-robin keeps hyper's own), the
+/// priority headers, and `coalescing = off` only when it is off (so that
+/// the settings of every run that coalesces, as every run did before it
+/// was a choice, stay as they were).
+pub fn http_settings(
+    scheduler: Scheduler,
+    priority_headers: bool,
+    coalescing: Coalescing,
+) -> netsim::Settings {
     let on_off = |b: bool| if b { "on" } else { "off" }.to_owned();
     let mut parameters = vec![("scheduler".to_owned(), scheduler.label().to_owned())];
     if scheduler != Scheduler::RoundRobin {
@@ -61,6 +69,9 @@ pub fn http_settings(scheduler: Scheduler, priority_headers: bool) -> netsim::Se
         ));
     }
     parameters.push(("priority_headers".to_owned(), on_off(priority_headers)));
+    if !coalescing.is_on() {
+        parameters.push(("coalescing".to_owned(), coalescing.label().to_owned()));
+    }
     netsim::Settings::new("hyper / h3", parameters)
 }
 

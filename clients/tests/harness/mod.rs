@@ -9,7 +9,7 @@ use std::time::Duration;
 use clients::{ClientConfig, RunRecord};
 use netsim::tls::{Identity, ServerResumption};
 use netsim::PacketLog;
-use scenarios::{Protocol, Scheduler};
+use scenarios::{PageSpec, PageStructure, Protocol, Scheduler};
 
 use netsim::{Host, LossModel, NetworkConfig, SimConfig, Simulation};
 use scenarios::Workload;
@@ -30,6 +30,17 @@ pub struct Outcome {
     pub run_started: Duration,
     /// Every packet of the run.
     pub packet_log: PacketLog,
+}
+
+/// The default page loaded flat ([`PageStructure::Flat`]: the HTML, then
+/// every subresource at once, all of one origin), the page these tests
+/// were written for. The browser page (two origins, objects requested as
+/// they are found) is tested end to end in `bench/tests/browser_page.rs`.
+pub fn flat_page() -> Workload {
+    Workload::Page(PageSpec {
+        structure: PageStructure::Flat,
+        ..PageSpec::default()
+    })
 }
 
 /// The default network with Bernoulli loss `loss` (0 for none).

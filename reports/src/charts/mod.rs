@@ -476,7 +476,8 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
 }
 
 /// The point the one-condition charts show: of the sorted `points` whose
-/// named-axis values (handshake, cc, pacing, scheduler, certificate) are
+/// named-axis values (handshake, cc, pacing, scheduler, certificate,
+/// coalescing) are
 /// all the lab's defaults, the middle one (index `len / 2`); if no point
 /// has them all, the middle of all the points. So a sweep of the loss rate
 /// shows its middle loss rate, and a sweep of choices shows the lab's

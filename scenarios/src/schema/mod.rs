@@ -45,7 +45,7 @@ use self::error::Invalid;
 use self::network::{check_bandwidth, check_link, check_range, check_rtt, AxisValues};
 use crate::location::SourceMap;
 use crate::page::{Discovery, PageStructure};
-use crate::protocol::{Certificate, Handshake, Protocol, Scheduler};
+use crate::protocol::{Certificate, Coalescing, Handshake, Protocol, Scheduler};
 use crate::workload::Workload;
 
 /// Seeds when a scenario names none: 1 to 10.
@@ -86,20 +86,25 @@ pub enum NamedAxis {
     Scheduler,
     /// The server's certificate chain: [`Certificate`] (`certificate`).
     Certificate,
+    /// Whether HTTP/2 and HTTP/3 carry every origin of a page on one
+    /// connection: [`Coalescing`] (`coalescing`).
+    Coalescing,
 }
 
 impl NamedAxis {
     /// Every named axis, in expansion order.
-    pub const ALL: [NamedAxis; 5] = [
+    pub const ALL: [NamedAxis; 6] = [
         NamedAxis::Handshake,
         NamedAxis::Cc,
         NamedAxis::Pacing,
         NamedAxis::Scheduler,
         NamedAxis::Certificate,
+        NamedAxis::Coalescing,
     ];
 
     /// The axis's name, which is also the scenario field it replaces:
-    /// `handshake`, `cc`, `pacing`, `scheduler` or `certificate`.
+    /// `handshake`, `cc`, `pacing`, `scheduler`, `certificate` or
+    /// `coalescing`.
     pub fn name(self) -> &'static str {
         match self {
             NamedAxis::Handshake => HANDSHAKE_AXIS,
@@ -107,6 +112,7 @@ impl NamedAxis {
             NamedAxis::Pacing => "pacing",
             NamedAxis::Scheduler => "scheduler",
             NamedAxis::Certificate => "certificate",
+            NamedAxis::Coalescing => "coalescing",
         }
     }
 
@@ -123,6 +129,7 @@ impl NamedAxis {
             NamedAxis::Pacing => choices.pacing.label(),
             NamedAxis::Scheduler => choices.scheduler.label(),
             NamedAxis::Certificate => choices.certificate.label(),
+            NamedAxis::Coalescing => choices.coalescing.label(),
         }
     }
 }
@@ -141,6 +148,9 @@ pub struct Choices {
     pub scheduler: Scheduler,
     /// The server's certificate chain.
     pub certificate: Certificate,
+    /// Whether HTTP/2 and HTTP/3 carry every origin of a page on one
+    /// connection.
+    pub coalescing: Coalescing,
 }
 
 impl Choices {
@@ -301,6 +311,8 @@ pub struct Sweep {
     pub scheduler: Option<Vec<Scheduler>>,
     /// The server's certificate chains.
     pub certificate: Option<Vec<Certificate>>,
+    /// Connection coalescing of HTTP/2 and HTTP/3, on or off.
+    pub coalescing: Option<Vec<Coalescing>>,
 }
 
 impl Sweep {
@@ -328,6 +340,7 @@ impl Sweep {
             self.pacing.as_ref().map(Vec::len),
             self.scheduler.as_ref().map(Vec::len),
             self.certificate.as_ref().map(Vec::len),
+            self.coalescing.as_ref().map(Vec::len),
         ];
         NamedAxis::ALL
             .into_iter()
@@ -438,6 +451,11 @@ pub struct Scenario {
     /// swept. Default `minimal`.
     #[serde(default, skip_serializing_if = "is_default")]
     pub certificate: Certificate,
+    /// Whether HTTP/2 and HTTP/3 send the requests of every origin of a
+    /// page on the document origin's connection, unless the `coalescing`
+    /// axis is swept. Default `on`. HTTP/1.1 never coalesces.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub coalescing: Coalescing,
     /// The network. Default: the lab's default network.
     #[serde(default)]
     pub network: NetworkSpec,
@@ -478,6 +496,8 @@ pub struct Overrides {
     pub scheduler: Option<Scheduler>,
     /// Pins the `certificate` axis to this one value.
     pub certificate: Option<Certificate>,
+    /// Pins the `coalescing` axis to this one value.
+    pub coalescing: Option<Coalescing>,
 }
 
 /// One run: a protocol, a seed and one point of the sweep, everything
@@ -505,7 +525,7 @@ pub struct RunSpec {
     /// `None`: each transport's own.
     pub initial_window: Option<u32>,
     /// The named choices: handshake, congestion control, pacing, scheduler,
-    /// certificate.
+    /// certificate, coalescing.
     pub choices: Choices,
     /// The named axes the scenario sweeps, in [`NamedAxis`] order: the
     /// run's key names their values, and its recorded axes include them.
@@ -688,6 +708,9 @@ impl Scenario {
         if let Some(certificate) = o.certificate {
             self.sweep.certificate = Some(vec![certificate]);
         }
+        if let Some(coalescing) = o.coalescing {
+            self.sweep.coalescing = Some(vec![coalescing]);
+        }
         self.validate()?;
         Ok(self)
     }
@@ -758,6 +781,7 @@ impl Scenario {
             pacing: self.pacing,
             scheduler: self.scheduler,
             certificate: self.certificate,
+            coalescing: self.coalescing,
         }
     }
 
@@ -787,6 +811,7 @@ impl Scenario {
         all = cross(all, &self.sweep.pacing, |c, v| c.pacing = v);
         all = cross(all, &self.sweep.scheduler, |c, v| c.scheduler = v);
         all = cross(all, &self.sweep.certificate, |c, v| c.certificate = v);
+        all = cross(all, &self.sweep.coalescing, |c, v| c.coalescing = v);
         all
     }
 
@@ -1010,7 +1035,8 @@ impl Scenario {
         one(NamedAxis::Cc, &self.sweep.cc)?;
         one(NamedAxis::Pacing, &self.sweep.pacing)?;
         one(NamedAxis::Scheduler, &self.sweep.scheduler)?;
-        one(NamedAxis::Certificate, &self.sweep.certificate)
+        one(NamedAxis::Certificate, &self.sweep.certificate)?;
+        one(NamedAxis::Coalescing, &self.sweep.coalescing)
     }
 
     /// What the TCP implementation cannot do: smoltcp has neither BBR nor
