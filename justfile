@@ -11,7 +11,8 @@ default:
 # seeds= (count), scenario= (a name or a file; default page), cc=
 # (cubic|newreno|bbr), pacing= (off|on), iw= (initial window, segments),
 # scheduler= (round-robin|sequential|priorities), certificate=
-# (minimal|realistic), coalescing= (on|off). Written as arguments after the
+# (minimal|realistic), coalescing= (on|off), h3= (HTTP/3 discovery:
+# known|race|alt-svc). Written as arguments after the
 # recipe, not as just's own NAME=VALUE overrides.
 # Run a sweep into reports/out/<scenario>/, e.g. just bench loss=2 rtt=80
 bench *args:
@@ -33,8 +34,9 @@ bench *args:
             scheduler=*) [ -n "$value" ] && flags+=(--scheduler "$value") ;;
             certificate=*) [ -n "$value" ] && flags+=(--certificate "$value") ;;
             coalescing=*) [ -n "$value" ] && flags+=(--coalescing "$value") ;;
+            h3=*) [ -n "$value" ] && flags+=(--h3-discovery "$value") ;;
             *)
-                echo "just bench: unknown argument '$arg'; use loss=, rtt=, bandwidth=, seeds=, scenario=, cc=, pacing=, iw=, scheduler=, certificate=, coalescing=" >&2
+                echo "just bench: unknown argument '$arg'; use loss=, rtt=, bandwidth=, seeds=, scenario=, cc=, pacing=, iw=, scheduler=, certificate=, coalescing=, h3=" >&2
                 exit 2
                 ;;
         esac

@@ -15,8 +15,8 @@ use clap::{Args, Parser, Subcommand};
 
 use netsim::{Congestion, Pacing, TcpImplementation};
 use scenarios::{
-    Certificate, Coalescing, ErrorKind, Handshake, Overrides, Protocol, RunSpec, Scenario,
-    ScenarioError, Scheduler,
+    Certificate, Coalescing, ErrorKind, H3Discovery, Handshake, Overrides, Protocol, RunSpec,
+    Scenario, ScenarioError, Scheduler,
 };
 
 use crate::progress::Progress;
@@ -146,6 +146,11 @@ pub struct ScenarioArgs {
     /// per origin either way.
     #[arg(long, value_parser = coalescing_parser())]
     pub coalescing: Option<Coalescing>,
+    /// How an HTTP/3 client reaches HTTP/3 on a page loaded as a browser
+    /// does: pins the scenario's h3_discovery axis. HTTP/1.1 and HTTP/2
+    /// runs ignore it.
+    #[arg(long = "h3-discovery", value_parser = h3_discovery_parser())]
+    pub h3_discovery: Option<H3Discovery>,
 }
 
 /// `httplab bench`.
@@ -424,6 +429,15 @@ fn coalescing_parser() -> impl TypedValueParser<Value = Coalescing> {
     .try_map(|label| label.parse::<Coalescing>())
 }
 
+/// Parses a way of reaching HTTP/3 from its label
+/// (`scenarios::H3Discovery::ALL`).
+fn h3_discovery_parser() -> impl TypedValueParser<Value = H3Discovery> {
+    PossibleValuesParser::new(
+        H3Discovery::ALL.map(|d| PossibleValue::new(d.label()).help(d.description())),
+    )
+    .try_map(|label| label.parse::<H3Discovery>())
+}
+
 /// What `serve` offers: one protocol, or all of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServeProtocol {
@@ -638,6 +652,7 @@ fn overrides(args: &ScenarioArgs) -> Overrides {
         scheduler: args.scheduler,
         certificate: args.certificate,
         coalescing: args.coalescing,
+        h3_discovery: args.h3_discovery,
         ..Overrides::default()
     }
 }
@@ -675,6 +690,7 @@ fn override_error(e: ScenarioError, scenario: &str) -> anyhow::Error {
         "scheduler" => "--scheduler",
         "certificate" => "--certificate",
         "coalescing" => "--coalescing",
+        "h3_discovery" => "--h3-discovery",
         other => return anyhow!("invalid override {other}: {}", e.reason()),
     };
     anyhow!("invalid {flag}: {}", e.reason())
@@ -845,7 +861,7 @@ fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
             swept.push(axis.name().to_owned());
         }
         eprintln!(
-            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth, --initial-window, --handshake, --cc, --pacing, --scheduler, --certificate or --coalescing",
+            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth, --initial-window, --handshake, --cc, --pacing, --scheduler, --certificate, --coalescing or --h3-discovery",
             scenario.name,
             swept.join(", "),
             at.join(", ")

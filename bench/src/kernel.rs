@@ -114,6 +114,14 @@ pub fn check(spec: &RunSpec, options: &KernelOptions) -> Result<(), SetupError> 
             Certificate::default()
         )));
     }
+    if spec.choices.h3_discovery != scenarios::H3Discovery::Known {
+        return Err(SetupError(format!(
+            "run {}: kernel runs reach HTTP/3 directly (h3_discovery = known) so far; \
+             h3_discovery = {} needs the simulation",
+            spec.key(),
+            spec.choices.h3_discovery
+        )));
+    }
     if let Some(page) = spec.workload.plan().page {
         if page.origins.len() > 1 {
             return Err(SetupError(format!(

@@ -28,7 +28,7 @@ use netsim::PacketLog;
 use netsim::QlogTrace;
 use netsim::{CaptureConfig, DropReason, Fate, RunError, SimConfig, Simulation, TransportSettings};
 use records::{Mode, Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};
-use scenarios::RunSpec;
+use scenarios::{H3Discovery, Protocol, RunSpec};
 use servers::ContentServer;
 
 use crate::{lab, spec};
@@ -189,10 +189,13 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
     let resumption = spec::server_resumption(spec.handshake());
     let scheduler = spec.choices.scheduler;
     let coalesce = spec.choices.coalescing.is_on();
+    let (discovery, fallback) = (spec.choices.h3_discovery, spec.h3_fallback);
+    // A server offering HTTP/3 to a client that has to learn of it says so.
+    let alt_svc = protocol == Protocol::H3 && discovery == H3Discovery::AltSvc;
     let plan = spec.workload.plan();
     let output = simulation.run(
         move |host| {
-            let server = ContentServer::new(host.seed());
+            let server = ContentServer::new(host.seed()).with_alt_svc(alt_svc);
             servers::run_simulated_with(host, server, resumption, scheduler)
         },
         move |host| async move {
@@ -200,7 +203,8 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
                 .with_time_limit(limit)
                 .with_handshake(handshake)
                 .with_priority_headers(spec::priority_headers(scheduler))
-                .with_coalescing(coalesce);
+                .with_coalescing(coalesce)
+                .with_h3_discovery(discovery, fallback);
             let started = netsim::now();
             let record = clients::run(&host, &config, &plan).await;
             Ok::<_, Infallible>((record, started, netsim::now().saturating_sub(started)))

@@ -180,10 +180,7 @@ impl Route {
         };
         let record = self.record.as_mut().expect("a race has a record");
         if self.phase == Phase::H2First {
-            let Some(at) = alt_svc else {
-                return None;
-            };
-            record.alt_svc = Some(at);
+            record.alt_svc = Some(alt_svc?);
             self.phase = Phase::Racing;
         }
         if self.phase != Phase::Racing {

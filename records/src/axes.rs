@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use scenarios::{Certificate, Coalescing, Handshake, NamedAxis, Scheduler};
+use scenarios::{Certificate, Coalescing, H3Discovery, Handshake, NamedAxis, Scheduler};
 use serde::{Deserialize, Deserializer, Serialize};
 use tcp::{Congestion, Pacing};
 
@@ -16,7 +16,7 @@ pub type Axes = BTreeMap<String, AxisValue>;
 /// The value of one sweep axis in a record: a number (`loss_percent`,
 /// `rtt_ms`, `bandwidth_mbit`, `subresource_responses`, `initial_window`)
 /// or the label of a named axis's value (`handshake`, `cc`, `pacing`,
-/// `scheduler`, `certificate`, `coalescing`). Serialized as a JSON number
+/// `scheduler`, `certificate`, `coalescing`, `h3_discovery`). Serialized as a JSON number
 /// or as the label. Two axes share labels (`pacing` and `coalescing` are
 /// both `"on"` or `"off"`), so a label alone does not always say its axis:
 /// a record reads each named axis's label as that axis's value (by the
@@ -40,6 +40,8 @@ pub enum AxisValue {
     Certificate(Certificate),
     /// The coalescing axis's value.
     Coalescing(Coalescing),
+    /// The HTTP/3 discovery axis's value.
+    H3Discovery(H3Discovery),
 }
 
 impl AxisValue {
@@ -53,6 +55,7 @@ impl AxisValue {
             AxisValue::Scheduler(_) => Some(NamedAxis::Scheduler),
             AxisValue::Certificate(_) => Some(NamedAxis::Certificate),
             AxisValue::Coalescing(_) => Some(NamedAxis::Coalescing),
+            AxisValue::H3Discovery(_) => Some(NamedAxis::H3Discovery),
         }
     }
 
@@ -65,6 +68,7 @@ impl AxisValue {
             NamedAxis::Scheduler => AxisValue::Scheduler(choices.scheduler),
             NamedAxis::Certificate => AxisValue::Certificate(choices.certificate),
             NamedAxis::Coalescing => AxisValue::Coalescing(choices.coalescing),
+            NamedAxis::H3Discovery => AxisValue::H3Discovery(choices.h3_discovery),
         }
     }
 
@@ -78,6 +82,7 @@ impl AxisValue {
             NamedAxis::Scheduler => AxisValue::Scheduler(label.parse().ok()?),
             NamedAxis::Certificate => AxisValue::Certificate(label.parse().ok()?),
             NamedAxis::Coalescing => AxisValue::Coalescing(label.parse().ok()?),
+            NamedAxis::H3Discovery => AxisValue::H3Discovery(label.parse().ok()?),
         })
     }
 
@@ -104,6 +109,7 @@ impl AxisValue {
             (AxisValue::Scheduler(a), AxisValue::Scheduler(b)) => a.cmp(b),
             (AxisValue::Certificate(a), AxisValue::Certificate(b)) => a.cmp(b),
             (AxisValue::Coalescing(a), AxisValue::Coalescing(b)) => a.cmp(b),
+            (AxisValue::H3Discovery(a), AxisValue::H3Discovery(b)) => a.cmp(b),
             (a, b) => match (a.axis(), b.axis()) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => Ordering::Less,
@@ -131,6 +137,7 @@ impl fmt::Display for AxisValue {
             AxisValue::Scheduler(s) => f.write_str(s.label()),
             AxisValue::Certificate(c) => f.write_str(c.label()),
             AxisValue::Coalescing(c) => f.write_str(c.label()),
+            AxisValue::H3Discovery(d) => f.write_str(d.label()),
         }
     }
 }
@@ -192,6 +199,7 @@ mod tests {
                 scheduler: Scheduler::Priorities,
                 certificate: Certificate::Realistic,
                 coalescing: Coalescing::Off,
+                h3_discovery: H3Discovery::AltSvc,
             },
         ];
         for c in &choices {

@@ -137,6 +137,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         format!("Crate versions (from Cargo.lock): {}.", versions.join(", ")),
     ];
     implementations_list.extend(connections_of_pages(records));
+    implementations_list.extend(reaching_http3(records));
     blocks.push(Block::List(implementations_list));
     blocks.extend(settings(records));
 
@@ -231,6 +232,59 @@ fn connections_of_pages(records: &[&RunResult]) -> Option<String> {
     Some(format!(
         "Connections of a page of several origins: HTTP/1.1 opens a pool of up to {} per origin and never coalesces{multiplexed}.",
         clients::config::DEFAULT_MAX_H1_CONNECTIONS
+    ))
+}
+
+/// How the records' HTTP/3 page runs reached HTTP/3 (`h3_discovery`), from
+/// their race records: known (no race recorded), race or alt-svc, with the
+/// fallback delays and how many runs fell back to HTTP/2. Nothing without
+/// an HTTP/3 page run.
+fn reaching_http3(records: &[&RunResult]) -> Option<String> {
+    let runs: Vec<&clients::RunRecord> = records
+        .iter()
+        .filter(|r| r.protocol == Protocol::H3)
+        .filter_map(|r| r.measurements.as_ref())
+        .filter(|m| m.page.is_some() || !m.races.is_empty())
+        .collect();
+    if runs.is_empty() {
+        return None;
+    }
+    let known = runs.iter().filter(|m| m.races.is_empty()).count();
+    let mut parts = Vec::new();
+    if known > 0 {
+        parts.push(format!(
+            "{known} knew the server speaks HTTP/3 and used it alone (h3_discovery = known)"
+        ));
+    }
+    for (mode, what) in [
+        ("race", "raced QUIC against TCP, TCP starting after the fallback delay if QUIC had no connection (h3_discovery = race, as Chrome races)"),
+        ("alt-svc", "began over HTTP/2 and switched once the server's alt-svc header named HTTP/3, requests found meanwhile waiting for QUIC up to the fallback delay (h3_discovery = alt-svc, a first visit)"),
+    ] {
+        let races: Vec<&clients::RaceRecord> = runs
+            .iter()
+            .flat_map(|m| m.races.iter())
+            .filter(|r| r.mode == mode)
+            .collect();
+        if races.is_empty() {
+            continue;
+        }
+        let delays: BTreeSet<String> = races
+            .iter()
+            .map(|r| format!("{} ms", r.fallback_delay.as_millis()))
+            .collect();
+        let fell_back = races
+            .iter()
+            .filter(|r| r.winner == Some(Protocol::H2))
+            .count();
+        parts.push(format!(
+            "{} {what}; fallback delay {}; {fell_back} of them fell back to HTTP/2",
+            races.len(),
+            delays.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    Some(format!(
+        "How the HTTP/3 page runs reached HTTP/3: {}. Each race is in its record (measurements.races).",
+        parts.join("; ")
     ))
 }
 

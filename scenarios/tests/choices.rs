@@ -289,7 +289,10 @@ fn coalescing_is_a_field_an_axis_and_an_override() {
         runs[0].named_axes,
         [NamedAxis::Certificate, NamedAxis::Coalescing]
     );
-    assert_eq!(NamedAxis::ALL.last(), Some(&NamedAxis::Coalescing));
+    assert_eq!(
+        NamedAxis::ALL[NamedAxis::ALL.len() - 2..],
+        [NamedAxis::Coalescing, NamedAxis::H3Discovery]
+    );
     assert_eq!(
         NamedAxis::from_name("coalescing"),
         Some(NamedAxis::Coalescing)
@@ -362,4 +365,81 @@ fn the_realistic_chain_refuses_a_page_of_several_origins() {
     assert_eq!(e.field(), Some("sweep.certificate"), "{e}");
     // One origin is fine.
     parse("name = \"x\"\ncertificate = \"realistic\"\n");
+}
+
+#[test]
+fn h3_discovery_is_a_field_an_axis_and_an_override() {
+    use scenarios::H3Discovery;
+    let browser = "[workload]\nkind = \"page\"\n";
+    let set = parse(&format!(
+        "name = \"x\"\nprotocols = [\"h3\"]\nh3_discovery = \"alt-svc\"\nh3_fallback_ms = 120\n{browser}"
+    ));
+    let runs = set.expand();
+    assert!(runs
+        .iter()
+        .all(|r| r.choices.h3_discovery == H3Discovery::AltSvc));
+    assert!(runs
+        .iter()
+        .all(|r| r.h3_fallback == std::time::Duration::from_millis(120)));
+    assert_eq!(runs[0].key(), "h3/seed=1", "a field is no axis");
+    // The default fallback delay is Chromium's 300 ms, and spelled out it
+    // changes no hash; another delay does.
+    let plain = parse(&format!("name = \"x\"\nprotocols = [\"h3\"]\n{browser}"));
+    assert_eq!(plain.expand()[0].h3_fallback, scenarios::H3_FALLBACK_DELAY);
+    let other = parse(&format!(
+        "name = \"x\"\nprotocols = [\"h3\"]\nh3_fallback_ms = 120\n{browser}"
+    ));
+    assert_ne!(
+        plain.expand()[0].content_hash(),
+        other.expand()[0].content_hash()
+    );
+    assert_ne!(plain.content_hash(), other.content_hash());
+    // An axis: keys name it, in the last place.
+    let swept = parse(&format!(
+        "name = \"x\"\nprotocols = [\"h3\"]\nseeds = 1\n{browser}[sweep]\n\
+         h3_discovery = [\"known\", \"race\", \"alt-svc\"]\n"
+    ));
+    let keys: Vec<String> = swept.expand().iter().map(|r| r.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "h3/seed=1/h3_discovery=known",
+            "h3/seed=1/h3_discovery=race",
+            "h3/seed=1/h3_discovery=alt-svc"
+        ]
+    );
+    // known is the default: the same simulation as a plain scenario's.
+    assert_eq!(
+        swept.expand()[0].content_hash(),
+        parse(&format!(
+            "name = \"x\"\nprotocols = [\"h3\"]\nseeds = 1\n{browser}"
+        ))
+        .expand()[0]
+            .content_hash()
+    );
+    // The override pins it.
+    let pinned = plain
+        .with_overrides(&Overrides {
+            h3_discovery: Some(H3Discovery::Race),
+            ..Overrides::default()
+        })
+        .unwrap();
+    assert!(pinned
+        .expand()
+        .iter()
+        .all(|r| r.choices.h3_discovery == H3Discovery::Race));
+    // Racing needs a page loaded as a browser does.
+    let e = error("name = \"x\"\nh3_discovery = \"race\"\n");
+    assert_eq!(e.field(), Some("h3_discovery"), "{e}");
+    assert!(
+        e.to_string().contains("page loaded as a browser does"),
+        "{e}"
+    );
+    let e = error(&format!(
+        "name = \"x\"\nh3_discovery = \"sideways\"\n{browser}"
+    ));
+    assert_eq!(e.field(), Some("h3_discovery"), "{e}");
+    assert!(e.to_string().contains("`alt-svc`"), "{e}");
+    let e = error(&format!("name = \"x\"\nh3_fallback_ms = -1\n{browser}"));
+    assert_eq!(e.field(), Some("h3_fallback_ms"), "{e}");
 }

@@ -45,7 +45,9 @@ use self::error::Invalid;
 use self::network::{check_bandwidth, check_link, check_range, check_rtt, AxisValues};
 use crate::location::SourceMap;
 use crate::page::{Discovery, PageStructure};
-use crate::protocol::{Certificate, Coalescing, Handshake, Protocol, Scheduler};
+use crate::protocol::{
+    Certificate, Coalescing, H3Discovery, Handshake, Protocol, Scheduler, H3_FALLBACK_DELAY,
+};
 use crate::workload::Workload;
 
 /// Seeds when a scenario names none: 1 to 10.
@@ -89,22 +91,26 @@ pub enum NamedAxis {
     /// Whether HTTP/2 and HTTP/3 carry every origin of a page on one
     /// connection: [`Coalescing`] (`coalescing`).
     Coalescing,
+    /// How an HTTP/3 client reaches HTTP/3 on a page: [`H3Discovery`]
+    /// (`h3_discovery`).
+    H3Discovery,
 }
 
 impl NamedAxis {
     /// Every named axis, in expansion order.
-    pub const ALL: [NamedAxis; 6] = [
+    pub const ALL: [NamedAxis; 7] = [
         NamedAxis::Handshake,
         NamedAxis::Cc,
         NamedAxis::Pacing,
         NamedAxis::Scheduler,
         NamedAxis::Certificate,
         NamedAxis::Coalescing,
+        NamedAxis::H3Discovery,
     ];
 
     /// The axis's name, which is also the scenario field it replaces:
-    /// `handshake`, `cc`, `pacing`, `scheduler`, `certificate` or
-    /// `coalescing`.
+    /// `handshake`, `cc`, `pacing`, `scheduler`, `certificate`,
+    /// `coalescing` or `h3_discovery`.
     pub fn name(self) -> &'static str {
         match self {
             NamedAxis::Handshake => HANDSHAKE_AXIS,
@@ -113,6 +119,7 @@ impl NamedAxis {
             NamedAxis::Scheduler => "scheduler",
             NamedAxis::Certificate => "certificate",
             NamedAxis::Coalescing => "coalescing",
+            NamedAxis::H3Discovery => "h3_discovery",
         }
     }
 
@@ -130,6 +137,7 @@ impl NamedAxis {
             NamedAxis::Scheduler => choices.scheduler.label(),
             NamedAxis::Certificate => choices.certificate.label(),
             NamedAxis::Coalescing => choices.coalescing.label(),
+            NamedAxis::H3Discovery => choices.h3_discovery.label(),
         }
     }
 }
@@ -151,6 +159,8 @@ pub struct Choices {
     /// Whether HTTP/2 and HTTP/3 carry every origin of a page on one
     /// connection.
     pub coalescing: Coalescing,
+    /// How an HTTP/3 client reaches HTTP/3 on a page.
+    pub h3_discovery: H3Discovery,
 }
 
 impl Choices {
@@ -313,6 +323,8 @@ pub struct Sweep {
     pub certificate: Option<Vec<Certificate>>,
     /// Connection coalescing of HTTP/2 and HTTP/3, on or off.
     pub coalescing: Option<Vec<Coalescing>>,
+    /// How an HTTP/3 client reaches HTTP/3: known, race, alt-svc.
+    pub h3_discovery: Option<Vec<H3Discovery>>,
 }
 
 impl Sweep {
@@ -341,6 +353,7 @@ impl Sweep {
             self.scheduler.as_ref().map(Vec::len),
             self.certificate.as_ref().map(Vec::len),
             self.coalescing.as_ref().map(Vec::len),
+            self.h3_discovery.as_ref().map(Vec::len),
         ];
         NamedAxis::ALL
             .into_iter()
@@ -456,6 +469,17 @@ pub struct Scenario {
     /// axis is swept. Default `on`. HTTP/1.1 never coalesces.
     #[serde(default, skip_serializing_if = "is_default")]
     pub coalescing: Coalescing,
+    /// How an HTTP/3 client reaches HTTP/3 on a page loaded as a browser
+    /// does, unless the `h3_discovery` axis is swept: `known` (HTTP/3 alone,
+    /// the default), `race` or `alt-svc` (see [`H3Discovery`]). HTTP/1.1 and
+    /// HTTP/2 runs ignore it.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub h3_discovery: H3Discovery,
+    /// How long requests wait for QUIC before TCP is used, in milliseconds,
+    /// under `race` and `alt-svc`. Default: unset, 300 ms
+    /// ([`H3_FALLBACK_DELAY`], Chromium's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub h3_fallback_ms: Option<f64>,
     /// The network. Default: the lab's default network.
     #[serde(default)]
     pub network: NetworkSpec,
@@ -498,6 +522,8 @@ pub struct Overrides {
     pub certificate: Option<Certificate>,
     /// Pins the `coalescing` axis to this one value.
     pub coalescing: Option<Coalescing>,
+    /// Pins the `h3_discovery` axis to this one value.
+    pub h3_discovery: Option<H3Discovery>,
 }
 
 /// One run: a protocol, a seed and one point of the sweep, everything
@@ -525,8 +551,11 @@ pub struct RunSpec {
     /// `None`: each transport's own.
     pub initial_window: Option<u32>,
     /// The named choices: handshake, congestion control, pacing, scheduler,
-    /// certificate, coalescing.
+    /// certificate, coalescing, HTTP/3 discovery.
     pub choices: Choices,
+    /// How long requests wait for QUIC before TCP is used under
+    /// [`H3Discovery::Race`] and [`H3Discovery::AltSvc`].
+    pub h3_fallback: Duration,
     /// The named axes the scenario sweeps, in [`NamedAxis`] order: the
     /// run's key names their values, and its recorded axes include them.
     pub named_axes: Vec<NamedAxis>,
@@ -584,6 +613,9 @@ impl RunSpec {
         });
         if let Some(iw) = self.initial_window {
             canonical["initial_window"] = serde_json::json!(iw);
+        }
+        if self.h3_fallback != H3_FALLBACK_DELAY {
+            canonical["h3_fallback_ns"] = serde_json::json!(duration_ns(self.h3_fallback));
         }
         let defaults = Choices::default();
         for axis in NamedAxis::ALL {
@@ -711,6 +743,9 @@ impl Scenario {
         if let Some(coalescing) = o.coalescing {
             self.sweep.coalescing = Some(vec![coalescing]);
         }
+        if let Some(discovery) = o.h3_discovery {
+            self.sweep.h3_discovery = Some(vec![discovery]);
+        }
         self.validate()?;
         Ok(self)
     }
@@ -743,6 +778,7 @@ impl Scenario {
                             tcp: self.tcp,
                             initial_window,
                             choices,
+                            h3_fallback: self.h3_fallback(),
                             named_axes: named_axes.clone(),
                         });
                     }
@@ -782,7 +818,14 @@ impl Scenario {
             scheduler: self.scheduler,
             certificate: self.certificate,
             coalescing: self.coalescing,
+            h3_discovery: self.h3_discovery,
         }
+    }
+
+    /// The fallback delay of the runs ([`RunSpec::h3_fallback`]).
+    pub fn h3_fallback(&self) -> Duration {
+        self.h3_fallback_ms
+            .map_or(H3_FALLBACK_DELAY, |ms| Duration::from_secs_f64(ms / 1000.0))
     }
 
     /// The named choices the runs use, every combination of the named axes
@@ -812,6 +855,7 @@ impl Scenario {
         all = cross(all, &self.sweep.scheduler, |c, v| c.scheduler = v);
         all = cross(all, &self.sweep.certificate, |c, v| c.certificate = v);
         all = cross(all, &self.sweep.coalescing, |c, v| c.coalescing = v);
+        all = cross(all, &self.sweep.h3_discovery, |c, v| c.h3_discovery = v);
         all
     }
 
@@ -866,6 +910,9 @@ impl Scenario {
             "workload": workload_json(&self.workload.to_workload()),
             "points": points,
         });
+        if let Some(ms) = self.h3_fallback_ms {
+            canonical["h3_fallback_ms"] = serde_json::json!(ms);
+        }
         if let Some(iw) = self.initial_window {
             canonical["initial_window"] = serde_json::json!(iw);
         }
@@ -934,6 +981,9 @@ impl Scenario {
                 format!("must be at least 0.001 s, got {}", self.time_limit_s),
             ));
         }
+        if let Some(ms) = self.h3_fallback_ms {
+            check_range("h3_fallback_ms", ms, 0.0, 10_000.0, "ms")?;
+        }
         if let Some(iw) = self.initial_window {
             check_initial_window("initial_window", f64::from(iw))?;
         }
@@ -941,6 +991,33 @@ impl Scenario {
         self.workload.check()?;
         self.check_sweep()?;
         self.check_certificate_names()?;
+        self.check_h3_discovery()?;
+        Ok(())
+    }
+
+    /// Racing HTTP/3 and learning it from `alt-svc` are what a browser does
+    /// on a page: only a page loaded as a browser does can ask for them.
+    fn check_h3_discovery(&self) -> Result<(), Invalid> {
+        let raced = self
+            .choices()
+            .iter()
+            .any(|c| c.h3_discovery != H3Discovery::Known);
+        if raced && self.workload.to_workload().plan().page.is_none() {
+            let field = if self.sweep.h3_discovery.is_some() {
+                "sweep.h3_discovery"
+            } else {
+                "h3_discovery"
+            };
+            return Err(Invalid::new(
+                field,
+                format!(
+                    "race and alt-svc are how a browser reaches HTTP/3 on a page: they need a \
+                     page loaded as a browser does (kind = \"page\" without structure = \
+                     \"flat\", or kind = \"page-graph\"), and this workload is kind = \"{}\"",
+                    self.workload.kind()
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -1036,7 +1113,8 @@ impl Scenario {
         one(NamedAxis::Pacing, &self.sweep.pacing)?;
         one(NamedAxis::Scheduler, &self.sweep.scheduler)?;
         one(NamedAxis::Certificate, &self.sweep.certificate)?;
-        one(NamedAxis::Coalescing, &self.sweep.coalescing)
+        one(NamedAxis::Coalescing, &self.sweep.coalescing)?;
+        one(NamedAxis::H3Discovery, &self.sweep.h3_discovery)
     }
 
     /// What the TCP implementation cannot do: smoltcp has neither BBR nor
