@@ -1008,13 +1008,16 @@ impl Scenario {
             } else {
                 "h3_discovery"
             };
+            let this = match self.workload.to_workload() {
+                Workload::Page(_) => "the flat page (structure = \"flat\")".to_owned(),
+                _ => format!("kind = \"{}\"", self.workload.kind()),
+            };
             return Err(Invalid::new(
                 field,
                 format!(
                     "race and alt-svc are how a browser reaches HTTP/3 on a page: they need a \
                      page loaded as a browser does (kind = \"page\" without structure = \
-                     \"flat\", or kind = \"page-graph\"), and this workload is kind = \"{}\"",
-                    self.workload.kind()
+                     \"flat\", or kind = \"page-graph\"), and this workload is {this}"
                 ),
             ));
         }
