@@ -75,14 +75,6 @@ impl ObjectKind {
         )
     }
 
-    /// Whether it is a script of any kind.
-    pub fn is_script(self) -> bool {
-        matches!(
-            self,
-            ObjectKind::Js | ObjectKind::AsyncJs | ObjectKind::DeferJs
-        )
-    }
-
     /// The RFC 9218 priority Chrome's `priority` request header gives a
     /// resource of this kind when it is first requested (see
     /// `docs/workloads.md` for the Chromium code it follows):

@@ -170,11 +170,6 @@ pub fn is_host_name(name: &str) -> bool {
 }
 
 impl PageGraph {
-    /// The document, `objects[0]`.
-    pub fn document(&self) -> &PageObject {
-        &self.objects[0]
-    }
-
     /// Checks the graph: 1 to [`MAX_PAGE_OBJECTS`] objects, the first an
     /// HTML document discovered by the navigation from origin 0 and no other
     /// one so; 1 to [`MAX_PAGE_ORIGINS`] distinct host names; every origin
