@@ -50,11 +50,34 @@ pub(crate) struct UdpSlot {
     pub(crate) waker: Option<Waker>,
 }
 
+/// What a task waiting on the TCP stack waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Interest {
+    /// A connection in a listener's backlog (woken after every step: a
+    /// host has a listener or two).
+    Accept,
+    /// The end of a connection's handshake.
+    Connect(ConnId),
+    /// Something for `recv` on the connection.
+    Read(ConnId),
+    /// Room for `send` on the connection.
+    Write(ConnId),
+}
+
+/// A task waiting on the TCP stack, and for what.
+#[derive(Debug)]
+struct Waiter {
+    interest: Interest,
+    waker: Waker,
+}
+
 #[derive(Debug)]
 pub(crate) struct HostState {
     pub(crate) address: Ipv4Addr,
     pub(crate) tcp: Box<dyn TcpStack>,
-    tcp_wakers: Vec<Waker>,
+    /// In the order they registered; a step wakes those whose interest
+    /// holds, in that order, and keeps the others.
+    tcp_waiters: Vec<Waiter>,
     pub(crate) udp: BTreeMap<u16, UdpSlot>,
     pub(crate) udp_queue_drops: u64,
     inbox: Inbox,
@@ -101,10 +124,43 @@ impl HostChange {
 }
 
 impl HostState {
-    /// Register `waker` to be woken after the next driver step.
-    pub(crate) fn wait_tcp(&mut self, waker: &Waker) {
-        if !self.tcp_wakers.iter().any(|w| w.will_wake(waker)) {
-            self.tcp_wakers.push(waker.clone());
+    /// Register `waker` to be woken after the first driver step after which
+    /// `interest` holds.
+    pub(crate) fn wait_tcp(&mut self, interest: Interest, waker: &Waker) {
+        if !self
+            .tcp_waiters
+            .iter()
+            .any(|w| w.interest == interest && w.waker.will_wake(waker))
+        {
+            self.tcp_waiters.push(Waiter {
+                interest,
+                waker: waker.clone(),
+            });
+        }
+    }
+
+    /// Whether what `interest` waits for holds now.
+    fn holds(&self, interest: Interest) -> bool {
+        match interest {
+            Interest::Accept => true,
+            Interest::Connect(conn) => !matches!(self.tcp.state(conn), tcp::ConnState::Connecting),
+            Interest::Read(conn) => self.tcp.readable(conn),
+            Interest::Write(conn) => self.tcp.writable(conn),
+        }
+    }
+
+    /// Wake, in the order they registered, the waiters whose interest holds
+    /// and keep the others. Waking only those is what keeps a host with
+    /// many connections cheap: every other task would be polled only to
+    /// find that it must wait.
+    fn wake_tcp_waiters(&mut self) {
+        let waiters = std::mem::take(&mut self.tcp_waiters);
+        for w in waiters {
+            if self.holds(w.interest) {
+                w.waker.wake();
+            } else {
+                self.tcp_waiters.push(w);
+            }
         }
     }
 
@@ -193,7 +249,7 @@ impl Host {
         let state = HostState {
             address,
             tcp,
-            tcp_wakers: Vec::new(),
+            tcp_waiters: Vec::new(),
             udp: BTreeMap::new(),
             udp_queue_drops: 0,
             inbox: Inbox::default(),
@@ -429,9 +485,7 @@ impl Host {
         for p in out {
             self.send_packet(&mut st, now, p);
         }
-        for w in st.tcp_wakers.drain(..) {
-            w.wake();
-        }
+        st.wake_tcp_waiters();
         let next_arrival = st.inbox.next_at();
         let next_tcp = st.tcp.poll_at(now);
         [next_arrival, next_tcp, st.path_change.map(|c| c.at)]

@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::accepted::{Entry, Handle};
 use crate::clock::now;
-use crate::host::Host;
+use crate::host::{Host, Interest};
 use crate::stats::TransportStats;
 use tcp::{ConnId, ConnState, ListenerId, RecvOutcome, SendOutcome, TcpError};
 
@@ -61,7 +61,7 @@ impl Host {
             let mut st = self.state();
             match st.tcp.state(conn) {
                 ConnState::Connecting => {
-                    st.wait_tcp(cx.waker());
+                    st.wait_tcp(Interest::Connect(conn), cx.waker());
                     Poll::Pending
                 }
                 ConnState::Established => Poll::Ready(Ok(())),
@@ -114,7 +114,7 @@ impl TcpListener {
                     Poll::Ready(Ok::<_, io::Error>((conn, local, remote)))
                 }
                 None => {
-                    st.wait_tcp(cx.waker());
+                    st.wait_tcp(Interest::Accept, cx.waker());
                     Poll::Pending
                 }
             }
@@ -200,7 +200,7 @@ impl AsyncRead for TcpStream {
             }
             RecvOutcome::Eof => Poll::Ready(Ok(())),
             RecvOutcome::WouldBlock => {
-                st.wait_tcp(cx.waker());
+                st.wait_tcp(Interest::Read(self.conn), cx.waker());
                 Poll::Pending
             }
             RecvOutcome::Failed(e) => Poll::Ready(Err(io_error(e))),
@@ -225,7 +225,7 @@ impl AsyncWrite for TcpStream {
                 Poll::Ready(Ok(n))
             }
             SendOutcome::WouldBlock => {
-                st.wait_tcp(cx.waker());
+                st.wait_tcp(Interest::Write(self.conn), cx.waker());
                 Poll::Pending
             }
             SendOutcome::Failed(e) => Poll::Ready(Err(io_error(e))),

@@ -493,6 +493,18 @@ impl TcpStack for SmoltcpStack {
         }
     }
 
+    fn readable(&self, conn: ConnId) -> bool {
+        // Exact while the connection is open; during the handshake and
+        // after it `true` (a wasted poll at most).
+        self.socket(conn)
+            .is_none_or(|(c, s)| c.failure.is_some() || s.can_recv() || !s.may_recv())
+    }
+
+    fn writable(&self, conn: ConnId) -> bool {
+        self.socket(conn)
+            .is_none_or(|(c, s)| c.failure.is_some() || s.can_send() || !s.may_send())
+    }
+
     fn shutdown(&mut self, conn: ConnId) {
         if let Some(c) = self.conns.get(&conn) {
             self.sockets.get_mut::<tcp::Socket<'_>>(c.handle).close();

@@ -444,7 +444,8 @@ impl FromStr for Pacing {
 /// `Connection`:
 /// - getters, which change nothing: [`implementation`](Self::implementation),
 ///   [`parameters`](Self::parameters), [`state`](Self::state),
-///   [`endpoints`](Self::endpoints), [`sender_info`](Self::sender_info),
+///   [`endpoints`](Self::endpoints), [`readable`](Self::readable),
+///   [`writable`](Self::writable), [`sender_info`](Self::sender_info),
 ///   [`counters`](Self::counters), [`arrivals`](Self::arrivals);
 /// - application calls: [`listen`](Self::listen), [`accept`](Self::accept),
 ///   [`close_listener`](Self::close_listener), [`connect`](Self::connect),
@@ -495,6 +496,16 @@ pub trait TcpStack: Send + fmt::Debug {
     fn recv(&mut self, conn: ConnId, buf: &mut [u8]) -> RecvOutcome;
     /// Queue bytes for sending.
     fn send(&mut self, conn: ConnId, data: &[u8]) -> SendOutcome;
+    /// Whether [`recv`](Self::recv) into a non-empty buffer would return
+    /// anything but [`RecvOutcome::WouldBlock`] now: bytes, the end of the
+    /// stream, or a failure. The caller wakes a reader only when it holds,
+    /// so it must never be `false` when `recv` would not block; `true`
+    /// when unsure costs a wasted poll, nothing else.
+    fn readable(&self, conn: ConnId) -> bool;
+    /// Whether [`send`](Self::send) of a non-empty buffer would return
+    /// anything but [`SendOutcome::WouldBlock`] now, with the same
+    /// contract as [`readable`](Self::readable).
+    fn writable(&self, conn: ConnId) -> bool;
     /// Close the sending side (FIN) once queued data is sent.
     fn shutdown(&mut self, conn: ConnId);
     /// Reset the connection at once.

@@ -432,6 +432,11 @@ impl Receiver {
         self.fin_at == Some(self.rcv_nxt)
     }
 
+    /// Whether in-order bytes wait to be read.
+    pub fn has_readable(&self) -> bool {
+        !self.readable.is_empty()
+    }
+
     /// Whether the FIN has been received and all data read.
     pub fn at_eof(&self) -> bool {
         self.fin_received() && self.readable.is_empty()

@@ -397,6 +397,11 @@ impl Sender {
         self.capacity.saturating_sub(self.buf.len())
     }
 
+    /// Whether [`Sender::write`] would take at least one byte now.
+    pub fn accepts_data(&self) -> bool {
+        !self.fin_queued && self.free_space() > 0
+    }
+
     #[cfg(test)]
     /// Payload bytes per full segment.
     pub fn mss(&self) -> u64 {
