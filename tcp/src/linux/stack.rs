@@ -28,6 +28,12 @@ struct Slot {
     released: bool,
     /// Reached Established (for telling refused from reset).
     accepted_by: Option<ListenerId>,
+    /// Something may have changed since `poll` last looked at it: a
+    /// segment arrived, or the application called. A clean connection's
+    /// timers and output change only with time, at [`Slot::deadline`].
+    dirty: bool,
+    /// Its `poll_timeout` when `poll` last looked at it (valid while clean).
+    deadline: Option<Duration>,
 }
 
 /// What stays readable of a connection after the stack freed it: its
@@ -106,6 +112,8 @@ impl LinuxStack {
                 conn,
                 released: false,
                 accepted_by,
+                dirty: true,
+                deadline: None,
             },
         );
         id
@@ -127,8 +135,12 @@ impl LinuxStack {
         self.conns.get(&id)
     }
 
+    /// The connection, to change: the next `poll` looks at it.
     fn conn_mut(&mut self, id: ConnId) -> Option<&mut Connection> {
-        self.conns.get_mut(&id).map(|s| &mut s.conn)
+        self.conns.get_mut(&id).map(|s| {
+            s.dirty = true;
+            &mut s.conn
+        })
     }
 }
 
@@ -283,6 +295,34 @@ impl TcpStack for LinuxStack {
         }
     }
 
+    fn readable(&self, id: ConnId) -> bool {
+        // As `recv` decides, without reading.
+        self.slot(id).is_none_or(|slot| {
+            let c = &slot.conn;
+            c.receiver().is_some_and(|r| r.has_readable())
+                || c.error().is_some()
+                || c.at_eof()
+                || c.state() == State::Closed
+        })
+    }
+
+    fn writable(&self, id: ConnId) -> bool {
+        // As `send` decides, without writing.
+        self.slot(id).is_none_or(|slot| {
+            let c = &slot.conn;
+            if c.error().is_some() {
+                return true;
+            }
+            match c.state() {
+                State::SynSent | State::SynReceived => false,
+                State::Established | State::CloseWait => {
+                    c.sender().is_some_and(|s| s.accepts_data())
+                }
+                _ => true,
+            }
+        })
+    }
+
     fn shutdown(&mut self, id: ConnId) {
         if let Some(c) = self.conn_mut(id) {
             c.close();
@@ -297,6 +337,7 @@ impl TcpStack for LinuxStack {
 
     fn release(&mut self, id: ConnId) {
         if let Some(slot) = self.conns.get_mut(&id) {
+            slot.dirty = true;
             slot.released = true;
             slot.conn.close();
         }
@@ -360,6 +401,7 @@ impl TcpStack for LinuxStack {
         };
         if let Some(id) = self.by_tuple.get(&(seg.dst, seg.src)).copied() {
             if let Some(slot) = self.conns.get_mut(&id) {
+                slot.dirty = true;
                 slot.conn.handle_segment(now, &seg);
                 // Answer each segment as it is processed, as Linux does
                 // without receive offload: ACK clocking stays per segment.
@@ -391,7 +433,14 @@ impl TcpStack for LinuxStack {
             out.push(seg.to_ipv4(self.ip_ident));
         }
         let mut ready = Vec::new();
+        let mut done = Vec::new();
         for (id, slot) in self.conns.iter_mut() {
+            // A clean connection before its deadline has nothing to do:
+            // what it would send and when it times out follow from its
+            // state alone, and that state has not changed.
+            if !slot.dirty && slot.deadline.is_none_or(|t| now < t) {
+                continue;
+            }
             let c = &mut slot.conn;
             if c.poll_timeout().is_some_and(|t| now >= t) {
                 c.handle_timeout(now);
@@ -406,6 +455,12 @@ impl TcpStack for LinuxStack {
                     slot.accepted_by = None;
                 }
             }
+            // Free connections that are over and no longer wanted.
+            if c.state() == State::Closed && (slot.released || slot.accepted_by.is_some()) {
+                done.push(*id);
+            }
+            slot.dirty = false;
+            slot.deadline = c.poll_timeout();
         }
         for (l, id) in ready {
             match self.listeners.get_mut(&l) {
@@ -417,15 +472,6 @@ impl TcpStack for LinuxStack {
                 }
             }
         }
-        // Free connections that are over and no longer wanted.
-        let done: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, s)| {
-                s.conn.state() == State::Closed && (s.released || s.accepted_by.is_some())
-            })
-            .map(|(id, _)| *id)
-            .collect();
         for id in done {
             if let Some(s) = self.conns.remove(&id) {
                 self.by_tuple.remove(&(s.conn.local(), s.conn.remote()));
@@ -444,7 +490,13 @@ impl TcpStack for LinuxStack {
     fn poll_at(&mut self, _now: Duration) -> Option<Duration> {
         self.conns
             .values()
-            .filter_map(|s| s.conn.poll_timeout())
+            .filter_map(|s| {
+                if s.dirty {
+                    s.conn.poll_timeout()
+                } else {
+                    s.deadline
+                }
+            })
             .min()
     }
 }
