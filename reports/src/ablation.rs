@@ -3,17 +3,18 @@
 //! response (one stream) against the page with one response per object,
 //! side by side, with what the difference means.
 //!
-//! The comparison uses medians over the completed runs at each point, for
-//! page load time and the mean body-byte delivery time
-//! ([`Metric::ByteDelivery`]): with the same bytes on the same connection,
-//! PLT mostly measures when the last byte arrived, while the delivery time
-//! also shows bytes that arrived but were held back.
+//! The comparison is paired by seed (a seed draws the same random loss at
+//! both points; [`stats::paired_difference`]), for page load time and the
+//! mean body-byte delivery time ([`Metric::ByteDelivery`]): with the same
+//! bytes on the same connection, PLT mostly measures when the last byte
+//! arrived, while the delivery time also shows bytes that arrived but were
+//! held back. The medians of each point stand beside it.
 
 use scenarios::Protocol;
 
 use crate::document::Block;
-use crate::stats;
-use crate::tables::{Group, Metric};
+use crate::stats::{self, PairedDifference};
+use crate::tables::{change_text, paired_text, Group, Metric, PAIRING};
 
 /// The sweep axis the ablation reads.
 pub const AXIS: &str = "subresource_responses";
@@ -32,11 +33,10 @@ pub fn section(groups: &[Group]) -> Vec<Block> {
     if !has_both {
         return Vec::new();
     }
-    let median = |protocol: Protocol, k: f64, metric: Metric| -> Option<f64> {
-        let g = groups
+    let group = |protocol: Protocol, k: f64| -> Option<&Group> {
+        groups
             .iter()
-            .find(|g| g.protocol == protocol && responses(g) == Some(k))?;
-        stats::median(&g.values[&metric])
+            .find(|g| g.protocol == protocol && responses(g) == Some(k))
     };
     let mut protocols: Vec<Protocol> = Vec::new();
     for g in groups {
@@ -45,22 +45,25 @@ pub fn section(groups: &[Group]) -> Vec<Block> {
         }
     }
     let mut rows = Vec::new();
-    let change = |protocol: Protocol, metric: Metric| -> Option<(f64, f64, f64)> {
-        let (m, b) = (
-            median(protocol, multiplexed, metric)?,
-            median(protocol, 1.0, metric)?,
-        );
-        Some((m, b, 100.0 * (b - m) / m))
+    // Per protocol and metric: the two medians, and bundled against
+    // multiplexed paired by seed.
+    let compare = |protocol: Protocol, metric: Metric| {
+        let (m, b) = (group(protocol, multiplexed)?, group(protocol, 1.0)?);
+        Some((
+            stats::median(&m.values[&metric])?,
+            stats::median(&b.values[&metric])?,
+            stats::paired_difference(&b.by_seed(metric), &m.by_seed(metric))?,
+        ))
     };
     let mut delivery_change = Vec::new();
     for &p in &protocols {
-        let plt = change(p, Metric::Plt);
-        let delivery = change(p, Metric::ByteDelivery);
+        let plt = compare(p, Metric::Plt);
+        let delivery = compare(p, Metric::ByteDelivery);
         if let Some(d) = delivery {
             delivery_change.push((p, d.2));
         }
-        let cells = |v: Option<(f64, f64, f64)>| match v {
-            Some((m, b, d)) => [format!("{m:.1}"), format!("{b:.1}"), format!("{d:+.1} %")],
+        let cells = |v: Option<(f64, f64, PairedDifference)>| match v {
+            Some((m, b, d)) => [format!("{m:.1}"), format!("{b:.1}"), paired_text(&d, "ms")],
             None => ["—".to_owned(), "—".into(), "—".into()],
         };
         let mut row = vec![p.to_string()];
@@ -70,35 +73,41 @@ pub fn section(groups: &[Group]) -> Vec<Block> {
     }
     let header = [
         "protocol".to_owned(),
-        format!("PLT, {multiplexed} responses (ms)"),
-        "PLT, bundled (ms)".into(),
-        "PLT change".into(),
-        format!("byte delivery, {multiplexed} responses (ms)"),
-        "byte delivery, bundled (ms)".into(),
-        "byte delivery change".into(),
+        format!("PLT, {multiplexed} responses (ms, median)"),
+        "PLT, bundled (ms, median)".into(),
+        "PLT, bundled − multiplexed, paired by seed".into(),
+        format!("byte delivery, {multiplexed} responses (ms, median)"),
+        "byte delivery, bundled (ms, median)".into(),
+        "byte delivery, bundled − multiplexed, paired by seed".into(),
     ];
     let mut blocks = vec![
         Block::Heading(2, "Head-of-line ablation: bundled against multiplexed".into()),
         Block::Paragraph(format!(
-            "The same page, its subresources served as {multiplexed} responses (one stream each) or bundled into one response (one stream). The bytes and the connection are the same; only the number of streams changes. Medians over completed runs; byte delivery is the mean body-byte delivery time (see Methodology). Full tables per point are under Results."
+            "The same page, its subresources served as {multiplexed} responses (one stream each) or bundled into one response (one stream). The bytes and the connection are the same; only the number of streams changes. Byte delivery is the mean body-byte delivery time (see Methodology). Full tables per point are under Results."
         )),
+        Block::Paragraph(PAIRING.into()),
         Block::Table(header.to_vec(), rows),
     ];
-    let said = |p: Protocol| delivery_change.iter().find(|(q, _)| *q == p).map(|x| x.1);
+    let said = |p: Protocol| {
+        delivery_change
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map(|x| change_text(&x.1, "ms"))
+    };
     let mut reading = Vec::new();
     if let Some(d) = said(Protocol::H3) {
         reading.push(format!(
-            "HTTP/3: bundling changes the mean byte delivery time by {d:+.1} %. On one QUIC connection with one congestion controller, a single stream stalls everything behind each loss, while separate streams let QUIC hand over the data of streams that lost nothing; the difference is the head-of-line blocking that per-stream delivery removes."
+            "HTTP/3: bundling changes the mean byte delivery time by {d}. On one QUIC connection with one congestion controller, a single stream stalls everything behind each loss, while separate streams let QUIC hand over the data of streams that lost nothing; the difference is the head-of-line blocking that per-stream delivery removes."
         ));
     }
     if let Some(d) = said(Protocol::H2) {
         reading.push(format!(
-            "HTTP/2: bundling changes it by {d:+.1} %. TCP delivers one ordered byte stream either way, so HTTP/2's separate streams already wait behind every loss as a single bundled stream does: TCP serializes everything."
+            "HTTP/2: bundling changes it by {d}. TCP delivers one ordered byte stream either way, so HTTP/2's separate streams already wait behind every loss as a single bundled stream does: TCP serializes everything."
         ));
     }
     if let Some(d) = said(Protocol::H1) {
         reading.push(format!(
-            "HTTP/1.1: bundling changes it by {d:+.1} %, but it also changes the number of connections (one instead of up to six), so it is not a head-of-line comparison."
+            "HTTP/1.1: bundling changes it by {d}, but it also changes the number of connections (one instead of up to six), so it is not a head-of-line comparison."
         ));
     }
     if !reading.is_empty() {
@@ -111,7 +120,9 @@ pub fn section(groups: &[Group]) -> Vec<Block> {
 mod tests {
     use super::*;
 
+    /// A group whose run `i` has seed `i + 1`.
     fn group(protocol: Protocol, responses: &str, plt: &[f64], delivery: &[f64]) -> Group {
+        let seeds = |n: usize| (1..=n as u64).collect::<Vec<u64>>();
         Group {
             axes: vec![(AXIS.to_owned(), responses.to_owned())],
             protocol,
@@ -129,39 +140,80 @@ mod tests {
                     (m, v)
                 })
                 .collect(),
+            seeds: Metric::ALL
+                .iter()
+                .map(|&m| {
+                    let n = match m {
+                        Metric::Plt => plt.len(),
+                        Metric::ByteDelivery => delivery.len(),
+                        _ => 0,
+                    };
+                    (m, seeds(n))
+                })
+                .collect(),
         }
     }
 
     #[test]
-    fn bundled_and_multiplexed_side_by_side_per_protocol() {
+    fn bundled_against_multiplexed_paired_by_seed() {
         let groups = vec![
-            group(Protocol::H2, "1", &[100.0], &[50.0]),
+            group(Protocol::H2, "1", &[100.0, 200.0], &[50.0, 80.0]),
             group(
                 Protocol::H3,
                 "1",
-                &[100.0, 120.0, 140.0],
-                &[60.0, 66.0, 70.0],
+                &[110.0, 190.0, 330.0, 400.0],
+                &[60.0, 66.0, 70.0, 80.0],
             ),
-            group(Protocol::H2, "39", &[100.0], &[50.0]),
-            group(Protocol::H3, "39", &[100.0], &[60.0]),
+            group(Protocol::H2, "39", &[100.0, 200.0], &[50.0, 80.0]),
+            group(
+                Protocol::H3,
+                "39",
+                &[100.0, 200.0, 300.0, 400.0],
+                &[60.0, 60.0, 70.0, 64.0],
+            ),
         ];
         let blocks = section(&groups);
-        let Some(Block::Table(_, rows)) = blocks.get(2) else {
+        let Some(Block::Table(_, rows)) = blocks.get(3) else {
             panic!("no table: {blocks:?}");
         };
+        // h2: both points equal at each seed. h3 PLT: per seed +10 %,
+        // -5 %, +10 %, 0 % (median 5, mean 3.75); medians 250 and 260.
+        // h3 delivery: +0 %, +10 %, +0 %, +25 % (median 5, mean 8.75).
         assert_eq!(
-            rows,
-            &vec![
-                vec!["h2", "100.0", "100.0", "+0.0 %", "50.0", "50.0", "+0.0 %"],
-                vec!["h3", "100.0", "120.0", "+20.0 %", "60.0", "66.0", "+10.0 %"],
+            rows[0][1..4],
+            [
+                "150.0",
+                "150.0",
+                "+0.0 % at every seed (no variation across 2 seeds)"
             ]
         );
-        let Some(Block::List(reading)) = blocks.get(3) else {
+        assert_eq!(rows[1][1..3], ["250.0", "260.0"]);
+        assert!(
+            rows[1][3].starts_with("median +5.0 % (mean +3.8 %, 95 % CI "),
+            "{}",
+            rows[1][3]
+        );
+        assert!(rows[1][3].ends_with("; 4 seeds)"), "{}", rows[1][3]);
+        assert_eq!(rows[1][4..6], ["62.0", "68.0"]);
+        assert!(
+            rows[1][6].starts_with("median +5.0 % (mean +8.8 %"),
+            "{}",
+            rows[1][6]
+        );
+        let Some(Block::List(reading)) = blocks.get(4) else {
             panic!("no reading");
         };
-        assert!(reading[0]
-            .starts_with("HTTP/3: bundling changes the mean byte delivery time by +10.0 %"));
-        assert!(reading[1].starts_with("HTTP/2: bundling changes it by +0.0 %"));
+        assert!(
+            reading[0].starts_with(
+                "HTTP/3: bundling changes the mean byte delivery time by a median of +5.0 % (mean +8.8 %, 95 % CI "
+            ),
+            "{}",
+            reading[0]
+        );
+        assert!(reading[0].contains("paired by seed over 4 seeds"));
+        assert!(
+            reading[1].starts_with("HTTP/2: bundling changes it by +0.0 % at every one of 2 seeds")
+        );
     }
 
     #[test]

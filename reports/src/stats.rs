@@ -1,6 +1,7 @@
 //! The statistics of the tables: quantiles, the mean, and percentile
 //! bootstrap confidence intervals of the mean, of a difference of means,
-//! and of a ratio of medians (the calibration's kernel/sim).
+//! and of a ratio of medians (the calibration's kernel/sim); and the
+//! difference of two samples paired by seed ([`paired_difference`]).
 //!
 //! - Quantiles use linear interpolation between order statistics (Hyndman
 //!   and Fan's type 7, the default of R and NumPy): for sorted values
@@ -164,6 +165,68 @@ pub fn bootstrap_median_ratio_ci(x: &[f64], base: &[f64]) -> Option<Interval> {
     percentile_interval(ratios?)
 }
 
+/// Two samples compared seed by seed: the same protocol at two points of
+/// one axis, where each seed draws the same random loss at both, so the
+/// per-seed difference removes the variation the two share.
+///
+/// For the seeds present in both samples, `d_s = x_s - base_s` and, where
+/// every `base_s > 0`, `p_s = 100 d_s / base_s`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PairedDifference {
+    /// Seeds in both samples.
+    pub n: usize,
+    /// Median of `d_s`.
+    pub median: f64,
+    /// Mean of `d_s`.
+    pub mean: f64,
+    /// 95 % bootstrap interval of the mean of `d_s` (the pairs resampled).
+    pub mean_ci: Interval,
+    /// Median of `p_s`; `None` when some `base_s` is not above 0.
+    pub median_percent: Option<f64>,
+    /// Mean of `p_s`; `None` as above.
+    pub mean_percent: Option<f64>,
+    /// 95 % bootstrap interval of the mean of `p_s`; `None` as above.
+    pub mean_percent_ci: Option<Interval>,
+}
+
+impl PairedDifference {
+    /// Whether every pair has the same difference: the seeds did not vary
+    /// it (the interval is then a point, and says nothing).
+    pub fn constant(&self) -> bool {
+        self.mean_ci.low == self.mean_ci.high
+    }
+}
+
+/// `x` against `base`, paired by seed: each sample is `(seed, value)`; a
+/// seed counts once (its first value) and only if both samples have it.
+/// `None` when no seed is in both.
+pub fn paired_difference(x: &[(u64, f64)], base: &[(u64, f64)]) -> Option<PairedDifference> {
+    let mut base_of: std::collections::BTreeMap<u64, f64> = std::collections::BTreeMap::new();
+    for &(seed, v) in base {
+        base_of.entry(seed).or_insert(v);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let pairs: Vec<(f64, f64)> = x
+        .iter()
+        .filter(|(seed, _)| seen.insert(*seed))
+        .filter_map(|&(seed, v)| Some((v, *base_of.get(&seed)?)))
+        .collect();
+    let d: Vec<f64> = pairs.iter().map(|(v, b)| v - b).collect();
+    let percent: Option<Vec<f64>> = pairs
+        .iter()
+        .map(|&(v, b)| (b > 0.0).then(|| 100.0 * (v - b) / b))
+        .collect();
+    Some(PairedDifference {
+        n: d.len(),
+        median: median(&d)?,
+        mean: mean(&d)?,
+        mean_ci: bootstrap_mean_ci(&d)?,
+        median_percent: percent.as_deref().and_then(median),
+        mean_percent: percent.as_deref().and_then(mean),
+        mean_percent_ci: percent.as_deref().and_then(bootstrap_mean_ci),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +298,62 @@ mod tests {
         let point = difference_percent(&x, &base).unwrap();
         assert!(close(point, -50.0));
         assert!(d.low < point && point < d.high, "{d:?} around {point}");
+    }
+
+    #[test]
+    fn paired_differences_by_seed() {
+        // Seeds 1..=4; seed 5 only in x and seed 9 only in base are left
+        // out, and x's second value for seed 1 is ignored.
+        let x = [
+            (1, 110.0),
+            (2, 190.0),
+            (3, 330.0),
+            (4, 400.0),
+            (5, 1.0),
+            (1, 0.0),
+        ];
+        let base = [(4, 400.0), (3, 300.0), (2, 200.0), (1, 100.0), (9, 7.0)];
+        let p = paired_difference(&x, &base).unwrap();
+        assert_eq!(p.n, 4);
+        // d = 10, -10, 30, 0: sorted -10 0 10 30, median 5, mean 7.5.
+        assert_eq!(p.median, 5.0);
+        assert_eq!(p.mean, 7.5);
+        assert!(
+            p.mean_ci.low < 7.5 && 7.5 < p.mean_ci.high,
+            "{:?}",
+            p.mean_ci
+        );
+        // p = +10 %, -5 %, +10 %, 0 %: sorted -5 0 10 10, median 5, mean 3.75.
+        assert_eq!(p.median_percent, Some(5.0));
+        assert_eq!(p.mean_percent, Some(3.75));
+        let ci = p.mean_percent_ci.unwrap();
+        assert!(ci.low < 3.75 && 3.75 < ci.high, "{ci:?}");
+        assert!(!p.constant());
+        assert_eq!(paired_difference(&x, &base), Some(p), "repeatable");
+    }
+
+    #[test]
+    fn pairing_removes_what_the_seeds_share() {
+        // Each seed's draw moves both samples by the same amount: unpaired,
+        // the means differ by 2 within a spread of hundreds; paired, every
+        // seed differs by exactly 2 and the interval is that point.
+        let base: Vec<(u64, f64)> = (1..=10).map(|s| (s, 100.0 * s as f64)).collect();
+        let x: Vec<(u64, f64)> = base.iter().map(|&(s, v)| (s, v + 2.0)).collect();
+        let p = paired_difference(&x, &base).unwrap();
+        assert_eq!((p.median, p.mean), (2.0, 2.0));
+        assert_eq!((p.mean_ci.low, p.mean_ci.high), (2.0, 2.0));
+        assert!(p.constant());
+        let values = |v: &[(u64, f64)]| v.iter().map(|x| x.1).collect::<Vec<f64>>();
+        let unpaired = bootstrap_difference_ci(&values(&x), &values(&base)).unwrap();
+        assert!(unpaired.low < 0.0 && unpaired.high > 0.0, "{unpaired:?}");
+    }
+
+    #[test]
+    fn paired_percent_needs_a_positive_base() {
+        let p = paired_difference(&[(1, 5.0), (2, 3.0)], &[(1, 0.0), (2, 1.0)]).unwrap();
+        assert_eq!((p.median, p.mean), (3.5, 3.5));
+        assert_eq!(p.median_percent, None);
+        assert_eq!(p.mean_percent_ci, None);
+        assert_eq!(paired_difference(&[(1, 5.0)], &[(2, 1.0)]), None);
     }
 }

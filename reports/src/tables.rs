@@ -14,7 +14,7 @@ use clients::RunRecord;
 use records::{Axes, Outcome, RunResult};
 use scenarios::Protocol;
 
-use crate::stats::{self, Interval};
+use crate::stats::{self, Interval, PairedDifference};
 
 /// The protocol every other is compared against.
 pub const BASELINE: Protocol = Protocol::H2;
@@ -307,6 +307,21 @@ pub struct Group {
     /// Per metric, the values of the `ok` runs that measured it, in
     /// record order.
     pub values: BTreeMap<Metric, Vec<f64>>,
+    /// Per metric, the seed of each of `values`' runs (`seeds[m][i]` is
+    /// the seed of `values[m][i]`), for comparisons paired by seed.
+    pub seeds: BTreeMap<Metric, Vec<u64>>,
+}
+
+impl Group {
+    /// `metric`'s values with their runs' seeds, as
+    /// [`stats::paired_difference`] takes them.
+    pub fn by_seed(&self, metric: Metric) -> Vec<(u64, f64)> {
+        self.seeds[&metric]
+            .iter()
+            .copied()
+            .zip(self.values[&metric].iter().copied())
+            .collect()
+    }
 }
 
 /// The statistics of one metric over one group's `ok` runs.
@@ -388,6 +403,7 @@ pub fn groups(records: &[&RunResult]) -> Vec<Group> {
                 failed: 0,
                 timed_out: 0,
                 values: Metric::ALL.iter().map(|&m| (m, Vec::new())).collect(),
+                seeds: Metric::ALL.iter().map(|&m| (m, Vec::new())).collect(),
             });
         }
         let Some(g) = out.last_mut() else { continue };
@@ -395,7 +411,10 @@ pub fn groups(records: &[&RunResult]) -> Vec<Group> {
         match r.outcome {
             Outcome::Ok => {
                 for (metric, values) in g.values.iter_mut() {
-                    values.extend(metric.of_run(r));
+                    if let Some(v) = metric.of_run(r) {
+                        values.push(v);
+                        g.seeds.entry(*metric).or_default().push(r.seed);
+                    }
                 }
             }
             Outcome::Timeout => g.timed_out += 1,
@@ -430,6 +449,63 @@ pub fn rows(groups: &[Group], metric: Metric) -> Vec<Row<'_>> {
             }
         })
         .collect()
+}
+
+/// What a comparison paired by seed is, and why protocols are not paired,
+/// for the report's text.
+pub const PAIRING: &str = "Paired by seed: a seed gives both points of the axis the same sequence of random loss draws, packet by packet (until their packets differ), so each seed's difference (bundled − multiplexed) removes the variation the two share; the cells give the median of those differences, their mean and the 95 % bootstrap interval of the mean. Protocols are compared unpaired (elsewhere in the report): different protocols send different packets, so the same seed does not drop the same data and there is nothing to pair.";
+
+/// A paired difference as a table cell: the median of the per-seed
+/// relative differences, then their mean and its interval, and the seed
+/// count; in `unit` (absolute differences) where a baseline value is 0.
+/// When every seed differs by the same amount it says so instead of
+/// printing an interval that is a point.
+pub fn paired_text(d: &PairedDifference, unit: &str) -> String {
+    let seeds = if d.n == 1 {
+        "1 seed".to_owned()
+    } else {
+        format!("{} seeds", d.n)
+    };
+    if d.constant() {
+        return match d.mean_percent {
+            Some(p) => format!("{p:+.1} % at every seed (no variation across {seeds})"),
+            None => format!(
+                "{:+.1} {unit} at every seed (no variation across {seeds})",
+                d.mean
+            ),
+        };
+    }
+    match (d.median_percent, d.mean_percent, d.mean_percent_ci) {
+        (Some(median), Some(mean), Some(ci)) => format!(
+            "median {median:+.1} % (mean {mean:+.1} %, 95 % CI {:+.1} to {:+.1} %; {seeds})",
+            ci.low, ci.high
+        ),
+        _ => format!(
+            "median {:+.1} {unit} (mean {:+.1} {unit}, 95 % CI {:+.1} to {:+.1} {unit}; {seeds})",
+            d.median, d.mean, d.mean_ci.low, d.mean_ci.high
+        ),
+    }
+}
+
+/// A paired difference in a sentence: "a median of +0.3 % (mean +0.8 %,
+/// 95 % CI +0.1 to +1.7 %, paired by seed over 20 seeds)".
+pub fn change_text(d: &PairedDifference, unit: &str) -> String {
+    if d.constant() {
+        return match d.mean_percent {
+            Some(p) => format!("{p:+.1} % at every one of {} seeds", d.n),
+            None => format!("{:+.1} {unit} at every one of {} seeds", d.mean, d.n),
+        };
+    }
+    match (d.median_percent, d.mean_percent, d.mean_percent_ci) {
+        (Some(median), Some(mean), Some(ci)) => format!(
+            "a median of {median:+.1} % (mean {mean:+.1} %, 95 % CI {:+.1} to {:+.1} %, paired by seed over {} seeds)",
+            ci.low, ci.high, d.n
+        ),
+        _ => format!(
+            "a median of {:+.1} {unit} (mean {:+.1} {unit}, 95 % CI {:+.1} to {:+.1} {unit}, paired by seed over {} seeds)",
+            d.median, d.mean, d.mean_ci.low, d.mean_ci.high, d.n
+        ),
+    }
 }
 
 /// The header of `summary.csv` after the axis columns.
