@@ -9,14 +9,16 @@
 //!
 //! Map of the crate:
 //! - [`stats`]: quantiles (type 7), the mean, percentile-bootstrap
-//!   intervals of the mean and of the difference against HTTP/2;
+//!   intervals of the mean and of the difference against HTTP/2, and
+//!   differences paired by seed;
 //! - [`tables`]: runs grouped by axis point and protocol, per-metric rows,
 //!   `summary.csv`;
 //! - [`methodology`]: the generated "Methodology" section;
 //! - [`document`]: a report as blocks, written as Markdown and as
 //!   self-contained HTML;
 //! - [`ablation`]: the head-of-line ablation (bundled against
-//!   multiplexed), when the results sweep `subresource_responses`;
+//!   multiplexed, paired by seed), when the results sweep
+//!   `subresource_responses`;
 //! - [`charts`]: the charts (plotters), each as SVG and PNG;
 //! - [`calibration`]: the side-by-side table of a calibration (simulated
 //!   and kernel runs of the same workload), `calibration.md`;
@@ -162,13 +164,32 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         .find(|r| r.scenario_hash == hash)
         .map(build);
     let mut seen = std::collections::BTreeSet::new();
-    let records: Vec<&RunResult> = all
-        .iter()
-        .filter(simulated)
-        .filter(|r| r.scenario_hash == hash && Some(build(r)) == latest)
-        .filter(|r| seen.insert(r.run_key.clone()))
+    let mut selected: Vec<usize> = (0..all.len())
+        .filter(|&i| simulated(&&all[i]))
+        .filter(|&i| all[i].scenario_hash == hash && Some(build(&all[i])) == latest)
+        .filter(|&i| seen.insert(all[i].run_key.clone()))
         .collect();
+    // Canonical order: by run key (unique among the selected), so that
+    // nothing below depends on the order of the lines in the file.
+    selected.sort_by(|&a, &b| all[a].run_key.cmp(&all[b].run_key));
+    let records: Vec<&RunResult> = selected.iter().map(|&i| &all[i]).collect();
     let left_out = all.len() - kernel_runs - records.len();
+    let records_sha256 = {
+        let texts: Vec<&str> = file
+            .records()
+            .filter_map(|l| l.ok())
+            .map(|l| l.text)
+            .collect();
+        let mut h = Sha256::new();
+        for &i in &selected {
+            h.update(texts[i].as_bytes());
+            h.update(b"\n");
+        }
+        h.finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
 
     let groups = tables::groups(&records);
     let mut blocks = vec![Block::Heading(
@@ -207,7 +228,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     blocks.extend(result_tables(&groups));
     blocks.extend(methodology::section(&methodology::Inputs {
         records: &records,
-        results_sha256: sha256_hex(file.bytes()),
+        records_sha256,
         left_out,
         scenario_file_sha256: scenario.as_deref().map(sha256_hex),
     }));

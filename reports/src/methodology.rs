@@ -19,8 +19,10 @@ use crate::tables::{axis_point, AxisPoint};
 pub struct Inputs<'a> {
     /// The records the report covers.
     pub records: &'a [&'a RunResult],
-    /// SHA-256 of `results.jsonl`, hex.
-    pub results_sha256: String,
+    /// SHA-256, hex, of the report's records: their lines of
+    /// `results.jsonl`, each with a newline, in run-key order (so that it
+    /// does not depend on the order of the file's lines).
+    pub records_sha256: String,
     /// Records in `results.jsonl` left out (another scenario version or
     /// lab build, or a repeated run key).
     pub left_out: usize,
@@ -44,9 +46,9 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
             join(&hashes)
         ),
         format!(
-            "Input: results.jsonl, SHA-256 {}; {} records in this report{}.",
-            inputs.results_sha256,
+            "Input: results.jsonl; {} records in this report, whose lines, in run-key order, each with its newline, have SHA-256 {}{}.",
             records.len(),
+            inputs.records_sha256,
             if inputs.left_out > 0 {
                 format!(
                     ", {} records left out (other scenario versions or lab builds, or repeated runs)",

@@ -458,6 +458,36 @@ fn rendering_twice_gives_identical_files() {
     }
 }
 
+#[test]
+fn the_order_of_the_lines_does_not_change_the_report() {
+    for (fixture, name) in [
+        (FIXTURE.to_owned(), "order"),
+        (sweep_fixture(), "order-sweep"),
+    ] {
+        let text = fs::read_to_string(Path::new(&fixture).join("results.jsonl")).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        // Reversed, then the first half swapped with the second: no line
+        // stays where it was (for more than one line).
+        lines.reverse();
+        let half = lines.len() / 2;
+        lines.rotate_left(half);
+        let shuffled = scratch(&format!("{name}-input"));
+        fs::write(shuffled.join("results.jsonl"), lines.join("\n") + "\n").unwrap();
+        let scenario = Path::new(&fixture).join("scenario.toml");
+        if scenario.exists() {
+            fs::copy(&scenario, shuffled.join("scenario.toml")).unwrap();
+        }
+        let (a, b) = (scratch(&format!("{name}-a")), scratch(&format!("{name}-b")));
+        reports::render(Path::new(&fixture), &a).unwrap();
+        reports::render(&shuffled, &b).unwrap();
+        let (ta, tb) = (tree(&a), tree(&b));
+        assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+        for (file, bytes) in &ta {
+            assert!(&tb[file] == bytes, "{name}: {} differs", file.display());
+        }
+    }
+}
+
 /// The sweep fixture: page at 0 and 2 % loss, 2 seeds × 3 protocols.
 fn sweep_fixture() -> String {
     format!("{FIXTURE}/sweep")
