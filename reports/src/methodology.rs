@@ -83,7 +83,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
             format!("At {}", point_text(&point))
         };
         blocks.push(Block::Paragraph(format!("{at}:")));
-        let items = vec![
+        let mut items = vec![
             format!("up (client → server): {}", link_text(&n.path.up)),
             format!("down (server → client): {}", link_text(&n.path.down)),
             format!(
@@ -91,11 +91,24 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
                 n.drops.len(),
                 n.blackouts.len(),
                 match &n.path_change {
-                    Some(c) => format!("a path change at {} ms", ms(c.at_ns)),
+                    Some(c) => format!(
+                        "a path change at {} ms (the client gets a new address; the path after it is below)",
+                        ms(c.at_ns)
+                    ),
                     None => "no path change".to_owned(),
                 }
             ),
         ];
+        if let Some(c) = &n.path_change {
+            items.push(format!(
+                "after the path change, up: {}",
+                link_text(&c.path.up)
+            ));
+            items.push(format!(
+                "after the path change, down: {}",
+                link_text(&c.path.down)
+            ));
+        }
         blocks.push(Block::List(items));
     }
 
@@ -135,6 +148,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
                 .join("; ")
         ),
         "QUIC under HTTP/3: quinn; TLS 1.3: rustls (versions below).".into(),
+        compared(records),
         format!("Lab build: {}.", join(&commits)),
         format!("Crate versions (from Cargo.lock): {}.", versions.join(", ")),
     ];
@@ -152,6 +166,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         .any(|r| r.measurements.as_ref().is_some_and(|m| m.page.is_some()));
     let mut statistics = vec![
         format!("Seeds: {}.", seeds_text(&seeds)),
+        SEEDS_VARY.to_owned(),
         "Median, p10 and p90: quantiles by linear interpolation between order statistics (Hyndman and Fan type 7, as R and NumPy by default).".into(),
         format!("Mean ± 95 % CI: percentile bootstrap, {BOOTSTRAP_RESAMPLES} resamples with replacement, ChaCha8 generator seeded with {BOOTSTRAP_SEED:#x} for every interval."),
         "Δ vs HTTP/2: 100 × (mean − mean of HTTP/2) / mean of HTTP/2 at the same axis point; its CI resamples both groups independently in each replicate.".into(),
@@ -162,6 +177,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     if has_page_times {
         statistics.push("Page times (runs of a page loaded as a browser does, every object completed; docs/metrics.md): from the navigation start, the document request's start_ns; each object is ready at its last byte plus its delay in the page graph. First render is the latest of the document's first byte and every render-blocking object's ready time; DOMContentLoaded is the latest of the document's ready time, each parser-blocking script's run (it and every stylesheet found before it in the HTML ready) and every defer script's ready time; onload the latest ready time of all; speed index ∫ (1 − shown(t)) dt, shown(t) the share of the document's and the images' bytes arrived by t and 0 before the first render. Per kind, the chart shows when the kind's last object arrived.".into());
     }
+    statistics.extend(seeds_without_variation(records));
     blocks.push(Block::List(statistics));
 
     blocks.push(Block::Heading(3, "Reproduce".into()));
@@ -195,6 +211,91 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     limits.push(format!("Charts at one condition ({page_charts}CDF, handshake and TTFB, transport cost, waterfalls, per-stream bytes, migration goodput) show the reference point only: the only axis point without a sweep, else the middle one (index len / 2) of the sorted points whose named axes ({}) are at the lab's defaults, or of all points if none is. Waterfalls and per-stream charts show one run per protocol, the one with the median page load time (of the completed runs sorted by PLT then seed, index (n − 1) / 2); other runs differ.", named.join(", ")));
     blocks.push(Block::List(limits));
     blocks
+}
+
+/// What a seed sets in a run, for the methodology.
+const SEEDS_VARY: &str = "What a seed varies: every random choice of a run is drawn from generators seeded with it, namely the link model's random loss (Bernoulli draws, or the Gilbert–Elliott states) and jitter, TCP's initial sequence numbers, QUIC's connection IDs and TLS's random values and key shares. Over TCP only the loss draws and the jitter change the timing of packets, so at a condition with neither, HTTP/1.1 and HTTP/2 runs that differ only in the seed are the same run. HTTP/3 runs still differ a little: quinn and h3 draw random values (greasing, for one) that change the size of a few of the client's packets by a few bytes, and with them some timings.";
+
+/// The one-line statement of which implementations are compared, from the
+/// records' protocols, TCP implementations and crate versions.
+fn compared(records: &[&RunResult]) -> String {
+    let version = |name: &str| -> String {
+        let v: BTreeSet<&str> = records
+            .iter()
+            .filter_map(|r| r.lab.crate_versions.get(name).map(String::as_str))
+            .collect();
+        if v.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{name} {}", v.into_iter().collect::<Vec<_>>().join(" / "))
+        }
+    };
+    let tcp: BTreeSet<&str> = records.iter().map(|r| r.tcp.label()).collect();
+    let tcp = format!(
+        "the lab's {} TCP",
+        tcp.into_iter().collect::<Vec<_>>().join(" / ")
+    );
+    let protocols: BTreeSet<Protocol> = records.iter().map(|r| r.protocol).collect();
+    let mut parts = Vec::new();
+    if protocols.contains(&Protocol::H1) {
+        parts.push(format!(
+            "HTTP/1.1 is {} over rustls over {tcp}",
+            version("hyper")
+        ));
+    }
+    if protocols.contains(&Protocol::H2) {
+        parts.push(format!(
+            "HTTP/2 is {} ({}) over rustls over {tcp}",
+            version("hyper"),
+            version("h2")
+        ));
+    }
+    if protocols.contains(&Protocol::H3) {
+        parts.push(format!(
+            "HTTP/3 is {} with h3-quinn over {} (rustls inside)",
+            version("h3"),
+            version("quinn")
+        ));
+    }
+    let mut text = format!("What is compared: {}.", parts.join("; "));
+    if protocols.contains(&Protocol::H3) && protocols.len() > 1 {
+        text.push_str(&format!(" So \"HTTP/3 against HTTP/2\" here means quinn's QUIC against {tcp}, each with these HTTP layers on top, in one simulated network; not browsers' or kernels' stacks."));
+    }
+    text
+}
+
+/// The groups (axis point and protocol) whose runs are the same run in
+/// every seed (one packet-log digest for several seeds), said once.
+fn seeds_without_variation(records: &[&RunResult]) -> Option<String> {
+    let mut digests: BTreeMap<(String, Protocol), (BTreeSet<&str>, usize)> = BTreeMap::new();
+    for r in records {
+        let Some(sim) = r.simulation.as_ref() else {
+            continue;
+        };
+        let e = digests
+            .entry((point_text(&axis_point(&r.axes)), r.protocol))
+            .or_default();
+        e.0.insert(sim.packet_log_digest.as_str());
+        e.1 += 1;
+    }
+    let same: Vec<String> = digests
+        .iter()
+        .filter(|(_, (d, n))| d.len() == 1 && *n > 1)
+        .map(|((point, p), (_, n))| {
+            if point.is_empty() {
+                format!("{p} ({n} seeds)")
+            } else {
+                format!("{p} at {point} ({n} seeds)")
+            }
+        })
+        .collect();
+    if same.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "No variation across seeds (every seed gave the same packets, one packet-log digest): {}. Their intervals are points and say nothing about variation.",
+        same.join(", ")
+    ))
 }
 
 /// How the records' browser pages (pages of several origins) spread over
@@ -358,9 +459,11 @@ fn reproduce(records: &[&RunResult], seeds: &[u64], has_scenario_file: bool) -> 
 
 /// One link in a line.
 fn link_text(l: &ResolvedLink) -> String {
+    // The link model has one queue discipline: a FIFO that drops what
+    // arrives when it is full (netsim's link, docs/netsim.md).
     let queue = match l.queue {
-        ResolvedQueue::Packets(p) => format!("{p} packets"),
-        ResolvedQueue::Bytes(b) => format!("{b} bytes"),
+        ResolvedQueue::Packets(p) => format!("drop-tail FIFO of {p} packets"),
+        ResolvedQueue::Bytes(b) => format!("drop-tail FIFO of {b} bytes"),
     };
     let loss = match l.loss {
         ResolvedLoss::Bernoulli { rate } => format!("Bernoulli, rate {rate}"),

@@ -488,6 +488,52 @@ fn the_order_of_the_lines_does_not_change_the_report() {
     }
 }
 
+#[test]
+fn the_methodology_says_what_is_compared_and_which_groups_did_not_vary() {
+    let out = scratch("methodology");
+    reports::render(Path::new(FIXTURE), &out).unwrap();
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("- What is compared: HTTP/1.1 is hyper "),
+        "{md}"
+    );
+    assert!(md.contains(
+        "So \"HTTP/3 against HTTP/2\" here means quinn's QUIC against the lab's linux TCP"
+    ));
+    assert!(md.contains("queue drop-tail FIFO of 42 packets"));
+    assert!(md.contains("- What a seed varies: "));
+    // Recomputed from the JSON: the protocols whose seeds share one
+    // packet-log digest.
+    let mut digests: BTreeMap<String, (std::collections::BTreeSet<String>, usize)> =
+        BTreeMap::new();
+    for r in fixture_records(Path::new(FIXTURE)) {
+        let e = digests
+            .entry(r["protocol"].as_str().unwrap().to_owned())
+            .or_default();
+        e.0.insert(
+            r["simulation"]["packet_log_digest"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        e.1 += 1;
+    }
+    let same: Vec<String> = digests
+        .iter()
+        .filter(|(_, (d, n))| d.len() == 1 && *n > 1)
+        .map(|(p, (_, n))| format!("{p} ({n} seeds)"))
+        .collect();
+    assert!(
+        !same.is_empty(),
+        "the fixture is at 0 % loss: TCP runs repeat"
+    );
+    let line = format!(
+        "- No variation across seeds (every seed gave the same packets, one packet-log digest): {}.",
+        same.join(", ")
+    );
+    assert!(md.contains(&line), "{line} not in the report");
+}
+
 /// The sweep fixture: page at 0 and 2 % loss, 2 seeds × 3 protocols.
 fn sweep_fixture() -> String {
     format!("{FIXTURE}/sweep")
