@@ -19,6 +19,8 @@
 //! - [`ablation`]: the head-of-line ablation (bundled against
 //!   multiplexed, paired by seed), when the results sweep
 //!   `subresource_responses`;
+//! - [`events`]: with against without the network events (paired by seed,
+//!   and object by object), when the results sweep `network_events`;
 //! - [`charts`]: the charts (plotters), each as SVG and PNG;
 //! - [`calibration`]: the side-by-side table of a calibration (simulated
 //!   and kernel runs of the same workload), `calibration.md`;
@@ -29,6 +31,7 @@ pub mod ablation;
 pub mod calibration;
 pub mod charts;
 pub mod document;
+pub mod events;
 pub mod methodology;
 pub mod stats;
 pub mod tables;
@@ -225,6 +228,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         }
     }
     blocks.extend(ablation::section(&groups));
+    blocks.extend(events::section(&groups, &records));
     blocks.extend(result_tables(&groups));
     blocks.extend(methodology::section(&methodology::Inputs {
         records: &records,
@@ -331,10 +335,16 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
                         format!("{:.d$}", s.median),
                         format!("{:.d$}", s.p10),
                         format!("{:.d$}", s.p90),
-                        format!(
-                            "{:.d$} [{:.d$}, {:.d$}]",
-                            s.mean, s.mean_ci.low, s.mean_ci.high
-                        ),
+                        // Every run gave the same value: an interval would
+                        // be a point that says nothing about variation.
+                        if s.n > 1 && s.p10 == s.p90 && s.mean_ci.low == s.mean_ci.high {
+                            format!("{:.d$} (no variation across {} seeds)", s.mean, s.n)
+                        } else {
+                            format!(
+                                "{:.d$} [{:.d$}, {:.d$}]",
+                                s.mean, s.mean_ci.low, s.mean_ci.high
+                            )
+                        },
                     ]),
                     None => cells.extend(["—".to_owned(), "—".into(), "—".into(), "—".into()]),
                 }

@@ -197,17 +197,22 @@ fn assert_rows_match(
             assert_close(field(row, "delta_ci_high"), dci.high, &what);
         }
         // The Markdown table shows the same numbers, rounded.
+        // A group whose runs all gave the same value says so instead of
+        // printing a point interval.
         let d = if key.1 == "goodput" { 3 } else { 1 };
+        let constant = v.len() > 1 && v.iter().all(|x| *x == v[0]);
+        let mean_cell = if constant {
+            format!("{:.d$} (no variation across {} seeds)", mean(v), v.len())
+        } else {
+            format!("{:.d$} \\[{:.d$}, {:.d$}\\]", mean(v), ci.low, ci.high)
+        };
         let cells = format!(
-            "| {} | 2 / 0 / 0 | {} | {:.d$} | {:.d$} | {:.d$} | {:.d$} \\[{:.d$}, {:.d$}\\] |",
+            "| {} | 2 / 0 / 0 | {} | {:.d$} | {:.d$} | {:.d$} | {mean_cell} |",
             key.0,
             v.len(),
             quantile(v, 0.5),
             quantile(v, 0.1),
             quantile(v, 0.9),
-            mean(v),
-            ci.low,
-            ci.high
         );
         assert!(md.contains(&cells), "report.md lacks {cells}");
     }
