@@ -16,6 +16,9 @@
 //! - [`hol`]: the head-of-line blocking metric ([`HolBlockedTime`]) the
 //!   records carry, computed from the streams' timelines and the
 //!   transport's record of held data;
+//! - [`hol_cost`]: the head-of-line cost ([`hol_cost::HolCost`]): per byte,
+//!   the delay that holes in other streams' data added (computed; not yet
+//!   in the records);
 //! - `runner`: [`run`], the one workload runner: the warm-up, if any, then
 //!   phases in order, requests as their concurrency allows, through the
 //!   protocol's carrier, and the migration figures when the network
@@ -60,6 +63,7 @@ mod dial;
 mod error;
 mod h1;
 pub mod hol;
+pub mod hol_cost;
 mod ledger;
 mod mux;
 pub mod page_times;
