@@ -19,6 +19,9 @@
 //! - [`hol_cost`]: the head-of-line cost ([`hol_cost::HolCost`]): per byte,
 //!   the delay that holes in other streams' data added (computed; not yet
 //!   in the records);
+//! - [`stream_map`]: which HTTP/2 stream each TCP byte of a connection
+//!   carries, read off the TLS records and HTTP/2 frames the client
+//!   receives, for [`hol_cost`];
 //! - `runner`: [`run`], the one workload runner: the warm-up, if any, then
 //!   phases in order, requests as their concurrency allows, through the
 //!   protocol's carrier, and the migration figures when the network
@@ -71,6 +74,7 @@ mod real;
 pub mod record;
 pub mod route;
 mod runner;
+pub mod stream_map;
 
 pub use config::{ClientConfig, ConfigError, WARMUP_PAUSE};
 pub use hol::HolBlockedTime;
