@@ -27,7 +27,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use netsim::quic::QuicConfig;
-use netsim::tls::{self, ClientResumption, ClientTls};
+use netsim::tls::{self, ClientResumption, ClientTls, ALPN_H2};
 use netsim::SERVER_PORT;
 use netsim::{Host, TransportStats};
 use rustls::pki_types::ServerName;
@@ -39,6 +39,7 @@ use tokio_rustls::TlsConnector;
 
 use crate::error::error_chain;
 use crate::ledger::{HandshakeFacts, LateHandshakeSlot, Ledger, NetworkId};
+use crate::stream_map::StreamMapHandle;
 
 /// One way of reaching the server: TCP connections, TLS settings and QUIC
 /// endpoints, plus the transport statistics of what it opened.
@@ -167,17 +168,20 @@ impl Dialer for Host {
 /// A TCP stream the HTTP stack owns while the ledger keeps a handle to it,
 /// to read its transport statistics when the run ends (hyper keeps the
 /// stream it is given to itself).
-pub(crate) struct SharedStream<T>(Arc<Mutex<T>>);
+///
+/// With a stream map, it also hands every byte it reads (the ciphertext,
+/// in TCP order) to the map's TLS record parser.
+pub(crate) struct SharedStream<T>(Arc<Mutex<T>>, Option<StreamMapHandle>);
 
 impl<T> Clone for SharedStream<T> {
     fn clone(&self) -> Self {
-        SharedStream(self.0.clone())
+        SharedStream(self.0.clone(), self.1.clone())
     }
 }
 
 impl<T> SharedStream<T> {
-    fn new(stream: T) -> SharedStream<T> {
-        SharedStream(Arc::new(Mutex::new(stream)))
+    fn new(stream: T, map: Option<StreamMapHandle>) -> SharedStream<T> {
+        SharedStream(Arc::new(Mutex::new(stream)), map)
     }
 
     fn lock(&self) -> MutexGuard<'_, T> {
@@ -193,7 +197,13 @@ impl<T: AsyncRead + Unpin> AsyncRead for SharedStream<T> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.lock()).poll_read(cx, buf)
+        let before = buf.filled().len();
+        let result = Pin::new(&mut *self.lock()).poll_read(cx, buf);
+        if let Some(map) = &self.1 {
+            let mut seen = map.lock().unwrap_or_else(|e| e.into_inner());
+            seen.records.feed(&buf.filled()[before..]);
+        }
+        result
     }
 }
 
@@ -241,7 +251,14 @@ pub(crate) async fn open_tls<D: Dialer>(
         .await
         .map_err(|e| format!("tcp connect: {}", error_chain(&e)))?;
     ledger.tcp_connected(conn);
-    let tcp = SharedStream::new(tcp);
+    // HTTP/2: map which stream each byte carries, for the head-of-line
+    // cost (HTTP/1.1 carries one response at a time and needs no map).
+    let map = (alpn == ALPN_H2).then(|| {
+        let map = StreamMapHandle::default();
+        ledger.stream_map(conn, map.clone());
+        map
+    });
+    let tcp = SharedStream::new(tcp, map.clone());
     {
         let (dialer, tcp) = (dialer.clone(), tcp.clone());
         ledger.stats_source(conn, Box::new(move || dialer.tcp_stats(&tcp.lock())));
@@ -260,6 +277,7 @@ pub(crate) async fn open_tls<D: Dialer>(
             inner: stream,
             late: Some(late),
             alpn,
+            map,
         });
     }
     check_alpn(stream.get_ref().1, alpn)?;
@@ -268,6 +286,7 @@ pub(crate) async fn open_tls<D: Dialer>(
         inner: stream,
         late: None,
         alpn,
+        map,
     })
 }
 
@@ -306,6 +325,8 @@ pub(crate) struct HandshakeWatch<S> {
     /// complete before the stream was handed over).
     late: Option<LateHandshakeSlot>,
     alpn: &'static [u8],
+    /// Where the plaintext read goes, for the map of bytes to streams.
+    map: Option<StreamMapHandle>,
 }
 
 impl<T> HandshakeWatch<TlsStream<T>> {
@@ -340,7 +361,12 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncRead for HandshakeWatch<TlsStream<T
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        let before = buf.filled().len();
         let result = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let Some(map) = &this.map {
+            let mut seen = map.lock().unwrap_or_else(|e| e.into_inner());
+            seen.frames.feed(&buf.filled()[before..]);
+        }
         this.observe()?;
         result
     }

@@ -36,7 +36,8 @@ use std::time::Duration;
 
 use netsim::SegmentArrival;
 
-use crate::record::{ConnectionRecord, RequestRecord};
+use crate::hol_cost::{HolCost, StreamSpan};
+use crate::record::{ConnectionRecord, HolCostRecord, RequestRecord};
 use scenarios::Protocol;
 
 /// The instants at which one stream handed something new to the
@@ -276,6 +277,64 @@ pub(crate) fn fill_in(
     }
 }
 
+/// Fill in the head-of-line cost (`crate::hol_cost`) of every connection
+/// and request, and return the run's (the sum over connections).
+///
+/// - HTTP/2: from the TCP stack's segment arrivals and the client's map of
+///   which stream each byte carried (`stream_maps`, by connection id); a
+///   request gets the delay added to its stream's completion.
+/// - HTTP/1.1: a connection carries one response at a time, so each byte's
+///   only holes are its own response's: every wait is an own-stream wait
+///   and every request's added delay is 0.
+/// - HTTP/3: `None`: quinn does not say when each stream frame arrived.
+///
+/// `None` for a connection without segment arrivals (smoltcp, real
+/// sockets) or without a map, and for its requests; the run's is `None`
+/// if any connection's is, or there is none.
+pub(crate) fn fill_in_cost(
+    requests: &mut [RequestRecord],
+    connections: &mut [ConnectionRecord],
+    stream_maps: &[Option<Vec<StreamSpan>>],
+) -> Option<HolCostRecord> {
+    let mut total = Some(HolCostRecord::default());
+    for c in connections.iter_mut() {
+        let arrivals = c.stats.as_ref().and_then(|s| s.arrivals.as_deref());
+        let whole = [StreamSpan {
+            start: 0,
+            end: u64::MAX,
+            stream: Some(0),
+        }];
+        let spans: Option<&[StreamSpan]> = match c.protocol {
+            Protocol::H1 => Some(&whole),
+            Protocol::H2 => stream_maps.get(c.id as usize).and_then(|m| m.as_deref()),
+            Protocol::H3 => None,
+        };
+        let cost = arrivals
+            .zip(spans)
+            .map(|(arrivals, spans)| HolCost::compute(arrivals, spans));
+        for r in requests
+            .iter_mut()
+            .filter(|r| r.connection_id == Some(c.id))
+        {
+            r.hol_added = cost.as_ref().map(|cost| match c.protocol {
+                Protocol::H2 => cost
+                    .streams
+                    .iter()
+                    .find(|s| Some(s.stream) == r.stream_id)
+                    .map_or(Duration::ZERO, |s| s.added_delay()),
+                _ => Duration::ZERO,
+            });
+        }
+        c.hol_cost = cost.as_ref().map(HolCostRecord::of);
+        total = total.zip(c.hol_cost).map(|(t, c)| t.plus(c));
+    }
+    if connections.is_empty() {
+        None
+    } else {
+        total
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +460,7 @@ mod tests {
             connection_id: Some(0),
             timeline: vec![(ms(50), 4), (ms(60), 4), (ms(70), 10)],
             hol_blocked: None,
+            hol_added: None,
             resumptions: Vec::new(),
             verified: true,
             error: None,
@@ -425,6 +485,7 @@ mod tests {
             connection_id: Some(0),
             timeline: points.iter().map(|&(t, b)| (ms(t), b)).collect(),
             hol_blocked: None,
+            hol_added: None,
             resumptions: Vec::new(),
             verified: done,
             error: None,
@@ -470,6 +531,7 @@ mod tests {
                 ..Default::default()
             }),
             hol_blocked: None,
+            hol_cost: None,
             resumed: None,
             early_data_offered: false,
             early_data_accepted: None,
@@ -540,5 +602,63 @@ mod tests {
             vec![held(20, 80)],
             "on the run's clock; in-order and never-readable segments left out"
         );
+    }
+
+    #[test]
+    fn the_cost_per_protocol_from_arrivals_and_the_stream_map() {
+        // Bytes 0..100 (stream 1) lost and repaired at 60 ms; 100..300
+        // (stream 3) arrived at 11 and 12 ms and were readable at 60.
+        let seg = |offset, arrived, readable| SegmentArrival {
+            arrived: ms(arrived),
+            offset,
+            len: 100,
+            readable_at: Some(ms(readable)),
+        };
+        let arrivals = vec![seg(0, 60, 60), seg(100, 11, 60), seg(200, 12, 60)];
+        let mut connections = vec![
+            connection(0, Protocol::H2, Some(arrivals.clone())),
+            connection(1, Protocol::H1, Some(arrivals)),
+            connection(2, Protocol::H3, None),
+        ];
+        let span = |start, end, stream| StreamSpan {
+            start,
+            end,
+            stream: Some(stream),
+        };
+        let maps = vec![Some(vec![span(0, 100, 1), span(100, 300, 3)]), None, None];
+        let on = |conn: u32, stream: u64| {
+            let mut r = request(10, &[(60, 100)], true);
+            r.connection_id = Some(conn);
+            r.stream_id = Some(stream);
+            r
+        };
+        let mut requests = vec![on(0, 1), on(0, 3), on(1, 0), on(2, 0)];
+        let total = fill_in_cost(&mut requests, &mut connections, &maps);
+        // HTTP/2: stream 3's 200 bytes waited 49 and 48 ms for stream 1:
+        // 100 × 49 + 100 × 48 = 9 700 byte·ms; its completion moved from 12
+        // to 60 ms.
+        let h2 = connections[0].hol_cost.unwrap();
+        assert_eq!((h2.held_bytes, h2.excess_byte_us), (200, 9_700_000));
+        assert_eq!((h2.own_wait_bytes, h2.own_wait_byte_us), (0, 0));
+        assert_eq!(h2.mean_excess(), Some(Duration::from_micros(48_500)));
+        assert_eq!(requests[0].hol_added, Some(Duration::ZERO));
+        assert_eq!(requests[1].hol_added, Some(ms(48)));
+        // HTTP/1.1: one response at a time, so the same wait is its own.
+        let h1 = connections[1].hol_cost.unwrap();
+        assert_eq!((h1.held_bytes, h1.excess_byte_us), (0, 0));
+        assert_eq!((h1.own_wait_bytes, h1.own_wait_byte_us), (200, 9_700_000));
+        assert_eq!(requests[2].hol_added, Some(Duration::ZERO));
+        // HTTP/3: not measurable, and so the run's total is not either.
+        assert_eq!(connections[2].hol_cost, None);
+        assert_eq!(requests[3].hol_added, None);
+        assert_eq!(total, None);
+        // Without the HTTP/3 connection, the total is the sum.
+        connections.pop();
+        requests.pop();
+        let total = fill_in_cost(&mut requests, &mut connections, &maps).unwrap();
+        assert_eq!(total, h2.plus(h1));
+        // An HTTP/2 connection without a map has no cost.
+        let total = fill_in_cost(&mut requests, &mut connections, &[None, None]);
+        assert_eq!((total, connections[0].hol_cost), (None, None));
     }
 }

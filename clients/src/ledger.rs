@@ -26,7 +26,9 @@ use scenarios::{BodyCheck, Object, ObjectKind};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use crate::hol_cost::StreamSpan;
 use crate::record::{ConnectionRecord, RequestRecord, Resumption};
+use crate::stream_map::{self, StreamMapHandle};
 use scenarios::Protocol;
 
 /// The network the client is attached to, as its operating system names
@@ -123,6 +125,9 @@ struct Connection {
     /// The network it was opened on (TCP only: QUIC migrates).
     network: Option<NetworkId>,
     stats: Option<StatsSource>,
+    /// What the client saw of the connection's TLS records and HTTP/2
+    /// frames, for its head-of-line cost (HTTP/2 only).
+    stream_map: Option<StreamMapHandle>,
     driver_end: Option<DriverEnd>,
     late_handshake: Option<LateHandshakeSlot>,
 }
@@ -133,6 +138,9 @@ pub(crate) struct Closed {
     pub(crate) requests: Vec<RequestRecord>,
     /// Every connection, in order of opening.
     pub(crate) connections: Vec<ConnectionRecord>,
+    /// Per connection (same order), which stream each byte of its TCP
+    /// stream carried, where the client mapped it (HTTP/2 over TCP).
+    pub(crate) stream_maps: Vec<Option<Vec<StreamSpan>>>,
     /// The run's first failure, as `"{path}: {reason}"`.
     pub(crate) failure: Option<String>,
     /// When the OS first reported a path change, if it did.
@@ -228,6 +236,7 @@ impl Ledger {
                 resumptions: Vec::new(),
                 timeline: Vec::new(),
                 hol_blocked: None,
+                hol_added: None,
                 verified: false,
                 error: None,
             },
@@ -561,10 +570,12 @@ impl Ledger {
                 early_data_accepted: None,
                 stats: None,
                 hol_blocked: None,
+                hol_cost: None,
                 error: None,
                 origin: self.record_origins.get().then(|| origin.to_owned()),
             },
             stats: None,
+            stream_map: None,
             driver_end: None,
             late_handshake: None,
         });
@@ -631,6 +642,11 @@ impl Ledger {
         self.connections.borrow_mut()[conn as usize].stats = Some(source);
     }
 
+    /// Where connection `conn`'s map of bytes to streams comes from.
+    pub(crate) fn stream_map(&self, conn: u32, map: StreamMapHandle) {
+        self.connections.borrow_mut()[conn as usize].stream_map = Some(map);
+    }
+
     /// Where connection `conn`'s driver task reports how it ended.
     pub(crate) fn driver_end(&self, conn: u32) -> DriverEnd {
         let end = DriverEnd::default();
@@ -657,11 +673,13 @@ impl Ledger {
     /// handshake completed. Call once, while the connections are still
     /// open; the ledger is empty afterwards.
     pub(crate) fn close(&self) -> Closed {
+        let mut stream_maps = Vec::new();
         let connections: Vec<ConnectionRecord> = self
             .connections
             .take()
             .into_iter()
             .map(|c| {
+                stream_maps.push(c.stream_map.as_ref().and_then(stream_map::spans_of));
                 let driver_error = c
                     .driver_end
                     .and_then(|end| end.lock().unwrap_or_else(|e| e.into_inner()).take());
@@ -703,6 +721,7 @@ impl Ledger {
         Closed {
             requests,
             connections,
+            stream_maps,
             failure,
             path_change: self.path_change.get(),
             bytes_fetched_twice,

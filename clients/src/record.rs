@@ -105,6 +105,18 @@ pub struct RequestRecord {
     /// sockets) or it had no connection.
     #[serde(rename = "hol_blocked_ns", with = "nanos::option")]
     pub hol_blocked: Option<Duration>,
+    /// The delay head-of-line blocking added to its completion: when its
+    /// last byte became readable minus when it would have with only its
+    /// own stream's holes ([`crate::hol_cost::StreamCost::added_delay`],
+    /// `docs/metrics.md`). HTTP/1.1: 0 (one response at a time per
+    /// connection); absent where [`ConnectionRecord::hol_cost`] is.
+    #[serde(
+        rename = "hol_added_ns",
+        with = "nanos::option",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hol_added: Option<Duration>,
     /// Whether its body was checked against the content model (length and
     /// SHA-256) and matched. Always `false` for a failed request, and for
     /// every request of a real-socket run with
@@ -206,6 +218,54 @@ pub struct MigrationRecord {
     pub connections_after_change: usize,
 }
 
+/// A head-of-line cost in a record (`crate::hol_cost::HolCost`, summed):
+/// byte·time in byte·microseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolCostRecord {
+    /// Bytes that became readable later than their own stream's holes
+    /// allowed: they waited for another stream's missing bytes.
+    pub held_bytes: u64,
+    /// The sum over those bytes of the wait (readable minus the time their
+    /// own stream's bytes allowed), in byte·µs.
+    pub excess_byte_us: u64,
+    /// Bytes that waited for a hole in their own stream's data.
+    pub own_wait_bytes: u64,
+    /// The sum of those waits, in byte·µs.
+    pub own_wait_byte_us: u64,
+}
+
+impl HolCostRecord {
+    /// A connection's cost, in the record's units (rounded down to µs).
+    pub fn of(cost: &crate::hol_cost::HolCost) -> HolCostRecord {
+        HolCostRecord {
+            held_bytes: cost.held_bytes,
+            excess_byte_us: (cost.excess_byte_ns / 1000) as u64,
+            own_wait_bytes: cost.own_wait_bytes,
+            own_wait_byte_us: (cost.own_wait_byte_ns / 1000) as u64,
+        }
+    }
+
+    /// The sum of two costs.
+    pub fn plus(self, other: HolCostRecord) -> HolCostRecord {
+        HolCostRecord {
+            held_bytes: self.held_bytes + other.held_bytes,
+            excess_byte_us: self.excess_byte_us + other.excess_byte_us,
+            own_wait_bytes: self.own_wait_bytes + other.own_wait_bytes,
+            own_wait_byte_us: self.own_wait_byte_us + other.own_wait_byte_us,
+        }
+    }
+
+    /// The excess in byte·seconds.
+    pub fn excess_byte_seconds(&self) -> f64 {
+        self.excess_byte_us as f64 / 1e6
+    }
+
+    /// The mean wait of a held byte; `None` if no byte was held.
+    pub fn mean_excess(&self) -> Option<Duration> {
+        (self.held_bytes > 0).then(|| Duration::from_micros(self.excess_byte_us / self.held_bytes))
+    }
+}
+
 /// One connection the client opened (TLS over TCP, or QUIC).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionRecord {
@@ -252,6 +312,13 @@ pub struct ConnectionRecord {
     /// held data (smoltcp, real sockets, no statistics).
     #[serde(rename = "hol_blocked_ns", with = "nanos::option")]
     pub hol_blocked: Option<Duration>,
+    /// Head-of-line cost of the connection (`crate::hol_cost`,
+    /// `docs/metrics.md`): HTTP/2 and HTTP/1.1 over the lab's TCP; absent
+    /// for HTTP/3 (quinn does not say when each stream frame arrived),
+    /// without a record of held data, or when the bytes could not be
+    /// mapped to streams.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hol_cost: Option<HolCostRecord>,
     /// Why it failed, if it did (handshake error, reset, ...).
     pub error: Option<String>,
     /// The origin (host name) it was opened to, in a run that loaded a
@@ -287,6 +354,10 @@ pub struct RunRecord {
     /// there were none or any of them is `None`.
     #[serde(rename = "hol_blocked_ns", with = "nanos::option")]
     pub hol_blocked: Option<Duration>,
+    /// Head-of-line cost of the run: [`ConnectionRecord::hol_cost`] summed
+    /// over its connections; absent if any connection's is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hol_cost: Option<HolCostRecord>,
     /// Body bytes received over all requests.
     pub total_bytes: u64,
     /// Connections opened, including any that failed (HTTP/2 and HTTP/3:

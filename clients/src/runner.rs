@@ -427,6 +427,7 @@ fn record(
         failure = Some(format!("warm-up: {warm}"));
     }
     let hol_blocked = hol::fill_in(&mut requests, &mut connections, origin);
+    let hol_cost = hol::fill_in_cost(&mut requests, &mut connections, &closed.stream_maps);
     let total_bytes = requests.iter().map(|r| r.bytes).sum();
     let first_attempt = connections.iter().map(|c| c.started).min();
     let last_byte = requests.iter().filter_map(|r| r.last_byte).max();
@@ -446,6 +447,7 @@ fn record(
         plt,
         ttfb,
         hol_blocked,
+        hol_cost,
         total_bytes,
         failure,
         warmup,

@@ -19,6 +19,8 @@
 //! what hyper read; with no such run the map is unknown (`None`), and the
 //! cost with it.
 
+use std::sync::{Arc, Mutex};
+
 use crate::hol_cost::StreamSpan;
 
 /// The TLS record content type of every encrypted TLS 1.3 record.
@@ -207,6 +209,25 @@ pub fn stream_spans(records: &TlsRecords, frames: &H2Frames) -> Option<Vec<Strea
         }
     }
     Some(out)
+}
+
+/// What the client saw of one connection, shared by the stream under TLS
+/// (ciphertext) and the stream above it (plaintext).
+#[derive(Debug, Default)]
+pub(crate) struct Observed {
+    /// The records of the ciphertext TCP delivered.
+    pub(crate) records: TlsRecords,
+    /// The frames of the plaintext hyper read.
+    pub(crate) frames: H2Frames,
+}
+
+/// A connection's [`Observed`], shared.
+pub(crate) type StreamMapHandle = Arc<Mutex<Observed>>;
+
+/// The spans of what `handle` observed ([`stream_spans`]).
+pub(crate) fn spans_of(handle: &StreamMapHandle) -> Option<Vec<StreamSpan>> {
+    let seen = handle.lock().unwrap_or_else(|e| e.into_inner());
+    stream_spans(&seen.records, &seen.frames)
 }
 
 #[cfg(test)]

@@ -58,6 +58,7 @@ fn request(
         resumptions: Vec::new(),
         timeline: timeline.iter().map(|&(t, b)| (ms(t), b)).collect(),
         hol_blocked: Some(Duration::ZERO),
+        hol_added: None,
         verified: true,
         error: None,
     }

@@ -215,6 +215,7 @@ fn measured(page: Option<PageTimes>) -> RunRecord {
         plt: Some(Duration::from_millis(1_960)),
         ttfb: Some(Duration::from_millis(104)),
         hol_blocked: Some(Duration::ZERO),
+        hol_cost: None,
         total_bytes: 1_750_000,
         connections_used: 1,
         failure: None,
