@@ -615,3 +615,29 @@ fn network_events_needs_a_drop_or_a_blackout_to_turn_off() {
         assert_eq!(e.label().parse::<NetworkEvents>().unwrap(), e);
     }
 }
+
+#[test]
+fn the_single_loss_scenario_runs_each_run_again_without_its_drop() {
+    let s = Scenario::builtin("single-loss").unwrap();
+    assert_eq!(s.sweep.network_events, Some(NetworkEvents::ALL.to_vec()));
+    let runs = s.expand();
+    // 3 protocols × 10 seeds, with the drop and without it.
+    assert_eq!(runs.len(), 2 * 3 * 10);
+    let (on, off) = runs.split_at(30);
+    assert_eq!(on[0].key(), "h1/seed=1/network_events=on");
+    assert_eq!(off[0].key(), "h1/seed=1/network_events=off");
+    for (on, off) in on.iter().zip(off) {
+        assert_eq!((on.protocol, on.seed), (off.protocol, off.seed));
+        assert_eq!(on.network.drops.len(), 1);
+        assert!(off.network.drops.is_empty() && off.network.blackouts.is_empty());
+        assert_eq!(off.network.path, on.network.path);
+        assert_eq!(off.workload, on.workload);
+    }
+    // Its on runs are the runs it had before the axis: the same simulations.
+    let before = Scenario::builtin_text("single-loss").unwrap();
+    let before = before[..before.find("[sweep]").unwrap()].to_owned();
+    let before = Scenario::from_toml(&before, "single-loss.toml").unwrap();
+    let hashes: Vec<String> = before.expand().iter().map(|r| r.content_hash()).collect();
+    let on_hashes: Vec<String> = on.iter().map(|r| r.content_hash()).collect();
+    assert_eq!(on_hashes, hashes);
+}
