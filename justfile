@@ -12,8 +12,9 @@ default:
 # (cubic|newreno|bbr), pacing= (off|on), iw= (initial window, segments),
 # scheduler= (round-robin|sequential|priorities), certificate=
 # (minimal|realistic), coalescing= (on|off), h3= (HTTP/3 discovery:
-# known|race|alt-svc). Written as arguments after the
-# recipe, not as just's own NAME=VALUE overrides.
+# known|race|alt-svc), events= (the scenario's targeted drops and
+# blackouts: on|off). Written as arguments after the recipe, not as just's
+# own NAME=VALUE overrides.
 # Run a sweep into reports/out/<scenario>/, e.g. just bench loss=2 rtt=80
 bench *args:
     #!/usr/bin/env bash
@@ -35,8 +36,9 @@ bench *args:
             certificate=*) [ -n "$value" ] && flags+=(--certificate "$value") ;;
             coalescing=*) [ -n "$value" ] && flags+=(--coalescing "$value") ;;
             h3=*) [ -n "$value" ] && flags+=(--h3-discovery "$value") ;;
+            events=*) [ -n "$value" ] && flags+=(--network-events "$value") ;;
             *)
-                echo "just bench: unknown argument '$arg'; use loss=, rtt=, bandwidth=, seeds=, scenario=, cc=, pacing=, iw=, scheduler=, certificate=, coalescing=, h3=" >&2
+                echo "just bench: unknown argument '$arg'; use loss=, rtt=, bandwidth=, seeds=, scenario=, cc=, pacing=, iw=, scheduler=, certificate=, coalescing=, h3=, events=" >&2
                 exit 2
                 ;;
         esac

@@ -15,8 +15,8 @@ use clap::{Args, Parser, Subcommand};
 
 use netsim::{Congestion, Pacing, TcpImplementation};
 use scenarios::{
-    Certificate, Coalescing, ErrorKind, H3Discovery, Handshake, Overrides, Protocol, RunSpec,
-    Scenario, ScenarioError, Scheduler,
+    Certificate, Coalescing, ErrorKind, H3Discovery, Handshake, NetworkEvents, Overrides, Protocol,
+    RunSpec, Scenario, ScenarioError, Scheduler,
 };
 
 use crate::progress::Progress;
@@ -151,6 +151,12 @@ pub struct ScenarioArgs {
     /// runs ignore it.
     #[arg(long = "h3-discovery", value_parser = h3_discovery_parser())]
     pub h3_discovery: Option<H3Discovery>,
+    /// Whether the runs have the scenario's targeted drops and blackouts
+    /// (its [[network.events]]; on) or run without them (off, the no-event
+    /// baseline; a path change stays): pins the scenario's network_events
+    /// axis. A scenario without a drop or a blackout refuses it.
+    #[arg(long = "network-events", value_parser = network_events_parser())]
+    pub network_events: Option<NetworkEvents>,
 }
 
 /// `httplab bench`.
@@ -438,6 +444,15 @@ fn h3_discovery_parser() -> impl TypedValueParser<Value = H3Discovery> {
     .try_map(|label| label.parse::<H3Discovery>())
 }
 
+/// Parses a network-events choice from its label
+/// (`scenarios::NetworkEvents::ALL`).
+fn network_events_parser() -> impl TypedValueParser<Value = NetworkEvents> {
+    PossibleValuesParser::new(
+        NetworkEvents::ALL.map(|e| PossibleValue::new(e.label()).help(e.description())),
+    )
+    .try_map(|label| label.parse::<NetworkEvents>())
+}
+
 /// What `serve` offers: one protocol, or all of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServeProtocol {
@@ -653,6 +668,7 @@ fn overrides(args: &ScenarioArgs) -> Overrides {
         certificate: args.certificate,
         coalescing: args.coalescing,
         h3_discovery: args.h3_discovery,
+        network_events: args.network_events,
         ..Overrides::default()
     }
 }
@@ -691,6 +707,7 @@ fn override_error(e: ScenarioError, scenario: &str) -> anyhow::Error {
         "certificate" => "--certificate",
         "coalescing" => "--coalescing",
         "h3_discovery" => "--h3-discovery",
+        "network_events" => "--network-events",
         other => return anyhow!("invalid override {other}: {}", e.reason()),
     };
     anyhow!("invalid {flag}: {}", e.reason())
@@ -861,7 +878,7 @@ fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
             swept.push(axis.name().to_owned());
         }
         eprintln!(
-            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth, --initial-window, --handshake, --cc, --pacing, --scheduler, --certificate, --coalescing or --h3-discovery",
+            "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth, --initial-window, --handshake, --cc, --pacing, --scheduler, --certificate, --coalescing, --h3-discovery or --network-events",
             scenario.name,
             swept.join(", "),
             at.join(", ")

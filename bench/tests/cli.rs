@@ -76,13 +76,22 @@ fn run_gives_the_record_a_sweep_stores() {
 
 #[test]
 fn a_bad_flag_fails_with_a_message() {
-    let cases: [(&[&str], &str); 14] = [
+    let cases: [(&[&str], &str); 16] = [
         (&["bench", "--bogus"], "--bogus"),
         (&["bench", "--cc", "vegas"], "--cc"),
         (&["bench", "--pacing", "fast"], "--pacing"),
         (&["bench", "--scheduler", "fifo"], "--scheduler"),
         (&["bench", "--certificate", "huge"], "--certificate"),
         (&["bench", "--coalescing", "sometimes"], "--coalescing"),
+        (
+            &["bench", "--network-events", "sometimes"],
+            "--network-events",
+        ),
+        // The default page has no drop or blackout to turn off.
+        (
+            &["bench", "--network-events", "off"],
+            "sweep.network_events",
+        ),
         (&["bench", "--initial-window", "0"], "--initial-window"),
         (
             &["run", "--protocol", "h2", "--tcp", "smoltcp", "--cc", "bbr"],

@@ -626,6 +626,7 @@ fn each_vocabulary_type_is_defined_once() {
         "enum Coalescing ",
         "enum Coalescing {",
         "enum H3Discovery",
+        "enum NetworkEvents",
         "enum PageStructure",
         "enum ObjectKind",
         "struct PageGraph",

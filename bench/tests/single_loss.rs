@@ -7,8 +7,10 @@
 //! the lost packet's bytes are missing, although packets keep arriving;
 //! over HTTP/3 only the stream whose bytes were lost stalls; over HTTP/1.1
 //! only the stream on the connection that lost it. The same run without the
-//! drop shows that the stalls are the loss's doing, and that without a loss
-//! the head-of-line blocked time is exactly zero.
+//! drop (the scenario's own twin, `network_events = off`) shows that the
+//! stalls are the loss's doing, and that without a loss the head-of-line
+//! blocked time is exactly zero; that twin loses no packet at all, and the
+//! run with the drop exactly the one targeted.
 
 use std::ops::Range;
 use std::time::Duration;
@@ -19,7 +21,8 @@ use clients::{RequestRecord, RunRecord};
 use netsim::PacketLog;
 use netsim::TICK;
 use netsim::{DropReason, Fate};
-use scenarios::{Protocol, RunSpec, Scenario};
+use records::AxisValue;
+use scenarios::{NetworkEvents, Protocol, RunSpec, Scenario};
 
 /// The lost packet and what the client saw around it.
 struct Loss {
@@ -34,26 +37,35 @@ struct Loss {
     arrived_meanwhile: usize,
 }
 
-/// The single-loss run of `protocol` (seed 1), and the same run without the
-/// drop.
-fn runs(protocol: Protocol) -> (RunSpec, RunResult, PacketLog, RunResult, PacketLog) {
-    let scenario = Scenario::builtin("single-loss").expect("a shipped scenario");
-    let spec = scenario
+/// The scenario's run of `protocol` with seed 1 and its network events
+/// `events` (on: with the drop; off: its twin without it).
+fn spec(scenario: &Scenario, protocol: Protocol, events: NetworkEvents) -> RunSpec {
+    scenario
         .expand()
         .into_iter()
-        .find(|r| r.protocol == protocol && r.seed == 1)
-        .expect("a run of the protocol with seed 1");
+        .find(|r| r.protocol == protocol && r.seed == 1 && r.choices.network_events == events)
+        .expect("a run of the protocol with seed 1")
+}
+
+/// The single-loss run of `protocol` (seed 1), and the same run without the
+/// drop (its `network_events = off` twin).
+fn runs(protocol: Protocol) -> (RunSpec, RunResult, PacketLog, RunResult, PacketLog) {
+    let scenario = Scenario::builtin("single-loss").expect("a shipped scenario");
     let hash = scenario.content_hash();
     let run = |spec: &RunSpec| {
         let a = runner::run_captured(spec, &hash, netsim::CaptureConfig::default());
         assert_eq!(a.result.outcome, Outcome::Ok, "{:?}", a.result.reason);
         (a.result, a.packet_log.expect("the simulation ran"))
     };
-    let (lossy, lossy_log) = run(&spec);
-    let mut clean_spec = spec.clone();
-    clean_spec.network.drops.clear();
-    let (clean, clean_log) = run(&clean_spec);
-    (spec, lossy, lossy_log, clean, clean_log)
+    let spec_with_drop = spec(&scenario, protocol, NetworkEvents::On);
+    let (lossy, lossy_log) = run(&spec_with_drop);
+    let (clean, clean_log) = run(&spec(&scenario, protocol, NetworkEvents::Off));
+    let drops = &clean.simulation.as_ref().expect("a summary").drops;
+    assert!(
+        drops.values().all(|&n| n == 0),
+        "without the drop: {drops:?}"
+    );
+    (spec_with_drop, lossy, lossy_log, clean, clean_log)
 }
 
 /// The run's one lost packet: it must be the targeted drop and the only
@@ -303,4 +315,33 @@ fn http1_the_stream_on_the_hit_connection_stalls_alone_and_no_hol() {
     assert_eq!(lossy.hol_blocked, Some(Duration::ZERO));
     assert_eq!(clean_log.summary().down.dropped_total(), 0);
     assert_eq!(clean.hol_blocked, Some(Duration::ZERO));
+}
+
+#[test]
+fn without_its_events_http2_loses_no_packet_and_with_them_exactly_the_targeted_one() {
+    let scenario = Scenario::builtin("single-loss").expect("a shipped scenario");
+    let hash = scenario.content_hash();
+    for events in NetworkEvents::ALL {
+        let result = runner::run(&spec(&scenario, Protocol::H2, events), &hash);
+        assert_eq!(result.outcome, Outcome::Ok, "{:?}", result.reason);
+        // The record says which twin it is, in its key and its axes.
+        assert_eq!(result.run_key, format!("h2/seed=1/network_events={events}"));
+        assert_eq!(
+            result.axes.get("network_events"),
+            Some(&AxisValue::NetworkEvents(events))
+        );
+        let drops = &result.simulation.as_ref().expect("a summary").drops;
+        eprintln!("h2 seed 1, network_events = {events}: drops {drops:?}");
+        match events {
+            NetworkEvents::On => {
+                assert_eq!(drops.get("targeted"), Some(&1), "{drops:?}");
+                assert_eq!(drops.values().sum::<u64>(), 1, "{drops:?}");
+                assert_eq!(result.network.drops.len(), 1);
+            }
+            NetworkEvents::Off => {
+                assert!(drops.values().all(|&n| n == 0), "{drops:?}");
+                assert!(result.network.drops.is_empty());
+            }
+        }
+    }
 }

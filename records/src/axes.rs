@@ -5,7 +5,9 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use scenarios::{Certificate, Coalescing, H3Discovery, Handshake, NamedAxis, Scheduler};
+use scenarios::{
+    Certificate, Coalescing, H3Discovery, Handshake, NamedAxis, NetworkEvents, Scheduler,
+};
 use serde::{Deserialize, Deserializer, Serialize};
 use tcp::{Congestion, Pacing};
 
@@ -16,13 +18,15 @@ pub type Axes = BTreeMap<String, AxisValue>;
 /// The value of one sweep axis in a record: a number (`loss_percent`,
 /// `rtt_ms`, `bandwidth_mbit`, `subresource_responses`, `initial_window`)
 /// or the label of a named axis's value (`handshake`, `cc`, `pacing`,
-/// `scheduler`, `certificate`, `coalescing`, `h3_discovery`). Serialized as a JSON number
-/// or as the label. Two axes share labels (`pacing` and `coalescing` are
-/// both `"on"` or `"off"`), so a label alone does not always say its axis:
-/// a record reads each named axis's label as that axis's value (by the
-/// key: `RunResult::axes`), [`AxisValue::axis`] says which axis a value is of, and the
-/// record reader checks that it is the one the key names. Deserialized on
-/// its own, a shared label reads as the first axis that has it (`pacing`).
+/// `scheduler`, `certificate`, `coalescing`, `h3_discovery`,
+/// `network_events`). Serialized as a JSON number or as the label. Three
+/// axes share labels (`pacing`, `coalescing` and `network_events` are all
+/// `"on"` or `"off"`), so a label alone does not always say its axis: a
+/// record reads each named axis's label as that axis's value (by the key:
+/// `RunResult::axes`), [`AxisValue::axis`] says which axis a value is of,
+/// and the record reader checks that it is the one the key names.
+/// Deserialized on its own, a shared label reads as the first axis that
+/// has it (`pacing`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum AxisValue {
@@ -42,6 +46,8 @@ pub enum AxisValue {
     Coalescing(Coalescing),
     /// The HTTP/3 discovery axis's value.
     H3Discovery(H3Discovery),
+    /// The network-events axis's value.
+    NetworkEvents(NetworkEvents),
 }
 
 impl AxisValue {
@@ -56,6 +62,7 @@ impl AxisValue {
             AxisValue::Certificate(_) => Some(NamedAxis::Certificate),
             AxisValue::Coalescing(_) => Some(NamedAxis::Coalescing),
             AxisValue::H3Discovery(_) => Some(NamedAxis::H3Discovery),
+            AxisValue::NetworkEvents(_) => Some(NamedAxis::NetworkEvents),
         }
     }
 
@@ -69,6 +76,7 @@ impl AxisValue {
             NamedAxis::Certificate => AxisValue::Certificate(choices.certificate),
             NamedAxis::Coalescing => AxisValue::Coalescing(choices.coalescing),
             NamedAxis::H3Discovery => AxisValue::H3Discovery(choices.h3_discovery),
+            NamedAxis::NetworkEvents => AxisValue::NetworkEvents(choices.network_events),
         }
     }
 
@@ -83,6 +91,7 @@ impl AxisValue {
             NamedAxis::Certificate => AxisValue::Certificate(label.parse().ok()?),
             NamedAxis::Coalescing => AxisValue::Coalescing(label.parse().ok()?),
             NamedAxis::H3Discovery => AxisValue::H3Discovery(label.parse().ok()?),
+            NamedAxis::NetworkEvents => AxisValue::NetworkEvents(label.parse().ok()?),
         })
     }
 
@@ -110,6 +119,7 @@ impl AxisValue {
             (AxisValue::Certificate(a), AxisValue::Certificate(b)) => a.cmp(b),
             (AxisValue::Coalescing(a), AxisValue::Coalescing(b)) => a.cmp(b),
             (AxisValue::H3Discovery(a), AxisValue::H3Discovery(b)) => a.cmp(b),
+            (AxisValue::NetworkEvents(a), AxisValue::NetworkEvents(b)) => a.cmp(b),
             (a, b) => match (a.axis(), b.axis()) {
                 (Some(x), Some(y)) => x.cmp(&y),
                 (Some(_), None) => Ordering::Less,
@@ -138,6 +148,7 @@ impl fmt::Display for AxisValue {
             AxisValue::Certificate(c) => f.write_str(c.label()),
             AxisValue::Coalescing(c) => f.write_str(c.label()),
             AxisValue::H3Discovery(d) => f.write_str(d.label()),
+            AxisValue::NetworkEvents(e) => f.write_str(e.label()),
         }
     }
 }
@@ -200,6 +211,7 @@ mod tests {
                 certificate: Certificate::Realistic,
                 coalescing: Coalescing::Off,
                 h3_discovery: H3Discovery::AltSvc,
+                network_events: NetworkEvents::Off,
             },
         ];
         for c in &choices {
@@ -235,5 +247,40 @@ mod tests {
         assert!(AxisValue::Coalescing(Coalescing::On)
             .sort_cmp(&AxisValue::Coalescing(Coalescing::Off))
             .is_lt());
+    }
+
+    #[test]
+    fn network_events_shares_on_and_off_and_the_key_tells_it_apart() {
+        let json = r#"{"network_events":"off","coalescing":"on","pacing":"off"}"#;
+        let axes = read_axes(&mut serde_json::Deserializer::from_str(json)).unwrap();
+        assert_eq!(
+            axes["network_events"],
+            AxisValue::NetworkEvents(NetworkEvents::Off)
+        );
+        assert_eq!(axes["coalescing"], AxisValue::Coalescing(Coalescing::On));
+        assert_eq!(axes["pacing"], AxisValue::Pacing(Pacing::Off));
+        assert_eq!(
+            axes["network_events"].axis(),
+            Some(NamedAxis::NetworkEvents)
+        );
+        // Printed as its label, written back as it was read.
+        assert_eq!(axes["network_events"].to_string(), "off");
+        assert_eq!(
+            serde_json::to_string(&axes).unwrap(),
+            r#"{"coalescing":"on","network_events":"off","pacing":"off"}"#
+        );
+        // On sorts before off, as NetworkEvents::ALL lists them, and the
+        // axis after every other named axis (NamedAxis order).
+        let on = AxisValue::NetworkEvents(NetworkEvents::On);
+        let off = AxisValue::NetworkEvents(NetworkEvents::Off);
+        assert!(on.sort_cmp(&off).is_lt());
+        assert!(AxisValue::H3Discovery(H3Discovery::AltSvc)
+            .sort_cmp(&on)
+            .is_lt());
+        assert!(on.sort_cmp(&AxisValue::Number(0.0)).is_lt());
+        assert_eq!(
+            AxisValue::named(NamedAxis::NetworkEvents, "sometimes"),
+            None
+        );
     }
 }

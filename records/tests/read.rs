@@ -89,7 +89,8 @@ fn records_read_back_as_written() {
 
 #[test]
 fn named_axes_that_share_labels_read_back_as_their_own_axis() {
-    // pacing and coalescing are both "on" or "off": the key says which.
+    // pacing, coalescing and network_events are all "on" or "off": the
+    // key says which.
     let mut r = record(Protocol::H2, 1);
     r.axes.insert(
         "coalescing".into(),
@@ -97,14 +98,26 @@ fn named_axes_that_share_labels_read_back_as_their_own_axis() {
     );
     r.axes
         .insert("pacing".into(), AxisValue::Pacing(tcp::Pacing::On));
+    r.axes.insert(
+        "network_events".into(),
+        AxisValue::NetworkEvents(scenarios::NetworkEvents::Off),
+    );
     let read_back = read(&line(&r)).expect("a record");
     assert_eq!(read_back, [(1, r.clone())]);
-    // A label of neither axis is still refused, naming the axis.
+    // A label of none of them is still refused, naming the axis.
     let bad = edited(&r, |r| {
         r["axes"]["coalescing"] = "round-robin".into();
     });
     assert!(
         error(&bad).contains("axes.coalescing: round-robin is not a value of this axis"),
+        "{}",
+        error(&bad)
+    );
+    let bad = edited(&r, |r| {
+        r["axes"]["network_events"] = "early-data".into();
+    });
+    assert!(
+        error(&bad).contains("axes.network_events: early-data is not a value of this axis"),
         "{}",
         error(&bad)
     );

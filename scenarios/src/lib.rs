@@ -4,7 +4,8 @@
 //! - [`content`]: the bytes of every body, by path and run seed; path grammar; [`BodyCheck`].
 //! - [`workload`]: what a client fetches ([`Workload`]), its validation, and its [`Plan`].
 //! - [`schema`]: scenario files ([`Scenario`]): the TOML schema, validation with
-//!   file/line/field errors, overrides, sweep expansion into [`RunSpec`]s, the content hash.
+//!   file/line/field errors, overrides, sweep expansion into [`RunSpec`]s, the content hash;
+//!   whether a run has its network's drops and blackouts ([`NetworkEvents`]).
 //! - [`resolved`]: the network of one run with every value explicit ([`ResolvedNetwork`]),
 //!   and the names of the loss models ([`LossModelName`]).
 //! - [`protocol`]: the lab's names for what a run speaks ([`Protocol`]), how it
@@ -61,9 +62,9 @@ pub use resolved::{
     ResolvedLoss, ResolvedNetwork, ResolvedPath, ResolvedPathChange, ResolvedQueue,
 };
 pub use schema::{
-    Choices, DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NamedAxis, NetworkSpec,
-    ObjectSpec, Overrides, PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError, Seeds, Sweep,
-    WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW,
+    Choices, DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NamedAxis, NetworkEvents,
+    NetworkSpec, ObjectSpec, Overrides, PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError,
+    Seeds, Sweep, WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW,
 };
 pub use workload::{
     PageSpec, Phase, Plan, Workload, WorkloadError, MAX_PAGE_SUBRESOURCES, MAX_PARALLEL_COUNT,

@@ -1,12 +1,12 @@
-//! The transport, server and client choices as scenario fields and sweep
-//! axes (`cc`, `pacing`, `initial_window`, `scheduler`, `certificate`,
-//! `coalescing`): parsing,
+//! The transport, server, client and network choices as scenario fields
+//! and sweep axes (`cc`, `pacing`, `initial_window`, `scheduler`,
+//! `certificate`, `coalescing`, `h3_discovery`, `network_events`): parsing,
 //! expansion, run keys, content hashes, overrides and the errors for values
 //! that cannot run.
 
 use scenarios::{
-    Certificate, Choices, Coalescing, Handshake, NamedAxis, Overrides, Scenario, ScenarioError,
-    Scheduler,
+    Certificate, Choices, Coalescing, Handshake, NamedAxis, NetworkEvents, Overrides, Scenario,
+    ScenarioError, Scheduler,
 };
 use tcp::{Congestion, Pacing};
 
@@ -290,8 +290,12 @@ fn coalescing_is_a_field_an_axis_and_an_override() {
         [NamedAxis::Certificate, NamedAxis::Coalescing]
     );
     assert_eq!(
-        NamedAxis::ALL[NamedAxis::ALL.len() - 2..],
-        [NamedAxis::Coalescing, NamedAxis::H3Discovery]
+        NamedAxis::ALL[NamedAxis::ALL.len() - 3..],
+        [
+            NamedAxis::Coalescing,
+            NamedAxis::H3Discovery,
+            NamedAxis::NetworkEvents
+        ]
     );
     assert_eq!(
         NamedAxis::from_name("coalescing"),
@@ -442,4 +446,198 @@ fn h3_discovery_is_a_field_an_axis_and_an_override() {
     assert!(e.to_string().contains("`alt-svc`"), "{e}");
     let e = error(&format!("name = \"x\"\nh3_fallback_ms = -1\n{browser}"));
     assert_eq!(e.field(), Some("h3_fallback_ms"), "{e}");
+}
+
+/// A targeted drop, a blackout and a path change: every kind of
+/// `[[network.events]]` table.
+const EVENTS: &str = "[[network.events]]\ntype = \"drop\"\ndirection = \"down\"\nnth = 700\n\
+                      data_only = true\n\
+                      [[network.events]]\ntype = \"blackout\"\nfrom_ms = 2000\nuntil_ms = 2500\n\
+                      [[network.events]]\ntype = \"path_change\"\nat_ms = 1000\n\
+                      to = { preset = \"lte\" }\n";
+
+#[test]
+fn network_events_off_runs_without_drops_and_blackouts_but_keeps_the_path_change() {
+    let on = parse(&format!("name = \"x\"\nseeds = 1\n{EVENTS}"));
+    let network = on.expand()[0].network.clone();
+    assert_eq!((network.drops.len(), network.blackouts.len()), (1, 1));
+    assert!(network.path_change.is_some());
+    // The field: every run without the drop and the blackout, the path and
+    // the path change as they were, no axis in the keys.
+    let off = parse(&format!(
+        "name = \"x\"\nseeds = 1\nnetwork_events = \"off\"\n{EVENTS}"
+    ));
+    assert_eq!(off.network_events, NetworkEvents::Off);
+    let runs = off.expand();
+    assert_eq!(runs.len(), 3);
+    for r in &runs {
+        assert_eq!(r.choices.network_events, NetworkEvents::Off);
+        assert!(r.network.drops.is_empty() && r.network.blackouts.is_empty());
+        assert_eq!(r.network.path, network.path);
+        assert_eq!(r.network.path_change, network.path_change);
+        assert!(r.named_axes.is_empty());
+    }
+    assert_eq!(runs[1].key(), "h2/seed=1");
+    assert_eq!(off.base_network(), runs[0].network);
+    // Another simulation, so other hashes; written back as TOML, it reads
+    // back.
+    assert_ne!(off.content_hash(), on.content_hash());
+    assert_ne!(runs[0].content_hash(), on.expand()[0].content_hash());
+    assert_eq!(parse(&toml::to_string(&off).unwrap()), off);
+    // "on" spelled out is the default: the same scenario, the same hashes.
+    let spelled = parse(&format!(
+        "name = \"x\"\nseeds = 1\nnetwork_events = \"on\"\n{EVENTS}"
+    ));
+    assert_eq!(spelled.content_hash(), on.content_hash());
+    assert_eq!(spelled.expand(), on.expand());
+}
+
+#[test]
+fn the_network_events_axis_doubles_the_runs_and_pairs_them_by_seed() {
+    let plain = parse(&format!(
+        "name = \"x\"\nprotocols = [\"h2\", \"h3\"]\nseeds = 2\n{EVENTS}"
+    ));
+    let swept = parse(&format!(
+        "name = \"x\"\nprotocols = [\"h2\", \"h3\"]\nseeds = 2\n{EVENTS}\
+         [sweep]\nnetwork_events = [\"on\", \"off\"]\n"
+    ));
+    let runs = swept.expand();
+    assert_eq!(runs.len(), 2 * plain.expand().len());
+    assert_eq!(swept.run_count(), runs.len());
+    let keys: Vec<String> = runs.iter().map(|r| r.key()).collect();
+    assert_eq!(
+        keys,
+        [
+            "h2/seed=1/network_events=on",
+            "h2/seed=2/network_events=on",
+            "h3/seed=1/network_events=on",
+            "h3/seed=2/network_events=on",
+            "h2/seed=1/network_events=off",
+            "h2/seed=2/network_events=off",
+            "h3/seed=1/network_events=off",
+            "h3/seed=2/network_events=off",
+        ]
+    );
+    assert_eq!(runs[0].named_axes, [NamedAxis::NetworkEvents]);
+    assert_eq!(NamedAxis::ALL.last(), Some(&NamedAxis::NetworkEvents));
+    assert_eq!(
+        NamedAxis::from_name("network_events"),
+        Some(NamedAxis::NetworkEvents)
+    );
+    // The on half is the plain scenario's runs (the same simulations, the
+    // same hashes); the off half the same runs without the drop and the
+    // blackout, otherwise alike.
+    let (on, off) = runs.split_at(4);
+    for ((on, off), plain) in on.iter().zip(off).zip(plain.expand()) {
+        assert_eq!(on.content_hash(), plain.content_hash());
+        assert_eq!(on.network, plain.network);
+        assert_eq!((on.protocol, on.seed), (off.protocol, off.seed));
+        assert_eq!(off.network, NetworkEvents::Off.apply(plain.network.clone()));
+        assert!(off.network.drops.is_empty() && off.network.blackouts.is_empty());
+        assert_eq!(off.network.path_change, plain.network.path_change);
+        assert_ne!(off.content_hash(), on.content_hash());
+    }
+    // The off half is what the field asks for, run for run.
+    let field = parse(&format!(
+        "name = \"x\"\nprotocols = [\"h2\", \"h3\"]\nseeds = 2\nnetwork_events = \"off\"\n\
+         {EVENTS}"
+    ));
+    for (off, field) in off.iter().zip(field.expand()) {
+        assert_eq!(off.network, field.network);
+        assert_eq!(off.content_hash(), field.content_hash());
+    }
+    // The override pins the axis.
+    let pinned = plain
+        .with_overrides(&Overrides {
+            network_events: Some(NetworkEvents::Off),
+            ..Overrides::default()
+        })
+        .unwrap();
+    let runs = pinned.expand();
+    assert_eq!(runs.len(), 4);
+    assert_eq!(runs[0].key(), "h2/seed=1/network_events=off");
+    assert!(runs[0].network.drops.is_empty());
+    assert_eq!(parse(&toml::to_string(&swept).unwrap()), swept);
+}
+
+#[test]
+fn network_events_needs_a_drop_or_a_blackout_to_turn_off() {
+    let swept = "name = \"x\"\n[sweep]\nnetwork_events = [\"on\", \"off\"]\n";
+    let e = error(swept);
+    assert_eq!(e.field(), Some("sweep.network_events"), "{e}");
+    assert!(e.to_string().contains("has none"), "{e}");
+    // A path change is no event to turn off.
+    let migration = "name = \"x\"\n[[network.events]]\ntype = \"path_change\"\nat_ms = 1000\n\
+                     to = { preset = \"lte\" }\n[sweep]\nnetwork_events = [\"off\"]\n";
+    assert_eq!(error(migration).field(), Some("sweep.network_events"));
+    let e = error("name = \"x\"\nnetwork_events = \"off\"\n");
+    assert_eq!(e.field(), Some("network_events"), "{e}");
+    // Pinned from the command line on a scenario without events.
+    let e = parse("name = \"x\"\n")
+        .with_overrides(&Overrides {
+            network_events: Some(NetworkEvents::Off),
+            ..Overrides::default()
+        })
+        .unwrap_err();
+    assert_eq!(e.field(), Some("sweep.network_events"), "{e}");
+    // "on" is the default, which every scenario may say.
+    parse("name = \"x\"\nnetwork_events = \"on\"\n");
+    // Bad values name the field and the value.
+    for (text, field, reason) in [
+        (
+            "network_events = \"sometimes\"\n",
+            "network_events",
+            "unknown variant `sometimes`",
+        ),
+        (
+            "[sweep]\nnetwork_events = [\"off\", \"off\"]\n",
+            "sweep.network_events[1]",
+            "off is listed twice",
+        ),
+        (
+            "[sweep]\nnetwork_events = []\n",
+            "sweep.network_events",
+            "must list at least one value",
+        ),
+    ] {
+        let e = error(&format!("name = \"x\"\n{text}"));
+        assert_eq!(e.field(), Some(field), "{e}");
+        assert!(e.to_string().contains(reason), "{e}");
+    }
+    assert_eq!(
+        "sometimes"
+            .parse::<NetworkEvents>()
+            .unwrap_err()
+            .to_string(),
+        "unknown network_events \"sometimes\"; expected on or off"
+    );
+    for e in NetworkEvents::ALL {
+        assert_eq!(e.label().parse::<NetworkEvents>().unwrap(), e);
+    }
+}
+
+#[test]
+fn the_single_loss_scenario_runs_each_run_again_without_its_drop() {
+    let s = Scenario::builtin("single-loss").unwrap();
+    assert_eq!(s.sweep.network_events, Some(NetworkEvents::ALL.to_vec()));
+    let runs = s.expand();
+    // 3 protocols × 10 seeds, with the drop and without it.
+    assert_eq!(runs.len(), 2 * 3 * 10);
+    let (on, off) = runs.split_at(30);
+    assert_eq!(on[0].key(), "h1/seed=1/network_events=on");
+    assert_eq!(off[0].key(), "h1/seed=1/network_events=off");
+    for (on, off) in on.iter().zip(off) {
+        assert_eq!((on.protocol, on.seed), (off.protocol, off.seed));
+        assert_eq!(on.network.drops.len(), 1);
+        assert!(off.network.drops.is_empty() && off.network.blackouts.is_empty());
+        assert_eq!(off.network.path, on.network.path);
+        assert_eq!(off.workload, on.workload);
+    }
+    // Its on runs are the runs it had before the axis: the same simulations.
+    let before = Scenario::builtin_text("single-loss").unwrap();
+    let before = before[..before.find("[sweep]").unwrap()].to_owned();
+    let before = Scenario::from_toml(&before, "single-loss.toml").unwrap();
+    let hashes: Vec<String> = before.expand().iter().map(|r| r.content_hash()).collect();
+    let on_hashes: Vec<String> = on.iter().map(|r| r.content_hash()).collect();
+    assert_eq!(on_hashes, hashes);
 }

@@ -686,7 +686,18 @@ fn the_content_hash_changes_with_every_parameter() {
             "[workload]",
             "[network.down]\nbandwidth_mbit = 9\n[workload]",
         ),
-        ("[workload]", "[sweep]\nloss_percent = [0]\n[workload]"),
+        (
+            "network_events = [\"on\", \"off\"]",
+            "network_events = [\"on\", \"off\"]\nloss_percent = [0]",
+        ),
+        (
+            "network_events = [\"on\", \"off\"]",
+            "network_events = [\"off\", \"on\"]",
+        ),
+        (
+            "network_events = [\"on\", \"off\"]",
+            "network_events = [\"on\"]",
+        ),
     ];
     let mut seen = std::collections::BTreeSet::from([base.clone()]);
     for (from, to) in changes {

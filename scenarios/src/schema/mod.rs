@@ -31,8 +31,8 @@ use tcp::{Congestion, Pacing, TcpImplementation};
 
 pub use self::error::{ErrorKind, NameError, ScenarioError};
 pub use self::network::{
-    DirectionSpec, EventSpec, LossSpec, NetworkSpec, PathSpec, QueueSpec, DEFAULT_BANDWIDTH_MBIT,
-    DEFAULT_MTU, DEFAULT_QUEUE, DEFAULT_RTT_MS,
+    DirectionSpec, EventSpec, LossSpec, NetworkEvents, NetworkSpec, PathSpec, QueueSpec,
+    DEFAULT_BANDWIDTH_MBIT, DEFAULT_MTU, DEFAULT_QUEUE, DEFAULT_RTT_MS,
 };
 pub use self::workload::{ObjectSpec, WorkloadSpec};
 pub use crate::preset::{preset, presets, Preset};
@@ -94,11 +94,14 @@ pub enum NamedAxis {
     /// How an HTTP/3 client reaches HTTP/3 on a page: [`H3Discovery`]
     /// (`h3_discovery`).
     H3Discovery,
+    /// Whether the run has the targeted drops and blackouts of
+    /// `[[network.events]]`: [`NetworkEvents`] (`network_events`).
+    NetworkEvents,
 }
 
 impl NamedAxis {
     /// Every named axis, in expansion order.
-    pub const ALL: [NamedAxis; 7] = [
+    pub const ALL: [NamedAxis; 8] = [
         NamedAxis::Handshake,
         NamedAxis::Cc,
         NamedAxis::Pacing,
@@ -106,11 +109,12 @@ impl NamedAxis {
         NamedAxis::Certificate,
         NamedAxis::Coalescing,
         NamedAxis::H3Discovery,
+        NamedAxis::NetworkEvents,
     ];
 
     /// The axis's name, which is also the scenario field it replaces:
     /// `handshake`, `cc`, `pacing`, `scheduler`, `certificate`,
-    /// `coalescing` or `h3_discovery`.
+    /// `coalescing`, `h3_discovery` or `network_events`.
     pub fn name(self) -> &'static str {
         match self {
             NamedAxis::Handshake => HANDSHAKE_AXIS,
@@ -120,6 +124,7 @@ impl NamedAxis {
             NamedAxis::Certificate => "certificate",
             NamedAxis::Coalescing => "coalescing",
             NamedAxis::H3Discovery => "h3_discovery",
+            NamedAxis::NetworkEvents => "network_events",
         }
     }
 
@@ -138,6 +143,7 @@ impl NamedAxis {
             NamedAxis::Certificate => choices.certificate.label(),
             NamedAxis::Coalescing => choices.coalescing.label(),
             NamedAxis::H3Discovery => choices.h3_discovery.label(),
+            NamedAxis::NetworkEvents => choices.network_events.label(),
         }
     }
 }
@@ -161,6 +167,8 @@ pub struct Choices {
     pub coalescing: Coalescing,
     /// How an HTTP/3 client reaches HTTP/3 on a page.
     pub h3_discovery: H3Discovery,
+    /// Whether the run has the scenario's targeted drops and blackouts.
+    pub network_events: NetworkEvents,
 }
 
 impl Choices {
@@ -325,6 +333,9 @@ pub struct Sweep {
     pub coalescing: Option<Vec<Coalescing>>,
     /// How an HTTP/3 client reaches HTTP/3: known, race, alt-svc.
     pub h3_discovery: Option<Vec<H3Discovery>>,
+    /// The targeted drops and blackouts of `[[network.events]]`, on or
+    /// off (the no-event baseline, paired by seed).
+    pub network_events: Option<Vec<NetworkEvents>>,
 }
 
 impl Sweep {
@@ -354,6 +365,7 @@ impl Sweep {
             self.certificate.as_ref().map(Vec::len),
             self.coalescing.as_ref().map(Vec::len),
             self.h3_discovery.as_ref().map(Vec::len),
+            self.network_events.as_ref().map(Vec::len),
         ];
         NamedAxis::ALL
             .into_iter()
@@ -480,6 +492,12 @@ pub struct Scenario {
     /// ([`H3_FALLBACK_DELAY`], Chromium's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub h3_fallback_ms: Option<f64>,
+    /// Whether the runs have the targeted drops and blackouts of
+    /// `[[network.events]]` (`on`, the default) or run without them
+    /// (`off`), unless the `network_events` axis is swept. A path change
+    /// stays either way.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub network_events: NetworkEvents,
     /// The network. Default: the lab's default network.
     #[serde(default)]
     pub network: NetworkSpec,
@@ -524,6 +542,8 @@ pub struct Overrides {
     pub coalescing: Option<Coalescing>,
     /// Pins the `h3_discovery` axis to this one value.
     pub h3_discovery: Option<H3Discovery>,
+    /// Pins the `network_events` axis to this one value.
+    pub network_events: Option<NetworkEvents>,
 }
 
 /// One run: a protocol, a seed and one point of the sweep, everything
@@ -539,7 +559,8 @@ pub struct RunSpec {
     /// The numeric sweep axes' values at this run (empty without a
     /// sweep), by axis name ([`SWEEP_AXES`]).
     pub axes: BTreeMap<String, f64>,
-    /// The network, every value explicit.
+    /// The network, every value explicit (without drops and blackouts
+    /// when [`Choices::network_events`] is off).
     pub network: ResolvedNetwork,
     /// What the client fetches.
     pub workload: Workload,
@@ -551,7 +572,7 @@ pub struct RunSpec {
     /// `None`: each transport's own.
     pub initial_window: Option<u32>,
     /// The named choices: handshake, congestion control, pacing, scheduler,
-    /// certificate, coalescing, HTTP/3 discovery.
+    /// certificate, coalescing, HTTP/3 discovery, network events.
     pub choices: Choices,
     /// How long requests wait for QUIC before TCP is used under
     /// [`H3Discovery::Race`] and [`H3Discovery::AltSvc`].
@@ -746,6 +767,9 @@ impl Scenario {
         if let Some(discovery) = o.h3_discovery {
             self.sweep.h3_discovery = Some(vec![discovery]);
         }
+        if let Some(events) = o.network_events {
+            self.sweep.network_events = Some(vec![events]);
+        }
         self.validate()?;
         Ok(self)
     }
@@ -772,7 +796,7 @@ impl Scenario {
                             protocol,
                             seed,
                             axes: point.clone(),
-                            network: network.clone(),
+                            network: choices.network_events.apply(network.clone()),
                             workload: workload.clone(),
                             time_limit,
                             tcp: self.tcp,
@@ -819,6 +843,7 @@ impl Scenario {
             certificate: self.certificate,
             coalescing: self.coalescing,
             h3_discovery: self.h3_discovery,
+            network_events: self.network_events,
         }
     }
 
@@ -856,6 +881,7 @@ impl Scenario {
         all = cross(all, &self.sweep.certificate, |c, v| c.certificate = v);
         all = cross(all, &self.sweep.coalescing, |c, v| c.coalescing = v);
         all = cross(all, &self.sweep.h3_discovery, |c, v| c.h3_discovery = v);
+        all = cross(all, &self.sweep.network_events, |c, v| c.network_events = v);
         all
     }
 
@@ -868,12 +894,13 @@ impl Scenario {
     /// seeds, time limit, TCP, the initial window (if set), each named
     /// choice that is not its default, the workload with defaults filled
     /// in, and for every sweep point its axis values and resolved network
-    /// (presets applied, every default explicit). Formatting, comments, the
-    /// description and how a value was written (a preset or its numbers,
-    /// `seeds = 3` or `[1, 2, 3]`) do not change it; any parameter does. A
-    /// named axis adds its value to each point's axes; without named axes
-    /// and with every named choice at its default, the canonical form is
-    /// what it was before they existed.
+    /// (presets applied, every default explicit; without drops and
+    /// blackouts at a point whose `network_events` is off). Formatting,
+    /// comments, the description and how a value was written (a preset or
+    /// its numbers, `seeds = 3` or `[1, 2, 3]`) do not change it; any
+    /// parameter does. A named axis adds its value to each point's axes;
+    /// without named axes and with every named choice at its default, the
+    /// canonical form is what it was before they existed.
     pub fn content_hash(&self) -> String {
         let named: Vec<NamedAxis> = self.sweep.named().into_iter().map(|(a, _)| a).collect();
         let choices = self.choices();
@@ -881,6 +908,7 @@ impl Scenario {
         for point in self.sweep.points() {
             let network = self.network.resolve_with(&axis_values(&point));
             for choice in &choices {
+                let network = choice.network_events.apply(network.clone());
                 let mut axes: serde_json::Map<String, serde_json::Value> = point
                     .iter()
                     .map(|(k, v)| (k.clone(), serde_json::json!(v)))
@@ -926,9 +954,10 @@ impl Scenario {
         sha256_hex(&canonical)
     }
 
-    /// The network of the first run, before any sweep axis.
+    /// The network of the first run, before any sweep axis: without its
+    /// drops and blackouts if the scenario's `network_events` is off.
     pub fn base_network(&self) -> ResolvedNetwork {
-        self.network.resolve()
+        self.network_events.apply(self.network.resolve())
     }
 
     fn check(&self) -> Result<(), Invalid> {
@@ -992,6 +1021,28 @@ impl Scenario {
         self.check_sweep()?;
         self.check_certificate_names()?;
         self.check_h3_discovery()?;
+        self.check_network_events()?;
+        Ok(())
+    }
+
+    /// Turning the events off, or sweeping them on and off, needs a drop
+    /// or a blackout to turn off.
+    fn check_network_events(&self) -> Result<(), Invalid> {
+        let field = if self.sweep.network_events.is_some() {
+            "sweep.network_events"
+        } else if !self.network_events.is_on() {
+            "network_events"
+        } else {
+            return Ok(());
+        };
+        if self.network.drops_and_blackouts() == 0 {
+            return Err(Invalid::new(
+                field,
+                "turns the targeted drops and blackouts of [[network.events]] on or off, and \
+                 this scenario has none (a path change is not turned off): add a drop or a \
+                 blackout, or leave network_events out",
+            ));
+        }
         Ok(())
     }
 
@@ -1117,7 +1168,8 @@ impl Scenario {
         one(NamedAxis::Scheduler, &self.sweep.scheduler)?;
         one(NamedAxis::Certificate, &self.sweep.certificate)?;
         one(NamedAxis::Coalescing, &self.sweep.coalescing)?;
-        one(NamedAxis::H3Discovery, &self.sweep.h3_discovery)
+        one(NamedAxis::H3Discovery, &self.sweep.h3_discovery)?;
+        one(NamedAxis::NetworkEvents, &self.sweep.network_events)
     }
 
     /// What the TCP implementation cannot do: smoltcp has neither BBR nor

@@ -17,12 +17,13 @@
 //! `PathConfig::symmetric` sizes it.
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::error::{FieldMessage, Invalid};
+use super::error::{FieldMessage, Invalid, NameError};
 use crate::preset::{preset, preset_names};
 use crate::resolved::{
     Direction, IpProtocol, LossModelName, ResolvedBlackout, ResolvedDrop, ResolvedLink,
@@ -209,6 +210,93 @@ pub enum EventSpec {
     },
 }
 
+/// Whether a run has its scenario's targeted drops and blackouts (the
+/// `drop` and `blackout` tables of `[[network.events]]`). Serialized as its
+/// label (`"on"`, `"off"`), as a scenario's `network_events` and its
+/// `network_events` sweep axis write it.
+///
+/// Off is the no-event baseline of a scenario built around its events: the
+/// same network, workload and seeds without them, so that each run pairs
+/// by seed with its twin (`single-loss` without its one drop). A path
+/// change is not such an event: it is where the client goes, not a loss,
+/// and it stays either way.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkEvents {
+    /// The drops and blackouts apply (`"on"`): the default, and what every
+    /// run did before it was a choice.
+    #[default]
+    On,
+    /// No targeted drop and no blackout (`"off"`); the path change, if
+    /// any, stays.
+    Off,
+}
+
+impl NetworkEvents {
+    /// Both choices, in order: on, off.
+    pub const ALL: [NetworkEvents; 2] = [NetworkEvents::On, NetworkEvents::Off];
+
+    /// The label scenario files, the command line and results use: `"on"`
+    /// or `"off"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            NetworkEvents::On => "on",
+            NetworkEvents::Off => "off",
+        }
+    }
+
+    /// What it does, in a few words.
+    pub fn description(self) -> &'static str {
+        match self {
+            NetworkEvents::On => "the scenario's targeted drops and blackouts apply",
+            NetworkEvents::Off => "no targeted drop and no blackout (a path change stays)",
+        }
+    }
+
+    /// Whether the drops and blackouts apply ([`NetworkEvents::On`]).
+    pub fn is_on(self) -> bool {
+        self == NetworkEvents::On
+    }
+
+    /// `network` as a run with this choice has it: as it is when on;
+    /// without its drops and blackouts when off, its path and path change
+    /// untouched.
+    pub fn apply(self, mut network: ResolvedNetwork) -> ResolvedNetwork {
+        if !self.is_on() {
+            network.drops.clear();
+            network.blackouts.clear();
+        }
+        network
+    }
+}
+
+impl fmt::Display for NetworkEvents {
+    /// The label.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl FromStr for NetworkEvents {
+    type Err = NameError;
+
+    /// `"on"` or `"off"`.
+    fn from_str(s: &str) -> Result<NetworkEvents, NameError> {
+        NetworkEvents::ALL
+            .into_iter()
+            .find(|x| x.label() == s)
+            .ok_or_else(|| {
+                NameError::one_of(
+                    "network_events",
+                    s,
+                    &NetworkEvents::ALL.map(NetworkEvents::label),
+                )
+            })
+    }
+}
+
 /// Values of the sweep axes at one point of a sweep; `None` keeps the
 /// file's value.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -233,6 +321,15 @@ impl NetworkSpec {
             up: self.up.clone(),
             down: self.down.clone(),
         }
+    }
+
+    /// How many targeted drops and blackouts `[[network.events]]` lists:
+    /// what [`NetworkEvents::Off`] takes away (a path change is not one).
+    pub fn drops_and_blackouts(&self) -> usize {
+        self.events
+            .iter()
+            .filter(|e| !matches!(e, EventSpec::PathChange { .. }))
+            .count()
     }
 
     /// The network with every value filled in, before any sweep axis.
@@ -994,6 +1091,27 @@ mod tests {
         assert_eq!(
             QueueSpec::Bdp(2.0).resolve(10_000_000, 50_000_000),
             ResolvedQueue::Packets(84)
+        );
+    }
+
+    #[test]
+    fn network_events_reads_and_writes_its_labels() {
+        for e in NetworkEvents::ALL {
+            let json = serde_json::to_string(&e).unwrap();
+            assert_eq!(json, format!("\"{}\"", e.label()));
+            assert_eq!(serde_json::from_str::<NetworkEvents>(&json).unwrap(), e);
+            assert_eq!(e.label().parse::<NetworkEvents>().unwrap(), e);
+            assert_eq!(e.to_string(), e.label());
+        }
+        assert_eq!(NetworkEvents::default(), NetworkEvents::On);
+        assert!(NetworkEvents::On.is_on() && !NetworkEvents::Off.is_on());
+        assert!(NetworkEvents::On < NetworkEvents::Off);
+        assert_eq!(
+            "sometimes"
+                .parse::<NetworkEvents>()
+                .unwrap_err()
+                .to_string(),
+            "unknown network_events \"sometimes\"; expected on or off"
         );
     }
 
