@@ -178,7 +178,7 @@ pub fn section(groups: &[Group], records: &[&RunResult]) -> Vec<Block> {
     let mut blocks = vec![
         Block::Heading(2, "With and without the network events".into()),
         Block::Paragraph(format!(
-            "The same runs with the scenario's network events (its targeted drops and blackouts; `{AXIS} = on`) and without them (`off`). Paired by seed: each seed runs both ways, and each seed's difference (with − without) is what the events changed in that run; the cells give the median of those differences, their mean and the 95 % bootstrap interval of the mean. An object finishes later when its last byte arrives at least {} ms later with the events than without them.",
+            "The same runs with the scenario's network events (its targeted drops and blackouts; {AXIS} = on) and without them (off). Paired by seed: each seed runs both ways, and each seed's difference (with − without) is what the events changed in that run; the cells give the median of those differences, their mean and the 95 % bootstrap interval of the mean. An object finishes later when its last byte arrives at least {} ms later with the events than without them.",
             LATER.as_millis(),
         )),
         Block::Table(header, rows),
