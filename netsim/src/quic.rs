@@ -236,10 +236,32 @@ impl QuicConfig {
                 ),
                 ("idle_timeout", duration_text(self.idle_timeout)),
                 ("loss_detection", "quinn's defaults (RFC 9002)".to_owned()),
+                ("pacing", QUINN_PACING.to_owned()),
+                (
+                    "slow_start_exit",
+                    match self.congestion.algorithm {
+                        Congestion::Bbr => "BBR's startup (the lab's port)",
+                        _ => QUINN_SLOW_START_EXIT,
+                    }
+                    .to_owned(),
+                ),
+                ("ack_policy", QUINN_ACK_POLICY.to_owned()),
             ]),
         )
     }
 }
+
+/// How quinn paces, which the lab does not change (quinn-proto 0.11's
+/// `connection/pacing.rs`): always, from a token bucket.
+pub const QUINN_PACING: &str = "always on (quinn's pacer: a token bucket refilled at 5/4 × cwnd per smoothed RTT, holding 2 ms of that, 10 to 256 datagrams)";
+/// How quinn's CUBIC and NewReno leave slow start (quinn-proto 0.11's
+/// `congestion/cubic.rs` and `new_reno.rs` have no HyStart).
+pub const QUINN_SLOW_START_EXIT: &str = "on loss only: quinn's CUBIC and NewReno have no HyStart";
+/// When quinn acknowledges, which the lab does not change (quinn-proto
+/// 0.11's `PendingAcks`: an ack-eliciting threshold of 1 and a reordering
+/// threshold of 1; the `max_ack_delay` transport parameter's default of
+/// 25 ms).
+pub const QUINN_ACK_POLICY: &str = "quinn's defaults: an ACK at once after a second ack-eliciting packet, or for one out of order (RFC 9000 section 13.2.1), else within max_ack_delay 25 ms";
 
 /// The payload of a full-size segment of the lab's TCP on a path where
 /// QUIC's datagrams carry `udp_payload` bytes: the MTU (`udp_payload` + 28)
@@ -571,6 +593,9 @@ mod tests {
         );
         assert_eq!(s.get("receive_window"), Some("6000000 bytes"));
         assert_eq!(s.get("idle_timeout"), Some("30 s"));
+        assert_eq!(s.get("pacing"), Some(QUINN_PACING));
+        assert_eq!(s.get("slow_start_exit"), Some(QUINN_SLOW_START_EXIT));
+        assert_eq!(s.get("ack_policy"), Some(QUINN_ACK_POLICY));
         let s = QuicConfig::with_buffer(6_000_000).settings(udp_payload(1280));
         assert_eq!(
             s.get("udp_payload"),

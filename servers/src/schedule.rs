@@ -69,6 +69,19 @@ pub fn http_settings(
         ));
     }
     parameters.push(("priority_headers".to_owned(), on_off(priority_headers)));
+    // The HTTP/2 server's own settings (servers::tcp).
+    parameters.push((
+        "h2_max_concurrent_streams".to_owned(),
+        netsim::MAX_CONCURRENT_STREAMS.to_string(),
+    ));
+    parameters.push((
+        "h2_max_frame_size".to_owned(),
+        format!("{} bytes", crate::tcp::H2_MAX_FRAME_SIZE),
+    ));
+    parameters.push((
+        "h2_windows".to_owned(),
+        "stream and connection windows of the transport buffer (see TCP's receive_buffer); adaptive window off".to_owned(),
+    ));
     if !coalescing.is_on() {
         parameters.push(("coalescing".to_owned(), coalescing.label().to_owned()));
     }
