@@ -152,6 +152,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         format!("Lab build: {}.", join(&commits)),
         format!("Crate versions (from Cargo.lock): {}.", versions.join(", ")),
     ];
+    implementations_list.push(clients_text(records));
     implementations_list.extend(connections_of_pages(records));
     implementations_list.extend(reaching_http3(records));
     blocks.push(Block::List(implementations_list));
@@ -262,6 +263,37 @@ fn compared(records: &[&RunResult]) -> String {
         text.push_str(&format!(" So \"HTTP/3 against HTTP/2\" here means quinn's QUIC against {tcp}, each with these HTTP layers on top, in one simulated network; not browsers' or kernels' stacks."));
     }
     text
+}
+
+/// How the lab's clients behave, for the methodology: connections and
+/// request order, read from the records (page times say a page was loaded
+/// as a browser does; the HTTP settings say whether priorities were sent).
+fn clients_text(records: &[&RunResult]) -> String {
+    let browser = records
+        .iter()
+        .any(|r| r.measurements.as_ref().is_some_and(|m| m.page.is_some()));
+    let priorities = records.iter().any(|r| {
+        r.transport.as_ref().is_some_and(|t| {
+            t.http
+                .parameters
+                .iter()
+                .any(|(k, v)| k == "priority_headers" && v == "on")
+        })
+    });
+    let order = if browser {
+        "requests go out as the page model discovers each object (HTML parsing as its bytes arrive, stylesheets and scripts on completion; docs/workloads.md)"
+    } else {
+        "requests go out as the workload's phases allow (a page: the document, then every subresource at once)"
+    };
+    format!(
+        "Clients: HTTP/1.1 keeps up to {} connections per origin and one request at a time on each (no pipelining); HTTP/2 and HTTP/3 send every request on the origin's one connection as soon as it is due; {order}; {}.",
+        clients::config::DEFAULT_MAX_H1_CONNECTIONS,
+        if priorities {
+            "requests carry RFC 9218 priority header fields as Chrome sets them per resource type"
+        } else {
+            "requests carry no priority header fields"
+        }
+    )
 }
 
 /// The groups (axis point and protocol) whose runs are the same run in

@@ -506,6 +506,7 @@ fn the_methodology_says_what_is_compared_and_which_groups_did_not_vary() {
         "So \"HTTP/3 against HTTP/2\" here means quinn's QUIC against the lab's linux TCP"
     ));
     assert!(md.contains("queue drop-tail FIFO of 42 packets"));
+    assert!(md.contains("- Clients: HTTP/1.1 keeps up to 6 connections per origin and one request at a time on each (no pipelining)"));
     assert!(md.contains("- What a seed varies: "));
     // Recomputed from the JSON: the protocols whose seeds share one
     // packet-log digest.
