@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use clients::RunRecord;
+use netsim::DropReason;
 use records::{Axes, Outcome, RunResult};
 use scenarios::Protocol;
 
@@ -61,6 +62,11 @@ pub enum Metric {
     /// connections (the server sends the responses, so this is where loss
     /// recovery shows).
     ServerRetransmissions,
+    /// Packets the simulated network dropped for this reason, both
+    /// directions (`simulation.drops`): random loss, the full queue,
+    /// targeted drops, blackouts, packets over the MTU, packets with no
+    /// route. Shown only when some run dropped one ([`Metric::shown`]).
+    Dropped(DropReason),
     /// Head-of-line blocked time of the run (`hol_blocked_ns`,
     /// docs/metrics.md).
     HolBlocked,
@@ -78,7 +84,7 @@ pub enum Metric {
 impl Metric {
     /// Every metric, in table order: the times a person waits for first
     /// (when the runs have them), then page load time and the rest.
-    pub const ALL: [Metric; 15] = [
+    pub const ALL: [Metric; 21] = [
         Metric::FirstRender,
         Metric::DomContentLoaded,
         Metric::Onload,
@@ -91,6 +97,12 @@ impl Metric {
         Metric::Goodput,
         Metric::Retransmissions,
         Metric::ServerRetransmissions,
+        Metric::Dropped(DropReason::Random),
+        Metric::Dropped(DropReason::QueueFull),
+        Metric::Dropped(DropReason::Targeted),
+        Metric::Dropped(DropReason::Blackout),
+        Metric::Dropped(DropReason::Oversize),
+        Metric::Dropped(DropReason::NoRoute),
         Metric::Interruption,
         Metric::BytesFetchedTwice,
         Metric::ConnectionsAfterChange,
@@ -110,6 +122,14 @@ impl Metric {
             Metric::Goodput => "goodput",
             Metric::Retransmissions => "retransmissions",
             Metric::ServerRetransmissions => "server_retransmissions",
+            Metric::Dropped(reason) => match reason {
+                DropReason::Random => "drops_random",
+                DropReason::QueueFull => "drops_queue_full",
+                DropReason::Targeted => "drops_targeted",
+                DropReason::Blackout => "drops_blackout",
+                DropReason::Oversize => "drops_oversize",
+                DropReason::NoRoute => "drops_no_route",
+            },
             Metric::HolBlocked => "hol_blocked",
             Metric::Interruption => "interruption",
             Metric::BytesFetchedTwice => "bytes_fetched_twice",
@@ -131,6 +151,14 @@ impl Metric {
             Metric::Goodput => "Goodput (body bytes / page load time)",
             Metric::Retransmissions => "Client retransmissions (all connections)",
             Metric::ServerRetransmissions => "Server retransmissions (all connections)",
+            Metric::Dropped(reason) => match reason {
+                DropReason::Random => "Packets dropped by random loss (both directions)",
+                DropReason::QueueFull => "Packets dropped at the full queue (both directions)",
+                DropReason::Targeted => "Packets dropped by targeted drops (both directions)",
+                DropReason::Blackout => "Packets dropped in blackouts (both directions)",
+                DropReason::Oversize => "Packets dropped as larger than the MTU (both directions)",
+                DropReason::NoRoute => "Packets dropped for want of a route (both directions)",
+            },
             Metric::HolBlocked => "Head-of-line blocked time",
             Metric::Interruption => "Interruption at the path change",
             Metric::BytesFetchedTwice => "Bytes fetched twice after the path change",
@@ -154,7 +182,9 @@ impl Metric {
             Metric::BytesFetchedTwice => "bytes",
             Metric::ConnectionsAfterChange => "connections",
             Metric::Goodput => "Mbit/s",
-            Metric::Retransmissions | Metric::ServerRetransmissions => "packets",
+            Metric::Retransmissions | Metric::ServerRetransmissions | Metric::Dropped(_) => {
+                "packets"
+            }
         }
     }
 
@@ -206,7 +236,7 @@ impl Metric {
                     .map(|s| s.retransmissions as f64)
                     .sum(),
             ),
-            Metric::ServerRetransmissions => None,
+            Metric::ServerRetransmissions | Metric::Dropped(_) => None,
             Metric::HolBlocked => m.hol_blocked.map(ms),
             Metric::Interruption => m.migration.as_ref()?.interruption.map(ms),
             Metric::BytesFetchedTwice => Some(m.migration.as_ref()?.bytes_fetched_twice as f64),
@@ -216,10 +246,16 @@ impl Metric {
         }
     }
 
-    /// Its value for one run: [`Metric::of`] its measurements, and the
-    /// server's side for [`Metric::ServerRetransmissions`].
+    /// Its value for one run: [`Metric::of`] its measurements, the
+    /// server's side for [`Metric::ServerRetransmissions`], and the
+    /// simulation's count for [`Metric::Dropped`].
     pub fn of_run(self, r: &RunResult) -> Option<f64> {
         match self {
+            Metric::Dropped(reason) => {
+                r.measurements.as_ref()?;
+                let drops = &r.simulation.as_ref()?.drops;
+                drops.get(reason.label()).map(|&n| n as f64)
+            }
             Metric::ServerRetransmissions => {
                 r.measurements.as_ref()?;
                 let server = r.server_connections.as_deref().unwrap_or_default();
@@ -232,11 +268,16 @@ impl Metric {
 
     /// The metrics `groups` have values for, in [`Metric::ALL`] order;
     /// page load time always (so a table counts runs that all failed).
+    /// A drop reason only when some run of some group dropped a packet
+    /// for it: every simulated run counts every reason, mostly 0, and a
+    /// table of zeros says nothing the others do not.
     pub fn shown(groups: &[Group]) -> Vec<Metric> {
-        Metric::ALL
-            .into_iter()
-            .filter(|m| *m == Metric::Plt || groups.iter().any(|g| !g.values[m].is_empty()))
-            .collect()
+        let measured = |m: &Metric| match m {
+            Metric::Plt => true,
+            Metric::Dropped(_) => groups.iter().any(|g| g.values[m].iter().any(|&v| v != 0.0)),
+            _ => groups.iter().any(|g| !g.values[m].is_empty()),
+        };
+        Metric::ALL.into_iter().filter(measured).collect()
     }
 }
 
@@ -516,5 +557,97 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group of `protocol` at no axis point, with `values` for the
+    /// metrics given and none for the others.
+    fn group(protocol: Protocol, values: &[(Metric, &[f64])]) -> Group {
+        let runs = values.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        Group {
+            axes: Vec::new(),
+            protocol,
+            runs,
+            failed: 0,
+            timed_out: 0,
+            values: Metric::ALL
+                .iter()
+                .map(|&m| {
+                    let v = values
+                        .iter()
+                        .find(|(k, _)| *k == m)
+                        .map(|(_, v)| v.to_vec());
+                    (m, v.unwrap_or_default())
+                })
+                .collect(),
+        }
+    }
+
+    const RANDOM: Metric = Metric::Dropped(DropReason::Random);
+    const QUEUE: Metric = Metric::Dropped(DropReason::QueueFull);
+    const TARGETED: Metric = Metric::Dropped(DropReason::Targeted);
+
+    #[test]
+    fn a_drop_reason_is_shown_when_some_run_of_some_group_dropped_for_it() {
+        // Every simulated run counts every reason. Queue-full drops in one
+        // run of one group show the reason for every group; random loss
+        // and targeted drops that never happened do not show.
+        let groups = [
+            group(
+                Protocol::H1,
+                &[
+                    (Metric::Plt, &[900.0, 950.0]),
+                    (RANDOM, &[0.0, 0.0]),
+                    (QUEUE, &[0.0, 3.0]),
+                    (TARGETED, &[0.0, 0.0]),
+                ],
+            ),
+            group(
+                Protocol::H2,
+                &[
+                    (Metric::Plt, &[800.0, 820.0]),
+                    (RANDOM, &[0.0, 0.0]),
+                    (QUEUE, &[0.0, 0.0]),
+                    (TARGETED, &[0.0, 0.0]),
+                ],
+            ),
+        ];
+        assert_eq!(Metric::shown(&groups), [Metric::Plt, QUEUE]);
+        // With no values at all (every run failed), page load time still
+        // has its table and no drop reason does.
+        assert_eq!(Metric::shown(&[group(Protocol::H2, &[])]), [Metric::Plt]);
+    }
+
+    #[test]
+    fn drop_metrics_are_named_after_the_record_s_reasons() {
+        let drops: Vec<(&str, &str)> = Metric::ALL
+            .iter()
+            .filter(|m| matches!(m, Metric::Dropped(_)))
+            .map(|m| (m.key(), m.unit()))
+            .collect();
+        assert_eq!(
+            drops,
+            [
+                ("drops_random", "packets"),
+                ("drops_queue_full", "packets"),
+                ("drops_targeted", "packets"),
+                ("drops_blackout", "packets"),
+                ("drops_oversize", "packets"),
+                ("drops_no_route", "packets"),
+            ]
+        );
+        // One per reason the network has, in its order.
+        let reasons: Vec<DropReason> = Metric::ALL
+            .iter()
+            .filter_map(|m| match m {
+                Metric::Dropped(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reasons, DropReason::ALL);
     }
 }

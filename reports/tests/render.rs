@@ -80,6 +80,8 @@ fn metric(record: &Value, name: &str) -> Option<f64> {
                 .sum(),
         ),
         "hol_blocked" => ns(&m["hol_blocked_ns"]),
+        "drops_random" => record["simulation"]["drops"]["random"].as_f64(),
+        "drops_queue_full" => record["simulation"]["drops"]["queue-full"].as_f64(),
         "byte_delivery" => {
             m["plt_ns"].as_u64()?;
             let (mut weighted, mut bytes) = (0.0, 0.0);
@@ -117,6 +119,8 @@ fn values_by_group(records: &[Value]) -> BTreeMap<(String, String), Vec<f64>> {
             "goodput",
             "retransmissions",
             "server_retransmissions",
+            "drops_random",
+            "drops_queue_full",
         ] {
             let entry = out
                 .entry((r["protocol"].as_str().unwrap().to_owned(), name.to_owned()))
@@ -226,7 +230,20 @@ fn fixture_report_matches_recomputed_numbers() {
     let records = fixture_records(Path::new(FIXTURE));
     let values = values_by_group(&records);
     let rows = read_csv(&out.join("summary.csv"));
-    assert_eq!(rows.len(), 3 * 8, "one row per protocol and metric");
+    // PLT, TTFB, handshake, HOL, byte delivery, goodput, client and server
+    // retransmissions, and of the drop reasons only queue-full: no run of
+    // the page at 0 % random loss drops a packet for any other.
+    assert_eq!(rows.len(), 3 * 9, "one row per protocol and metric");
+    let queue: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r["metric"].starts_with("drops_"))
+        .map(|r| (r["protocol"].as_str(), r["mean"].as_str()))
+        .collect();
+    assert_eq!(queue, [("h1", "118"), ("h2", "82"), ("h3", "126")]);
+    assert!(rows
+        .iter()
+        .filter(|r| r["metric"].starts_with("drops_"))
+        .all(|r| r["metric"] == "drops_queue_full" && r["unit"] == "packets"));
     // The methodology states the transport settings the records carry.
     let md_text = fs::read_to_string(out.join("report.md")).unwrap();
     let settings = &records[0]["transport"];
@@ -285,11 +302,11 @@ fn page_times_lead_the_tables_with_the_statistics_of_plt() {
         .all(|r| r["measurements"]["page"].is_object()));
     let values = values_by_group(&records);
     let rows = read_csv(&out.join("summary.csv"));
-    // Per protocol, the four page times first, then the eight metrics of a
+    // Per protocol, the four page times first, then the nine metrics of a
     // report without them, PLT first.
-    assert_eq!(rows.len(), 3 * 12, "one row per protocol and metric");
+    assert_eq!(rows.len(), 3 * 13, "one row per protocol and metric");
     for (i, protocol) in ["h1", "h2", "h3"].into_iter().enumerate() {
-        let metrics: Vec<&str> = rows[i * 12..(i + 1) * 12]
+        let metrics: Vec<&str> = rows[i * 13..(i + 1) * 13]
             .iter()
             .map(|r| {
                 assert_eq!(r["protocol"], protocol);
@@ -297,7 +314,7 @@ fn page_times_lead_the_tables_with_the_statistics_of_plt() {
             })
             .collect();
         assert_eq!(metrics[..5], [PAGE_METRICS.as_slice(), &["plt"]].concat());
-        for r in &rows[i * 12..i * 12 + 4] {
+        for r in &rows[i * 13..i * 13 + 4] {
             assert_eq!((r["unit"].as_str(), r["n"].as_str()), ("ms", "2"));
         }
     }
@@ -461,6 +478,59 @@ fn rendering_twice_gives_identical_files() {
 /// The sweep fixture: page at 0 and 2 % loss, 2 seeds × 3 protocols.
 fn sweep_fixture() -> String {
     format!("{FIXTURE}/sweep")
+}
+
+#[test]
+fn drops_are_counted_by_reason_at_every_point() {
+    // The sweep fixture's drops by reason, per run (from its records):
+    //   0 %: random 0; queue-full h1 118, 118; h2 82, 82; h3 126, 126.
+    //   2 %: random h1 40, 44; h2 37, 38; h3 33, 38;
+    //        queue-full h1 96, 64; h2 0, 0; h3 0, 0.
+    // Means: random at 2 % h1 42, h2 37.5, h3 35.5; queue-full at 2 %
+    // h1 80. No run drops a packet for any other reason.
+    let out = scratch("drops-by-reason");
+    reports::render(Path::new(&sweep_fixture()), &out).unwrap();
+    let rows = read_csv(&out.join("summary.csv"));
+    let drops: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .filter(|r| r["metric"].starts_with("drops_"))
+        .map(|r| {
+            (
+                r["loss_percent"].as_str(),
+                r["protocol"].as_str(),
+                r["metric"].as_str(),
+                r["mean"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        drops,
+        [
+            ("0", "h1", "drops_random", "0"),
+            ("0", "h1", "drops_queue_full", "118"),
+            ("0", "h2", "drops_random", "0"),
+            ("0", "h2", "drops_queue_full", "82"),
+            ("0", "h3", "drops_random", "0"),
+            ("0", "h3", "drops_queue_full", "126"),
+            ("2", "h1", "drops_random", "42"),
+            ("2", "h1", "drops_queue_full", "80"),
+            ("2", "h2", "drops_random", "37.5"),
+            ("2", "h2", "drops_queue_full", "0"),
+            ("2", "h3", "drops_random", "35.5"),
+            ("2", "h3", "drops_queue_full", "0"),
+        ]
+    );
+    // The tables show them under their own headings, at each point.
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    let results = &md[md.find("## Results").unwrap()..];
+    for heading in [
+        "#### Packets dropped by random loss (both directions) (packets)",
+        "#### Packets dropped at the full queue (both directions) (packets)",
+    ] {
+        assert_eq!(results.matches(heading).count(), 2, "{heading}");
+    }
+    assert!(!results.contains("targeted drops (both"));
+    assert!(results.contains("| h1 | 2 / 0 / 0 | 2 | 42.0 | 40.4 | 43.6 | 42.0 "));
 }
 
 /// The charts a page sweep over loss supports, by file stem.
