@@ -12,6 +12,9 @@
 //!   intervals of the mean and of the difference against HTTP/2;
 //! - [`tables`]: runs grouped by axis point and protocol, per-metric rows,
 //!   `summary.csv`;
+//! - [`conditions`]: an axis point's network and losses in words ("no
+//!   random loss (139 queue drops per run)"), for captions, axis labels
+//!   and the Results section;
 //! - [`methodology`]: the generated "Methodology" section;
 //! - [`document`]: a report as blocks, written as Markdown and as
 //!   self-contained HTML;
@@ -26,6 +29,7 @@
 pub mod ablation;
 pub mod calibration;
 pub mod charts;
+pub mod conditions;
 pub mod document;
 pub mod methodology;
 pub mod stats;
@@ -204,7 +208,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         }
     }
     blocks.extend(ablation::section(&groups));
-    blocks.extend(result_tables(&groups));
+    blocks.extend(result_tables(&records, &groups));
     blocks.extend(methodology::section(&methodology::Inputs {
         records: &records,
         results_sha256: sha256_hex(file.bytes()),
@@ -262,9 +266,10 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     })
 }
 
-/// The "Results" section: per axis point, one table per metric, one row
-/// per protocol.
-fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
+/// The "Results" section: per axis point, its network and losses in
+/// words ([`conditions`]), then one table per metric, one row per
+/// protocol.
+fn result_tables(records: &[&RunResult], groups: &[tables::Group]) -> Vec<Block> {
     let mut blocks = vec![Block::Heading(2, "Results".into())];
     blocks.push(Block::Paragraph(format!(
         "Per metric, one row per protocol: median, p10 and p90, the mean with its 95 % bootstrap confidence interval, and the difference of the mean against HTTP/2 ({BASELINE}) in percent with its interval. Failed and timed-out runs are counted in the runs column and excluded from the statistics; n is the number of completed runs that measured the metric."
@@ -278,8 +283,31 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
         }
     }
     for point in points {
+        let network = records
+            .iter()
+            .find(|r| &tables::axis_point(&r.axes) == point)
+            .map(|r| &r.network);
+        let queue = conditions::queue_drops(groups, point);
+        let no_random_loss = network.is_some_and(|n| {
+            conditions::no_random_loss(&n.path.up.loss)
+                && conditions::no_random_loss(&n.path.down.loss)
+        });
         if !point.is_empty() {
-            blocks.push(Block::Heading(3, methodology::point_text(point)));
+            let mut heading = methodology::point_text(point);
+            if let Some(n) = network.filter(|_| no_random_loss) {
+                heading = format!("{heading}: {}", conditions::loss_text(n, &queue));
+            }
+            blocks.push(Block::Heading(3, heading));
+        }
+        if let Some(n) = network {
+            let mut text = format!("Network: {}.", conditions::text(n, &queue));
+            if conditions::queue_drops_text(&queue).is_some() {
+                text.push_str(&format!(
+                    " Packets dropped at the full queue per run (mean over completed runs): {}.",
+                    conditions::per_protocol(&queue)
+                ));
+            }
+            blocks.push(Block::Paragraph(text));
         }
         for (metric, rows) in shown.iter().zip(&by_metric) {
             let d = metric.decimals();

@@ -533,6 +533,74 @@ fn drops_are_counted_by_reason_at_every_point() {
     assert!(results.contains("| h1 | 2 / 0 / 0 | 2 | 42.0 | 40.4 | 43.6 | 42.0 "));
 }
 
+/// The texts of an SVG chart, trimmed.
+fn svg_texts(path: &Path) -> Vec<String> {
+    let svg = fs::read_to_string(path).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    doc.descendants()
+        .filter_map(|n| n.has_tag_name("text").then(|| n.text()).flatten())
+        .map(|t| t.trim().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_point_without_random_loss_says_so_and_counts_its_queue_drops() {
+    // The default page at 0 % random loss: the full queue drops 118 (h1),
+    // 82 (h2) and 126 (h3) packets in each run (both seeds alike), so the
+    // mean per run is the same numbers, and their range 82–126.
+    let out = scratch("no-random-loss");
+    reports::render(Path::new(FIXTURE), &out).unwrap();
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    let results = &md[md.find("## Results").unwrap()..];
+    assert!(
+        results.contains(
+            "Network: RTT 50 ms, 10 Mbit/s, no random loss (82–126 queue drops per run). Packets dropped at the full queue per run (mean over completed runs): HTTP/1.1 118, HTTP/2 82, HTTP/3 126."
+        ),
+        "{results}"
+    );
+    // Every chart at the point says it in its footer, none says "0 %".
+    for stem in ["cdf-plt", "transport-cost", "waterfall-h2"] {
+        let texts = svg_texts(&out.join(format!("charts/{stem}.svg")));
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("no random loss (82–126 queue drops per run)")),
+            "{stem}: {texts:?}"
+        );
+        assert!(!texts.iter().any(|t| t.contains("0 %")), "{stem}: {texts:?}");
+    }
+    assert!(!md.contains("loss 0 %"));
+
+    // The sweep at 0 and 2 %: the 0 % point's heading and the loss axis
+    // say it; the 2 % point names its random loss and adds the queue
+    // drops (h1 96 and 64, mean 80; h2 and h3 none: 0–80).
+    let out = scratch("no-random-loss-sweep");
+    reports::render(Path::new(&sweep_fixture()), &out).unwrap();
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("### loss\\_percent=0: no random loss (82–126 queue drops per run)\n"));
+    assert!(md.contains("### loss\\_percent=2\n"));
+    assert!(md.contains(
+        "Network: RTT 50 ms, 10 Mbit/s, random loss 2 % (and 0–80 queue drops per run). Packets dropped at the full queue per run (mean over completed runs): HTTP/1.1 80, HTTP/2 0, HTTP/3 0."
+    ));
+    for stem in ["plt-vs-loss_percent", "hol-vs-loss_percent"] {
+        let texts = svg_texts(&out.join(format!("charts/{stem}.svg")));
+        assert!(
+            texts.contains(
+                &"random loss (%); at 0 %: no random loss (82–126 queue drops per run)".to_owned()
+            ),
+            "{stem}: {texts:?}"
+        );
+    }
+    assert!(md.contains("mean queue drops per run there: HTTP/1.1 118, HTTP/2 82, HTTP/3 126"));
+    let texts = svg_texts(&out.join("charts/cdf-plt-loss_percent-2.svg"));
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("random loss 2 % (and 0–80 queue drops per run)")),
+        "{texts:?}"
+    );
+}
+
 /// The charts a page sweep over loss supports, by file stem.
 fn expected_sweep_charts() -> Vec<String> {
     let at = "loss_percent-2";

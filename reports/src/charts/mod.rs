@@ -43,8 +43,9 @@ use std::time::Duration;
 
 use plotters::prelude::*;
 use records::{AxisValue, Outcome, RunResult};
-use scenarios::{Handshake, Protocol, ResolvedLoss, HANDSHAKE_AXIS};
+use scenarios::{Handshake, Protocol, HANDSHAKE_AXIS};
 
+use crate::conditions;
 use crate::stats;
 use crate::tables::{self, AxisPoint, Group, Metric};
 
@@ -187,6 +188,19 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
 
     // PLT and head-of-line blocked time against the sweep axis.
     if let Some(axis) = single_numeric_axis(&points) {
+        let lossless = lossless_point(records, groups, &points);
+        let x_desc = match &lossless {
+            Some((value, loss, _)) if axis == "loss_percent" => {
+                format!("{}; at {value} %: {loss}", axis_label(&axis))
+            }
+            _ => axis_label(&axis),
+        };
+        let queue_note = match &lossless {
+            Some((value, _, per_protocol)) if axis == "loss_percent" => format!(
+                " Random loss is the links' loss model only: the full queue drops packets as well, at {value} % too (mean queue drops per run there: {per_protocol}; the tables give every point and reason)."
+            ),
+            _ => String::new(),
+        };
         for (metric, stem, name) in [
             (Metric::Plt, "plt", "Page load time"),
             (Metric::HolBlocked, "hol", "Head-of-line blocked time"),
@@ -221,7 +235,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                 ""
             };
             let chart = draw::MetricVsAxis {
-                x_desc: axis_label(&axis),
+                x_desc: x_desc.clone(),
                 y_desc: format!("{} (ms)", name.to_lowercase()),
                 series,
             };
@@ -230,7 +244,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                 (900, 560),
                 format!("{name} against {}", axis_label(&axis)),
                 format!(
-                    "{name} against {}: median (line) and interquartile range (band) of the completed runs at each point, per protocol.{note} {what}.",
+                    "{name} against {}: median (line) and interquartile range (band) of the completed runs at each point, per protocol.{note}{queue_note} {what}.",
                     axis_label(&axis)
                 ),
                 &what,
@@ -256,7 +270,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
     let Some(sample) = at.first() else {
         return Ok(out);
     };
-    let condition = condition_text(sample);
+    let condition = conditions::text(&sample.network, &conditions::queue_drops(groups, point));
     let where_ = if point.is_empty() {
         condition.clone()
     } else {
@@ -759,47 +773,30 @@ fn axis_label(axis: &str) -> String {
     }
 }
 
-/// `RTT 50 ms, 10 Mbit/s down, loss 2 %`: the network of a record, short.
-fn condition_text(r: &RunResult) -> String {
-    let n = &r.network;
-    let (up, down) = (&n.path.up, &n.path.down);
-    let rtt = (up.delay_ns + down.delay_ns) as f64 / 1e6;
-    let rate = |bps: u64| bps as f64 / 1e6;
-    let bandwidth = if up.bandwidth_bps == down.bandwidth_bps {
-        format!("{} Mbit/s", rate(down.bandwidth_bps))
-    } else {
-        format!(
-            "{} Mbit/s down, {} up",
-            rate(down.bandwidth_bps),
-            rate(up.bandwidth_bps)
-        )
-    };
-    let loss = |l: &ResolvedLoss| match *l {
-        ResolvedLoss::Bernoulli { rate } => format!("{} %", percent(rate)),
-        ResolvedLoss::GilbertElliott {
-            mean_loss,
-            mean_burst,
-        } => format!("{} % in bursts of {mean_burst}", percent(mean_loss)),
-        ResolvedLoss::None => "0 %".into(),
-    };
-    let loss = if up.loss == down.loss {
-        format!("loss {}", loss(&down.loss))
-    } else {
-        format!("loss {} down, {} up", loss(&down.loss), loss(&up.loss))
-    };
-    let mut text = format!("RTT {rtt} ms, {bandwidth}, {loss}");
-    match n.drops.len() {
-        0 => {}
-        1 => text.push_str(", 1 targeted drop"),
-        k => text.push_str(&format!(", {k} targeted drops")),
-    }
-    if !n.blackouts.is_empty() {
-        text.push_str(&format!(", {} blackout(s)", n.blackouts.len()));
-    }
-    text
-}
-
-/// A fraction in percent, rounded to 6 decimals (so 0.02 shows as 2).
-fn percent(fraction: f64) -> f64 {
-    (fraction * 1e8).round() / 1e6
+/// The first of `points` (in order) whose runs have no random loss but
+/// drop packets at the full queue: its axis value, its losses in words
+/// ([`conditions::loss_text`]) and the queue drops per protocol
+/// ([`conditions::per_protocol`]). `None` if no point is like that.
+fn lossless_point(
+    records: &[&RunResult],
+    groups: &[Group],
+    points: &[AxisPoint],
+) -> Option<(String, String, String)> {
+    points.iter().find_map(|point| {
+        let (_, value) = point.first()?;
+        let r = records
+            .iter()
+            .find(|r| &tables::axis_point(&r.axes) == point)?;
+        let (up, down) = (&r.network.path.up.loss, &r.network.path.down.loss);
+        if !(conditions::no_random_loss(up) && conditions::no_random_loss(down)) {
+            return None;
+        }
+        let queue = conditions::queue_drops(groups, point);
+        conditions::queue_drops_text(&queue)?;
+        Some((
+            value.clone(),
+            conditions::loss_text(&r.network, &queue),
+            conditions::per_protocol(&queue),
+        ))
+    })
 }
