@@ -71,6 +71,19 @@ pub fn per_protocol(queue: &[(Protocol, f64)]) -> String {
         .join(", ")
 }
 
+/// A drop reason in a legend: `random loss`, `queue full`, `targeted
+/// drop`, `blackout`, `over the MTU`, `no route`.
+pub fn reason_name(reason: DropReason) -> &'static str {
+    match reason {
+        DropReason::Random => "random loss",
+        DropReason::QueueFull => "queue full",
+        DropReason::Targeted => "targeted drop",
+        DropReason::Blackout => "blackout",
+        DropReason::Oversize => "over the MTU",
+        DropReason::NoRoute => "no route",
+    }
+}
+
 /// Whether a link's loss model drops nothing at random.
 pub fn no_random_loss(loss: &ResolvedLoss) -> bool {
     match *loss {

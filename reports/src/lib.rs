@@ -195,7 +195,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     if !figures.is_empty() {
         blocks.push(Block::Heading(2, "Charts".into()));
         blocks.push(Block::Paragraph(format!(
-            "Each chart is in {}/ as SVG and PNG. Colors are fixed per protocol (HTTP/1.1 orange, HTTP/2 blue, HTTP/3 green; Okabe–Ito palette, safe for color blindness). Charts at one condition use the reference point (see Methodology) and, for one run, each protocol's run with the median page load time.",
+            "Each chart is in {}/ as SVG and PNG. Colors are fixed per protocol (HTTP/1.1 orange, HTTP/2 blue, HTTP/3 green; Okabe–Ito palette, safe for color blindness); the transport-cost chart colors its drops by reason instead, from the palette's other colors, and names the protocol under each bar. Charts at one condition use the reference point (see Methodology) and, for one run, each protocol's run with the median page load time.",
             document::CHART_DIR
         )));
         for f in &figures {

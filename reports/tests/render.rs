@@ -567,7 +567,10 @@ fn a_point_without_random_loss_says_so_and_counts_its_queue_drops() {
                 .any(|t| t.contains("no random loss (82–126 queue drops per run)")),
             "{stem}: {texts:?}"
         );
-        assert!(!texts.iter().any(|t| t.contains("0 %")), "{stem}: {texts:?}");
+        assert!(
+            !texts.iter().any(|t| t.contains("0 %")),
+            "{stem}: {texts:?}"
+        );
     }
     assert!(!md.contains("loss 0 %"));
 
@@ -599,6 +602,69 @@ fn a_point_without_random_loss_says_so_and_counts_its_queue_drops() {
             .any(|t| t.contains("random loss 2 % (and 0–80 queue drops per run)")),
         "{texts:?}"
     );
+}
+
+#[test]
+fn the_transport_cost_chart_stacks_the_drop_reasons_apart() {
+    // At the sweep's reference point, 2 % (drops per run from the
+    // records, as in drops_are_counted_by_reason_at_every_point):
+    //   h1: random 40, 44 (mean 42); queue-full 96, 64 (mean 80);
+    //       totals 136, 108: 122 in all;
+    //   h2: random 37, 38 (37.5); h3: random 33, 38 (35.5); no queue drops.
+    let out = scratch("transport-cost");
+    reports::render(Path::new(&sweep_fixture()), &out).unwrap();
+    let path = out.join("charts/transport-cost-loss_percent-2.svg");
+    let texts = svg_texts(&path);
+    let has = |t: &str| texts.iter().any(|x| x == t);
+    // One legend entry per reason some run dropped for, none for the
+    // others; each segment's mean beside it and each stack's total.
+    for t in [
+        "random loss",
+        "queue full",
+        "42",
+        "80",
+        "122 in all",
+        "37.5",
+        "37.5 in all",
+        "35.5",
+        "35.5 in all",
+        "by the client",
+        "by the server",
+    ] {
+        assert!(has(t), "{t} missing: {texts:?}");
+    }
+    for t in ["targeted drop", "blackout", "over the MTU", "no route"] {
+        assert!(!has(t), "{t} shown: {texts:?}");
+    }
+    let svg = fs::read_to_string(&path).unwrap();
+    // Random loss sky blue, the full queue vermillion; no other reason's.
+    assert!(svg.contains("#56B4E9") && svg.contains("#D55E00"));
+    assert!(!svg.contains("#CC79A7") && !svg.contains("#F0E442"));
+    // The retransmission bars are the means of the records' sums: the
+    // client's (h1 2 and 0: 1; h2 0; h3 13 and 14: 13.5) and the
+    // server's, recomputed here.
+    let records = fixture_records(Path::new(&sweep_fixture()));
+    for protocol in ["h1", "h2", "h3"] {
+        let at_2: Vec<&Value> = records
+            .iter()
+            .filter(|r| r["protocol"] == protocol && r["axes"]["loss_percent"] == 2.0)
+            .collect();
+        for name in ["retransmissions", "server_retransmissions"] {
+            let v: Vec<f64> = at_2.iter().filter_map(|r| metric(r, name)).collect();
+            let label = reports::conditions::count(mean(&v));
+            assert!(has(&label), "{protocol} {name}: no bar labelled {label}");
+        }
+    }
+
+    // The page at 0 % random loss: only the full queue drops.
+    let out = scratch("transport-cost-0");
+    reports::render(Path::new(FIXTURE), &out).unwrap();
+    let texts = svg_texts(&out.join("charts/transport-cost.svg"));
+    let has = |t: &str| texts.iter().any(|x| x == t);
+    assert!(has("queue full") && !has("random loss"), "{texts:?}");
+    for t in ["118 in all", "82 in all", "126 in all"] {
+        assert!(has(t), "{t} missing: {texts:?}");
+    }
 }
 
 /// The charts a page sweep over loss supports, by file stem.

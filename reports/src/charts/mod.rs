@@ -12,7 +12,8 @@
 //!
 //! Colors come from the Okabe–Ito palette (safe for the common forms of
 //! color blindness), one per protocol, the same in every chart
-//! ([`protocol_color`]).
+//! ([`protocol_color`]), and one per drop reason from the colors no
+//! protocol uses ([`drop_reason_color`]).
 //!
 //! Which charts are drawn:
 //! - PLT against the sweep axis (median and interquartile band), when the
@@ -26,8 +27,8 @@
 //!     protocol, and per object kind when its last object arrived;
 //!   - the CDF of PLT per protocol;
 //!   - handshake and TTFB per protocol, in ms and in RTTs;
-//!   - transport cost: packets the network dropped and packets
-//!     retransmitted, per protocol;
+//!   - transport cost: packets the network dropped, stacked by reason
+//!     ([`drop_reason_color`]), and packets retransmitted, per protocol;
 //!   - per protocol, for its *representative run* (the run with the median
 //!     PLT: of the `ok` runs sorted by PLT then seed, index `(n - 1) / 2`):
 //!     a request waterfall and per-stream bytes against time;
@@ -41,6 +42,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use netsim::DropReason;
 use plotters::prelude::*;
 use records::{AxisValue, Outcome, RunResult};
 use scenarios::{Handshake, Protocol, HANDSHAKE_AXIS};
@@ -274,7 +276,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
     let where_ = if point.is_empty() {
         condition.clone()
     } else {
-        format!("{} ({condition})", crate::methodology::point_text(point))
+        format!("{}: {condition}", crate::methodology::point_text(point))
     };
     let footer = format!("{where_} · {what}");
     let suffix = if point.is_empty() {
@@ -364,46 +366,14 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
         }
     }
 
-    // Transport cost.
-    {
-        let series = bar_series(&by_protocol, |r| {
-            let dropped = r
-                .simulation
-                .as_ref()
-                .map(|s| s.drops.values().sum::<u64>() as f64);
-            let retrans = r.measurements.as_ref().map(|m| {
-                m.connections
-                    .iter()
-                    .filter_map(|c| c.stats.as_ref())
-                    .map(|s| s.retransmissions as f64)
-                    .sum::<f64>()
-            });
-            vec![dropped, retrans, Metric::ServerRetransmissions.of_run(r)]
-        });
-        if has_values(&series) {
-            let stem = format!("transport-cost{suffix}");
-            let chart = draw::Bars {
-                categories: vec![
-                    "dropped by the network (both ways)".into(),
-                    "retransmitted by the client".into(),
-                    "retransmitted by the server".into(),
-                ],
-                y_desc: "packets per run".into(),
-                series,
-                second_axis: None,
-            };
-            out.push(figure(
-                stem,
-                (900, 520),
-                "Transport cost: packets lost and retransmitted".into(),
-                format!(
-                    "Median (bar) and p10–p90 (whisker) per run, over completed runs. Drops are counted by the simulated network for every packet of the run; retransmissions are counted by each side's transport (TCP segments resent, QUIC packets declared lost); the server sends the responses, so its count is where loss recovery shows. At {where_}. {what}."
-                ),
-                &footer,
-                &chart,
-            )?);
-        }
-    }
+    // Transport cost: drops by reason, retransmissions by side.
+    out.extend(transport_cost(
+        &by_protocol,
+        &where_,
+        &footer,
+        &what,
+        &suffix,
+    )?);
 
     // Representative runs: waterfall and per-stream progress.
     let representative: Vec<(Protocol, &RunResult)> = by_protocol
@@ -673,6 +643,112 @@ fn page_times(
         )?);
     }
     Ok(out)
+}
+
+/// The color of a drop reason in the transport-cost chart, from the
+/// Okabe–Ito colors no protocol uses: random loss sky blue, the full
+/// queue vermillion, targeted drops reddish purple, blackouts black,
+/// over the MTU yellow, no route grey.
+pub fn drop_reason_color(reason: DropReason) -> RGBColor {
+    match reason {
+        DropReason::Random => RGBColor(0x56, 0xB4, 0xE9),
+        DropReason::QueueFull => RGBColor(0xD5, 0x5E, 0x00),
+        DropReason::Targeted => RGBColor(0xCC, 0x79, 0xA7),
+        DropReason::Blackout => RGBColor(0x00, 0x00, 0x00),
+        DropReason::Oversize => RGBColor(0xF0, 0xE4, 0x42),
+        DropReason::NoRoute => RGBColor(0x99, 0x99, 0x99),
+    }
+}
+
+/// The transport-cost chart at one point: per protocol, the packets the
+/// network dropped, by reason (the reasons some completed run dropped a
+/// packet for), and the packets each side retransmitted. `None` without
+/// a completed run.
+fn transport_cost(
+    by_protocol: &[(Protocol, Vec<&RunResult>)],
+    where_: &str,
+    footer: &str,
+    what: &str,
+    suffix: &str,
+) -> Result<Option<Figure>, ChartError> {
+    fn ok<'a>(runs: &[&'a RunResult]) -> Vec<&'a RunResult> {
+        runs.iter()
+            .copied()
+            .filter(|r| r.outcome == Outcome::Ok)
+            .collect()
+    }
+    let values = |runs: &[&RunResult], metric: Metric| -> Vec<f64> {
+        ok(runs).iter().filter_map(|r| metric.of_run(r)).collect()
+    };
+    let reasons: Vec<DropReason> = DropReason::ALL
+        .into_iter()
+        .filter(|&reason| {
+            by_protocol.iter().any(|(_, runs)| {
+                values(runs, Metric::Dropped(reason))
+                    .iter()
+                    .any(|&v| v > 0.0)
+            })
+        })
+        .collect();
+    let mut drops = Vec::new();
+    let mut retransmissions = Vec::new();
+    for (protocol, runs) in by_protocol {
+        let totals: Vec<f64> = ok(runs)
+            .iter()
+            .filter_map(|r| {
+                let s = r.simulation.as_ref()?;
+                Some(s.drops.values().sum::<u64>() as f64)
+            })
+            .collect();
+        if let (Some(p10), Some(p90)) = (stats::p10(&totals), stats::p90(&totals)) {
+            drops.push(draw::DropStack {
+                protocol: *protocol,
+                means: reasons
+                    .iter()
+                    .map(|&reason| {
+                        stats::mean(&values(runs, Metric::Dropped(reason))).unwrap_or(0.0)
+                    })
+                    .collect(),
+                total_p10_p90: (p10, p90),
+            });
+        }
+        let side = |metric: Metric| {
+            let v = values(runs, metric);
+            Some((stats::p10(&v)?, stats::mean(&v)?, stats::p90(&v)?))
+        };
+        let sides = [
+            side(Metric::Retransmissions),
+            side(Metric::ServerRetransmissions),
+        ];
+        if sides.iter().any(Option::is_some) {
+            retransmissions.push(draw::RetransmissionBars {
+                protocol: *protocol,
+                sides,
+            });
+        }
+    }
+    if drops.is_empty() && retransmissions.is_empty() {
+        return Ok(None);
+    }
+    let chart = draw::TransportCost {
+        reasons: reasons
+            .iter()
+            .map(|&r| (conditions::reason_name(r).to_owned(), drop_reason_color(r)))
+            .collect(),
+        drops,
+        retransmissions,
+    };
+    figure(
+        format!("transport-cost{suffix}"),
+        (1000, 540),
+        "Transport cost: packets dropped, by reason, and retransmitted".into(),
+        format!(
+            "Left: the packets the simulated network dropped in a run, both directions, per protocol, one color per reason (only reasons some completed run dropped a packet for): each segment is that reason's mean over the completed runs, labelled beside it, so the stack is the mean total (\"in all\"); the whisker is p10–p90 of the runs' totals. A queue drop is the bottleneck queue overflowing under the senders' own load; a random drop is the links' loss model. Right: the packets each side retransmitted, mean (bar) and p10–p90 (whisker), counted by its transport (TCP segments resent, QUIC packets declared lost); the server sends the responses, so its count is where loss recovery shows. Both panels share one scale in packets per run. At {where_}. {what}."
+        ),
+        footer,
+        &chart,
+    )
+    .map(Some)
 }
 
 /// Width of a goodput bin.
