@@ -42,7 +42,7 @@ use records::{ResultsFile, RunResult};
 use sha2::{Digest, Sha256};
 
 use document::Block;
-use tables::{Metric, Row, BASELINE};
+use tables::{Difference, Metric, Row, BASELINE};
 
 /// The raw results a report reads.
 pub const RESULTS_FILE: &str = records::RESULTS_FILE;
@@ -266,13 +266,23 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     })
 }
 
+/// Marks a difference given in the metric's unit, its baseline near 0.
+const NEAR_ZERO_MARK: &str = "¹";
+/// Marks a difference left out, the metric 0 by construction.
+const BY_CONSTRUCTION_MARK: &str = "²";
+
 /// The "Results" section: per axis point, its network and losses in
 /// words ([`conditions`]), then one table per metric, one row per
 /// protocol.
 fn result_tables(records: &[&RunResult], groups: &[tables::Group]) -> Vec<Block> {
     let mut blocks = vec![Block::Heading(2, "Results".into())];
     blocks.push(Block::Paragraph(format!(
-        "Per metric, one row per protocol: median, p10 and p90, the mean with its 95 % bootstrap confidence interval, and the difference of the mean against HTTP/2 ({BASELINE}) in percent with its interval. Failed and timed-out runs are counted in the runs column and excluded from the statistics; n is the number of completed runs that measured the metric."
+        "Per metric, one row per protocol: median, p10 and p90, the mean with its 95 % bootstrap confidence interval, and the difference of the mean against HTTP/2 ({BASELINE}) in percent with its interval. Where HTTP/2's mean is too near 0 for a percent to mean anything (below {} ms, {} packets, {} bytes, {} connections or {} Mbit/s), the difference is in the metric's unit instead ({NEAR_ZERO_MARK}); where the metric is 0 by construction for a protocol, there is none ({BY_CONSTRUCTION_MARK}). Failed and timed-out runs are counted in the runs column and excluded from the statistics; n is the number of completed runs that measured the metric.",
+        tables::MIN_BASELINE_MS,
+        tables::MIN_BASELINE_PACKETS,
+        tables::MIN_BASELINE_BYTES,
+        tables::MIN_BASELINE_CONNECTIONS,
+        tables::MIN_BASELINE_MBIT_S,
     )));
     let shown = Metric::shown(groups);
     let by_metric: Vec<Vec<Row<'_>>> = shown.iter().map(|&m| tables::rows(groups, m)).collect();
@@ -324,6 +334,8 @@ fn result_tables(records: &[&RunResult], groups: &[tables::Group]) -> Vec<Block>
             ];
             let mut body = Vec::new();
             let mut excluded = 0;
+            let mut near_zero = false;
+            let mut by_construction = Vec::new();
             for row in rows.iter().filter(|r| &r.group.axes == point) {
                 let g = row.group;
                 excluded += g.failed + g.timed_out;
@@ -347,8 +359,19 @@ fn result_tables(records: &[&RunResult], groups: &[tables::Group]) -> Vec<Block>
                 }
                 cells.push(match (row.vs_baseline, g.protocol == BASELINE) {
                     (_, true) => "baseline".to_owned(),
-                    (Some(v), false) => {
-                        format!("{:+.1} % [{:+.1}, {:+.1}]", v.percent, v.ci.low, v.ci.high)
+                    (Some(Difference::Percent { percent: v, .. }), false) => {
+                        format!("{:+.1} % [{:+.1}, {:+.1}]", v.value, v.ci.low, v.ci.high)
+                    }
+                    (Some(Difference::Absolute(v)), false) => {
+                        near_zero = true;
+                        format!(
+                            "{:+.d$} {unit} [{:+.d$}, {:+.d$}] {NEAR_ZERO_MARK}",
+                            v.value, v.ci.low, v.ci.high
+                        )
+                    }
+                    (Some(Difference::ZeroByConstruction(why)), false) => {
+                        by_construction.push((g.protocol, why));
+                        format!("— {BY_CONSTRUCTION_MARK}")
                     }
                     (None, false) => "—".to_owned(),
                 });
@@ -356,6 +379,19 @@ fn result_tables(records: &[&RunResult], groups: &[tables::Group]) -> Vec<Block>
             }
             blocks.push(Block::Heading(4, format!("{} ({unit})", metric.title())));
             blocks.push(Block::Table(header.to_vec(), body));
+            if near_zero {
+                blocks.push(Block::Paragraph(format!(
+                    "{NEAR_ZERO_MARK} HTTP/2's mean is below {} {unit} here, too near 0 for a percent of it to mean anything: the difference of the means is given in {unit}, with its 95 % bootstrap interval.",
+                    metric.min_baseline()
+                )));
+            }
+            for (protocol, why) in by_construction {
+                blocks.push(Block::Paragraph(format!(
+                    "{BY_CONSTRUCTION_MARK} {}'s {} is 0 by construction: {why}. A difference against HTTP/2 would only restate HTTP/2's value.",
+                    protocol.name(),
+                    metric.title().to_lowercase()
+                )));
+            }
             if excluded > 0 {
                 blocks.push(Block::Paragraph(format!(
                     "Note: {excluded} failed or timed-out runs are excluded from these statistics."

@@ -190,16 +190,47 @@ fn assert_rows_match(
         assert_close(field(row, "mean_ci_low"), ci.low, &what);
         assert_close(field(row, "mean_ci_high"), ci.high, &what);
         assert!(ci.low <= mean(v) && mean(v) <= ci.high, "{what}");
+        // The difference against HTTP/2: in percent where HTTP/2's mean is
+        // at least 10 ms or 10 packets (every metric of these fixtures is
+        // in ms, packets or Mbit/s, and goodput is far above 0.1 Mbit/s);
+        // below, in the unit only; and none for HOL blocked time of
+        // HTTP/1.1 and HTTP/3, 0 by construction (every value 0 here).
         let base = &values[&("h2".to_owned(), key.1.clone())];
-        if key.0 == "h2" || mean(base) == 0.0 {
-            assert_eq!(row["delta_vs_h2_pct"], "", "{what}");
-        } else {
+        let threshold = match row["unit"].as_str() {
+            "ms" | "packets" => 10.0,
+            "Mbit/s" => 0.1,
+            unit => panic!("{what}: unit {unit}"),
+        };
+        let by_construction = key.1 == "hol_blocked" && key.0 != "h2";
+        let pct = key.0 != "h2" && !by_construction && mean(base) >= threshold;
+        let abs = key.0 != "h2" && !by_construction;
+        if pct {
             let d = 100.0 * (mean(v) - mean(base)) / mean(base);
             assert_close(field(row, "delta_vs_h2_pct"), d, &what);
             let dci = reports::stats::bootstrap_difference_ci(v, base).unwrap();
             assert_close(field(row, "delta_ci_low"), dci.low, &what);
             assert_close(field(row, "delta_ci_high"), dci.high, &what);
+        } else {
+            for column in ["delta_vs_h2_pct", "delta_ci_low", "delta_ci_high"] {
+                assert_eq!(row[column], "", "{what}: {column}");
+            }
         }
+        if abs {
+            assert_close(field(row, "delta_vs_h2_abs"), mean(v) - mean(base), &what);
+            let aci = reports::stats::bootstrap_difference_of_means_ci(v, base).unwrap();
+            assert_close(field(row, "delta_abs_ci_low"), aci.low, &what);
+            assert_close(field(row, "delta_abs_ci_high"), aci.high, &what);
+        } else {
+            for column in ["delta_vs_h2_abs", "delta_abs_ci_low", "delta_abs_ci_high"] {
+                assert_eq!(row[column], "", "{what}: {column}");
+            }
+        }
+        let omitted = match (key.0 == "h2", by_construction, pct) {
+            (true, _, _) | (false, false, true) => "",
+            (false, true, _) => "zero_by_construction",
+            (false, false, false) => "baseline_near_zero",
+        };
+        assert_eq!(row["delta_pct_omitted"], omitted, "{what}");
         // The Markdown table shows the same numbers, rounded.
         let d = if key.1 == "goodput" { 3 } else { 1 };
         let cells = format!(
@@ -665,6 +696,60 @@ fn the_transport_cost_chart_stacks_the_drop_reasons_apart() {
     for t in ["118 in all", "82 in all", "126 in all"] {
         assert!(has(t), "{t} missing: {texts:?}");
     }
+}
+
+#[test]
+fn differences_against_a_baseline_near_0_are_in_the_unit_and_footnoted() {
+    // At 2 % in the sweep fixture (per run, from its records):
+    //   client retransmissions h1 2, 0; h2 0, 0; h3 13, 14;
+    //   queue-full drops h1 96, 64; h2 0, 0;
+    //   random drops h1 40, 44; h2 37, 38;
+    //   HOL blocked time h1 0, 0; h2 333, 298 ms; h3 0, 0.
+    // Against HTTP/2's 0, h3's retransmissions are +13.5 packets, the
+    // interval the range of the resampled means of {13, 14}: [13, 14];
+    // h1's +1 [0, 2]; h1's queue drops +80 [64, 96]. HTTP/2's random
+    // drops (37.5) are above 10 packets: h1's are (42 - 37.5) / 37.5 =
+    // +12 %. HOL of h1 and h3 is 0 by construction.
+    let out = scratch("near-zero");
+    reports::render(Path::new(&sweep_fixture()), &out).unwrap();
+    let md = fs::read_to_string(out.join("report.md")).unwrap();
+    let at_2 = &md[md.find("### loss\\_percent=2").unwrap()..];
+    let table = |title: &str| {
+        let start = at_2.find(&format!("#### {title}")).unwrap();
+        let rest = &at_2[start..];
+        let end = rest[5..].find("#### ").map_or(rest.len(), |e| e + 5);
+        rest[..end].to_owned()
+    };
+    let retransmissions = table("Client retransmissions");
+    assert!(
+        retransmissions.contains("| +13.5 packets \\[+13.0, +14.0\\] ¹ |"),
+        "{retransmissions}"
+    );
+    assert!(
+        retransmissions.contains("| +1.0 packets \\[+0.0, +2.0\\] ¹ |"),
+        "{retransmissions}"
+    );
+    assert!(retransmissions.contains(
+        "¹ HTTP/2's mean is below 10 packets here, too near 0 for a percent of it to mean anything: the difference of the means is given in packets, with its 95 % bootstrap interval."
+    ));
+    let queue = table("Packets dropped at the full queue");
+    assert!(
+        queue.contains("| +80.0 packets \\[+64.0, +96.0\\] ¹ |"),
+        "{queue}"
+    );
+    let random = table("Packets dropped by random loss");
+    assert!(random.contains("| +12.0 % \\["), "{random}");
+    assert!(!random.contains('¹'), "{random}");
+    let hol = table("Head-of-line blocked time");
+    assert_eq!(hol.matches("| — ² |").count(), 2, "{hol}");
+    assert!(hol.contains(
+        "² HTTP/3's head-of-line blocked time is 0 by construction: QUIC orders bytes per stream"
+    ));
+    assert!(hol.contains("² HTTP/1.1's head-of-line blocked time is 0 by construction: an HTTP/1.1 connection carries one response at a time"));
+    assert!(
+        !md.contains("-100.0 %"),
+        "no percent of a metric 0 by construction"
+    );
 }
 
 /// The charts a page sweep over loss supports, by file stem.
