@@ -399,7 +399,8 @@ pub struct RetransmissionBars {
 /// each, so the stack is the mean total; whisker p10–p90 of the total);
 /// on the right, the packets each side retransmitted, one bar per
 /// protocol in its color (mean, whisker p10–p90). Labels are packets to
-/// a tenth ([`count`]). Each panel's legend is a row above its plot, so
+/// a tenth ([`count`]); a segment too thin to label beside it is named
+/// with its mean under its protocol. Each panel's legend is a row above its plot, so
 /// no legend covers a bar.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TransportCost {
@@ -472,11 +473,23 @@ impl Chart for TransportCost {
         } else {
             legend_row(&strip, 31, &self.reasons)?;
         }
+        // A segment too thin to label beside it (under about 13 of the
+        // plot's some 380 pixels) is named under its protocol instead, a
+        // line each; both panels keep the same label area, so that their
+        // scales line up.
+        let thin = |mean: f64| mean < y_hi * 0.035;
+        let thin_lines = self
+            .drops
+            .iter()
+            .map(|d| d.means.iter().filter(|&&m| m > 0.0 && thin(m)).count())
+            .max()
+            .unwrap_or(0);
+        let below = 30 + 14 * thin_lines as u32;
         let n = self.drops.len().max(1) as f64;
         let mut chart = ChartBuilder::on(&plot)
             .margin(10)
             .margin_top(4)
-            .x_label_area_size(30)
+            .x_label_area_size(below)
             .y_label_area_size(62)
             .build_cartesian_2d(0.0..n, 0.0..y_hi)?;
         mesh(&mut chart)
@@ -489,7 +502,8 @@ impl Chart for TransportCost {
             let (x0, x1) = (i as f64 + 0.22, i as f64 + 0.72);
             let mid = (x0 + x1) / 2.0;
             let mut base = 0.0;
-            for (mean, (_, color)) in d.means.iter().zip(&self.reasons) {
+            let mut named_below = Vec::new();
+            for (mean, (name, color)) in d.means.iter().zip(&self.reasons) {
                 if *mean <= 0.0 {
                     continue;
                 }
@@ -503,10 +517,13 @@ impl Chart for TransportCost {
                     vec![(x0, top), (x1, top)],
                     WHITE.stroke_width(1),
                 )))?;
-                // The reason's mean beside its segment, if there is room.
-                let (_, py_top) = chart.backend_coord(&(x1, top));
-                let (px, py_base) = chart.backend_coord(&(x1, base));
-                if py_base - py_top >= 13 {
+                // The reason's mean beside its segment, or under the
+                // protocol's name when the segment is too thin for it.
+                if thin(*mean) {
+                    named_below.push(format!("{name} {}", count(*mean)));
+                } else {
+                    let (_, py_top) = chart.backend_coord(&(x1, top));
+                    let (px, py_base) = chart.backend_coord(&(x1, base));
                     root.draw(&Text::new(
                         count(*mean),
                         (px + 4, (py_top + py_base) / 2),
@@ -538,6 +555,16 @@ impl Chart for TransportCost {
                 (px, py + 8),
                 font(13).pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;
+            for (k, line) in named_below.into_iter().enumerate() {
+                root.draw(&Text::new(
+                    line,
+                    (px, py + 26 + 14 * k as i32),
+                    (FAMILY, 11)
+                        .into_font()
+                        .color(&MUTED)
+                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                ))?;
+            }
         }
 
         // Right: retransmissions, by side and protocol.
@@ -552,7 +579,7 @@ impl Chart for TransportCost {
         let mut chart = ChartBuilder::on(&plot)
             .margin(10)
             .margin_top(4)
-            .x_label_area_size(30)
+            .x_label_area_size(below)
             .y_label_area_size(44)
             .build_cartesian_2d(0.0..2.0, 0.0..y_hi)?;
         mesh(&mut chart)
