@@ -648,16 +648,15 @@ fn the_transport_cost_chart_stacks_the_drop_reasons_apart() {
     let texts = svg_texts(&path);
     let has = |t: &str| texts.iter().any(|x| x == t);
     // One legend entry per reason some run dropped for, none for the
-    // others; each segment's mean beside it and each stack's total.
+    // others; each segment's mean beside it where a stack has two, and
+    // each stack's total.
     for t in [
         "random loss",
         "queue full",
         "42",
         "80",
         "122 in all",
-        "37.5",
         "37.5 in all",
-        "35.5",
         "35.5 in all",
         "by the client",
         "by the server",

@@ -503,6 +503,7 @@ impl Chart for TransportCost {
             let mid = (x0 + x1) / 2.0;
             let mut base = 0.0;
             let mut named_below = Vec::new();
+            let segments = d.means.iter().filter(|&&m| m > 0.0).count();
             for (mean, (name, color)) in d.means.iter().zip(&self.reasons) {
                 if *mean <= 0.0 {
                     continue;
@@ -518,10 +519,11 @@ impl Chart for TransportCost {
                     WHITE.stroke_width(1),
                 )))?;
                 // The reason's mean beside its segment, or under the
-                // protocol's name when the segment is too thin for it.
-                if thin(*mean) {
+                // protocol's name when the segment is too thin for it; a
+                // stack of one reason has only its total.
+                if segments >= 2 && thin(*mean) {
                     named_below.push(format!("{name} {}", count(*mean)));
-                } else {
+                } else if segments >= 2 {
                     let (_, py_top) = chart.backend_coord(&(x1, top));
                     let (px, py_base) = chart.backend_coord(&(x1, base));
                     root.draw(&Text::new(
