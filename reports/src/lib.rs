@@ -13,6 +13,9 @@
 //!   differences paired by seed;
 //! - [`tables`]: runs grouped by axis point and protocol, per-metric rows,
 //!   `summary.csv`;
+//! - [`conditions`]: an axis point's network and losses in words ("no
+//!   random loss (139 queue drops per run)"), for captions, axis labels
+//!   and the Results section;
 //! - [`methodology`]: the generated "Methodology" section;
 //! - [`document`]: a report as blocks, written as Markdown and as
 //!   self-contained HTML;
@@ -30,6 +33,7 @@
 pub mod ablation;
 pub mod calibration;
 pub mod charts;
+pub mod conditions;
 pub mod document;
 pub mod events;
 pub mod methodology;
@@ -43,7 +47,7 @@ use records::{ResultsFile, RunResult};
 use sha2::{Digest, Sha256};
 
 use document::Block;
-use tables::{Metric, Row, BASELINE};
+use tables::{Difference, Metric, Row, BASELINE};
 
 /// The raw results a report reads.
 pub const RESULTS_FILE: &str = records::RESULTS_FILE;
@@ -215,7 +219,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     if !figures.is_empty() {
         blocks.push(Block::Heading(2, "Charts".into()));
         blocks.push(Block::Paragraph(format!(
-            "Each chart is in {}/ as SVG and PNG. Colors are fixed per protocol (HTTP/1.1 orange, HTTP/2 blue, HTTP/3 green; Okabe–Ito palette, safe for color blindness). Charts at one condition use the reference point (see Methodology) and, for one run, each protocol's run with the median page load time.",
+            "Each chart is in {}/ as SVG and PNG. Colors are fixed per protocol (HTTP/1.1 orange, HTTP/2 blue, HTTP/3 green; Okabe–Ito palette, safe for color blindness); the transport-cost chart colors its drops by reason instead, from the palette's other colors, and names the protocol under each bar. Charts at one condition use the reference point (see Methodology) and, for one run, each protocol's run with the median page load time.",
             document::CHART_DIR
         )));
         for f in &figures {
@@ -229,7 +233,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     }
     blocks.extend(ablation::section(&groups));
     blocks.extend(events::section(&groups, &records));
-    blocks.extend(result_tables(&groups));
+    blocks.extend(result_tables(&records, &groups));
     blocks.extend(methodology::section(&methodology::Inputs {
         records: &records,
         records_sha256,
@@ -287,12 +291,23 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     })
 }
 
-/// The "Results" section: per axis point, one table per metric, one row
-/// per protocol.
-fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
+/// Marks a difference given in the metric's unit, its baseline near 0.
+const NEAR_ZERO_MARK: &str = "¹";
+/// Marks a difference left out, the metric 0 by construction.
+const BY_CONSTRUCTION_MARK: &str = "²";
+
+/// The "Results" section: per axis point, its network and losses in
+/// words ([`conditions`]), then one table per metric, one row per
+/// protocol.
+fn result_tables(records: &[&RunResult], groups: &[tables::Group]) -> Vec<Block> {
     let mut blocks = vec![Block::Heading(2, "Results".into())];
     blocks.push(Block::Paragraph(format!(
-        "Per metric, one row per protocol: median, p10 and p90, the mean with its 95 % bootstrap confidence interval, and the difference of the mean against HTTP/2 ({BASELINE}) in percent with its interval. Failed and timed-out runs are counted in the runs column and excluded from the statistics; n is the number of completed runs that measured the metric."
+        "Per metric, one row per protocol: median, p10 and p90, the mean with its 95 % bootstrap confidence interval, and the difference of the mean against HTTP/2 ({BASELINE}) in percent with its interval. Where HTTP/2's mean is too near 0 for a percent to mean anything (below {} ms, {} packets, {} bytes, {} connections or {} Mbit/s), the difference is in the metric's unit instead ({NEAR_ZERO_MARK}); where the metric is 0 by construction for a protocol, there is none ({BY_CONSTRUCTION_MARK}). Failed and timed-out runs are counted in the runs column and excluded from the statistics; n is the number of completed runs that measured the metric.",
+        tables::MIN_BASELINE_MS,
+        tables::MIN_BASELINE_PACKETS,
+        tables::MIN_BASELINE_BYTES,
+        tables::MIN_BASELINE_CONNECTIONS,
+        tables::MIN_BASELINE_MBIT_S,
     )));
     let shown = Metric::shown(groups);
     let by_metric: Vec<Vec<Row<'_>>> = shown.iter().map(|&m| tables::rows(groups, m)).collect();
@@ -303,8 +318,31 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
         }
     }
     for point in points {
+        let network = records
+            .iter()
+            .find(|r| &tables::axis_point(&r.axes) == point)
+            .map(|r| &r.network);
+        let queue = conditions::queue_drops(groups, point);
+        let no_random_loss = network.is_some_and(|n| {
+            conditions::no_random_loss(&n.path.up.loss)
+                && conditions::no_random_loss(&n.path.down.loss)
+        });
         if !point.is_empty() {
-            blocks.push(Block::Heading(3, methodology::point_text(point)));
+            let mut heading = methodology::point_text(point);
+            if let Some(n) = network.filter(|_| no_random_loss) {
+                heading = format!("{heading}: {}", conditions::loss_text(n, &queue));
+            }
+            blocks.push(Block::Heading(3, heading));
+        }
+        if let Some(n) = network {
+            let mut text = format!("Network: {}.", conditions::text(n, &queue));
+            if conditions::queue_drops_text(&queue).is_some() {
+                text.push_str(&format!(
+                    " Packets dropped at the full queue per run (mean over completed runs): {}.",
+                    conditions::per_protocol(&queue)
+                ));
+            }
+            blocks.push(Block::Paragraph(text));
         }
         for (metric, rows) in shown.iter().zip(&by_metric) {
             let d = metric.decimals();
@@ -321,6 +359,8 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
             ];
             let mut body = Vec::new();
             let mut excluded = 0;
+            let mut near_zero = false;
+            let mut by_construction = Vec::new();
             for row in rows.iter().filter(|r| &r.group.axes == point) {
                 let g = row.group;
                 excluded += g.failed + g.timed_out;
@@ -350,8 +390,19 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
                 }
                 cells.push(match (row.vs_baseline, g.protocol == BASELINE) {
                     (_, true) => "baseline".to_owned(),
-                    (Some(v), false) => {
-                        format!("{:+.1} % [{:+.1}, {:+.1}]", v.percent, v.ci.low, v.ci.high)
+                    (Some(Difference::Percent { percent: v, .. }), false) => {
+                        format!("{:+.1} % [{:+.1}, {:+.1}]", v.value, v.ci.low, v.ci.high)
+                    }
+                    (Some(Difference::Absolute(v)), false) => {
+                        near_zero = true;
+                        format!(
+                            "{:+.d$} {unit} [{:+.d$}, {:+.d$}] {NEAR_ZERO_MARK}",
+                            v.value, v.ci.low, v.ci.high
+                        )
+                    }
+                    (Some(Difference::ZeroByConstruction(why)), false) => {
+                        by_construction.push((g.protocol, why));
+                        format!("— {BY_CONSTRUCTION_MARK}")
                     }
                     (None, false) => "—".to_owned(),
                 });
@@ -359,6 +410,19 @@ fn result_tables(groups: &[tables::Group]) -> Vec<Block> {
             }
             blocks.push(Block::Heading(4, format!("{} ({unit})", metric.title())));
             blocks.push(Block::Table(header.to_vec(), body));
+            if near_zero {
+                blocks.push(Block::Paragraph(format!(
+                    "{NEAR_ZERO_MARK} HTTP/2's mean is below {} {unit} here, too near 0 for a percent of it to mean anything: the difference of the means is given in {unit}, with its 95 % bootstrap interval.",
+                    metric.min_baseline()
+                )));
+            }
+            for (protocol, why) in by_construction {
+                blocks.push(Block::Paragraph(format!(
+                    "{BY_CONSTRUCTION_MARK} {}'s {} is 0 by construction: {why}. A difference against HTTP/2 would only restate HTTP/2's value.",
+                    protocol.name(),
+                    metric.title().to_lowercase()
+                )));
+            }
             if excluded > 0 {
                 blocks.push(Block::Paragraph(format!(
                     "Note: {excluded} failed or timed-out runs are excluded from these statistics."

@@ -12,7 +12,10 @@ use scenarios::{
 
 use crate::document::Block;
 use crate::stats::{BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED};
-use crate::tables::{axis_point, AxisPoint};
+use crate::tables::{
+    axis_point, AxisPoint, MIN_BASELINE_BYTES, MIN_BASELINE_CONNECTIONS, MIN_BASELINE_MBIT_S,
+    MIN_BASELINE_MS, MIN_BASELINE_PACKETS,
+};
 
 /// What the section is made from.
 #[derive(Debug)]
@@ -170,10 +173,10 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         SEEDS_VARY.to_owned(),
         "Median, p10 and p90: quantiles by linear interpolation between order statistics (Hyndman and Fan type 7, as R and NumPy by default).".into(),
         format!("Mean ± 95 % CI: percentile bootstrap, {BOOTSTRAP_RESAMPLES} resamples with replacement, ChaCha8 generator seeded with {BOOTSTRAP_SEED:#x} for every interval."),
-        "Δ vs HTTP/2: 100 × (mean − mean of HTTP/2) / mean of HTTP/2 at the same axis point; its CI resamples both groups independently in each replicate.".into(),
+        format!("Δ vs HTTP/2: 100 × (mean − mean of HTTP/2) / mean of HTTP/2 at the same axis point, when HTTP/2's mean is at least {} ms, {} packets, {} bytes, {} connections or {} Mbit/s (by the metric's unit: ten ticks of the 1 ms clock, ten packets, ten full-size packets, ten connections); below that, mean − mean of HTTP/2 in the metric's unit (marked ¹), since a percent of a near-0 baseline is mostly its smallness; none (—, marked ²) where the metric is 0 by construction for the protocol (head-of-line blocked time for HTTP/1.1 and HTTP/3). Each CI resamples both groups independently in each replicate. summary.csv has both forms (delta_vs_h2_pct, delta_vs_h2_abs) and says in delta_pct_omitted why a percent is empty.", MIN_BASELINE_MS, MIN_BASELINE_PACKETS, MIN_BASELINE_BYTES, MIN_BASELINE_CONNECTIONS, MIN_BASELINE_MBIT_S),
         "Only runs that completed (outcome ok) enter the statistics; failed and timed-out runs are counted in every table and left out of its numbers.".into(),
         "Bootstrap replicates whose HTTP/2 mean is 0 (possible for retransmissions) have no relative difference and are left out of that interval.".into(),
-        "Metrics: page load time is the client's plt_ns; TTFB is the first request's first_byte_ns − start_ns; handshake is the first connection's handshake_done_ns − started_ns; mean body-byte delivery time is Σ t × Δbytes / Σ Δbytes over every request's timeline (when the average body byte reached the application); goodput is total_bytes × 8 / page load time; retransmissions sum the client's connections' retransmissions, server retransmissions those of the server's side (server_connections); head-of-line blocked time is the run's hol_blocked_ns; with a path change, interruption, bytes fetched twice and connections opened after it come from the run's migration record (docs/migration.md). Tables appear only for metrics some run measured.".into(),
+        "Metrics: page load time is the client's plt_ns; TTFB is the first request's first_byte_ns − start_ns; handshake is the first connection's handshake_done_ns − started_ns; mean body-byte delivery time is Σ t × Δbytes / Σ Δbytes over every request's timeline (when the average body byte reached the application); goodput is total_bytes × 8 / page load time; retransmissions sum the client's connections' retransmissions, server retransmissions those of the server's side (server_connections); head-of-line blocked time is the run's hol_blocked_ns; packets dropped are the simulation's count per reason (simulation.drops, both directions: random loss, the full queue, targeted drops, blackouts, over the MTU, no route), one table per reason some run dropped a packet for; with a path change, interruption, bytes fetched twice and connections opened after it come from the run's migration record (docs/migration.md). Tables appear only for metrics some run measured.".into(),
     ];
     if has_page_times {
         statistics.push("Page times (runs of a page loaded as a browser does, every object completed; docs/metrics.md): from the navigation start, the document request's start_ns; each object is ready at its last byte plus its delay in the page graph. First render is the latest of the document's first byte and every render-blocking object's ready time; DOMContentLoaded is the latest of the document's ready time, each parser-blocking script's run (it and every stylesheet found before it in the HTML ready) and every defer script's ready time; onload the latest ready time of all; speed index ∫ (1 − shown(t)) dt, shown(t) the share of the document's and the images' bytes arrived by t and 0 before the first render. Per kind, the chart shows when the kind's last object arrived.".into());

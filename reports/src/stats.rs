@@ -1,5 +1,6 @@
 //! The statistics of the tables: quantiles, the mean, and percentile
-//! bootstrap confidence intervals of the mean, of a difference of means,
+//! bootstrap confidence intervals of the mean, of a difference of means
+//! (in the unit of the values, and in percent of the baseline's mean),
 //! and of a ratio of medians (the calibration's kernel/sim); and the
 //! difference of two samples paired by seed ([`paired_difference`]).
 //!
@@ -104,6 +105,12 @@ pub fn bootstrap_mean_ci(values: &[f64]) -> Option<Interval> {
     percentile_interval(means)
 }
 
+/// `mean(x) - mean(base)`: how much larger `x`'s mean is than `base`'s,
+/// in their unit; `None` when either is empty.
+pub fn difference_of_means(x: &[f64], base: &[f64]) -> Option<f64> {
+    Some(mean(x)? - mean(base)?)
+}
+
 /// `100 (mean(x) - mean(base)) / mean(base)`: how much larger `x`'s mean
 /// is than `base`'s, in percent; `None` when either is empty or `base`'s
 /// mean is 0.
@@ -115,26 +122,49 @@ pub fn difference_percent(x: &[f64], base: &[f64]) -> Option<f64> {
     Some(100.0 * (mean(x)? - b) / b)
 }
 
+/// The percentile interval of `statistic(mean of a resample of x, mean of
+/// a resample of base)` over [`BOOTSTRAP_RESAMPLES`] replicates, each
+/// resampling `x` and then `base` from one generator; replicates where
+/// `statistic` is `None` are left out. `None` if all are, or either
+/// sample is empty.
+fn bootstrap_two_sample(
+    x: &[f64],
+    base: &[f64],
+    statistic: impl Fn(f64, f64) -> Option<f64>,
+) -> Option<Interval> {
+    if x.is_empty() || base.is_empty() {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
+    let replicates: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
+        .filter_map(|_| {
+            let mx = resampled_mean(x, &mut rng);
+            let mb = resampled_mean(base, &mut rng);
+            statistic(mx, mb)
+        })
+        .collect();
+    if replicates.is_empty() {
+        return None;
+    }
+    percentile_interval(replicates)
+}
+
+/// The 95 % percentile-bootstrap interval of [`difference_of_means`]:
+/// each replicate resamples `x` and `base` independently (first `x`,
+/// then `base`, from one generator, as [`bootstrap_difference_ci`]
+/// does). `None` if either sample is empty.
+pub fn bootstrap_difference_of_means_ci(x: &[f64], base: &[f64]) -> Option<Interval> {
+    bootstrap_two_sample(x, base, |mx, mb| Some(mx - mb))
+}
+
 /// The 95 % percentile-bootstrap interval of [`difference_percent`]:
 /// each replicate resamples `x` and `base` independently (first `x`,
 /// then `base`, from one generator). Replicates whose `base` mean is 0
 /// are left out; `None` if all are, or either sample is empty.
 pub fn bootstrap_difference_ci(x: &[f64], base: &[f64]) -> Option<Interval> {
-    if x.is_empty() || base.is_empty() {
-        return None;
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(BOOTSTRAP_SEED);
-    let diffs: Vec<f64> = (0..BOOTSTRAP_RESAMPLES)
-        .filter_map(|_| {
-            let mx = resampled_mean(x, &mut rng);
-            let mb = resampled_mean(base, &mut rng);
-            (mb != 0.0).then(|| 100.0 * (mx - mb) / mb)
-        })
-        .collect();
-    if diffs.is_empty() {
-        return None;
-    }
-    percentile_interval(diffs)
+    bootstrap_two_sample(x, base, |mx, mb| {
+        (mb != 0.0).then(|| 100.0 * (mx - mb) / mb)
+    })
 }
 
 /// The 95 % percentile-bootstrap interval of `median(x) / median(base)`:
@@ -262,6 +292,10 @@ mod tests {
         assert_eq!(difference_percent(&[1.0], &[2.0, 2.0]), Some(-50.0));
         assert_eq!(difference_percent(&[1.0], &[0.0]), None);
         assert_eq!(difference_percent(&[], &[1.0]), None);
+        // mean 3 against mean 2: +1; against a mean of 0 still defined.
+        assert_eq!(difference_of_means(&[3.0, 3.0], &[1.0, 3.0]), Some(1.0));
+        assert_eq!(difference_of_means(&[13.0, 14.0], &[0.0, 0.0]), Some(13.5));
+        assert_eq!(difference_of_means(&[1.0], &[]), None);
     }
 
     #[test]
@@ -272,6 +306,13 @@ mod tests {
         assert_eq!((d.low, d.high), (50.0, 50.0));
         assert_eq!(bootstrap_mean_ci(&[]), None);
         assert_eq!(bootstrap_difference_ci(&[1.0], &[0.0, 0.0]), None);
+        // The difference of means needs no non-zero baseline: 6 - 4 = 2,
+        // and 1 - 0 = 1, in every replicate.
+        let a = bootstrap_difference_of_means_ci(&[6.0; 4], &[4.0; 3]).unwrap();
+        assert_eq!((a.low, a.high), (2.0, 2.0));
+        let z = bootstrap_difference_of_means_ci(&[1.0], &[0.0, 0.0]).unwrap();
+        assert_eq!((z.low, z.high), (1.0, 1.0));
+        assert_eq!(bootstrap_difference_of_means_ci(&[], &[1.0]), None);
         let r = bootstrap_median_ratio_ci(&[6.0; 4], &[4.0; 3]).unwrap();
         assert_eq!((r.low, r.high), (1.5, 1.5));
         assert_eq!(bootstrap_median_ratio_ci(&[1.0], &[0.0]), None);
@@ -298,6 +339,23 @@ mod tests {
         let point = difference_percent(&x, &base).unwrap();
         assert!(close(point, -50.0));
         assert!(d.low < point && point < d.high, "{d:?} around {point}");
+        // The same replicates in the unit of the values: mean(x) = 2870 /
+        // 20 = 143.5 and mean(base) = 287, so the difference is -143.5,
+        // inside its interval, which lies below 0 as the percent's does.
+        let a = bootstrap_difference_of_means_ci(&x, &base).unwrap();
+        let diff = difference_of_means(&x, &base).unwrap();
+        assert!(close(diff, -143.5));
+        assert!(a.low < diff && diff < a.high, "{a:?} around {diff}");
+        assert!(a.high < 0.0);
+    }
+
+    #[test]
+    fn a_two_point_difference_of_means_interval() {
+        // x = {0, 1}, base = {0}: each replicate is a resampled mean of x
+        // (0, 0.5 or 1 with probability 1/4, 1/2, 1/4, as in
+        // two_point_sample_interval) minus 0, so the interval is [0, 1].
+        let a = bootstrap_difference_of_means_ci(&[0.0, 1.0], &[0.0]).unwrap();
+        assert_eq!((a.low, a.high), (0.0, 1.0));
     }
 
     #[test]

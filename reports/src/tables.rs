@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use clients::RunRecord;
+use netsim::DropReason;
 use records::{Axes, Outcome, RunResult};
 use scenarios::Protocol;
 
@@ -18,6 +19,28 @@ use crate::stats::{self, Interval, PairedDifference};
 
 /// The protocol every other is compared against.
 pub const BASELINE: Protocol = Protocol::H2;
+
+/// The smallest baseline mean, in ms, against which a difference is given
+/// in percent ([`Metric::min_baseline`]); below it the difference of the
+/// means is given in ms. Ten ticks of the simulation's 1 ms clock: every
+/// time is a whole number of ms, so above it rounding alone moves a
+/// percent by at most 5 % (half a tick in ten).
+pub const MIN_BASELINE_MS: f64 = 10.0;
+/// The same for packets (retransmissions, drops): ten packets, so that
+/// one packet more or less moves the percent by at most 10 %. (HTTP/2's
+/// client retransmits almost nothing, and a percent of it was
+/// "+6500 %".)
+pub const MIN_BASELINE_PACKETS: f64 = 10.0;
+/// The same for bytes (bytes fetched twice): ten full-size packets of the
+/// default MTU, 1500 bytes.
+pub const MIN_BASELINE_BYTES: f64 = 15_000.0;
+/// The same for connections (opened after a path change): ten, as for
+/// packets; a page opens one to six.
+pub const MIN_BASELINE_CONNECTIONS: f64 = 10.0;
+/// The same for goodput: 0.1 Mbit/s, a hundredth of the default
+/// bottleneck; no completed run of the lab's scenarios comes near it, so
+/// goodput's differences are in percent.
+pub const MIN_BASELINE_MBIT_S: f64 = 0.1;
 
 /// A quantity measured once per run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -61,6 +84,11 @@ pub enum Metric {
     /// connections (the server sends the responses, so this is where loss
     /// recovery shows).
     ServerRetransmissions,
+    /// Packets the simulated network dropped for this reason, both
+    /// directions (`simulation.drops`): random loss, the full queue,
+    /// targeted drops, blackouts, packets over the MTU, packets with no
+    /// route. Shown only when some run dropped one ([`Metric::shown`]).
+    Dropped(DropReason),
     /// Head-of-line blocked time of the run (`hol_blocked_ns`,
     /// docs/metrics.md).
     HolBlocked,
@@ -78,7 +106,7 @@ pub enum Metric {
 impl Metric {
     /// Every metric, in table order: the times a person waits for first
     /// (when the runs have them), then page load time and the rest.
-    pub const ALL: [Metric; 15] = [
+    pub const ALL: [Metric; 21] = [
         Metric::FirstRender,
         Metric::DomContentLoaded,
         Metric::Onload,
@@ -91,6 +119,12 @@ impl Metric {
         Metric::Goodput,
         Metric::Retransmissions,
         Metric::ServerRetransmissions,
+        Metric::Dropped(DropReason::Random),
+        Metric::Dropped(DropReason::QueueFull),
+        Metric::Dropped(DropReason::Targeted),
+        Metric::Dropped(DropReason::Blackout),
+        Metric::Dropped(DropReason::Oversize),
+        Metric::Dropped(DropReason::NoRoute),
         Metric::Interruption,
         Metric::BytesFetchedTwice,
         Metric::ConnectionsAfterChange,
@@ -110,6 +144,14 @@ impl Metric {
             Metric::Goodput => "goodput",
             Metric::Retransmissions => "retransmissions",
             Metric::ServerRetransmissions => "server_retransmissions",
+            Metric::Dropped(reason) => match reason {
+                DropReason::Random => "drops_random",
+                DropReason::QueueFull => "drops_queue_full",
+                DropReason::Targeted => "drops_targeted",
+                DropReason::Blackout => "drops_blackout",
+                DropReason::Oversize => "drops_oversize",
+                DropReason::NoRoute => "drops_no_route",
+            },
             Metric::HolBlocked => "hol_blocked",
             Metric::Interruption => "interruption",
             Metric::BytesFetchedTwice => "bytes_fetched_twice",
@@ -131,6 +173,14 @@ impl Metric {
             Metric::Goodput => "Goodput (body bytes / page load time)",
             Metric::Retransmissions => "Client retransmissions (all connections)",
             Metric::ServerRetransmissions => "Server retransmissions (all connections)",
+            Metric::Dropped(reason) => match reason {
+                DropReason::Random => "Packets dropped by random loss (both directions)",
+                DropReason::QueueFull => "Packets dropped at the full queue (both directions)",
+                DropReason::Targeted => "Packets dropped by targeted drops (both directions)",
+                DropReason::Blackout => "Packets dropped in blackouts (both directions)",
+                DropReason::Oversize => "Packets dropped as larger than the MTU (both directions)",
+                DropReason::NoRoute => "Packets dropped for want of a route (both directions)",
+            },
             Metric::HolBlocked => "Head-of-line blocked time",
             Metric::Interruption => "Interruption at the path change",
             Metric::BytesFetchedTwice => "Bytes fetched twice after the path change",
@@ -154,7 +204,42 @@ impl Metric {
             Metric::BytesFetchedTwice => "bytes",
             Metric::ConnectionsAfterChange => "connections",
             Metric::Goodput => "Mbit/s",
-            Metric::Retransmissions | Metric::ServerRetransmissions => "packets",
+            Metric::Retransmissions | Metric::ServerRetransmissions | Metric::Dropped(_) => {
+                "packets"
+            }
+        }
+    }
+
+    /// The smallest baseline mean against which a difference of this
+    /// metric is given in percent: [`MIN_BASELINE_MS`],
+    /// [`MIN_BASELINE_PACKETS`], [`MIN_BASELINE_BYTES`],
+    /// [`MIN_BASELINE_CONNECTIONS`] or [`MIN_BASELINE_MBIT_S`], by its
+    /// unit. Below it a percent is mostly the baseline's smallness, so
+    /// the difference is given in the metric's unit ([`Difference`]).
+    pub fn min_baseline(self) -> f64 {
+        match self.unit() {
+            "ms" => MIN_BASELINE_MS,
+            "packets" => MIN_BASELINE_PACKETS,
+            "bytes" => MIN_BASELINE_BYTES,
+            "connections" => MIN_BASELINE_CONNECTIONS,
+            _ => MIN_BASELINE_MBIT_S,
+        }
+    }
+
+    /// Why this metric is 0 for `protocol` by construction, if it is: then
+    /// a difference against the baseline only restates the baseline's
+    /// value. Head-of-line blocked time, for HTTP/3 (QUIC orders bytes
+    /// per stream) and HTTP/1.1 (a connection carries one response at a
+    /// time; docs/metrics.md).
+    pub fn zero_by_construction(self, protocol: Protocol) -> Option<&'static str> {
+        match (self, protocol) {
+            (Metric::HolBlocked, Protocol::H3) => Some(
+                "QUIC orders bytes per stream, so no stream's data waits for another stream's",
+            ),
+            (Metric::HolBlocked, Protocol::H1) => Some(
+                "an HTTP/1.1 connection carries one response at a time, so no stream's data waits for another stream's",
+            ),
+            _ => None,
         }
     }
 
@@ -206,7 +291,7 @@ impl Metric {
                     .map(|s| s.retransmissions as f64)
                     .sum(),
             ),
-            Metric::ServerRetransmissions => None,
+            Metric::ServerRetransmissions | Metric::Dropped(_) => None,
             Metric::HolBlocked => m.hol_blocked.map(ms),
             Metric::Interruption => m.migration.as_ref()?.interruption.map(ms),
             Metric::BytesFetchedTwice => Some(m.migration.as_ref()?.bytes_fetched_twice as f64),
@@ -216,10 +301,16 @@ impl Metric {
         }
     }
 
-    /// Its value for one run: [`Metric::of`] its measurements, and the
-    /// server's side for [`Metric::ServerRetransmissions`].
+    /// Its value for one run: [`Metric::of`] its measurements, the
+    /// server's side for [`Metric::ServerRetransmissions`], and the
+    /// simulation's count for [`Metric::Dropped`].
     pub fn of_run(self, r: &RunResult) -> Option<f64> {
         match self {
+            Metric::Dropped(reason) => {
+                r.measurements.as_ref()?;
+                let drops = &r.simulation.as_ref()?.drops;
+                drops.get(reason.label()).map(|&n| n as f64)
+            }
             Metric::ServerRetransmissions => {
                 r.measurements.as_ref()?;
                 let server = r.server_connections.as_deref().unwrap_or_default();
@@ -232,11 +323,16 @@ impl Metric {
 
     /// The metrics `groups` have values for, in [`Metric::ALL`] order;
     /// page load time always (so a table counts runs that all failed).
+    /// A drop reason only when some run of some group dropped a packet
+    /// for it: every simulated run counts every reason, mostly 0, and a
+    /// table of zeros says nothing the others do not.
     pub fn shown(groups: &[Group]) -> Vec<Metric> {
-        Metric::ALL
-            .into_iter()
-            .filter(|m| *m == Metric::Plt || groups.iter().any(|g| !g.values[m].is_empty()))
-            .collect()
+        let measured = |m: &Metric| match m {
+            Metric::Plt => true,
+            Metric::Dropped(_) => groups.iter().any(|g| g.values[m].iter().any(|&v| v != 0.0)),
+            _ => groups.iter().any(|g| !g.values[m].is_empty()),
+        };
+        Metric::ALL.into_iter().filter(measured).collect()
     }
 }
 
@@ -355,14 +451,91 @@ impl Summary {
     }
 }
 
-/// The difference of a group's mean against the baseline's at the same
-/// axis point.
+/// A statistic with its 95 % bootstrap interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Difference {
-    /// In percent of the baseline's mean.
-    pub percent: f64,
-    /// Its 95 % bootstrap interval.
+pub struct Estimate {
+    /// The statistic.
+    pub value: f64,
+    /// Its interval.
     pub ci: Interval,
+}
+
+/// The difference of a group's mean against the baseline's at the same
+/// axis point, in the form that means something for it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Difference {
+    /// The baseline's mean is at least [`Metric::min_baseline`]: the
+    /// difference in percent of it ([`stats::difference_percent`]), and
+    /// in the metric's unit ([`stats::difference_of_means`]).
+    Percent {
+        /// In percent of the baseline's mean.
+        percent: Estimate,
+        /// In the metric's unit.
+        absolute: Estimate,
+    },
+    /// The baseline's mean is below [`Metric::min_baseline`] (or every
+    /// bootstrap replicate of it is 0): the difference in the metric's
+    /// unit only.
+    Absolute(Estimate),
+    /// The metric is 0 by construction for this group's protocol (and
+    /// every value is 0): the reason ([`Metric::zero_by_construction`]),
+    /// and no difference.
+    ZeroByConstruction(&'static str),
+}
+
+impl Difference {
+    /// Compare `values` of `protocol` with `base`, the baseline's values
+    /// of `metric` at the same point; `None` when either is empty.
+    pub fn of(metric: Metric, protocol: Protocol, values: &[f64], base: &[f64]) -> Option<Self> {
+        if values.is_empty() || base.is_empty() {
+            return None;
+        }
+        if let Some(why) = metric.zero_by_construction(protocol) {
+            if values.iter().all(|&v| v == 0.0) {
+                return Some(Difference::ZeroByConstruction(why));
+            }
+        }
+        let absolute = Estimate {
+            value: stats::difference_of_means(values, base)?,
+            ci: stats::bootstrap_difference_of_means_ci(values, base)?,
+        };
+        if stats::mean(base)? < metric.min_baseline() {
+            return Some(Difference::Absolute(absolute));
+        }
+        let percent = stats::difference_percent(values, base)
+            .zip(stats::bootstrap_difference_ci(values, base))
+            .map(|(value, ci)| Estimate { value, ci });
+        Some(match percent {
+            Some(percent) => Difference::Percent { percent, absolute },
+            None => Difference::Absolute(absolute),
+        })
+    }
+
+    /// In percent, when that is the form.
+    pub fn percent(&self) -> Option<Estimate> {
+        match *self {
+            Difference::Percent { percent, .. } => Some(percent),
+            _ => None,
+        }
+    }
+
+    /// In the metric's unit, unless the metric is 0 by construction.
+    pub fn absolute(&self) -> Option<Estimate> {
+        match *self {
+            Difference::Percent { absolute, .. } | Difference::Absolute(absolute) => Some(absolute),
+            Difference::ZeroByConstruction(_) => None,
+        }
+    }
+
+    /// Why there is no percent, as `summary.csv`'s `delta_pct_omitted`
+    /// says it: `baseline_near_zero`, `zero_by_construction`, or `None`.
+    pub fn percent_omitted(&self) -> Option<&'static str> {
+        match self {
+            Difference::Percent { .. } => None,
+            Difference::Absolute(_) => Some("baseline_near_zero"),
+            Difference::ZeroByConstruction(_) => Some("zero_by_construction"),
+        }
+    }
 }
 
 /// One line of a table: a group and one metric.
@@ -435,12 +608,8 @@ pub fn rows(groups: &[Group], metric: Metric) -> Vec<Row<'_>> {
                 .find(|b| b.axes == g.axes && b.protocol == BASELINE)
                 .filter(|_| g.protocol != BASELINE)
                 .map(|b| &b.values[&metric]);
-            let vs_baseline = base.and_then(|base| {
-                Some(Difference {
-                    percent: stats::difference_percent(values, base)?,
-                    ci: stats::bootstrap_difference_ci(values, base)?,
-                })
-            });
+            let vs_baseline =
+                base.and_then(|base| Difference::of(metric, g.protocol, values, base));
             Row {
                 group: g,
                 metric,
@@ -508,8 +677,15 @@ pub fn change_text(d: &PairedDifference, unit: &str) -> String {
     }
 }
 
-/// The header of `summary.csv` after the axis columns.
-pub const CSV_COLUMNS: [&str; 17] = [
+/// The header of `summary.csv` after the axis columns. The `delta_*`
+/// columns are [`Row::vs_baseline`]: `delta_vs_h2_pct` and its interval
+/// only where a percent means something ([`Difference::Percent`]),
+/// `delta_vs_h2_abs` (mean − HTTP/2's mean, in `unit`) and its interval
+/// unless the metric is 0 by construction, and `delta_pct_omitted` says
+/// why the percent is empty (`baseline_near_zero`,
+/// `zero_by_construction`; empty for the baseline's rows and where there
+/// is a percent).
+pub const CSV_COLUMNS: [&str; 21] = [
     "protocol",
     "metric",
     "unit",
@@ -527,6 +703,10 @@ pub const CSV_COLUMNS: [&str; 17] = [
     "delta_ci_low",
     "delta_ci_high",
     "baseline",
+    "delta_vs_h2_abs",
+    "delta_abs_ci_low",
+    "delta_abs_ci_high",
+    "delta_pct_omitted",
 ];
 
 /// `summary.csv`: one column per axis name (sorted), then
@@ -551,6 +731,8 @@ pub fn summary_csv(groups: &[Group]) -> String {
         for (metric, metric_rows) in shown.iter().zip(&by_metric) {
             let row = &metric_rows[i];
             let (s, vs) = (row.summary, row.vs_baseline);
+            let pct = vs.and_then(|d| d.percent());
+            let abs = vs.and_then(|d| d.absolute());
             let mut fields: Vec<String> = axis_names
                 .iter()
                 .map(|name| {
@@ -575,10 +757,16 @@ pub fn summary_csv(groups: &[Group]) -> String {
                 opt(s.map(|s| s.mean)),
                 opt(s.map(|s| s.mean_ci.low)),
                 opt(s.map(|s| s.mean_ci.high)),
-                opt(vs.map(|d| d.percent)),
-                opt(vs.map(|d| d.ci.low)),
-                opt(vs.map(|d| d.ci.high)),
+                opt(pct.map(|d| d.value)),
+                opt(pct.map(|d| d.ci.low)),
+                opt(pct.map(|d| d.ci.high)),
                 BASELINE.to_string(),
+                opt(abs.map(|d| d.value)),
+                opt(abs.map(|d| d.ci.low)),
+                opt(abs.map(|d| d.ci.high)),
+                vs.and_then(|d| d.percent_omitted())
+                    .unwrap_or_default()
+                    .to_owned(),
             ]);
             let _ = writeln!(out, "{}", fields.join(","));
         }
@@ -592,5 +780,282 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group of `protocol` at no axis point, with `values` for the
+    /// metrics given and none for the others.
+    fn group(protocol: Protocol, values: &[(Metric, &[f64])]) -> Group {
+        let runs = values.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        Group {
+            axes: Vec::new(),
+            protocol,
+            runs,
+            failed: 0,
+            timed_out: 0,
+            values: Metric::ALL
+                .iter()
+                .map(|&m| {
+                    let v = values
+                        .iter()
+                        .find(|(k, _)| *k == m)
+                        .map(|(_, v)| v.to_vec());
+                    (m, v.unwrap_or_default())
+                })
+                .collect(),
+            seeds: Metric::ALL
+                .iter()
+                .map(|&m| {
+                    let n = values
+                        .iter()
+                        .find(|(k, _)| *k == m)
+                        .map_or(0, |(_, v)| v.len());
+                    (m, (1..=n as u64).collect())
+                })
+                .collect(),
+        }
+    }
+
+    const RANDOM: Metric = Metric::Dropped(DropReason::Random);
+    const QUEUE: Metric = Metric::Dropped(DropReason::QueueFull);
+    const TARGETED: Metric = Metric::Dropped(DropReason::Targeted);
+
+    #[test]
+    fn a_drop_reason_is_shown_when_some_run_of_some_group_dropped_for_it() {
+        // Every simulated run counts every reason. Queue-full drops in one
+        // run of one group show the reason for every group; random loss
+        // and targeted drops that never happened do not show.
+        let groups = [
+            group(
+                Protocol::H1,
+                &[
+                    (Metric::Plt, &[900.0, 950.0]),
+                    (RANDOM, &[0.0, 0.0]),
+                    (QUEUE, &[0.0, 3.0]),
+                    (TARGETED, &[0.0, 0.0]),
+                ],
+            ),
+            group(
+                Protocol::H2,
+                &[
+                    (Metric::Plt, &[800.0, 820.0]),
+                    (RANDOM, &[0.0, 0.0]),
+                    (QUEUE, &[0.0, 0.0]),
+                    (TARGETED, &[0.0, 0.0]),
+                ],
+            ),
+        ];
+        assert_eq!(Metric::shown(&groups), [Metric::Plt, QUEUE]);
+        // With no values at all (every run failed), page load time still
+        // has its table and no drop reason does.
+        assert_eq!(Metric::shown(&[group(Protocol::H2, &[])]), [Metric::Plt]);
+    }
+
+    /// `value [low, high]` as an [`Estimate`].
+    fn estimate(value: f64, low: f64, high: f64) -> Estimate {
+        Estimate {
+            value,
+            ci: Interval { low, high },
+        }
+    }
+
+    #[test]
+    fn a_difference_is_in_percent_only_against_a_baseline_far_enough_from_0() {
+        let of = |metric, protocol, x: &[f64], base: &[f64]| {
+            Difference::of(metric, protocol, x, base).unwrap()
+        };
+        // PLT, HTTP/2 1000 ms in each run, HTTP/3 1100: +10 % and +100 ms,
+        // every bootstrap replicate alike.
+        assert_eq!(
+            of(Metric::Plt, Protocol::H3, &[1100.0, 1100.0], &[1000.0; 3]),
+            Difference::Percent {
+                percent: estimate(10.0, 10.0, 10.0),
+                absolute: estimate(100.0, 100.0, 100.0),
+            }
+        );
+        // Client retransmissions, HTTP/2 0 and 0, HTTP/3 13 and 14: no
+        // percent of 0; the difference of the means is 13.5 packets, and
+        // its replicates are HTTP/3's resampled means, 13, 13.5 or 14
+        // (1/4, 1/2, 1/4 of 2000 each), so the interval is [13, 14].
+        let d = of(
+            Metric::Retransmissions,
+            Protocol::H3,
+            &[13.0, 14.0],
+            &[0.0, 0.0],
+        );
+        assert_eq!(d, Difference::Absolute(estimate(13.5, 13.0, 14.0)));
+        assert_eq!(
+            (d.percent(), d.percent_omitted()),
+            (None, Some("baseline_near_zero"))
+        );
+        // The threshold is the baseline's mean: 9.5 packets is below 10
+        // (MIN_BASELINE_PACKETS), 10 is not: (12 - 10) / 10 = +20 %.
+        assert!(matches!(
+            of(Metric::Retransmissions, Protocol::H1, &[12.0], &[9.0, 10.0]),
+            Difference::Absolute(a) if a.value == 2.5
+        ));
+        assert_eq!(
+            of(Metric::Retransmissions, Protocol::H1, &[12.0], &[10.0]).percent(),
+            Some(estimate(20.0, 20.0, 20.0))
+        );
+        // In ms the threshold is 10 ms (MIN_BASELINE_MS): HOL of HTTP/2 at
+        // 4 ms, of HTTP/1.1 at 6 ms is +2 ms, not +50 %.
+        assert_eq!(
+            of(Metric::HolBlocked, Protocol::H1, &[6.0], &[4.0]),
+            Difference::Absolute(estimate(2.0, 2.0, 2.0))
+        );
+    }
+
+    #[test]
+    fn a_metric_0_by_construction_has_no_difference() {
+        // HTTP/3's head-of-line blocked time is 0 by construction: against
+        // HTTP/2's 234 ms it would be "-100 %"; there is none.
+        let d = Difference::of(
+            Metric::HolBlocked,
+            Protocol::H3,
+            &[0.0, 0.0],
+            &[234.0, 234.0],
+        );
+        assert!(
+            matches!(d, Some(Difference::ZeroByConstruction(why)) if why.starts_with("QUIC orders bytes per stream"))
+        );
+        let d = d.unwrap();
+        assert_eq!((d.percent(), d.absolute()), (None, None));
+        assert_eq!(d.percent_omitted(), Some("zero_by_construction"));
+        assert!(matches!(
+            Difference::of(Metric::HolBlocked, Protocol::H1, &[0.0], &[234.0]),
+            Some(Difference::ZeroByConstruction(_))
+        ));
+        // A value that is not 0 is a measurement, compared as any other:
+        // (117 - 234) / 234 = -50 %.
+        let d = Difference::of(Metric::HolBlocked, Protocol::H1, &[117.0], &[234.0]).unwrap();
+        assert_eq!(d.percent(), Some(estimate(-50.0, -50.0, -50.0)));
+        // Other metrics are never 0 by construction: HTTP/3's client
+        // retransmissions of 0 against HTTP/2's 20 are -100 %.
+        assert_eq!(
+            Difference::of(Metric::Retransmissions, Protocol::H3, &[0.0], &[20.0])
+                .unwrap()
+                .percent(),
+            Some(estimate(-100.0, -100.0, -100.0))
+        );
+        assert_eq!(Difference::of(Metric::Plt, Protocol::H3, &[], &[1.0]), None);
+    }
+
+    #[test]
+    fn summary_csv_has_the_difference_in_both_forms_and_why_a_percent_is_missing() {
+        let groups = [
+            group(
+                Protocol::H1,
+                &[
+                    (Metric::Plt, &[1200.0]),
+                    (Metric::Retransmissions, &[4.0]),
+                    (Metric::HolBlocked, &[0.0]),
+                ],
+            ),
+            group(
+                Protocol::H2,
+                &[
+                    (Metric::Plt, &[1000.0]),
+                    (Metric::Retransmissions, &[0.0]),
+                    (Metric::HolBlocked, &[234.0]),
+                ],
+            ),
+            group(
+                Protocol::H3,
+                &[
+                    (Metric::Plt, &[900.0]),
+                    (Metric::Retransmissions, &[13.0]),
+                    (Metric::HolBlocked, &[0.0]),
+                ],
+            ),
+        ];
+        let csv = summary_csv(&groups);
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(header, CSV_COLUMNS);
+        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let deltas: Vec<Vec<&str>> = lines
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                [
+                    "protocol",
+                    "metric",
+                    "delta_vs_h2_pct",
+                    "delta_ci_low",
+                    "delta_vs_h2_abs",
+                    "delta_abs_ci_high",
+                    "delta_pct_omitted",
+                ]
+                .iter()
+                .map(|c| f[column(c)])
+                .collect()
+            })
+            .collect();
+        assert_eq!(
+            deltas,
+            [
+                // PLT: (1200 - 1000) / 1000 = +20 %, +200 ms.
+                ["h1", "plt", "20", "20", "200", "200", ""],
+                ["h1", "hol_blocked", "", "", "", "", "zero_by_construction"],
+                // Retransmissions against HTTP/2's 0: +4 packets only.
+                [
+                    "h1",
+                    "retransmissions",
+                    "",
+                    "",
+                    "4",
+                    "4",
+                    "baseline_near_zero"
+                ],
+                ["h2", "plt", "", "", "", "", ""],
+                ["h2", "hol_blocked", "", "", "", "", ""],
+                ["h2", "retransmissions", "", "", "", "", ""],
+                // (900 - 1000) / 1000 = -10 %, -100 ms.
+                ["h3", "plt", "-10", "-10", "-100", "-100", ""],
+                ["h3", "hol_blocked", "", "", "", "", "zero_by_construction"],
+                [
+                    "h3",
+                    "retransmissions",
+                    "",
+                    "",
+                    "13",
+                    "13",
+                    "baseline_near_zero"
+                ],
+            ]
+        );
+    }
+
+    #[test]
+    fn drop_metrics_are_named_after_the_record_s_reasons() {
+        let drops: Vec<(&str, &str)> = Metric::ALL
+            .iter()
+            .filter(|m| matches!(m, Metric::Dropped(_)))
+            .map(|m| (m.key(), m.unit()))
+            .collect();
+        assert_eq!(
+            drops,
+            [
+                ("drops_random", "packets"),
+                ("drops_queue_full", "packets"),
+                ("drops_targeted", "packets"),
+                ("drops_blackout", "packets"),
+                ("drops_oversize", "packets"),
+                ("drops_no_route", "packets"),
+            ]
+        );
+        // One per reason the network has, in its order.
+        let reasons: Vec<DropReason> = Metric::ALL
+            .iter()
+            .filter_map(|m| match m {
+                Metric::Dropped(r) => Some(*r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reasons, DropReason::ALL);
     }
 }

@@ -19,6 +19,7 @@ use netsim::nanos;
 use scenarios::Protocol;
 
 use super::{protocol_color, FAMILY};
+use crate::conditions::count;
 
 /// What drawing returns.
 pub type Result = std::result::Result<(), Box<dyn std::error::Error>>;
@@ -367,6 +368,269 @@ impl Chart for Bars {
             ))?;
         }
         legend(&mut chart, SeriesLabelPosition::UpperRight)
+    }
+}
+
+/// One protocol's drops in [`TransportCost`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct DropStack {
+    /// The protocol (named under its bar).
+    pub protocol: Protocol,
+    /// Per reason of [`TransportCost::reasons`], in its order, the mean
+    /// packets per run.
+    pub means: Vec<f64>,
+    /// p10 and p90 of the run's total drops.
+    pub total_p10_p90: (f64, f64),
+}
+
+/// One protocol's retransmissions in [`TransportCost`]: per side (client,
+/// server), `(p10, mean, p90)` per run; `None` without values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetransmissionBars {
+    /// The protocol (its color).
+    pub protocol: Protocol,
+    /// The client's, then the server's.
+    pub sides: [Option<(f64, f64, f64)>; 2],
+}
+
+/// What a run cost the transport, in two panels on one packets-per-run
+/// scale: on the left, per protocol, the packets the network dropped as
+/// a stack of its reasons (one color per reason, the mean per run of
+/// each, so the stack is the mean total; whisker p10–p90 of the total);
+/// on the right, the packets each side retransmitted, one bar per
+/// protocol in its color (mean, whisker p10–p90). Labels are packets to
+/// a tenth ([`count`]); a segment too thin to label beside it is named
+/// with its mean under its protocol. Each panel's legend is a row above its plot, so
+/// no legend covers a bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TransportCost {
+    /// The drop reasons shown, with their colors: bottom to top in each
+    /// stack, left to right in the legend.
+    pub reasons: Vec<(String, RGBColor)>,
+    /// Per protocol with completed runs.
+    pub drops: Vec<DropStack>,
+    /// Per protocol with completed runs.
+    pub retransmissions: Vec<RetransmissionBars>,
+}
+
+/// A legend as one row of swatches and names, drawn on `strip` from its
+/// left edge at height `y` (pixels in `strip`).
+fn legend_row<DB>(strip: &DrawingArea<DB, Shift>, y: i32, items: &[(String, RGBColor)]) -> Result
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let mut x = 8;
+    for (name, color) in items {
+        strip.draw(&Rectangle::new(
+            [(x, y - 6), (x + 14, y + 6)],
+            color.filled(),
+        ))?;
+        let label = font(12).pos(Pos::new(HPos::Left, VPos::Center));
+        strip.draw(&Text::new(name.clone(), (x + 19, y), label.clone()))?;
+        let (w, _) = strip.estimate_text_size(name, &label)?;
+        x += 19 + w as i32 + 16;
+    }
+    Ok(())
+}
+
+impl Chart for TransportCost {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?.titled(title, font(17))?;
+        // One scale for both panels, with room for the labels on top.
+        let drops_top = self
+            .drops
+            .iter()
+            .map(|d| d.total_p10_p90.1.max(d.means.iter().sum()))
+            .fold(0.0, f64::max);
+        let retransmissions_top = self
+            .retransmissions
+            .iter()
+            .flat_map(|r| r.sides.iter().flatten())
+            .map(|&(_, mean, p90)| p90.max(mean))
+            .fold(0.0, f64::max);
+        let y_hi = drops_top.max(retransmissions_top).max(1.0) * 1.15;
+        let (w, _) = body.dim_in_pixel();
+        let (left, right) = body.split_horizontally(w * 11 / 20);
+
+        // Left: drops by reason.
+        let (strip, plot) = left.split_vertically(44);
+        strip.draw(&Text::new(
+            "dropped by the network (both ways), by reason",
+            (8, 4),
+            font(13),
+        ))?;
+        if self.reasons.is_empty() {
+            strip.draw(&Text::new(
+                "no run dropped a packet",
+                (8, 24),
+                (FAMILY, 12).into_font().color(&MUTED),
+            ))?;
+        } else {
+            legend_row(&strip, 31, &self.reasons)?;
+        }
+        // A segment too thin to label beside it (under about 13 of the
+        // plot's some 380 pixels) is named under its protocol instead, a
+        // line each; both panels keep the same label area, so that their
+        // scales line up.
+        let thin = |mean: f64| mean < y_hi * 0.035;
+        let thin_lines = self
+            .drops
+            .iter()
+            .map(|d| d.means.iter().filter(|&&m| m > 0.0 && thin(m)).count())
+            .max()
+            .unwrap_or(0);
+        let below = 30 + 14 * thin_lines as u32;
+        let n = self.drops.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(10)
+            .margin_top(4)
+            .x_label_area_size(below)
+            .y_label_area_size(62)
+            .build_cartesian_2d(0.0..n, 0.0..y_hi)?;
+        mesh(&mut chart)
+            .disable_x_mesh()
+            .x_labels(0)
+            .x_label_formatter(&|_| String::new())
+            .y_desc("packets per run (mean; whisker p10–p90)")
+            .draw()?;
+        for (i, d) in self.drops.iter().enumerate() {
+            let (x0, x1) = (i as f64 + 0.22, i as f64 + 0.72);
+            let mid = (x0 + x1) / 2.0;
+            let mut base = 0.0;
+            let mut named_below = Vec::new();
+            let segments = d.means.iter().filter(|&&m| m > 0.0).count();
+            for (mean, (name, color)) in d.means.iter().zip(&self.reasons) {
+                if *mean <= 0.0 {
+                    continue;
+                }
+                let top = base + mean;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, base), (x1, top)],
+                    color.filled(),
+                )))?;
+                // A white seam between stacked reasons.
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(x0, top), (x1, top)],
+                    WHITE.stroke_width(1),
+                )))?;
+                // The reason's mean beside its segment, or under the
+                // protocol's name when the segment is too thin for it; a
+                // stack of one reason has only its total.
+                if segments >= 2 && thin(*mean) {
+                    named_below.push(format!("{name} {}", count(*mean)));
+                } else if segments >= 2 {
+                    let (_, py_top) = chart.backend_coord(&(x1, top));
+                    let (px, py_base) = chart.backend_coord(&(x1, base));
+                    root.draw(&Text::new(
+                        count(*mean),
+                        (px + 4, (py_top + py_base) / 2),
+                        font(11).pos(Pos::new(HPos::Left, VPos::Center)),
+                    ))?;
+                }
+                base = top;
+            }
+            let (p10, p90) = d.total_p10_p90;
+            let cap = 0.06;
+            chart.draw_series(
+                [
+                    vec![(mid, p10), (mid, p90)],
+                    vec![(mid - cap, p10), (mid + cap, p10)],
+                    vec![(mid - cap, p90), (mid + cap, p90)],
+                ]
+                .into_iter()
+                .map(|p| PathElement::new(p, BLACK.stroke_width(1))),
+            )?;
+            let (px, py) = chart.backend_coord(&(mid, p90.max(base)));
+            root.draw(&Text::new(
+                format!("{} in all", count(base)),
+                (px, py - 4),
+                font(11).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            ))?;
+            let (px, py) = chart.backend_coord(&(mid, 0.0));
+            root.draw(&Text::new(
+                d.protocol.name().to_owned(),
+                (px, py + 8),
+                font(13).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+            for (k, line) in named_below.into_iter().enumerate() {
+                root.draw(&Text::new(
+                    line,
+                    (px, py + 26 + 14 * k as i32),
+                    (FAMILY, 11)
+                        .into_font()
+                        .color(&MUTED)
+                        .pos(Pos::new(HPos::Center, VPos::Top)),
+                ))?;
+            }
+        }
+
+        // Right: retransmissions, by side and protocol.
+        let (strip, plot) = right.split_vertically(44);
+        strip.draw(&Text::new("retransmitted", (8, 4), font(13)))?;
+        let protocols: Vec<(String, RGBColor)> = self
+            .retransmissions
+            .iter()
+            .map(|r| (r.protocol.name().to_owned(), protocol_color(r.protocol)))
+            .collect();
+        legend_row(&strip, 31, &protocols)?;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(10)
+            .margin_top(4)
+            .x_label_area_size(below)
+            .y_label_area_size(44)
+            .build_cartesian_2d(0.0..2.0, 0.0..y_hi)?;
+        mesh(&mut chart)
+            .disable_x_mesh()
+            .x_labels(0)
+            .x_label_formatter(&|_| String::new())
+            .draw()?;
+        let k = self.retransmissions.len().max(1) as f64;
+        let width = 0.8 / k;
+        for (j, r) in self.retransmissions.iter().enumerate() {
+            let color = protocol_color(r.protocol);
+            for (i, side) in r.sides.iter().enumerate() {
+                let Some((p10, mean, p90)) = *side else {
+                    continue;
+                };
+                let x0 = i as f64 + 0.1 + j as f64 * width;
+                let x1 = x0 + width * 0.92;
+                let mid = (x0 + x1) / 2.0;
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x0, 0.0), (x1, mean)],
+                    color.filled(),
+                )))?;
+                let cap = width * 0.15;
+                chart.draw_series(
+                    [
+                        vec![(mid, p10), (mid, p90)],
+                        vec![(mid - cap, p10), (mid + cap, p10)],
+                        vec![(mid - cap, p90), (mid + cap, p90)],
+                    ]
+                    .into_iter()
+                    .map(|p| PathElement::new(p, BLACK.stroke_width(1))),
+                )?;
+                let (px, py) = chart.backend_coord(&(mid, p90.max(mean)));
+                root.draw(&Text::new(
+                    count(mean),
+                    (px, py - 4),
+                    font(11).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                ))?;
+            }
+        }
+        for (i, name) in ["by the client", "by the server"].into_iter().enumerate() {
+            let (px, py) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+            root.draw(&Text::new(
+                name,
+                (px, py + 8),
+                font(13).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+        Ok(())
     }
 }
 

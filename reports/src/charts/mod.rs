@@ -12,7 +12,8 @@
 //!
 //! Colors come from the Okabe–Ito palette (safe for the common forms of
 //! color blindness), one per protocol, the same in every chart
-//! ([`protocol_color`]).
+//! ([`protocol_color`]), and one per drop reason from the colors no
+//! protocol uses ([`drop_reason_color`]).
 //!
 //! Which charts are drawn:
 //! - PLT against the sweep axis (median and interquartile band), when the
@@ -26,8 +27,8 @@
 //!     protocol, and per object kind when its last object arrived;
 //!   - the CDF of PLT per protocol;
 //!   - handshake and TTFB per protocol, in ms and in RTTs;
-//!   - transport cost: packets the network dropped and packets
-//!     retransmitted, per protocol;
+//!   - transport cost: packets the network dropped, stacked by reason
+//!     ([`drop_reason_color`]), and packets retransmitted, per protocol;
 //!   - per protocol, for its *representative run* (the run with the median
 //!     PLT: of the `ok` runs sorted by PLT then seed, index `(n - 1) / 2`):
 //!     a request waterfall and per-stream bytes against time;
@@ -41,10 +42,12 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use netsim::DropReason;
 use plotters::prelude::*;
 use records::{AxisValue, Outcome, RunResult};
-use scenarios::{Handshake, Protocol, ResolvedLoss, HANDSHAKE_AXIS};
+use scenarios::{Handshake, Protocol, HANDSHAKE_AXIS};
 
+use crate::conditions;
 use crate::stats;
 use crate::tables::{self, AxisPoint, Group, Metric};
 
@@ -187,6 +190,19 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
 
     // PLT and head-of-line blocked time against the sweep axis.
     if let Some(axis) = single_numeric_axis(&points) {
+        let lossless = lossless_point(records, groups, &points);
+        let x_desc = match &lossless {
+            Some((value, loss, _)) if axis == "loss_percent" => {
+                format!("{}; at {value} %: {loss}", axis_label(&axis))
+            }
+            _ => axis_label(&axis),
+        };
+        let queue_note = match &lossless {
+            Some((value, _, per_protocol)) if axis == "loss_percent" => format!(
+                " Random loss is the links' loss model only: the full queue drops packets as well, at {value} % too (mean queue drops per run there: {per_protocol}; the tables give every point and reason)."
+            ),
+            _ => String::new(),
+        };
         for (metric, stem, name) in [
             (Metric::Plt, "plt", "Page load time"),
             (Metric::HolBlocked, "hol", "Head-of-line blocked time"),
@@ -221,7 +237,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                 ""
             };
             let chart = draw::MetricVsAxis {
-                x_desc: axis_label(&axis),
+                x_desc: x_desc.clone(),
                 y_desc: format!("{} (ms)", name.to_lowercase()),
                 series,
             };
@@ -230,7 +246,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                 (900, 560),
                 format!("{name} against {}", axis_label(&axis)),
                 format!(
-                    "{name} against {}: median (line) and interquartile range (band) of the completed runs at each point, per protocol.{note} {what}.",
+                    "{name} against {}: median (line) and interquartile range (band) of the completed runs at each point, per protocol.{note}{queue_note} {what}.",
                     axis_label(&axis)
                 ),
                 &what,
@@ -256,11 +272,11 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
     let Some(sample) = at.first() else {
         return Ok(out);
     };
-    let condition = condition_text(sample);
+    let condition = conditions::text(&sample.network, &conditions::queue_drops(groups, point));
     let where_ = if point.is_empty() {
         condition.clone()
     } else {
-        format!("{} ({condition})", crate::methodology::point_text(point))
+        format!("{}: {condition}", crate::methodology::point_text(point))
     };
     let footer = format!("{where_} · {what}");
     let suffix = if point.is_empty() {
@@ -350,46 +366,14 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
         }
     }
 
-    // Transport cost.
-    {
-        let series = bar_series(&by_protocol, |r| {
-            let dropped = r
-                .simulation
-                .as_ref()
-                .map(|s| s.drops.values().sum::<u64>() as f64);
-            let retrans = r.measurements.as_ref().map(|m| {
-                m.connections
-                    .iter()
-                    .filter_map(|c| c.stats.as_ref())
-                    .map(|s| s.retransmissions as f64)
-                    .sum::<f64>()
-            });
-            vec![dropped, retrans, Metric::ServerRetransmissions.of_run(r)]
-        });
-        if has_values(&series) {
-            let stem = format!("transport-cost{suffix}");
-            let chart = draw::Bars {
-                categories: vec![
-                    "dropped by the network (both ways)".into(),
-                    "retransmitted by the client".into(),
-                    "retransmitted by the server".into(),
-                ],
-                y_desc: "packets per run".into(),
-                series,
-                second_axis: None,
-            };
-            out.push(figure(
-                stem,
-                (900, 520),
-                "Transport cost: packets lost and retransmitted".into(),
-                format!(
-                    "Median (bar) and p10–p90 (whisker) per run, over completed runs. Drops are counted by the simulated network for every packet of the run; retransmissions are counted by each side's transport (TCP segments resent, QUIC packets declared lost); the server sends the responses, so its count is where loss recovery shows. At {where_}. {what}."
-                ),
-                &footer,
-                &chart,
-            )?);
-        }
-    }
+    // Transport cost: drops by reason, retransmissions by side.
+    out.extend(transport_cost(
+        &by_protocol,
+        &where_,
+        &footer,
+        &what,
+        &suffix,
+    )?);
 
     // Representative runs: waterfall and per-stream progress.
     let representative: Vec<(Protocol, &RunResult)> = by_protocol
@@ -661,6 +645,112 @@ fn page_times(
     Ok(out)
 }
 
+/// The color of a drop reason in the transport-cost chart, from the
+/// Okabe–Ito colors no protocol uses: random loss sky blue, the full
+/// queue vermillion, targeted drops reddish purple, blackouts black,
+/// over the MTU yellow, no route grey.
+pub fn drop_reason_color(reason: DropReason) -> RGBColor {
+    match reason {
+        DropReason::Random => RGBColor(0x56, 0xB4, 0xE9),
+        DropReason::QueueFull => RGBColor(0xD5, 0x5E, 0x00),
+        DropReason::Targeted => RGBColor(0xCC, 0x79, 0xA7),
+        DropReason::Blackout => RGBColor(0x00, 0x00, 0x00),
+        DropReason::Oversize => RGBColor(0xF0, 0xE4, 0x42),
+        DropReason::NoRoute => RGBColor(0x99, 0x99, 0x99),
+    }
+}
+
+/// The transport-cost chart at one point: per protocol, the packets the
+/// network dropped, by reason (the reasons some completed run dropped a
+/// packet for), and the packets each side retransmitted. `None` without
+/// a completed run.
+fn transport_cost(
+    by_protocol: &[(Protocol, Vec<&RunResult>)],
+    where_: &str,
+    footer: &str,
+    what: &str,
+    suffix: &str,
+) -> Result<Option<Figure>, ChartError> {
+    fn ok<'a>(runs: &[&'a RunResult]) -> Vec<&'a RunResult> {
+        runs.iter()
+            .copied()
+            .filter(|r| r.outcome == Outcome::Ok)
+            .collect()
+    }
+    let values = |runs: &[&RunResult], metric: Metric| -> Vec<f64> {
+        ok(runs).iter().filter_map(|r| metric.of_run(r)).collect()
+    };
+    let reasons: Vec<DropReason> = DropReason::ALL
+        .into_iter()
+        .filter(|&reason| {
+            by_protocol.iter().any(|(_, runs)| {
+                values(runs, Metric::Dropped(reason))
+                    .iter()
+                    .any(|&v| v > 0.0)
+            })
+        })
+        .collect();
+    let mut drops = Vec::new();
+    let mut retransmissions = Vec::new();
+    for (protocol, runs) in by_protocol {
+        let totals: Vec<f64> = ok(runs)
+            .iter()
+            .filter_map(|r| {
+                let s = r.simulation.as_ref()?;
+                Some(s.drops.values().sum::<u64>() as f64)
+            })
+            .collect();
+        if let (Some(p10), Some(p90)) = (stats::p10(&totals), stats::p90(&totals)) {
+            drops.push(draw::DropStack {
+                protocol: *protocol,
+                means: reasons
+                    .iter()
+                    .map(|&reason| {
+                        stats::mean(&values(runs, Metric::Dropped(reason))).unwrap_or(0.0)
+                    })
+                    .collect(),
+                total_p10_p90: (p10, p90),
+            });
+        }
+        let side = |metric: Metric| {
+            let v = values(runs, metric);
+            Some((stats::p10(&v)?, stats::mean(&v)?, stats::p90(&v)?))
+        };
+        let sides = [
+            side(Metric::Retransmissions),
+            side(Metric::ServerRetransmissions),
+        ];
+        if sides.iter().any(Option::is_some) {
+            retransmissions.push(draw::RetransmissionBars {
+                protocol: *protocol,
+                sides,
+            });
+        }
+    }
+    if drops.is_empty() && retransmissions.is_empty() {
+        return Ok(None);
+    }
+    let chart = draw::TransportCost {
+        reasons: reasons
+            .iter()
+            .map(|&r| (conditions::reason_name(r).to_owned(), drop_reason_color(r)))
+            .collect(),
+        drops,
+        retransmissions,
+    };
+    figure(
+        format!("transport-cost{suffix}"),
+        (1000, 540),
+        "Transport cost: packets dropped, by reason, and retransmitted".into(),
+        format!(
+            "Left: the packets the simulated network dropped in a run, both directions, per protocol, one color per reason (only reasons some completed run dropped a packet for): each segment is that reason's mean over the completed runs, labelled beside it (or under the protocol, when too thin) where a stack has more than one, so the stack is the mean total (\"in all\"); the whisker is p10–p90 of the runs' totals. A queue drop is the bottleneck queue overflowing under the senders' own load; a random drop is the links' loss model. Right: the packets each side retransmitted, mean (bar) and p10–p90 (whisker), counted by its transport (TCP segments resent, QUIC packets declared lost); the server sends the responses, so its count is where loss recovery shows. Both panels share one scale in packets per run. At {where_}. {what}."
+        ),
+        footer,
+        &chart,
+    )
+    .map(Some)
+}
+
 /// Width of a goodput bin.
 const GOODPUT_BIN_NS: u64 = 50_000_000;
 
@@ -759,47 +849,30 @@ fn axis_label(axis: &str) -> String {
     }
 }
 
-/// `RTT 50 ms, 10 Mbit/s down, loss 2 %`: the network of a record, short.
-fn condition_text(r: &RunResult) -> String {
-    let n = &r.network;
-    let (up, down) = (&n.path.up, &n.path.down);
-    let rtt = (up.delay_ns + down.delay_ns) as f64 / 1e6;
-    let rate = |bps: u64| bps as f64 / 1e6;
-    let bandwidth = if up.bandwidth_bps == down.bandwidth_bps {
-        format!("{} Mbit/s", rate(down.bandwidth_bps))
-    } else {
-        format!(
-            "{} Mbit/s down, {} up",
-            rate(down.bandwidth_bps),
-            rate(up.bandwidth_bps)
-        )
-    };
-    let loss = |l: &ResolvedLoss| match *l {
-        ResolvedLoss::Bernoulli { rate } => format!("{} %", percent(rate)),
-        ResolvedLoss::GilbertElliott {
-            mean_loss,
-            mean_burst,
-        } => format!("{} % in bursts of {mean_burst}", percent(mean_loss)),
-        ResolvedLoss::None => "0 %".into(),
-    };
-    let loss = if up.loss == down.loss {
-        format!("loss {}", loss(&down.loss))
-    } else {
-        format!("loss {} down, {} up", loss(&down.loss), loss(&up.loss))
-    };
-    let mut text = format!("RTT {rtt} ms, {bandwidth}, {loss}");
-    match n.drops.len() {
-        0 => {}
-        1 => text.push_str(", 1 targeted drop"),
-        k => text.push_str(&format!(", {k} targeted drops")),
-    }
-    if !n.blackouts.is_empty() {
-        text.push_str(&format!(", {} blackout(s)", n.blackouts.len()));
-    }
-    text
-}
-
-/// A fraction in percent, rounded to 6 decimals (so 0.02 shows as 2).
-fn percent(fraction: f64) -> f64 {
-    (fraction * 1e8).round() / 1e6
+/// The first of `points` (in order) whose runs have no random loss but
+/// drop packets at the full queue: its axis value, its losses in words
+/// ([`conditions::loss_text`]) and the queue drops per protocol
+/// ([`conditions::per_protocol`]). `None` if no point is like that.
+fn lossless_point(
+    records: &[&RunResult],
+    groups: &[Group],
+    points: &[AxisPoint],
+) -> Option<(String, String, String)> {
+    points.iter().find_map(|point| {
+        let (_, value) = point.first()?;
+        let r = records
+            .iter()
+            .find(|r| &tables::axis_point(&r.axes) == point)?;
+        let (up, down) = (&r.network.path.up.loss, &r.network.path.down.loss);
+        if !(conditions::no_random_loss(up) && conditions::no_random_loss(down)) {
+            return None;
+        }
+        let queue = conditions::queue_drops(groups, point);
+        conditions::queue_drops_text(&queue)?;
+        Some((
+            value.clone(),
+            conditions::loss_text(&r.network, &queue),
+            conditions::per_protocol(&queue),
+        ))
+    })
 }
