@@ -41,6 +41,9 @@ pub const MIN_BASELINE_CONNECTIONS: f64 = 10.0;
 /// bottleneck; no completed run of the lab's scenarios comes near it, so
 /// goodput's differences are in percent.
 pub const MIN_BASELINE_MBIT_S: f64 = 0.1;
+/// The smallest baseline mean of a byte·time metric (the head-of-line
+/// cost) given in percent: [`MIN_BASELINE_BYTES`] waiting one tick (1 ms).
+pub const MIN_BASELINE_BYTE_S: f64 = 15.0;
 
 /// A quantity measured once per run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -92,6 +95,13 @@ pub enum Metric {
     /// Head-of-line blocked time of the run (`hol_blocked_ns`,
     /// docs/metrics.md).
     HolBlocked,
+    /// Head-of-line cost of the run (`hol_cost.excess_byte_us`,
+    /// docs/metrics.md): bytes × the delay that holes in other streams'
+    /// data added, in byte·s. Not recorded for HTTP/3.
+    HolExcess,
+    /// The own-stream waits of the run (`hol_cost.own_wait_byte_us`): bytes
+    /// × the delay that holes in their own stream's data added, in byte·s.
+    HolOwnWait,
     /// With a path change: the last body byte before it to the first body
     /// byte after it (`migration.interruption_ns`).
     Interruption,
@@ -106,7 +116,7 @@ pub enum Metric {
 impl Metric {
     /// Every metric, in table order: the times a person waits for first
     /// (when the runs have them), then page load time and the rest.
-    pub const ALL: [Metric; 21] = [
+    pub const ALL: [Metric; 23] = [
         Metric::FirstRender,
         Metric::DomContentLoaded,
         Metric::Onload,
@@ -115,6 +125,8 @@ impl Metric {
         Metric::Ttfb,
         Metric::Handshake,
         Metric::HolBlocked,
+        Metric::HolExcess,
+        Metric::HolOwnWait,
         Metric::ByteDelivery,
         Metric::Goodput,
         Metric::Retransmissions,
@@ -153,6 +165,8 @@ impl Metric {
                 DropReason::NoRoute => "drops_no_route",
             },
             Metric::HolBlocked => "hol_blocked",
+            Metric::HolExcess => "hol_excess",
+            Metric::HolOwnWait => "hol_own_wait",
             Metric::Interruption => "interruption",
             Metric::BytesFetchedTwice => "bytes_fetched_twice",
             Metric::ConnectionsAfterChange => "connections_after_change",
@@ -182,6 +196,12 @@ impl Metric {
                 DropReason::NoRoute => "Packets dropped for want of a route (both directions)",
             },
             Metric::HolBlocked => "Head-of-line blocked time",
+            Metric::HolExcess => {
+                "Head-of-line cost (bytes × the wait for other streams' holes; not recorded for HTTP/3)"
+            }
+            Metric::HolOwnWait => {
+                "Own-stream wait (bytes × the wait for their own stream's holes; not recorded for HTTP/3)"
+            }
             Metric::Interruption => "Interruption at the path change",
             Metric::BytesFetchedTwice => "Bytes fetched twice after the path change",
             Metric::ConnectionsAfterChange => "Connections opened after the path change",
@@ -202,6 +222,7 @@ impl Metric {
             | Metric::Interruption
             | Metric::HolBlocked => "ms",
             Metric::BytesFetchedTwice => "bytes",
+            Metric::HolExcess | Metric::HolOwnWait => "byte·s",
             Metric::ConnectionsAfterChange => "connections",
             Metric::Goodput => "Mbit/s",
             Metric::Retransmissions | Metric::ServerRetransmissions | Metric::Dropped(_) => {
@@ -222,6 +243,7 @@ impl Metric {
             "packets" => MIN_BASELINE_PACKETS,
             "bytes" => MIN_BASELINE_BYTES,
             "connections" => MIN_BASELINE_CONNECTIONS,
+            "byte·s" => MIN_BASELINE_BYTE_S,
             _ => MIN_BASELINE_MBIT_S,
         }
     }
@@ -236,7 +258,7 @@ impl Metric {
             (Metric::HolBlocked, Protocol::H3) => Some(
                 "QUIC orders bytes per stream, so no stream's data waits for another stream's",
             ),
-            (Metric::HolBlocked, Protocol::H1) => Some(
+            (Metric::HolBlocked | Metric::HolExcess, Protocol::H1) => Some(
                 "an HTTP/1.1 connection carries one response at a time, so no stream's data waits for another stream's",
             ),
             _ => None,
@@ -293,6 +315,8 @@ impl Metric {
             ),
             Metric::ServerRetransmissions | Metric::Dropped(_) => None,
             Metric::HolBlocked => m.hol_blocked.map(ms),
+            Metric::HolExcess => m.hol_cost.map(|c| c.excess_byte_seconds()),
+            Metric::HolOwnWait => m.hol_cost.map(|c| c.own_wait_byte_us as f64 / 1e6),
             Metric::Interruption => m.migration.as_ref()?.interruption.map(ms),
             Metric::BytesFetchedTwice => Some(m.migration.as_ref()?.bytes_fetched_twice as f64),
             Metric::ConnectionsAfterChange => {
