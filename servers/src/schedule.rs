@@ -41,6 +41,10 @@ use crate::content::ResponseBody;
 /// 16 KiB, one DATA frame of the lab's maximum frame size.
 pub const H2_SCHEDULED_PIECE: usize = 16 * 1024;
 
+/// The largest HTTP/2 frame payload the server accepts: 16 KiB, the
+/// protocol's default.
+pub const H2_MAX_FRAME_SIZE: u32 = 16 * 1024;
+
 /// hyper's per-stream send buffer (`max_send_buf_size`) on a connection
 /// with a scheduler other than round-robin: 16 KiB, one DATA frame. hyper's
 /// own default, which round-robin keeps, is 400 KiB.
@@ -76,7 +80,7 @@ pub fn http_settings(
     ));
     parameters.push((
         "h2_max_frame_size".to_owned(),
-        format!("{} bytes", crate::tcp::H2_MAX_FRAME_SIZE),
+        format!("{H2_MAX_FRAME_SIZE} bytes"),
     ));
     parameters.push((
         "h2_windows".to_owned(),

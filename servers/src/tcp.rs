@@ -45,14 +45,10 @@ use crate::content::ContentServer;
 use crate::early_data;
 use crate::error::ServerError;
 use crate::records::DynamicRecords;
-use crate::schedule::{Rank, ScheduledBody, Turns, H2_SCHEDULED_SEND_BUFFER};
+use crate::schedule::{Rank, ScheduledBody, Turns, H2_MAX_FRAME_SIZE, H2_SCHEDULED_SEND_BUFFER};
 
 /// The `priority` request header field (RFC 9218).
 const PRIORITY: &str = "priority";
-
-/// The largest HTTP/2 frame payload the server accepts: 16 KiB, the
-/// protocol's default.
-pub const H2_MAX_FRAME_SIZE: u32 = 16 * 1024;
 
 /// Serve one TLS connection until the client closes it: HTTP/2 if ALPN
 /// negotiated `h2`, else HTTP/1.1 with keep-alive. HTTP/2 announces
