@@ -156,7 +156,7 @@ pub struct AxisSeries {
     pub points: Vec<(f64, f64, f64, f64)>,
 }
 
-/// A metric against a sweep axis: median line and interquartile band.
+/// A metric against a sweep axis: median line and p10–p90 band.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricVsAxis {
     /// The x axis label, with unit.
@@ -205,7 +205,7 @@ impl Chart for MetricVsAxis {
                     s.points.iter().map(|p| (p.0, p.2)),
                     color.stroke_width(2),
                 ))?
-                .label(format!("{} median, IQR band", s.protocol.name()))
+                .label(format!("{} median, p10–p90 band", s.protocol.name()))
                 .legend(legend_line(color));
             chart.draw_series(
                 s.points

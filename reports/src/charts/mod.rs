@@ -16,7 +16,9 @@
 //! protocol uses ([`drop_reason_color`]).
 //!
 //! Which charts are drawn:
-//! - PLT against the sweep axis (median and interquartile band), when the
+//! - PLT against the sweep axis (median and p10–p90 band; grouped bars
+//!   with p10–p90 whiskers when the axis is categorical, as
+//!   `subresource_responses` is), when the
 //!   scenario sweeps one numeric axis over at least two points;
 //! - at the *reference point* (the only point without a sweep; with one,
 //!   the middle point, index `len / 2`, of the sorted points whose named
@@ -207,6 +209,14 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
             (Metric::Plt, "plt", "Page load time"),
             (Metric::HolBlocked, "hol", "Head-of-line blocked time"),
         ] {
+            if categorical_axis(&axis) {
+                if let Some(f) =
+                    categorical_chart(groups, &protocols, &axis, metric, stem, name, &what)?
+                {
+                    out.push(f);
+                }
+                continue;
+            }
             let series: Vec<draw::AxisSeries> = protocols
                 .iter()
                 .map(|&p| draw::AxisSeries {
@@ -217,12 +227,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                         .filter_map(|g| {
                             let x = g.axes.first()?.1.parse::<f64>().ok()?;
                             let v = &g.values[&metric];
-                            Some((
-                                x,
-                                stats::quantile(v, 0.25)?,
-                                stats::median(v)?,
-                                stats::quantile(v, 0.75)?,
-                            ))
+                            Some((x, stats::p10(v)?, stats::median(v)?, stats::p90(v)?))
                         })
                         .collect(),
                 })
@@ -246,7 +251,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                 (900, 560),
                 format!("{name} against {}", axis_label(&axis)),
                 format!(
-                    "{name} against {}: median (line) and interquartile range (band) of the completed runs at each point, per protocol.{note}{queue_note} {what}.",
+                    "{name} against {}: median (line) and p10–p90 (band, as the tables give them) of the completed runs at each point, per protocol.{note}{queue_note} {what}.",
                     axis_label(&axis)
                 ),
                 &what,
@@ -836,6 +841,78 @@ fn single_numeric_axis(points: &[AxisPoint]) -> Option<String> {
     (names.len() == 1 && numeric && points.len() >= 2)
         .then(|| names.into_iter().next())?
         .map(str::to_owned)
+}
+
+/// Whether a numeric sweep axis names categories rather than a scale:
+/// `subresource_responses` compares stream structures (39 responses
+/// against one bundle), whose values a line between them would misread as
+/// a trend.
+fn categorical_axis(axis: &str) -> bool {
+    axis == "subresource_responses"
+}
+
+/// `metric` per value of a categorical axis: grouped bars per protocol,
+/// median with a p10–p90 whisker; `None` without values.
+fn categorical_chart(
+    groups: &[Group],
+    protocols: &[Protocol],
+    axis: &str,
+    metric: Metric,
+    stem: &str,
+    name: &str,
+    what: &str,
+) -> Result<Option<Figure>, ChartError> {
+    let mut values: Vec<f64> = groups
+        .iter()
+        .filter_map(|g| g.axes.first()?.1.parse::<f64>().ok())
+        .collect();
+    // Largest first: the page as browsers fetch it, then bundled.
+    values.sort_by(|a, b| b.total_cmp(a));
+    values.dedup();
+    let series: Vec<draw::BarSeries> = protocols
+        .iter()
+        .map(|&p| draw::BarSeries {
+            protocol: p,
+            bars: values
+                .iter()
+                .map(|&x| {
+                    let g = groups.iter().find(|g| {
+                        g.protocol == p
+                            && g.axes.first().and_then(|a| a.1.parse::<f64>().ok()) == Some(x)
+                    })?;
+                    let v = &g.values[&metric];
+                    Some((stats::p10(v)?, stats::median(v)?, stats::p90(v)?))
+                })
+                .collect(),
+        })
+        .filter(|s| s.bars.iter().any(Option::is_some))
+        .collect();
+    if series.is_empty() {
+        return Ok(None);
+    }
+    let category = |x: f64| match (axis, x) {
+        ("subresource_responses", 1.0) => "1 response (bundled)".to_owned(),
+        ("subresource_responses", x) => format!("{x} responses"),
+        (_, x) => format!("{axis} = {x}"),
+    };
+    let chart = draw::Bars {
+        categories: values.iter().map(|&x| category(x)).collect(),
+        y_desc: format!("{} (ms)", name.to_lowercase()),
+        series,
+        second_axis: None,
+    };
+    figure(
+        format!("{stem}-vs-{axis}"),
+        (900, 520),
+        format!("{name} by {}", axis_label(axis)),
+        format!(
+            "{name} by {}: median (bar) and p10–p90 (whisker) of the completed runs at each value, per protocol. The values are categories (how the page's bytes are split into responses), not points on a scale, so they are not joined by lines; the paired differences are in the ablation section. {what}.",
+            axis_label(axis)
+        ),
+        what,
+        &chart,
+    )
+    .map(Some)
 }
 
 /// An axis name as an axis label with its unit.
