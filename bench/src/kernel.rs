@@ -388,7 +388,12 @@ fn kernel(
     result.outcome = outcome;
     result.reason = reason;
     result.measurements = Some(record);
-    result.simulation = Some(simulation_summary(&forwarded.log, client_started, elapsed));
+    result.simulation = Some(simulation_summary(
+        &forwarded.log,
+        client_started,
+        Duration::ZERO,
+        elapsed,
+    ));
     result.kernel = Some(KernelRun {
         release: kernel_settings.release,
         sysctls: kernel_settings

@@ -182,6 +182,9 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         ..SimConfig::default()
     };
     spec::apply_transport(spec, &mut config);
+    config.client_start = spec::client_start(spec, &config.network);
+    let client_lag = config.client_clock_lag();
+    let start_offset = config.client_start;
     let smallest_mtu = config.network.smallest_mtu();
     let simulation =
         Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))?;
@@ -210,11 +213,11 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
             Ok::<_, Infallible>((record, started, netsim::now().saturating_sub(started)))
         },
     );
-    // The origin of the record's times: the client's start, or after a
-    // warm-up the start of the measured part.
+    // The origin of the record's times, on the network's clock: the
+    // client's start, or after a warm-up the start of the measured part.
     let client_started = match &output.outcome {
         Ok((record, started, _)) => {
-            *started + record.warmup.as_ref().map_or(Duration::ZERO, |w| w.offset)
+            *started + client_lag + record.warmup.as_ref().map_or(Duration::ZERO, |w| w.offset)
         }
         Err(_) => Duration::ZERO,
     };
@@ -255,7 +258,12 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
             .zip(output.server_connections)
             .map(|(id, c)| server_connection(id, c))
             .collect(),
-        simulation: simulation_summary(&output.packet_log, client_started, output.elapsed),
+        simulation: simulation_summary(
+            &output.packet_log,
+            client_started,
+            start_offset,
+            output.elapsed,
+        ),
         captures: output.captures,
         key_log: output.key_log,
         qlogs: output.qlogs,
@@ -283,10 +291,12 @@ pub fn server_connection(id: u32, accepted: AcceptedConnection) -> ServerConnect
 }
 
 /// The summary of a run's packet log, for a client that started at
-/// `client_started` and a run that ended at `elapsed`.
+/// `client_started` (`start_offset` after the server) and a run that ended
+/// at `elapsed`.
 pub fn simulation_summary(
     log: &PacketLog,
     client_started: Duration,
+    start_offset: Duration,
     elapsed: Duration,
 ) -> SimulationSummary {
     let summary = log.summary();
@@ -302,6 +312,7 @@ pub fn simulation_summary(
     SimulationSummary {
         elapsed,
         client_started,
+        start_offset,
         packet_log_digest: log.digest(),
         packets: summary.up.sent + summary.down.sent,
         delivered: summary.up.delivered + summary.down.delivered,

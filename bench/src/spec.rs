@@ -5,9 +5,11 @@
 
 use netsim::quic::QuicCongestion;
 use netsim::tls::ServerResumption;
+use std::time::Duration;
+
 use netsim::{NetworkConfig, SimConfig};
 use records::{Axes, AxisValue};
-use scenarios::{Certificate, Handshake, RunSpec, Scenario, Scheduler};
+use scenarios::{Certificate, Handshake, RunSpec, Scenario, Scheduler, StartOffset};
 
 /// The sweep-axis values of `spec`: its numeric axes, and the value of
 /// each named axis its scenario sweeps.
@@ -77,6 +79,16 @@ pub fn apply_transport(spec: &RunSpec, config: &mut SimConfig) {
         ..QuicCongestion::default()
     };
     config.certificate = identity(spec);
+}
+
+/// How long after the server `spec`'s client starts on `network` (the
+/// run's network, built from `spec`): per seed, or not at all (see
+/// `scenarios::StartOffset`).
+pub fn client_start(spec: &RunSpec, network: &NetworkConfig) -> Duration {
+    match spec.start_offset {
+        StartOffset::PerSeed => netsim::seeded_client_start(spec.seed, network),
+        StartOffset::None => Duration::ZERO,
+    }
 }
 
 /// The TLS identity of `spec`'s server: its certificate choice, issued also

@@ -90,8 +90,16 @@ fn the_loss(spec: &RunSpec, result: &RunResult, log: &PacketLog) -> Loss {
             Fate::Dropped(_) => None,
         })
         .expect("packets of the flow arrive after the lost one");
-    let tick = (next_arrival + TICK / 2).as_millis();
-    let handed_over = Duration::from_millis(u64::try_from(tick).expect("a short run"));
+    // The client's ticks fall `lag` after the network's (the sub-tick part
+    // of its start offset): it was handed the packet at its nearest tick.
+    let origin = result
+        .simulation
+        .as_ref()
+        .expect("a summary")
+        .client_started;
+    let lag = Duration::from_nanos((origin.as_nanos() % TICK.as_nanos()) as u64);
+    let tick = (next_arrival - lag + TICK / 2).as_millis();
+    let handed_over = Duration::from_millis(u64::try_from(tick).expect("a short run")) + lag;
     // A retransmission needs the client's news of later packets to reach
     // the server and itself to come back: one round-trip propagation delay
     // after the loss at the earliest, give or take a tick of rounding.
@@ -103,11 +111,6 @@ fn the_loss(spec: &RunSpec, result: &RunResult, log: &PacketLog) -> Loss {
         .filter(|r| r.flow == lost.flow)
         .filter(|r| matches!(r.fate, Fate::Delivered { at } if sim_window.contains(&at)))
         .count();
-    let origin = result
-        .simulation
-        .as_ref()
-        .expect("a summary")
-        .client_started;
     Loss {
         window: sim_window.start - origin..sim_window.end - origin,
         arrived_meanwhile,

@@ -253,7 +253,9 @@ pub(crate) fn fill_in(
         };
         let Some(holds) = holds else {
             c.hol_blocked = None;
-            total = None;
+            if !never_used(c, requests) {
+                total = None;
+            }
             continue;
         };
         let carried: Vec<usize> = (0..requests.len())
@@ -326,13 +328,25 @@ pub(crate) fn fill_in_cost(
             });
         }
         c.hol_cost = cost.as_ref().map(HolCostRecord::of);
-        total = total.zip(c.hol_cost).map(|(t, c)| t.plus(c));
+        if c.hol_cost.is_some() || !never_used(c, requests) {
+            total = total.zip(c.hol_cost).map(|(t, c)| t.plus(c));
+        }
     }
     if connections.is_empty() {
         None
     } else {
         total
     }
+}
+
+/// Whether `c` never connected (it has no statistics) and carried no
+/// request: a connection the client opened and no longer needed by the time
+/// the page was done (an HTTP/1.1 pool's last connection, say). It held no
+/// stream's data, so it leaves a run's totals as they are, where a
+/// connection that carried data but has no arrival record makes them
+/// unknown.
+fn never_used(c: &ConnectionRecord, requests: &[RequestRecord]) -> bool {
+    c.stats.is_none() && !requests.iter().any(|r| r.connection_id == Some(c.id))
 }
 
 #[cfg(test)]
@@ -586,6 +600,43 @@ mod tests {
         requests[0].connection_id = None;
         fill_in(&mut requests, &mut connections, ms(1000));
         assert_eq!(requests[0].hol_blocked, None);
+    }
+
+    #[test]
+    fn a_connection_that_never_connected_nor_carried_anything_leaves_the_totals() {
+        let mut requests = vec![request(0, &[(10, 100)], true)];
+        requests[0].connection_id = Some(0);
+        // Connection 1 was opened for the pool and was not needed: it never
+        // connected, so it has no statistics, and carried no request.
+        let mut connections = vec![
+            connection(
+                0,
+                Protocol::H1,
+                Some(vec![SegmentArrival {
+                    arrived: ms(1010),
+                    offset: 0,
+                    len: 100,
+                    readable_at: Some(ms(1010)),
+                }]),
+            ),
+            connection(1, Protocol::H1, None),
+        ];
+        connections[1].stats = None;
+        assert_eq!(
+            fill_in(&mut requests, &mut connections, ms(1000)),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(connections[1].hol_blocked, None);
+        let cost = fill_in_cost(&mut requests, &mut connections, &[None, None]);
+        assert_eq!(cost, Some(HolCostRecord::default()));
+        // Had it carried the request, its missing record would make both
+        // unknown.
+        requests[0].connection_id = Some(1);
+        assert_eq!(fill_in(&mut requests, &mut connections, ms(1000)), None);
+        assert_eq!(
+            fill_in_cost(&mut requests, &mut connections, &[None, None]),
+            None
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector};
 use crate::clock::now;
 use crate::congestion::QuicCongestion;
 use crate::link::Fate;
-use crate::network::{Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
+use crate::network::{Network, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
 use crate::settings::Settings;
 use crate::stats::{FlowStats, TransportStats};
@@ -94,7 +94,8 @@ pub(crate) struct HostState {
 /// What a path change changes on one host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct HostChange {
-    /// When, in simulated time since the run started.
+    /// When, on this host's clock (the network's time of the change, less
+    /// the client's lag behind it: `Network::host_time`).
     at: Duration,
     /// The host gets a new address (the client does).
     address: bool,
@@ -111,11 +112,12 @@ impl HostChange {
     /// dumbbell, the path is both hosts' link), so that TCP connections
     /// made after the change, on either side, announce the new path's MSS.
     /// Connections already open keep theirs (see the TCP stacks).
-    fn of(network: &NetworkConfig, side: Side) -> Option<HostChange> {
-        let change = network.path_change.as_ref()?;
-        let (old, new) = (network.path.mtu(), change.path.mtu());
+    fn of(network: &Network, side: Side) -> Option<HostChange> {
+        let config = network.config();
+        let change = config.path_change.as_ref()?;
+        let (old, new) = (config.path.mtu(), change.path.mtu());
         let change = HostChange {
-            at: change.at,
+            at: network.host_time(side, change.at),
             address: side == Side::Client,
             mtu: (new != old).then_some(new),
         };
@@ -245,7 +247,7 @@ impl Host {
             Side::Client => CLIENT_ADDR,
             Side::Server => SERVER_ADDR,
         };
-        let path_change = HostChange::of(lock(&run.network).config(), side);
+        let path_change = HostChange::of(&lock(&run.network), side);
         let state = HostState {
             address,
             tcp,
@@ -496,7 +498,9 @@ impl Host {
 
     fn change_address(&self, st: &mut HostState) {
         let old = st.address;
-        let new = lock(&self.inner.run.network).client_addr_at(now());
+        let net = lock(&self.inner.run.network);
+        let new = net.client_addr_at(net.network_time(self.inner.side, now()));
+        drop(net);
         if old == new {
             return;
         }

@@ -84,7 +84,9 @@ pub use network::{
 };
 pub use real::RealSockets;
 pub use settings::{Settings, TransportSettings};
-pub use sim::{CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation};
+pub use sim::{
+    seeded_client_start, CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation,
+};
 pub use stats::{nanos, RttSample, SegmentArrival, TransportStats};
 pub use stream::{TcpListener, TcpStream};
 pub use tcp::{Congestion, Pacing, TcpConfig, TcpImplementation};

@@ -269,6 +269,9 @@ pub struct Network {
     path_index: u32,
     log: PacketLog,
     flows: BTreeMap<FlowKey, FlowCounters>,
+    /// How far the client's clock runs behind the network's: the sub-tick
+    /// part of the client's start offset ([`Network::set_client_lag`]).
+    client_lag: Duration,
 }
 
 impl Network {
@@ -284,7 +287,39 @@ impl Network {
             path_index: 0,
             log: PacketLog::new(),
             flows: BTreeMap::new(),
+            client_lag: Duration::ZERO,
         })
+    }
+
+    /// Let the client's clock run `lag` (less than a tick) behind the
+    /// network's, which is the server's: a client that starts a fraction of
+    /// a tick after the server acts on its own ticks, `lag` after the
+    /// server's. The client passes its own time to [`Network::transmit`];
+    /// the network adds `lag` to what the client sends, keeps its log and
+    /// its links in its own time, and hands packets to the client in the
+    /// client's time, so each delivery rounds to the client's nearest tick.
+    /// A path change happens at its time on the network's clock, links and
+    /// addresses alike; each host takes it at its first tick at or after it
+    /// ([`Network::host_time`]).
+    pub fn set_client_lag(&mut self, lag: Duration) {
+        self.client_lag = lag;
+    }
+
+    /// What `side`'s clock reads at the network's time `t` (0 if its clock
+    /// had not started).
+    pub fn host_time(&self, side: Side, t: Duration) -> Duration {
+        match side {
+            Side::Client => t.saturating_sub(self.client_lag),
+            Side::Server => t,
+        }
+    }
+
+    /// The network's time when `side`'s clock reads `host_time`.
+    pub fn network_time(&self, side: Side, host_time: Duration) -> Duration {
+        match side {
+            Side::Client => host_time + self.client_lag,
+            Side::Server => host_time,
+        }
     }
 
     fn links(
@@ -348,15 +383,17 @@ impl Network {
         }
     }
 
-    /// Send one IPv4 packet from `from` at simulated time `now`. Decides its
-    /// fate, logs it, and returns the fate and, when delivered, the side
-    /// that receives it.
+    /// Send one IPv4 packet from `from` at simulated time `now` on `from`'s
+    /// clock. Decides its fate, logs it (in the network's time), and returns
+    /// the fate, a delivery time on the receiver's clock, and, when
+    /// delivered, the side that receives it.
     pub fn transmit(
         &mut self,
         now: Duration,
         from: Side,
         packet: &PacketSummary,
     ) -> (Fate, Option<Side>) {
+        let now = self.network_time(from, now);
         self.apply_path_change(now);
         let direction = from.direction();
         let src_ok = self.route(*packet.flow.src.ip(), now) == Some(from);
@@ -396,6 +433,13 @@ impl Network {
         let to = match fate {
             Fate::Delivered { .. } => Some(from.peer()),
             Fate::Dropped(_) => None,
+        };
+        // The receiver is handed the packet in its own time.
+        let fate = match fate {
+            Fate::Delivered { at } if from == Side::Server => Fate::Delivered {
+                at: at.saturating_sub(self.client_lag),
+            },
+            fate => fate,
         };
         (fate, to)
     }

@@ -70,6 +70,13 @@ pub struct SimConfig {
     pub quic: QuicCongestion,
     /// Captures. Default: none.
     pub capture: CaptureConfig,
+    /// How long after the server the client starts, on the network's
+    /// clock. Default: zero. The whole ticks of it the client's host waits
+    /// before it calls the client; the rest (less than a tick) its clock
+    /// runs behind the network's ([`Network::set_client_lag`]), so its
+    /// ticks fall between the server's. [`seeded_client_start`] draws one
+    /// from the run seed.
+    pub client_start: Duration,
     /// The TLS identity the lab's servers present and whose trust anchor the lab's
     /// clients trust (they read it with [`Host::certificate`]); the run's
     /// [`TransportSettings::tls`] reports it. Default: [`tls::Identity::minimal()`].
@@ -85,12 +92,43 @@ impl Default for SimConfig {
             tcp: TcpConfig::default(),
             quic: QuicCongestion::default(),
             capture: CaptureConfig::default(),
+            client_start: Duration::ZERO,
             certificate: tls::Identity::minimal(),
         }
     }
 }
 
+/// A client start offset drawn from the run seed: uniform in [0, the
+/// first path's round-trip propagation delay), to the nanosecond.
+///
+/// Without it, a run without random loss or jitter is the same run for
+/// every seed: nothing else random touches a TCP connection's timing. With
+/// it, the client's packets meet the network's ticks at a phase of their
+/// own (its sub-tick part), and a scheduled event (a path change, a
+/// blackout, a targeted drop by time) meets the transfer at another point
+/// (its whole ticks).
+pub fn seeded_client_start(seed: u64, network: &NetworkConfig) -> Duration {
+    let rtt = network.path.base_rtt().as_nanos() as u64;
+    if rtt == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_nanos(seed::derive_u64(seed, "client-start") % rtt)
+}
+
 impl SimConfig {
+    /// How far the client's clock runs behind the network's: the part of
+    /// [`SimConfig::client_start`] below a whole tick. Add it to a time on
+    /// the client's clock to get the network's (the packet log's) time.
+    pub fn client_clock_lag(&self) -> Duration {
+        Duration::from_nanos((self.client_start.as_nanos() % TICK.as_nanos()) as u64)
+    }
+
+    /// The whole ticks of [`SimConfig::client_start`]: how long the client's
+    /// host waits before it calls the client.
+    fn client_wait(&self) -> Duration {
+        self.client_start - self.client_clock_lag()
+    }
+
     /// The TCP config the run starts with on both hosts: its buffers sized
     /// for the network, and the MTU of the first path. A host whose path
     /// changes to one with another MTU then takes that MTU
@@ -208,8 +246,10 @@ impl Simulation {
     {
         let config = self.config;
         let tcp = config.effective_tcp();
-        let network = Network::new(config.network.clone(), config.seed)
+        let mut network = Network::new(config.network.clone(), config.seed)
             .expect("validated in Simulation::new");
+        network.set_client_lag(config.client_clock_lag());
+        let client_wait = config.client_wait();
         let run = Arc::new(RunShared {
             seed: config.seed,
             network: Mutex::new(network),
@@ -283,6 +323,9 @@ impl Simulation {
                 );
                 let host = Host::start(Side::Client, run, stack, capture).await?;
                 hosts.borrow_mut().push(host.clone());
+                if !client_wait.is_zero() {
+                    tokio::time::sleep(client_wait).await;
+                }
                 let out = client(host).await;
                 *ended_at.borrow_mut() = Some(now());
                 match out {

@@ -216,6 +216,17 @@ pub struct SimulationSummary {
     /// with the network's times (events, `elapsed_ns`).
     #[serde(rename = "client_started_ns", with = "nanos")]
     pub client_started: Duration,
+    /// How long after the server the client started (the scenario's
+    /// `start_offset`: drawn from the seed, or zero), on the network's
+    /// clock; part of `client_started_ns`. Absent when zero (and in records
+    /// written before the offset existed).
+    #[serde(
+        rename = "start_offset_ns",
+        with = "nanos",
+        default,
+        skip_serializing_if = "Duration::is_zero"
+    )]
+    pub start_offset: Duration,
     /// `PacketLog::digest()`: SHA-256 over every packet's fate, lowercase
     /// hex. Two runs are the same run exactly when these are equal.
     pub packet_log_digest: String,

@@ -3,6 +3,7 @@
 //! (and `scenario.toml`, when the results directory has one).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use netsim::{Settings, TcpImplementation, TransportSettings};
 use records::{AxisValue, RunResult};
@@ -170,7 +171,7 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
         .any(|r| r.measurements.as_ref().is_some_and(|m| m.page.is_some()));
     let mut statistics = vec![
         format!("Seeds: {}.", seeds_text(&seeds)),
-        SEEDS_VARY.to_owned(),
+        seeds_vary(records),
         "Median, p10 and p90: quantiles by linear interpolation between order statistics (Hyndman and Fan type 7, as R and NumPy by default).".into(),
         format!("Mean ± 95 % CI: percentile bootstrap, {BOOTSTRAP_RESAMPLES} resamples with replacement, ChaCha8 generator seeded with {BOOTSTRAP_SEED:#x} for every interval."),
         format!("Δ vs HTTP/2: 100 × (mean − mean of HTTP/2) / mean of HTTP/2 at the same axis point, when HTTP/2's mean is at least {} ms, {} packets, {} bytes, {} connections or {} Mbit/s (by the metric's unit: ten ticks of the 1 ms clock, ten packets, ten full-size packets, ten connections); below that, mean − mean of HTTP/2 in the metric's unit (marked ¹), since a percent of a near-0 baseline is mostly its smallness; none (—, marked ²) where the metric is 0 by construction for the protocol (head-of-line blocked time for HTTP/1.1 and HTTP/3). Each CI resamples both groups independently in each replicate. summary.csv has both forms (delta_vs_h2_pct, delta_vs_h2_abs) and says in delta_pct_omitted why a percent is empty.", MIN_BASELINE_MS, MIN_BASELINE_PACKETS, MIN_BASELINE_BYTES, MIN_BASELINE_CONNECTIONS, MIN_BASELINE_MBIT_S),
@@ -217,8 +218,37 @@ pub fn section(inputs: &Inputs<'_>) -> Vec<Block> {
     blocks
 }
 
-/// What a seed sets in a run, for the methodology.
-const SEEDS_VARY: &str = "What a seed varies: every random choice of a run is drawn from generators seeded with it, namely the link model's random loss (Bernoulli draws, or the Gilbert–Elliott states) and jitter, TCP's initial sequence numbers, QUIC's connection IDs and TLS's random values and key shares. Over TCP only the loss draws and the jitter change the timing of packets, so at a condition with neither, HTTP/1.1 and HTTP/2 runs that differ only in the seed are the same run. HTTP/3 runs still differ a little: quinn and h3 draw random values (greasing, for one) that change the size of a few of the client's packets by a few bytes, and with them some timings.";
+/// What a seed sets in every run, for the methodology.
+const SEEDS_DRAW: &str = "What a seed varies: every random choice of a run is drawn from generators seeded with it, namely the link model's random loss (Bernoulli draws, or the Gilbert–Elliott states) and jitter (the network's jitter_ms, 0 unless a scenario sets it), TCP's initial sequence numbers, QUIC's connection IDs, TLS's random values and key shares, and the client's start offset (the scenario's start_offset).";
+
+/// What a seed changes in the timing of these runs, read from their start
+/// offsets (`simulation.start_offset_ns`).
+fn seeds_vary(records: &[&RunResult]) -> String {
+    let offsets: Vec<Duration> = records
+        .iter()
+        .filter_map(|r| r.simulation.as_ref().map(|s| s.start_offset))
+        .collect();
+    let offset = offsets
+        .iter()
+        .filter(|d| !d.is_zero())
+        .min()
+        .zip(offsets.iter().max());
+    let without = offsets.iter().any(Duration::is_zero);
+    let mut text = SEEDS_DRAW.to_owned();
+    if let Some((low, high)) = offset {
+        text.push_str(&format!(" The client starts after the server by an offset drawn from the seed, uniform in [0, the path's round-trip propagation delay) to the nanosecond (here {:.3} to {:.3} ms): its whole milliseconds move the transfer against the scenario's timed events (a path change, a blackout), and its fraction of a millisecond is how far the client's 1 ms ticks fall after the server's, which moves each delivery to the client or from it by up to a tick. So a seed changes the timing of packets even without random loss or jitter; every time measured counts from the client's start.", ms_f(*low), ms_f(*high)));
+    }
+    if without {
+        text.push_str(" Runs with start_offset = none start the client with the server: over TCP only the loss draws and the jitter change the timing of their packets, so at a condition with neither, HTTP/1.1 and HTTP/2 runs that differ only in the seed are the same run.");
+    }
+    text.push_str(" HTTP/3 runs differ a little in any case: quinn and h3 draw random values (greasing, for one) that change the size of a few of the client's packets by a few bytes, and with them some timings.");
+    text
+}
+
+/// A duration in milliseconds, as a float.
+fn ms_f(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
+}
 
 /// The one-line statement of which implementations are compared, from the
 /// records' protocols, TCP implementations and crate versions.

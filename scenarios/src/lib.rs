@@ -64,7 +64,7 @@ pub use resolved::{
 pub use schema::{
     Choices, DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NamedAxis, NetworkEvents,
     NetworkSpec, ObjectSpec, Overrides, PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError,
-    Seeds, Sweep, WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW,
+    Seeds, StartOffset, Sweep, WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW,
 };
 pub use workload::{
     PageSpec, Phase, Plan, Workload, WorkloadError, MAX_PAGE_SUBRESOURCES, MAX_PARALLEL_COUNT,

@@ -32,7 +32,7 @@ use tcp::{Congestion, Pacing, TcpImplementation};
 pub use self::error::{ErrorKind, NameError, ScenarioError};
 pub use self::network::{
     DirectionSpec, EventSpec, LossSpec, NetworkEvents, NetworkSpec, PathSpec, QueueSpec,
-    DEFAULT_BANDWIDTH_MBIT, DEFAULT_MTU, DEFAULT_QUEUE, DEFAULT_RTT_MS,
+    StartOffset, DEFAULT_BANDWIDTH_MBIT, DEFAULT_MTU, DEFAULT_QUEUE, DEFAULT_RTT_MS,
 };
 pub use self::workload::{ObjectSpec, WorkloadSpec};
 pub use crate::preset::{preset, presets, Preset};
@@ -498,6 +498,11 @@ pub struct Scenario {
     /// stays either way.
     #[serde(default, skip_serializing_if = "is_default")]
     pub network_events: NetworkEvents,
+    /// When the client starts after the server: `per-seed` (the default),
+    /// an offset in [0, RTT) drawn from the seed, or `none` (see
+    /// [`StartOffset`]).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub start_offset: StartOffset,
     /// The network. Default: the lab's default network.
     #[serde(default)]
     pub network: NetworkSpec,
@@ -577,6 +582,8 @@ pub struct RunSpec {
     /// How long requests wait for QUIC before TCP is used under
     /// [`H3Discovery::Race`] and [`H3Discovery::AltSvc`].
     pub h3_fallback: Duration,
+    /// When the client starts after the server.
+    pub start_offset: StartOffset,
     /// The named axes the scenario sweeps, in [`NamedAxis`] order: the
     /// run's key names their values, and its recorded axes include them.
     pub named_axes: Vec<NamedAxis>,
@@ -803,6 +810,7 @@ impl Scenario {
                             initial_window,
                             choices,
                             h3_fallback: self.h3_fallback(),
+                            start_offset: self.start_offset,
                             named_axes: named_axes.clone(),
                         });
                     }

@@ -297,6 +297,51 @@ impl FromStr for NetworkEvents {
     }
 }
 
+/// When the client starts, after the server. Serialized as its label
+/// (`"per-seed"`, `"none"`), as a scenario's `start_offset` writes it.
+///
+/// A run without random loss or jitter has nothing random in its timing:
+/// without an offset every seed gives the same run. With
+/// [`StartOffset::PerSeed`] each seed starts its client at its own offset,
+/// uniform in [0, the first path's round-trip propagation delay) to the
+/// nanosecond (`netsim::seeded_client_start`), so that it meets the
+/// simulation's 1 ms ticks at its own phase and the scenario's timed events
+/// (a path change, a blackout) at its own point of the transfer. Every time
+/// a record measures counts from the client's start either way.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum StartOffset {
+    /// An offset drawn from the run seed (`"per-seed"`): the default.
+    #[default]
+    PerSeed,
+    /// The client starts with the server (`"none"`), as every run did
+    /// before the offset existed: the `page-flat` scenario keeps it, so
+    /// that its runs are the earlier runs to the byte.
+    None,
+}
+
+impl StartOffset {
+    /// Both choices, in order: per-seed, none.
+    pub const ALL: [StartOffset; 2] = [StartOffset::PerSeed, StartOffset::None];
+
+    /// The label scenario files and results use: `"per-seed"` or `"none"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            StartOffset::PerSeed => "per-seed",
+            StartOffset::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for StartOffset {
+    /// The label.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// Values of the sweep axes at one point of a sweep; `None` keeps the
 /// file's value.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
