@@ -1172,6 +1172,17 @@ impl Sender {
 
         // 1. Lost segments, oldest first.
         if let Some(i) = self.flight.iter().position(|s| s.lost) {
+            // A segment longer than fits now (it left without options that
+            // this packet carries, SACK blocks say) is cut to fit, as Linux's
+            // tcp_retransmit_skb cuts the skb to tcp_current_mss with
+            // tcp_fragment; the rest keeps its marks and goes next.
+            if self.flight[i].len() > max_payload {
+                let head = &mut self.flight[i];
+                let mut tail = *head;
+                head.end = head.start + max_payload;
+                tail.start = head.end;
+                self.flight.insert(i + 1, tail);
+            }
             let len = self.flight[i].len();
             if cwnd_room >= len.min(self.mss) || tlp {
                 let tx = self.rate_skb_sent(now);

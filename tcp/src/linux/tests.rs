@@ -91,6 +91,9 @@ struct Pair {
     wire: Vec<(Duration, Way, Segment)>,
     log: Vec<Sent>,
     drop_down: DropRule,
+    /// As `drop_down`, for the data segments going up.
+    drop_up: DropRule,
+    up_data_count: u64,
     down_data_count: u64,
     /// Whether the client application reads what arrives.
     client_reads: bool,
@@ -116,6 +119,8 @@ impl Pair {
             wire: Vec::new(),
             log: Vec::new(),
             drop_down: Box::new(|_, _| false),
+            drop_up: Box::new(|_, _| false),
+            up_data_count: 0,
             down_data_count: 0,
             client_reads: true,
             received: Vec::new(),
@@ -156,6 +161,10 @@ impl Pair {
                 if way == Way::Down && !seg.payload.is_empty() {
                     self.down_data_count += 1;
                     dropped = (self.drop_down)(self.down_data_count, &seg);
+                }
+                if way == Way::Up && !seg.payload.is_empty() {
+                    self.up_data_count += 1;
+                    dropped = (self.drop_up)(self.up_data_count, &seg);
                 }
                 let mut leaves = Some(self.now);
                 if let (Way::Down, Some(b), false) = (way, self.bottleneck.as_mut(), dropped) {
@@ -404,6 +413,49 @@ fn rack_detects_a_loss_with_too_few_dupacks() {
     );
     assert_eq!(p.server.stats().sender.rtos, 0);
     p.expect_received(4 * MSS as usize);
+}
+
+#[test]
+fn a_retransmission_carrying_sack_blocks_is_cut_to_fit_the_mtu() {
+    let mut p = Pair::new(LinuxConfig::default());
+    // Both ends send. The client's first data segment is lost, so until its
+    // retransmission arrives every segment the server sends carries a SACK
+    // block (12 more option bytes). The server's 3rd data segment, sent
+    // full size before the client's data arrived, is lost too: resent now
+    // it would be 12 bytes over the MTU.
+    p.drop_down = Box::new(|n, _| n == 3);
+    p.drop_up = Box::new(|n, _| n == 1);
+    let start = p.now;
+    p.server_writes(6 * MSS as usize);
+    let up: Vec<u8> = (0..6 * MSS as usize).map(|i| (i % 7) as u8).collect();
+    assert_eq!(p.client.write(&up), up.len());
+    p.flush();
+    p.run_until(start + ms(1000));
+    let lost_seq = p.down_data()[2].seg.seq;
+    assert_eq!(p.down_data()[2].seg.payload.len(), MSS as usize);
+    let mtu = LinuxConfig::default().mtu as usize;
+    for s in p.log.iter().filter(|s| s.is_data()) {
+        let len = s.seg.header_len() + s.seg.payload.len();
+        assert!(len <= mtu, "{len} bytes over an MTU of {mtu}: {}", s.seg);
+    }
+    // The resent head of the lost segment carried a SACK block and so less
+    // than a full segment; the rest of it followed.
+    let resent: Vec<&Sent> = p
+        .down_data()
+        .into_iter()
+        .filter(|s| s.at > start + ms(10) && s.seg.seq == lost_seq)
+        .collect();
+    assert_eq!(resent.len(), 1, "the lost segment's head is resent once");
+    let head = &resent[0].seg;
+    assert!(!head.sack.is_empty(), "{head}");
+    assert_eq!(head.payload.len(), mtu - head.header_len());
+    assert!(head.payload.len() < MSS as usize);
+    let tail_seq = lost_seq.wrapping_add(head.payload.len() as u32);
+    assert!(
+        p.down_data().iter().any(|s| s.seg.seq == tail_seq),
+        "the rest of the lost segment is resent"
+    );
+    p.expect_received(6 * MSS as usize);
 }
 
 #[test]
