@@ -433,7 +433,7 @@ fn a_retransmission_carrying_sack_blocks_is_cut_to_fit_the_mtu() {
     p.run_until(start + ms(1000));
     let lost_seq = p.down_data()[2].seg.seq;
     assert_eq!(p.down_data()[2].seg.payload.len(), MSS as usize);
-    let mtu = LinuxConfig::default().mtu as usize;
+    let mtu = LinuxConfig::default().mtu;
     for s in p.log.iter().filter(|s| s.is_data()) {
         let len = s.seg.header_len() + s.seg.payload.len();
         assert!(len <= mtu, "{len} bytes over an MTU of {mtu}: {}", s.seg);
