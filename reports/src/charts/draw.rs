@@ -147,16 +147,107 @@ fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     }
 }
 
+/// The marker shape of a protocol's points in the line charts, so that
+/// lines that coincide stay told apart by shape as well as by color.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// HTTP/1.1.
+    Circle,
+    /// HTTP/2.
+    Square,
+    /// HTTP/3.
+    Triangle,
+}
+
+/// The marker of `protocol` in every line chart: HTTP/1.1 a circle,
+/// HTTP/2 a square, HTTP/3 a triangle.
+pub fn protocol_marker(protocol: Protocol) -> Marker {
+    match protocol {
+        Protocol::H1 => Marker::Circle,
+        Protocol::H2 => Marker::Square,
+        Protocol::H3 => Marker::Triangle,
+    }
+}
+
+/// Draw `protocol`'s marker, in its color with a white rim, centred on
+/// the pixel `at` of `area`.
+fn draw_marker<DB>(area: &DrawingArea<DB, Shift>, protocol: Protocol, at: (i32, i32)) -> Result
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let color = protocol_color(protocol);
+    let (fill, rim) = (color.filled(), WHITE.stroke_width(1));
+    match protocol_marker(protocol) {
+        Marker::Circle => {
+            area.draw(&Circle::new(at, 5, fill))?;
+            area.draw(&Circle::new(at, 5, rim))?;
+        }
+        Marker::Square => {
+            let corners = [(at.0 - 4, at.1 - 4), (at.0 + 4, at.1 + 4)];
+            area.draw(&Rectangle::new(corners, fill))?;
+            area.draw(&Rectangle::new(corners, rim))?;
+        }
+        Marker::Triangle => {
+            let corners = vec![(at.0, at.1 - 6), (at.0 + 6, at.1 + 4), (at.0 - 6, at.1 + 4)];
+            area.draw(&Polygon::new(corners.clone(), fill))?;
+            let mut outline = corners;
+            outline.push(outline[0]);
+            area.draw(&PathElement::new(outline, rim))?;
+        }
+    }
+    Ok(())
+}
+
+/// A legend of protocols as one row above a plot, each a line sample
+/// with its marker and a name, drawn on `strip` from its left edge at
+/// height `y` (pixels in `strip`): outside the plot, so it covers no data.
+fn protocol_legend_row<DB>(
+    strip: &DrawingArea<DB, Shift>,
+    x0: i32,
+    y: i32,
+    items: &[(Protocol, String)],
+) -> Result
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let mut x = x0;
+    for (protocol, name) in items {
+        strip.draw(&PathElement::new(
+            vec![(x, y), (x + 26, y)],
+            protocol_color(*protocol).stroke_width(2),
+        ))?;
+        draw_marker(strip, *protocol, (x + 13, y))?;
+        let label = font(12).pos(Pos::new(HPos::Left, VPos::Center));
+        strip.draw(&Text::new(name.clone(), (x + 32, y), label.clone()))?;
+        let (w, _) = strip.estimate_text_size(name, &label)?;
+        x += 32 + w as i32 + 22;
+    }
+    Ok(())
+}
+
+/// The horizontal offset (dodge) of the `j`-th of `n` series, in units of
+/// `step`: the series spread evenly around 0, the middle one unmoved.
+pub fn dodge(j: usize, n: usize, step: f64) -> f64 {
+    (j as f64 - (n.max(1) - 1) as f64 / 2.0) * step
+}
+
 /// One protocol's line in [`MetricVsAxis`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct AxisSeries {
     /// The protocol.
     pub protocol: Protocol,
-    /// `(x, p25, median, p75)` per axis point, in x order.
+    /// `(x, p10, median, p90)` per axis point, in x order.
     pub points: Vec<(f64, f64, f64, f64)>,
 }
 
-/// A metric against a sweep axis: median line and p10–p90 band.
+/// A metric against a sweep axis: per protocol a median line with its
+/// protocol's marker at each point and a p10–p90 band. Each protocol's
+/// points are shifted sideways by a few pixels ([`dodge`]), so that
+/// protocols with equal values (HTTP/1.1's and HTTP/3's head-of-line
+/// blocked time, 0 by construction) are all seen; the legend is a row
+/// above the plot.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricVsAxis {
     /// The x axis label, with unit.
@@ -173,47 +264,66 @@ impl Chart for MetricVsAxis {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        let body = frame(root, footer)?;
+        let body = frame(root, footer)?.titled(title, font(17))?;
+        let (strip, plot) = body.split_vertically(26);
         let all = || self.series.iter().flat_map(|s| s.points.iter());
         let x_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
         let x_hi = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
         let y_hi = all().map(|p| p.3).fold(0.0, f64::max) * 1.08;
-        let mut chart = chart_area(
-            &body,
-            title,
-            (44, 70),
-            padded(x_lo, x_hi),
-            0.0..y_hi.max(1.0),
-        )?;
+        let x = padded(x_lo, x_hi);
+        // About 7 pixels of a some 780-pixel plot per series.
+        let step = (x.end - x.start) * 0.009;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(14)
+            .margin_top(4)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x, 0.0..y_hi.max(1.0))?;
         mesh(&mut chart)
             .x_desc(self.x_desc.as_str())
             .y_desc(self.y_desc.as_str())
             .draw()?;
-        for s in &self.series {
+        let n = self.series.len();
+        let shifted = |j: usize, s: &AxisSeries| -> Vec<(f64, f64, f64, f64)> {
+            let dx = dodge(j, n, step);
+            s.points
+                .iter()
+                .map(|&(x, lo, mid, hi)| (x + dx, lo, mid, hi))
+                .collect()
+        };
+        for (j, s) in self.series.iter().enumerate() {
             let color = protocol_color(s.protocol);
-            let mut band: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.1)).collect();
-            band.extend(s.points.iter().rev().map(|p| (p.0, p.3)));
+            let points = shifted(j, s);
+            let mut band: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.1)).collect();
+            band.extend(points.iter().rev().map(|p| (p.0, p.3)));
             chart.draw_series(std::iter::once(Polygon::new(
                 band,
                 color.mix(0.18).filled(),
             )))?;
         }
-        for s in &self.series {
-            let color = protocol_color(s.protocol);
-            chart
-                .draw_series(LineSeries::new(
-                    s.points.iter().map(|p| (p.0, p.2)),
-                    color.stroke_width(2),
-                ))?
-                .label(format!("{} median, p10–p90 band", s.protocol.name()))
-                .legend(legend_line(color));
-            chart.draw_series(
-                s.points
-                    .iter()
-                    .map(|p| Circle::new((p.0, p.2), 3, color.filled())),
-            )?;
+        for (j, s) in self.series.iter().enumerate() {
+            let points = shifted(j, s);
+            chart.draw_series(LineSeries::new(
+                points.iter().map(|p| (p.0, p.2)),
+                protocol_color(s.protocol).stroke_width(2),
+            ))?;
         }
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        // Markers last, so that no line covers another protocol's marker.
+        for (j, s) in self.series.iter().enumerate() {
+            for p in shifted(j, s) {
+                let at = chart.backend_coord(&(p.0, p.2));
+                draw_marker(root, s.protocol, at)?;
+            }
+        }
+        let items: Vec<(Protocol, String)> = self
+            .series
+            .iter()
+            .map(|s| {
+                let name = format!("{} median, p10–p90 band", s.protocol.name());
+                (s.protocol, name)
+            })
+            .collect();
+        protocol_legend_row(&strip, 84, 13, &items)
     }
 }
 

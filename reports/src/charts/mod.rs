@@ -251,7 +251,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                 (900, 560),
                 format!("{name} against {}", axis_label(&axis)),
                 format!(
-                    "{name} against {}: median (line) and p10–p90 (band, as the tables give them) of the completed runs at each point, per protocol.{note}{queue_note} {what}.",
+                    "{name} against {}: median (line; circle HTTP/1.1, square HTTP/2, triangle HTTP/3) and p10–p90 (band, as the tables give them) of the completed runs at each point, per protocol. Each protocol's points are drawn a few pixels to the side of the value they stand for (HTTP/1.1 left, HTTP/3 right), so that equal values stay visible.{note}{queue_note} {what}.",
                     axis_label(&axis)
                 ),
                 &what,

@@ -1,0 +1,107 @@
+//! The charts cannot mislead (issue #15, item 6): what each chart's SVG
+//! must show so that a reader does not misread it. Rendered from the
+//! fixtures of `fixtures/` (see fixtures/README.md), some of them edited
+//! here the way each test says.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+/// HTTP/1.1's, HTTP/2's and HTTP/3's colors in the SVGs.
+const COLORS: [&str; 3] = ["#E69F00", "#0072B2", "#009E73"];
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("reports-charts-tests")
+        .join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Render the report of `dir` and return the SVG of chart `stem`.
+fn render(dir: &Path, name: &str, stem: &str) -> String {
+    let out = scratch(name);
+    reports::render(dir, &out).unwrap();
+    fs::read_to_string(out.join("charts").join(format!("{stem}.svg")))
+        .unwrap_or_else(|e| panic!("{stem}.svg: {e}"))
+}
+
+/// The elements of `svg` named `tag` whose `fill` is `color`, fully
+/// opaque (a band is not a marker), as their attributes.
+fn filled<'a>(
+    doc: &'a roxmltree::Document<'a>,
+    tag: &str,
+    color: &str,
+) -> Vec<roxmltree::Node<'a, 'a>> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name(tag))
+        .filter(|n| n.attribute("fill") == Some(color))
+        .filter(|n| n.attribute("opacity").is_none_or(|o| o == "1"))
+        .collect()
+}
+
+/// The texts of an SVG with the y of each, trimmed.
+fn texts(doc: &roxmltree::Document<'_>) -> Vec<(String, f64)> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| {
+            let y = n.attribute("y")?.parse().ok()?;
+            Some((n.text()?.trim().to_owned(), y))
+        })
+        .collect()
+}
+
+#[test]
+fn each_protocol_has_its_own_marker_and_equal_values_are_dodged_apart() {
+    let svg = render(
+        &Path::new(FIXTURE).join("sweep"),
+        "markers",
+        "hol-vs-loss_percent",
+    );
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    // HTTP/1.1 circles, HTTP/2 squares, HTTP/3 triangles: each protocol's
+    // color on its own shape only (2 points, then the legend's sample).
+    let [h1, h2, h3] = COLORS;
+    let circles = filled(&doc, "circle", h1);
+    assert_eq!(circles.len(), 3, "HTTP/1.1's circles");
+    assert_eq!(filled(&doc, "rect", h2).len(), 3, "HTTP/2's squares");
+    let triangles = filled(&doc, "polygon", h3);
+    assert_eq!(triangles.len(), 3, "HTTP/3's triangles");
+    for (tag, color) in [("circle", h2), ("circle", h3), ("rect", h1), ("rect", h3)] {
+        assert!(filled(&doc, tag, color).is_empty(), "{tag} in {color}");
+    }
+    // HTTP/1.1 and HTTP/3 are both 0 at both points, by construction: the
+    // same y, and x apart, so that neither hides the other.
+    let attr =
+        |n: &roxmltree::Node<'_, '_>, a: &str| -> f64 { n.attribute(a).unwrap().parse().unwrap() };
+    let first_triangle: Vec<(f64, f64)> = triangles[1]
+        .attribute("points")
+        .unwrap()
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect();
+    let (tx, ty) = first_triangle[0];
+    let (cx, cy) = (attr(&circles[1], "cx"), attr(&circles[1], "cy"));
+    assert!((ty + 6.0 - cy).abs() < 1e-9, "HTTP/1.1 and HTTP/3 at one y");
+    assert!(tx - cx >= 10.0, "the markers are {} px apart", tx - cx);
+    // The legend is above the plot: every legend label above every marker.
+    let legend_y = texts(&doc)
+        .into_iter()
+        .filter(|(t, _)| t.ends_with("median, p10–p90 band"))
+        .map(|(_, y)| y)
+        .collect::<Vec<_>>();
+    assert_eq!(legend_y.len(), 3);
+    let squares = filled(&doc, "rect", h2);
+    let top_marker = squares[..2]
+        .iter()
+        .map(|r| attr(r, "y"))
+        .chain(circles[..2].iter().map(|c| attr(c, "cy")))
+        .fold(f64::INFINITY, f64::min);
+    assert!(legend_y.iter().all(|&y| y + 20.0 < top_marker));
+}
