@@ -6,6 +6,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use serde_json::Value;
+
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 /// HTTP/1.1's, HTTP/2's and HTTP/3's colors in the SVGs.
@@ -18,6 +20,24 @@ fn scratch(name: &str) -> PathBuf {
         .join(name);
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The records of a results directory as JSON values.
+fn records(dir: &Path) -> Vec<Value> {
+    fs::read_to_string(dir.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Write `records` as a results directory named `name`.
+fn results_dir(name: &str, records: &[Value]) -> PathBuf {
+    let dir = scratch(name);
+    let text: String = records.iter().map(|r| format!("{r}\n")).collect();
+    fs::write(dir.join("results.jsonl"), text).unwrap();
     dir
 }
 
@@ -104,4 +124,56 @@ fn each_protocol_has_its_own_marker_and_equal_values_are_dodged_apart() {
         .chain(circles[..2].iter().map(|c| attr(c, "cy")))
         .fold(f64::INFINITY, f64::min);
     assert!(legend_y.iter().all(|&y| y + 20.0 < top_marker));
+}
+
+#[test]
+fn the_loss_axis_has_a_tick_at_each_swept_rate_equally_spaced() {
+    // The sweep fixture (0 and 2 %) with its 2 % runs again as 0.5 % and
+    // as 10 %: four rates, two of them close together.
+    let mut lines = Vec::new();
+    for r in records(&Path::new(FIXTURE).join("sweep")) {
+        lines.push(r.clone());
+        if r["axes"]["loss_percent"] == 2.0 {
+            for rate in [0.5, 10.0] {
+                let mut copy = r.clone();
+                copy["axes"]["loss_percent"] = rate.into();
+                let key = copy["run_key"]
+                    .as_str()
+                    .unwrap()
+                    .replace("=2", &format!("={rate}"));
+                copy["run_key"] = key.into();
+                lines.push(copy);
+            }
+        }
+    }
+    let dir = results_dir("loss-axis-in", &lines);
+    let svg = render(&dir, "loss-axis", "plt-vs-loss_percent");
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let all = texts(&doc);
+    // The tick labels: the rates, in order, one each, evenly spaced.
+    let ticks: Vec<(f64, String)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| {
+            let t = n.text()?.trim();
+            let x = n.attribute("x")?.parse().ok()?;
+            ["0", "0.5", "2", "10"]
+                .contains(&t)
+                .then(|| (x, t.to_owned()))
+        })
+        .filter(|(x, _)| *x > 100.0)
+        .collect();
+    let names: Vec<&str> = ticks.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(names, ["0", "0.5", "2", "10"], "{ticks:?}");
+    let gaps: Vec<f64> = ticks.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    assert!(
+        gaps.iter().all(|g| (g - gaps[0]).abs() <= 1.0),
+        "equally spaced: {gaps:?}"
+    );
+    // The axis label says so.
+    assert!(
+        all.iter()
+            .any(|(t, _)| t.contains("the swept values, equally spaced (not to scale)")),
+        "{all:?}"
+    );
 }

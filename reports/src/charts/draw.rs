@@ -242,6 +242,33 @@ pub struct AxisSeries {
     pub points: Vec<(f64, f64, f64, f64)>,
 }
 
+/// How [`MetricVsAxis`] places its x values.
+#[derive(Clone, Debug, PartialEq)]
+pub enum XScale {
+    /// To scale, linear.
+    Linear,
+    /// The swept values, ascending, equally spaced and each labelled with
+    /// its value: not to scale, so that closely spaced small values (loss
+    /// rates of 0, 0.25, 0.5 and 1 % beside 5, 7 and 10 %) get as much
+    /// room as the large ones. Every point's x is one of them.
+    Swept(Vec<f64>),
+}
+
+impl XScale {
+    /// Where `x` goes on the chart's x axis: itself, or its index among
+    /// the swept values (the nearest one's, for a value not among them).
+    pub fn position(&self, x: f64) -> f64 {
+        match self {
+            XScale::Linear => x,
+            XScale::Swept(values) => values
+                .iter()
+                .enumerate()
+                .min_by(|a, b| (a.1 - x).abs().total_cmp(&(b.1 - x).abs()))
+                .map_or(0.0, |(i, _)| i as f64),
+        }
+    }
+}
+
 /// A metric against a sweep axis: per protocol a median line with its
 /// protocol's marker at each point and a p10–p90 band. Each protocol's
 /// points are shifted sideways by a few pixels ([`dodge`]), so that
@@ -256,6 +283,8 @@ pub struct MetricVsAxis {
     pub y_desc: String,
     /// One per protocol.
     pub series: Vec<AxisSeries>,
+    /// How x values are placed.
+    pub x_scale: XScale,
 }
 
 impl Chart for MetricVsAxis {
@@ -267,10 +296,15 @@ impl Chart for MetricVsAxis {
         let body = frame(root, footer)?.titled(title, font(17))?;
         let (strip, plot) = body.split_vertically(26);
         let all = || self.series.iter().flat_map(|s| s.points.iter());
-        let x_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
-        let x_hi = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
-        let y_hi = all().map(|p| p.3).fold(0.0, f64::max) * 1.08;
-        let x = padded(x_lo, x_hi);
+        let y_hi = (all().map(|p| p.3).fold(0.0, f64::max) * 1.08).max(1.0);
+        let x = match &self.x_scale {
+            XScale::Linear => {
+                let x_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
+                let x_hi = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+                padded(x_lo, x_hi)
+            }
+            XScale::Swept(values) => -0.5..values.len().max(1) as f64 - 0.5,
+        };
         // About 7 pixels of a some 780-pixel plot per series.
         let step = (x.end - x.start) * 0.009;
         let mut chart = ChartBuilder::on(&plot)
@@ -278,17 +312,49 @@ impl Chart for MetricVsAxis {
             .margin_top(4)
             .x_label_area_size(44)
             .y_label_area_size(70)
-            .build_cartesian_2d(x, 0.0..y_hi.max(1.0))?;
-        mesh(&mut chart)
-            .x_desc(self.x_desc.as_str())
-            .y_desc(self.y_desc.as_str())
-            .draw()?;
+            .build_cartesian_2d(x, 0.0..y_hi)?;
+        match &self.x_scale {
+            XScale::Linear => {
+                mesh(&mut chart)
+                    .x_desc(self.x_desc.as_str())
+                    .y_desc(self.y_desc.as_str())
+                    .draw()?;
+            }
+            XScale::Swept(values) => {
+                // A tick and a grid line at each swept value, labelled
+                // with the value itself.
+                mesh(&mut chart)
+                    .disable_x_mesh()
+                    .x_labels(0)
+                    .x_label_formatter(&|_| String::new())
+                    .x_desc(self.x_desc.as_str())
+                    .y_desc(self.y_desc.as_str())
+                    .draw()?;
+                for (i, v) in values.iter().enumerate() {
+                    let x = i as f64;
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(x, 0.0), (x, y_hi)],
+                        GRID.stroke_width(1),
+                    )))?;
+                    let (px, py) = chart.backend_coord(&(x, 0.0));
+                    root.draw(&PathElement::new(
+                        vec![(px, py), (px, py + 5)],
+                        BLACK.stroke_width(1),
+                    ))?;
+                    root.draw(&Text::new(
+                        num(v),
+                        (px, py + 8),
+                        font(12).pos(Pos::new(HPos::Center, VPos::Top)),
+                    ))?;
+                }
+            }
+        }
         let n = self.series.len();
         let shifted = |j: usize, s: &AxisSeries| -> Vec<(f64, f64, f64, f64)> {
             let dx = dodge(j, n, step);
             s.points
                 .iter()
-                .map(|&(x, lo, mid, hi)| (x + dx, lo, mid, hi))
+                .map(|&(x, lo, mid, hi)| (self.x_scale.position(x) + dx, lo, mid, hi))
                 .collect()
         };
         for (j, s) in self.series.iter().enumerate() {

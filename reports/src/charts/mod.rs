@@ -241,17 +241,24 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
             } else {
                 ""
             };
+            let (x_scale, scale_note) = x_scale(&axis, &series);
             let chart = draw::MetricVsAxis {
-                x_desc: x_desc.clone(),
+                x_desc: match &x_scale {
+                    draw::XScale::Swept(_) => {
+                        format!("{x_desc} · the swept values, equally spaced (not to scale)")
+                    }
+                    draw::XScale::Linear => x_desc.clone(),
+                },
                 y_desc: format!("{} (ms)", name.to_lowercase()),
                 series,
+                x_scale,
             };
             out.push(figure(
                 format!("{stem}-vs-{axis}"),
                 (900, 560),
                 format!("{name} against {}", axis_label(&axis)),
                 format!(
-                    "{name} against {}: median (line; circle HTTP/1.1, square HTTP/2, triangle HTTP/3) and p10–p90 (band, as the tables give them) of the completed runs at each point, per protocol. Each protocol's points are drawn a few pixels to the side of the value they stand for (HTTP/1.1 left, HTTP/3 right), so that equal values stay visible.{note}{queue_note} {what}.",
+                    "{name} against {}: median (line; circle HTTP/1.1, square HTTP/2, triangle HTTP/3) and p10–p90 (band, as the tables give them) of the completed runs at each point, per protocol. Each protocol's points are drawn a few pixels to the side of the value they stand for (HTTP/1.1 left, HTTP/3 right), so that equal values stay visible.{scale_note}{note}{queue_note} {what}.",
                     axis_label(&axis)
                 ),
                 &what,
@@ -913,6 +920,27 @@ fn categorical_chart(
         &chart,
     )
     .map(Some)
+}
+
+/// How a line chart against `axis` places the swept values, and what its
+/// caption says about it: random loss (`loss_percent`) at its swept values,
+/// equally spaced and labelled with their values, because its effects sit
+/// at the small rates (0–1 %) that a linear axis up to 10 % crowds into
+/// its left edge; every other axis to scale.
+fn x_scale(axis: &str, series: &[draw::AxisSeries]) -> (draw::XScale, &'static str) {
+    if axis != "loss_percent" {
+        return (draw::XScale::Linear, "");
+    }
+    let mut values: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    (
+        draw::XScale::Swept(values),
+        " The x axis places the swept loss rates side by side at equal spacing, each tick labelled with its rate: it is not to scale, so that the small rates, where the protocols part, get as much room as the large ones.",
+    )
 }
 
 /// An axis name as an axis label with its unit.
