@@ -177,3 +177,31 @@ fn the_loss_axis_has_a_tick_at_each_swept_rate_equally_spaced() {
         "{all:?}"
     );
 }
+
+/// The numeric texts of an SVG (its tick labels), in document order.
+fn ticks(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    texts(&doc)
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| !t.is_empty() && t.parse::<f64>().is_ok())
+        .collect()
+}
+
+#[test]
+fn the_charts_of_one_kind_share_their_axes_across_protocols() {
+    // At 2 % loss the protocols' representative runs last differently
+    // long (the sweep fixture), yet each kind of chart has one time axis,
+    // and the per-stream charts one byte axis: the same tick labels.
+    let out = scratch("shared-axes");
+    reports::render(&Path::new(FIXTURE).join("sweep"), &out).unwrap();
+    let svg =
+        |stem: String| fs::read_to_string(out.join("charts").join(format!("{stem}.svg"))).unwrap();
+    for kind in ["streams", "waterfall"] {
+        let [h1, h2, h3] =
+            ["h1", "h2", "h3"].map(|p| ticks(&svg(format!("{kind}-{p}-loss_percent-2"))));
+        assert!(h2.len() >= 4, "{kind}: {h2:?}");
+        assert_eq!(h1, h2, "{kind}: HTTP/1.1 and HTTP/2");
+        assert_eq!(h2, h3, "{kind}: HTTP/2 and HTTP/3");
+    }
+}

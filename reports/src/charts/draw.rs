@@ -892,6 +892,21 @@ pub struct Waterfall {
     pub protocol: Protocol,
     /// The requests, top to bottom.
     pub rows: Vec<WaterfallRow>,
+    /// The right end of the time axis (ms), shared by the waterfalls of
+    /// one report ([`waterfall_end`]).
+    pub t_hi: f64,
+}
+
+/// The right end of a time axis that holds every row of `runs`' rows,
+/// so that their waterfalls share it.
+pub fn waterfall_end<'a>(runs: impl IntoIterator<Item = &'a [WaterfallRow]>) -> f64 {
+    runs.into_iter()
+        .flatten()
+        .flat_map(|r| [Some(r.start), r.sent, r.first_byte, r.last_byte])
+        .flatten()
+        .fold(0.0, f64::max)
+        .max(1.0)
+        * 1.02
 }
 
 impl Chart for Waterfall {
@@ -903,14 +918,7 @@ impl Chart for Waterfall {
         let body = frame(root, footer)?;
         let color = protocol_color(self.protocol);
         let n = self.rows.len() as f64;
-        let t_hi = self
-            .rows
-            .iter()
-            .flat_map(|r| [Some(r.start), r.sent, r.first_byte, r.last_byte])
-            .flatten()
-            .fold(0.0, f64::max)
-            .max(1.0)
-            * 1.02;
+        let t_hi = self.t_hi;
         let mut chart = chart_area(&body, title, (44, 190), 0.0..t_hi, 0.0..n)?;
         mesh(&mut chart)
             .disable_y_mesh()
@@ -989,9 +997,12 @@ impl Chart for Waterfall {
     }
 }
 
+/// One request's line in [`Streams`]: its label and `(ms, KiB)` points.
+pub type StreamLine = (String, Vec<(f64, f64)>);
+
 /// Per request: its label and `(ms, KiB)` points of cumulative body bytes
 /// as a step line, from 0 at the time it was sent.
-pub fn stream_lines(m: &RunRecord) -> Vec<(String, Vec<(f64, f64)>)> {
+pub fn stream_lines(m: &RunRecord) -> Vec<StreamLine> {
     m.requests
         .iter()
         .filter(|r| !r.timeline.is_empty())
@@ -1013,13 +1024,33 @@ pub fn stream_lines(m: &RunRecord) -> Vec<(String, Vec<(f64, f64)>)> {
         .collect()
 }
 
+/// The x range (ms) and the largest y (KiB) of the [`stream_lines`] of
+/// several runs together, so that their charts share both axes:
+/// `(t_lo..t_hi, kib_hi)`.
+pub fn stream_ranges<'a>(
+    runs: impl IntoIterator<Item = &'a [StreamLine]>,
+) -> (std::ops::Range<f64>, f64) {
+    let (mut t_lo, mut t_hi, mut b_hi) = (f64::INFINITY, 0.0_f64, 0.0_f64);
+    for streams in runs {
+        for &(t, b) in streams.iter().flat_map(|(_, p)| p.iter()) {
+            t_lo = t_lo.min(t);
+            t_hi = t_hi.max(t);
+            b_hi = b_hi.max(b);
+        }
+    }
+    (padded(t_lo.min(t_hi), t_hi), b_hi.max(1.0) * 1.05)
+}
+
 /// Cumulative bytes per stream over time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Streams {
     /// The protocol (its color).
     pub protocol: Protocol,
     /// Per request, from [`stream_lines`].
-    pub streams: Vec<(String, Vec<(f64, f64)>)>,
+    pub streams: Vec<StreamLine>,
+    /// The x range (ms) and the top of the y axis (KiB), shared by the
+    /// charts of one report ([`stream_ranges`]).
+    pub ranges: (std::ops::Range<f64>, f64),
 }
 
 impl Chart for Streams {
@@ -1030,17 +1061,8 @@ impl Chart for Streams {
     {
         let body = frame(root, footer)?;
         let color = protocol_color(self.protocol);
-        let all = || self.streams.iter().flat_map(|(_, p)| p.iter());
-        let t_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
-        let t_hi = all().map(|p| p.0).fold(0.0, f64::max);
-        let b_hi = all().map(|p| p.1).fold(0.0, f64::max).max(1.0) * 1.05;
-        let mut chart = chart_area(
-            &body,
-            title,
-            (44, 70),
-            padded(t_lo.min(t_hi), t_hi),
-            0.0..b_hi,
-        )?;
+        let (x, b_hi) = self.ranges.clone();
+        let mut chart = chart_area(&body, title, (44, 70), x, 0.0..b_hi)?;
         mesh(&mut chart)
             .x_desc("time since the client started (ms)")
             .y_desc("body bytes received by the stream (KiB)")

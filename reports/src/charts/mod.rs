@@ -392,7 +392,30 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
         .iter()
         .filter_map(|(p, runs)| Some((*p, median_run(runs)?)))
         .collect();
-    for &(protocol, run) in &representative {
+    // The charts of one kind share their axes, so that they compare at a
+    // glance: every waterfall one time axis, every per-stream chart one
+    // time axis and one byte axis.
+    let rows_of: Vec<Vec<draw::WaterfallRow>> = representative
+        .iter()
+        .map(|(_, r)| {
+            r.measurements
+                .as_ref()
+                .map(draw::waterfall_rows)
+                .unwrap_or_default()
+        })
+        .collect();
+    let lines_of: Vec<Vec<draw::StreamLine>> = representative
+        .iter()
+        .map(|(_, r)| {
+            r.measurements
+                .as_ref()
+                .map(draw::stream_lines)
+                .unwrap_or_default()
+        })
+        .collect();
+    let waterfall_end = draw::waterfall_end(rows_of.iter().map(Vec::as_slice));
+    let stream_ranges = draw::stream_ranges(lines_of.iter().map(Vec::as_slice));
+    for (k, &(protocol, run)) in representative.iter().enumerate() {
         let Some(m) = run.measurements.as_ref() else {
             continue;
         };
@@ -402,32 +425,40 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
             protocol.name(),
             run.seed
         );
-        let rows = draw::waterfall_rows(m);
+        let rows = rows_of[k].clone();
         if !rows.is_empty() {
             let stem = format!("waterfall-{protocol}{suffix}");
             let height = (150 + rows.len() as u32 * 16).min(2400);
-            let chart = draw::Waterfall { protocol, rows };
+            let chart = draw::Waterfall {
+                protocol,
+                rows,
+                t_hi: waterfall_end,
+            };
             out.push(figure(
                 stem,
                 (1000, height),
                 format!("Request waterfall, {}", protocol.name()),
                 format!(
-                    "Each request of the representative run {who}, grouped by connection: queued until sent (grey), waiting for the response head (light), receiving the body (solid). At {where_}. {what}."
+                    "Each request of the representative run {who}, grouped by connection: queued until sent (grey), waiting for the response head (light), receiving the body (solid). Every protocol's waterfall in this report has the same time axis. At {where_}. {what}."
                 ),
                 &format!("{who} · {footer}"),
                 &chart,
             )?);
         }
-        let streams = draw::stream_lines(m);
+        let streams = lines_of[k].clone();
         if !streams.is_empty() {
             let stem = format!("streams-{protocol}{suffix}");
-            let chart = draw::Streams { protocol, streams };
+            let chart = draw::Streams {
+                protocol,
+                streams,
+                ranges: stream_ranges.clone(),
+            };
             out.push(figure(
                 stem,
                 (1000, 560),
                 format!("Per-stream bytes against time, {}", protocol.name()),
                 format!(
-                    "Body bytes each request had received over time, one line per request (stream), in the representative run {who}. Lines that go flat together while data is still due show head-of-line blocking. At {where_}. {what}."
+                    "Body bytes each request had received over time, one line per request (stream), in the representative run {who}. Lines that go flat together while data is still due show head-of-line blocking. Every protocol's per-stream chart in this report has the same time and byte axes. At {where_}. {what}."
                 ),
                 &format!("{who} · {footer}"),
                 &chart,
