@@ -205,3 +205,67 @@ fn the_charts_of_one_kind_share_their_axes_across_protocols() {
         assert_eq!(h2, h3, "{kind}: HTTP/2 and HTTP/3");
     }
 }
+
+#[test]
+fn the_migration_chart_labels_each_protocols_interruption() {
+    // The page fixture with a path change at 500 ms, and a migration
+    // record per run: HTTP/1.1 and HTTP/2 reconnect and resume, HTTP/3
+    // migrates; an interruption of 120, 250 and 60 ms from 490 ms.
+    let mut lines = Vec::new();
+    for mut r in records(Path::new(FIXTURE)) {
+        let (gap, after, resumed) = match r["protocol"].as_str().unwrap() {
+            "h1" => (120, 1, 1),
+            "h2" => (250, 1, 1),
+            _ => (60, 0, 0),
+        };
+        r["network"]["path_change"] = serde_json::json!({
+            "at_ns": 500_000_000u64,
+            "path": r["network"]["path"].clone(),
+        });
+        r["measurements"]["migration"] = serde_json::json!({
+            "path_change_ns": 500_000_000u64,
+            "last_byte_before_ns": 490_000_000u64,
+            "first_byte_after_ns": (490 + gap) * 1_000_000u64,
+            "interruption_ns": gap * 1_000_000u64,
+            "completion_ns": r["measurements"]["plt_ns"].clone(),
+            "bytes_before_change": 1000,
+            "bytes_fetched_twice": 0,
+            "resumed_requests": resumed,
+            "connections_after_change": after,
+        });
+        lines.push(r);
+    }
+    let dir = results_dir("migration-in", &lines);
+    let svg = render(&dir, "migration", "migration-goodput");
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let all: Vec<String> = texts(&doc).into_iter().map(|(t, _)| t).collect();
+    let labels: Vec<&String> = all
+        .iter()
+        .filter(|t| t.starts_with("interruption"))
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "interruption 120 ms · 1 new connection, 1 request resumed",
+            "interruption 250 ms · 1 new connection, 1 request resumed",
+            "interruption 60 ms · no new connection",
+        ],
+        "{all:?}"
+    );
+    // One row per protocol, named, and the path change named once.
+    for name in ["HTTP/1.1", "HTTP/2", "HTTP/3"] {
+        assert_eq!(all.iter().filter(|t| *t == name).count(), 1, "{name}");
+    }
+    assert_eq!(all.iter().filter(|t| *t == "path change").count(), 1);
+    // The three shades, as wide as their interruptions: 120 : 250 : 60.
+    let shades: Vec<f64> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("fill") == Some("#D55E00"))
+        .map(|n| n.attribute("width").unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(shades.len(), 3, "{shades:?}");
+    assert!(
+        (shades[1] / shades[0] - 250.0 / 120.0).abs() < 0.1,
+        "{shades:?}"
+    );
+}

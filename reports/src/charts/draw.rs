@@ -1113,14 +1113,36 @@ pub fn goodput_bins(m: &RunRecord, origin: Duration, bin_ns: u64) -> Vec<(f64, f
         .collect()
 }
 
-/// Goodput over time per protocol, with the path change marked.
+/// One protocol's row in [`Goodput`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct GoodputRow {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// From [`goodput_bins`].
+    pub bins: Vec<(f64, f64)>,
+    /// The interruption around the path change, ms of simulation time:
+    /// from the last body byte before the change to the first after it
+    /// (`MigrationRecord`); `None` if the run has no such record.
+    pub interruption: Option<(f64, f64)>,
+    /// What else the row says after the interruption's length (e.g. "1
+    /// reconnection, 1 request resumed"); may be empty.
+    pub note: String,
+}
+
+/// Goodput over time around a path change as small multiples: one row per
+/// protocol, all on one time axis and one goodput scale, each with its
+/// interruption shaded and labelled with its length, and the path change
+/// as a dashed line through every row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Goodput {
-    /// Per protocol, from [`goodput_bins`].
-    pub series: Vec<(Protocol, Vec<(f64, f64)>)>,
+    /// One per protocol, top to bottom.
+    pub rows: Vec<GoodputRow>,
     /// When the path changed, ms of simulation time.
     pub change_ms: f64,
 }
+
+/// The shade of an interruption.
+const INTERRUPTION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 
 impl Chart for Goodput {
     fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
@@ -1128,37 +1150,99 @@ impl Chart for Goodput {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        let body = frame(root, footer)?;
-        let all = || self.series.iter().flat_map(|(_, p)| p.iter());
+        let body = frame(root, footer)?.titled(title, font(17))?;
+        let all = || self.rows.iter().flat_map(|r| r.bins.iter());
         let t_hi = all().map(|p| p.0).fold(self.change_ms, f64::max) * 1.02;
-        let y_hi = all().map(|p| p.1).fold(0.0, f64::max).max(0.1) * 1.1;
-        let mut chart = chart_area(&body, title, (44, 70), 0.0..t_hi, 0.0..y_hi)?;
-        mesh(&mut chart)
-            .x_desc("simulation time (ms)")
-            .y_desc("goodput (Mbit/s)")
-            .draw()?;
-        let dashes = 30;
-        chart
-            .draw_series((0..dashes).step_by(2).map(|k| {
+        let y_hi = all().map(|p| p.1).fold(0.0, f64::max).max(0.1) * 1.25;
+        let (_, h) = body.dim_in_pixel();
+        // The last row carries the time axis below it.
+        let axis = 46;
+        let n = self.rows.len().max(1) as u32;
+        let row_h = h.saturating_sub(axis) / n;
+        let mut rest = body;
+        for (i, row) in self.rows.iter().enumerate() {
+            let last = i + 1 == self.rows.len();
+            let (area, below) = rest.split_vertically(if last { row_h + axis } else { row_h });
+            rest = below;
+            let color = protocol_color(row.protocol);
+            let mut chart = ChartBuilder::on(&area)
+                .margin_left(14)
+                .margin_right(20)
+                .margin_top(6)
+                .x_label_area_size(if last { axis } else { 0 })
+                .y_label_area_size(70)
+                .build_cartesian_2d(0.0..t_hi, 0.0..y_hi)?;
+            let mut m = mesh(&mut chart);
+            m.y_labels(3).y_desc("Mbit/s");
+            if last {
+                m.x_desc("simulation time (ms)");
+            }
+            m.draw()?;
+            if let Some((a, b)) = row.interruption {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(a, 0.0), (b.max(a + t_hi * 0.002), y_hi)],
+                    INTERRUPTION.mix(0.3).filled(),
+                )))?;
+            }
+            let dashes = 16;
+            chart.draw_series((0..dashes).step_by(2).map(|k| {
                 let a = y_hi * f64::from(k) / f64::from(dashes);
                 let b = y_hi * f64::from(k + 1) / f64::from(dashes);
                 PathElement::new(
                     vec![(self.change_ms, a), (self.change_ms, b)],
                     BLACK.stroke_width(1),
                 )
-            }))?
-            .label("path change")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], BLACK.stroke_width(1)));
-        for (protocol, points) in &self.series {
-            let color = protocol_color(*protocol);
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    color.stroke_width(2),
-                ))?
-                .label(protocol.name().to_owned())
-                .legend(legend_line(color));
+            }))?;
+            chart.draw_series(std::iter::once(Polygon::new(
+                std::iter::once((0.0, 0.0))
+                    .chain(row.bins.iter().copied())
+                    .chain(row.bins.last().map(|&(t, _)| (t, 0.0)))
+                    .collect::<Vec<_>>(),
+                color.mix(0.2).filled(),
+            )))?;
+            chart.draw_series(LineSeries::new(
+                row.bins.iter().copied(),
+                color.stroke_width(2),
+            ))?;
+            // The protocol's name in the row's upper left, the
+            // interruption's length beside its shade, the path change
+            // named in the top row.
+            let (px, py) = chart.backend_coord(&(0.0, y_hi));
+            root.draw(&Text::new(
+                row.protocol.name().to_owned(),
+                (px + 8, py + 4),
+                font(13).pos(Pos::new(HPos::Left, VPos::Top)),
+            ))?;
+            let label = match row.interruption {
+                Some((a, b)) => format!("interruption {} ms", short(b - a)),
+                None => "no interruption recorded".to_owned(),
+            };
+            let label = if row.note.is_empty() {
+                label
+            } else {
+                format!("{label} · {}", row.note)
+            };
+            let right_of = row
+                .interruption
+                .map_or(self.change_ms, |(_, b)| b.max(self.change_ms));
+            let (lx, ly) = chart.backend_coord(&(right_of, y_hi));
+            root.draw(&Text::new(
+                label,
+                (lx + 6, ly + 22),
+                (FAMILY, 12)
+                    .into_font()
+                    .color(&INTERRUPTION)
+                    .pos(Pos::new(HPos::Left, VPos::Top)),
+            ))?;
+            if i == 0 {
+                let (cx, cy) = chart.backend_coord(&(self.change_ms, y_hi));
+                root.draw(&Text::new(
+                    "path change",
+                    (cx + 6, cy + 4),
+                    font(12).pos(Pos::new(HPos::Left, VPos::Top)),
+                ))?;
+            }
         }
-        legend(&mut chart, SeriesLabelPosition::UpperRight)
+        Ok(())
     }
 }

@@ -34,8 +34,9 @@
 //!   - per protocol, for its *representative run* (the run with the median
 //!     PLT: of the `ok` runs sorted by PLT then seed, index `(n - 1) / 2`):
 //!     a request waterfall and per-stream bytes against time;
-//!   - with a path change, goodput over time around it, per protocol
-//!     (representative runs).
+//!   - with a path change, goodput over time around it, one row per
+//!     protocol (representative runs), each with its interruption shaded
+//!     and labelled.
 
 mod draw;
 mod raster;
@@ -468,7 +469,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
 
     // Migration: goodput around the path change.
     if let Some(change) = sample.network.path_change.as_ref() {
-        let series: Vec<(Protocol, Vec<(f64, f64)>)> = representative
+        let rows: Vec<draw::GoodputRow> = representative
             .iter()
             .filter_map(|&(p, r)| {
                 let m = r.measurements.as_ref()?;
@@ -476,22 +477,48 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                     .simulation
                     .as_ref()
                     .map_or(Duration::ZERO, |s| s.client_started);
-                Some((p, draw::goodput_bins(m, origin, GOODPUT_BIN_NS)))
+                let migration = m.migration.as_ref();
+                let interruption = migration.and_then(|g| {
+                    let a = ms_of(origin + g.last_byte_before?);
+                    let b = ms_of(origin + g.first_byte_after?);
+                    Some((a, b))
+                });
+                let note = migration.map_or(String::new(), |g| {
+                    let reconnections = match g.connections_after_change {
+                        0 => "no new connection".to_owned(),
+                        1 => "1 new connection".to_owned(),
+                        n => format!("{n} new connections"),
+                    };
+                    match g.resumed_requests {
+                        0 => reconnections,
+                        1 => format!("{reconnections}, 1 request resumed"),
+                        n => format!("{reconnections}, {n} requests resumed"),
+                    }
+                });
+                let bins = draw::goodput_bins(m, origin, GOODPUT_BIN_NS);
+                Some(draw::GoodputRow {
+                    protocol: p,
+                    bins,
+                    interruption,
+                    note,
+                })
             })
+            .filter(|row| !row.bins.is_empty())
             .collect();
-        if has_points(&series) {
+        if !rows.is_empty() {
             let stem = format!("migration-goodput{suffix}");
             let at_ms = change.at_ns as f64 / 1e6;
+            let height = 120 + 150 * rows.len() as u32;
             let chart = draw::Goodput {
-                series,
+                rows,
                 change_ms: at_ms,
             };
             out.push(figure(
                 stem,
-                (900, 520),
+                (900, height),
                 "Goodput around the path change".into(),
                 format!(
-                    "Body bytes received per {} ms, as Mbit/s, in each protocol's representative run; the dashed line marks the client's move to the new path at {at_ms} ms (simulation time). This is delivery to the application: a bin above the link rate holds data that had arrived earlier and was released at once when a hole was filled. At {where_}. {what}.",
+                    "Body bytes received per {} ms, as Mbit/s, in each protocol's representative run, one row per protocol on one time axis and one scale; the dashed line marks the client's move to the new path at {at_ms} ms (simulation time), and the shade each protocol's interruption, from its last body byte before the change to its first after it (measurements.migration, docs/migration.md), labelled with its length and the connections opened and requests resumed after the change. This is delivery to the application: a bin above the link rate holds data that had arrived earlier and was released at once when a hole was filled. At {where_}. {what}.",
                     GOODPUT_BIN_NS / 1_000_000
                 ),
                 &footer,
@@ -794,6 +821,11 @@ fn transport_cost(
     .map(Some)
 }
 
+/// A duration in milliseconds.
+fn ms_of(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
+}
+
 /// Width of a goodput bin.
 const GOODPUT_BIN_NS: u64 = 50_000_000;
 
@@ -828,11 +860,6 @@ fn bar_series(
 /// Whether any bar has a value.
 fn has_values(series: &[draw::BarSeries]) -> bool {
     series.iter().any(|s| s.bars.iter().any(Option::is_some))
-}
-
-/// Whether any series has a point.
-fn has_points(series: &[(Protocol, Vec<(f64, f64)>)]) -> bool {
-    series.iter().any(|(_, v)| !v.is_empty())
 }
 
 /// The `ok` run with the median PLT: of the `ok` runs sorted by PLT then
