@@ -191,13 +191,13 @@ fn ticks(svg: &str) -> Vec<String> {
 #[test]
 fn the_charts_of_one_kind_share_their_axes_across_protocols() {
     // At 2 % loss the protocols' representative runs last differently
-    // long (the sweep fixture), yet each kind of chart has one time axis,
-    // and the per-stream charts one byte axis: the same tick labels.
+    // long (the sweep fixture), yet each kind of chart has one time axis:
+    // the same tick labels (the waterfalls and strips have no others).
     let out = scratch("shared-axes");
     reports::render(&Path::new(FIXTURE).join("sweep"), &out).unwrap();
     let svg =
         |stem: String| fs::read_to_string(out.join("charts").join(format!("{stem}.svg"))).unwrap();
-    for kind in ["streams", "waterfall"] {
+    for kind in ["multiplexing", "waterfall"] {
         let [h1, h2, h3] =
             ["h1", "h2", "h3"].map(|p| ticks(&svg(format!("{kind}-{p}-loss_percent-2"))));
         assert!(h2.len() >= 4, "{kind}: {h2:?}");
@@ -268,4 +268,73 @@ fn the_migration_chart_labels_each_protocols_interruption() {
         (shades[1] / shades[0] - 250.0 / 120.0).abs() < 0.1,
         "{shades:?}"
     );
+}
+
+#[test]
+fn the_multiplexing_strip_colors_streams_and_marks_held_bytes() {
+    // The sweep fixture keeps one segment arrival per connection (it is
+    // thinned); HTTP/2's runs get back one segment that TCP held for
+    // 100 ms behind a hole, 1 s into the run.
+    let mut lines = records(&Path::new(FIXTURE).join("sweep"));
+    for r in lines.iter_mut().filter(|r| r["protocol"] == "h2") {
+        let origin = r["simulation"]["client_started_ns"].as_u64().unwrap();
+        r["measurements"]["connections"][0]["stats"]["arrivals"] = serde_json::json!([{
+            "arrived_ns": origin + 1_000_000_000,
+            "offset": 0,
+            "len": 1448,
+            "readable_at_ns": origin + 1_100_000_000u64,
+        }]);
+    }
+    let dir = results_dir("multiplexing-in", &lines);
+    let out = scratch("multiplexing");
+    reports::render(&dir, &out).unwrap();
+    let svg =
+        |stem: &str| fs::read_to_string(out.join("charts").join(format!("{stem}.svg"))).unwrap();
+    // HTTP/2 at 2 % loss: one lane, the pieces of many streams in the
+    // ten colors of the palette, and TCP holding bytes behind a hole.
+    let h2 = svg("multiplexing-h2-loss_percent-2");
+    let doc = roxmltree::Document::parse(&h2).unwrap();
+    let palette = [
+        "#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7",
+        "#9C755F", "#BAB0AC",
+    ];
+    let rect_fills: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .filter_map(|n| n.attribute("fill"))
+        .collect();
+    for color in palette {
+        // The legend's swatch, and pieces of the streams of that color.
+        assert!(
+            rect_fills.iter().filter(|f| **f == color).count() >= 2,
+            "{color}"
+        );
+    }
+    let held = rect_fills.iter().filter(|f| **f == "#222222").count();
+    assert!(held >= 2, "a held bar besides the legend's: {held}");
+    let all: Vec<String> = texts(&doc).into_iter().map(|(t, _)| t).collect();
+    assert!(all.contains(&"connection 0".to_owned()), "{all:?}");
+    assert!(all.contains(&"bytes held by TCP behind a missing segment".to_owned()));
+    // HTTP/3: holds not recorded, and said so.
+    let h3 = svg("multiplexing-h3-loss_percent-2");
+    assert!(h3.contains("held bytes not recorded for this transport"));
+    // The stalled streams: at most six panels. The fixture's records
+    // predate hol_added_ns, so they rank by the longest gap, longest first.
+    let stalled = svg("streams-h2-loss_percent-2");
+    let doc = roxmltree::Document::parse(&stalled).unwrap();
+    let labels: Vec<String> = texts(&doc)
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| t.contains(" · longest gap "))
+        .collect();
+    assert!(!labels.is_empty() && labels.len() <= 6, "{labels:?}");
+    assert!(labels.iter().all(|l| l.contains("HOL added not recorded")));
+    let gaps: Vec<f64> = labels
+        .iter()
+        .map(|l| {
+            let rest = l.split(" · longest gap ").nth(1).unwrap();
+            rest.trim_end_matches(" ms").parse().unwrap()
+        })
+        .collect();
+    assert!(gaps.windows(2).all(|w| w[0] >= w[1]), "{gaps:?}");
 }

@@ -847,6 +847,7 @@ fn expected_sweep_charts() -> Vec<String> {
     for p in ["h1", "h2", "h3"] {
         stems.push(format!("waterfall-{p}-{at}"));
         stems.push(format!("streams-{p}-{at}"));
+        stems.push(format!("multiplexing-{p}-{at}"));
     }
     stems.sort();
     stems

@@ -1,6 +1,7 @@
 //! The chart kinds, each drawn by one generic function over any plotters
 //! backend ([`Chart::draw`]), and the per-run data some of them need
-//! ([`waterfall_rows`], [`stream_lines`], [`goodput_bins`]).
+//! ([`waterfall_rows`], [`stream_lines`], [`multiplexing_lanes`],
+//! [`stalled_streams`], [`goodput_bins`]).
 //!
 //! Every chart has a title at the top and a footer line at the bottom
 //! saying what was run, so a chart lifted out of the report still says
@@ -1000,28 +1001,36 @@ impl Chart for Waterfall {
 /// One request's line in [`Streams`]: its label and `(ms, KiB)` points.
 pub type StreamLine = (String, Vec<(f64, f64)>);
 
-/// Per request: its label and `(ms, KiB)` points of cumulative body bytes
-/// as a step line, from 0 at the time it was sent.
+/// Per request with body bytes: its label and `(ms, KiB)` points of
+/// cumulative body bytes as a step line ([`stream_line`]).
 pub fn stream_lines(m: &RunRecord) -> Vec<StreamLine> {
     m.requests
         .iter()
         .filter(|r| !r.timeline.is_empty())
-        .map(|r| {
-            let name = r.path.rsplit('/').next().unwrap_or(&r.path).to_owned();
-            let origin = r.request_sent.or(r.first_byte).unwrap_or(r.timeline[0].0);
-            // Steps, not slopes: bytes arrive at an instant, and a stall
-            // is a flat stretch.
-            let mut points = vec![(ms(origin), 0.0)];
-            let mut before = 0.0;
-            for &(t, b) in &r.timeline {
-                let kib = b as f64 / 1024.0;
-                points.push((ms(t), before));
-                points.push((ms(t), kib));
-                before = kib;
-            }
-            (name, points)
-        })
+        .map(stream_line)
         .collect()
+}
+
+/// A request's label (its object's name) and `(ms, KiB)` points of
+/// cumulative body bytes as a step line, from 0 at the time it was sent.
+pub fn stream_line(r: &clients::RequestRecord) -> StreamLine {
+    let name = r.path.rsplit('/').next().unwrap_or(&r.path).to_owned();
+    let origin = r
+        .request_sent
+        .or(r.first_byte)
+        .or(r.timeline.first().map(|p| p.0))
+        .unwrap_or_default();
+    // Steps, not slopes: bytes arrive at an instant, and a stall is a
+    // flat stretch.
+    let mut points = vec![(ms(origin), 0.0)];
+    let mut before = 0.0;
+    for &(t, b) in &r.timeline {
+        let kib = b as f64 / 1024.0;
+        points.push((ms(t), before));
+        points.push((ms(t), kib));
+        before = kib;
+    }
+    (name, points)
 }
 
 /// The x range (ms) and the largest y (KiB) of the [`stream_lines`] of
@@ -1039,52 +1048,6 @@ pub fn stream_ranges<'a>(
         }
     }
     (padded(t_lo.min(t_hi), t_hi), b_hi.max(1.0) * 1.05)
-}
-
-/// Cumulative bytes per stream over time.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Streams {
-    /// The protocol (its color).
-    pub protocol: Protocol,
-    /// Per request, from [`stream_lines`].
-    pub streams: Vec<StreamLine>,
-    /// The x range (ms) and the top of the y axis (KiB), shared by the
-    /// charts of one report ([`stream_ranges`]).
-    pub ranges: (std::ops::Range<f64>, f64),
-}
-
-impl Chart for Streams {
-    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
-    where
-        DB: DrawingBackend,
-        DB::ErrorType: 'static,
-    {
-        let body = frame(root, footer)?;
-        let color = protocol_color(self.protocol);
-        let (x, b_hi) = self.ranges.clone();
-        let mut chart = chart_area(&body, title, (44, 70), x, 0.0..b_hi)?;
-        mesh(&mut chart)
-            .x_desc("time since the client started (ms)")
-            .y_desc("body bytes received by the stream (KiB)")
-            .draw()?;
-        for (i, (_, points)) in self.streams.iter().enumerate() {
-            let shade = tint(color, [0.0, 0.3, 0.55][i % 3]);
-            let drawn = chart.draw_series(LineSeries::new(
-                points.iter().copied(),
-                shade.stroke_width(1),
-            ))?;
-            if i == 0 {
-                drawn
-                    .label(format!(
-                        "{}: {} streams, one line each",
-                        self.protocol.name(),
-                        self.streams.len()
-                    ))
-                    .legend(legend_line(color));
-            }
-        }
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)
-    }
 }
 
 /// Goodput of a run in bins of `bin_ns`, on the simulation's clock (the
@@ -1242,6 +1205,334 @@ impl Chart for Goodput {
                     font(12).pos(Pos::new(HPos::Left, VPos::Top)),
                 ))?;
             }
+        }
+        Ok(())
+    }
+}
+
+/// The colors of streams in the multiplexing strip and the stalled
+/// streams' panels, by request index in plan order, repeating after ten
+/// (a categorical palette of ten well-separated hues).
+pub const STREAM_PALETTE: [RGBColor; 10] = [
+    RGBColor(0x4E, 0x79, 0xA7),
+    RGBColor(0xF2, 0x8E, 0x2B),
+    RGBColor(0xE1, 0x57, 0x59),
+    RGBColor(0x76, 0xB7, 0xB2),
+    RGBColor(0x59, 0xA1, 0x4F),
+    RGBColor(0xED, 0xC9, 0x48),
+    RGBColor(0xB0, 0x7A, 0xA1),
+    RGBColor(0xFF, 0x9D, 0xA7),
+    RGBColor(0x9C, 0x75, 0x5F),
+    RGBColor(0xBA, 0xB0, 0xAC),
+];
+
+/// The color of the stream of request `index` (plan order).
+pub fn stream_color(index: usize) -> RGBColor {
+    STREAM_PALETTE[index % STREAM_PALETTE.len()]
+}
+
+/// The color of bytes held behind a hole in the multiplexing strip.
+const HELD: RGBColor = RGBColor(0x22, 0x22, 0x22);
+
+/// One connection in a [`Multiplexing`] strip: the body pieces it
+/// delivered, laid out in time, and when its transport held bytes behind
+/// a hole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lane {
+    /// The connection's id.
+    pub connection: u32,
+    /// Per body piece, in delivery order: the request's index (plan
+    /// order) and the piece's start and end on the strip (ms). A piece is
+    /// as wide as its bytes take at the bottleneck rate, and starts at its
+    /// delivery or where the piece before it on the lane ends, whichever
+    /// is later: a burst released at one instant is laid out one piece
+    /// after another.
+    pub pieces: Vec<(usize, f64, f64)>,
+    /// When the transport held bytes that had arrived behind a hole, as
+    /// merged intervals (ms); empty when not recorded (QUIC, smoltcp).
+    pub held: Vec<(f64, f64)>,
+}
+
+/// Merge `intervals` (any order) into disjoint ones, ascending.
+fn merge(mut intervals: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    intervals.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for (a, b) in intervals {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+/// The lanes of a run's multiplexing strip, one per connection that
+/// delivered body bytes, in connection order. `origin` is the simulated
+/// time the run's clock started (its segment arrivals are in simulated
+/// time); `bytes_per_ms` the bottleneck's rate down.
+pub fn multiplexing_lanes(m: &RunRecord, origin: Duration, bytes_per_ms: f64) -> Vec<Lane> {
+    let mut by_connection: std::collections::BTreeMap<u32, Vec<(Duration, usize, u64)>> =
+        std::collections::BTreeMap::new();
+    for (i, r) in m.requests.iter().enumerate() {
+        let Some(c) = r.connection_id else {
+            continue;
+        };
+        let mut before = 0;
+        for &(t, total) in &r.timeline {
+            if total > before {
+                by_connection
+                    .entry(c)
+                    .or_default()
+                    .push((t, i, total - before));
+            }
+            before = total;
+        }
+    }
+    by_connection
+        .into_iter()
+        .map(|(connection, mut deliveries)| {
+            deliveries.sort_by_key(|&(t, i, _)| (t, i));
+            let mut end = f64::NEG_INFINITY;
+            let pieces = deliveries
+                .into_iter()
+                .map(|(t, i, bytes)| {
+                    let start = ms(t).max(end);
+                    end = start + bytes as f64 / bytes_per_ms.max(1e-9);
+                    (i, start, end)
+                })
+                .collect();
+            let held = m
+                .connections
+                .iter()
+                .find(|c| c.id == connection)
+                .and_then(|c| c.stats.as_ref()?.arrivals.as_deref())
+                .map(|a| {
+                    merge(
+                        clients::hol::Hold::from_arrivals(a, origin)
+                            .into_iter()
+                            .map(|h| (ms(h.arrived), ms(h.readable)))
+                            .collect(),
+                    )
+                })
+                .unwrap_or_default();
+            Lane {
+                connection,
+                pieces,
+                held,
+            }
+        })
+        .collect()
+}
+
+/// The end of a time axis that holds every piece and hold of `lanes`.
+pub fn lanes_end<'a>(lanes: impl IntoIterator<Item = &'a Lane>) -> f64 {
+    lanes
+        .into_iter()
+        .flat_map(|l| {
+            let pieces = l.pieces.iter().map(|p| p.2);
+            pieces.chain(l.held.iter().map(|h| h.1))
+        })
+        .fold(1.0, f64::max)
+        * 1.02
+}
+
+/// A qvis-style multiplexing strip of one run: per connection a lane over
+/// time in which each body piece is colored by its request's stream
+/// ([`stream_color`]), so interleaving and sequential delivery show, with
+/// a dark bar under the lane while its transport held bytes behind a
+/// hole (head-of-line blocking when the bytes released belong to more than
+/// one stream).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Multiplexing {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// From [`multiplexing_lanes`].
+    pub lanes: Vec<Lane>,
+    /// The right end of the time axis (ms), shared by the strips of one
+    /// report ([`lanes_end`]).
+    pub t_hi: f64,
+    /// Whether the transport records held bytes (TCP in the lab); if not,
+    /// the legend says so.
+    pub holds_recorded: bool,
+}
+
+impl Chart for Multiplexing {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?.titled(title, font(17))?;
+        let (strip, plot) = body.split_vertically(26);
+        let mut x = 8;
+        for k in 0..STREAM_PALETTE.len() {
+            strip.draw(&Rectangle::new(
+                [(x + 7 * k as i32, 7), (x + 7 * k as i32 + 7, 19)],
+                stream_color(k).filled(),
+            ))?;
+        }
+        x += 7 * STREAM_PALETTE.len() as i32 + 6;
+        let label = font(12).pos(Pos::new(HPos::Left, VPos::Center));
+        let text = "one color per request (stream), plan order, repeating after 10";
+        strip.draw(&Text::new(text, (x, 13), label.clone()))?;
+        let (w, _) = strip.estimate_text_size(text, &label)?;
+        x += w as i32 + 24;
+        let held = if self.holds_recorded {
+            "bytes held by TCP behind a missing segment"
+        } else {
+            "held bytes not recorded for this transport"
+        };
+        let swatch = [(x, 10), (x + 18, 16)];
+        if self.holds_recorded {
+            strip.draw(&Rectangle::new(swatch, HELD.filled()))?;
+        } else {
+            strip.draw(&Rectangle::new(swatch, HELD.stroke_width(1)))?;
+        }
+        strip.draw(&Text::new(held, (x + 24, 13), label))?;
+        let n = self.lanes.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(14)
+            .margin_top(4)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..self.t_hi, 0.0..n)?;
+        mesh(&mut chart)
+            .disable_y_mesh()
+            .y_labels(0)
+            .y_label_formatter(&|_| String::new())
+            .x_desc("time since the client started (ms); each piece as wide as its bytes take at the bottleneck rate")
+            .draw()?;
+        for (i, lane) in self.lanes.iter().enumerate() {
+            let base = n - i as f64 - 1.0;
+            chart.draw_series(lane.pieces.iter().map(|&(stream, a, b)| {
+                Rectangle::new(
+                    [(a, base + 0.3), (b, base + 0.92)],
+                    stream_color(stream).filled(),
+                )
+            }))?;
+            chart.draw_series(lane.held.iter().map(|&(a, b)| {
+                Rectangle::new(
+                    [(a, base + 0.1), (b.max(a + self.t_hi * 0.002), base + 0.24)],
+                    HELD.filled(),
+                )
+            }))?;
+            // The connection, with its protocol's color beside it.
+            let (px, py) = chart.backend_coord(&(0.0, base + 0.55));
+            root.draw(&Text::new(
+                format!("connection {}", lane.connection),
+                (px - 12, py),
+                font(11).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+            root.draw(&Rectangle::new(
+                [(px - 8, py - 8), (px - 3, py + 8)],
+                protocol_color(self.protocol).filled(),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// One panel of [`Stalled`]: a stream's cumulative body bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StalledPanel {
+    /// The request's index in plan order (its color).
+    pub index: usize,
+    /// What the panel is: stream, object, and its figures.
+    pub label: String,
+    /// `(ms, KiB)` steps, from [`stream_lines`].
+    pub points: Vec<(f64, f64)>,
+    /// When its connection held bytes behind a hole while the stream was
+    /// receiving (ms).
+    pub held: Vec<(f64, f64)>,
+}
+
+/// The streams of a run that stalled most, ranked by the delay
+/// head-of-line blocking added to them (`hol_added_ns`), then by their
+/// longest gap between two body pieces, then plan order: up to `k`
+/// request indices with each one's added delay and longest gap (ms).
+pub fn stalled_streams(m: &RunRecord, k: usize) -> Vec<(usize, Option<f64>, f64)> {
+    let mut ranked: Vec<(usize, Option<f64>, f64)> = m
+        .requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.timeline.is_empty())
+        .map(|(i, r)| {
+            let gap = r
+                .timeline
+                .windows(2)
+                .map(|w| ms(w[1].0.saturating_sub(w[0].0)))
+                .fold(0.0, f64::max);
+            (i, r.hol_added.map(ms), gap)
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        let added = |x: &(usize, Option<f64>, f64)| x.1.unwrap_or(0.0);
+        added(b)
+            .total_cmp(&added(a))
+            .then(b.2.total_cmp(&a.2))
+            .then(a.0.cmp(&b.0))
+    });
+    ranked.truncate(k);
+    ranked
+}
+
+/// Small multiples of the streams that stalled most ([`stalled_streams`]):
+/// a panel each, on one time axis, each with its own byte scale, shaded
+/// while its connection held bytes behind a hole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stalled {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// Left to right, then top to bottom.
+    pub panels: Vec<StalledPanel>,
+    /// The time axis (ms), shared with the other protocols' panels.
+    pub x: std::ops::Range<f64>,
+}
+
+/// Columns of [`Stalled`]'s grid.
+pub const STALLED_COLUMNS: usize = 2;
+
+impl Chart for Stalled {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?.titled(title, font(17))?;
+        let rows = self.panels.len().div_ceil(STALLED_COLUMNS).max(1);
+        let cells = body.split_evenly((rows, STALLED_COLUMNS));
+        for (panel, cell) in self.panels.iter().zip(cells.iter()) {
+            let (head, area) = cell.split_vertically(20);
+            // The protocol's color, then what the panel shows.
+            head.draw(&Rectangle::new(
+                [(62, 5), (68, 16)],
+                protocol_color(self.protocol).filled(),
+            ))?;
+            head.draw(&Text::new(panel.label.clone(), (74, 4), font(12)))?;
+            let b_hi = panel
+                .points
+                .iter()
+                .map(|p| p.1)
+                .fold(0.0, f64::max)
+                .max(1.0)
+                * 1.08;
+            let mut chart = ChartBuilder::on(&area)
+                .margin(8)
+                .margin_top(2)
+                .x_label_area_size(24)
+                .y_label_area_size(62)
+                .build_cartesian_2d(self.x.clone(), 0.0..b_hi)?;
+            mesh(&mut chart).y_labels(3).y_desc("KiB").draw()?;
+            chart.draw_series(
+                panel
+                    .held
+                    .iter()
+                    .map(|&(a, b)| Rectangle::new([(a, 0.0), (b, b_hi)], HELD.mix(0.15).filled())),
+            )?;
+            chart.draw_series(LineSeries::new(
+                panel.points.iter().copied(),
+                stream_color(panel.index).stroke_width(2),
+            ))?;
         }
         Ok(())
     }

@@ -33,7 +33,10 @@
 //!     ([`drop_reason_color`]), and packets retransmitted, per protocol;
 //!   - per protocol, for its *representative run* (the run with the median
 //!     PLT: of the `ok` runs sorted by PLT then seed, index `(n - 1) / 2`):
-//!     a request waterfall and per-stream bytes against time;
+//!     a request waterfall, a multiplexing strip (each connection's
+//!     body pieces over time colored by stream, with the bytes TCP held
+//!     behind a hole marked), and small multiples of the streams that
+//!     stalled most;
 //!   - with a path change, goodput over time around it, one row per
 //!     protocol (representative runs), each with its interruption shaded
 //!     and labelled.
@@ -414,8 +417,24 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                 .unwrap_or_default()
         })
         .collect();
+    let lanes_of: Vec<Vec<draw::Lane>> = representative
+        .iter()
+        .map(|(_, r)| {
+            let origin = r
+                .simulation
+                .as_ref()
+                .map_or(Duration::ZERO, |s| s.client_started);
+            let bytes_per_ms = r.network.path.down.bandwidth_bps as f64 / 8e3;
+            r.measurements
+                .as_ref()
+                .map(|m| draw::multiplexing_lanes(m, origin, bytes_per_ms))
+                .unwrap_or_default()
+        })
+        .collect();
     let waterfall_end = draw::waterfall_end(rows_of.iter().map(Vec::as_slice));
     let stream_ranges = draw::stream_ranges(lines_of.iter().map(Vec::as_slice));
+    // The strips and the stalled streams' panels on one time axis.
+    let strip_end = draw::lanes_end(lanes_of.iter().flatten()).max(stream_ranges.0.end);
     for (k, &(protocol, run)) in representative.iter().enumerate() {
         let Some(m) = run.measurements.as_ref() else {
             continue;
@@ -446,20 +465,78 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                 &chart,
             )?);
         }
-        let streams = lines_of[k].clone();
-        if !streams.is_empty() {
-            let stem = format!("streams-{protocol}{suffix}");
-            let chart = draw::Streams {
+        let lanes = lanes_of[k].clone();
+        if !lanes.is_empty() {
+            let holds_recorded = m
+                .connections
+                .iter()
+                .any(|c| c.stats.as_ref().is_some_and(|s| s.arrivals.is_some()));
+            let height = (170 + 46 * lanes.len() as u32).min(1200);
+            let chart = draw::Multiplexing {
                 protocol,
-                streams,
-                ranges: stream_ranges.clone(),
+                lanes: lanes.clone(),
+                t_hi: strip_end,
+                holds_recorded,
+            };
+            let holds = if holds_recorded {
+                "The dark bar under a lane marks when its TCP held bytes that had arrived behind a missing segment; bytes released at the end of a bar for more than one stream waited for another stream's data (head-of-line blocking)."
+            } else {
+                "QUIC hands each stream's bytes over on its own, and quinn does not say when it held bytes, so no held bytes are marked."
             };
             out.push(figure(
-                stem,
-                (1000, 560),
-                format!("Per-stream bytes against time, {}", protocol.name()),
+                format!("multiplexing-{protocol}{suffix}"),
+                (1000, height),
+                format!("Multiplexing: which stream's bytes arrived when, {}", protocol.name()),
                 format!(
-                    "Body bytes each request had received over time, one line per request (stream), in the representative run {who}. Lines that go flat together while data is still due show head-of-line blocking. Every protocol's per-stream chart in this report has the same time and byte axes. At {where_}. {what}."
+                    "The representative run {who}: per connection, a lane over time in which each piece of response body the HTTP stack handed over is colored by its request (stream; ten colors in plan order, repeating), so that interleaved delivery shows as mixed colors and sequential delivery as one color after another. Each piece is as wide as its bytes take at the bottleneck rate, from its delivery or the end of the piece before it, whichever is later, so a burst released at one instant is laid out piece after piece. {holds} Every protocol's strip in this report has the same time axis. At {where_}. {what}."
+                ),
+                &format!("{who} · {footer}"),
+                &chart,
+            )?);
+        }
+        let stalled = draw::stalled_streams(m, 6);
+        if !stalled.is_empty() {
+            let panels = stalled
+                .iter()
+                .filter_map(|&(i, added, gap)| {
+                    let r = &m.requests[i];
+                    let name = r.path.rsplit('/').next().unwrap_or(&r.path);
+                    let (_, points) = draw::stream_line(r);
+                    let (first, last) = (points.first()?.0, points.last()?.0);
+                    let held = lanes
+                        .iter()
+                        .filter(|l| Some(l.connection) == r.connection_id)
+                        .flat_map(|l| l.held.iter())
+                        .filter(|&&(a, b)| b > first && a < last)
+                        .map(|&(a, b)| (a.max(first), b.min(last)))
+                        .collect();
+                    let stream = r.stream_id.map_or(String::new(), |s| format!(" s{s}"));
+                    let added = added.map_or("HOL added not recorded".to_owned(), |a| {
+                        format!("HOL added {} ms", short_ms(a))
+                    });
+                    Some(draw::StalledPanel {
+                        index: i,
+                        label: format!(
+                            "{name} (request {i}{stream}) · {added} · longest gap {} ms",
+                            short_ms(gap)
+                        ),
+                        points,
+                        held,
+                    })
+                })
+                .collect::<Vec<_>>();
+            let rows = panels.len().div_ceil(draw::STALLED_COLUMNS) as u32;
+            let chart = draw::Stalled {
+                protocol,
+                panels,
+                x: 0.0..strip_end,
+            };
+            out.push(figure(
+                format!("streams-{protocol}{suffix}"),
+                (1000, 110 + 170 * rows),
+                format!("The streams that stalled most, {}", protocol.name()),
+                format!(
+                    "Body bytes each of the (up to) six requests that stalled most had received over time, in the representative run {who}, as steps: those with the largest delay head-of-line blocking added to their completion (hol_added_ns), then the longest gap between two of their body pieces. One panel each, in the request's color of the multiplexing strip, on the strip's time axis and each on its own byte scale; grey shade: its connection's TCP held bytes behind a missing segment. A flat stretch under a shade is a stream waiting for lost data, its own or another's. At {where_}. {what}."
                 ),
                 &format!("{who} · {footer}"),
                 &chart,
@@ -819,6 +896,15 @@ fn transport_cost(
         &chart,
     )
     .map(Some)
+}
+
+/// Milliseconds for a label: whole above 10, else to a tenth.
+fn short_ms(v: f64) -> String {
+    if v >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 /// A duration in milliseconds.
