@@ -702,7 +702,7 @@ fn a_point_without_random_loss_says_so_and_counts_its_queue_drops() {
         let texts = svg_texts(&out.join(format!("charts/{stem}.svg")));
         assert!(
             texts.contains(
-                &"random loss (%); at 0 %: no random loss (82–126 queue drops per run)".to_owned()
+                &"random loss (%); at 0 %: no random loss (82–126 queue drops per run) · the swept values, equally spaced (not to scale)".to_owned()
             ),
             "{stem}: {texts:?}"
         );
@@ -847,6 +847,7 @@ fn expected_sweep_charts() -> Vec<String> {
     for p in ["h1", "h2", "h3"] {
         stems.push(format!("waterfall-{p}-{at}"));
         stems.push(format!("streams-{p}-{at}"));
+        stems.push(format!("multiplexing-{p}-{at}"));
     }
     stems.sort();
     stems

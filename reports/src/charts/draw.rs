@@ -1,6 +1,7 @@
 //! The chart kinds, each drawn by one generic function over any plotters
 //! backend ([`Chart::draw`]), and the per-run data some of them need
-//! ([`waterfall_rows`], [`stream_lines`], [`goodput_bins`]).
+//! ([`waterfall_rows`], [`stream_lines`], [`multiplexing_lanes`],
+//! [`stalled_streams`], [`goodput_bins`]).
 //!
 //! Every chart has a title at the top and a footer line at the bottom
 //! saying what was run, so a chart lifted out of the report still says
@@ -147,16 +148,134 @@ fn padded(lo: f64, hi: f64) -> std::ops::Range<f64> {
     }
 }
 
+/// The marker shape of a protocol's points in the line charts, so that
+/// lines that coincide stay told apart by shape as well as by color.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// HTTP/1.1.
+    Circle,
+    /// HTTP/2.
+    Square,
+    /// HTTP/3.
+    Triangle,
+}
+
+/// The marker of `protocol` in every line chart: HTTP/1.1 a circle,
+/// HTTP/2 a square, HTTP/3 a triangle.
+pub fn protocol_marker(protocol: Protocol) -> Marker {
+    match protocol {
+        Protocol::H1 => Marker::Circle,
+        Protocol::H2 => Marker::Square,
+        Protocol::H3 => Marker::Triangle,
+    }
+}
+
+/// Draw `protocol`'s marker, in its color with a white rim, centred on
+/// the pixel `at` of `area`.
+fn draw_marker<DB>(area: &DrawingArea<DB, Shift>, protocol: Protocol, at: (i32, i32)) -> Result
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let color = protocol_color(protocol);
+    let (fill, rim) = (color.filled(), WHITE.stroke_width(1));
+    match protocol_marker(protocol) {
+        Marker::Circle => {
+            area.draw(&Circle::new(at, 5, fill))?;
+            area.draw(&Circle::new(at, 5, rim))?;
+        }
+        Marker::Square => {
+            let corners = [(at.0 - 4, at.1 - 4), (at.0 + 4, at.1 + 4)];
+            area.draw(&Rectangle::new(corners, fill))?;
+            area.draw(&Rectangle::new(corners, rim))?;
+        }
+        Marker::Triangle => {
+            let corners = vec![(at.0, at.1 - 6), (at.0 + 6, at.1 + 4), (at.0 - 6, at.1 + 4)];
+            area.draw(&Polygon::new(corners.clone(), fill))?;
+            let mut outline = corners;
+            outline.push(outline[0]);
+            area.draw(&PathElement::new(outline, rim))?;
+        }
+    }
+    Ok(())
+}
+
+/// A legend of protocols as one row above a plot, each a line sample
+/// with its marker and a name, drawn on `strip` from its left edge at
+/// height `y` (pixels in `strip`): outside the plot, so it covers no data.
+fn protocol_legend_row<DB>(
+    strip: &DrawingArea<DB, Shift>,
+    x0: i32,
+    y: i32,
+    items: &[(Protocol, String)],
+) -> Result
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    let mut x = x0;
+    for (protocol, name) in items {
+        strip.draw(&PathElement::new(
+            vec![(x, y), (x + 26, y)],
+            protocol_color(*protocol).stroke_width(2),
+        ))?;
+        draw_marker(strip, *protocol, (x + 13, y))?;
+        let label = font(12).pos(Pos::new(HPos::Left, VPos::Center));
+        strip.draw(&Text::new(name.clone(), (x + 32, y), label.clone()))?;
+        let (w, _) = strip.estimate_text_size(name, &label)?;
+        x += 32 + w as i32 + 22;
+    }
+    Ok(())
+}
+
+/// The horizontal offset (dodge) of the `j`-th of `n` series, in units of
+/// `step`: the series spread evenly around 0, the middle one unmoved.
+pub fn dodge(j: usize, n: usize, step: f64) -> f64 {
+    (j as f64 - (n.max(1) - 1) as f64 / 2.0) * step
+}
+
 /// One protocol's line in [`MetricVsAxis`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct AxisSeries {
     /// The protocol.
     pub protocol: Protocol,
-    /// `(x, p25, median, p75)` per axis point, in x order.
+    /// `(x, p10, median, p90)` per axis point, in x order.
     pub points: Vec<(f64, f64, f64, f64)>,
 }
 
-/// A metric against a sweep axis: median line and p10–p90 band.
+/// How [`MetricVsAxis`] places its x values.
+#[derive(Clone, Debug, PartialEq)]
+pub enum XScale {
+    /// To scale, linear.
+    Linear,
+    /// The swept values, ascending, equally spaced and each labelled with
+    /// its value: not to scale, so that closely spaced small values (loss
+    /// rates of 0, 0.25, 0.5 and 1 % beside 5, 7 and 10 %) get as much
+    /// room as the large ones. Every point's x is one of them.
+    Swept(Vec<f64>),
+}
+
+impl XScale {
+    /// Where `x` goes on the chart's x axis: itself, or its index among
+    /// the swept values (the nearest one's, for a value not among them).
+    pub fn position(&self, x: f64) -> f64 {
+        match self {
+            XScale::Linear => x,
+            XScale::Swept(values) => values
+                .iter()
+                .enumerate()
+                .min_by(|a, b| (a.1 - x).abs().total_cmp(&(b.1 - x).abs()))
+                .map_or(0.0, |(i, _)| i as f64),
+        }
+    }
+}
+
+/// A metric against a sweep axis: per protocol a median line with its
+/// protocol's marker at each point and a p10–p90 band. Each protocol's
+/// points are shifted sideways by a few pixels ([`dodge`]), so that
+/// protocols with equal values (HTTP/1.1's and HTTP/3's head-of-line
+/// blocked time, 0 by construction) are all seen; the legend is a row
+/// above the plot.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricVsAxis {
     /// The x axis label, with unit.
@@ -165,6 +284,8 @@ pub struct MetricVsAxis {
     pub y_desc: String,
     /// One per protocol.
     pub series: Vec<AxisSeries>,
+    /// How x values are placed.
+    pub x_scale: XScale,
 }
 
 impl Chart for MetricVsAxis {
@@ -173,47 +294,103 @@ impl Chart for MetricVsAxis {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        let body = frame(root, footer)?;
+        let body = frame(root, footer)?.titled(title, font(17))?;
+        let (strip, plot) = body.split_vertically(26);
         let all = || self.series.iter().flat_map(|s| s.points.iter());
-        let x_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
-        let x_hi = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
-        let y_hi = all().map(|p| p.3).fold(0.0, f64::max) * 1.08;
-        let mut chart = chart_area(
-            &body,
-            title,
-            (44, 70),
-            padded(x_lo, x_hi),
-            0.0..y_hi.max(1.0),
-        )?;
-        mesh(&mut chart)
-            .x_desc(self.x_desc.as_str())
-            .y_desc(self.y_desc.as_str())
-            .draw()?;
-        for s in &self.series {
+        let y_hi = (all().map(|p| p.3).fold(0.0, f64::max) * 1.08).max(1.0);
+        let x = match &self.x_scale {
+            XScale::Linear => {
+                let x_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
+                let x_hi = all().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+                padded(x_lo, x_hi)
+            }
+            XScale::Swept(values) => -0.5..values.len().max(1) as f64 - 0.5,
+        };
+        // About 7 pixels of a some 780-pixel plot per series.
+        let step = (x.end - x.start) * 0.009;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(14)
+            .margin_top(4)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x, 0.0..y_hi)?;
+        match &self.x_scale {
+            XScale::Linear => {
+                mesh(&mut chart)
+                    .x_desc(self.x_desc.as_str())
+                    .y_desc(self.y_desc.as_str())
+                    .draw()?;
+            }
+            XScale::Swept(values) => {
+                // A tick and a grid line at each swept value, labelled
+                // with the value itself.
+                mesh(&mut chart)
+                    .disable_x_mesh()
+                    .x_labels(0)
+                    .x_label_formatter(&|_| String::new())
+                    .x_desc(self.x_desc.as_str())
+                    .y_desc(self.y_desc.as_str())
+                    .draw()?;
+                for (i, v) in values.iter().enumerate() {
+                    let x = i as f64;
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(x, 0.0), (x, y_hi)],
+                        GRID.stroke_width(1),
+                    )))?;
+                    let (px, py) = chart.backend_coord(&(x, 0.0));
+                    root.draw(&PathElement::new(
+                        vec![(px, py), (px, py + 5)],
+                        BLACK.stroke_width(1),
+                    ))?;
+                    root.draw(&Text::new(
+                        num(v),
+                        (px, py + 8),
+                        font(12).pos(Pos::new(HPos::Center, VPos::Top)),
+                    ))?;
+                }
+            }
+        }
+        let n = self.series.len();
+        let shifted = |j: usize, s: &AxisSeries| -> Vec<(f64, f64, f64, f64)> {
+            let dx = dodge(j, n, step);
+            s.points
+                .iter()
+                .map(|&(x, lo, mid, hi)| (self.x_scale.position(x) + dx, lo, mid, hi))
+                .collect()
+        };
+        for (j, s) in self.series.iter().enumerate() {
             let color = protocol_color(s.protocol);
-            let mut band: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.1)).collect();
-            band.extend(s.points.iter().rev().map(|p| (p.0, p.3)));
+            let points = shifted(j, s);
+            let mut band: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.1)).collect();
+            band.extend(points.iter().rev().map(|p| (p.0, p.3)));
             chart.draw_series(std::iter::once(Polygon::new(
                 band,
                 color.mix(0.18).filled(),
             )))?;
         }
-        for s in &self.series {
-            let color = protocol_color(s.protocol);
-            chart
-                .draw_series(LineSeries::new(
-                    s.points.iter().map(|p| (p.0, p.2)),
-                    color.stroke_width(2),
-                ))?
-                .label(format!("{} median, p10–p90 band", s.protocol.name()))
-                .legend(legend_line(color));
-            chart.draw_series(
-                s.points
-                    .iter()
-                    .map(|p| Circle::new((p.0, p.2), 3, color.filled())),
-            )?;
+        for (j, s) in self.series.iter().enumerate() {
+            let points = shifted(j, s);
+            chart.draw_series(LineSeries::new(
+                points.iter().map(|p| (p.0, p.2)),
+                protocol_color(s.protocol).stroke_width(2),
+            ))?;
         }
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)
+        // Markers last, so that no line covers another protocol's marker.
+        for (j, s) in self.series.iter().enumerate() {
+            for p in shifted(j, s) {
+                let at = chart.backend_coord(&(p.0, p.2));
+                draw_marker(root, s.protocol, at)?;
+            }
+        }
+        let items: Vec<(Protocol, String)> = self
+            .series
+            .iter()
+            .map(|s| {
+                let name = format!("{} median, p10–p90 band", s.protocol.name());
+                (s.protocol, name)
+            })
+            .collect();
+        protocol_legend_row(&strip, 84, 13, &items)
     }
 }
 
@@ -716,6 +893,21 @@ pub struct Waterfall {
     pub protocol: Protocol,
     /// The requests, top to bottom.
     pub rows: Vec<WaterfallRow>,
+    /// The right end of the time axis (ms), shared by the waterfalls of
+    /// one report ([`waterfall_end`]).
+    pub t_hi: f64,
+}
+
+/// The right end of a time axis that holds every row of `runs`' rows,
+/// so that their waterfalls share it.
+pub fn waterfall_end<'a>(runs: impl IntoIterator<Item = &'a [WaterfallRow]>) -> f64 {
+    runs.into_iter()
+        .flatten()
+        .flat_map(|r| [Some(r.start), r.sent, r.first_byte, r.last_byte])
+        .flatten()
+        .fold(0.0, f64::max)
+        .max(1.0)
+        * 1.02
 }
 
 impl Chart for Waterfall {
@@ -727,14 +919,7 @@ impl Chart for Waterfall {
         let body = frame(root, footer)?;
         let color = protocol_color(self.protocol);
         let n = self.rows.len() as f64;
-        let t_hi = self
-            .rows
-            .iter()
-            .flat_map(|r| [Some(r.start), r.sent, r.first_byte, r.last_byte])
-            .flatten()
-            .fold(0.0, f64::max)
-            .max(1.0)
-            * 1.02;
+        let t_hi = self.t_hi;
         let mut chart = chart_area(&body, title, (44, 190), 0.0..t_hi, 0.0..n)?;
         mesh(&mut chart)
             .disable_y_mesh()
@@ -813,80 +998,56 @@ impl Chart for Waterfall {
     }
 }
 
-/// Per request: its label and `(ms, KiB)` points of cumulative body bytes
-/// as a step line, from 0 at the time it was sent.
-pub fn stream_lines(m: &RunRecord) -> Vec<(String, Vec<(f64, f64)>)> {
+/// One request's line in [`Streams`]: its label and `(ms, KiB)` points.
+pub type StreamLine = (String, Vec<(f64, f64)>);
+
+/// Per request with body bytes: its label and `(ms, KiB)` points of
+/// cumulative body bytes as a step line ([`stream_line`]).
+pub fn stream_lines(m: &RunRecord) -> Vec<StreamLine> {
     m.requests
         .iter()
         .filter(|r| !r.timeline.is_empty())
-        .map(|r| {
-            let name = r.path.rsplit('/').next().unwrap_or(&r.path).to_owned();
-            let origin = r.request_sent.or(r.first_byte).unwrap_or(r.timeline[0].0);
-            // Steps, not slopes: bytes arrive at an instant, and a stall
-            // is a flat stretch.
-            let mut points = vec![(ms(origin), 0.0)];
-            let mut before = 0.0;
-            for &(t, b) in &r.timeline {
-                let kib = b as f64 / 1024.0;
-                points.push((ms(t), before));
-                points.push((ms(t), kib));
-                before = kib;
-            }
-            (name, points)
-        })
+        .map(stream_line)
         .collect()
 }
 
-/// Cumulative bytes per stream over time.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Streams {
-    /// The protocol (its color).
-    pub protocol: Protocol,
-    /// Per request, from [`stream_lines`].
-    pub streams: Vec<(String, Vec<(f64, f64)>)>,
+/// A request's label (its object's name) and `(ms, KiB)` points of
+/// cumulative body bytes as a step line, from 0 at the time it was sent.
+pub fn stream_line(r: &clients::RequestRecord) -> StreamLine {
+    let name = r.path.rsplit('/').next().unwrap_or(&r.path).to_owned();
+    let origin = r
+        .request_sent
+        .or(r.first_byte)
+        .or(r.timeline.first().map(|p| p.0))
+        .unwrap_or_default();
+    // Steps, not slopes: bytes arrive at an instant, and a stall is a
+    // flat stretch.
+    let mut points = vec![(ms(origin), 0.0)];
+    let mut before = 0.0;
+    for &(t, b) in &r.timeline {
+        let kib = b as f64 / 1024.0;
+        points.push((ms(t), before));
+        points.push((ms(t), kib));
+        before = kib;
+    }
+    (name, points)
 }
 
-impl Chart for Streams {
-    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
-    where
-        DB: DrawingBackend,
-        DB::ErrorType: 'static,
-    {
-        let body = frame(root, footer)?;
-        let color = protocol_color(self.protocol);
-        let all = || self.streams.iter().flat_map(|(_, p)| p.iter());
-        let t_lo = all().map(|p| p.0).fold(f64::INFINITY, f64::min);
-        let t_hi = all().map(|p| p.0).fold(0.0, f64::max);
-        let b_hi = all().map(|p| p.1).fold(0.0, f64::max).max(1.0) * 1.05;
-        let mut chart = chart_area(
-            &body,
-            title,
-            (44, 70),
-            padded(t_lo.min(t_hi), t_hi),
-            0.0..b_hi,
-        )?;
-        mesh(&mut chart)
-            .x_desc("time since the client started (ms)")
-            .y_desc("body bytes received by the stream (KiB)")
-            .draw()?;
-        for (i, (_, points)) in self.streams.iter().enumerate() {
-            let shade = tint(color, [0.0, 0.3, 0.55][i % 3]);
-            let drawn = chart.draw_series(LineSeries::new(
-                points.iter().copied(),
-                shade.stroke_width(1),
-            ))?;
-            if i == 0 {
-                drawn
-                    .label(format!(
-                        "{}: {} streams, one line each",
-                        self.protocol.name(),
-                        self.streams.len()
-                    ))
-                    .legend(legend_line(color));
-            }
+/// The x range (ms) and the largest y (KiB) of the [`stream_lines`] of
+/// several runs together, so that their charts share both axes:
+/// `(t_lo..t_hi, kib_hi)`.
+pub fn stream_ranges<'a>(
+    runs: impl IntoIterator<Item = &'a [StreamLine]>,
+) -> (std::ops::Range<f64>, f64) {
+    let (mut t_lo, mut t_hi, mut b_hi) = (f64::INFINITY, 0.0_f64, 0.0_f64);
+    for streams in runs {
+        for &(t, b) in streams.iter().flat_map(|(_, p)| p.iter()) {
+            t_lo = t_lo.min(t);
+            t_hi = t_hi.max(t);
+            b_hi = b_hi.max(b);
         }
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)
     }
+    (padded(t_lo.min(t_hi), t_hi), b_hi.max(1.0) * 1.05)
 }
 
 /// Goodput of a run in bins of `bin_ns`, on the simulation's clock (the
@@ -915,14 +1076,36 @@ pub fn goodput_bins(m: &RunRecord, origin: Duration, bin_ns: u64) -> Vec<(f64, f
         .collect()
 }
 
-/// Goodput over time per protocol, with the path change marked.
+/// One protocol's row in [`Goodput`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct GoodputRow {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// From [`goodput_bins`].
+    pub bins: Vec<(f64, f64)>,
+    /// The interruption around the path change, ms of simulation time:
+    /// from the last body byte before the change to the first after it
+    /// (`MigrationRecord`); `None` if the run has no such record.
+    pub interruption: Option<(f64, f64)>,
+    /// What else the row says after the interruption's length (e.g. "1
+    /// reconnection, 1 request resumed"); may be empty.
+    pub note: String,
+}
+
+/// Goodput over time around a path change as small multiples: one row per
+/// protocol, all on one time axis and one goodput scale, each with its
+/// interruption shaded and labelled with its length, and the path change
+/// as a dashed line through every row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Goodput {
-    /// Per protocol, from [`goodput_bins`].
-    pub series: Vec<(Protocol, Vec<(f64, f64)>)>,
+    /// One per protocol, top to bottom.
+    pub rows: Vec<GoodputRow>,
     /// When the path changed, ms of simulation time.
     pub change_ms: f64,
 }
+
+/// The shade of an interruption.
+const INTERRUPTION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 
 impl Chart for Goodput {
     fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
@@ -930,37 +1113,427 @@ impl Chart for Goodput {
         DB: DrawingBackend,
         DB::ErrorType: 'static,
     {
-        let body = frame(root, footer)?;
-        let all = || self.series.iter().flat_map(|(_, p)| p.iter());
+        let body = frame(root, footer)?.titled(title, font(17))?;
+        let all = || self.rows.iter().flat_map(|r| r.bins.iter());
         let t_hi = all().map(|p| p.0).fold(self.change_ms, f64::max) * 1.02;
-        let y_hi = all().map(|p| p.1).fold(0.0, f64::max).max(0.1) * 1.1;
-        let mut chart = chart_area(&body, title, (44, 70), 0.0..t_hi, 0.0..y_hi)?;
-        mesh(&mut chart)
-            .x_desc("simulation time (ms)")
-            .y_desc("goodput (Mbit/s)")
-            .draw()?;
-        let dashes = 30;
-        chart
-            .draw_series((0..dashes).step_by(2).map(|k| {
+        let y_hi = all().map(|p| p.1).fold(0.0, f64::max).max(0.1) * 1.25;
+        let (_, h) = body.dim_in_pixel();
+        // The last row carries the time axis below it.
+        let axis = 46;
+        let n = self.rows.len().max(1) as u32;
+        let row_h = h.saturating_sub(axis) / n;
+        let mut rest = body;
+        for (i, row) in self.rows.iter().enumerate() {
+            let last = i + 1 == self.rows.len();
+            let (area, below) = rest.split_vertically(if last { row_h + axis } else { row_h });
+            rest = below;
+            let color = protocol_color(row.protocol);
+            let mut chart = ChartBuilder::on(&area)
+                .margin_left(14)
+                .margin_right(20)
+                .margin_top(6)
+                .x_label_area_size(if last { axis } else { 0 })
+                .y_label_area_size(70)
+                .build_cartesian_2d(0.0..t_hi, 0.0..y_hi)?;
+            let mut m = mesh(&mut chart);
+            m.y_labels(3).y_desc("Mbit/s");
+            if last {
+                m.x_desc("simulation time (ms)");
+            }
+            m.draw()?;
+            if let Some((a, b)) = row.interruption {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(a, 0.0), (b.max(a + t_hi * 0.002), y_hi)],
+                    INTERRUPTION.mix(0.3).filled(),
+                )))?;
+            }
+            let dashes = 16;
+            chart.draw_series((0..dashes).step_by(2).map(|k| {
                 let a = y_hi * f64::from(k) / f64::from(dashes);
                 let b = y_hi * f64::from(k + 1) / f64::from(dashes);
                 PathElement::new(
                     vec![(self.change_ms, a), (self.change_ms, b)],
                     BLACK.stroke_width(1),
                 )
-            }))?
-            .label("path change")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 6, y)], BLACK.stroke_width(1)));
-        for (protocol, points) in &self.series {
-            let color = protocol_color(*protocol);
-            chart
-                .draw_series(LineSeries::new(
-                    points.iter().copied(),
-                    color.stroke_width(2),
-                ))?
-                .label(protocol.name().to_owned())
-                .legend(legend_line(color));
+            }))?;
+            chart.draw_series(std::iter::once(Polygon::new(
+                std::iter::once((0.0, 0.0))
+                    .chain(row.bins.iter().copied())
+                    .chain(row.bins.last().map(|&(t, _)| (t, 0.0)))
+                    .collect::<Vec<_>>(),
+                color.mix(0.2).filled(),
+            )))?;
+            chart.draw_series(LineSeries::new(
+                row.bins.iter().copied(),
+                color.stroke_width(2),
+            ))?;
+            // The protocol's name in the row's upper left, the
+            // interruption's length beside its shade, the path change
+            // named in the top row.
+            let (px, py) = chart.backend_coord(&(0.0, y_hi));
+            root.draw(&Text::new(
+                row.protocol.name().to_owned(),
+                (px + 8, py + 4),
+                font(13).pos(Pos::new(HPos::Left, VPos::Top)),
+            ))?;
+            let label = match row.interruption {
+                Some((a, b)) => format!("interruption {} ms", short(b - a)),
+                None => "no interruption recorded".to_owned(),
+            };
+            let label = if row.note.is_empty() {
+                label
+            } else {
+                format!("{label} · {}", row.note)
+            };
+            let right_of = row
+                .interruption
+                .map_or(self.change_ms, |(_, b)| b.max(self.change_ms));
+            let (lx, ly) = chart.backend_coord(&(right_of, y_hi));
+            root.draw(&Text::new(
+                label,
+                (lx + 6, ly + 22),
+                (FAMILY, 12)
+                    .into_font()
+                    .color(&INTERRUPTION)
+                    .pos(Pos::new(HPos::Left, VPos::Top)),
+            ))?;
+            if i == 0 {
+                let (cx, cy) = chart.backend_coord(&(self.change_ms, y_hi));
+                root.draw(&Text::new(
+                    "path change",
+                    (cx + 6, cy + 4),
+                    font(12).pos(Pos::new(HPos::Left, VPos::Top)),
+                ))?;
+            }
         }
-        legend(&mut chart, SeriesLabelPosition::UpperRight)
+        Ok(())
+    }
+}
+
+/// The colors of streams in the multiplexing strip and the stalled
+/// streams' panels, by request index in plan order, repeating after ten
+/// (a categorical palette of ten well-separated hues).
+pub const STREAM_PALETTE: [RGBColor; 10] = [
+    RGBColor(0x4E, 0x79, 0xA7),
+    RGBColor(0xF2, 0x8E, 0x2B),
+    RGBColor(0xE1, 0x57, 0x59),
+    RGBColor(0x76, 0xB7, 0xB2),
+    RGBColor(0x59, 0xA1, 0x4F),
+    RGBColor(0xED, 0xC9, 0x48),
+    RGBColor(0xB0, 0x7A, 0xA1),
+    RGBColor(0xFF, 0x9D, 0xA7),
+    RGBColor(0x9C, 0x75, 0x5F),
+    RGBColor(0xBA, 0xB0, 0xAC),
+];
+
+/// The color of the stream of request `index` (plan order).
+pub fn stream_color(index: usize) -> RGBColor {
+    STREAM_PALETTE[index % STREAM_PALETTE.len()]
+}
+
+/// The color of bytes held behind a hole in the multiplexing strip.
+const HELD: RGBColor = RGBColor(0x22, 0x22, 0x22);
+
+/// One connection in a [`Multiplexing`] strip: the body pieces it
+/// delivered, laid out in time, and when its transport held bytes behind
+/// a hole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Lane {
+    /// The connection's id.
+    pub connection: u32,
+    /// Per body piece, in delivery order: the request's index (plan
+    /// order) and the piece's start and end on the strip (ms). A piece is
+    /// as wide as its bytes take at the bottleneck rate, and starts at its
+    /// delivery or where the piece before it on the lane ends, whichever
+    /// is later: a burst released at one instant is laid out one piece
+    /// after another.
+    pub pieces: Vec<(usize, f64, f64)>,
+    /// When the transport held bytes that had arrived behind a hole, as
+    /// merged intervals (ms); empty when not recorded (QUIC, smoltcp).
+    pub held: Vec<(f64, f64)>,
+}
+
+/// Merge `intervals` (any order) into disjoint ones, ascending.
+fn merge(mut intervals: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    intervals.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for (a, b) in intervals {
+        match out.last_mut() {
+            Some(last) if a <= last.1 => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+/// The lanes of a run's multiplexing strip, one per connection that
+/// delivered body bytes, in connection order. `origin` is the simulated
+/// time the run's clock started (its segment arrivals are in simulated
+/// time); `bytes_per_ms` the bottleneck's rate down.
+pub fn multiplexing_lanes(m: &RunRecord, origin: Duration, bytes_per_ms: f64) -> Vec<Lane> {
+    let mut by_connection: std::collections::BTreeMap<u32, Vec<(Duration, usize, u64)>> =
+        std::collections::BTreeMap::new();
+    for (i, r) in m.requests.iter().enumerate() {
+        let Some(c) = r.connection_id else {
+            continue;
+        };
+        let mut before = 0;
+        for &(t, total) in &r.timeline {
+            if total > before {
+                by_connection
+                    .entry(c)
+                    .or_default()
+                    .push((t, i, total - before));
+            }
+            before = total;
+        }
+    }
+    by_connection
+        .into_iter()
+        .map(|(connection, mut deliveries)| {
+            deliveries.sort_by_key(|&(t, i, _)| (t, i));
+            let mut end = f64::NEG_INFINITY;
+            let pieces = deliveries
+                .into_iter()
+                .map(|(t, i, bytes)| {
+                    let start = ms(t).max(end);
+                    end = start + bytes as f64 / bytes_per_ms.max(1e-9);
+                    (i, start, end)
+                })
+                .collect();
+            let held = m
+                .connections
+                .iter()
+                .find(|c| c.id == connection)
+                .and_then(|c| c.stats.as_ref()?.arrivals.as_deref())
+                .map(|a| {
+                    merge(
+                        clients::hol::Hold::from_arrivals(a, origin)
+                            .into_iter()
+                            .map(|h| (ms(h.arrived), ms(h.readable)))
+                            .collect(),
+                    )
+                })
+                .unwrap_or_default();
+            Lane {
+                connection,
+                pieces,
+                held,
+            }
+        })
+        .collect()
+}
+
+/// The end of a time axis that holds every piece and hold of `lanes`.
+pub fn lanes_end<'a>(lanes: impl IntoIterator<Item = &'a Lane>) -> f64 {
+    lanes
+        .into_iter()
+        .flat_map(|l| {
+            let pieces = l.pieces.iter().map(|p| p.2);
+            pieces.chain(l.held.iter().map(|h| h.1))
+        })
+        .fold(1.0, f64::max)
+        * 1.02
+}
+
+/// A qvis-style multiplexing strip of one run: per connection a lane over
+/// time in which each body piece is colored by its request's stream
+/// ([`stream_color`]), so interleaving and sequential delivery show, with
+/// a dark bar under the lane while its transport held bytes behind a
+/// hole (head-of-line blocking when the bytes released belong to more than
+/// one stream).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Multiplexing {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// From [`multiplexing_lanes`].
+    pub lanes: Vec<Lane>,
+    /// The right end of the time axis (ms), shared by the strips of one
+    /// report ([`lanes_end`]).
+    pub t_hi: f64,
+    /// Whether the transport records held bytes (TCP in the lab); if not,
+    /// the legend says so.
+    pub holds_recorded: bool,
+}
+
+impl Chart for Multiplexing {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?.titled(title, font(17))?;
+        let (strip, plot) = body.split_vertically(26);
+        let mut x = 8;
+        for k in 0..STREAM_PALETTE.len() {
+            strip.draw(&Rectangle::new(
+                [(x + 7 * k as i32, 7), (x + 7 * k as i32 + 7, 19)],
+                stream_color(k).filled(),
+            ))?;
+        }
+        x += 7 * STREAM_PALETTE.len() as i32 + 6;
+        let label = font(12).pos(Pos::new(HPos::Left, VPos::Center));
+        let text = "one color per request (stream), plan order, repeating after 10";
+        strip.draw(&Text::new(text, (x, 13), label.clone()))?;
+        let (w, _) = strip.estimate_text_size(text, &label)?;
+        x += w as i32 + 24;
+        let held = if self.holds_recorded {
+            "bytes held by TCP behind a missing segment"
+        } else {
+            "held bytes not recorded for this transport"
+        };
+        let swatch = [(x, 10), (x + 18, 16)];
+        if self.holds_recorded {
+            strip.draw(&Rectangle::new(swatch, HELD.filled()))?;
+        } else {
+            strip.draw(&Rectangle::new(swatch, HELD.stroke_width(1)))?;
+        }
+        strip.draw(&Text::new(held, (x + 24, 13), label))?;
+        let n = self.lanes.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(14)
+            .margin_top(4)
+            .x_label_area_size(44)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..self.t_hi, 0.0..n)?;
+        mesh(&mut chart)
+            .disable_y_mesh()
+            .y_labels(0)
+            .y_label_formatter(&|_| String::new())
+            .x_desc("time since the client started (ms); each piece as wide as its bytes take at the bottleneck rate")
+            .draw()?;
+        for (i, lane) in self.lanes.iter().enumerate() {
+            let base = n - i as f64 - 1.0;
+            chart.draw_series(lane.pieces.iter().map(|&(stream, a, b)| {
+                Rectangle::new(
+                    [(a, base + 0.3), (b, base + 0.92)],
+                    stream_color(stream).filled(),
+                )
+            }))?;
+            chart.draw_series(lane.held.iter().map(|&(a, b)| {
+                Rectangle::new(
+                    [(a, base + 0.1), (b.max(a + self.t_hi * 0.002), base + 0.24)],
+                    HELD.filled(),
+                )
+            }))?;
+            // The connection, with its protocol's color beside it.
+            let (px, py) = chart.backend_coord(&(0.0, base + 0.55));
+            root.draw(&Text::new(
+                format!("connection {}", lane.connection),
+                (px - 12, py),
+                font(11).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+            root.draw(&Rectangle::new(
+                [(px - 8, py - 8), (px - 3, py + 8)],
+                protocol_color(self.protocol).filled(),
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+/// One panel of [`Stalled`]: a stream's cumulative body bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StalledPanel {
+    /// The request's index in plan order (its color).
+    pub index: usize,
+    /// What the panel is: stream, object, and its figures.
+    pub label: String,
+    /// `(ms, KiB)` steps, from [`stream_lines`].
+    pub points: Vec<(f64, f64)>,
+    /// When its connection held bytes behind a hole while the stream was
+    /// receiving (ms).
+    pub held: Vec<(f64, f64)>,
+}
+
+/// The streams of a run that stalled most, ranked by the delay
+/// head-of-line blocking added to them (`hol_added_ns`), then by their
+/// longest gap between two body pieces, then plan order: up to `k`
+/// request indices with each one's added delay and longest gap (ms).
+pub fn stalled_streams(m: &RunRecord, k: usize) -> Vec<(usize, Option<f64>, f64)> {
+    let mut ranked: Vec<(usize, Option<f64>, f64)> = m
+        .requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.timeline.is_empty())
+        .map(|(i, r)| {
+            let gap = r
+                .timeline
+                .windows(2)
+                .map(|w| ms(w[1].0.saturating_sub(w[0].0)))
+                .fold(0.0, f64::max);
+            (i, r.hol_added.map(ms), gap)
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        let added = |x: &(usize, Option<f64>, f64)| x.1.unwrap_or(0.0);
+        added(b)
+            .total_cmp(&added(a))
+            .then(b.2.total_cmp(&a.2))
+            .then(a.0.cmp(&b.0))
+    });
+    ranked.truncate(k);
+    ranked
+}
+
+/// Small multiples of the streams that stalled most ([`stalled_streams`]):
+/// a panel each, on one time axis, each with its own byte scale, shaded
+/// while its connection held bytes behind a hole.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stalled {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// Left to right, then top to bottom.
+    pub panels: Vec<StalledPanel>,
+    /// The time axis (ms), shared with the other protocols' panels.
+    pub x: std::ops::Range<f64>,
+}
+
+/// Columns of [`Stalled`]'s grid.
+pub const STALLED_COLUMNS: usize = 2;
+
+impl Chart for Stalled {
+    fn draw<DB>(&self, root: &DrawingArea<DB, Shift>, title: &str, footer: &str) -> Result
+    where
+        DB: DrawingBackend,
+        DB::ErrorType: 'static,
+    {
+        let body = frame(root, footer)?.titled(title, font(17))?;
+        let rows = self.panels.len().div_ceil(STALLED_COLUMNS).max(1);
+        let cells = body.split_evenly((rows, STALLED_COLUMNS));
+        for (panel, cell) in self.panels.iter().zip(cells.iter()) {
+            let (head, area) = cell.split_vertically(20);
+            // The protocol's color, then what the panel shows.
+            head.draw(&Rectangle::new(
+                [(62, 5), (68, 16)],
+                protocol_color(self.protocol).filled(),
+            ))?;
+            head.draw(&Text::new(panel.label.clone(), (74, 4), font(12)))?;
+            let b_hi = panel
+                .points
+                .iter()
+                .map(|p| p.1)
+                .fold(0.0, f64::max)
+                .max(1.0)
+                * 1.08;
+            let mut chart = ChartBuilder::on(&area)
+                .margin(8)
+                .margin_top(2)
+                .x_label_area_size(24)
+                .y_label_area_size(62)
+                .build_cartesian_2d(self.x.clone(), 0.0..b_hi)?;
+            mesh(&mut chart).y_labels(3).y_desc("KiB").draw()?;
+            chart.draw_series(
+                panel
+                    .held
+                    .iter()
+                    .map(|&(a, b)| Rectangle::new([(a, 0.0), (b, b_hi)], HELD.mix(0.15).filled())),
+            )?;
+            chart.draw_series(LineSeries::new(
+                panel.points.iter().copied(),
+                stream_color(panel.index).stroke_width(2),
+            ))?;
+        }
+        Ok(())
     }
 }

@@ -33,9 +33,13 @@
 //!     ([`drop_reason_color`]), and packets retransmitted, per protocol;
 //!   - per protocol, for its *representative run* (the run with the median
 //!     PLT: of the `ok` runs sorted by PLT then seed, index `(n - 1) / 2`):
-//!     a request waterfall and per-stream bytes against time;
-//!   - with a path change, goodput over time around it, per protocol
-//!     (representative runs).
+//!     a request waterfall, a multiplexing strip (each connection's
+//!     body pieces over time colored by stream, with the bytes TCP held
+//!     behind a hole marked), and small multiples of the streams that
+//!     stalled most;
+//!   - with a path change, goodput over time around it, one row per
+//!     protocol (representative runs), each with its interruption shaded
+//!     and labelled.
 
 mod draw;
 mod raster;
@@ -241,17 +245,24 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
             } else {
                 ""
             };
+            let (x_scale, scale_note) = x_scale(&axis, &series);
             let chart = draw::MetricVsAxis {
-                x_desc: x_desc.clone(),
+                x_desc: match &x_scale {
+                    draw::XScale::Swept(_) => {
+                        format!("{x_desc} · the swept values, equally spaced (not to scale)")
+                    }
+                    draw::XScale::Linear => x_desc.clone(),
+                },
                 y_desc: format!("{} (ms)", name.to_lowercase()),
                 series,
+                x_scale,
             };
             out.push(figure(
                 format!("{stem}-vs-{axis}"),
                 (900, 560),
                 format!("{name} against {}", axis_label(&axis)),
                 format!(
-                    "{name} against {}: median (line) and p10–p90 (band, as the tables give them) of the completed runs at each point, per protocol.{note}{queue_note} {what}.",
+                    "{name} against {}: median (line; circle HTTP/1.1, square HTTP/2, triangle HTTP/3) and p10–p90 (band, as the tables give them) of the completed runs at each point, per protocol. Each protocol's points are drawn a few pixels to the side of the value they stand for (HTTP/1.1 left, HTTP/3 right), so that equal values stay visible.{scale_note}{note}{queue_note} {what}.",
                     axis_label(&axis)
                 ),
                 &what,
@@ -385,7 +396,46 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
         .iter()
         .filter_map(|(p, runs)| Some((*p, median_run(runs)?)))
         .collect();
-    for &(protocol, run) in &representative {
+    // The charts of one kind share their axes, so that they compare at a
+    // glance: every waterfall one time axis, every per-stream chart one
+    // time axis and one byte axis.
+    let rows_of: Vec<Vec<draw::WaterfallRow>> = representative
+        .iter()
+        .map(|(_, r)| {
+            r.measurements
+                .as_ref()
+                .map(draw::waterfall_rows)
+                .unwrap_or_default()
+        })
+        .collect();
+    let lines_of: Vec<Vec<draw::StreamLine>> = representative
+        .iter()
+        .map(|(_, r)| {
+            r.measurements
+                .as_ref()
+                .map(draw::stream_lines)
+                .unwrap_or_default()
+        })
+        .collect();
+    let lanes_of: Vec<Vec<draw::Lane>> = representative
+        .iter()
+        .map(|(_, r)| {
+            let origin = r
+                .simulation
+                .as_ref()
+                .map_or(Duration::ZERO, |s| s.client_started);
+            let bytes_per_ms = r.network.path.down.bandwidth_bps as f64 / 8e3;
+            r.measurements
+                .as_ref()
+                .map(|m| draw::multiplexing_lanes(m, origin, bytes_per_ms))
+                .unwrap_or_default()
+        })
+        .collect();
+    let waterfall_end = draw::waterfall_end(rows_of.iter().map(Vec::as_slice));
+    let stream_ranges = draw::stream_ranges(lines_of.iter().map(Vec::as_slice));
+    // The strips and the stalled streams' panels on one time axis.
+    let strip_end = draw::lanes_end(lanes_of.iter().flatten()).max(stream_ranges.0.end);
+    for (k, &(protocol, run)) in representative.iter().enumerate() {
         let Some(m) = run.measurements.as_ref() else {
             continue;
         };
@@ -395,32 +445,98 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
             protocol.name(),
             run.seed
         );
-        let rows = draw::waterfall_rows(m);
+        let rows = rows_of[k].clone();
         if !rows.is_empty() {
             let stem = format!("waterfall-{protocol}{suffix}");
             let height = (150 + rows.len() as u32 * 16).min(2400);
-            let chart = draw::Waterfall { protocol, rows };
+            let chart = draw::Waterfall {
+                protocol,
+                rows,
+                t_hi: waterfall_end,
+            };
             out.push(figure(
                 stem,
                 (1000, height),
                 format!("Request waterfall, {}", protocol.name()),
                 format!(
-                    "Each request of the representative run {who}, grouped by connection: queued until sent (grey), waiting for the response head (light), receiving the body (solid). At {where_}. {what}."
+                    "Each request of the representative run {who}, grouped by connection: queued until sent (grey), waiting for the response head (light), receiving the body (solid). Every protocol's waterfall in this report has the same time axis. At {where_}. {what}."
                 ),
                 &format!("{who} · {footer}"),
                 &chart,
             )?);
         }
-        let streams = draw::stream_lines(m);
-        if !streams.is_empty() {
-            let stem = format!("streams-{protocol}{suffix}");
-            let chart = draw::Streams { protocol, streams };
+        let lanes = lanes_of[k].clone();
+        if !lanes.is_empty() {
+            let holds_recorded = m
+                .connections
+                .iter()
+                .any(|c| c.stats.as_ref().is_some_and(|s| s.arrivals.is_some()));
+            let height = (170 + 46 * lanes.len() as u32).min(1200);
+            let chart = draw::Multiplexing {
+                protocol,
+                lanes: lanes.clone(),
+                t_hi: strip_end,
+                holds_recorded,
+            };
+            let holds = if holds_recorded {
+                "The dark bar under a lane marks when its TCP held bytes that had arrived behind a missing segment; bytes released at the end of a bar for more than one stream waited for another stream's data (head-of-line blocking)."
+            } else {
+                "QUIC hands each stream's bytes over on its own, and quinn does not say when it held bytes, so no held bytes are marked."
+            };
             out.push(figure(
-                stem,
-                (1000, 560),
-                format!("Per-stream bytes against time, {}", protocol.name()),
+                format!("multiplexing-{protocol}{suffix}"),
+                (1000, height),
+                format!("Multiplexing: which stream's bytes arrived when, {}", protocol.name()),
                 format!(
-                    "Body bytes each request had received over time, one line per request (stream), in the representative run {who}. Lines that go flat together while data is still due show head-of-line blocking. At {where_}. {what}."
+                    "The representative run {who}: per connection, a lane over time in which each piece of response body the HTTP stack handed over is colored by its request (stream; ten colors in plan order, repeating), so that interleaved delivery shows as mixed colors and sequential delivery as one color after another. Each piece is as wide as its bytes take at the bottleneck rate, from its delivery or the end of the piece before it, whichever is later, so a burst released at one instant is laid out piece after piece. {holds} Every protocol's strip in this report has the same time axis. At {where_}. {what}."
+                ),
+                &format!("{who} · {footer}"),
+                &chart,
+            )?);
+        }
+        let stalled = draw::stalled_streams(m, 6);
+        if !stalled.is_empty() {
+            let panels = stalled
+                .iter()
+                .filter_map(|&(i, added, gap)| {
+                    let r = &m.requests[i];
+                    let name = r.path.rsplit('/').next().unwrap_or(&r.path);
+                    let (_, points) = draw::stream_line(r);
+                    let (first, last) = (points.first()?.0, points.last()?.0);
+                    let held = lanes
+                        .iter()
+                        .filter(|l| Some(l.connection) == r.connection_id)
+                        .flat_map(|l| l.held.iter())
+                        .filter(|&&(a, b)| b > first && a < last)
+                        .map(|&(a, b)| (a.max(first), b.min(last)))
+                        .collect();
+                    let stream = r.stream_id.map_or(String::new(), |s| format!(" s{s}"));
+                    let added = added.map_or("HOL added not recorded".to_owned(), |a| {
+                        format!("HOL added {} ms", short_ms(a))
+                    });
+                    Some(draw::StalledPanel {
+                        index: i,
+                        label: format!(
+                            "{name} (request {i}{stream}) · {added} · longest gap {} ms",
+                            short_ms(gap)
+                        ),
+                        points,
+                        held,
+                    })
+                })
+                .collect::<Vec<_>>();
+            let rows = panels.len().div_ceil(draw::STALLED_COLUMNS) as u32;
+            let chart = draw::Stalled {
+                protocol,
+                panels,
+                x: 0.0..strip_end,
+            };
+            out.push(figure(
+                format!("streams-{protocol}{suffix}"),
+                (1000, 110 + 170 * rows),
+                format!("The streams that stalled most, {}", protocol.name()),
+                format!(
+                    "Body bytes each of the (up to) six requests that stalled most had received over time, in the representative run {who}, as steps: those with the largest delay head-of-line blocking added to their completion (hol_added_ns), then the longest gap between two of their body pieces. One panel each, in the request's color of the multiplexing strip, on the strip's time axis and each on its own byte scale; grey shade: its connection's TCP held bytes behind a missing segment. A flat stretch under a shade is a stream waiting for lost data, its own or another's. At {where_}. {what}."
                 ),
                 &format!("{who} · {footer}"),
                 &chart,
@@ -430,7 +546,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
 
     // Migration: goodput around the path change.
     if let Some(change) = sample.network.path_change.as_ref() {
-        let series: Vec<(Protocol, Vec<(f64, f64)>)> = representative
+        let rows: Vec<draw::GoodputRow> = representative
             .iter()
             .filter_map(|&(p, r)| {
                 let m = r.measurements.as_ref()?;
@@ -438,22 +554,48 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                     .simulation
                     .as_ref()
                     .map_or(Duration::ZERO, |s| s.client_started);
-                Some((p, draw::goodput_bins(m, origin, GOODPUT_BIN_NS)))
+                let migration = m.migration.as_ref();
+                let interruption = migration.and_then(|g| {
+                    let a = ms_of(origin + g.last_byte_before?);
+                    let b = ms_of(origin + g.first_byte_after?);
+                    Some((a, b))
+                });
+                let note = migration.map_or(String::new(), |g| {
+                    let reconnections = match g.connections_after_change {
+                        0 => "no new connection".to_owned(),
+                        1 => "1 new connection".to_owned(),
+                        n => format!("{n} new connections"),
+                    };
+                    match g.resumed_requests {
+                        0 => reconnections,
+                        1 => format!("{reconnections}, 1 request resumed"),
+                        n => format!("{reconnections}, {n} requests resumed"),
+                    }
+                });
+                let bins = draw::goodput_bins(m, origin, GOODPUT_BIN_NS);
+                Some(draw::GoodputRow {
+                    protocol: p,
+                    bins,
+                    interruption,
+                    note,
+                })
             })
+            .filter(|row| !row.bins.is_empty())
             .collect();
-        if has_points(&series) {
+        if !rows.is_empty() {
             let stem = format!("migration-goodput{suffix}");
             let at_ms = change.at_ns as f64 / 1e6;
+            let height = 120 + 150 * rows.len() as u32;
             let chart = draw::Goodput {
-                series,
+                rows,
                 change_ms: at_ms,
             };
             out.push(figure(
                 stem,
-                (900, 520),
+                (900, height),
                 "Goodput around the path change".into(),
                 format!(
-                    "Body bytes received per {} ms, as Mbit/s, in each protocol's representative run; the dashed line marks the client's move to the new path at {at_ms} ms (simulation time). This is delivery to the application: a bin above the link rate holds data that had arrived earlier and was released at once when a hole was filled. At {where_}. {what}.",
+                    "Body bytes received per {} ms, as Mbit/s, in each protocol's representative run, one row per protocol on one time axis and one scale; the dashed line marks the client's move to the new path at {at_ms} ms (simulation time), and the shade each protocol's interruption, from its last body byte before the change to its first after it (measurements.migration, docs/migration.md), labelled with its length and the connections opened and requests resumed after the change. This is delivery to the application: a bin above the link rate holds data that had arrived earlier and was released at once when a hole was filled. At {where_}. {what}.",
                     GOODPUT_BIN_NS / 1_000_000
                 ),
                 &footer,
@@ -756,6 +898,20 @@ fn transport_cost(
     .map(Some)
 }
 
+/// Milliseconds for a label: whole above 10, else to a tenth.
+fn short_ms(v: f64) -> String {
+    if v >= 10.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.1}")
+    }
+}
+
+/// A duration in milliseconds.
+fn ms_of(d: Duration) -> f64 {
+    d.as_nanos() as f64 / 1e6
+}
+
 /// Width of a goodput bin.
 const GOODPUT_BIN_NS: u64 = 50_000_000;
 
@@ -790,11 +946,6 @@ fn bar_series(
 /// Whether any bar has a value.
 fn has_values(series: &[draw::BarSeries]) -> bool {
     series.iter().any(|s| s.bars.iter().any(Option::is_some))
-}
-
-/// Whether any series has a point.
-fn has_points(series: &[(Protocol, Vec<(f64, f64)>)]) -> bool {
-    series.iter().any(|(_, v)| !v.is_empty())
 }
 
 /// The `ok` run with the median PLT: of the `ok` runs sorted by PLT then
@@ -913,6 +1064,27 @@ fn categorical_chart(
         &chart,
     )
     .map(Some)
+}
+
+/// How a line chart against `axis` places the swept values, and what its
+/// caption says about it: random loss (`loss_percent`) at its swept values,
+/// equally spaced and labelled with their values, because its effects sit
+/// at the small rates (0–1 %) that a linear axis up to 10 % crowds into
+/// its left edge; every other axis to scale.
+fn x_scale(axis: &str, series: &[draw::AxisSeries]) -> (draw::XScale, &'static str) {
+    if axis != "loss_percent" {
+        return (draw::XScale::Linear, "");
+    }
+    let mut values: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    (
+        draw::XScale::Swept(values),
+        " The x axis places the swept loss rates side by side at equal spacing, each tick labelled with its rate: it is not to scale, so that the small rates, where the protocols part, get as much room as the large ones.",
+    )
 }
 
 /// An axis name as an axis label with its unit.
