@@ -116,6 +116,24 @@ fn mesh<'a, 'b, DB: DrawingBackend>(
 /// Every chart's coordinates: linear f64 on both axes.
 type Chart2d<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
+/// A p10–p90 whisker at `mid`, its end caps `cap` wide each side.
+fn whisker<DB>(chart: &mut Chart2d<'_, DB>, mid: f64, cap: f64, (p10, p90): (f64, f64)) -> Result
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+{
+    chart.draw_series(
+        [
+            vec![(mid, p10), (mid, p90)],
+            vec![(mid - cap, p10), (mid + cap, p10)],
+            vec![(mid - cap, p90), (mid + cap, p90)],
+        ]
+        .into_iter()
+        .map(|p| PathElement::new(p, BLACK.stroke_width(1))),
+    )?;
+    Ok(())
+}
+
 /// A legend entry's line sample.
 fn legend_line(color: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3))
@@ -512,15 +530,7 @@ impl Chart for Bars {
                     first = false;
                 }
                 let cap = width * 0.15;
-                chart.draw_series(
-                    [
-                        vec![(mid, p10), (mid, p90)],
-                        vec![(mid - cap, p10), (mid + cap, p10)],
-                        vec![(mid - cap, p90), (mid + cap, p90)],
-                    ]
-                    .into_iter()
-                    .map(|p| PathElement::new(p, BLACK.stroke_width(1))),
-                )?;
+                whisker(&mut chart, mid, cap, (p10, p90))?;
                 // The value, and above it the value in the second unit.
                 let mut lines = vec![short(median)];
                 if let Some((unit, per)) = self.second_axis.as_ref().filter(|(_, p)| *p > 0.0) {
@@ -713,15 +723,7 @@ impl Chart for TransportCost {
             }
             let (p10, p90) = d.total_p10_p90;
             let cap = 0.06;
-            chart.draw_series(
-                [
-                    vec![(mid, p10), (mid, p90)],
-                    vec![(mid - cap, p10), (mid + cap, p10)],
-                    vec![(mid - cap, p90), (mid + cap, p90)],
-                ]
-                .into_iter()
-                .map(|p| PathElement::new(p, BLACK.stroke_width(1))),
-            )?;
+            whisker(&mut chart, mid, cap, (p10, p90))?;
             let (px, py) = chart.backend_coord(&(mid, p90.max(base)));
             root.draw(&Text::new(
                 format!("{} in all", count(base)),
@@ -782,15 +784,7 @@ impl Chart for TransportCost {
                     color.filled(),
                 )))?;
                 let cap = width * 0.15;
-                chart.draw_series(
-                    [
-                        vec![(mid, p10), (mid, p90)],
-                        vec![(mid - cap, p10), (mid + cap, p10)],
-                        vec![(mid - cap, p90), (mid + cap, p90)],
-                    ]
-                    .into_iter()
-                    .map(|p| PathElement::new(p, BLACK.stroke_width(1))),
-                )?;
+                whisker(&mut chart, mid, cap, (p10, p90))?;
                 let (px, py) = chart.backend_coord(&(mid, p90.max(mean)));
                 root.draw(&Text::new(
                     count(mean),
