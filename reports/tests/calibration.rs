@@ -6,17 +6,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use records::{KernelRun, Mode, ResultsFile, RunResult};
+use records::{KernelRun, Mode, RunResult};
 use reports::calibration::render;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/results.jsonl");
+mod support;
 
-fn fixture_records() -> Vec<RunResult> {
-    let file = ResultsFile::read(Path::new(FIXTURE)).expect("the fixtures read");
-    file.records()
-        .map(|l| l.expect("a record").record)
-        .collect()
-}
+use support::fixture_records;
 
 fn kernel_copy(r: &RunResult, factor: f64) -> RunResult {
     let mut k = r.clone();

@@ -8,29 +8,16 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+mod support;
+
+use support::{json_records, FIXTURE};
 
 /// HTTP/1.1's, HTTP/2's and HTTP/3's colors in the SVGs.
 const COLORS: [&str; 3] = ["#E69F00", "#0072B2", "#009E73"];
 
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("reports-charts-tests")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The records of a results directory as JSON values.
-fn records(dir: &Path) -> Vec<Value> {
-    fs::read_to_string(dir.join("results.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    support::scratch("reports-charts-tests", name)
 }
 
 /// Write `records` as a results directory named `name`.
@@ -131,7 +118,7 @@ fn the_loss_axis_has_a_tick_at_each_swept_rate_equally_spaced() {
     // The sweep fixture (0 and 2 %) with its 2 % runs again as 0.5 % and
     // as 10 %: four rates, two of them close together.
     let mut lines = Vec::new();
-    for r in records(&Path::new(FIXTURE).join("sweep")) {
+    for r in json_records(&Path::new(FIXTURE).join("sweep")) {
         lines.push(r.clone());
         if r["axes"]["loss_percent"] == 2.0 {
             for rate in [0.5, 10.0] {
@@ -212,7 +199,7 @@ fn the_migration_chart_labels_each_protocols_interruption() {
     // record per run: HTTP/1.1 and HTTP/2 reconnect and resume, HTTP/3
     // migrates; an interruption of 120, 250 and 60 ms from 490 ms.
     let mut lines = Vec::new();
-    for mut r in records(Path::new(FIXTURE)) {
+    for mut r in json_records(Path::new(FIXTURE)) {
         let (gap, after, resumed) = match r["protocol"].as_str().unwrap() {
             "h1" => (120, 1, 1),
             "h2" => (250, 1, 1),
@@ -275,7 +262,7 @@ fn the_multiplexing_strip_colors_streams_and_marks_held_bytes() {
     // The sweep fixture keeps one segment arrival per connection (it is
     // thinned); HTTP/2's runs get back one segment that TCP held for
     // 100 ms behind a hole, 1 s into the run.
-    let mut lines = records(&Path::new(FIXTURE).join("sweep"));
+    let mut lines = json_records(&Path::new(FIXTURE).join("sweep"));
     for r in lines.iter_mut().filter(|r| r["protocol"] == "h2") {
         let origin = r["simulation"]["client_started_ns"].as_u64().unwrap();
         r["measurements"]["connections"][0]["stats"]["arrivals"] = serde_json::json!([{

@@ -4,22 +4,16 @@
 //! later (and one earlier) and a known page load time is the run with
 //! them, so every number in the section is worked out here.
 
-use std::path::Path;
 use std::time::Duration;
 
-use records::{AxisValue, ResultsFile, RunResult};
+use records::{AxisValue, RunResult};
 use reports::document::Block;
 use reports::events::{section, ObjectDelays, AXIS};
 use reports::tables::groups;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/results.jsonl");
+mod support;
 
-fn fixture_records() -> Vec<RunResult> {
-    let file = ResultsFile::read(Path::new(FIXTURE)).expect("the fixtures read");
-    file.records()
-        .map(|l| l.expect("a record").record)
-        .collect()
-}
+use support::fixture_records;
 
 /// The `network_events` axis value.
 fn events(on: bool) -> AxisValue {

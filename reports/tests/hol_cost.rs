@@ -2,20 +2,13 @@
 //! read from a record's `hol_cost`, in byte·s, and summarized per group:
 //! a fixture record given a known cost.
 
-use std::path::Path;
-
 use clients::record::HolCostRecord;
-use records::{ResultsFile, RunResult};
+use records::RunResult;
 use reports::tables::{groups, Metric};
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/results.jsonl");
+mod support;
 
-fn fixture_records() -> Vec<RunResult> {
-    let file = ResultsFile::read(Path::new(FIXTURE)).expect("the fixtures read");
-    file.records()
-        .map(|l| l.expect("a record").record)
-        .collect()
-}
+use support::fixture_records;
 
 #[test]
 fn the_cost_is_read_in_byte_seconds_and_absent_without_a_record() {

@@ -10,27 +10,14 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+mod support;
+
+use support::{json_records, FIXTURE};
 const FILES: [&str; 3] = ["report.md", "index.html", "summary.csv"];
 
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("reports-tests")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The fixture's records as JSON values.
-fn fixture_records(dir: &Path) -> Vec<Value> {
-    fs::read_to_string(dir.join("results.jsonl"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    support::scratch("reports-tests", name)
 }
 
 /// Type-7 quantile, written out again here.
@@ -263,7 +250,7 @@ fn fixture_report_matches_recomputed_numbers() {
         assert!(out.join(file).is_file(), "{file} missing");
     }
 
-    let records = fixture_records(Path::new(FIXTURE));
+    let records = json_records(Path::new(FIXTURE));
     let values = values_by_group(&records);
     let rows = read_csv(&out.join("summary.csv"));
     // PLT, TTFB, handshake, HOL, byte delivery, goodput, client and server
@@ -332,7 +319,7 @@ fn page_times_lead_the_tables_with_the_statistics_of_plt() {
     let out = scratch("page-times");
     let summary = reports::render(&page_times_fixture(), &out).unwrap();
     assert_eq!((summary.runs, summary.groups), (6, 3));
-    let records = fixture_records(&page_times_fixture());
+    let records = json_records(&page_times_fixture());
     assert!(records
         .iter()
         .all(|r| r["measurements"]["page"].is_object()));
@@ -560,7 +547,7 @@ fn the_methodology_says_what_is_compared_and_which_groups_did_not_vary() {
     // packet-log digest.
     let mut digests: BTreeMap<String, (std::collections::BTreeSet<String>, usize)> =
         BTreeMap::new();
-    for r in fixture_records(Path::new(FIXTURE)) {
+    for r in json_records(Path::new(FIXTURE)) {
         let e = digests
             .entry(r["protocol"].as_str().unwrap().to_owned())
             .or_default();
@@ -755,7 +742,7 @@ fn the_transport_cost_chart_stacks_the_drop_reasons_apart() {
     // The retransmission bars are the means of the records' sums: the
     // client's (h1 2 and 0: 1; h2 0; h3 13 and 14: 13.5) and the
     // server's, recomputed here.
-    let records = fixture_records(Path::new(&sweep_fixture()));
+    let records = json_records(Path::new(&sweep_fixture()));
     for protocol in ["h1", "h2", "h3"] {
         let at_2: Vec<&Value> = records
             .iter()
@@ -954,7 +941,7 @@ fn failed_and_timed_out_runs_are_counted_not_summarized() {
         dir.join("scenario.toml"),
     )
     .unwrap();
-    let records = fixture_records(Path::new(FIXTURE));
+    let records = json_records(Path::new(FIXTURE));
     let mut synthetic = |protocol: &str, outcome: &str, seed: u64| {
         let mut r = records
             .iter()
@@ -999,7 +986,7 @@ fn failed_and_timed_out_runs_are_counted_not_summarized() {
         ("3", "1", "2")
     );
     // The statistics are those of the two completed runs.
-    let ok = values_by_group(&fixture_records(Path::new(FIXTURE)));
+    let ok = values_by_group(&json_records(Path::new(FIXTURE)));
     assert_close(
         field(&h2, "median"),
         quantile(&ok[&("h2".into(), "plt".into())], 0.5),
@@ -1016,7 +1003,7 @@ fn failed_and_timed_out_runs_are_counted_not_summarized() {
 fn a_line_that_is_not_a_record_is_an_error_naming_it() {
     // The reader is the one bench resumes and merges with
     // (records::ResultsFile): a line it rejects fails the report too.
-    let records = fixture_records(Path::new(FIXTURE));
+    let records = json_records(Path::new(FIXTURE));
     let good = serde_json::to_string(&records[0]).unwrap();
     let with = |edit: &dyn Fn(&mut Value)| {
         let mut r = records[1].clone();
@@ -1060,7 +1047,7 @@ fn only_the_latest_build_of_the_scenario_is_reported() {
     let dir = scratch("builds");
     let fixture = fs::read_to_string(Path::new(FIXTURE).join("results.jsonl")).unwrap();
     let mut text = String::new();
-    for mut r in fixture_records(Path::new(FIXTURE)) {
+    for mut r in json_records(Path::new(FIXTURE)) {
         r["lab"]["commit"] = "0000000000000000000000000000000000000000".into();
         r["measurements"]["plt_ns"] = 1u64.into();
         text.push_str(&serde_json::to_string(&r).unwrap());
@@ -1087,7 +1074,7 @@ fn a_path_change_adds_the_migration_goodput_chart() {
     let dir = scratch("migration-in");
     let out = scratch("migration-out");
     let mut text = String::new();
-    for mut r in fixture_records(Path::new(FIXTURE)) {
+    for mut r in json_records(Path::new(FIXTURE)) {
         r["network"]["path_change"] = serde_json::json!({
             "at_ns": 500_000_000u64,
             "path": r["network"]["path"].clone(),
