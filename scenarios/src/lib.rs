@@ -64,9 +64,10 @@ pub use resolved::{
 pub use schema::{
     Choices, DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NamedAxis, NetworkEvents,
     NetworkSpec, ObjectSpec, Overrides, PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError,
-    Seeds, StartOffset, Sweep, WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW,
+    Seeds, StartOffset, Sweep, WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW, MAX_RUNS,
+    MAX_SEEDS, MAX_SWEEP_POINTS,
 };
 pub use workload::{
-    PageSpec, Phase, Plan, Workload, WorkloadError, MAX_PAGE_SUBRESOURCES, MAX_PARALLEL_COUNT,
-    MAX_RPC_REQUESTS,
+    PageSpec, Phase, Plan, Workload, WorkloadError, MAX_LIST_OBJECTS, MAX_PAGE_SUBRESOURCES,
+    MAX_PARALLEL_COUNT, MAX_RPC_REQUESTS,
 };

@@ -55,8 +55,14 @@ use crate::page::{Discovery, PageGraph, PageObject, PageStructure, SERVER_NAME, 
 
 /// The most objects a [`Workload::Parallel`] may request.
 pub const MAX_PARALLEL_COUNT: u32 = 10_000;
-/// The most requests a [`Workload::Rpc`] may make.
-pub const MAX_RPC_REQUESTS: u32 = 1_000_000;
+/// The most requests a [`Workload::Rpc`] may make: 100 000. Each costs
+/// its record about 340 bytes and the run a few kilobytes while it runs;
+/// a million made 340 MB records and a 4.8 GB process.
+pub const MAX_RPC_REQUESTS: u32 = 100_000;
+/// The most objects a [`Workload::List`] may request: 10 000, as a page
+/// graph ([`crate::page::MAX_PAGE_OBJECTS`]); 1.5 million once took
+/// 9.8 GB.
+pub const MAX_LIST_OBJECTS: usize = 10_000;
 /// The most subresources a [`PageSpec`] may have.
 pub const MAX_PAGE_SUBRESOURCES: u32 = 1_000;
 
@@ -650,6 +656,15 @@ impl Workload {
                     return Err(WorkloadError::new(
                         "workload.list.objects",
                         "must not be empty",
+                    ));
+                }
+                if objects.len() > MAX_LIST_OBJECTS {
+                    return Err(WorkloadError::new(
+                        "workload.list.objects",
+                        format!(
+                            "must list at most {MAX_LIST_OBJECTS} objects, got {}",
+                            objects.len()
+                        ),
                     ));
                 }
                 for (i, object) in objects.iter().enumerate() {

@@ -1153,6 +1153,20 @@ fn other_invalid_values_name_their_fields() {
             "name",
             "\"a page\" must be 1 to 64",
         ),
+        // A name is a folder under reports/out: `..` once wrote into
+        // the source tree (issue #16 item 13).
+        (
+            page.replace("name = \"page\"", "name = \"..\""),
+            "name",
+            "name",
+            "\"..\" must be 1 to 64",
+        ),
+        (
+            page.replace("name = \"page\"", "name = \".hidden\""),
+            "name",
+            "name",
+            "\".hidden\" must be 1 to 64",
+        ),
         (
             page.replace("seeds = 10", "seeds = 10\ntcp = \"bsd\""),
             "bsd",
@@ -1363,4 +1377,65 @@ fn a_blackout_can_drop_one_protocol_only() {
         "name = \"x\"\n[[network.events]]\ntype = \"blackout\"\nprotocol = \"sctp\"\nfrom_ms = 0\nuntil_ms = 10\n",
     );
     assert!(e.to_string().contains("sctp"), "{e}");
+}
+
+/// `-0` and `0` are one sweep point: the same run key and the same hashes
+/// (they once gave `loss_percent=-0` and `loss_percent=0`, two runs).
+#[test]
+fn minus_zero_is_zero_in_run_keys_and_hashes() {
+    let with = |value: &str| {
+        parse(&format!(
+            "name = \"z\"\nseeds = 1\nprotocols = [\"h2\"]\n[sweep]\nloss_percent = [{value}, 1]\n"
+        ))
+    };
+    let (plus, minus) = (with("0"), with("-0.0"));
+    assert_eq!(plus.content_hash(), minus.content_hash());
+    let (a, b) = (plus.expand(), minus.expand());
+    assert_eq!(a.len(), 2);
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(a.key(), b.key());
+        assert_eq!(a.content_hash(), b.content_hash());
+    }
+    assert_eq!(a[0].key(), "h2/seed=1/loss_percent=0");
+}
+
+/// Sweeps and scenarios have a size limit, checked before anything
+/// expands: a million-point sweep once sat silent for minutes (issue #16
+/// item 11).
+#[test]
+fn sweeps_and_run_counts_are_bounded() {
+    let values = |n: usize, scale: f64| {
+        (1..=n)
+            .map(|i| format!("{}", i as f64 * scale))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let million = format!(
+        "name = \"big\"\n[sweep]\nloss_percent = [{}]\nrtt_ms = [{}]\n",
+        values(1000, 0.05),
+        values(1000, 1.0)
+    );
+    let e = error(&million);
+    assert_eq!(e.field(), Some("sweep"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("has 1000000 points (the product of its axes' lengths); the most is 10000"),
+        "{e}"
+    );
+    let runs = "name = \"many\"\nseeds = 40000\n";
+    let e = error(runs);
+    assert_eq!(e.field(), Some("seeds"), "{e}");
+    assert!(
+        e.to_string().contains(
+            "1 sweep points x 3 protocols x 40000 seeds make 120000 runs; the most is 100000"
+        ),
+        "{e}"
+    );
+    // At the limits, the same files are fine.
+    parse("name = \"many\"\nseeds = 33333\n");
+    parse(&format!(
+        "name = \"big\"\nseeds = 1\n[sweep]\nloss_percent = [{}]\nrtt_ms = [{}]\n",
+        values(100, 0.5),
+        values(100, 1.0)
+    ));
 }

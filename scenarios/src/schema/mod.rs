@@ -56,6 +56,13 @@ pub const DEFAULT_SEED_COUNT: u64 = 10;
 pub const DEFAULT_TIME_LIMIT_S: f64 = 60.0;
 /// The most seeds a scenario may list or count.
 pub const MAX_SEEDS: u64 = 100_000;
+/// The most points a sweep may have (the product of its axes' lengths,
+/// named axes included): 10 000.
+pub const MAX_SWEEP_POINTS: u64 = 10_000;
+/// The most runs a scenario may expand to (points × protocols × seeds):
+/// 100 000, a day of the lab's default page on one core. A million-point
+/// sweep once sat silent for minutes while it expanded.
+pub const MAX_RUNS: u64 = 100_000;
 /// The longest simulated-time limit, in seconds (one day).
 pub const MAX_TIME_LIMIT_S: f64 = 86_400.0;
 /// The numeric sweep axes, in expansion order (the first varies slowest).
@@ -386,7 +393,9 @@ impl Sweep {
                 .flat_map(|point| {
                     values.iter().map(move |&v| {
                         let mut point = point.clone();
-                        point.insert(name.to_owned(), v);
+                        // `-0` is `0`: the same point, the same run key
+                        // (adding +0.0 turns -0.0 into +0.0, nothing else).
+                        point.insert(name.to_owned(), v + 0.0);
                         point
                     })
                 })
@@ -969,8 +978,10 @@ impl Scenario {
     }
 
     fn check(&self) -> Result<(), Invalid> {
-        let name_ok = !self.name.is_empty()
-            && self.name.len() <= 64
+        // A name is a folder under reports/out: it starts with a letter or
+        // a digit, so `.`, `..` and hidden names cannot be one.
+        let name_ok = self.name.len() <= 64
+            && self.name.starts_with(|c: char| c.is_ascii_alphanumeric())
             && self
                 .name
                 .chars()
@@ -979,7 +990,8 @@ impl Scenario {
             return Err(Invalid::new(
                 "name",
                 format!(
-                    "{:?} must be 1 to 64 characters from A-Z a-z 0-9 . _ -",
+                    "{:?} must be 1 to 64 characters from A-Z a-z 0-9 . _ -, \
+                     the first a letter or a digit (it names a folder)",
                     self.name
                 ),
             ));
@@ -1030,6 +1042,41 @@ impl Scenario {
         self.check_certificate_names()?;
         self.check_h3_discovery()?;
         self.check_network_events()?;
+        self.check_run_count()
+    }
+
+    /// The sweep within [`MAX_SWEEP_POINTS`] and the scenario within
+    /// [`MAX_RUNS`], counted without expanding anything.
+    fn check_run_count(&self) -> Result<(), Invalid> {
+        let lens = self
+            .sweep
+            .axes()
+            .into_iter()
+            .map(|(_, values)| values.len())
+            .chain(self.sweep.named().into_iter().map(|(_, n)| n));
+        let points = lens.fold(1u64, |n, len| n.saturating_mul(len as u64));
+        if points > MAX_SWEEP_POINTS {
+            return Err(Invalid::new(
+                "sweep",
+                format!("has {points} points (the product of its axes' lengths); the most is {MAX_SWEEP_POINTS}"),
+            ));
+        }
+        let seeds = match &self.seeds {
+            Seeds::Count(n) => *n,
+            Seeds::List(list) => list.len() as u64,
+        };
+        let runs = points
+            .saturating_mul(self.protocols.len() as u64)
+            .saturating_mul(seeds);
+        if runs > MAX_RUNS {
+            return Err(Invalid::new(
+                "seeds",
+                format!(
+                    "{points} sweep points x {} protocols x {seeds} seeds make {runs} runs; the most is {MAX_RUNS}",
+                    self.protocols.len()
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -1471,6 +1518,10 @@ fn write_canonical(value: &serde_json::Value, out: &mut String) {
                 write_canonical(item, out);
             }
             out.push(']');
+        }
+        // -0.0 hashes as 0.0: a number, not its sign bit, decides a run.
+        serde_json::Value::Number(n) if n.as_f64() == Some(0.0) && n.is_f64() => {
+            out.push_str("0.0")
         }
         scalar => out.push_str(&scalar.to_string()),
     }
