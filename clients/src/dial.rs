@@ -467,9 +467,17 @@ pub(crate) async fn open_quic<D: Dialer>(
     } else {
         connecting
     };
-    let connection = connecting
-        .await
-        .map_err(|e| format!("quic handshake: {}", error_chain(&e)))?;
+    // A path change before the handshake is done ends the attempt: QUIC
+    // may not migrate a connection before then (RFC 9000, section 9), and
+    // its packets from the new address would go unanswered until the idle
+    // timeout. The carrier opens another connection on the new network.
+    let connection = tokio::select! {
+        biased;
+        done = connecting => done.map_err(|e| format!("quic handshake: {}", error_chain(&e)))?,
+        () = dialer.network_changed() => {
+            return Err("quic handshake: cut off by a path change before it completed (QUIC cannot migrate a connection during its handshake)".to_owned());
+        }
+    };
     ledger.handshake_done(
         conn,
         HandshakeFacts {

@@ -235,6 +235,7 @@ impl Ledger {
                 connection_id: None,
                 resumptions: Vec::new(),
                 timeline: Vec::new(),
+                timeline_thinned_from: None,
                 hol_blocked: None,
                 hol_added: None,
                 verified: false,

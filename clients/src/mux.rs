@@ -29,7 +29,7 @@ use crate::carrier::{Carrier, Readiness};
 use crate::dial::{open_quic, open_tls, Dialer};
 use crate::error::error_chain;
 use crate::h1::read_body;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, NetworkId};
 use scenarios::Protocol;
 
 /// How one multiplexed protocol opens its connection and carries a request.
@@ -89,11 +89,14 @@ pub(crate) struct Mux<M: Multiplexed, D: Dialer> {
     done: VecDeque<usize>,
     /// Requests started on the current connection.
     started: u64,
+    /// The network the current connection was opened on.
+    opened_on: NetworkId,
 }
 
 impl<M: Multiplexed, D: Dialer> Mux<M, D> {
     /// A carrier that opens its connection on the first request.
     pub(crate) fn new(protocol: M, dialer: D, ledger: Rc<Ledger>) -> Self {
+        let opened_on = dialer.network();
         Mux {
             protocol,
             dialer,
@@ -104,6 +107,7 @@ impl<M: Multiplexed, D: Dialer> Mux<M, D> {
             streams: FuturesUnordered::new(),
             done: VecDeque::new(),
             started: 0,
+            opened_on,
         }
     }
 
@@ -164,9 +168,13 @@ impl<M: Multiplexed, D: Dialer> Mux<M, D> {
             }
             Err(reason) => {
                 self.ledger.connection_failed(self.conn, &reason);
-                if self.lost(self.conn) {
-                    // It was opening on the network that went away: open
-                    // another on the new one for the requests waiting.
+                // A connection that was opening on the network that went
+                // away is replaced, QUIC's too: QUIC cannot migrate before
+                // its handshake is done (RFC 9000, section 9), and the
+                // client gives such a handshake up at once (`open_quic`).
+                if self.lost(self.conn) || self.dialer.network() != self.opened_on {
+                    // Open another on the new network for the requests
+                    // waiting.
                     self.state = State::NotOpened;
                     for req in std::mem::take(&mut self.queue) {
                         self.submit(req);
@@ -189,6 +197,7 @@ impl<M: Multiplexed, D: Dialer> Mux<M, D> {
             .ledger
             .open_connection(M::PROTOCOL, self.dialer.server_name());
         self.started = 0;
+        self.opened_on = self.dialer.network();
         let opening = self
             .protocol
             .open(self.dialer.clone(), self.ledger.clone(), self.conn);

@@ -96,6 +96,13 @@ pub struct RequestRecord {
     /// (roughly one per packet).
     #[serde(with = "timeline")]
     pub timeline: Vec<(Duration, u64)>,
+    /// How many points [`RequestRecord::timeline`] had before it was
+    /// thinned to [`MAX_TIMELINE_POINTS`]; absent when it was not (every
+    /// run below about 70 MB per object). A thinned timeline keeps its
+    /// first and last points and evenly spaced ones between: still the
+    /// cumulative bytes at each kept time, at a coarser step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeline_thinned_from: Option<u64>,
     /// Head-of-line blocked time of this stream: how long bytes of its
     /// response had reached the client and could not be delivered, in
     /// episodes in which another stream's bytes were held as well
@@ -128,7 +135,29 @@ pub struct RequestRecord {
     pub error: Option<String>,
 }
 
+/// The most points a request's [`RequestRecord::timeline`] keeps in a
+/// record: 50 000 (about 1 MB of JSON). A 1 GiB object has some 740 000
+/// pieces; every metric that needs them all is computed before the
+/// record is written, and the rest only draws the timeline.
+pub const MAX_TIMELINE_POINTS: usize = 50_000;
+
 impl RequestRecord {
+    /// Thin [`RequestRecord::timeline`] to at most [`MAX_TIMELINE_POINTS`]
+    /// points, saying so in [`RequestRecord::timeline_thinned_from`].
+    pub fn cap_timeline(&mut self) {
+        let n = self.timeline.len();
+        if n <= MAX_TIMELINE_POINTS {
+            return;
+        }
+        let keep = MAX_TIMELINE_POINTS;
+        // Point k of the kept ones is point k * (n - 1) / (keep - 1): the
+        // first, the last and evenly spaced ones between.
+        self.timeline = (0..keep)
+            .map(|k| self.timeline[k * (n - 1) / (keep - 1)])
+            .collect();
+        self.timeline_thinned_from = Some(n as u64);
+    }
+
     /// Whether the request completed with status 200 and a body that passed
     /// its check (the content model, or only `content-length` when
     /// verification is off; see [`RequestRecord::verified`]).
@@ -344,9 +373,11 @@ pub struct RunRecord {
     #[serde(rename = "plt_ns", with = "nanos::option")]
     pub plt: Option<Duration>,
     /// Time to first byte: from the first connection attempt (the run's
-    /// start) to the response head of the first request in plan order;
-    /// `None` if that head never arrived. Connection setup is part of it,
-    /// so it counts the round trips a handshake costs.
+    /// start) to the response head of the first request in plan order
+    /// (the first head to arrive over its attempts: when a path change cut
+    /// the request off before its head, the head of its resumption);
+    /// `None` if no head of it ever arrived. Connection setup is part of
+    /// it, so it counts the round trips a handshake costs.
     #[serde(rename = "ttfb_ns", with = "nanos::option")]
     pub ttfb: Option<Duration>,
     /// Head-of-line blocked time of the run: the sum of
@@ -478,5 +509,59 @@ mod timeline {
             .into_iter()
             .map(|(t, bytes)| (Duration::from_nanos(t), bytes))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+
+    fn request(points: usize) -> RequestRecord {
+        RequestRecord {
+            path: "/bytes/1/a".into(),
+            size_expected: points as u64,
+            start: Duration::ZERO,
+            connection_ready: None,
+            request_sent: None,
+            first_byte: None,
+            last_byte: None,
+            bytes: points as u64,
+            stream_id: None,
+            connection_id: None,
+            resumptions: Vec::new(),
+            timeline: (1..=points as u64)
+                .map(|i| (Duration::from_micros(i), i))
+                .collect(),
+            timeline_thinned_from: None,
+            hol_blocked: None,
+            hol_added: None,
+            verified: true,
+            error: None,
+        }
+    }
+
+    /// A long timeline is cut to the cap, keeps its ends and its order,
+    /// and the record says how long it was; a short one is untouched.
+    #[test]
+    fn a_timeline_over_the_cap_is_thinned_and_says_so() {
+        let mut long = request(120_000);
+        long.cap_timeline();
+        assert_eq!(long.timeline.len(), MAX_TIMELINE_POINTS);
+        assert_eq!(long.timeline_thinned_from, Some(120_000));
+        assert_eq!(long.timeline[0], (Duration::from_micros(1), 1));
+        assert_eq!(
+            long.timeline[MAX_TIMELINE_POINTS - 1],
+            (Duration::from_micros(120_000), 120_000)
+        );
+        assert!(long
+            .timeline
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1));
+
+        let mut short = request(MAX_TIMELINE_POINTS);
+        let before = short.timeline.clone();
+        short.cap_timeline();
+        assert_eq!(short.timeline, before);
+        assert_eq!(short.timeline_thinned_from, None);
     }
 }

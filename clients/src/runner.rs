@@ -438,7 +438,22 @@ fn record(
     let migration = closed
         .path_change
         .map(|at| migration(at, &requests, &connections, plt, closed.bytes_fetched_twice));
-    let ttfb = requests.first().and_then(|r| r.first_byte);
+    // The first request's first response head, over its attempts: a path
+    // change that cut it off before its head arrived leaves the head to a
+    // resumption (an ok run always has one).
+    let page = plan
+        .page
+        .as_ref()
+        .and_then(|page| PageTimes::compute(page, &requests));
+    // Every figure that reads the timelines is computed: cap them for
+    // the record.
+    for request in &mut requests {
+        request.cap_timeline();
+    }
+    let ttfb = requests.first().and_then(|r| {
+        r.first_byte
+            .or_else(|| r.resumptions.iter().find_map(|a| a.first_byte))
+    });
     RunRecord {
         protocol: config.protocol,
         handshake: config.handshake,
@@ -452,10 +467,7 @@ fn record(
         failure,
         warmup,
         migration,
-        page: plan
-            .page
-            .as_ref()
-            .and_then(|page| PageTimes::compute(page, &requests)),
+        page,
         races: Vec::new(),
         requests,
     }

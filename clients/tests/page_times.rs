@@ -57,6 +57,7 @@ fn request(
         connection_id: Some(0),
         resumptions: Vec::new(),
         timeline: timeline.iter().map(|&(t, b)| (ms(t), b)).collect(),
+        timeline_thinned_from: None,
         hol_blocked: Some(Duration::ZERO),
         hol_added: None,
         verified: true,
