@@ -26,7 +26,9 @@ use records::{Mode, Outcome, RunResult};
 use scenarios::{RunSpec, Scenario};
 
 use crate::kernel::{check, kernel_key, run_kernel, KernelOptions, KERNEL_KEY_PREFIX};
-use crate::results::{write_atomic, ResultsAppender, StoredRuns, RESULTS_FILE, SCENARIO_FILE};
+use crate::results::{
+    write_atomic, OutLock, ResultsAppender, StoredRuns, RESULTS_FILE, SCENARIO_FILE,
+};
 use crate::{runner, spec};
 
 /// What to calibrate, and where the results go.
@@ -73,6 +75,7 @@ pub fn run(config: &CalibrateConfig) -> Result<CalibrateReport> {
     emulator::catch_interrupts();
     std::fs::create_dir_all(&config.out)
         .with_context(|| format!("creating {}", config.out.display()))?;
+    let _lock = OutLock::acquire(&config.out)?;
     write_atomic(
         &config.out.join(SCENARIO_FILE),
         spec::to_toml(scenario)?.as_bytes(),

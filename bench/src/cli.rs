@@ -23,6 +23,7 @@ use crate::progress::Progress;
 use crate::results::{self, RESULTS_FILE, SUMMARY_FILE};
 use crate::sweep::{self, Shard, SweepConfig};
 use crate::{runner, spec, table};
+use crate::{Outcome, RunResult};
 
 /// Seeds per protocol in a `--quick` sweep.
 pub const QUICK_SEEDS: u64 = 2;
@@ -196,6 +197,20 @@ pub struct BenchArgs {
     /// simulated-time limit per run.
     #[arg(long)]
     pub quick: bool,
+    /// The wall-clock guard: stop a run still going after this many
+    /// seconds of wall-clock time, and record it as failed, saying so (0:
+    /// no guard). Off the measured path: a run that finishes in time is
+    /// untouched by it.
+    #[arg(long, value_name = "S", default_value_t = WALL_LIMIT_S)]
+    pub wall_limit_s: u64,
+}
+
+/// `--wall-limit-s`'s default: [`runner::DEFAULT_WALL_LIMIT`] in seconds.
+const WALL_LIMIT_S: u64 = runner::DEFAULT_WALL_LIMIT.as_secs();
+
+/// `--wall-limit-s` as the runner takes it.
+fn wall_limit(seconds: u64) -> Option<std::time::Duration> {
+    (seconds > 0).then(|| std::time::Duration::from_secs(seconds))
 }
 
 /// `httplab run`.
@@ -210,6 +225,9 @@ pub struct RunArgs {
     /// The run seed.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
+    /// The wall-clock guard, as for `bench` (0: no guard).
+    #[arg(long, value_name = "S", default_value_t = WALL_LIMIT_S)]
+    pub wall_limit_s: u64,
     /// Write a pcap of the client's packets to FILE, and the server's to
     /// FILE with `-server` before its extension (classic pcap, raw IPv4,
     /// simulated time from 1970-01-01).
@@ -723,6 +741,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     }
     let hash = scenario.content_hash();
     let runs = scenario.expand();
+    check_runs(&scenario, &runs)?;
     let out = args.out.clone().unwrap_or_else(|| {
         let mut name = scenario.name.clone();
         if args.quick {
@@ -746,6 +765,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     };
     let config = SweepConfig {
         shard,
+        wall_limit: wall_limit(args.wall_limit_s),
         ..SweepConfig::new(out.clone(), jobs)
     };
     let total = runs.len();
@@ -818,6 +838,9 @@ fn bench(args: BenchArgs) -> Result<()> {
             rendered.kernel_runs
         );
     }
+    for warning in &rendered.warnings {
+        eprintln!("warning: {warning}");
+    }
     Ok(())
 }
 
@@ -852,6 +875,9 @@ fn report(args: ReportArgs) -> Result<()> {
             "note: left out {} kernel runs (httplab calibrate reports them, in calibration.md)",
             rendered.kernel_runs
         );
+    }
+    for warning in &rendered.warnings {
+        eprintln!("warning: {warning}");
     }
     Ok(())
 }
@@ -895,6 +921,29 @@ fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
     Ok((scenario, spec))
 }
 
+/// Refuse a sweep in which any run cannot run ([`runner::check`]),
+/// before the first one starts: the error names the first such run and
+/// says how many there are.
+fn check_runs(scenario: &Scenario, runs: &[RunSpec]) -> Result<()> {
+    let mut bad = runs
+        .iter()
+        .filter_map(|spec| runner::check(spec).err().map(|e| (spec, e)));
+    let Some((spec, reason)) = bad.next() else {
+        return Ok(());
+    };
+    let more = bad.count();
+    let others = match more {
+        0 => String::new(),
+        1 => " (and 1 other run)".to_owned(),
+        n => format!(" (and {n} other runs)"),
+    };
+    bail!(
+        "scenario {}: run {} cannot run{others}: {reason}",
+        scenario.name,
+        spec.key()
+    )
+}
+
 fn run(args: RunArgs) -> Result<()> {
     if let Some(dir) = &args.qlog {
         if args.protocol != Protocol::H3 {
@@ -907,6 +956,7 @@ fn run(args: RunArgs) -> Result<()> {
         }
     }
     let (scenario, spec) = run_spec(&args)?;
+    check_runs(&scenario, std::slice::from_ref(&spec))?;
     if let Some(dir) = &args.qlog {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("--qlog: creating the directory {}", dir.display()))?;
@@ -916,7 +966,12 @@ fn run(args: RunArgs) -> Result<()> {
         key_log: args.keylog.is_some(),
         qlog: args.qlog.is_some(),
     };
-    let artifacts = runner::run_captured(&spec, &scenario.content_hash(), capture);
+    let artifacts = runner::run_limited(
+        &spec,
+        &scenario.content_hash(),
+        capture,
+        wall_limit(args.wall_limit_s),
+    );
     if let Some(path) = &args.pcap {
         let captures = artifacts.captures.as_ref().ok_or_else(|| {
             anyhow!("the run produced no capture (it failed before the hosts started)")
@@ -958,7 +1013,7 @@ fn run(args: RunArgs) -> Result<()> {
     if args.json {
         let json = serde_json::to_string_pretty(result).context("encoding the run record")?;
         writeln!(stdout, "{json}")?;
-        return Ok(());
+        return run_succeeded(result);
     }
     writeln!(
         stdout,
@@ -1036,7 +1091,21 @@ fn run(args: RunArgs) -> Result<()> {
             sim.packet_log_digest
         )?;
     }
-    Ok(())
+    run_succeeded(result)
+}
+
+/// `Ok` if `result` is an ok run; otherwise an error that says how the
+/// run ended, so that `run` exits non-zero (its record is already out).
+fn run_succeeded(result: &RunResult) -> Result<()> {
+    if result.outcome == Outcome::Ok {
+        return Ok(());
+    }
+    bail!(
+        "run {} {}: {}",
+        result.run_key,
+        result.outcome.label(),
+        result.reason.as_deref().unwrap_or("no reason recorded")
+    )
 }
 
 /// Write each trace to `dir/<side>-<N>.sqlog` and say what was written.

@@ -21,6 +21,7 @@ use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -263,18 +264,81 @@ impl ResultsAppender {
 }
 
 /// Write `bytes` to `path` atomically: into a temporary sibling, synced,
-/// then renamed over `path`.
+/// then renamed over `path`. The temporary's name is this process's and
+/// this write's own (`.NAME.PID.N.tmp`), so two writers of one file never
+/// share one; a failed write removes it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
     let write = || -> std::io::Result<()> {
         let mut file = File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)
     };
-    write().with_context(|| format!("writing {}", path.display()))
+    write().map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        anyhow::Error::new(e).context(format!("writing {}", path.display()))
+    })
+}
+
+/// The lock file of a results directory (see [`OutLock`]).
+pub const LOCK_FILE: &str = ".httplab.lock";
+
+/// An advisory lock on a results directory, held while a command writes
+/// into it (`bench`, `merge`, `calibrate`): a second command on the same
+/// directory stops at once, naming the holder's process id, instead of
+/// running every run a second time. The lock is the operating system's
+/// (`flock` on Linux), so it goes away with its process, however that
+/// ends; the file [`LOCK_FILE`] stays, holding the last holder's pid.
+#[derive(Debug)]
+pub struct OutLock {
+    _file: File,
+}
+
+impl OutLock {
+    /// Lock `dir` (which must exist), or say who holds it.
+    pub fn acquire(dir: &Path) -> Result<OutLock> {
+        let path = dir.join(LOCK_FILE);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("opening the lock file {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = std::io::Read::read_to_string(&mut file, &mut holder);
+                let holder = match holder.trim() {
+                    "" => "another process".to_owned(),
+                    pid => format!("process {pid}"),
+                };
+                bail!(
+                    "{} is in use: {holder} is writing into it (lock {}); \
+                     wait for it to finish, or choose another --out",
+                    dir.display(),
+                    path.display()
+                );
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(anyhow::Error::new(e).context(format!("locking {}", path.display())));
+            }
+        }
+        file.set_len(0)
+            .and_then(|()| file.write_all(format!("{}\n", std::process::id()).as_bytes()))
+            .with_context(|| format!("writing the lock file {}", path.display()))?;
+        Ok(OutLock { _file: file })
+    }
 }
 
 /// The summary CSV of `runs`: a header, then one row per run, ordered by
@@ -380,6 +444,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<(usize, usize)> {
         bail!("merge: name at least one results directory to merge");
     }
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let _lock = OutLock::acquire(out)?;
     let mut sources: Vec<PathBuf> = Vec::new();
     let own = out.join(RESULTS_FILE);
     if own.exists() && !inputs.iter().any(|i| same_dir(i, out)) {

@@ -19,6 +19,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use clients::{ClientConfig, RunRecord};
@@ -26,7 +27,9 @@ use netsim::AcceptedConnection;
 use netsim::Captures;
 use netsim::PacketLog;
 use netsim::QlogTrace;
-use netsim::{CaptureConfig, DropReason, Fate, RunError, SimConfig, Simulation, TransportSettings};
+use netsim::{
+    CaptureConfig, DropReason, Fate, RunError, SimConfig, Simulation, StopFlag, TransportSettings,
+};
 use records::{Mode, Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};
 use scenarios::{H3Discovery, Protocol, RunSpec};
 use servers::ContentServer;
@@ -55,6 +58,11 @@ pub struct RunArtifacts {
     pub packet_log: Option<PacketLog>,
 }
 
+/// The wall-clock guard's default: a run still going after 600 s of
+/// wall-clock time is stopped (see [`run_limited`]). The lab's shipped
+/// runs take well under a minute each on a 2-core machine.
+pub const DEFAULT_WALL_LIMIT: Duration = Duration::from_secs(600);
+
 /// Carry out `spec` in the simulation on this thread and record it. The
 /// run belongs to the scenario whose content hash is `scenario_hash`.
 ///
@@ -67,8 +75,49 @@ pub fn run(spec: &RunSpec, scenario_hash: &str) -> RunResult {
 /// [`run`], also capturing what `capture` asks for (pcaps, TLS key log,
 /// qlog).
 pub fn run_captured(spec: &RunSpec, scenario_hash: &str, capture: CaptureConfig) -> RunArtifacts {
+    run_limited(spec, scenario_hash, capture, Some(DEFAULT_WALL_LIMIT))
+}
+
+/// [`run_captured`] with the wall-clock guard at `wall_limit` (`None`:
+/// no guard). The guard is off the measured path: a watchdog thread
+/// raises the simulation's stop flag once `wall_limit` of wall-clock time
+/// has passed, and the simulation ends between two ticks. A run it stops
+/// is recorded as failed, saying so and how far it got: unlike every
+/// other outcome, that one depends on the machine's speed. A run that
+/// finishes in time is untouched by it.
+pub fn run_limited(
+    spec: &RunSpec,
+    scenario_hash: &str,
+    capture: CaptureConfig,
+    wall_limit: Option<Duration>,
+) -> RunArtifacts {
+    let stop = StopFlag::new();
+    let (finished, watched) = std::sync::mpsc::channel::<()>();
+    if let Some(limit) = wall_limit {
+        let flag = stop.clone();
+        // If the thread cannot start, the run goes unguarded.
+        let _ = std::thread::Builder::new()
+            .name("wall-clock guard".into())
+            .spawn(move || {
+                if watched.recv_timeout(limit) == Err(RecvTimeoutError::Timeout) {
+                    flag.raise();
+                }
+            });
+    }
+    let artifacts = run_stoppable(spec, scenario_hash, capture, stop, wall_limit);
+    drop(finished);
+    artifacts
+}
+
+fn run_stoppable(
+    spec: &RunSpec,
+    scenario_hash: &str,
+    capture: CaptureConfig,
+    stop: StopFlag,
+    wall_limit: Option<Duration>,
+) -> RunArtifacts {
     let mut result = unfinished(spec, scenario_hash);
-    match guarded(|| simulate(spec, capture)) {
+    match guarded(|| simulate(spec, capture, stop, wall_limit)) {
         Ok(Ok(done)) => {
             result.outcome = done.outcome;
             result.reason = done.reason;
@@ -171,23 +220,48 @@ struct Simulated {
     packet_log: PacketLog,
 }
 
-/// Run `spec`; `Err` with the reason if its configuration is invalid.
-fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String> {
-    let limit = spec.time_limit;
+/// Whether `spec` can run: `Err` with the reason (naming the field) if
+/// its simulation's configuration is invalid, for example a network whose
+/// bandwidth-delay product needs larger TCP buffers than the chosen stack
+/// can hold. Cheap: nothing runs. `bench` and `run` check every run with
+/// it before the first one starts.
+pub fn check(spec: &RunSpec) -> Result<(), String> {
+    simulation(spec, CaptureConfig::default(), StopFlag::new()).map(|_| ())
+}
+
+/// The simulation `spec` describes, validated, ended early if `stop` is
+/// raised; `Err` with the reason if its configuration is invalid.
+fn simulation(
+    spec: &RunSpec,
+    capture: CaptureConfig,
+    stop: StopFlag,
+) -> Result<Simulation, String> {
     let mut config = SimConfig {
         seed: spec.seed,
-        time_limit: limit.saturating_add(SIMULATION_GRACE),
+        time_limit: spec.time_limit.saturating_add(SIMULATION_GRACE),
         network: spec::network(spec).map_err(|e| format!("invalid network: {e}"))?,
         capture,
+        stop,
         ..SimConfig::default()
     };
     spec::apply_transport(spec, &mut config);
     config.client_start = spec::client_start(spec, &config.network);
+    Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))
+}
+
+/// Run `spec`; `Err` with the reason if its configuration is invalid.
+fn simulate(
+    spec: &RunSpec,
+    capture: CaptureConfig,
+    stop: StopFlag,
+    wall_limit: Option<Duration>,
+) -> Result<Simulated, String> {
+    let limit = spec.time_limit;
+    let simulation = simulation(spec, capture, stop)?;
+    let config = simulation.config();
     let client_lag = config.client_clock_lag();
     let start_offset = config.client_start;
     let smallest_mtu = config.network.smallest_mtu();
-    let simulation =
-        Simulation::new(config).map_err(|e| format!("invalid simulation config: {e}"))?;
     let (protocol, handshake) = (spec.protocol, spec.handshake());
     let resumption = spec::server_resumption(spec.handshake());
     let scheduler = spec.choices.scheduler;
@@ -222,6 +296,19 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
         Err(_) => Duration::ZERO,
     };
     let (outcome, reason, measurements) = match output.outcome {
+        // Every object arrived, but a run is ok only with the figures an
+        // ok run is compared on: never one that would drop out of the TTFB
+        // or PLT table unseen.
+        Ok((record, _, _)) if record.succeeded() && record.ttfb.is_none() => (
+            Outcome::Failed,
+            Some("every object arrived, but no response head of the first request was recorded (no time to first byte)".to_owned()),
+            Some(record),
+        ),
+        Ok((record, _, _)) if record.succeeded() && record.plt.is_none() => (
+            Outcome::Failed,
+            Some("every object arrived, but no page load time was recorded".to_owned()),
+            Some(record),
+        ),
         Ok((record, _, _)) if record.succeeded() => (Outcome::Ok, None, Some(record)),
         Ok((record, _, took)) => {
             let outcome = if took >= limit {
@@ -232,6 +319,16 @@ fn simulate(spec: &RunSpec, capture: CaptureConfig) -> Result<Simulated, String>
             (outcome, record.failure.clone(), Some(record))
         }
         Err(e @ RunError::Timeout { .. }) => (Outcome::Timeout, Some(e.to_string()), None),
+        Err(RunError::Stopped { at }) => (
+            Outcome::Failed,
+            Some(format!(
+                "stopped by the wall-clock guard: {} s of wall-clock time passed and the run had reached {:.3} s of simulated time; \
+                 this outcome depends on the machine's speed, not on the run (raise the guard with --wall-limit-s; docs/netsim.md)",
+                wall_limit.unwrap_or_default().as_secs_f64(),
+                at.as_secs_f64()
+            )),
+            None,
+        ),
         Err(e) => (Outcome::Failed, Some(e.to_string()), None),
     };
     // A failed run's reason also says what the network dropped that no

@@ -32,8 +32,8 @@ use scenarios::RunSpec;
 
 use crate::progress::Progress;
 use crate::results::{
-    summary_csv, write_atomic, ResultsAppender, StoredKey, StoredRun, StoredRuns, RESULTS_FILE,
-    SCENARIO_FILE, SUMMARY_FILE,
+    summary_csv, write_atomic, OutLock, ResultsAppender, StoredKey, StoredRun, StoredRuns,
+    RESULTS_FILE, SCENARIO_FILE, SUMMARY_FILE,
 };
 use crate::{lab, runner};
 
@@ -250,6 +250,9 @@ pub struct SweepConfig {
     /// Rewrite `summary.csv` after every this many finished runs (and at
     /// the end). Default: 10.
     pub summary_every: usize,
+    /// The wall-clock guard of each run ([`runner::run_limited`]).
+    /// Default: [`runner::DEFAULT_WALL_LIMIT`].
+    pub wall_limit: Option<std::time::Duration>,
 }
 
 impl SweepConfig {
@@ -260,6 +263,7 @@ impl SweepConfig {
             jobs,
             shard: None,
             summary_every: 10,
+            wall_limit: Some(runner::DEFAULT_WALL_LIMIT),
         }
     }
 }
@@ -300,6 +304,7 @@ pub fn run(
 ) -> Result<SweepReport> {
     let out = &config.out;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let _lock = OutLock::acquire(out)?;
     write_atomic(&out.join(SCENARIO_FILE), scenario_toml.as_bytes())?;
 
     let runs: Vec<RunSpec> = runs
@@ -344,11 +349,12 @@ pub fn run(
         scenario_hash,
         pending,
         config.jobs.max(1),
+        config.wall_limit,
         |result: RunResult| -> Result<()> {
             appender.append(&result)?;
             progress.record(&result);
             mine.push(StoredRun::of(&result));
-            if config.summary_every > 0 && mine.len() % config.summary_every == 0 {
+            if config.summary_every > 0 && mine.len().is_multiple_of(config.summary_every) {
                 write_atomic(&summary_path, summary_csv(&mine).as_bytes())?;
             }
             Ok(())
@@ -376,6 +382,7 @@ fn execute(
     scenario_hash: &str,
     pending: Vec<RunSpec>,
     jobs: usize,
+    wall_limit: Option<std::time::Duration>,
     mut sink: impl FnMut(RunResult) -> Result<()>,
 ) -> Result<()> {
     let next = AtomicUsize::new(0);
@@ -390,7 +397,10 @@ fn execute(
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(spec) = pending.get(i) else { break };
-                    if tx.send(run_isolated(spec, scenario_hash)).is_err() {
+                    if tx
+                        .send(run_isolated(spec, scenario_hash, wall_limit))
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -411,12 +421,18 @@ fn execute(
 /// [`runner::run`] on a fresh thread: a run shares no thread-local state
 /// with any other, and even a panic the runner could not catch becomes a
 /// failed record.
-fn run_isolated(spec: &RunSpec, scenario_hash: &str) -> RunResult {
+fn run_isolated(
+    spec: &RunSpec,
+    scenario_hash: &str,
+    wall_limit: Option<std::time::Duration>,
+) -> RunResult {
     let owned = (spec.clone(), scenario_hash.to_owned());
     let thread = std::thread::Builder::new()
         .name(format!("run {}", spec.key()))
         .stack_size(RUN_STACK_BYTES)
-        .spawn(move || runner::run(&owned.0, &owned.1));
+        .spawn(move || {
+            runner::run_limited(&owned.0, &owned.1, Default::default(), wall_limit).result
+        });
     let joined = match thread {
         Ok(handle) => handle.join().map_err(|panic| {
             format!(

@@ -43,7 +43,18 @@ fn a_bad_record_is_rejected_by_bench_merge_and_report_naming_file_and_line() {
     assert_eq!(lines.len(), 6);
 
     // Line 3 edited, as JSON; every other line as the lab wrote it.
-    let edits: [(&str, Edit, &str); 3] = [
+    let edits: [(&str, Edit, &str); 5] = [
+        // `report` once took these two (issue #16 item 12).
+        (
+            "empty-object",
+            |r| *r = serde_json::json!({}),
+            ":3: not a run record: missing field",
+        ),
+        (
+            "unknown-outcome",
+            |r| r["outcome"] = "fast".into(),
+            ":3: not a run record: unknown variant `fast`",
+        ),
         (
             "h4",
             |r| r["protocol"] = "h4".into(),

@@ -76,7 +76,7 @@ fn run_gives_the_record_a_sweep_stores() {
 
 #[test]
 fn a_bad_flag_fails_with_a_message() {
-    let cases: [(&[&str], &str); 16] = [
+    let cases: [(&[&str], &str); 18] = [
         (&["bench", "--bogus"], "--bogus"),
         (&["bench", "--cc", "vegas"], "--cc"),
         (&["bench", "--pacing", "fast"], "--pacing"),
@@ -103,6 +103,25 @@ fn a_bad_flag_fails_with_a_message() {
         (&["bench", "--shard", "3/2"], "--shard"),
         (&["bench", "--preset", "moon"], "moon"),
         (&["run", "--protocol", "h2", "--seed", "x"], "--seed"),
+        // smoltcp's buffers stop at 1 GiB, and 4 x this path's BDP is
+        // more: once a panic inside smoltcp, recorded as a failed run with
+        // exit 0 (issue #16 item 4).
+        (
+            &[
+                "run",
+                "--protocol",
+                "h1",
+                "--tcp",
+                "smoltcp",
+                "--bandwidth",
+                "50000",
+            ],
+            "network.bandwidth_mbit",
+        ),
+        (
+            &["bench", "--tcp", "smoltcp", "--bandwidth", "50000"],
+            "smoltcp's socket buffers cannot exceed 1 GiB",
+        ),
     ];
     for (args, needle) in cases {
         let out = httplab(args);
@@ -263,4 +282,43 @@ fn list_names_every_scenario_and_preset() {
             preset.name
         );
     }
+}
+
+/// The wall-clock guard ends a run that would take too long (a 1 GiB
+/// download at 10 Gbit/s, minutes of CPU), records it as failed saying
+/// why, and `run` exits non-zero (issue #16 item 9: such a run once made
+/// `bench` look hung).
+#[test]
+fn the_wall_clock_guard_stops_a_run_and_says_so() {
+    let dir = scratch("wall-guard");
+    let scenario = write(
+        &dir,
+        "huge.toml",
+        "name = \"huge\"\nseeds = 1\nprotocols = [\"h2\"]\ntime_limit_s = 600\n\
+         [network]\nrtt_ms = 20\nbandwidth_mbit = 10000\n\
+         [workload]\nkind = \"bulk\"\nsize = 1073741824\n",
+    );
+    let out = httplab([
+        "run".as_ref(),
+        "--scenario".as_ref(),
+        scenario.as_os_str(),
+        "--protocol".as_ref(),
+        "h2".as_ref(),
+        "--wall-limit-s".as_ref(),
+        "1".as_ref(),
+        "--json".as_ref(),
+    ]);
+    assert!(!out.status.success(), "a stopped run exits non-zero");
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(record["outcome"], "failed");
+    let reason = record["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with("stopped by the wall-clock guard: 1 s of wall-clock time passed"),
+        "{reason}"
+    );
+    assert!(
+        stderr(&out).contains("failed: stopped by the wall-clock guard"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -86,6 +86,7 @@ pub use real::RealSockets;
 pub use settings::{Settings, TransportSettings};
 pub use sim::{
     seeded_client_start, CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation,
+    StopFlag,
 };
 pub use stats::{nanos, RttSample, SegmentArrival, TransportStats};
 pub use stream::{TcpListener, TcpStream};

@@ -92,11 +92,11 @@ pub(crate) fn duration_text(d: Duration) -> String {
     let ns = d.as_nanos();
     if ns == 0 {
         "0 ms".to_owned()
-    } else if ns % 1_000_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000_000) {
         format!("{} s", ns / 1_000_000_000)
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         format!("{} ms", ns / 1_000_000)
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         format!("{} µs", ns / 1_000)
     } else {
         format!("{ns} ns")

@@ -81,6 +81,42 @@ pub struct SimConfig {
     /// clients trust (they read it with [`Host::certificate`]); the run's
     /// [`TransportSettings::tls`] reports it. Default: [`tls::Identity::minimal()`].
     pub certificate: &'static tls::Identity,
+    /// A flag another thread may raise to end the run between two ticks,
+    /// with [`RunError::Stopped`]. Default: one nobody raises. The
+    /// simulation only reads it; whoever raises it (bench's wall-clock
+    /// guard) decides when, so nothing measured depends on it unless it
+    /// is raised, and a run it ends says so.
+    pub stop: StopFlag,
+}
+
+/// A flag that ends a run between two ticks once raised (see
+/// [`SimConfig::stop`]). Clones share the flag.
+#[derive(Clone, Debug, Default)]
+pub struct StopFlag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl StopFlag {
+    /// A flag not raised.
+    pub fn new() -> StopFlag {
+        StopFlag::default()
+    }
+
+    /// Raise it: the run it belongs to ends before its next tick.
+    pub fn raise(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether it was raised.
+    pub fn is_raised(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// Two flags are equal when both are raised or neither is: a config's
+/// equality is about what the run does.
+impl PartialEq for StopFlag {
+    fn eq(&self, other: &StopFlag) -> bool {
+        self.is_raised() == other.is_raised()
+    }
 }
 
 impl Default for SimConfig {
@@ -94,6 +130,7 @@ impl Default for SimConfig {
             capture: CaptureConfig::default(),
             client_start: Duration::ZERO,
             certificate: tls::Identity::minimal(),
+            stop: StopFlag::default(),
         }
     }
 }
@@ -161,6 +198,12 @@ pub enum RunError {
     /// The simulator failed.
     #[error("simulation failed: {0}")]
     Simulation(String),
+    /// Its [`SimConfig::stop`] flag was raised.
+    #[error("stopped from outside at {at:?} of simulated time")]
+    Stopped {
+        /// The simulated time it had reached.
+        at: Duration,
+    },
 }
 
 /// pcaps of one run.
@@ -223,6 +266,29 @@ impl Simulation {
             field: format!("tcp.{}", e.field),
             reason: e.reason,
         })?;
+        // The buffers the run actually gets grow with the network's
+        // bandwidth-delay product: a stack that cannot hold them is the
+        // network's fault, and the error says so.
+        let effective = config.effective_tcp();
+        if let Err(e) = effective.validate() {
+            if e.field != "buffer_bytes" {
+                return Err(ConfigError {
+                    field: format!("tcp.{}", e.field),
+                    reason: e.reason,
+                });
+            }
+            return Err(ConfigError {
+                field: "network.bandwidth_mbit".into(),
+                reason: format!(
+                    "the path's bandwidth-delay product of {} bytes needs TCP buffers of \
+                     {} bytes (4 x BDP), and {}: lower the bandwidth or the RTT, \
+                     or use the Linux-like TCP",
+                    config.network.max_bdp_bytes(),
+                    effective.buffer_bytes,
+                    e.reason
+                ),
+            });
+        }
         Ok(Simulation { config })
     }
 
@@ -342,7 +408,20 @@ impl Simulation {
             });
         }
 
-        let sim_result = sim.run();
+        // `Sim::run`, one step at a time, so that a raised stop flag ends
+        // the run between two ticks.
+        let mut stopped = None;
+        let sim_result = loop {
+            if config.stop.is_raised() {
+                stopped = Some(sim.elapsed());
+                break Ok(());
+            }
+            match sim.step() {
+                Ok(true) => break Ok(()),
+                Ok(false) => {}
+                Err(e) => break Err(e),
+            }
+        };
         let elapsed = ended_at.borrow().unwrap_or_else(|| sim.elapsed());
         // Read the server's connections now: the client has finished (or
         // the simulation stopped), and nothing has been torn down yet.
@@ -354,6 +433,9 @@ impl Simulation {
             .unwrap_or_default();
         let outcome = match (result.borrow_mut().take(), sim_result) {
             (Some(v), _) => Ok(v),
+            (None, _) if stopped.is_some() => Err(RunError::Stopped {
+                at: stopped.unwrap_or_default(),
+            }),
             (None, Ok(())) => Err(RunError::Simulation(
                 "client finished without a result".into(),
             )),

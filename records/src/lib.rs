@@ -11,6 +11,9 @@
 //! - `lab`: [`LabInfo`], the build of the lab that made a record, and its
 //!   [`LabInfo::build_id`];
 //! - `axes`: [`Axes`] and [`AxisValue`], a run's sweep-axis values;
+//! - `plausible`: [`RunResult::implausible`], what no record the lab's
+//!   writer produced can show (an ok run without a TTFB, a page load time
+//!   shorter than a round trip), for `report`'s warnings;
 //! - `read`: [`ResultsFile`], the strict reader: every complete line a
 //!   [`RunResult`] of this [`SCHEMA`] with no unknown field, or a
 //!   [`ReadError`] (`path:line: what is wrong`).
@@ -25,6 +28,7 @@
 
 mod axes;
 mod lab;
+mod plausible;
 mod read;
 mod run;
 

@@ -102,6 +102,11 @@ pub struct ReportSummary {
     pub kernel_runs: usize,
     /// The files written, in `out_dir`.
     pub files: Vec<PathBuf>,
+    /// What a reader should know about the records, one line each naming
+    /// the file, the line and the run: a record left out because its run
+    /// key is not a run of the scenario, a record that is implausible
+    /// ([`RunResult::implausible`]).
+    pub warnings: Vec<String>,
 }
 
 /// `results_dir`'s `results.jsonl` and every record in it, in file order
@@ -134,6 +139,11 @@ pub(crate) fn read_results(results_dir: &Path) -> Result<(ResultsFile, Vec<RunRe
 /// ([`Error::Read`]).
 pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error> {
     let (file, all) = read_results(results_dir)?;
+    let line_numbers: Vec<usize> = file
+        .records()
+        .filter_map(|l| l.ok())
+        .map(|l| l.number)
+        .collect();
     let scenario_path = results_dir.join(SCENARIO_FILE);
     let scenario = match fs::read(&scenario_path) {
         Ok(b) => Some(b),
@@ -170,12 +180,46 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         .filter(simulated)
         .find(|r| r.scenario_hash == hash)
         .map(build);
+    // The runs the scenario file describes, when it is there and is the
+    // version the records came from: a record whose run key is not one of
+    // them is left out, as `bench` leaves it out, and said.
+    let expected: Option<std::collections::BTreeSet<String>> = scenario
+        .as_deref()
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .and_then(|s| scenarios::Scenario::from_toml(s, SCENARIO_FILE).ok())
+        .filter(|s| s.content_hash() == hash)
+        .map(|s| s.expand().iter().map(|r| r.key()).collect());
+    let mut warnings = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     let mut selected: Vec<usize> = (0..all.len())
         .filter(|&i| simulated(&&all[i]))
         .filter(|&i| all[i].scenario_hash == hash && Some(build(&all[i])) == latest)
+        .filter(|&i| {
+            let known = expected
+                .as_ref()
+                .is_none_or(|keys| keys.contains(&all[i].run_key));
+            if !known {
+                warnings.push(format!(
+                    "{}:{}: left out: run key {:?} is not a run of the scenario in {SCENARIO_FILE}",
+                    file.path().display(),
+                    line_numbers[i],
+                    all[i].run_key
+                ));
+            }
+            known
+        })
         .filter(|&i| seen.insert(all[i].run_key.clone()))
         .collect();
+    for &i in &selected {
+        for what in all[i].implausible() {
+            warnings.push(format!(
+                "{}:{}: run {}: {what}",
+                file.path().display(),
+                line_numbers[i],
+                all[i].run_key
+            ));
+        }
+    }
     // Canonical order: by run key (unique among the selected), so that
     // nothing below depends on the order of the lines in the file.
     selected.sort_by(|&a, &b| all[a].run_key.cmp(&all[b].run_key));
@@ -288,6 +332,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         left_out,
         kernel_runs,
         files,
+        warnings,
     })
 }
 

@@ -49,7 +49,7 @@ pub use stack::{
     Congestion, ConnId, ConnState, InvalidTcpConfig, ListenerId, Pacing, RecvOutcome, SendOutcome,
     TcpConfig, TcpError, TcpImplementation, TcpSenderInfo, TcpStack, UnknownCongestion,
     UnknownImplementation, UnknownPacing, DEFAULT_INITIAL_WINDOW, DEFAULT_MTU, MAX_INITIAL_WINDOW,
-    MAX_MTU, MIN_MTU,
+    MAX_MTU, MIN_MTU, SMOLTCP_MAX_BUFFER,
 };
 
 use std::net::Ipv4Addr;

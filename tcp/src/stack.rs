@@ -131,6 +131,11 @@ pub struct TcpConfig {
     pub initial_window: u32,
 }
 
+/// The largest socket buffer smoltcp takes, in bytes: 1 GiB (its
+/// `tcp::Socket::new` panics above it, because a window scale of 14 cannot
+/// announce more).
+pub const SMOLTCP_MAX_BUFFER: usize = 1 << 30;
+
 /// The initial window of a [`TcpConfig::default`], in segments: Linux's
 /// `TCP_INIT_CWND` (include/net/tcp.h), RFC 6928's IW10.
 pub const DEFAULT_INITIAL_WINDOW: u32 = 10;
@@ -185,6 +190,16 @@ impl TcpConfig {
         match self.implementation {
             TcpImplementation::Linux => {}
             TcpImplementation::Smoltcp => {
+                if self.buffer_bytes > SMOLTCP_MAX_BUFFER {
+                    return Err(InvalidTcpConfig {
+                        field: "buffer_bytes",
+                        reason: format!(
+                            "smoltcp's socket buffers cannot exceed 1 GiB \
+                             ({SMOLTCP_MAX_BUFFER} bytes), got {}",
+                            self.buffer_bytes
+                        ),
+                    });
+                }
                 if self.congestion == Congestion::Bbr {
                     return Err(InvalidTcpConfig {
                         field: "cc",

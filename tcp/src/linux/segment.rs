@@ -362,7 +362,7 @@ impl Segment {
                     self.timestamp = Some((be_u32(&body[..4]), be_u32(&body[4..])));
                 }
                 OPT_SACK => {
-                    if body.is_empty() || body.len() % SACK_BLOCK_LEN != 0 {
+                    if body.is_empty() || !body.len().is_multiple_of(SACK_BLOCK_LEN) {
                         return Err(bad);
                     }
                     self.sack = body
