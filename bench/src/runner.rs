@@ -190,9 +190,67 @@ pub fn unfinished(spec: &RunSpec, scenario_hash: &str) -> RunResult {
 }
 
 /// `f()`, or the message of its panic as `"the run panicked: ..."`.
+///
+/// The message is the first panic's on this thread while `f` ran, with
+/// where it happened: a task of the simulation that panics is caught by
+/// its runtime, which then panics with a message of its own ("a spawned
+/// task panicked and the LocalSet is configured to shutdown on unhandled
+/// panic"), and the record should say what went wrong, not that.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    catch_unwind(AssertUnwindSafe(f))
-        .map_err(|panic| format!("the run panicked: {}", panic_message(&*panic)))
+    install_panic_recorder();
+    FIRST_PANIC.with(|p| *p.borrow_mut() = None);
+    WATCHING.with(|w| w.set(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    WATCHING.with(|w| w.set(false));
+    let first = FIRST_PANIC.with(|p| p.borrow_mut().take());
+    result.map_err(|panic| {
+        format!(
+            "the run panicked: {}",
+            first.unwrap_or_else(|| panic_message(&*panic))
+        )
+    })
+}
+
+thread_local! {
+    /// Whether [`guarded`] is running on this thread.
+    static WATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The first panic on this thread while [`guarded`] ran: its message
+    /// and where.
+    static FIRST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Chain a panic hook, once per process, that notes the first panic of a
+/// [`guarded`] call on its thread, then does what the hook before it did
+/// (print it).
+fn install_panic_recorder() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if WATCHING.with(std::cell::Cell::get) {
+                FIRST_PANIC.with(|p| {
+                    let mut p = p.borrow_mut();
+                    if p.is_none() {
+                        let at = info.location().map_or_else(String::new, |l| {
+                            format!(" (at {}:{})", source_path(l.file()), l.line())
+                        });
+                        *p = Some(format!("{}{at}", panic_message(info.payload())));
+                    }
+                });
+            }
+            previous(info);
+        }));
+    });
+}
+
+/// A panic's source file as the same on every machine: a dependency's
+/// path from its crate's folder (`smoltcp-0.14.0/src/socket/tcp.rs`),
+/// not from this machine's cargo registry.
+fn source_path(file: &str) -> &str {
+    match file.split_once("/registry/src/") {
+        Some((_, rest)) => rest.split_once('/').map_or(rest, |(_, path)| path),
+        None => file,
+    }
 }
 
 /// The text of a panic's payload.
@@ -465,9 +523,43 @@ mod tests {
     fn a_panic_becomes_its_message() {
         assert_eq!(guarded(|| 7), Ok(7));
         let e = guarded(|| -> u32 { panic!("boom {}", 42) }).unwrap_err();
-        assert_eq!(e, "the run panicked: boom 42");
+        assert!(
+            e.starts_with("the run panicked: boom 42 (at bench/src/runner.rs:"),
+            "{e}"
+        );
         let e = guarded(|| -> u32 { std::panic::panic_any(3_u8) }).unwrap_err();
-        assert_eq!(e, "the run panicked: (a panic without a message)");
+        assert!(
+            e.starts_with("the run panicked: (a panic without a message) (at "),
+            "{e}"
+        );
+    }
+
+    /// A panic caught inside the run (as the simulation's runtime catches
+    /// a task's) and followed by another: the record gives the first, the
+    /// cause (issue #16 item 3: it gave the runtime's own message).
+    #[test]
+    fn a_panic_caught_inside_the_run_is_the_one_recorded() {
+        let e = guarded(|| -> u32 {
+            let _ = std::panic::catch_unwind(|| panic!("receiving buffer too large"));
+            panic!("a spawned task panicked and the LocalSet is configured to shutdown on unhandled panic")
+        })
+        .unwrap_err();
+        assert!(
+            e.starts_with("the run panicked: receiving buffer too large (at "),
+            "{e}"
+        );
+        // The next call starts afresh.
+        let e = guarded(|| -> u32 { panic!("second") }).unwrap_err();
+        assert!(e.starts_with("the run panicked: second (at "), "{e}");
+    }
+
+    #[test]
+    fn a_dependency_s_source_path_is_the_same_on_every_machine() {
+        assert_eq!(
+            source_path("/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/smoltcp-0.14.0/src/socket/tcp.rs"),
+            "smoltcp-0.14.0/src/socket/tcp.rs"
+        );
+        assert_eq!(source_path("netsim/src/sim.rs"), "netsim/src/sim.rs");
     }
 
     #[test]
