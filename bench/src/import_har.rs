@@ -37,6 +37,10 @@ pub fn default_name(stem: &str) -> String {
         .collect();
     if name.is_empty() || name.chars().all(|c| c == '.') {
         "imported-page".to_owned()
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        // A scenario's name starts with a letter or a digit (it names a
+        // folder): `.hidden` becomes `har-.hidden`.
+        format!("har-{}", &name[..name.len().min(60)])
     } else {
         name
     }
@@ -270,5 +274,7 @@ mod tests {
         assert_eq!(default_name(""), "imported-page");
         assert_eq!(default_name(".."), "imported-page");
         assert_eq!(default_name(&"x".repeat(80)).len(), 64);
+        assert_eq!(default_name(".hidden"), "har-.hidden");
+        assert_eq!(default_name("-x"), "har--x");
     }
 }
