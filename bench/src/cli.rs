@@ -272,13 +272,19 @@ pub struct ServeArgs {
     /// Which protocols to serve: h1, h2, h3 or all.
     #[arg(long, value_parser = serve_protocol_parser(), default_value = SERVE_ALL)]
     pub protocol: ServeProtocol,
-    /// Address to listen on, TCP and UDP alike.
+    /// Address to listen on, TCP and UDP alike. Port 0: a port free for
+    /// both, printed on stdout once bound ("serving on ADDR (TCP and
+    /// UDP)"). An address other than loopback gets a warning: the lab's
+    /// TLS private key is public.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
     pub listen: SocketAddr,
     /// The content seed the bodies are generated from (a client checks
     /// bodies against the same seed).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
+    /// The server's limits (timeouts, caps, memory).
+    #[command(flatten)]
+    pub limits: crate::serve::LimitArgs,
 }
 
 /// `httplab get`.
@@ -1184,6 +1190,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         http2: args.protocol.offers(Protocol::H2),
         http3: args.protocol.offers(Protocol::H3),
     };
+    let limits = args.limits.limits()?;
     let server = servers::ContentServer::new(args.seed);
     let flow = netsim::FlowControl::for_buffer(4 << 20);
     let offered: Vec<&str> = Protocol::ALL
@@ -1191,16 +1198,33 @@ fn serve(args: ServeArgs) -> Result<()> {
         .filter(|&p| args.protocol.offers(p))
         .map(Protocol::name)
         .collect();
+    if let Some(warning) = crate::serve::listen_warning(args.listen) {
+        eprintln!("{warning}");
+    }
+    let runtime = real_runtime()?;
+    let bound = {
+        let _runtime = runtime.enter();
+        servers::RealServer::bind(
+            args.listen,
+            protocols,
+            flow,
+            &netsim::RealSockets::default(),
+            limits.clone(),
+        )
+        .with_context(|| format!("serving on {}", args.listen))?
+    };
+    let addr = bound.local_addr();
     eprintln!(
-        "serving {} on {} (content seed {}; certificate for {}); Ctrl-C to stop",
+        "serving {} on {addr} (content seed {}; certificate for {}); Ctrl-C to stop",
         offered.join(", "),
-        args.listen,
         args.seed,
         netsim::tls::SERVER_NAME
     );
-    real_runtime()?
-        .block_on(servers::serve_real(args.listen, protocols, server, flow))
-        .with_context(|| format!("serving on {}", args.listen))
+    eprintln!("{}", crate::serve::describe(bound.limits(), &limits));
+    writeln!(std::io::stdout(), "{}", crate::serve::bound_line(&bound))?;
+    runtime
+        .block_on(bound.serve(server))
+        .with_context(|| format!("serving on {addr}"))
 }
 
 fn get(args: GetArgs) -> Result<()> {

@@ -259,12 +259,15 @@ impl LabServer {
             .spawn(move || {
                 emulator::run_at_realtime_priority();
                 Ok(runtime()?.block_on(async move {
+                    // No limits: the server the simulation runs, which has
+                    // none, on a private emulated link.
                     let serve = servers::serve_real_with(
                         addr,
                         Protocols::ALL,
                         ContentServer::new(content_seed),
                         flow,
                         &sockets,
+                        servers::Limits::unlimited(),
                     );
                     tokio::select! {
                         served = serve => served.map_err(|e| format!("the server stopped: {e:#}")),

@@ -26,6 +26,8 @@
 //!   `NetworkConfig` (netsim knows nothing of scenarios);
 //! - [`import_har`]: `httplab import-har`: a recorded page (HAR) as a
 //!   scenario file;
+//! - [`serve`]: `httplab serve`'s limits flags (`servers::Limits`) and
+//!   what it prints of its limits and address;
 //! - [`cli`]: the command line (`httplab bench | run | list | merge | serve
 //!   | get | report | calibrate | shell | import-har`).
 //!
@@ -42,6 +44,7 @@ pub mod network;
 pub mod progress;
 pub mod results;
 pub mod runner;
+pub mod serve;
 pub mod shell;
 pub mod spec;
 pub mod sweep;

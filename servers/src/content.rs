@@ -221,6 +221,26 @@ impl ResponseBody {
         }
     }
 
+    /// The next chunk to send, of at most `max` bytes (and at most
+    /// [`CHUNK`]), or `None` when the body is complete. The same bytes as
+    /// [`ResponseBody::next_chunk`], cut smaller (for the real-socket
+    /// servers' send budget).
+    pub fn next_chunk_max(&mut self, max: usize) -> Option<Bytes> {
+        let max = max.clamp(1, CHUNK);
+        match &mut self.kind {
+            BodyKind::Empty => None,
+            BodyKind::Text(text) => {
+                let rest = text.as_mut().filter(|t| !t.is_empty())?;
+                if rest.len() <= max {
+                    text.take()
+                } else {
+                    Some(rest.split_to(max))
+                }
+            }
+            BodyKind::Content(stream) => stream.next_piece(max),
+        }
+    }
+
     /// Bytes this body still sends.
     pub fn remaining(&self) -> u64 {
         match &self.kind {
@@ -233,10 +253,15 @@ impl ResponseBody {
 
 impl ContentStream {
     fn next_chunk(&mut self) -> Option<Bytes> {
+        self.next_piece(CHUNK)
+    }
+
+    /// The next at most `max` bytes.
+    fn next_piece(&mut self, max: usize) -> Option<Bytes> {
         if self.offset >= self.stop {
             return None;
         }
-        let n = (self.stop - self.offset).min(CHUNK as u64) as usize;
+        let n = (self.stop - self.offset).min(max as u64) as usize;
         let mut buf = vec![0u8; n];
         self.source.fill(self.offset, &mut buf);
         if let Some(at) = self.corrupt_at {
@@ -384,5 +409,27 @@ mod tests {
             got,
             scenarios::content::body(7, "/bytes/150001/cut", 150_001)[..75_000]
         );
+    }
+
+    #[test]
+    fn smaller_chunks_are_the_same_bytes() {
+        let server = ContentServer::new(7).with_fault(Fault::CorruptByte {
+            path_contains: "bad".into(),
+        });
+        let paths = [
+            ("/bytes/150000/bad", None),
+            ("/bytes/200000/x", Some(&b"bytes=65530-131080"[..])),
+            ("/nope", None),
+        ];
+        for (path, range) in paths {
+            let whole = collect(server.respond(&Method::GET, path, range).into_body());
+            let mut body = server.respond(&Method::GET, path, range).into_body();
+            let mut pieces = Vec::new();
+            while let Some(piece) = body.next_chunk_max(7_000) {
+                assert!(!piece.is_empty() && piece.len() <= 7_000, "{path}");
+                pieces.extend_from_slice(&piece);
+            }
+            assert!(pieces == whole, "{path}: the pieces differ");
+        }
     }
 }

@@ -26,6 +26,8 @@ pub enum ServerError {
         source: io::Error,
     },
     /// The TCP listener failed (not one connection: those never stop it).
+    /// Only in the simulation: on real sockets a failing `accept` pauses
+    /// accepting and never stops the server.
     #[error("tcp listener failed: {0}")]
     Accept(#[source] io::Error),
     /// A TLS handshake over TCP failed.

@@ -19,15 +19,24 @@
 //!   a send priority, for HTTP/3 under a scheduler;
 //! - [`sim`]: [`run_simulated`] and [`run_simulated_with`], what a
 //!   simulation's server host runs;
-//! - [`real`]: [`serve_real`], the same servers on the machine's sockets;
+//! - [`real`]: [`serve_real`] and [`RealServer`], the same servers on the
+//!   machine's sockets;
+//! - [`limits`]: [`Limits`], what a client can make a server on real sockets
+//!   hold and for how long (timeouts, connection and stream caps, memory);
+//! - `budget` (private): the send budget that bounds the response bytes a
+//!   real-socket connection, and the server, hold;
+//! - `watchdog` (private): when a real-socket connection last made progress,
+//!   and the idle and stall timeout that acts on it;
 //! - [`error`]: why serving stopped, [`ServerError`].
 //!
 //! Servers carry out requests; they never define a workload. Nothing here
 //! reads the wall clock: hyper's `Date` header is off, so every response's
 //! bytes depend only on the request and the seed.
+mod budget;
 pub mod content;
 pub mod early_data;
 pub mod error;
+pub mod limits;
 pub mod plan;
 pub mod prioritized;
 pub mod quic;
@@ -36,14 +45,16 @@ pub mod records;
 pub mod schedule;
 pub mod sim;
 pub mod tcp;
+mod watchdog;
 
 pub use content::{ContentServer, Fault, ResponseBody, ALT_SVC_H3};
 pub use error::ServerError;
+pub use limits::Limits;
 pub use plan::{plan_response, PlannedBody, ResponsePlan};
 pub use quic::{
     serve_h3, serve_h3_accepting, serve_h3_connection, serve_h3_scheduled, serve_h3_with,
 };
-pub use real::{serve_real, serve_real_with, Protocols};
+pub use real::{serve_real, serve_real_with, Protocols, RealServer};
 pub use schedule::http_settings;
 pub use sim::{run_simulated, run_simulated_with};
 pub use tcp::{serve_h1_h2, serve_tcp};

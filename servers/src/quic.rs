@@ -20,6 +20,7 @@ use http::Response;
 use netsim::tls::ServerResumption;
 use scenarios::Scheduler;
 
+use crate::budget::SendBudget;
 use crate::content::ContentServer;
 use crate::error::ServerError;
 use crate::prioritized::{self, StreamPriorities};
@@ -117,20 +118,34 @@ pub async fn serve_h3_scheduled(
     scheduler: Scheduler,
 ) -> Result<(), ServerError> {
     match scheduler {
-        Scheduler::RoundRobin => serve_on(h3_quinn::Connection::new(conn), server, None).await,
+        Scheduler::RoundRobin => {
+            serve_on(h3_quinn::Connection::new(conn), server, None, None).await
+        }
         Scheduler::Sequential | Scheduler::Priorities => {
             let (transport, priorities) = prioritized::Connection::new(conn);
-            serve_on(transport, server, Some((scheduler, priorities))).await
+            serve_on(transport, server, Some((scheduler, priorities)), None).await
         }
     }
 }
 
+/// [`serve_h3_connection`] on real sockets: each response body generated
+/// under `budget` (see [`crate::budget`]).
+pub(crate) async fn serve_h3_budgeted(
+    conn: quinn::Connection,
+    server: ContentServer,
+    budget: SendBudget,
+) -> Result<(), ServerError> {
+    serve_on(h3_quinn::Connection::new(conn), server, None, Some(budget)).await
+}
+
 /// Serve HTTP/3 on `transport`; with `order`, each response's stream gets
-/// the quinn priority of the rank the scheduler gives it.
+/// the quinn priority of the rank the scheduler gives it; with `budget`,
+/// each response body is generated under it.
 async fn serve_on<C>(
     transport: C,
     server: ContentServer,
     order: Option<(Scheduler, StreamPriorities)>,
+    budget: Option<SendBudget>,
 ) -> Result<(), ServerError>
 where
     C: h3::quic::Connection<Bytes> + Send + 'static,
@@ -148,8 +163,9 @@ where
             Ok(Some(resolver)) => {
                 let server = server.clone();
                 let order = order.clone();
+                let budget = budget.clone();
                 tokio::spawn(async move {
-                    let _ = serve_h3_request(resolver, server, order).await;
+                    let _ = serve_h3_request(resolver, server, order, budget).await;
                 });
             }
             Ok(None) => return Ok(()),
@@ -160,11 +176,13 @@ where
 }
 
 /// Read one request's headers, give its stream its priority (with
-/// `order`), answer it, send the body chunk by chunk, finish the stream.
+/// `order`), answer it, send the body chunk by chunk (each generated under
+/// `budget`, if there is one), finish the stream.
 async fn serve_h3_request<C>(
     resolver: h3::server::RequestResolver<C, Bytes>,
     server: ContentServer,
     order: Option<(Scheduler, StreamPriorities)>,
+    budget: Option<SendBudget>,
 ) -> Result<(), ServerError>
 where
     C: h3::quic::Connection<Bytes>,
@@ -191,7 +209,14 @@ where
         .send_response(Response::from_parts(parts, ()))
         .await
         .map_err(|e| h3_error(e, "response"))?;
-    while let Some(chunk) = body.next_chunk() {
+    loop {
+        let chunk = match &budget {
+            None => body.next_chunk(),
+            Some(budget) => budget.next_chunk(&mut body).await,
+        };
+        let Some(chunk) = chunk else {
+            break;
+        };
         stream
             .send_data(chunk)
             .await

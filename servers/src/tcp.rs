@@ -5,7 +5,12 @@
 //! limit of [`FlowControl`] with hyper's adaptive window off; HTTP/1.1 keeps
 //! connections alive. TLS records start small and grow (see [`crate::records`]).
 //! hyper's `Date` header and its timers are off: nothing
-//! reads the wall clock, and no timeout depends on one.
+//! reads the wall clock, and no timeout depends on one. On real sockets
+//! ([`crate::real`]) the same connections are held to [`crate::Limits`]
+//! instead: hyper's request-head timeout on tokio's timer, its HTTP/1.1
+//! buffer and HTTP/2 send buffer capped, bodies generated under a send
+//! budget (`budget`) and a watchdog for idle and stalled
+//! connections (`watchdog`).
 //!
 //! HTTP/2 sends its responses in the order a [`Scheduler`] says (see
 //! [`crate::schedule`]): under round-robin, as h2 does of itself, under the
@@ -25,15 +30,19 @@
 
 use std::convert::Infallible;
 use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
+use bytes::Bytes;
 use http::header::RANGE;
-use hyper::body::Incoming;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper::Request;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use netsim::tls::ALPN_H2;
 use netsim::FlowControl;
 use scenarios::Scheduler;
@@ -41,11 +50,13 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
+use crate::budget::{BudgetedBody, SendBudget};
 use crate::content::ContentServer;
 use crate::early_data;
 use crate::error::ServerError;
 use crate::records::DynamicRecords;
 use crate::schedule::{Rank, ScheduledBody, Turns, H2_MAX_FRAME_SIZE, H2_SCHEDULED_SEND_BUFFER};
+use crate::watchdog::{serve_watched, Activity};
 
 /// The `priority` request header field (RFC 9218).
 const PRIORITY: &str = "priority";
@@ -82,12 +93,93 @@ async fn serve_http<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    serve_http_limited(
+        tls,
+        h2,
+        server,
+        flow,
+        scheduler,
+        &ConnectionLimits::default(),
+    )
+    .await
+}
+
+/// What one connection on real sockets is held to (from [`crate::Limits`]);
+/// `Default` is none of it, what the simulation's connections get.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ConnectionLimits {
+    /// hyper's HTTP/1.1 `header_read_timeout` (on tokio's timer).
+    pub(crate) header_timeout: Option<Duration>,
+    /// hyper's HTTP/1.1 `max_buf_size`.
+    pub(crate) http1_buffer: Option<usize>,
+    /// HTTP/2's stream limit, below `flow`'s.
+    pub(crate) max_streams: Option<u32>,
+    /// hyper's HTTP/2 `max_send_buf_size`, where no scheduler sets one.
+    pub(crate) h2_send_buffer: Option<usize>,
+    /// The send budget that unscheduled response bodies are generated
+    /// under.
+    pub(crate) budget: Option<SendBudget>,
+    /// The connection's activity and the idle timeout its watchdog holds it
+    /// to (see [`crate::watchdog`]).
+    pub(crate) watch: Option<(Arc<Activity>, Duration)>,
+}
+
+/// The body of a response: the simulation's, in turns or not, or one
+/// generated under a send budget (real sockets).
+#[derive(Debug)]
+enum ServedBody {
+    Scheduled(ScheduledBody),
+    Budgeted(BudgetedBody),
+}
+
+impl Body for ServedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            ServedBody::Scheduled(body) => Pin::new(body).poll_frame(cx),
+            ServedBody::Budgeted(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ServedBody::Scheduled(body) => body.is_end_stream(),
+            ServedBody::Budgeted(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ServedBody::Scheduled(body) => body.size_hint(),
+            ServedBody::Budgeted(body) => body.size_hint(),
+        }
+    }
+}
+
+/// [`serve_http`] with `limits`: a connection on real sockets.
+pub(crate) async fn serve_http_limited<S>(
+    tls: S,
+    h2: bool,
+    server: ContentServer,
+    flow: FlowControl,
+    scheduler: Scheduler,
+    limits: &ConnectionLimits,
+) -> Result<(), ServerError>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let io = TokioIo::new(DynamicRecords::new(tls));
     let scheduled = h2 && scheduler != Scheduler::RoundRobin;
     let turns = Turns::new();
     // hyper calls the service in the order the connection received the
     // requests: for HTTP/2, stream-id order.
     let received = AtomicU64::new(0);
+    let budget = limits.budget.clone().filter(|_| !scheduled);
     let service = service_fn(move |req: Request<Incoming>| {
         let range = req.headers().get(RANGE).map(|v| v.as_bytes());
         let response = server.respond(req.method(), req.uri().path(), range);
@@ -98,33 +190,53 @@ where
                 Some(rank) => response.map(|body| ScheduledBody::in_turn(body, &turns, rank)),
                 None => response.map(ScheduledBody::unscheduled),
             }
+            .map(ServedBody::Scheduled)
+        } else if let Some(budget) = &budget {
+            response.map(|body| ServedBody::Budgeted(BudgetedBody::new(body, budget)))
         } else {
-            response.map(ScheduledBody::unscheduled)
+            response.map(|body| ServedBody::Scheduled(ScheduledBody::unscheduled(body)))
         };
         std::future::ready(Ok::<_, Infallible>(response))
     });
+    let watch = limits.watch.as_ref().map(|(a, idle)| (&**a, *idle));
     let served = if h2 {
         let mut builder = http2::Builder::new(TokioExecutor::new());
+        let max_streams = limits.max_streams.map_or(flow.max_concurrent_streams, |m| {
+            m.min(flow.max_concurrent_streams)
+        });
         builder
             .initial_stream_window_size(flow.stream_window)
             .initial_connection_window_size(flow.connection_window)
             .adaptive_window(false)
-            .max_concurrent_streams(flow.max_concurrent_streams)
+            .max_concurrent_streams(max_streams)
             .max_frame_size(H2_MAX_FRAME_SIZE)
             .auto_date_header(false);
         if scheduled {
             builder.max_send_buf_size(H2_SCHEDULED_SEND_BUFFER);
+        } else if let Some(buffer) = limits.h2_send_buffer {
+            builder.max_send_buf_size(buffer);
         }
-        builder.serve_connection(io, service).await
+        let conn = builder.serve_connection(io, service);
+        serve_watched(conn, |c| c.graceful_shutdown(), watch).await
     } else {
-        http1::Builder::new()
-            .keep_alive(true)
-            .header_read_timeout(None)
-            .auto_date_header(false)
-            .serve_connection(io, service)
-            .await
+        let mut builder = http1::Builder::new();
+        builder.keep_alive(true).auto_date_header(false);
+        match limits.header_timeout {
+            Some(timeout) => builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(timeout),
+            None => builder.header_read_timeout(None),
+        };
+        if let Some(buffer) = limits.http1_buffer {
+            builder.max_buf_size(buffer);
+        }
+        let conn = builder.serve_connection(io, service);
+        serve_watched(conn, |c| c.graceful_shutdown(), watch).await
     };
-    served.map_err(|e| ServerError::Http(Box::new(e)))
+    // A connection the watchdog dropped ended as a server decided to end it.
+    served
+        .unwrap_or(Ok(()))
+        .map_err(|e| ServerError::Http(Box::new(e)))
 }
 
 /// Accept TCP connections on `listener` for ever, each in its own task:

@@ -10,8 +10,8 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
-use netsim::FlowControl;
-use servers::{serve_real, ContentServer, Protocols};
+use netsim::{FlowControl, RealSockets};
+use servers::{serve_real, ContentServer, Limits, Protocols, RealServer};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -121,5 +121,57 @@ async fn no_protocol_is_a_config_error() {
     assert_eq!(
         err.to_string(),
         "bad server config: protocols: at least one must be on"
+    );
+}
+
+/// Port 0: one port, TCP's, taken on UDP too, so every protocol is served
+/// at the one address `local_addr` gives.
+#[tokio::test]
+async fn port_zero_binds_one_port_for_tcp_and_udp() {
+    let bound = RealServer::bind(
+        (Ipv4Addr::LOCALHOST, 0).into(),
+        Protocols::ALL,
+        FlowControl::for_buffer(4 << 20),
+        &RealSockets::default(),
+        Limits::default(),
+    )
+    .expect("bind");
+    let addr = bound.local_addr();
+    assert_ne!(addr.port(), 0);
+    assert!(bound.has_tcp() && bound.has_udp());
+    assert!(
+        std::net::UdpSocket::bind(addr).is_err(),
+        "UDP {addr} is not the server's"
+    );
+    let server = tokio::spawn(bound.serve(ContentServer::new(SEED)));
+    let expected = scenarios::content::body(SEED, PATH, 200_000);
+    for (name, got) in [
+        ("h2", tcp_get(addr, ALPN_H2).await),
+        ("h3", h3_get(addr).await),
+    ] {
+        let (status, body) = got.unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(status, StatusCode::OK, "{name}");
+        assert!(body == expected, "{name}: body differs");
+    }
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_bad_limit_is_a_config_error_that_names_it() {
+    let limits = Limits {
+        idle_timeout: Some(std::time::Duration::ZERO),
+        ..Limits::default()
+    };
+    let err = RealServer::bind(
+        (Ipv4Addr::LOCALHOST, 0).into(),
+        Protocols::ALL,
+        FlowControl::for_buffer(1 << 20),
+        &RealSockets::default(),
+        limits,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "bad server config: limits.idle_timeout: must be above 0 (None for no limit)"
     );
 }
