@@ -227,9 +227,9 @@ fn seconds(d: Duration) -> String {
 fn bytes(n: usize) -> String {
     const KIB: usize = 1024;
     const MIB: usize = 1024 * 1024;
-    if n >= MIB && n % (MIB / 4) == 0 {
+    if n >= MIB && n.is_multiple_of(MIB / 4) {
         format!("{} MiB", n as f64 / MIB as f64)
-    } else if n >= KIB && n % (KIB / 4) == 0 {
+    } else if n >= KIB && n.is_multiple_of(KIB / 4) {
         format!("{} KiB", n as f64 / KIB as f64)
     } else {
         format!("{n} B")
