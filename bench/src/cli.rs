@@ -834,7 +834,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     )?;
     if rendered.left_out > 0 {
         eprintln!(
-            "note: the report leaves out {} records of other scenario versions or lab builds",
+            "note: the report leaves out {} records of other scenario versions or lab builds, repeated runs, or run keys not of the scenario",
             rendered.left_out
         );
     }
@@ -872,7 +872,7 @@ fn report(args: ReportArgs) -> Result<()> {
     }
     if rendered.left_out > 0 {
         eprintln!(
-            "note: left out {} records of other scenario versions or lab builds, or repeated runs",
+            "note: left out {} records of other scenario versions or lab builds, repeated runs, or run keys not of the scenario",
             rendered.left_out
         );
     }

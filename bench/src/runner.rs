@@ -247,10 +247,15 @@ fn install_panic_recorder() {
 /// path from its crate's folder (`smoltcp-0.14.0/src/socket/tcp.rs`),
 /// not from this machine's cargo registry.
 fn source_path(file: &str) -> &str {
-    match file.split_once("/registry/src/") {
-        Some((_, rest)) => rest.split_once('/').map_or(rest, |(_, path)| path),
-        None => file,
+    if let Some((_, rest)) = file.split_once("/registry/src/") {
+        // registry/src/<index>/<crate>-<version>/...
+        return rest.split_once('/').map_or(rest, |(_, path)| path);
     }
+    if let Some((_, rest)) = file.split_once("/git/checkouts/") {
+        // git/checkouts/<repo>-<hash>/<commit>/...
+        return rest.splitn(3, '/').nth(2).unwrap_or(rest);
+    }
+    file
 }
 
 /// The text of a panic's payload.
@@ -381,7 +386,7 @@ fn simulate(
             Outcome::Failed,
             Some(format!(
                 "stopped by the wall-clock guard: {} s of wall-clock time passed and the run had reached {:.3} s of simulated time; \
-                 this outcome depends on the machine's speed, not on the run (raise the guard with --wall-limit-s; docs/netsim.md)",
+                 this outcome depends on the machine's speed, not on the run (to run it again with a higher --wall-limit-s, use a fresh --out: a resumed sweep keeps this record; docs/netsim.md)",
                 wall_limit.unwrap_or_default().as_secs_f64(),
                 at.as_secs_f64()
             )),
@@ -560,6 +565,10 @@ mod tests {
             "smoltcp-0.14.0/src/socket/tcp.rs"
         );
         assert_eq!(source_path("netsim/src/sim.rs"), "netsim/src/sim.rs");
+        assert_eq!(
+            source_path("/home/u/.cargo/git/checkouts/quinn-0123/abcdef0/quinn-proto/src/lib.rs"),
+            "quinn-proto/src/lib.rs"
+        );
     }
 
     #[test]

@@ -173,9 +173,12 @@ impl<M: Multiplexed, D: Dialer> Mux<M, D> {
                 // its handshake is done (RFC 9000, section 9), and the
                 // client gives such a handshake up at once (`open_quic`).
                 if self.lost(self.conn) || self.dialer.network() != self.opened_on {
-                    // Open another on the new network for the requests
-                    // waiting.
+                    // Open another on the new network, for the requests
+                    // waiting, or at once if none is (a connection opened
+                    // ahead of its requests, as an HTTP/3 race does, must
+                    // not be left unopened).
                     self.state = State::NotOpened;
+                    self.open_now();
                     for req in std::mem::take(&mut self.queue) {
                         self.submit(req);
                     }

@@ -100,7 +100,10 @@ pub struct RequestRecord {
     /// thinned to [`MAX_TIMELINE_POINTS`]; absent when it was not (every
     /// run below about 70 MB per object). A thinned timeline keeps its
     /// first and last points and evenly spaced ones between: still the
-    /// cumulative bytes at each kept time, at a coarser step.
+    /// cumulative bytes at each kept time, at a coarser step. The client's
+    /// figures (head-of-line times, migration, page times) are computed
+    /// from the whole timeline; what is computed later from the record
+    /// (the report's mean byte delivery, the charts) sees the thinned one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline_thinned_from: Option<u64>,
     /// Head-of-line blocked time of this stream: how long bytes of its
@@ -152,8 +155,8 @@ impl RequestRecord {
         let keep = MAX_TIMELINE_POINTS;
         // Point k of the kept ones is point k * (n - 1) / (keep - 1): the
         // first, the last and evenly spaced ones between.
-        self.timeline = (0..keep)
-            .map(|k| self.timeline[k * (n - 1) / (keep - 1)])
+        self.timeline = (0..keep as u64)
+            .map(|k| self.timeline[(k * (n as u64 - 1) / (keep as u64 - 1)) as usize])
             .collect();
         self.timeline_thinned_from = Some(n as u64);
     }

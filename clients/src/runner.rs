@@ -115,9 +115,13 @@ pub(crate) async fn run_with<D: Dialer>(
             .await;
             // The warm-up's carrier is gone: its connection is closing.
             tokio::time::sleep_until(deadline.min(Instant::now() + WARMUP_PAUSE)).await;
+            let mut requests = closed.requests;
+            for request in &mut requests {
+                request.cap_timeline();
+            }
             Some(Warmup {
                 offset: Instant::now().duration_since(warmup_start),
-                requests: closed.requests,
+                requests,
                 connections: closed.connections,
                 failure: closed.failure,
             })
@@ -438,9 +442,6 @@ fn record(
     let migration = closed
         .path_change
         .map(|at| migration(at, &requests, &connections, plt, closed.bytes_fetched_twice));
-    // The first request's first response head, over its attempts: a path
-    // change that cut it off before its head arrived leaves the head to a
-    // resumption (an ok run always has one).
     let page = plan
         .page
         .as_ref()
@@ -450,6 +451,9 @@ fn record(
     for request in &mut requests {
         request.cap_timeline();
     }
+    // The first request's first response head, over its attempts: a path
+    // change that cut it off before its head arrived leaves the head to a
+    // resumption (an ok run always has one).
     let ttfb = requests.first().and_then(|r| {
         r.first_byte
             .or_else(|| r.resumptions.iter().find_map(|a| a.first_byte))

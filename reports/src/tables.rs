@@ -283,7 +283,12 @@ impl Metric {
             Metric::Plt => m.plt.map(ms),
             Metric::Ttfb => {
                 let first = m.requests.first()?;
-                Some(ms(first.first_byte?.checked_sub(first.start)?))
+                // A first request a path change cut off before its head
+                // arrived has its head in a resumption (as `m.ttfb`).
+                let head = first
+                    .first_byte
+                    .or_else(|| first.resumptions.iter().find_map(|a| a.first_byte))?;
+                Some(ms(head.checked_sub(first.start)?))
             }
             Metric::Handshake => {
                 let first = m.connections.first()?;

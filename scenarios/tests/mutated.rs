@@ -1,7 +1,7 @@
 //! The scenario parser under 12 000 mutated scenario files (issue #16
 //! item 8): each is parsed, and a file that parses is validated, hashed
 //! and expanded. No case may panic, and every one that parses stays within
-//! the lab's bounds (at most `MAX_RUNS` runs, each with a valid network),
+//! the lab's bounds (at most `MAX_RUNS` runs, each with its own run key),
 //! so nothing a file says can make a sweep unbounded.
 //!
 //! The mutations are drawn from a fixed seed, so a failure repeats: its

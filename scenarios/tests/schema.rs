@@ -1431,6 +1431,18 @@ fn sweeps_and_run_counts_are_bounded() {
         ),
         "{e}"
     );
+    // The count comes first, from the lists' lengths: three axes of 300
+    // values (27 million points, from a 10 KB file) are refused before a
+    // single point is built.
+    let huge = format!(
+        "name = \"big\"\n[sweep]\nloss_percent = [{}]\nrtt_ms = [{}]\nbandwidth_mbit = [{}]\n",
+        values(300, 0.1),
+        values(300, 1.0),
+        values(300, 1.0)
+    );
+    let e = error(&huge);
+    assert_eq!(e.field(), Some("sweep"), "{e}");
+    assert!(e.to_string().contains("has 27000000 points"), "{e}");
     // At the limits, the same files are fine.
     parse("name = \"many\"\nseeds = 33333\n");
     parse(&format!(

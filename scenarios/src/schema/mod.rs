@@ -997,6 +997,9 @@ impl Scenario {
             ));
         }
         check_protocols("protocols", &self.protocols)?;
+        // First, from the lists' lengths alone: nothing below may cost more
+        // than a bounded scenario can.
+        self.check_run_count()?;
         match &self.seeds {
             Seeds::Count(n) => check_seed_count("seeds", *n)?,
             Seeds::List(seeds) => {
@@ -1009,7 +1012,7 @@ impl Scenario {
                         format!("must list at most {MAX_SEEDS} seeds"),
                     ));
                 }
-                if let Some((i, seed)) = first_repeat(seeds) {
+                if let Some((i, seed)) = first_repeat_ord(seeds) {
                     return Err(Invalid::new(
                         format!("seeds[{i}]"),
                         format!("seed {seed} is listed twice"),
@@ -1041,8 +1044,7 @@ impl Scenario {
         self.check_sweep()?;
         self.check_certificate_names()?;
         self.check_h3_discovery()?;
-        self.check_network_events()?;
-        self.check_run_count()
+        self.check_network_events()
     }
 
     /// The sweep within [`MAX_SWEEP_POINTS`] and the scenario within
@@ -1399,6 +1401,20 @@ fn check_seed_count(field: &str, n: u64) -> Result<(), Invalid> {
 }
 
 /// The index and value of the first element equal to an earlier one.
+/// [`first_repeat`] for ordered items, in O(n log n): for seed lists,
+/// which may hold [`MAX_SEEDS`].
+fn first_repeat_ord<T: Ord + Copy>(items: &[T]) -> Option<(usize, T)> {
+    let mut seen = std::collections::BTreeSet::new();
+    items
+        .iter()
+        .enumerate()
+        .find(|&(_, item)| !seen.insert(*item))
+        .map(|(i, &item)| (i, item))
+}
+
+/// The first item listed before, with its index. Quadratic: only for
+/// lists [`Scenario::check_run_count`] has bounded (an axis of at most
+/// [`MAX_SWEEP_POINTS`] values).
 fn first_repeat<T: PartialEq + Copy>(items: &[T]) -> Option<(usize, T)> {
     (1..items.len())
         .find(|&i| items[..i].contains(&items[i]))
