@@ -64,8 +64,8 @@ pub use resolved::{
 pub use schema::{
     Choices, DirectionSpec, ErrorKind, EventSpec, LossSpec, NameError, NamedAxis, NetworkEvents,
     NetworkSpec, ObjectSpec, Overrides, PathSpec, QueueSpec, RunSpec, Scenario, ScenarioError,
-    Seeds, StartOffset, Sweep, WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW, MAX_RUNS,
-    MAX_SEEDS, MAX_SWEEP_POINTS,
+    Seeds, StartOffset, Sweep, WorkloadSpec, HANDSHAKE_AXIS, MAX_INITIAL_WINDOW,
+    MAX_LISTED_OBJECTS, MAX_RUNS, MAX_SEEDS, MAX_SWEEP_POINTS,
 };
 pub use workload::{
     PageSpec, Phase, Plan, Workload, WorkloadError, MAX_LIST_OBJECTS, MAX_PAGE_SUBRESOURCES,

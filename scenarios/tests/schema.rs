@@ -1443,6 +1443,21 @@ fn sweeps_and_run_counts_are_bounded() {
     let e = error(&huge);
     assert_eq!(e.field(), Some("sweep"), "{e}");
     assert!(e.to_string().contains("has 27000000 points"), "{e}");
+    // A list of 10 000 objects in 3 000 runs is 30 million listed objects,
+    // each run holding its own copy: refused.
+    let objects: Vec<String> = (0..10_000)
+        .map(|i| format!("{{ path = \"/bytes/10/o{i}.bin\" }}"))
+        .collect();
+    let listed = format!(
+        "name = \"listed\"\nseeds = 1000\n[workload]\nkind = \"list\"\nobjects = [{}]\n",
+        objects.join(", ")
+    );
+    let e = error(&listed);
+    assert_eq!(e.field(), Some("workload.objects"), "{e}");
+    assert!(
+        e.to_string().contains("make 30000000 listed objects"),
+        "{e}"
+    );
     // At the limits, the same files are fine.
     parse("name = \"many\"\nseeds = 33333\n");
     parse(&format!(

@@ -63,6 +63,12 @@ pub const MAX_SWEEP_POINTS: u64 = 10_000;
 /// 100 000, a day of the lab's default page on one core. A million-point
 /// sweep once sat silent for minutes while it expanded.
 pub const MAX_RUNS: u64 = 100_000;
+/// The most listed objects (a `list` or `page-graph` workload's) over all
+/// of a scenario's runs: 10 000 000. Every run carries its own copy of
+/// the workload, about 100 bytes an object, so this keeps an expanded
+/// scenario near a gigabyte at most (10 000 objects x 1 000 runs, or the
+/// 40-object default page graph x 100 000 runs, are both within it).
+pub const MAX_LISTED_OBJECTS: u64 = 10_000_000;
 /// The longest simulated-time limit, in seconds (one day).
 pub const MAX_TIME_LIMIT_S: f64 = 86_400.0;
 /// The numeric sweep axes, in expansion order (the first varies slowest).
@@ -1070,6 +1076,21 @@ impl Scenario {
         let runs = points
             .saturating_mul(self.protocols.len() as u64)
             .saturating_mul(seeds);
+        let listed = match &self.workload {
+            WorkloadSpec::List { objects } | WorkloadSpec::PageGraph { objects, .. } => {
+                objects.len() as u64
+            }
+            _ => 0,
+        };
+        if runs.saturating_mul(listed) > MAX_LISTED_OBJECTS && runs <= MAX_RUNS {
+            return Err(Invalid::new(
+                "workload.objects",
+                format!(
+                    "{listed} objects in each of {runs} runs make {} listed objects; the most is {MAX_LISTED_OBJECTS} (fewer seeds, sweep points or objects)",
+                    runs.saturating_mul(listed)
+                ),
+            ));
+        }
         if runs > MAX_RUNS {
             return Err(Invalid::new(
                 "seeds",
