@@ -360,19 +360,15 @@ fn simulate(
     };
     let (outcome, reason, measurements) = match output.outcome {
         // Every object arrived, but a run is ok only with the figures an
-        // ok run is compared on: never one that would drop out of the TTFB
-        // or PLT table unseen.
-        Ok((record, _, _)) if record.succeeded() && record.ttfb.is_none() => (
-            Outcome::Failed,
-            Some("every object arrived, but no response head of the first request was recorded (no time to first byte)".to_owned()),
-            Some(record),
-        ),
-        Ok((record, _, _)) if record.succeeded() && record.plt.is_none() => (
-            Outcome::Failed,
-            Some("every object arrived, but no page load time was recorded".to_owned()),
-            Some(record),
-        ),
-        Ok((record, _, _)) if record.succeeded() => (Outcome::Ok, None, Some(record)),
+        // ok run is compared on (`RunRecord::missing_figure`).
+        Ok((record, _, _)) if record.succeeded() => match record.missing_figure() {
+            Some(missing) => (
+                Outcome::Failed,
+                Some(format!("every object arrived, but the run has {missing}")),
+                Some(record),
+            ),
+            None => (Outcome::Ok, None, Some(record)),
+        },
         Ok((record, _, took)) => {
             let outcome = if took >= limit {
                 Outcome::Timeout

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 
 use serde_json::Value;
-use support::{assert_ok, httplab, result_lines, scratch, stderr, write, TINY};
+use support::{httplab, result_lines, stderr, tiny_sweep, write};
 
 /// The message of `httplab args`, which must fail.
 fn failure<const N: usize>(args: [&str; N]) -> String {
@@ -27,18 +27,11 @@ fn arg(dir: &Path) -> &str {
 
 #[test]
 fn a_bad_record_is_rejected_by_bench_merge_and_report_naming_file_and_line() {
-    let base = scratch("bad-record");
-    let scenario = write(&base, "tiny.toml", TINY);
-    let good = base.join("good");
-    assert_ok(&httplab([
-        "bench",
-        "--scenario",
-        arg(&scenario),
-        "--jobs",
-        "1",
-        "--out",
-        arg(&good),
-    ]));
+    let (scenario, good) = tiny_sweep("bad-record");
+    let base = good
+        .parent()
+        .expect("the sweep's scratch directory")
+        .to_owned();
     let lines = result_lines(&good);
     assert_eq!(lines.len(), 6);
 

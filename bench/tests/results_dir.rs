@@ -8,29 +8,11 @@ use std::path::Path;
 
 use bench::results::{OutLock, LOCK_FILE};
 use serde_json::Value;
-use support::{assert_ok, httplab, result_lines, scratch, stderr, stdout, write, TINY};
+use support::{assert_ok, httplab, result_lines, scratch, stderr, stdout, tiny_sweep};
 
 /// `dir` as the commands take it.
 fn arg(dir: &Path) -> &str {
     dir.to_str().expect("a UTF-8 path")
-}
-
-/// A finished sweep of [`TINY`] (6 runs) in a fresh directory `name`, and
-/// the scenario file it came from.
-fn tiny_sweep(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    let base = scratch(name);
-    let scenario = write(&base, "tiny.toml", TINY);
-    let out = base.join("out");
-    assert_ok(&httplab([
-        "bench",
-        "--scenario",
-        arg(&scenario),
-        "--jobs",
-        "1",
-        "--out",
-        arg(&out),
-    ]));
-    (scenario, out)
 }
 
 /// Replace line `n` (from 0) of `dir`'s results.jsonl by `edit` of it.

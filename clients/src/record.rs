@@ -487,6 +487,20 @@ impl RunRecord {
     pub fn succeeded(&self) -> bool {
         self.failure.is_none()
     }
+
+    /// The first figure an ok run is compared on that this record lacks,
+    /// in words ("no time to first byte", "no page load time"); `None`
+    /// when it has them all. A run that lacks one is not ok, whatever
+    /// arrived: it would drop out of that figure's table unseen.
+    pub fn missing_figure(&self) -> Option<&'static str> {
+        if self.ttfb.is_none() {
+            Some("no time to first byte")
+        } else if self.plt.is_none() {
+            Some("no page load time")
+        } else {
+            None
+        }
+    }
 }
 
 /// Serde for [`RequestRecord::timeline`]: `[ns, cumulative bytes]` pairs.

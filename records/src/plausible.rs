@@ -34,23 +34,24 @@ impl RunResult {
         };
         let rtt = Duration::from_nanos(rtt_ns);
         let ms = |d: Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
+        if let Some(missing) = m.missing_figure() {
+            found.push(format!("ok with {missing}"));
+        }
         match m.plt {
-            None => found.push("ok with no page load time".to_owned()),
             Some(plt) if plt < rtt => found.push(format!(
                 "a page load time of {} is shorter than one round trip of its network ({})",
                 ms(plt),
                 ms(rtt)
             )),
-            Some(_) => {}
+            _ => {}
         }
         match m.ttfb {
-            None => found.push("ok with no time to first byte".to_owned()),
             Some(ttfb) if ttfb < rtt => found.push(format!(
                 "a time to first byte of {} is shorter than one round trip of its network ({})",
                 ms(ttfb),
                 ms(rtt)
             )),
-            Some(_) => {}
+            _ => {}
         }
         if let (Some(plt), Some(ttfb)) = (m.plt, m.ttfb) {
             if ttfb > plt {

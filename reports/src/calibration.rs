@@ -144,7 +144,7 @@ fn spread(values: &[f64]) -> Option<(f64, f64, f64)> {
 /// stored twice the later record; the report names the builds. Rows are
 /// per sweep point, protocol and metric.
 pub fn render(results_dir: &Path) -> Result<Calibration, Error> {
-    let (_, all) = crate::read_results(results_dir)?;
+    let all = crate::read_results(results_dir)?.all;
     let last = all.last().expect("read_results refuses an empty file");
     // The last record's scenario version. Simulated runs: those of the
     // last simulated record's build. Kernel runs: of any build (they do not

@@ -109,19 +109,32 @@ pub struct ReportSummary {
     pub warnings: Vec<String>,
 }
 
+/// What [`read_results`] read.
+pub(crate) struct Results {
+    /// The file.
+    file: ResultsFile,
+    /// Every record, in file order.
+    all: Vec<RunResult>,
+    /// The line number of each of `all`.
+    lines: Vec<usize>,
+}
+
 /// `results_dir`'s `results.jsonl` and every record in it, in file order
-/// (a partial last line left out); [`Error::Empty`] if it holds none.
-pub(crate) fn read_results(results_dir: &Path) -> Result<(ResultsFile, Vec<RunResult>), Error> {
+/// (a partial last line left out), each with its line number, in one pass;
+/// [`Error::Empty`] if it holds none.
+pub(crate) fn read_results(results_dir: &Path) -> Result<Results, Error> {
     let results_path = results_dir.join(RESULTS_FILE);
     let file = ResultsFile::read(&results_path)?;
-    let all: Vec<RunResult> = file
-        .records()
-        .map(|line| line.map(|l| l.record))
-        .collect::<Result<_, _>>()?;
+    let (mut all, mut lines) = (Vec::new(), Vec::new());
+    for line in file.records() {
+        let line = line?;
+        lines.push(line.number);
+        all.push(line.record);
+    }
     if all.is_empty() {
         return Err(Error::Empty(results_path));
     }
-    Ok((file, all))
+    Ok(Results { file, all, lines })
 }
 
 /// Render the report of the results directory `results_dir` into
@@ -138,12 +151,11 @@ pub(crate) fn read_results(results_dir: &Path) -> Result<(ResultsFile, Vec<RunRe
 /// write) is ignored; any other line that is not a record is an error
 /// ([`Error::Read`]).
 pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error> {
-    let (file, all) = read_results(results_dir)?;
-    let line_numbers: Vec<usize> = file
-        .records()
-        .filter_map(|l| l.ok())
-        .map(|l| l.number)
-        .collect();
+    let Results {
+        file,
+        all,
+        lines: line_numbers,
+    } = read_results(results_dir)?;
     let scenario_path = results_dir.join(SCENARIO_FILE);
     let scenario = match fs::read(&scenario_path) {
         Ok(b) => Some(b),

@@ -86,3 +86,23 @@ pub fn run_key(line: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(line).expect("a JSON record");
     v["run_key"].as_str().expect("run_key").to_owned()
 }
+
+/// A finished sweep of [`TINY`] (6 runs, one job) in a fresh scratch
+/// directory `name`: the scenario file and the results directory
+/// (`name/out`).
+pub fn tiny_sweep(name: &str) -> (PathBuf, PathBuf) {
+    let base = scratch(name);
+    let scenario = write(&base, "tiny.toml", TINY);
+    let out = base.join("out");
+    let path = |p: &Path| p.to_str().expect("a UTF-8 path").to_owned();
+    assert_ok(&httplab([
+        "bench".to_owned(),
+        "--scenario".to_owned(),
+        path(&scenario),
+        "--jobs".to_owned(),
+        "1".to_owned(),
+        "--out".to_owned(),
+        path(&out),
+    ]));
+    (scenario, out)
+}
