@@ -374,7 +374,7 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
                 (900, 520),
                 "Handshake and time to first byte".into(),
                 format!(
-                    "Median (bar) and p10–p90 (whisker) over completed runs; each label gives the median in ms and in round trips of the base RTT ({rtt_ms} ms). Handshake: TCP and TLS 1.3, or QUIC, from the first connection attempt to handshake completion. TTFB: from the first request's start to its response head. At {where_}. {what}."
+                    "Median (bar) and p10–p90 (whisker) over completed runs; each label gives the median in ms and in round trips of the base RTT ({rtt_ms} ms). Handshake: TCP and TLS 1.3, or QUIC, from the first connection attempt to handshake completion. TTFB: from the first request's start to its response head (a resumption's, if a path change cut it off first). At {where_}. {what}."
                 ),
                 &footer,
                 &chart,
