@@ -61,9 +61,14 @@ pub enum Command {
     /// Serve the content model over HTTP/1.1, HTTP/2 and HTTP/3 on real
     /// sockets, with the lab's TLS certificate, until interrupted.
     Serve(ServeArgs),
-    /// Fetch a path or a scenario's workload from a server on real sockets
-    /// (an `httplab serve`) and print what was measured.
+    /// Fetch a URL (or a scenario's workload) from any HTTPS server on real
+    /// sockets with the lab's client, and print what was measured: the
+    /// body's check, and timings like curl's --write-out (DNS, connect,
+    /// TLS, first byte, total).
     Get(GetArgs),
+    /// Print the lab's TLS certificate (PEM), the one `httplab serve`
+    /// presents, for curl's --cacert, `httplab get --cacert` or a browser.
+    Cert(CertArgs),
     /// Render a report (report.md, index.html, summary.csv) from a
     /// results directory's raw results, by default into DIR/report/.
     /// Rendering the same results twice gives the same bytes.
@@ -282,6 +287,15 @@ pub struct ServeArgs {
     /// bodies against the same seed).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
+    /// Present the certificate chain in FILE (PEM, the server's own
+    /// certificate first) instead of the lab's, with rustls's default
+    /// cipher suites, key exchange groups and versions. Needs --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The private key of --cert's certificate (PEM: PKCS#8, PKCS#1 or
+    /// SEC1). Needs --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
     /// The server's limits (timeouts, caps, memory).
     #[command(flatten)]
     pub limits: crate::serve::LimitArgs,
@@ -290,37 +304,57 @@ pub struct ServeArgs {
 /// `httplab get`.
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// The server's address, TCP and UDP alike.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8443")]
-    pub addr: SocketAddr,
-    /// One content path to fetch, e.g. /bytes/100000/a.bin; without it,
-    /// the scenario's workload.
-    #[arg(long, value_name = "PATH")]
-    pub path: Option<String>,
-    /// The scenario whose workload to fetch when no --path is given, and
-    /// whose time limit applies.
-    #[arg(long, value_name = "NAME|FILE", default_value = "page")]
-    pub scenario: String,
-    /// The protocol to speak.
-    #[arg(long, value_parser = protocol_parser())]
+    /// The URL: https://HOST[:PORT]/PATH. HOST is a name (resolved; each of
+    /// its addresses tried in turn) or an IP address, and is the TLS
+    /// server name and the request authority; PORT is 443 unless given.
+    /// Any path: its body is checked as --body-check says.
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The protocol to speak (one ALPN offered: http/1.1, h2 or h3).
+    #[arg(long, value_parser = protocol_parser(), default_value = "h2")]
     pub protocol: Protocol,
-    /// The content seed the server was started with.
+    /// Trust the certificates in FILE (PEM) instead of the system's roots,
+    /// e.g. --cacert <(httplab cert) for httplab serve.
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub cacert: Option<PathBuf>,
+    /// Accept any server certificate (handshake signatures are still
+    /// checked), as curl --insecure.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+    /// Connect to ADDR (IP:PORT) instead of resolving the URL's host; the
+    /// host still names the server in TLS and the request.
+    #[arg(long, value_name = "ADDR")]
+    pub addr: Option<SocketAddr>,
+    /// How bodies are checked: auto (the lab's content model for a path
+    /// /bytes/N[/NAME], Content-Length otherwise), length (Content-Length
+    /// only, for any server) or content-model (length and SHA-256 under
+    /// --seed, for httplab serve). Replaces --no-verify.
+    #[arg(long, value_enum, default_value_t = crate::get::BodyCheck::Auto)]
+    pub body_check: crate::get::BodyCheck,
+    /// Fetch this scenario's workload (a built-in name or a TOML file)
+    /// from the URL's server instead of the URL's path; the URL then names
+    /// only the server (https://HOST:PORT/).
+    #[arg(long, value_name = "NAME|FILE")]
+    pub scenario: Option<String>,
+    /// The content seed the server was started with (httplab serve
+    /// --seed), for the content-model check.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
-    /// The TLS server name (SNI, certificate check, authority).
-    #[arg(long, value_name = "NAME", default_value = netsim::tls::SERVER_NAME)]
-    pub server_name: String,
-    /// Check bodies only against content-length, not the content model,
-    /// for servers that do not serve it.
-    #[arg(long)]
-    pub no_verify: bool,
-    /// Give up after this many seconds. Default: the scenario's time limit
-    /// (its `time_limit_s`), also with --path.
-    #[arg(long, value_name = "SECS")]
-    pub time_limit: Option<f64>,
-    /// Print the full run record as pretty JSON.
+    /// Give up after this many seconds, name resolution included. Default:
+    /// 30, or with --scenario the scenario's time limit (time_limit_s).
+    #[arg(long, value_name = "SECS", alias = "time-limit")]
+    pub timeout: Option<f64>,
+    /// Print the timings and the lab client's full record as pretty JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `httplab cert`.
+#[derive(Debug, Args)]
+pub struct CertArgs {
+    /// Write the certificate to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 /// `httplab calibrate`.
@@ -551,6 +585,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Merge(args) => merge(args),
         Command::Serve(args) => serve(args),
         Command::Get(args) => get(args),
+        Command::Cert(args) => crate::cert::run(args.out.as_deref()),
         Command::Report(args) => report(args),
         Command::Calibrate(args) => calibrate(args),
         Command::ImportHar(args) => import_har(args),
@@ -1191,6 +1226,13 @@ fn serve(args: ServeArgs) -> Result<()> {
         http3: args.protocol.offers(Protocol::H3),
     };
     let limits = args.limits.limits()?;
+    let identity = match (&args.cert, &args.key) {
+        (Some(cert), Some(key)) => Some(
+            netsim::tls::real::ServerIdentity::from_pem_files(cert, key)
+                .context("--cert/--key")?,
+        ),
+        _ => None,
+    };
     let server = servers::ContentServer::new(args.seed);
     let flow = netsim::FlowControl::for_buffer(4 << 20);
     let offered: Vec<&str> = Protocol::ALL
@@ -1198,27 +1240,34 @@ fn serve(args: ServeArgs) -> Result<()> {
         .filter(|&p| args.protocol.offers(p))
         .map(Protocol::name)
         .collect();
-    if let Some(warning) = crate::serve::listen_warning(args.listen) {
+    if let Some(warning) = crate::serve::listen_warning(args.listen).filter(|_| identity.is_none()) {
         eprintln!("{warning}");
     }
     let runtime = real_runtime()?;
     let bound = {
         let _runtime = runtime.enter();
-        servers::RealServer::bind(
+        servers::RealServer::bind_presenting(
             args.listen,
             protocols,
             flow,
             &netsim::RealSockets::default(),
             limits.clone(),
+            identity.as_ref(),
         )
         .with_context(|| format!("serving on {}", args.listen))?
     };
     let addr = bound.local_addr();
+    let certificate = match &identity {
+        Some(identity) => format!("certificate from {}", identity.cert_path()),
+        None => format!(
+            "the lab's certificate for {}, see httplab cert",
+            netsim::tls::SERVER_NAME
+        ),
+    };
     eprintln!(
-        "serving {} on {addr} (content seed {}; certificate for {}); Ctrl-C to stop",
+        "serving {} on {addr} (content seed {}; {certificate}); Ctrl-C to stop",
         offered.join(", "),
         args.seed,
-        netsim::tls::SERVER_NAME
     );
     eprintln!("{}", crate::serve::describe(bound.limits(), &limits));
     writeln!(std::io::stdout(), "{}", crate::serve::bound_line(&bound))?;
@@ -1228,56 +1277,17 @@ fn serve(args: ServeArgs) -> Result<()> {
 }
 
 fn get(args: GetArgs) -> Result<()> {
-    let scenario = load_scenario(&args.scenario)?;
-    let workload = match &args.path {
-        Some(path) => {
-            let size = scenarios::size_of_path(path).map_err(|e| anyhow!("--path {path}: {e}"))?;
-            scenarios::Workload::List {
-                objects: vec![scenarios::Object {
-                    path: path.clone(),
-                    size,
-                    kind: scenarios::ObjectKind::Data,
-                }],
-            }
-        }
-        None => scenario.workload.to_workload(),
-    };
-    let limit_s = args.time_limit.unwrap_or(scenario.time_limit_s);
-    let time_limit = std::time::Duration::try_from_secs_f64(limit_s)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| anyhow!("--time-limit {limit_s}: must be a number of seconds above 0"))?;
-    let plan = workload.plan();
-    let target = clients::RealTarget::new(args.addr)
-        .with_server_name(args.server_name.clone())
-        .with_verify_bodies(!args.no_verify);
-    let config = clients::ClientConfig::new(
-        args.protocol,
-        args.seed,
-        netsim::FlowControl::for_buffer(4 << 20),
-    )
-    .with_time_limit(time_limit);
-    let record = real_runtime()?.block_on(clients::run_real(&target, &config, &plan));
-    let mut stdout = std::io::stdout().lock();
-    if args.json {
-        writeln!(stdout, "{}", serde_json::to_string_pretty(&record)?)?;
-    } else {
-        writeln!(
-            stdout,
-            "{} from {}: {} requests, {} bytes, {} connections, {}",
-            record.protocol,
-            args.addr,
-            record.requests.len(),
-            record.total_bytes,
-            record.connections_used,
-            match record.plt {
-                Some(plt) => format!("completed in {:.3} s", plt.as_secs_f64()),
-                None => "failed".to_owned(),
-            }
-        )?;
-    }
-    match &record.failure {
-        Some(failure) => bail!("{failure}"),
-        None => Ok(()),
-    }
+    let scenario = args.scenario.as_deref().map(load_scenario).transpose()?;
+    crate::get::run(&crate::get::GetRequest {
+        url: args.url,
+        protocol: args.protocol,
+        cacert: args.cacert,
+        insecure: args.insecure,
+        addr: args.addr,
+        scenario,
+        seed: args.seed,
+        body_check: args.body_check,
+        timeout_s: args.timeout,
+        json: args.json,
+    })
 }

@@ -28,15 +28,20 @@
 //!   scenario file;
 //! - [`serve`]: `httplab serve`'s limits flags (`servers::Limits`) and
 //!   what it prints of its limits and address;
+//! - [`get`]: `httplab get URL`: a URL fetched from any HTTPS server by the
+//!   lab's client on real sockets, with curl-like timings;
+//! - [`cert`]: `httplab cert`: the lab's certificate in PEM;
 //! - [`cli`]: the command line (`httplab bench | run | list | merge | serve
-//!   | get | report | calibrate | shell | import-har`).
+//!   | get | cert | report | calibrate | shell | import-har`).
 //!
 //! Arrows point one way: bench uses scenarios, netsim, servers, clients
 //! and records; nothing below it knows about sweeps. It calls `reports` to
 //! render a report, which reads only what bench wrote to disk.
 
 pub mod calibrate;
+pub mod cert;
 pub mod cli;
+pub mod get;
 pub mod import_har;
 pub mod kernel;
 pub mod lab;

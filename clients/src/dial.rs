@@ -74,6 +74,13 @@ pub(crate) trait Dialer: Clone + 'static {
     /// The server's QUIC address.
     fn quic_server(&self) -> SocketAddr;
 
+    /// Every QUIC address of the server, in the order to try them, and how
+    /// long a handshake with one that is not the last may take before the
+    /// next is tried. Default: [`Dialer::quic_server`] alone.
+    fn quic_servers(&self) -> (Vec<SocketAddr>, Duration) {
+        (vec![self.quic_server()], Duration::MAX)
+    }
+
     /// The network the client is attached to now, as the OS reports it.
     fn network(&self) -> NetworkId;
 
@@ -438,8 +445,43 @@ pub(crate) async fn open_quic<D: Dialer>(
         .map_err(|e| format!("quic endpoint: {}", error_chain(&e)))?;
     let checks = tls.certificate_checks.clone();
     let checked_before = checks.count();
+    let (servers, fallback_after) = dialer.quic_servers();
+    let mut failures = Vec::new();
+    if let Some((&last, earlier)) = servers.split_last() {
+        // Several addresses (real sockets only): each but the last gets
+        // `fallback_after` to finish its handshake.
+        for &addr in earlier {
+            let attempt = endpoint
+                .connect(addr, dialer.server_name())
+                .map_err(|e| format!("quic connect to {addr}: {}", error_chain(&e)))?;
+            match tokio::time::timeout(fallback_after, attempt).await {
+                Ok(Ok(connection)) => {
+                    ledger.handshake_done(
+                        conn,
+                        HandshakeFacts {
+                            resumed: Some(checks.count() == checked_before),
+                            early_data_offered: false,
+                            early_data_accepted: None,
+                        },
+                    );
+                    record_quic_stats(dialer, &endpoint, &connection, ledger, conn);
+                    return Ok(connection);
+                }
+                Ok(Err(e)) => failures.push(format!("{addr}: {}", error_chain(&e))),
+                Err(_) => failures.push(format!(
+                    "{addr}: no handshake within {} ms",
+                    fallback_after.as_millis()
+                )),
+            }
+        }
+        if !earlier.is_empty() {
+            failures.push(format!("{last}: "));
+        }
+    }
+    let server = servers.last().copied().unwrap_or_else(|| dialer.quic_server());
+    let tried = failures.join("; ");
     let connecting = endpoint
-        .connect(dialer.quic_server(), dialer.server_name())
+        .connect(server, dialer.server_name())
         .map_err(|e| format!("quic connect: {}", error_chain(&e)))?;
     let connecting = if tls.config.enable_early_data {
         match connecting.into_0rtt() {
@@ -473,7 +515,7 @@ pub(crate) async fn open_quic<D: Dialer>(
     // timeout. The carrier opens another connection on the new network.
     let connection = tokio::select! {
         biased;
-        done = connecting => done.map_err(|e| format!("quic handshake: {}", error_chain(&e)))?,
+        done = connecting => done.map_err(|e| format!("quic handshake: {tried}{}", error_chain(&e)))?,
         () = dialer.network_changed() => {
             return Err("quic handshake: cut off by a path change before it completed (QUIC cannot migrate a connection during its handshake)".to_owned());
         }
@@ -564,6 +606,10 @@ impl<D: Dialer> Dialer for Named<D> {
 
     fn quic_server(&self) -> SocketAddr {
         self.inner.quic_server()
+    }
+
+    fn quic_servers(&self) -> (Vec<SocketAddr>, Duration) {
+        self.inner.quic_servers()
     }
 
     fn network(&self) -> NetworkId {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use netsim::quic::QuicConfig;
+use netsim::tls::real::TrustAnchors;
 use netsim::tls::{self, ClientResumption, ClientTls};
 use netsim::TransportStats;
 use netsim::{RealSockets, RttSample};
@@ -33,20 +34,34 @@ use crate::runner::run_with;
 /// it out.
 const HTTPS_PORT: u16 = 443;
 
-/// Which server certificates a real-socket client accepts.
-///
-/// Only the lab's own certificate today. Trusting the system's roots (to
-/// measure public servers) needs a root store (`rustls-native-certs` or
-/// `webpki-roots`), which the lab does not depend on yet.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How long a QUIC handshake with one of several addresses of a server may
+/// take before the next address is tried ([`RealTarget::fallback`]): 1 s,
+/// several round trips of any terrestrial path. QUIC hears of no refusal
+/// (an ICMP port-unreachable does not reach quinn), so an address nothing
+/// listens on is only told by silence.
+pub const QUIC_FALLBACK_AFTER: Duration = Duration::from_secs(1);
+
+/// Which server certificates a real-socket client accepts, and with which
+/// TLS settings.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Trust {
     /// Exactly the lab's self-signed certificate (`netsim::tls::identity`,
     /// issued for `server.httplab.test` and `localhost`), checked at the
-    /// lab's fixed date, with the lab's TLS settings: what the simulated
-    /// client trusts. The default.
+    /// lab's fixed date, with the lab's TLS settings (one cipher suite,
+    /// X25519 only): what the simulated client trusts, for runs that
+    /// compare the kernel with the simulation (`httplab calibrate`). The
+    /// default.
     #[default]
     LabCertificate,
+    /// The certificates in these anchors (the system's store, or a PEM
+    /// file), checked by webpki at the real time, with rustls's default
+    /// cipher suites, key-exchange groups and versions
+    /// (`netsim::tls::real`): what a client of any server uses.
+    Anchors(TrustAnchors),
+    /// Any certificate (handshake signatures are still checked), with
+    /// rustls's defaults as [`Trust::Anchors`]: `curl --insecure`.
+    Insecure,
 }
 
 /// A server on the machine's network, and how to talk to it.
@@ -58,6 +73,12 @@ pub enum Trust {
 pub struct RealTarget {
     /// The server's address, for TCP and for QUIC.
     pub addr: SocketAddr,
+    /// Further addresses of the same server (a name that resolved to
+    /// several), tried in order when a connection to [`RealTarget::addr`]
+    /// fails: TCP when its connect fails, QUIC when its handshake fails
+    /// or has not completed within [`QUIC_FALLBACK_AFTER`] (the last
+    /// address tried has no such limit). Default: none.
+    pub fallback: Vec<SocketAddr>,
     /// The name sent as SNI and checked against the certificate, also the
     /// request authority (with `:port` unless the port is 443). Default:
     /// `netsim::tls::SERVER_NAME` (`server.httplab.test`), which the lab's
@@ -84,6 +105,7 @@ impl RealTarget {
     pub fn new(addr: SocketAddr) -> RealTarget {
         RealTarget {
             addr,
+            fallback: Vec::new(),
             server_name: tls::SERVER_NAME.to_string(),
             trust: Trust::default(),
             verify_bodies: true,
@@ -95,6 +117,20 @@ impl RealTarget {
     pub fn with_server_name(mut self, name: impl Into<String>) -> RealTarget {
         self.server_name = name.into();
         self
+    }
+
+    /// Set [`RealTarget::fallback`].
+    pub fn with_fallback(mut self, addrs: Vec<SocketAddr>) -> RealTarget {
+        self.fallback = addrs;
+        self
+    }
+
+    /// The addresses connections try, in order: [`RealTarget::addr`], then
+    /// [`RealTarget::fallback`].
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        std::iter::once(self.addr)
+            .chain(self.fallback.iter().copied())
+            .collect()
     }
 
     /// Set [`RealTarget::trust`].
@@ -157,20 +193,28 @@ pub async fn run_real(target: &RealTarget, config: &ClientConfig, plan: &Plan) -
 impl Dialer for RealTarget {
     type Tcp = TcpStream;
 
-    /// Nagle off (`TCP_NODELAY`), as browsers do.
+    /// Nagle off (`TCP_NODELAY`), as browsers do. Each address of
+    /// [`RealTarget::addrs`] in turn until one connects; the error names
+    /// every address tried.
     fn connect_tcp(&self) -> impl Future<Output = io::Result<TcpStream>> {
-        let addr = self.addr;
+        let addrs = self.addrs();
         let sockets = self.sockets.clone();
         async move {
-            let socket = match addr {
-                SocketAddr::V4(_) => TcpSocket::new_v4()?,
-                SocketAddr::V6(_) => TcpSocket::new_v6()?,
-            };
-            sockets.prepare_tcp(&socket)?;
-            let tcp = socket.connect(addr).await?;
-            tcp.set_nodelay(true)
-                .map_err(|e| io::Error::new(e.kind(), format!("setting TCP_NODELAY: {e}")))?;
-            Ok(tcp)
+            let mut failures = Vec::new();
+            let mut last_kind = io::ErrorKind::Other;
+            for &addr in &addrs {
+                match connect_one(addr, &sockets).await {
+                    Ok(tcp) => return Ok(tcp),
+                    Err(e) => {
+                        last_kind = e.kind();
+                        failures.push(format!("{addr}: {e}"));
+                    }
+                }
+            }
+            Err(match failures.len() {
+                1 => io::Error::new(last_kind, failures.remove(0)),
+                _ => io::Error::new(last_kind, failures.join("; ")),
+            })
         }
     }
 
@@ -179,8 +223,10 @@ impl Dialer for RealTarget {
     }
 
     fn tls_client(&self, alpn: &[u8], resumption: &ClientResumption) -> ClientTls {
-        match self.trust {
+        match &self.trust {
             Trust::LabCertificate => tls::client_tls(&[alpn], None, resumption),
+            Trust::Anchors(anchors) => tls::real::client_tls(&[alpn], Some(anchors), resumption),
+            Trust::Insecure => tls::real::client_tls(&[alpn], None, resumption),
         }
     }
 
@@ -201,12 +247,13 @@ impl Dialer for RealTarget {
         }
     }
 
-    /// A fresh endpoint on an ephemeral port of the target's address family
-    /// (`0.0.0.0:0` or `[::]:0`).
+    /// A fresh endpoint on an ephemeral port: `[::]:0` (dual-stack) if any
+    /// of the target's addresses is IPv6, else `0.0.0.0:0`.
     fn quic_endpoint(&self, tls: &ClientTls, config: &QuicConfig) -> io::Result<quinn::Endpoint> {
-        let bind: SocketAddr = match self.addr {
-            SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
-            SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+        let bind: SocketAddr = if self.addrs().iter().any(SocketAddr::is_ipv6) {
+            (Ipv6Addr::UNSPECIFIED, 0).into()
+        } else {
+            (Ipv4Addr::UNSPECIFIED, 0).into()
         };
         let mut endpoint = quinn::Endpoint::client(bind)?;
         let transport = self.sockets.quic_transport(config);
@@ -218,6 +265,10 @@ impl Dialer for RealTarget {
 
     fn quic_server(&self) -> SocketAddr {
         self.addr
+    }
+
+    fn quic_servers(&self) -> (Vec<SocketAddr>, Duration) {
+        (self.addrs(), QUIC_FALLBACK_AFTER)
     }
 
     /// One network for the whole run: no network-change notifications are
@@ -257,6 +308,19 @@ impl Dialer for RealTarget {
     }
 }
 
+/// A TCP connection to `addr` with `sockets`' settings and Nagle off.
+async fn connect_one(addr: SocketAddr, sockets: &RealSockets) -> io::Result<TcpStream> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    sockets.prepare_tcp(&socket)?;
+    let tcp = socket.connect(addr).await?;
+    tcp.set_nodelay(true)
+        .map_err(|e| io::Error::new(e.kind(), format!("setting TCP_NODELAY: {e}")))?;
+    Ok(tcp)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +334,8 @@ mod tests {
         let t = target("127.0.0.1:8443");
         assert_eq!(t.server_name, tls::SERVER_NAME);
         assert_eq!(t.trust, Trust::LabCertificate);
+        assert!(t.fallback.is_empty());
+        assert_eq!(t.addrs(), [t.addr]);
         assert!(t.verify_bodies);
     }
 

@@ -17,7 +17,8 @@
 //! - [`quic`]: quinn endpoints on the simulated network;
 //! - `flow`: [`FlowControl`], the flow-control room HTTP/2 and QUIC both
 //!   get, and its QUIC config;
-//! - [`tls`]: the lab's fixed TLS identity and rustls configs;
+//! - [`tls`]: the lab's fixed TLS identity and rustls configs, and
+//!   ([`tls::real`]) rustls's defaults for peers outside the lab;
 //! - `capture`: pcap, TLS key-log and qlog capture;
 //! - `stats`: per-connection transport statistics;
 //! - `accepted`: the connections a host accepted, whose statistics a run

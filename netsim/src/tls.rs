@@ -33,6 +33,9 @@
 //!   same fixed clock stamps and checks session tickets, so a ticket's age is always 0
 //!   and its freshness never depends on when a run happens.
 //!
+//! Peers outside the lab (any server `httplab get` fetches from, a server presenting its
+//! own certificate) get rustls's defaults and the real clock instead: [`real`].
+//!
 //! Randomness that remains (client and server random, key shares, QUIC connection IDs,
 //! session ids and ticket nonces) comes from the crypto provider. It changes bytes but
 //! never sizes.
@@ -70,6 +73,8 @@ use rustls::server::ServerSessionMemoryCache;
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use crate::settings::{bytes_text, on_off, pairs, Settings};
+
+pub mod real;
 
 /// The server name the lab's certificate is issued for, and the name clients connect to
 /// (defined with the page model, whose document origin it is).
@@ -549,7 +554,7 @@ impl CertificateChecks {
 /// rustls's WebPKI verifier, counting in [`CertificateChecks`] how often it was asked.
 #[derive(Debug)]
 struct CheckedVerifier {
-    inner: Arc<WebPkiServerVerifier>,
+    inner: Arc<dyn ServerCertVerifier>,
     checks: CertificateChecks,
 }
 

@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use netsim::tls::real::ServerIdentity;
 use netsim::tls::{self, ALPN_H2, ALPN_H3, ALPN_HTTP1};
 use netsim::{FlowControl, RealSockets};
 use scenarios::Scheduler;
@@ -146,6 +147,21 @@ impl RealServer {
         sockets: &RealSockets,
         limits: Limits,
     ) -> Result<RealServer, ServerError> {
+        RealServer::bind_presenting(listen, protocols, flow, sockets, limits, None)
+    }
+
+    /// [`RealServer::bind`], presenting `identity` (a certificate chain and
+    /// key of one's own, with rustls's default suites, groups and versions:
+    /// `netsim::tls::real::server_config`) instead of the lab's identity
+    /// and settings when one is given.
+    pub fn bind_presenting(
+        listen: SocketAddr,
+        protocols: Protocols,
+        flow: FlowControl,
+        sockets: &RealSockets,
+        limits: Limits,
+        identity: Option<&ServerIdentity>,
+    ) -> Result<RealServer, ServerError> {
         let alpn = protocols.tcp_alpn();
         if alpn.is_empty() && !protocols.http3 {
             return Err(ServerError::Config(
@@ -179,13 +195,18 @@ impl RealServer {
                         port: addr.port(),
                         source,
                     })?;
-                Some((listener, tls::server_config(&alpn, None)))
+                let config = match identity {
+                    None => tls::server_config(&alpn, None),
+                    Some(identity) => tls::real::server_config(&alpn, identity)
+                        .map_err(|e| ServerError::Config(e.to_string()))?,
+                };
+                Some((listener, config))
             }
         };
         let quic =
             match udp {
                 None => None,
-                Some(udp) => Some(quic_endpoint(udp, flow, sockets, &limits).map_err(
+                Some(udp) => Some(quic_endpoint(udp, flow, sockets, &limits, identity)?.map_err(
                     |source| ServerError::Endpoint {
                         port: addr.port(),
                         source,
@@ -329,12 +350,20 @@ fn bind_tcp(addr: SocketAddr) -> io::Result<tokio::net::TcpListener> {
 /// The HTTP/3 endpoint on `udp`: the lab's windows, `limits`' stream cap
 /// and idle timeout, and quinn's queue of undecided connection attempts
 /// bounded by the handshake cap.
+/// The outer error is a TLS config `identity` cannot make, the inner one
+/// the endpoint's.
 fn quic_endpoint(
     udp: std::net::UdpSocket,
     flow: FlowControl,
     sockets: &RealSockets,
     limits: &Limits,
-) -> io::Result<quinn::Endpoint> {
+    identity: Option<&ServerIdentity>,
+) -> Result<io::Result<quinn::Endpoint>, ServerError> {
+    let crypto = match identity {
+        None => tls::quic_server_crypto(&[ALPN_H3], None),
+        Some(identity) => tls::real::quic_server_crypto(&[ALPN_H3], identity)
+            .map_err(|e| ServerError::Config(e.to_string()))?,
+    };
     let mut quic = flow.quic();
     if let Some(max) = limits.max_streams {
         quic.max_concurrent_bidi_streams = quic.max_concurrent_bidi_streams.min(max);
@@ -344,7 +373,7 @@ fn quic_endpoint(
         // Validated: it fits.
         transport.max_idle_timeout(quinn::IdleTimeout::try_from(idle).ok());
     }
-    let mut config = quinn::ServerConfig::with_crypto(tls::quic_server_crypto(&[ALPN_H3], None));
+    let mut config = quinn::ServerConfig::with_crypto(crypto);
     config.transport_config(Arc::new(transport));
     if let Some(max) = limits.max_quic_handshakes {
         config.max_incoming(max);
@@ -353,9 +382,17 @@ fn quic_endpoint(
         config.incoming_buffer_size(16 * 1024);
         config.incoming_buffer_size_total(16 * 1024 * 1024);
     }
-    let runtime = quinn::default_runtime()
-        .ok_or_else(|| io::Error::other("quic: no tokio runtime to run the endpoint on"))?;
-    quinn::Endpoint::new(quinn::EndpointConfig::default(), Some(config), udp, runtime)
+    let Some(runtime) = quinn::default_runtime() else {
+        return Ok(Err(io::Error::other(
+            "quic: no tokio runtime to run the endpoint on",
+        )));
+    };
+    Ok(quinn::Endpoint::new(
+        quinn::EndpointConfig::default(),
+        Some(config),
+        udp,
+        runtime,
+    ))
 }
 
 /// A count of things in progress (connections, handshakes) under an
