@@ -146,15 +146,10 @@ impl Serve {
     /// Fetch `path` with `httplab get` over `protocol` (h1, h2, h3): its
     /// output if it succeeded, its stderr if not.
     pub fn get(&self, protocol: &str, path: &str) -> Result<String, String> {
+        let url = format!("https://localhost:{}{path}", self.addr.port());
         let out = Command::new(env!("CARGO_BIN_EXE_httplab"))
-            .args([
-                "get",
-                "--addr",
-                &self.addr.to_string(),
-                "--protocol",
-                protocol,
-            ])
-            .args(["--path", path, "--time-limit", "20"])
+            .args(["get", &url, "--addr", &self.addr.to_string()])
+            .args(["--protocol", protocol, "--insecure", "--timeout", "20"])
             .output()
             .expect("run httplab get");
         if out.status.success() {
