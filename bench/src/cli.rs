@@ -1228,8 +1228,7 @@ fn serve(args: ServeArgs) -> Result<()> {
     let limits = args.limits.limits()?;
     let identity = match (&args.cert, &args.key) {
         (Some(cert), Some(key)) => Some(
-            netsim::tls::real::ServerIdentity::from_pem_files(cert, key)
-                .context("--cert/--key")?,
+            netsim::tls::real::ServerIdentity::from_pem_files(cert, key).context("--cert/--key")?,
         ),
         _ => None,
     };
@@ -1240,7 +1239,8 @@ fn serve(args: ServeArgs) -> Result<()> {
         .filter(|&p| args.protocol.offers(p))
         .map(Protocol::name)
         .collect();
-    if let Some(warning) = crate::serve::listen_warning(args.listen).filter(|_| identity.is_none()) {
+    if let Some(warning) = crate::serve::listen_warning(args.listen).filter(|_| identity.is_none())
+    {
         eprintln!("{warning}");
     }
     let runtime = real_runtime()?;

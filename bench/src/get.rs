@@ -218,7 +218,8 @@ impl Timings {
     /// The timings as curl's `--write-out` names them, one a line, in
     /// seconds with microseconds (`-` for a step not reached).
     pub fn text(&self) -> String {
-        let secs = |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{:.6}", d.as_secs_f64()));
+        let secs =
+            |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{:.6}", d.as_secs_f64()));
         let mut out = String::new();
         for (name, value) in [
             ("time_namelookup", Some(self.namelookup)),
@@ -283,8 +284,9 @@ fn trust(request: &GetRequest) -> Result<Trust> {
     }
     let anchors = match &request.cacert {
         Some(path) => TrustAnchors::from_pem_file(path).context("--cacert")?,
-        None => TrustAnchors::system()
-            .context("trusting the system's root certificates (give --cacert FILE or --insecure)")?,
+        None => TrustAnchors::system().context(
+            "trusting the system's root certificates (give --cacert FILE or --insecure)",
+        )?,
     };
     Ok(Trust::Anchors(anchors))
 }
@@ -414,7 +416,9 @@ pub fn run(request: &GetRequest) -> Result<()> {
         let Some((&first, rest)) = addrs.split_first() else {
             bail!("resolving {}: no address", url.host);
         };
-        let left = timeout.saturating_sub(namelookup).max(Duration::from_millis(1));
+        let left = timeout
+            .saturating_sub(namelookup)
+            .max(Duration::from_millis(1));
         let target = clients::RealTarget::new(first)
             .with_fallback(rest.to_vec())
             .with_server_name(url.host.clone())
@@ -539,7 +543,10 @@ mod tests {
             BodyCheck::Auto.for_path("/bytes/100/a.bin"),
             BodyCheck::ContentModel
         );
-        assert_eq!(BodyCheck::Auto.for_path("/bytes/100"), BodyCheck::ContentModel);
+        assert_eq!(
+            BodyCheck::Auto.for_path("/bytes/100"),
+            BodyCheck::ContentModel
+        );
         assert_eq!(BodyCheck::Auto.for_path("/index.html"), BodyCheck::Length);
         assert_eq!(BodyCheck::Auto.for_path("/bytes/100?x"), BodyCheck::Length);
         assert_eq!(BodyCheck::Length.for_path("/bytes/100"), BodyCheck::Length);
@@ -552,7 +559,10 @@ mod tests {
             &Trust::Insecure,
         )
         .unwrap();
-        assert!(hint.contains("--cacert") && hint.contains("--insecure"), "{hint}");
+        assert!(
+            hint.contains("--cacert") && hint.contains("--insecure"),
+            "{hint}"
+        );
         assert!(advice("/x: status 404, expected 200", &Trust::Insecure).is_none());
     }
 

@@ -164,7 +164,10 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("{} did not listen on port {port} within {START_TIMEOUT:?}", self.name);
+        panic!(
+            "{} did not listen on port {port} within {START_TIMEOUT:?}",
+            self.name
+        );
     }
 
     /// Wait until the server prints a line starting with `word` on stdout.
@@ -212,7 +215,15 @@ impl Drop for Server {
 /// `httplab get URL --protocol P --timeout ... --json EXTRA`.
 fn get(url: &str, protocol: &str, extra: &[&str]) -> Output {
     httplab()
-        .args(["get", url, "--protocol", protocol, "--timeout", GET_TIMEOUT_S, "--json"])
+        .args([
+            "get",
+            url,
+            "--protocol",
+            protocol,
+            "--timeout",
+            GET_TIMEOUT_S,
+            "--json",
+        ])
         .args(extra)
         .output()
         .expect("run httplab get")
@@ -229,12 +240,18 @@ fn assert_fetches(url: &str, protocol: &str, ca: &Path, server: &str) {
     );
     let report: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("httplab get --json prints JSON");
-    assert_eq!(report["body_check"], "length", "{server}: a path not of the content model");
+    assert_eq!(
+        report["body_check"], "length",
+        "{server}: a path not of the content model"
+    );
     let record = &report["record"];
     assert_eq!(record["protocol"], protocol, "{server}");
     assert_eq!(record["failure"], serde_json::Value::Null, "{server}");
     let request = &record["requests"][0];
-    assert_eq!(request["bytes"], BODY_SIZE as u64, "{server} over {protocol}: body bytes");
+    assert_eq!(
+        request["bytes"], BODY_SIZE as u64,
+        "{server} over {protocol}: body bytes"
+    );
     assert_eq!(request["error"], serde_json::Value::Null);
     let t = &report["timings"];
     let step = |name: &str| {
@@ -501,7 +518,9 @@ fn aioquic_over_http3() {
 fn serve(args: &[&str]) -> (Server, SocketAddr) {
     let mut server = Server::spawn(
         "httplab serve",
-        httplab().args(["serve", "--listen", "127.0.0.1:0"]).args(args),
+        httplab()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args),
     );
     let pipe = server.child.stdout.take().expect("stdout is piped");
     let (said, heard) = mpsc::channel();
@@ -533,7 +552,11 @@ fn serve_presents_its_own_certificate_to_get_on_every_protocol() {
     ]);
     let url = format!("https://localhost:{}/bytes/100000/own.bin", addr.port());
     let lab = dir.path().join("lab.pem");
-    let made = httplab().args(["cert", "--out"]).arg(&lab).output().unwrap();
+    let made = httplab()
+        .args(["cert", "--out"])
+        .arg(&lab)
+        .output()
+        .unwrap();
     assert!(made.status.success());
     for protocol in ["h1", "h2", "h3"] {
         let out = get(&url, protocol, &["--cacert", certs.ca.to_str().unwrap()]);
@@ -541,11 +564,17 @@ fn serve_presents_its_own_certificate_to_get_on_every_protocol() {
         assert!(out.status.success(), "{protocol}: {stderr}");
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(report["body_check"], "content-model");
-        assert_eq!(report["record"]["requests"][0]["verified"], true, "{protocol}");
+        assert_eq!(
+            report["record"]["requests"][0]["verified"], true,
+            "{protocol}"
+        );
         assert_refused_without_cacert(&url, protocol, "httplab serve --cert");
         // The lab's certificate is not what it presents now.
         let out = get(&url, protocol, &["--cacert", lab.to_str().unwrap()]);
-        assert!(!out.status.success(), "{protocol}: trusted the lab's certificate");
+        assert!(
+            !out.status.success(),
+            "{protocol}: trusted the lab's certificate"
+        );
     }
 }
 
@@ -568,12 +597,20 @@ fn serve_refuses_a_key_that_is_not_the_certificates() {
     assert!(stderr.contains(other.to_str().unwrap()), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     let missing = httplab()
-        .args(["get", "https://localhost:1/", "--cacert", "/nonexistent/ca.pem"])
+        .args([
+            "get",
+            "https://localhost:1/",
+            "--cacert",
+            "/nonexistent/ca.pem",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(!missing.status.success());
-    assert!(stderr.contains("--cacert") && stderr.contains("/nonexistent/ca.pem"), "{stderr}");
+    assert!(
+        stderr.contains("--cacert") && stderr.contains("/nonexistent/ca.pem"),
+        "{stderr}"
+    );
 }
 
 #[test]

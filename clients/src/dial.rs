@@ -478,7 +478,10 @@ pub(crate) async fn open_quic<D: Dialer>(
             failures.push(format!("{last}: "));
         }
     }
-    let server = servers.last().copied().unwrap_or_else(|| dialer.quic_server());
+    let server = servers
+        .last()
+        .copied()
+        .unwrap_or_else(|| dialer.quic_server());
     let tried = failures.join("; ");
     let connecting = endpoint
         .connect(server, dialer.server_name())

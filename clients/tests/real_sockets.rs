@@ -242,12 +242,16 @@ async fn an_address_nothing_listens_on_is_passed_over_for_the_next() {
     assert_eq!(target.addrs(), [silent, server.addr]);
     for protocol in Protocol::ALL {
         let record = page(&target, protocol).await;
-        assert_eq!(record.failure, None, "{protocol}: the second address serves");
+        assert_eq!(
+            record.failure, None,
+            "{protocol}: the second address serves"
+        );
         assert!(record.requests.iter().all(|r| r.verified), "{protocol}");
     }
     // With only the silent address, the error names it.
     let alone = RealTarget::new(silent).with_server_name("localhost");
-    let config = ClientConfig::new(Protocol::H2, SEED, flow()).with_time_limit(Duration::from_secs(2));
+    let config =
+        ClientConfig::new(Protocol::H2, SEED, flow()).with_time_limit(Duration::from_secs(2));
     let record = clients::run_real(&alone, &config, &harness::flat_page().plan()).await;
     let failure = record.failure.unwrap_or_default();
     assert!(failure.contains(&silent.to_string()), "{failure}");

@@ -203,16 +203,17 @@ impl RealServer {
                 Some((listener, config))
             }
         };
-        let quic =
-            match udp {
-                None => None,
-                Some(udp) => Some(quic_endpoint(udp, flow, sockets, &limits, identity)?.map_err(
-                    |source| ServerError::Endpoint {
+        let quic = match udp {
+            None => None,
+            Some(udp) => Some(
+                quic_endpoint(udp, flow, sockets, &limits, identity)?.map_err(|source| {
+                    ServerError::Endpoint {
                         port: addr.port(),
                         source,
-                    },
-                )?),
-            };
+                    }
+                })?,
+            ),
+        };
         Ok(RealServer {
             addr,
             tcp,

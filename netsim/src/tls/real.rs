@@ -57,7 +57,9 @@ pub enum RealTlsError {
         path: String,
     },
     /// A certificate cannot serve as a trust anchor.
-    #[error("{path}: certificate {index} (counting from 1) is not a usable trust anchor: {reason}")]
+    #[error(
+        "{path}: certificate {index} (counting from 1) is not a usable trust anchor: {reason}"
+    )]
     BadAnchor {
         /// The file.
         path: String,
@@ -306,9 +308,11 @@ pub fn client_tls(
 ) -> ClientTls {
     let provider = default_provider();
     let inner: Arc<dyn ServerCertVerifier> = match anchors {
-        Some(anchors) => WebPkiServerVerifier::builder_with_provider(anchors.store(), provider.clone())
-            .build()
-            .expect("tls: a TrustAnchors is never empty, so its verifier builds"),
+        Some(anchors) => {
+            WebPkiServerVerifier::builder_with_provider(anchors.store(), provider.clone())
+                .build()
+                .expect("tls: a TrustAnchors is never empty, so its verifier builds")
+        }
         None => Arc::new(AnyCertificate {
             provider: provider.clone(),
         }),
@@ -432,7 +436,8 @@ pub fn quic_server_crypto(
     }
     let mut config = identity.server_config(&alpn_h3)?;
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    let config = quinn::crypto::rustls::QuicServerConfig::try_from(Arc::new(config))
-        .expect("tls: rustls's default suites include TLS13_AES_128_GCM_SHA256, QUIC's initial suite");
+    let config = quinn::crypto::rustls::QuicServerConfig::try_from(Arc::new(config)).expect(
+        "tls: rustls's default suites include TLS13_AES_128_GCM_SHA256, QUIC's initial suite",
+    );
     Ok(Arc::new(config))
 }
