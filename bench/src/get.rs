@@ -292,7 +292,7 @@ fn trust(request: &GetRequest) -> Result<Trust> {
 }
 
 /// Advice for a failure whose text says what went wrong in TLS.
-fn advice(failure: &str, trust: &Trust) -> Option<String> {
+fn advice(failure: &str, trust: &Trust, check: BodyCheck, seed: u64) -> Option<String> {
     let source = match trust {
         Trust::Anchors(a) => a.source().to_owned(),
         _ => "the trusted certificates".to_owned(),
@@ -316,12 +316,14 @@ fn advice(failure: &str, trust: &Trust) -> Option<String> {
             "the server's certificate is outside its validity at this machine's time".to_owned(),
         );
     }
-    if failure.contains("content model") {
-        return Some(
-            "the body is not the lab's content model: for a server other than httplab serve, use \
-             --body-check length"
-                .to_owned(),
-        );
+    if check == BodyCheck::ContentModel
+        && (failure.contains("sha-256 mismatch") || failure.contains("body is"))
+    {
+        return Some(format!(
+            "the body is not the lab's content model under --seed {seed}: give the seed httplab \
+             serve was started with, or for a server other than httplab serve use --body-check \
+             length"
+        ));
     }
     None
 }
@@ -453,7 +455,7 @@ pub fn run(request: &GetRequest) -> Result<()> {
     drop(stdout);
     match &record.failure {
         None => Ok(()),
-        Some(failure) => match advice(failure, &trust) {
+        Some(failure) => match advice(failure, &trust, check, request.seed) {
             Some(advice) => bail!("{}: {failure}\nhint: {advice}", url.display()),
             None => bail!("{}: {failure}", url.display()),
         },
@@ -527,7 +529,7 @@ mod tests {
         for (text, says) in [
             ("http://localhost/", "HTTPS only"),
             ("localhost:8443", "no scheme"),
-            ("https://:8443/", "not a URL"),
+            ("https://:8443/", "no host"),
             ("https://host:0/", "port 0"),
             ("https://u@host/", "user information"),
             ("not a url", "not a URL"),
@@ -557,13 +559,32 @@ mod tests {
         let hint = advice(
             "/x: tls handshake: invalid peer certificate: UnknownIssuer",
             &Trust::Insecure,
+            BodyCheck::Length,
+            1,
         )
         .unwrap();
         assert!(
             hint.contains("--cacert") && hint.contains("--insecure"),
             "{hint}"
         );
-        assert!(advice("/x: status 404, expected 200", &Trust::Insecure).is_none());
+        assert!(advice(
+            "/x: status 404, expected 200",
+            &Trust::Insecure,
+            BodyCheck::Length,
+            1
+        )
+        .is_none());
+        let seed = advice(
+            "/bytes/9: body bytes differ from the content (sha-256 mismatch)",
+            &Trust::Insecure,
+            BodyCheck::ContentModel,
+            7,
+        )
+        .unwrap();
+        assert!(
+            seed.contains("--seed 7") && seed.contains("--body-check length"),
+            "{seed}"
+        );
     }
 
     #[test]
