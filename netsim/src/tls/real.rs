@@ -441,3 +441,84 @@ pub fn quic_server_crypto(
     );
     Ok(Arc::new(config))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls::{identity, ALPN_H2};
+    use rustls::NamedGroup;
+
+    fn scratch(name: &str, text: &str) -> std::path::PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("httplab-real-tls-{}-{name}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn client_configs_offer_rustls_defaults_and_p256() {
+        let anchors =
+            TrustAnchors::from_certificates(vec![identity().cert_der.clone()], "lab").unwrap();
+        let tcp = client_tls(&[ALPN_H2], Some(&anchors), &ClientResumption::Off);
+        let groups: Vec<NamedGroup> = tcp
+            .config
+            .crypto_provider()
+            .kx_groups
+            .iter()
+            .map(|g| g.name())
+            .collect();
+        assert!(groups.contains(&NamedGroup::secp256r1), "{groups:?}");
+        assert!(groups.contains(&NamedGroup::X25519), "{groups:?}");
+        assert!(tcp.config.crypto_provider().cipher_suites.len() > 1);
+        let names = |alpn: &[&[u8]]| -> Vec<rustls::ProtocolVersion> {
+            versions(alpn).iter().map(|v| v.version).collect()
+        };
+        use rustls::ProtocolVersion::{TLSv1_2, TLSv1_3};
+        assert_eq!(names(&[ALPN_H2]), [TLSv1_3, TLSv1_2]);
+        assert_eq!(names(&[ALPN_H3]), [TLSv1_3], "QUIC is TLS 1.3 only");
+        let quic = client_tls(&[ALPN_H3], None, &ClientResumption::Off);
+        assert_eq!(quic.config.alpn_protocols, [ALPN_H3.to_vec()]);
+    }
+
+    #[test]
+    fn trust_files_that_cannot_be_used_are_named() {
+        let missing = Path::new("/nonexistent/httplab/ca.pem");
+        let e = TrustAnchors::from_pem_file(missing)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("/nonexistent/httplab/ca.pem: "), "{e}");
+        let key_only = scratch("key-only.pem", "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIPIyhqo0srui940v7u0bV+bFzJ1uIX8jGUahHRgHBmlO\n-----END PRIVATE KEY-----\n");
+        let e = TrustAnchors::from_pem_file(&key_only).unwrap_err();
+        assert!(matches!(e, RealTlsError::NoCertificate { .. }), "{e}");
+        assert!(e.to_string().contains("BEGIN CERTIFICATE"), "{e}");
+        let lab = scratch("lab.pem", &identity().cert_pem);
+        let anchors = TrustAnchors::from_pem_file(&lab).unwrap();
+        assert_eq!(
+            (anchors.len(), anchors.source()),
+            (1, lab.display().to_string().as_str())
+        );
+        for path in [key_only, lab] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    #[test]
+    fn a_key_that_is_not_the_certificates_is_refused_naming_both_files() {
+        let cert = scratch("cert.pem", &identity().cert_pem);
+        let other = rcgen::KeyPair::generate().unwrap();
+        let key = scratch("other-key.pem", &other.serialize_pem());
+        let e = ServerIdentity::from_pem_files(&cert, &key)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&cert.display().to_string()), "{e}");
+        assert!(e.contains(&key.display().to_string()), "{e}");
+        let not_a_key = scratch("not-a-key.pem", &identity().cert_pem);
+        let e = ServerIdentity::from_pem_files(&cert, &not_a_key)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no private key"), "{e}");
+        for path in [cert, key, not_a_key] {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
