@@ -304,7 +304,7 @@ pub struct ServeArgs {
 /// `httplab get`.
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// The URL: https://HOST[:PORT]/PATH. HOST is a name (resolved; each of
+    /// The URL: `https://HOST[:PORT]/PATH`. HOST is a name (resolved; each of
     /// its addresses tried in turn) or an IP address, and is the TLS
     /// server name and the request authority; PORT is 443 unless given.
     /// Any path: its body is checked as --body-check says.

@@ -41,8 +41,9 @@
 //! - `dial`: the boundary to the transports (TCP, TLS, QUIC) and the OS's
 //!   view of the network, and its adapter for the simulated network; early
 //!   data and 0-RTT;
-//! - `real`: the adapter for the machine's own sockets: [`RealTarget`],
-//!   [`Trust`] and [`run_real`], the same runner outside the simulation.
+//! - `real`: the adapter for the machine's own sockets: [`RealTarget`]
+//!   (with its fallback addresses, [`QUIC_FALLBACK_AFTER`]), [`Trust`] and
+//!   [`run_real`], the same runner outside the simulation.
 //!
 //! A client carries out a `scenarios::Plan`; it never defines one. Every
 //! time is read from tokio's clock, which inside a netsim host is simulated
@@ -78,7 +79,7 @@ pub mod stream_map;
 
 pub use config::{ClientConfig, ConfigError, WARMUP_PAUSE};
 pub use hol::HolBlockedTime;
-pub use real::{run_real, RealTarget, Trust};
+pub use real::{run_real, RealTarget, Trust, QUIC_FALLBACK_AFTER};
 pub use record::{
     ConnectionRecord, KindTimes, MigrationRecord, PageTimes, RequestRecord, Resumption, RunRecord,
     Warmup,
