@@ -21,6 +21,7 @@
 //!   `scenario.toml`, atomic writes, merging shards;
 //! - [`table`]: the per-protocol table a sweep prints at its end;
 //! - [`progress`]: a sweep's progress on stderr;
+//! - [`signals`]: SIGINT and SIGTERM as the flag that stops a sweep;
 //! - [`spec`]: the boundary to the scenario schema;
 //! - [`network`]: a scenario's resolved network as netsim's
 //!   `NetworkConfig` (netsim knows nothing of scenarios);
@@ -28,6 +29,9 @@
 //!   scenario file;
 //! - [`serve`]: `httplab serve`'s limits flags (`servers::Limits`) and
 //!   what it prints of its limits and address;
+//! - [`console`]: writing to stdout and stderr as shell tools do (one
+//!   write per line, a closed pipe ignored), the exit codes, and error
+//!   messages with each cause once;
 //! - [`cli`]: the command line (`httplab bench | run | list | merge | serve
 //!   | get | report | calibrate | shell | import-har`).
 //!
@@ -37,6 +41,7 @@
 
 pub mod calibrate;
 pub mod cli;
+pub mod console;
 pub mod import_har;
 pub mod kernel;
 pub mod lab;
@@ -46,6 +51,7 @@ pub mod results;
 pub mod runner;
 pub mod serve;
 pub mod shell;
+pub mod signals;
 pub mod spec;
 pub mod sweep;
 pub mod table;
