@@ -91,34 +91,28 @@ pub struct StoredRun {
     pub total_bytes: Option<u64>,
     /// Connections opened, if the client left a record.
     pub connections_used: Option<usize>,
-    /// The value of each of [`SUMMARY_METRICS`], in that order, if the run
+    /// The value of each of [`summary_metrics`], in that order, if the run
     /// measured it ([`Metric::of_run`], as the report computes it).
-    pub metrics: [Option<f64>; SUMMARY_METRICS.len()],
+    pub metrics: Vec<Option<f64>>,
 }
 
-/// The per-run metrics of the report ([`Metric::ALL`]) that `summary.csv`
-/// has after its `connections` column: all of them but the times it has
-/// exactly, to the nanosecond, in columns of their own (page load time,
-/// TTFB and the page times).
-pub const SUMMARY_METRICS: [Metric; 17] = [
-    Metric::Handshake,
-    Metric::HolBlocked,
-    Metric::HolExcess,
-    Metric::HolOwnWait,
-    Metric::ByteDelivery,
-    Metric::Goodput,
-    Metric::Retransmissions,
-    Metric::ServerRetransmissions,
-    Metric::Dropped(netsim::DropReason::Random),
-    Metric::Dropped(netsim::DropReason::QueueFull),
-    Metric::Dropped(netsim::DropReason::Targeted),
-    Metric::Dropped(netsim::DropReason::Blackout),
-    Metric::Dropped(netsim::DropReason::Oversize),
-    Metric::Dropped(netsim::DropReason::NoRoute),
-    Metric::Interruption,
-    Metric::BytesFetchedTwice,
-    Metric::ConnectionsAfterChange,
-];
+/// The per-run metrics of the report ([`Metric::ALL`], in its order) that
+/// `summary.csv` has after its `connections` column: all of them but the
+/// times it has exactly, to the nanosecond, in columns of their own (page
+/// load time, TTFB and the page times).
+pub fn summary_metrics() -> impl Iterator<Item = Metric> {
+    Metric::ALL.into_iter().filter(|m| {
+        !matches!(
+            m,
+            Metric::FirstRender
+                | Metric::DomContentLoaded
+                | Metric::Onload
+                | Metric::SpeedIndex
+                | Metric::Plt
+                | Metric::Ttfb
+        )
+    })
+}
 
 /// A metric's column in `summary.csv`: its name in the report's
 /// statistics, with its unit when it has one beyond a count
@@ -157,7 +151,9 @@ impl StoredRun {
             speed_index: page.map(|p| p.speed_index),
             total_bytes: m.map(|m| m.total_bytes),
             connections_used: m.map(|m| m.connections_used),
-            metrics: SUMMARY_METRICS.map(|metric| metric.of_run(result)),
+            metrics: summary_metrics()
+                .map(|metric| metric.of_run(result))
+                .collect(),
         }
     }
 
@@ -393,7 +389,7 @@ impl OutLock {
 /// Columns: `scenario, protocol, seed`, one column per axis name (sorted;
 /// empty where a run has no value), `outcome, plt_ms, ttfb_ms,
 /// first_render_ms, dcl_ms, onload_ms, speed_index_ms, total_bytes,
-/// connections`, a column per metric of [`SUMMARY_METRICS`]
+/// connections`, a column per metric of [`summary_metrics`]
 /// ([`summary_column`]: `handshake_ms, hol_blocked_ms, ...,
 /// connections_after_change`; empty where the run did not measure it),
 /// then `reason`. The times are exact (nanosecond precision):
@@ -424,7 +420,7 @@ pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String 
         "connections",
     ]);
     let mut header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
-    header.extend(SUMMARY_METRICS.map(summary_column));
+    header.extend(summary_metrics().map(summary_column));
     header.push("reason".to_owned());
     push_row(&mut out, header);
     for run in runs {
@@ -582,14 +578,14 @@ mod tests {
             speed_index: None,
             total_bytes: Some(1_750_000),
             connections_used: Some(1),
-            metrics: [None; SUMMARY_METRICS.len()],
+            metrics: vec![None; summary_metrics().count()],
         }
     }
 
     #[test]
     fn the_summary_has_the_page_times_after_the_first_byte_empty_when_absent() {
         let flat = run("page-flat", Protocol::H2, 1, 2_000);
-        let mut metrics = [None; SUMMARY_METRICS.len()];
+        let mut metrics = vec![None; summary_metrics().count()];
         metrics[1] = Some(12.5); // hol_blocked_ms
         metrics[5] = Some(7.123456789); // goodput_mbit_s
         metrics[8] = Some(3.0); // drops_random

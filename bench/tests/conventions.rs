@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use support::{assert_ok, httplab, httplab_command, result_lines, run_key, scratch, stderr, write};
+use support::{
+    assert_ok, bench_command, httplab, httplab_command, result_lines, run_key, scratch, stderr,
+    write,
+};
 
 /// A scenario of small, quick runs: a 20 KB object over HTTP/2, `seeds`
 /// seeds.
@@ -22,17 +25,9 @@ fn quick(seeds: u64) -> String {
     )
 }
 
-/// `bench` of `scenario` into `out` with `extra` flags.
+/// `bench` of `scenario` into `out` with `extra` flags, to its end.
 fn bench(scenario: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "bench",
-        "--scenario",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(extra);
-    httplab(&args)
+    bench_command(scenario, out, extra).output().unwrap()
 }
 
 /// The summary's data rows.
@@ -93,19 +88,11 @@ fn a_closed_pipe_ends_quietly() {
     let dir = scratch("conv-pipe");
     let scenario = write(&dir, "quick.toml", &quick(4));
     let out = dir.join("out");
-    let mut child = httplab_command([
-        "bench",
-        "--scenario",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--jobs",
-        "1",
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut child = bench_command(&scenario, &out, &["--jobs", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // Both ends closed at once, before anything is read: stderr's first
     // line and the table on stdout both meet a closed pipe.
     drop(child.stdout.take());
@@ -153,19 +140,11 @@ fn sigint_mid_sweep_stores_reports_and_resumes() {
     let dir = scratch("conv-sigint");
     let scenario = write(&dir, "quick.toml", &quick(100));
     let out = dir.join("out");
-    let mut child = httplab_command([
-        "bench",
-        "--scenario",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--jobs",
-        "1",
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut child = bench_command(&scenario, &out, &["--jobs", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let stderr_pipe = child.stderr.take().unwrap();
     let reader = std::thread::spawn(move || {
         BufReader::new(stderr_pipe)
