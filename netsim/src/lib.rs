@@ -69,7 +69,7 @@ mod udp;
 mod wire;
 
 pub use accepted::{AcceptedConnection, Transport};
-pub use capture::QlogTrace;
+pub use capture::{drop_comment, CaptureError, PcapRecorder, PcapngPackets, QlogTrace};
 pub use clock::{now, TICK};
 pub use flow::{FlowControl, MAX_CONCURRENT_STREAMS, MAX_WINDOW};
 pub use host::Host;
