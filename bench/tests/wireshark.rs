@@ -291,7 +291,7 @@ fn http3_page_decodes_with_no_setup() {
                     continue;
                 };
                 let id: u64 = text(id).parse().unwrap();
-                if id % 4 != 0 {
+                if !id.is_multiple_of(4) {
                     continue;
                 }
                 let key = (format!("{connection}/{id}"), from);

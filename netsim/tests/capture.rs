@@ -113,12 +113,22 @@ fn quic_capture_and_key_log() {
 }
 
 /// The blocks of a pcapng file, read with an independent reader: the
-/// interfaces' names and timestamp resolutions, the secrets, and each packet
-/// as (interface, timestamp, comment, direction flags, bytes).
+/// interfaces' names and timestamp resolutions, the secrets, and each packet.
 struct Pcapng {
     interfaces: Vec<(String, u8)>,
     secrets: Vec<Vec<u8>>,
-    packets: Vec<(u32, Duration, Option<String>, u32, Vec<u8>)>,
+    packets: Vec<Packet>,
+}
+
+/// One Enhanced Packet Block.
+#[derive(Debug)]
+struct Packet {
+    interface: u32,
+    at: Duration,
+    comment: Option<String>,
+    /// `epb_flags`: 0b01 inbound, 0b10 outbound.
+    flags: u32,
+    bytes: Vec<u8>,
 }
 
 fn read_pcapng(bytes: &[u8]) -> Pcapng {
@@ -163,13 +173,13 @@ fn read_pcapng(bytes: &[u8]) -> Pcapng {
                         _ => {}
                     }
                 }
-                file.packets.push((
-                    epb.interface_id,
-                    epb.timestamp,
+                file.packets.push(Packet {
+                    interface: epb.interface_id,
+                    at: epb.timestamp,
                     comment,
                     flags,
-                    epb.data.into_owned(),
-                ));
+                    bytes: epb.data.into_owned(),
+                });
             }
             other => panic!("unexpected block {other:?}"),
         }
@@ -198,13 +208,19 @@ fn check_pcapng(transport: Transport) {
     let records = out.packet_log.records();
     assert_eq!(sent.packets.len(), records.len());
     assert!(
-        sent.packets.windows(2).all(|w| w[0].1 <= w[1].1),
+        sent.packets.windows(2).all(|w| w[0].at <= w[1].at),
         "time order"
     );
     let mut by_time: Vec<_> = records.iter().collect();
     by_time.sort_by_key(|r| (r.sent, r.direction != Direction::Up));
     for (packet, record) in sent.packets.iter().zip(&by_time) {
-        let (interface, at, comment, flags, _) = packet;
+        let Packet {
+            interface,
+            at,
+            comment,
+            flags,
+            ..
+        } = packet;
         let sender = match record.direction {
             Direction::Up => 0,
             Direction::Down => 1,
@@ -218,7 +234,7 @@ fn check_pcapng(transport: Transport) {
         };
         assert_eq!(comment, &expected, "{record:?}");
     }
-    let dropped = sent.packets.iter().filter(|p| p.2.is_some()).count();
+    let dropped = sent.packets.iter().filter(|p| p.comment.is_some()).count();
     assert!(dropped > 0, "1 % loss dropped nothing");
 
     // With the receivers' copies: every delivered packet once more, inbound,
@@ -228,7 +244,7 @@ fn check_pcapng(transport: Transport) {
         .iter()
         .filter(|r| matches!(r.fate, Fate::Delivered { .. }))
         .count();
-    let inbound = both.packets.iter().filter(|p| p.3 == 0b01).count();
+    let inbound = both.packets.iter().filter(|p| p.flags == 0b01).count();
     // The run ends with packets still in flight, which no one received.
     assert!(
         inbound <= delivered && inbound + 20 > delivered,
@@ -236,7 +252,7 @@ fn check_pcapng(transport: Transport) {
     );
     assert_eq!(both.packets.len() - inbound, records.len());
     assert!(
-        both.packets.windows(2).all(|w| w[0].1 <= w[1].1),
+        both.packets.windows(2).all(|w| w[0].at <= w[1].at),
         "time order"
     );
 
@@ -249,7 +265,7 @@ fn check_pcapng(transport: Transport) {
     let shape = |file: &Pcapng| -> Vec<_> {
         file.packets
             .iter()
-            .map(|(i, at, comment, flags, bytes)| (*i, *at, comment.clone(), *flags, bytes.len()))
+            .map(|p| (p.interface, p.at, p.comment.clone(), p.flags, p.bytes.len()))
             .collect()
     };
     let again = read_pcapng(

@@ -147,7 +147,10 @@ impl PcapngWriter {
     /// One block: type, total length, `body` (already padded to 4 bytes),
     /// total length again.
     fn block(&mut self, block_type: u32, body: &[u8]) {
-        debug_assert_eq!(body.len() % 4, 0, "block bodies are padded to 32 bits");
+        debug_assert!(
+            body.len().is_multiple_of(4),
+            "block bodies are padded to 32 bits"
+        );
         let total = u32_len(body.len() + 12);
         self.bytes.extend_from_slice(&block_type.to_le_bytes());
         self.bytes.extend_from_slice(&total.to_le_bytes());
@@ -175,7 +178,7 @@ fn end_options(body: &mut Vec<u8>) {
 
 /// Zero bytes up to the next multiple of 4.
 fn pad(body: &mut Vec<u8>) {
-    while body.len() % 4 != 0 {
+    while !body.len().is_multiple_of(4) {
         body.push(0);
     }
 }
