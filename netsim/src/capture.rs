@@ -1,17 +1,21 @@
 //! Packet capture, TLS key logs and qlog: what a run leaves behind for Wireshark and
 //! qvis.
 //!
-//! This module owns three recorders:
+//! This module owns three recorders and the files made from them:
 //!
-//! - [`PcapRecorder`] keeps every IPv4 packet seen at one capture point in memory as a
-//!   classic libpcap file (microsecond timestamps, `LINKTYPE_RAW`), stamped with
-//!   simulated time.
+//! - [`PcapRecorder`] keeps every IPv4 packet seen at one host in memory (with its
+//!   direction and, if the link dropped it, why), and writes it as a classic libpcap
+//!   file (microsecond timestamps, `LINKTYPE_RAW`), stamped with simulated time.
+//! - `pcapng_file` makes the two hosts' recorders one pcapng file (the block layout
+//!   is the `pcapng` submodule's): two interfaces, the key log inside, drops
+//!   commented, so Wireshark opens it with no setup.
 //! - [`KeyLogCollector`] is a [`rustls::KeyLog`] that keeps TLS secrets in NSS key-log
 //!   format, so Wireshark can decrypt both TLS over TCP and QUIC from the same capture.
 //! - `QlogCollector` (crate-internal) hands each QUIC connection a quinn qlog stream
 //!   of its own and keeps what quinn writes to it: one JSON-SEQ trace per connection
 //!   and side, a [`QlogTrace`], with event times in simulated milliseconds since the
-//!   run started.
+//!   run started, read out through the `qlog_rewrite` submodule (vantage point, one
+//!   group id, RTTs in milliseconds, no infinite values).
 //!
 //! All are deterministic: the same packets, secrets and events at the same simulated
 //! times give byte-identical files. None reads a clock. All write files atomically (a
@@ -203,7 +207,8 @@ pub enum PcapngPackets {
     /// Every delivered packet is then in the file twice, and Wireshark, which
     /// does not tell interfaces apart in its TCP analysis, marks every second
     /// copy as a retransmission (filter on `frame.interface_name` to see one
-    /// host's view).
+    /// host's view), and tshark 4.0 leaves about half of the QUIC packets
+    /// undecrypted when it sees each twice.
     SentAndReceived,
 }
 

@@ -18,7 +18,8 @@
 //! - `flow`: [`FlowControl`], the flow-control room HTTP/2 and QUIC both
 //!   get, and its QUIC config;
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs;
-//! - `capture`: pcap, TLS key-log and qlog capture;
+//! - `capture`: packet capture (classic pcap per host, one pcapng per run),
+//!   TLS key log and qlog;
 //! - `stats`: per-connection transport statistics;
 //! - `accepted`: the connections a host accepted, whose statistics a run
 //!   reads at its end;
