@@ -1271,15 +1271,9 @@ fn write_pcap(
         PcapFormat::Pcapng => netsim::PcapngPackets::Sent,
         PcapFormat::PcapngBoth => netsim::PcapngPackets::SentAndReceived,
         PcapFormat::Pcap => {
-            captures
-                .client
-                .write_to(path)
-                .with_context(|| format!("--pcap: writing {}", path.display()))?;
+            captures.client.write_to(path).context("--pcap")?;
             let server = server_pcap_path(path);
-            captures
-                .server
-                .write_to(&server)
-                .with_context(|| format!("--pcap: writing {}", server.display()))?;
+            captures.server.write_to(&server).context("--pcap")?;
             note!(
                 "pcap: {} (client), {} (server)",
                 path.display(),
@@ -1290,7 +1284,7 @@ fn write_pcap(
     };
     captures
         .write_pcapng(path, key_log, which)
-        .with_context(|| format!("--pcap: writing {}", path.display()))?;
+        .context("--pcap")?;
     note!(
         "pcapng: {} (client and server, TLS keys inside)",
         path.display()
