@@ -265,7 +265,7 @@ pub struct RunArgs {
     /// one pcapng file that Wireshark decodes with no setup: the client and
     /// the server as two interfaces, each packet once at its sender, the TLS
     /// and QUIC keys inside, a comment on every packet the link dropped
-    /// (docs/netsim.md, "Captures"). Simulated time from 1970-01-01.
+    /// (docs/netsim.md, "Capture"). Simulated time from 1970-01-01.
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
     /// What --pcap writes: `pcapng` (the default, as above), `pcapng-both`
