@@ -261,11 +261,20 @@ pub struct RunArgs {
     /// The wall-clock guard, as for `bench` (0: no guard).
     #[arg(long, value_name = "S", default_value_t = WALL_LIMIT_S)]
     pub wall_limit_s: u64,
-    /// Write a pcap of the client's packets to FILE, and the server's to
-    /// FILE with `-server` before its extension (classic pcap, raw IPv4,
-    /// simulated time from 1970-01-01).
+    /// Write the run's packets to FILE. By default (`--pcap-format pcapng`)
+    /// one pcapng file that Wireshark decodes with no setup: the client and
+    /// the server as two interfaces, each packet once at its sender, the TLS
+    /// and QUIC keys inside, a comment on every packet the link dropped
+    /// (docs/netsim.md, "Capture"). Simulated time from 1970-01-01.
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// What --pcap writes: `pcapng` (the default, as above), `pcapng-both`
+    /// (the same, plus each packet again on the receiver's interface when
+    /// it arrived), or `pcap` (classic pcap: the client's packets, sent and
+    /// received, in FILE and the server's in FILE with `-server` before its
+    /// extension; no keys inside, pass --keylog).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = PcapFormat::Pcapng)]
+    pub pcap_format: PcapFormat,
     /// Write the TLS secrets (NSS key-log format, for Wireshark) to FILE.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
@@ -1065,7 +1074,9 @@ fn run(args: RunArgs) -> Result<()> {
     }
     let capture = netsim::CaptureConfig {
         pcap: args.pcap.is_some(),
-        key_log: args.keylog.is_some(),
+        // A pcapng carries the keys itself.
+        key_log: args.keylog.is_some()
+            || (args.pcap.is_some() && args.pcap_format != PcapFormat::Pcap),
         qlog: args.qlog.is_some(),
     };
     let artifacts = runner::run_limited(
@@ -1078,20 +1089,8 @@ fn run(args: RunArgs) -> Result<()> {
         let captures = artifacts.captures.as_ref().ok_or_else(|| {
             anyhow!("the run produced no capture (it failed before the hosts started)")
         })?;
-        captures
-            .client
-            .write_to(path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        let server = server_pcap_path(path);
-        captures
-            .server
-            .write_to(&server)
-            .with_context(|| format!("writing {}", server.display()))?;
-        note!(
-            "pcap: {} (client), {} (server)",
-            path.display(),
-            server.display()
-        );
+        let key_log = artifacts.key_log.as_deref().unwrap_or_default();
+        write_pcap(path, args.pcap_format, captures, key_log)?;
     }
     if let Some(path) = &args.keylog {
         let text = artifacts.key_log.clone().unwrap_or_default();
@@ -1246,6 +1245,50 @@ fn write_qlogs(dir: &Path, traces: &[netsim::QlogTrace]) -> Result<()> {
     }
     let names: Vec<String> = traces.iter().map(|t| t.file_name()).collect();
     note!("qlog: {} ({})", dir.display(), names.join(", "));
+    Ok(())
+}
+
+/// What `--pcap` writes (see [`RunArgs::pcap_format`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PcapFormat {
+    /// One pcapng file, each packet once at its sender.
+    Pcapng,
+    /// One pcapng file, each packet at its sender and again at its receiver.
+    PcapngBoth,
+    /// Two classic pcap files, the client's and the server's.
+    Pcap,
+}
+
+/// Write the run's capture to `path` as `format` says, with `key_log` inside a
+/// pcapng, and say what was written.
+fn write_pcap(
+    path: &Path,
+    format: PcapFormat,
+    captures: &netsim::Captures,
+    key_log: &str,
+) -> Result<()> {
+    let which = match format {
+        PcapFormat::Pcapng => netsim::PcapngPackets::Sent,
+        PcapFormat::PcapngBoth => netsim::PcapngPackets::SentAndReceived,
+        PcapFormat::Pcap => {
+            captures.client.write_to(path).context("--pcap")?;
+            let server = server_pcap_path(path);
+            captures.server.write_to(&server).context("--pcap")?;
+            note!(
+                "pcap: {} (client), {} (server)",
+                path.display(),
+                server.display()
+            );
+            return Ok(());
+        }
+    };
+    captures
+        .write_pcapng(path, key_log, which)
+        .context("--pcap")?;
+    note!(
+        "pcapng: {} (client and server, TLS keys inside)",
+        path.display()
+    );
     Ok(())
 }
 

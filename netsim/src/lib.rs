@@ -18,7 +18,8 @@
 //! - `flow`: [`FlowControl`], the flow-control room HTTP/2 and QUIC both
 //!   get, and its QUIC config;
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs;
-//! - `capture`: pcap, TLS key-log and qlog capture;
+//! - `capture`: packet capture (classic pcap per host, one pcapng per run),
+//!   TLS key log and qlog;
 //! - `stats`: per-connection transport statistics;
 //! - `accepted`: the connections a host accepted, whose statistics a run
 //!   reads at its end;
@@ -69,7 +70,7 @@ mod udp;
 mod wire;
 
 pub use accepted::{AcceptedConnection, Transport};
-pub use capture::QlogTrace;
+pub use capture::{drop_comment, CaptureError, PcapRecorder, PcapngPackets, QlogTrace};
 pub use clock::{now, TICK};
 pub use flow::{FlowControl, MAX_CONCURRENT_STREAMS, MAX_WINDOW};
 pub use host::Host;
