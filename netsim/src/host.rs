@@ -316,7 +316,7 @@ impl Host {
 
     /// The smallest MTU of every path the client is on during the run (the
     /// smaller direction of each), in bytes: the largest packet that every
-    /// path of the run carries ([`NetworkConfig::smallest_mtu`]).
+    /// path of the run carries ([`crate::NetworkConfig::smallest_mtu`]).
     pub fn smallest_mtu(&self) -> u32 {
         lock(&self.inner.run.network).config().smallest_mtu()
     }
