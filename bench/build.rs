@@ -30,6 +30,11 @@ fn main() {
     let dirty = git(&root, &["status", "--porcelain"]).is_some_and(|s| !s.is_empty());
     println!("cargo:rustc-env=HTTPLAB_GIT_COMMIT={commit}");
     println!("cargo:rustc-env=HTTPLAB_GIT_DIRTY={dirty}");
+    // What `httplab -V` prints after the name: the version, the commit and
+    // whether the tree was dirty.
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let dirty_note = if dirty { ", dirty" } else { "" };
+    println!("cargo:rustc-env=HTTPLAB_VERSION_LINE={version} (commit {commit}{dirty_note})");
 
     let lock = root.join("Cargo.lock");
     let versions = std::fs::read_to_string(&lock)

@@ -29,7 +29,7 @@ use crate::kernel::{check, kernel_key, run_kernel, KernelOptions, KERNEL_KEY_PRE
 use crate::results::{
     write_atomic, OutLock, ResultsAppender, StoredRuns, RESULTS_FILE, SCENARIO_FILE,
 };
-use crate::{runner, spec};
+use crate::{note, runner, spec};
 
 /// What to calibrate, and where the results go.
 #[derive(Clone, Debug)]
@@ -106,7 +106,7 @@ pub fn run(config: &CalibrateConfig) -> Result<CalibrateReport> {
             .map(|s| (Mode::Kernel, s)),
     );
     let resumed = 2 * runs.len() - todo.len();
-    eprintln!(
+    note!(
         "calibrating {} ({hash}): {} runs in the simulation and {} on the kernel; {} to run, into {}",
         scenario.name,
         runs.len(),
@@ -133,7 +133,7 @@ pub fn run(config: &CalibrateConfig) -> Result<CalibrateReport> {
                 ),
             },
         };
-        eprintln!("[{}/{}] {}", i + 1, todo.len(), progress_line(&result));
+        note!("[{}/{}] {}", i + 1, todo.len(), progress_line(&result));
         appender.append(&result)?;
         ran += 1;
     }

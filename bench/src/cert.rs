@@ -6,7 +6,6 @@
 //! its private key is public (it is in the source), so trust it only where
 //! nothing else depends on that trust.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -21,14 +20,11 @@ pub fn pem() -> &'static str {
 /// say where on stderr.
 pub fn run(out: Option<&Path>) -> Result<()> {
     match out {
-        None => std::io::stdout()
-            .lock()
-            .write_all(pem().as_bytes())
-            .context("writing the certificate to standard output"),
+        None => crate::console::out(pem()).context("writing the certificate to standard output"),
         Some(path) => {
             crate::results::write_atomic(path, pem().as_bytes())
                 .with_context(|| format!("--out {}", path.display()))?;
-            eprintln!(
+            crate::note!(
                 "wrote the lab's certificate (for {} and localhost) to {}",
                 netsim::tls::SERVER_NAME,
                 path.display()

@@ -4,7 +4,6 @@
 //! Standard output carries what a command produces (a table, a record, a
 //! list); progress and notes go to standard error.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -22,7 +21,7 @@ use scenarios::{
 use crate::progress::Progress;
 use crate::results::{self, RESULTS_FILE, SUMMARY_FILE};
 use crate::sweep::{self, Shard, SweepConfig};
-use crate::{runner, spec, table};
+use crate::{note, outln, runner, spec, table};
 use crate::{Outcome, RunResult};
 
 /// Seeds per protocol in a `--quick` sweep.
@@ -35,7 +34,12 @@ pub const QUICK_TIME_LIMIT_S: f64 = 20.0;
 ///
 /// The same scenario, seed and binary give byte-identical results.
 #[derive(Debug, Parser)]
-#[command(name = "httplab", version, propagate_version = true)]
+#[command(
+    name = "httplab",
+    version = crate::lab::VERSION_LINE,
+    propagate_version = true,
+    after_help = crate::console::EXIT_CODES_HELP
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -87,6 +91,30 @@ pub enum Command {
     /// by object (kind = "page-graph"), and print what was imported and
     /// inferred on stderr. See docs/workloads.md, "Importing a HAR".
     ImportHar(ImportHarArgs),
+    /// Print a shell completion script for httplab on stdout, e.g.
+    /// `httplab completions bash > ~/.local/share/bash-completion/completions/httplab`.
+    Completions(CompletionsArgs),
+    /// Print httplab's man page (roff) on stdout, or with --out DIR write
+    /// one page per command into DIR (httplab.1, httplab-bench.1, ...),
+    /// e.g. `httplab man | man -l -`.
+    Man(ManArgs),
+}
+
+/// `httplab completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// `httplab man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write httplab.1 and one page per command into DIR (created if
+    /// absent) instead of printing httplab.1.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// The network and scenario choices `bench` and `run` share.
@@ -208,6 +236,11 @@ pub struct BenchArgs {
     /// untouched by it.
     #[arg(long, value_name = "S", default_value_t = WALL_LIMIT_S)]
     pub wall_limit_s: u64,
+    /// Exit with code 3 when any run of the sweep failed or timed out
+    /// (after storing every run and rendering the report). Without it the
+    /// exit code is 0 once the sweep completed: a failed run is a result.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `--wall-limit-s`'s default: [`runner::DEFAULT_WALL_LIMIT`] in seconds.
@@ -233,11 +266,20 @@ pub struct RunArgs {
     /// The wall-clock guard, as for `bench` (0: no guard).
     #[arg(long, value_name = "S", default_value_t = WALL_LIMIT_S)]
     pub wall_limit_s: u64,
-    /// Write a pcap of the client's packets to FILE, and the server's to
-    /// FILE with `-server` before its extension (classic pcap, raw IPv4,
-    /// simulated time from 1970-01-01).
+    /// Write the run's packets to FILE. By default (`--pcap-format pcapng`)
+    /// one pcapng file that Wireshark decodes with no setup: the client and
+    /// the server as two interfaces, each packet once at its sender, the TLS
+    /// and QUIC keys inside, a comment on every packet the link dropped
+    /// (docs/netsim.md, "Capture"). Simulated time from 1970-01-01.
     #[arg(long, value_name = "FILE")]
     pub pcap: Option<PathBuf>,
+    /// What --pcap writes: `pcapng` (the default, as above), `pcapng-both`
+    /// (the same, plus each packet again on the receiver's interface when
+    /// it arrived), or `pcap` (classic pcap: the client's packets, sent and
+    /// received, in FILE and the server's in FILE with `-server` before its
+    /// extension; no keys inside, pass --keylog).
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = PcapFormat::Pcapng)]
+    pub pcap_format: PcapFormat,
     /// Write the TLS secrets (NSS key-log format, for Wireshark) to FILE.
     #[arg(long, value_name = "FILE")]
     pub keylog: Option<PathBuf>,
@@ -561,19 +603,19 @@ pub fn main() -> ExitCode {
     if let Command::Shell(args) = &cli.command {
         return match shell(args) {
             Ok(code) => code,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
-            }
+            Err(e) => failed(&e),
         };
     }
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => failed(&e),
     }
+}
+
+/// Print `error` (each cause once) and give its exit code.
+fn failed(error: &anyhow::Error) -> ExitCode {
+    note!("{}", crate::console::message(error));
+    ExitCode::from(crate::console::exit_code(error))
 }
 
 /// Carry out `cli`'s command.
@@ -589,6 +631,18 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Report(args) => report(args),
         Command::Calibrate(args) => calibrate(args),
         Command::ImportHar(args) => import_har(args),
+        Command::Completions(args) => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "httplab",
+                &mut script,
+            );
+            crate::console::out(&String::from_utf8_lossy(&script))
+                .context("writing the completion script")
+        }
+        Command::Man(args) => man(args),
         Command::Shell(args) => {
             let code = shell(&args)?;
             if code != ExitCode::SUCCESS {
@@ -617,20 +671,17 @@ fn import_har(args: ImportHarArgs) -> Result<()> {
         ),
     };
     let toml = crate::import_har::scenario_toml(&page, &name, &source)?;
-    eprint!("{}", crate::import_har::summary(&page, &source));
+    crate::console::note(&crate::import_har::summary(&page, &source));
     match &args.out {
         Some(path) => {
             results::write_atomic(path, toml.as_bytes())?;
-            eprintln!(
+            note!(
                 "wrote scenario {name} to {} (run it: httplab bench --scenario {})",
                 path.display(),
                 path.display()
             );
         }
-        None => std::io::stdout()
-            .lock()
-            .write_all(toml.as_bytes())
-            .context("writing the scenario to standard output")?,
+        None => crate::console::out(&toml).context("writing the scenario to standard output")?,
     }
     Ok(())
 }
@@ -654,18 +705,14 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
     };
     let done = crate::calibrate::run(&config)?;
     if done.resumed > 0 {
-        eprintln!(
+        note!(
             "resumed: {} runs were already in {}",
-            done.resumed, RESULTS_FILE
+            done.resumed,
+            RESULTS_FILE
         );
     }
-    let mut stdout = std::io::stdout().lock();
-    writeln!(
-        stdout,
-        "{}",
-        reports::calibration::table(&done.calibration.rows)
-    )?;
-    eprintln!("calibration report: {}", done.calibration.path.display());
+    outln!("{}", reports::calibration::table(&done.calibration.rows))?;
+    note!("calibration report: {}", done.calibration.path.display());
     Ok(())
 }
 
@@ -799,51 +846,62 @@ fn bench(args: BenchArgs) -> Result<()> {
             std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
         })
         .map_err(|e| anyhow!("--shard-from-env: {e}"))?;
-        eprintln!("shard {} from {}", from_env.shard, from_env.source);
+        note!("shard {} from {}", from_env.shard, from_env.source);
         Some(from_env.shard)
     } else {
         args.shard
     };
+    let interrupts = crate::signals::Interrupts::install()?;
     let config = SweepConfig {
         shard,
         wall_limit: wall_limit(args.wall_limit_s),
+        interrupt: interrupts.any.clone(),
         ..SweepConfig::new(out.clone(), jobs)
     };
     let total = runs.len();
     let name = scenario.name.clone();
-    let report = sweep::run(&hash, &spec::to_toml(&scenario)?, runs, &config, |left| {
-        let shard = shard.map_or_else(String::new, |s| format!(", shard {s}"));
-        eprintln!(
-            "scenario {name} ({hash}): {total} runs{shard}; {left} to run, {jobs} at a time, into {}",
-            out.display()
-        );
-        Progress::new(left)
+    let toml = spec::to_toml(&scenario)?;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let report = std::thread::scope(|scope| {
+        let watcher = scope.spawn(|| say_when_interrupted(&interrupts, &done));
+        let report = sweep::run(&hash, &toml, runs, &config, |left| {
+            let shard = shard.map_or_else(String::new, |s| format!(", shard {s}"));
+            note!(
+                "scenario {name} ({hash}): {total} runs{shard}; {left} to run, {jobs} at a time, into {}",
+                out.display()
+            );
+            Progress::new(left)
+        });
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = watcher.join();
+        report
     })?;
     if report.resumed > 0 {
-        eprintln!(
+        note!(
             "resumed: {} of {} runs were already in {}",
-            report.resumed, report.planned, RESULTS_FILE
+            report.resumed,
+            report.planned,
+            RESULTS_FILE
         );
     }
     if report.dropped_partial_line {
-        eprintln!("note: dropped a partial last line of {RESULTS_FILE} (an interrupted write); that run ran again");
+        note!("note: dropped a partial last line of {RESULTS_FILE} (an interrupted write); that run ran again");
     }
     if report.other_records > 0 {
-        eprintln!(
+        note!(
             "note: {RESULTS_FILE} also holds {} records of other scenario versions or lab builds; summary.csv leaves them out",
             report.other_records
         );
     }
-    let mut stdout = std::io::stdout().lock();
-    writeln!(
-        stdout,
-        "{}",
-        table::render(&table::rows(&report.runs)).trim_end()
-    )?;
-    writeln!(
-        stdout,
-        "\n{} runs ({} failed or timed out); results in {}, summary in {}",
-        report.planned,
+    outln!("{}", table::render(&table::rows(&report.runs)).trim_end())?;
+    let done = report.resumed + report.ran;
+    let runs_done = if done < report.planned {
+        format!("{done} of {} runs done", report.planned)
+    } else {
+        format!("{} runs", report.planned)
+    };
+    outln!(
+        "\n{runs_done} ({} failed or timed out); results in {}, summary in {}",
         report.failed,
         out.join(RESULTS_FILE).display(),
         out.join(SUMMARY_FILE).display()
@@ -853,36 +911,85 @@ fn bench(args: BenchArgs) -> Result<()> {
         // report, and nothing wrong (a batch system's task must succeed).
         match shard {
             Some(s) => {
-                eprintln!("note: shard {s} has no runs (the sweep has {total}); no report rendered")
+                note!("note: shard {s} has no runs (the sweep has {total}); no report rendered")
             }
-            None => eprintln!("note: the sweep has no runs; no report rendered"),
+            None => note!("note: the sweep has no runs; no report rendered"),
         }
         return Ok(());
     }
     let report_dir = out.join(REPORT_DIR);
     let rendered = reports::render(&out, &report_dir)
         .with_context(|| format!("rendering the report of {}", out.display()))?;
-    writeln!(
-        stdout,
-        "report: {}",
-        report_dir.join(reports::REPORT_MD).display()
-    )?;
+    outln!("report: {}", report_dir.join(reports::REPORT_MD).display())?;
     if rendered.left_out > 0 {
-        eprintln!(
+        note!(
             "note: the report leaves out {} records of other scenario versions or lab builds, repeated runs, or run keys not of the scenario",
             rendered.left_out
         );
     }
     if rendered.kernel_runs > 0 {
-        eprintln!(
+        note!(
             "note: the report leaves out {} kernel runs (httplab calibrate reports them, in calibration.md)",
             rendered.kernel_runs
         );
     }
     for warning in &rendered.warnings {
-        eprintln!("warning: {warning}");
+        note!("warning: {warning}");
+    }
+    bench_outcome(&report, args.strict, &interrupts)
+}
+
+/// How a sweep that stored its runs and rendered its report ends: an
+/// interruption (the signal's exit code, saying how to go on), `--strict`
+/// with a failed run (exit code 3), or success.
+fn bench_outcome(
+    report: &sweep::SweepReport,
+    strict: bool,
+    interrupts: &crate::signals::Interrupts,
+) -> Result<()> {
+    let done = report.resumed + report.ran;
+    if interrupts.raised() {
+        let next = if done < report.planned {
+            "rerun the same command to resume"
+        } else {
+            "the sweep was complete"
+        };
+        return Err(crate::console::Stop::Interrupted {
+            message: format!(
+                "interrupted: {done} of {} runs done; {next}",
+                report.planned
+            ),
+            code: interrupts.exit_code(),
+        }
+        .into());
+    }
+    if strict && report.failed > 0 {
+        return Err(crate::console::Stop::RunsFailed(format!(
+            "--strict: {} of {} runs failed or timed out (see summary.csv's reason column)",
+            report.failed, report.planned
+        ))
+        .into());
     }
     Ok(())
+}
+
+/// Until `done`, wait for a signal and say, once, what happens now.
+fn say_when_interrupted(
+    interrupts: &crate::signals::Interrupts,
+    done: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::atomic::Ordering;
+    while !done.load(Ordering::Relaxed) {
+        if interrupts.raised() {
+            // On a new line: the progress line may be half drawn.
+            note!(
+                "\nstopping: no new runs start; the runs in flight finish and are stored \
+                 (press Ctrl-C again to stop at once)"
+            );
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// The report's directory inside a results directory.
@@ -892,9 +999,7 @@ fn report(args: ReportArgs) -> Result<()> {
     let out = args.out.unwrap_or_else(|| args.dir.join(REPORT_DIR));
     let rendered = reports::render(&args.dir, &out)
         .with_context(|| format!("rendering the report of {}", args.dir.display()))?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(
-        stdout,
+    outln!(
         "{} runs ({} failed, {} timed out) in {} groups; report: {}",
         rendered.runs,
         rendered.failed,
@@ -903,22 +1008,22 @@ fn report(args: ReportArgs) -> Result<()> {
         out.join(reports::REPORT_MD).display()
     )?;
     for file in &rendered.files {
-        writeln!(stdout, "  {}", file.display())?;
+        outln!("  {}", file.display())?;
     }
     if rendered.left_out > 0 {
-        eprintln!(
+        note!(
             "note: left out {} records of other scenario versions or lab builds, repeated runs, or run keys not of the scenario",
             rendered.left_out
         );
     }
     if rendered.kernel_runs > 0 {
-        eprintln!(
+        note!(
             "note: left out {} kernel runs (httplab calibrate reports them, in calibration.md)",
             rendered.kernel_runs
         );
     }
     for warning in &rendered.warnings {
-        eprintln!("warning: {warning}");
+        note!("warning: {warning}");
     }
     Ok(())
 }
@@ -944,7 +1049,7 @@ fn run_spec(args: &RunArgs) -> Result<(Scenario, RunSpec)> {
             at.push(format!("{} = {}", axis.name(), axis.label_in(&point.1)));
             swept.push(axis.name().to_owned());
         }
-        eprintln!(
+        note!(
             "note: scenario {} sweeps {}; running its first point ({}); pin another with --loss, --rtt, --bandwidth, --initial-window, --handshake, --cc, --pacing, --scheduler, --certificate, --coalescing, --h3-discovery or --network-events",
             scenario.name,
             swept.join(", "),
@@ -1004,7 +1109,9 @@ fn run(args: RunArgs) -> Result<()> {
     }
     let capture = netsim::CaptureConfig {
         pcap: args.pcap.is_some(),
-        key_log: args.keylog.is_some(),
+        // A pcapng carries the keys itself.
+        key_log: args.keylog.is_some()
+            || (args.pcap.is_some() && args.pcap_format != PcapFormat::Pcap),
         qlog: args.qlog.is_some(),
     };
     let artifacts = runner::run_limited(
@@ -1017,25 +1124,13 @@ fn run(args: RunArgs) -> Result<()> {
         let captures = artifacts.captures.as_ref().ok_or_else(|| {
             anyhow!("the run produced no capture (it failed before the hosts started)")
         })?;
-        captures
-            .client
-            .write_to(path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        let server = server_pcap_path(path);
-        captures
-            .server
-            .write_to(&server)
-            .with_context(|| format!("writing {}", server.display()))?;
-        eprintln!(
-            "pcap: {} (client), {} (server)",
-            path.display(),
-            server.display()
-        );
+        let key_log = artifacts.key_log.as_deref().unwrap_or_default();
+        write_pcap(path, args.pcap_format, captures, key_log)?;
     }
     if let Some(path) = &args.keylog {
         let text = artifacts.key_log.clone().unwrap_or_default();
         results::write_atomic(path, text.as_bytes())?;
-        eprintln!("TLS key log: {}", path.display());
+        note!("TLS key log: {}", path.display());
     }
     if let Some(dir) = &args.qlog {
         write_qlogs(dir, artifacts.qlogs.as_deref().unwrap_or_default())?;
@@ -1047,17 +1142,15 @@ fn run(args: RunArgs) -> Result<()> {
         let mut csv = Vec::new();
         log.write_csv(&mut csv).context("encoding the packet log")?;
         results::write_atomic(path, &csv)?;
-        eprintln!("packet log: {}", path.display());
+        note!("packet log: {}", path.display());
     }
     let result = &artifacts.result;
-    let mut stdout = std::io::stdout().lock();
     if args.json {
         let json = serde_json::to_string_pretty(result).context("encoding the run record")?;
-        writeln!(stdout, "{json}")?;
+        outln!("{json}")?;
         return run_succeeded(result);
     }
-    writeln!(
-        stdout,
+    outln!(
         "{} {} seed {} ({}): {}",
         result.scenario,
         result.protocol,
@@ -1066,29 +1159,23 @@ fn run(args: RunArgs) -> Result<()> {
         result.outcome.label()
     )?;
     if let Some(reason) = &result.reason {
-        writeln!(stdout, "reason: {reason}")?;
+        outln!("reason: {reason}")?;
     }
     if let Some(m) = &result.measurements {
         if let Some(plt) = m.plt {
-            writeln!(stdout, "page load time: {:.3} s", plt.as_secs_f64())?;
+            outln!("page load time: {:.3} s", plt.as_secs_f64())?;
         }
         if let Some(ttfb) = m.ttfb {
-            writeln!(
-                stdout,
-                "time to first byte: {:.1} ms",
-                ttfb.as_secs_f64() * 1e3
-            )?;
+            outln!("time to first byte: {:.1} ms", ttfb.as_secs_f64() * 1e3)?;
         }
-        writeln!(
-            stdout,
+        outln!(
             "{} requests, {} bytes, {} connections",
             m.requests.len(),
             m.total_bytes,
             m.connections_used
         )?;
         if let Some(warmup) = &m.warmup {
-            writeln!(
-                stdout,
+            outln!(
                 "warm-up: {} connection(s), {:.3} s before the measured part",
                 warmup.connections.len(),
                 warmup.offset.as_secs_f64()
@@ -1097,8 +1184,7 @@ fn run(args: RunArgs) -> Result<()> {
         if result.handshake != Handshake::Full {
             for c in &m.connections {
                 let known = |v: Option<bool>| v.map_or("unknown", |b| if b { "yes" } else { "no" });
-                writeln!(
-                    stdout,
+                outln!(
                     "connection {}: resumed {}, early data {}",
                     c.id,
                     known(c.resumed),
@@ -1119,8 +1205,7 @@ fn run(args: RunArgs) -> Result<()> {
             .filter(|(_, &n)| n > 0)
             .map(|(r, n)| format!("{r} {n}"))
             .collect();
-        writeln!(
-            stdout,
+        outln!(
             "simulated {:.3} s, {} packets, drops: {}; packet log {}",
             sim.elapsed.as_secs_f64(),
             sim.packets,
@@ -1141,18 +1226,47 @@ fn run_succeeded(result: &RunResult) -> Result<()> {
     if result.outcome == Outcome::Ok {
         return Ok(());
     }
-    bail!(
+    Err(crate::console::Stop::RunsFailed(format!(
         "run {} {}: {}",
         result.run_key,
         result.outcome.label(),
         result.reason.as_deref().unwrap_or("no reason recorded")
-    )
+    ))
+    .into())
+}
+
+/// `httplab man`: the main page on stdout, or every page into a directory.
+fn man(args: ManArgs) -> Result<()> {
+    let command = <Cli as clap::CommandFactory>::command();
+    let render = |command: &clap::Command| -> Result<Vec<u8>> {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command.clone())
+            .render(&mut page)
+            .context("rendering the man page")?;
+        Ok(page)
+    };
+    let Some(dir) = args.out else {
+        return crate::console::out(&String::from_utf8_lossy(&render(&command)?))
+            .context("writing the man page");
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut pages = vec![("httplab.1".to_owned(), render(&command)?)];
+    for sub in command.get_subcommands() {
+        let name = format!("httplab-{}", sub.get_name());
+        let page = render(&sub.clone().name(name.clone()))?;
+        pages.push((format!("{name}.1"), page));
+    }
+    for (file, page) in &pages {
+        results::write_atomic(&dir.join(file), page)?;
+    }
+    note!("wrote {} man pages into {}", pages.len(), dir.display());
+    Ok(())
 }
 
 /// Write each trace to `dir/<side>-<N>.sqlog` and say what was written.
 fn write_qlogs(dir: &Path, traces: &[netsim::QlogTrace]) -> Result<()> {
     if traces.is_empty() {
-        eprintln!(
+        note!(
             "qlog: the run made no QUIC connection; nothing written to {}",
             dir.display()
         );
@@ -1165,7 +1279,51 @@ fn write_qlogs(dir: &Path, traces: &[netsim::QlogTrace]) -> Result<()> {
             .with_context(|| format!("writing the qlog trace {}", path.display()))?;
     }
     let names: Vec<String> = traces.iter().map(|t| t.file_name()).collect();
-    eprintln!("qlog: {} ({})", dir.display(), names.join(", "));
+    note!("qlog: {} ({})", dir.display(), names.join(", "));
+    Ok(())
+}
+
+/// What `--pcap` writes (see [`RunArgs::pcap_format`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PcapFormat {
+    /// One pcapng file, each packet once at its sender.
+    Pcapng,
+    /// One pcapng file, each packet at its sender and again at its receiver.
+    PcapngBoth,
+    /// Two classic pcap files, the client's and the server's.
+    Pcap,
+}
+
+/// Write the run's capture to `path` as `format` says, with `key_log` inside a
+/// pcapng, and say what was written.
+fn write_pcap(
+    path: &Path,
+    format: PcapFormat,
+    captures: &netsim::Captures,
+    key_log: &str,
+) -> Result<()> {
+    let which = match format {
+        PcapFormat::Pcapng => netsim::PcapngPackets::Sent,
+        PcapFormat::PcapngBoth => netsim::PcapngPackets::SentAndReceived,
+        PcapFormat::Pcap => {
+            captures.client.write_to(path).context("--pcap")?;
+            let server = server_pcap_path(path);
+            captures.server.write_to(&server).context("--pcap")?;
+            note!(
+                "pcap: {} (client), {} (server)",
+                path.display(),
+                server.display()
+            );
+            return Ok(());
+        }
+    };
+    captures
+        .write_pcapng(path, key_log, which)
+        .context("--pcap")?;
+    note!(
+        "pcapng: {} (client and server, TLS keys inside)",
+        path.display()
+    );
     Ok(())
 }
 
@@ -1184,26 +1342,23 @@ fn server_pcap_path(path: &Path) -> PathBuf {
 }
 
 fn list() -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "scenarios:")?;
+    outln!("scenarios:")?;
     for name in Scenario::builtin_names() {
         let line = Scenario::builtin(name)
             .map(|s| s.description)
             .unwrap_or_default();
-        writeln!(stdout, "  {name:<14} {line}")?;
+        outln!("  {name:<14} {line}")?;
     }
-    writeln!(stdout, "presets:")?;
+    outln!("presets:")?;
     for preset in scenarios::presets() {
-        writeln!(stdout, "  {:<14} {}", preset.name, preset.description)?;
+        outln!("  {:<14} {}", preset.name, preset.description)?;
     }
     Ok(())
 }
 
 fn merge(args: MergeArgs) -> Result<()> {
     let (kept, duplicates) = results::merge(&args.dirs, &args.out)?;
-    let mut stdout = std::io::stdout().lock();
-    writeln!(
-        stdout,
+    outln!(
         "merged {kept} records into {} ({duplicates} duplicates dropped); summary in {}",
         args.out.join(RESULTS_FILE).display(),
         args.out.join(SUMMARY_FILE).display()
@@ -1241,7 +1396,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         .collect();
     if let Some(warning) = crate::serve::listen_warning(args.listen).filter(|_| identity.is_none())
     {
-        eprintln!("{warning}");
+        note!("{warning}");
     }
     let runtime = real_runtime()?;
     let bound = {
@@ -1264,13 +1419,13 @@ fn serve(args: ServeArgs) -> Result<()> {
             netsim::tls::SERVER_NAME
         ),
     };
-    eprintln!(
+    note!(
         "serving {} on {addr} (content seed {}; {certificate}); Ctrl-C to stop",
         offered.join(", "),
         args.seed,
     );
-    eprintln!("{}", crate::serve::describe(bound.limits(), &limits));
-    writeln!(std::io::stdout(), "{}", crate::serve::bound_line(&bound))?;
+    note!("{}", crate::serve::describe(bound.limits(), &limits));
+    outln!("{}", crate::serve::bound_line(&bound))?;
     runtime
         .block_on(bound.serve(server))
         .with_context(|| format!("serving on {addr}"))

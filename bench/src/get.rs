@@ -16,7 +16,6 @@
 //! is the real one (tokio's, on a runtime of real time).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -328,8 +327,10 @@ fn advice(failure: &str, trust: &Trust, check: BodyCheck, seed: u64) -> Option<S
     None
 }
 
-/// Carry out `httplab get`: resolve, fetch, print; an error (non-zero
-/// exit) if anything failed, after printing what was measured.
+/// Carry out `httplab get`: resolve, fetch, print. An error before the
+/// fetch (a bad URL or flag, a name that does not resolve) exits 1; a
+/// fetch that failed ([`crate::console::Stop::RunsFailed`]) exits 3, after
+/// what was measured is printed.
 pub fn run(request: &GetRequest) -> Result<()> {
     let url = Url::parse(&request.url)?;
     let trust = trust(request)?;
@@ -436,7 +437,6 @@ pub fn run(request: &GetRequest) -> Result<()> {
         Ok((addrs, namelookup, record))
     })?;
     let timings = Timings::of(&record, namelookup);
-    let mut stdout = std::io::stdout().lock();
     if request.json {
         let report = GetReport {
             url: &request.url,
@@ -447,18 +447,24 @@ pub fn run(request: &GetRequest) -> Result<()> {
             record: &record,
         };
         let json = serde_json::to_string_pretty(&report).context("encoding the record")?;
-        writeln!(stdout, "{json}")?;
+        crate::outln!("{json}")?;
     } else {
-        write!(stdout, "{}", summary(&url, request, &addrs, check, &record))?;
-        write!(stdout, "{}", timings.text())?;
+        crate::console::out(&format!(
+            "{}{}",
+            summary(&url, request, &addrs, check, &record),
+            timings.text()
+        ))?;
     }
-    drop(stdout);
     match &record.failure {
         None => Ok(()),
-        Some(failure) => match advice(failure, &trust, check, request.seed) {
-            Some(advice) => bail!("{}: {failure}\nhint: {advice}", url.display()),
-            None => bail!("{}: {failure}", url.display()),
-        },
+        // The fetch ran and failed: exit code 3, as `httplab run`'s.
+        Some(failure) => Err(crate::console::Stop::RunsFailed(
+            match advice(failure, &trust, check, request.seed) {
+                Some(advice) => format!("{}: {failure}\nhint: {advice}", url.display()),
+                None => format!("{}: {failure}", url.display()),
+            },
+        )
+        .into()),
     }
 }
 

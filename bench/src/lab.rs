@@ -7,6 +7,10 @@
 
 use records::LabInfo;
 
+/// What `httplab -V` prints after the name: `0.1.0 (commit <hash>)`, with
+/// `, dirty` when the tree had uncommitted changes.
+pub const VERSION_LINE: &str = env!("HTTPLAB_VERSION_LINE");
+
 /// This binary's build.
 pub fn current() -> LabInfo {
     let crate_versions = env!("HTTPLAB_CRATE_VERSIONS")

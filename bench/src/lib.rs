@@ -21,6 +21,7 @@
 //!   `scenario.toml`, atomic writes, merging shards;
 //! - [`table`]: the per-protocol table a sweep prints at its end;
 //! - [`progress`]: a sweep's progress on stderr;
+//! - [`signals`]: SIGINT and SIGTERM as the flag that stops a sweep;
 //! - [`spec`]: the boundary to the scenario schema;
 //! - [`network`]: a scenario's resolved network as netsim's
 //!   `NetworkConfig` (netsim knows nothing of scenarios);
@@ -31,6 +32,9 @@
 //! - [`get`]: `httplab get URL`: a URL fetched from any HTTPS server by the
 //!   lab's client on real sockets, with curl-like timings;
 //! - [`cert`]: `httplab cert`: the lab's certificate in PEM;
+//! - [`console`]: writing to stdout and stderr as shell tools do (one
+//!   write per line, a closed pipe ignored), the exit codes, and error
+//!   messages with each cause once;
 //! - [`cli`]: the command line (`httplab bench | run | list | merge | serve
 //!   | get | cert | report | calibrate | shell | import-har`).
 //!
@@ -41,6 +45,7 @@
 pub mod calibrate;
 pub mod cert;
 pub mod cli;
+pub mod console;
 pub mod get;
 pub mod import_har;
 pub mod kernel;
@@ -51,6 +56,7 @@ pub mod results;
 pub mod runner;
 pub mod serve;
 pub mod shell;
+pub mod signals;
 pub mod spec;
 pub mod sweep;
 pub mod table;

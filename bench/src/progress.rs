@@ -4,8 +4,10 @@
 //!
 //! Progress is the only place the runner reads the wall clock, and only to
 //! tell a person how long is left; nothing read here reaches a record.
+//! Each update is one write ([`crate::console::note`]), so a log never
+//! holds half a line, and a closed stderr is no error.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use records::{Outcome, RunResult};
@@ -51,10 +53,9 @@ impl Progress {
         }
         let elapsed = self.started.elapsed();
         let eta = self.eta(elapsed);
-        let mut err = std::io::stderr().lock();
-        if self.terminal {
-            let _ = write!(
-                err,
+        let line = if self.terminal {
+            self.drawn = true;
+            format!(
                 "\r\x1b[K[{}/{}] {:>3}%  {} failed  elapsed {}  ETA {}",
                 self.done,
                 self.total,
@@ -62,8 +63,7 @@ impl Progress {
                 self.failed,
                 clock(elapsed),
                 eta.map_or_else(|| "-".to_owned(), clock),
-            );
-            self.drawn = true;
+            )
         } else {
             let axes: Vec<String> = result
                 .axes
@@ -81,24 +81,23 @@ impl Progress {
                     result.reason.as_deref().unwrap_or("no reason recorded")
                 ),
             };
-            let _ = writeln!(
-                err,
-                "[{}/{}] {} seed={}{}: {what} (ETA {})",
+            format!(
+                "[{}/{}] {} seed={}{}: {what} (ETA {})\n",
                 self.done,
                 self.total,
                 result.protocol,
                 result.seed,
                 axes.concat(),
                 eta.map_or_else(|| "-".to_owned(), clock),
-            );
-        }
-        let _ = err.flush();
+            )
+        };
+        crate::console::note(&line);
     }
 
     /// End the in-place line, if one was drawn.
     pub fn finish(&mut self) {
         if self.drawn {
-            let _ = writeln!(std::io::stderr());
+            crate::console::note("\n");
             self.drawn = false;
         }
     }

@@ -26,6 +26,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use records::{Axes, AxisValue, Outcome, ResultsFile, RunResult};
+use reports::tables::Metric;
 use scenarios::Protocol;
 
 /// The raw results, one JSON record per line.
@@ -90,6 +91,41 @@ pub struct StoredRun {
     pub total_bytes: Option<u64>,
     /// Connections opened, if the client left a record.
     pub connections_used: Option<usize>,
+    /// The value of each of [`summary_metrics`], in that order, if the run
+    /// measured it ([`Metric::of_run`], as the report computes it).
+    pub metrics: Vec<Option<f64>>,
+}
+
+/// The per-run metrics of the report ([`Metric::ALL`], in its order) that
+/// `summary.csv` has after its `connections` column: all of them but the
+/// times it has exactly, to the nanosecond, in columns of their own (page
+/// load time, TTFB and the page times).
+pub fn summary_metrics() -> impl Iterator<Item = Metric> {
+    Metric::ALL.into_iter().filter(|m| {
+        !matches!(
+            m,
+            Metric::FirstRender
+                | Metric::DomContentLoaded
+                | Metric::Onload
+                | Metric::SpeedIndex
+                | Metric::Plt
+                | Metric::Ttfb
+        )
+    })
+}
+
+/// A metric's column in `summary.csv`: its name in the report's
+/// statistics, with its unit when it has one beyond a count
+/// (`handshake_ms`, `goodput_mbit_s`, `hol_excess_byte_s`; `retransmissions`,
+/// `drops_random`).
+pub fn summary_column(metric: Metric) -> String {
+    let key = metric.key();
+    match metric.unit() {
+        "ms" => format!("{key}_ms"),
+        "Mbit/s" => format!("{key}_mbit_s"),
+        "byte·s" => format!("{key}_byte_s"),
+        _ => key.to_owned(),
+    }
 }
 
 impl StoredRun {
@@ -115,6 +151,9 @@ impl StoredRun {
             speed_index: page.map(|p| p.speed_index),
             total_bytes: m.map(|m| m.total_bytes),
             connections_used: m.map(|m| m.connections_used),
+            metrics: summary_metrics()
+                .map(|metric| metric.of_run(result))
+                .collect(),
         }
     }
 
@@ -246,12 +285,15 @@ impl ResultsAppender {
         })
     }
 
-    /// Append `result` as one line, written whole and flushed.
-    pub fn append(&mut self, result: &RunResult) -> Result<()> {
+    /// Append `result` as one line, written whole and flushed; returns the
+    /// line, without its newline.
+    pub fn append(&mut self, result: &RunResult) -> Result<String> {
         let mut line = serde_json::to_string(result)
             .with_context(|| format!("encoding the record of run {}", result.run_key))?;
         line.push('\n');
-        self.append_line(&line)
+        self.append_line(&line)?;
+        line.pop();
+        Ok(line)
     }
 
     /// Append `line`, which ends in a newline, in one write, and flush.
@@ -347,7 +389,10 @@ impl OutLock {
 /// Columns: `scenario, protocol, seed`, one column per axis name (sorted;
 /// empty where a run has no value), `outcome, plt_ms, ttfb_ms,
 /// first_render_ms, dcl_ms, onload_ms, speed_index_ms, total_bytes,
-/// connections, reason`. The times are exact (nanosecond precision):
+/// connections`, a column per metric of [`summary_metrics`]
+/// ([`summary_column`]: `handshake_ms, hol_blocked_ms, ...,
+/// connections_after_change`; empty where the run did not measure it),
+/// then `reason`. The times are exact (nanosecond precision):
 /// `plt_ms` empty when the run did not complete, `ttfb_ms` when the first
 /// response head never arrived, and the page times (first render,
 /// DOMContentLoaded, onload, speed index, from the navigation start) when
@@ -373,9 +418,11 @@ pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String 
         "speed_index_ms",
         "total_bytes",
         "connections",
-        "reason",
     ]);
-    push_row(&mut out, header.iter().map(|s| s.to_string()));
+    let mut header: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+    header.extend(summary_metrics().map(summary_column));
+    header.push("reason".to_owned());
+    push_row(&mut out, header);
     for run in runs {
         let mut row = vec![
             run.scenario.clone(),
@@ -404,6 +451,13 @@ pub fn summary_csv<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> String 
             run.connections_used
                 .map(|c| c.to_string())
                 .unwrap_or_default(),
+        );
+        // Shortest text that reads back as the same number: the value the
+        // report computes, to the last bit.
+        row.extend(
+            run.metrics
+                .iter()
+                .map(|v| v.map(|v| v.to_string()).unwrap_or_default()),
         );
         row.push(run.reason.clone().unwrap_or_default());
         push_row(&mut out, row);
@@ -524,13 +578,19 @@ mod tests {
             speed_index: None,
             total_bytes: Some(1_750_000),
             connections_used: Some(1),
+            metrics: vec![None; summary_metrics().count()],
         }
     }
 
     #[test]
     fn the_summary_has_the_page_times_after_the_first_byte_empty_when_absent() {
         let flat = run("page-flat", Protocol::H2, 1, 2_000);
+        let mut metrics = vec![None; summary_metrics().count()];
+        metrics[1] = Some(12.5); // hol_blocked_ms
+        metrics[5] = Some(7.123456789); // goodput_mbit_s
+        metrics[8] = Some(3.0); // drops_random
         let page = StoredRun {
+            metrics,
             first_render: Some(Duration::from_nanos(412_000_001)),
             dom_content_loaded: Some(Duration::from_millis(900)),
             onload: Some(Duration::from_millis(1_950)),
@@ -545,10 +605,13 @@ mod tests {
         };
         assert_eq!(
             summary_csv([&flat, &page, &failed]),
-            "scenario,protocol,seed,outcome,plt_ms,ttfb_ms,first_render_ms,dcl_ms,onload_ms,speed_index_ms,total_bytes,connections,reason\n\
-             page,h1,1,failed,,104.500000,,,,,1750000,1,\"/bytes/30000/index.html: reset, by the peer\"\n\
-             page,h3,2,ok,1960.000000,104.500000,412.000001,900.000000,1950.000000,1234.567000,1750000,1,\n\
-             page-flat,h2,1,ok,2000.000000,104.500000,,,,,1750000,1,\n"
+            "scenario,protocol,seed,outcome,plt_ms,ttfb_ms,first_render_ms,dcl_ms,onload_ms,speed_index_ms,total_bytes,connections,\
+             handshake_ms,hol_blocked_ms,hol_excess_byte_s,hol_own_wait_byte_s,byte_delivery_ms,goodput_mbit_s,\
+             retransmissions,server_retransmissions,drops_random,drops_queue_full,drops_targeted,drops_blackout,\
+             drops_oversize,drops_no_route,interruption_ms,bytes_fetched_twice,connections_after_change,reason\n\
+             page,h1,1,failed,,104.500000,,,,,1750000,1,,,,,,,,,,,,,,,,,,\"/bytes/30000/index.html: reset, by the peer\"\n\
+             page,h3,2,ok,1960.000000,104.500000,412.000001,900.000000,1950.000000,1234.567000,1750000,1,,12.5,,,,7.123456789,,,3,,,,,,,,,\n\
+             page-flat,h2,1,ok,2000.000000,104.500000,,,,,1750000,1,,,,,,,,,,,,,,,,,,\n"
         );
     }
 }

@@ -24,6 +24,7 @@ use emulator::{Emulator, EmulatorConfig, Forwarded};
 use netsim::{DropReason, NetworkConfig, SERVER_PORT};
 
 use crate::kernel::{like_the_simulation, LabServer};
+use crate::note;
 use crate::results::write_atomic;
 
 /// What `httplab shell` runs.
@@ -90,7 +91,7 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
     let name = netsim::tls::SERVER_NAME;
     let addr = server.addr;
     let path = &config.network.path;
-    eprintln!(
+    note!(
         "httplab shell: {} in namespace {} behind the link (RTT {:?}, {} Mbit/s down, {} Mbit/s up, loss {:?}); \
          the lab's server at {addr} (TCP and UDP, content seed {}) in {}, certificate for {name} in {}",
         program,
@@ -103,7 +104,7 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
         emu.server().name(),
         ca.path.display()
     );
-    eprintln!(
+    note!(
         "  e.g. curl --cacert \"$HTTPLAB_CA\" --resolve {name}:{SERVER_PORT}:{} https://{name}/bytes/100000",
         addr.ip()
     );
@@ -134,9 +135,9 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
     let forwarded = emu.stop()?;
     let status = status?;
     if let Err(e) = served {
-        eprintln!("httplab shell: the server stopped early: {e}");
+        note!("httplab shell: the server stopped early: {e}");
     }
-    eprintln!("httplab shell: {}", summary(&forwarded));
+    note!("httplab shell: {}", summary(&forwarded));
     if let Some(path) = &config.packet_log {
         let mut csv = Vec::new();
         forwarded
@@ -144,7 +145,7 @@ pub fn run(config: &ShellConfig) -> Result<ExitStatus> {
             .write_csv_with_lateness(&mut csv, &forwarded.late)
             .context("encoding the packet log")?;
         write_atomic(path, &csv)?;
-        eprintln!("httplab shell: packet log in {}", path.display());
+        note!("httplab shell: packet log in {}", path.display());
     }
     drop(ca.dir);
     Ok(status)

@@ -12,18 +12,28 @@
 //!   environment ([`Shard::from_env`]: a Slurm array task, a Kubernetes
 //!   Indexed Job pod).
 //! - Runs are started in that order. With more than one job they finish,
-//!   and are appended to `results.jsonl`, in whatever order they finish;
-//!   each record is deterministic, and `summary.csv` is sorted, so neither
-//!   depends on the number of jobs.
+//!   and are appended to `results.jsonl`, in whatever order they finish, so
+//!   that a killed sweep keeps every finished run. At the end of the sweep
+//!   (also an interrupted one) `results.jsonl` is rewritten, atomically, in
+//!   the run list's order, with any records that are not this sweep's
+//!   after them in the order they were: each record is deterministic, and
+//!   `summary.csv` is sorted, so neither file depends on the number of
+//!   jobs, and two identical sweeps give byte-identical files.
 //! - Resuming: a run is skipped when `results.jsonl` already holds a record
-//!   with the same scenario hash, run key and lab build.
+//!   with the same scenario hash, run key and lab build. The scenario hash
+//!   leaves the seeds out, so a sweep grown from 10 seeds to 20 runs only
+//!   the 10 new ones.
+//! - Interrupting: when [`SweepConfig::interrupt`] is raised (`bench` raises
+//!   it on SIGINT and SIGTERM), no new run starts; the runs in flight
+//!   finish and are stored, and the sweep returns as usual, with
+//!   [`SweepReport::interrupted`] set.
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use anyhow::{Context, Result};
 
@@ -32,8 +42,8 @@ use scenarios::RunSpec;
 
 use crate::progress::Progress;
 use crate::results::{
-    summary_csv, write_atomic, OutLock, ResultsAppender, StoredKey, StoredRun, StoredRuns,
-    RESULTS_FILE, SCENARIO_FILE, SUMMARY_FILE,
+    summary_csv, write_atomic, OutLock, ResultsAppender, StoredKey, StoredLine, StoredRun,
+    StoredRuns, RESULTS_FILE, SCENARIO_FILE, SUMMARY_FILE,
 };
 use crate::{lab, runner};
 
@@ -253,6 +263,9 @@ pub struct SweepConfig {
     /// The wall-clock guard of each run ([`runner::run_limited`]).
     /// Default: [`runner::DEFAULT_WALL_LIMIT`].
     pub wall_limit: Option<std::time::Duration>,
+    /// Raised to stop the sweep early: no run starts after it is raised,
+    /// the runs in flight finish and are stored. Default: never raised.
+    pub interrupt: Arc<AtomicBool>,
 }
 
 impl SweepConfig {
@@ -264,6 +277,7 @@ impl SweepConfig {
             shard: None,
             summary_every: 10,
             wall_limit: Some(runner::DEFAULT_WALL_LIMIT),
+            interrupt: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -275,8 +289,11 @@ pub struct SweepReport {
     pub planned: usize,
     /// Of those, runs already in `results.jsonl`, not run again.
     pub resumed: usize,
-    /// Runs carried out now.
+    /// Runs carried out now (fewer than were left when interrupted).
     pub ran: usize,
+    /// Whether [`SweepConfig::interrupt`] stopped the sweep before every
+    /// run was done.
+    pub interrupted: bool,
     /// Of this sweep's runs (resumed or not), those that failed or timed
     /// out.
     pub failed: usize,
@@ -323,15 +340,22 @@ pub fn run(
 
     let results_path = out.join(RESULTS_FILE);
     let stored = StoredRuns::read(&results_path)?;
-    let mut mine: Vec<StoredRun> = Vec::new();
+    // This sweep's records (the first of each key) and every other line,
+    // in file order: the canonical rewrite puts the first in run order and
+    // keeps the others after them.
+    let mut mine: Vec<StoredLine> = Vec::new();
+    let mut others: Vec<String> = Vec::new();
     let mut have: BTreeSet<StoredKey> = BTreeSet::new();
     let mut other_records = 0;
     for line in stored.lines {
         let key = line.run.key();
         if !wanted.contains(&key) {
             other_records += 1;
+            others.push(line.line);
         } else if have.insert(key) {
-            mine.push(line.run);
+            mine.push(line);
+        } else {
+            others.push(line.line);
         }
     }
     let pending: Vec<RunSpec> = runs
@@ -344,45 +368,91 @@ pub fn run(
     let mut appender = ResultsAppender::open(&results_path, stored.complete_len)?;
     let summary_path = out.join(SUMMARY_FILE);
     let mut progress = progress(pending.len());
-    let ran = pending.len();
+    let left = pending.len();
+    let mut ran = 0;
     let write_error = execute(
         scenario_hash,
         pending,
         config.jobs.max(1),
         config.wall_limit,
+        &config.interrupt,
         |result: RunResult| -> Result<()> {
-            appender.append(&result)?;
+            let line = appender.append(&result)?;
+            ran += 1;
             progress.record(&result);
-            mine.push(StoredRun::of(&result));
+            mine.push(StoredLine {
+                line,
+                run: StoredRun::of(&result),
+            });
             if config.summary_every > 0 && mine.len().is_multiple_of(config.summary_every) {
-                write_atomic(&summary_path, summary_csv(&mine).as_bytes())?;
+                write_atomic(
+                    &summary_path,
+                    summary_csv(mine.iter().map(|l| &l.run)).as_bytes(),
+                )?;
             }
             Ok(())
         },
     );
     progress.finish();
     write_error?;
-    write_atomic(&summary_path, summary_csv(&mine).as_bytes())?;
-    let failed = mine.iter().filter(|r| r.outcome != Outcome::Ok).count();
+    write_atomic(
+        &summary_path,
+        summary_csv(mine.iter().map(|l| &l.run)).as_bytes(),
+    )?;
+    rewrite_in_run_order(&results_path, &runs, &key_of, &mine, &others)?;
+    let failed = mine.iter().filter(|l| l.run.outcome != Outcome::Ok).count();
     Ok(SweepReport {
         planned: runs.len(),
         resumed,
         ran,
+        interrupted: ran < left,
         failed,
         other_records,
         dropped_partial_line: stored.partial_last_line,
-        runs: mine,
+        runs: mine.into_iter().map(|l| l.run).collect(),
     })
+}
+
+/// Rewrite `results.jsonl` at `path` (atomically, and only if that changes
+/// it): the records of `mine` in `runs` order, then the lines of `others`
+/// as they were, so that the file does not depend on the order in which
+/// runs finished.
+fn rewrite_in_run_order(
+    path: &std::path::Path,
+    runs: &[RunSpec],
+    key_of: &impl Fn(&RunSpec) -> StoredKey,
+    mine: &[StoredLine],
+    others: &[String],
+) -> Result<()> {
+    let position: std::collections::BTreeMap<StoredKey, usize> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (key_of(r), i))
+        .collect();
+    let mut ordered: Vec<&StoredLine> = mine.iter().collect();
+    ordered.sort_by_key(|l| position.get(&l.run.key()).copied().unwrap_or(usize::MAX));
+    let mut text = String::new();
+    for line in ordered.iter().map(|l| &l.line).chain(others) {
+        text.push_str(line);
+        text.push('\n');
+    }
+    let unchanged = std::fs::read(path).is_ok_and(|bytes| bytes == text.as_bytes());
+    if !unchanged {
+        write_atomic(path, text.as_bytes())?;
+    }
+    Ok(())
 }
 
 /// Run `pending` on `jobs` worker threads, each run on a thread of its
 /// own, handing each result to `sink` on this thread as it finishes. The
-/// first error from `sink` stops new runs from starting and is returned.
+/// first error from `sink` stops new runs from starting and is returned;
+/// `interrupt`, once raised, stops new runs from starting too.
 fn execute(
     scenario_hash: &str,
     pending: Vec<RunSpec>,
     jobs: usize,
     wall_limit: Option<std::time::Duration>,
+    interrupt: &AtomicBool,
     mut sink: impl FnMut(RunResult) -> Result<()>,
 ) -> Result<()> {
     let next = AtomicUsize::new(0);
@@ -394,7 +464,7 @@ fn execute(
             let tx = tx.clone();
             let (next, stop, pending) = (&next, &stop, &pending);
             scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
+                while !stop.load(Ordering::Relaxed) && !interrupt.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(spec) = pending.get(i) else { break };
                     if tx

@@ -200,7 +200,7 @@ fn report_renders_a_results_directory() {
     let out = httplab(["report", fixture, "--out", dir.to_str().unwrap()]);
     assert_ok(&out);
     assert!(stdout(&out).contains("6 runs (0 failed, 0 timed out)"));
-    for file in ["report.md", "index.html", "summary.csv"] {
+    for file in ["report.md", "index.html", "stats.csv"] {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
 }
@@ -218,8 +218,9 @@ fn merge_puts_the_page_times_of_the_records_in_summary_csv() {
     let csv = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(header.last(), Some(&"reason"));
     assert_eq!(
-        header,
+        header[..12],
         [
             "scenario",
             "protocol",
@@ -233,7 +234,6 @@ fn merge_puts_the_page_times_of_the_records_in_summary_csv() {
             "speed_index_ms",
             "total_bytes",
             "connections",
-            "reason"
         ]
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
@@ -321,4 +321,91 @@ fn the_wall_clock_guard_stops_a_run_and_says_so() {
         "{}",
         stderr(&out)
     );
+}
+
+/// The per-run `summary.csv` has every per-run metric, with the values the
+/// report's statistics are computed from: for each protocol and metric,
+/// the median of its column is the median `stats.csv` gives.
+#[test]
+fn summary_csv_has_every_per_run_metric_as_the_report_computes_it() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/tests/fixtures");
+    let dir = scratch("cli-summary-metrics");
+    assert_ok(&httplab(["merge", fixture, "--out", dir.to_str().unwrap()]));
+    let report = dir.join("report");
+    assert_ok(&httplab([
+        "report",
+        dir.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]));
+    let table = |path: std::path::PathBuf| -> Vec<std::collections::BTreeMap<String, String>> {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+        lines
+            .map(|l| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(l.split(',').map(String::from))
+                    .collect()
+            })
+            .collect()
+    };
+    let summary = table(dir.join("summary.csv"));
+    let stats = table(report.join("stats.csv"));
+    for column in [
+        "handshake_ms",
+        "hol_blocked_ms",
+        "byte_delivery_ms",
+        "goodput_mbit_s",
+        "retransmissions",
+        "server_retransmissions",
+        "drops_random",
+        "drops_queue_full",
+    ] {
+        assert!(
+            summary[0].contains_key(column),
+            "summary.csv lacks {column}"
+        );
+    }
+    let mut compared = 0;
+    for row in &stats {
+        let column = match row["unit"].as_str() {
+            "ms" => format!("{}_ms", row["metric"]),
+            "Mbit/s" => format!("{}_mbit_s", row["metric"]),
+            "byte·s" => format!("{}_byte_s", row["metric"]),
+            _ => row["metric"].clone(),
+        };
+        if row["median"].is_empty() || column.ends_with("plt_ms") || column == "ttfb_ms" {
+            continue;
+        }
+        let mut values: Vec<f64> = summary
+            .iter()
+            .filter(|r| r["protocol"] == row["protocol"] && r["outcome"] == "ok")
+            .filter_map(|r| r.get(&column).filter(|v| !v.is_empty()))
+            .map(|v| v.parse().unwrap())
+            .collect();
+        values.sort_by(f64::total_cmp);
+        assert_eq!(
+            values.len().to_string(),
+            row["n"],
+            "{column} of {}",
+            row["protocol"]
+        );
+        let n = values.len();
+        let middle = if n % 2 == 1 {
+            values[n / 2]
+        } else {
+            (values[n / 2 - 1] + values[n / 2]) / 2.0
+        };
+        let median: f64 = row["median"].parse().unwrap();
+        assert!(
+            (middle - median).abs() <= 1e-9 * median.abs().max(1.0),
+            "{column} of {}: summary {values:?}, stats median {median}",
+            row["protocol"]
+        );
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} metrics compared");
 }

@@ -67,6 +67,7 @@ fn run_writes_the_same_trace_per_connection_and_side_every_time() {
     assert_eq!(file_names(&second), names);
     let record: serde_json::Value = serde_json::from_slice(&plain.stdout).unwrap();
     let end_ms = record["simulation"]["elapsed_ns"].as_f64().unwrap() / 1e6;
+    let mut group_ids = Vec::new();
     for name in &names {
         let bytes = std::fs::read(first.join(name)).unwrap();
         assert!(
@@ -84,6 +85,16 @@ fn run_writes_the_same_trace_per_connection_and_side_every_time() {
                 .unwrap_or_else(|| panic!("{name} has no {suffix}"))
         };
         time_of("packet_sent");
+        // qvis shows one connection per trace, seen from its side.
+        let side = name.split('-').next().unwrap();
+        assert_eq!(records[0]["trace"]["vantage_point"]["type"], side, "{name}");
+        let mut groups: Vec<&str> = events
+            .iter()
+            .map(|e| e["group_id"].as_str().expect("a group_id"))
+            .collect();
+        groups.dedup();
+        assert_eq!(groups.len(), 1, "{name}: {groups:?}");
+        group_ids.push(groups[0].to_owned());
         // Simulated time since the run started: the server hears the client
         // no sooner than one way across the default 50 ms RTT, and nothing
         // is stamped after the run's end.
@@ -93,6 +104,8 @@ fn run_writes_the_same_trace_per_connection_and_side_every_time() {
         let last = events.last().unwrap()["time"].as_f64().unwrap();
         assert!(last <= end_ms + 1.0, "{name}: {last} ms after {end_ms} ms");
     }
+    // Both sides name the connection by its original destination ID.
+    assert_eq!(group_ids[0], group_ids[1]);
 }
 
 #[test]

@@ -11,17 +11,10 @@ use support::{assert_ok, httplab, httplab_command, result_lines, run_key, scratc
 
 /// `httplab bench --scenario scenario --out out --jobs 2` plus `extra`.
 fn sweep(scenario: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![
-        "bench",
-        "--scenario",
-        scenario.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--jobs",
-        "2",
-    ];
-    args.extend(extra);
-    let output = httplab(&args);
+    let output = support::bench_command(scenario, out, &["--jobs", "2"])
+        .args(extra)
+        .output()
+        .expect("run httplab");
     assert_ok(&output);
     output
 }

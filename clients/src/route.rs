@@ -1,6 +1,6 @@
 //! Which connection carries a page's request: an origin's one carrier, or,
 //! when HTTP/3 is raced against TCP or learned from `alt-svc`, whichever of
-//! an HTTP/3 and an HTTP/2 carrier the race gives it ([`Route`]).
+//! an HTTP/3 and an HTTP/2 carrier the race gives it (`Route`).
 //!
 //! How a browser reaches HTTP/3 (`scenarios::H3Discovery`):
 //! - **known**: HTTP/3 only (the lab's pure HTTP/3 measurement; with UDP

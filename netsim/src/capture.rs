@@ -1,17 +1,21 @@
 //! Packet capture, TLS key logs and qlog: what a run leaves behind for Wireshark and
 //! qvis.
 //!
-//! This module owns three recorders:
+//! This module owns three recorders and the files made from them:
 //!
-//! - [`PcapRecorder`] keeps every IPv4 packet seen at one capture point in memory as a
-//!   classic libpcap file (microsecond timestamps, `LINKTYPE_RAW`), stamped with
-//!   simulated time.
+//! - [`PcapRecorder`] keeps every IPv4 packet seen at one host in memory (with its
+//!   direction and, if the link dropped it, why), and writes it as a classic libpcap
+//!   file (microsecond timestamps, `LINKTYPE_RAW`), stamped with simulated time.
+//! - `pcapng_file` makes the two hosts' recorders one pcapng file (the block layout
+//!   is the `pcapng` submodule's): two interfaces, the key log inside, drops
+//!   commented, so Wireshark opens it with no setup.
 //! - [`KeyLogCollector`] is a [`rustls::KeyLog`] that keeps TLS secrets in NSS key-log
 //!   format, so Wireshark can decrypt both TLS over TCP and QUIC from the same capture.
 //! - `QlogCollector` (crate-internal) hands each QUIC connection a quinn qlog stream
 //!   of its own and keeps what quinn writes to it: one JSON-SEQ trace per connection
 //!   and side, a [`QlogTrace`], with event times in simulated milliseconds since the
-//!   run started.
+//!   run started, read out through the `qlog_rewrite` submodule (vantage point, one
+//!   group id, RTTs in milliseconds, no infinite values).
 //!
 //! All are deterministic: the same packets, secrets and events at the same simulated
 //! times give byte-identical files. None reads a clock. All write files atomically (a
@@ -23,7 +27,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::link::{Direction, DropReason};
 use crate::network::Side;
+
+mod pcapng;
+mod qlog_rewrite;
+
+pub(crate) use pcapng::{PacketDirection, PcapngWriter};
 
 /// Magic number of a classic pcap file with microsecond timestamps.
 const PCAP_MAGIC_MICROS: u32 = 0xa1b2_c3d4;
@@ -32,16 +42,22 @@ const PCAP_VERSION: (u16, u16) = (2, 4);
 /// Largest packet kept whole. An IPv4 packet is at most 65535 bytes, so nothing is cut.
 const PCAP_SNAPLEN: u32 = 65_535;
 /// `LINKTYPE_RAW`: each record starts directly with the IP header, no link header.
-const LINKTYPE_RAW: u32 = 101;
+const LINKTYPE_RAW: u16 = 101;
 /// Size of the pcap global header in bytes.
 const PCAP_GLOBAL_HEADER_LEN: usize = 24;
 /// Size of a pcap record header in bytes.
 const PCAP_RECORD_HEADER_LEN: usize = 16;
 
-/// An in-memory pcap capture of the IPv4 packets seen at one capture point.
+/// An in-memory capture of the IPv4 packets seen at one host: each packet with
+/// when the host saw it, which way it went, and, for a packet the host sent, its
+/// fate on the link.
 ///
-/// The file is classic libpcap: little-endian, microsecond timestamps, snaplen 65535,
-/// link type `LINKTYPE_RAW` (101), so each record is a bare IPv4 packet.
+/// It writes a classic libpcap file of its own ([`to_bytes`](Self::to_bytes),
+/// [`write_to`](Self::write_to)): little-endian, microsecond timestamps, snaplen
+/// 65535, link type `LINKTYPE_RAW` (101), so each record is a bare IPv4 packet,
+/// every packet the host sent (lost or not) and every one it received. Two
+/// recorders, the client's and the server's, together make one pcapng file
+/// ([`Captures::to_pcapng`](crate::Captures::to_pcapng)).
 ///
 /// Timestamps are simulated time measured from the Unix epoch: a packet recorded at
 /// `at` since simulation start is stamped `1970-01-01T00:00:00Z + at`. The epoch offset
@@ -49,15 +65,29 @@ const PCAP_RECORD_HEADER_LEN: usize = 16;
 /// bytes every time. Wireshark shows such packets as early January 1970; the "seconds
 /// since beginning of capture" column is the simulated time.
 ///
-/// Call [`record`](Self::record) for each packet in the order the capture point sees
-/// them, then [`to_bytes`](Self::to_bytes) or [`write_to`](Self::write_to) once the run
-/// is over.
+/// Call [`record`](Self::record) (or the crate's `record_sent` / `record_received`)
+/// for each packet in the order the capture point sees them, then
+/// [`to_bytes`](Self::to_bytes) or [`write_to`](Self::write_to) once the run is
+/// over.
 #[derive(Clone, Debug, Default)]
 pub struct PcapRecorder {
-    /// Record headers and packet bytes, in order, without the global header.
-    records: Vec<u8>,
-    /// How many packets `records` holds.
-    packets: usize,
+    /// Every packet, in the order the host saw it.
+    packets: Vec<CapturedPacket>,
+}
+
+/// One packet as a host saw it.
+#[derive(Clone, Debug)]
+pub(crate) struct CapturedPacket {
+    /// When, on the host's clock (the classic pcap's timestamp).
+    pub(crate) host_time: Duration,
+    /// When, on the network's clock, which both hosts share (the pcapng's).
+    pub(crate) network_time: Duration,
+    /// Whether the host sent it (`Outbound`) or received it.
+    pub(crate) direction: PacketDirection,
+    /// For a packet the host sent that the link dropped: where and why.
+    pub(crate) dropped: Option<(Direction, DropReason)>,
+    /// The IPv4 packet.
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl PcapRecorder {
@@ -66,35 +96,69 @@ impl PcapRecorder {
         Self::default()
     }
 
-    /// Records one IPv4 packet seen at simulated time `at` (since simulation start).
+    /// Records one IPv4 packet seen at simulated time `at` (since simulation start),
+    /// as received, on a host whose clock is the network's.
     ///
-    /// The timestamp is `at` after the Unix epoch, truncated to whole microseconds.
-    /// Times beyond the range of a 32-bit seconds field (about 136 years) saturate.
+    /// The classic pcap's timestamp is `at` after the Unix epoch, truncated to whole
+    /// microseconds. Times beyond the range of a 32-bit seconds field (about 136
+    /// years) saturate.
     pub fn record(&mut self, at: Duration, packet: &[u8]) {
-        let ts_sec = u32::try_from(at.as_secs()).unwrap_or(u32::MAX);
-        let ts_usec = at.subsec_micros();
-        let orig_len = u32::try_from(packet.len()).unwrap_or(u32::MAX);
-        let incl_len = orig_len.min(PCAP_SNAPLEN);
-        // `incl_len` is at most 65535, so the cast back to usize is lossless.
-        let kept = &packet[..incl_len as usize];
+        self.record_received(at, at, packet);
+    }
 
-        self.records.reserve(PCAP_RECORD_HEADER_LEN + kept.len());
-        self.records.extend_from_slice(&ts_sec.to_le_bytes());
-        self.records.extend_from_slice(&ts_usec.to_le_bytes());
-        self.records.extend_from_slice(&incl_len.to_le_bytes());
-        self.records.extend_from_slice(&orig_len.to_le_bytes());
-        self.records.extend_from_slice(kept);
-        self.packets += 1;
+    /// Records a packet the host sent at `host_time` on its clock (`network_time`
+    /// on the network's), with its fate on the link.
+    pub(crate) fn record_sent(
+        &mut self,
+        host_time: Duration,
+        network_time: Duration,
+        packet: &[u8],
+        dropped: Option<(Direction, DropReason)>,
+    ) {
+        self.packets.push(CapturedPacket {
+            host_time,
+            network_time,
+            direction: PacketDirection::Outbound,
+            dropped,
+            bytes: packet.to_vec(),
+        });
+    }
+
+    /// Records a packet the host received at `host_time` on its clock
+    /// (`network_time` on the network's).
+    pub(crate) fn record_received(
+        &mut self,
+        host_time: Duration,
+        network_time: Duration,
+        packet: &[u8],
+    ) {
+        self.packets.push(CapturedPacket {
+            host_time,
+            network_time,
+            direction: PacketDirection::Inbound,
+            dropped: None,
+            bytes: packet.to_vec(),
+        });
     }
 
     /// How many packets have been recorded.
     pub fn packet_count(&self) -> usize {
-        self.packets
+        self.packets.len()
     }
 
-    /// The complete pcap file: the global header followed by every record.
+    /// Every packet, in the order the host saw it.
+    pub(crate) fn packets(&self) -> &[CapturedPacket] {
+        &self.packets
+    }
+
+    /// The complete classic pcap file: the global header followed by every record.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(PCAP_GLOBAL_HEADER_LEN + self.records.len());
+        let records: usize = self
+            .packets
+            .iter()
+            .map(|p| PCAP_RECORD_HEADER_LEN + p.bytes.len())
+            .sum();
+        let mut bytes = Vec::with_capacity(PCAP_GLOBAL_HEADER_LEN + records);
         bytes.extend_from_slice(&PCAP_MAGIC_MICROS.to_le_bytes());
         bytes.extend_from_slice(&PCAP_VERSION.0.to_le_bytes());
         bytes.extend_from_slice(&PCAP_VERSION.1.to_le_bytes());
@@ -102,17 +166,121 @@ impl PcapRecorder {
         bytes.extend_from_slice(&0i32.to_le_bytes());
         bytes.extend_from_slice(&0u32.to_le_bytes());
         bytes.extend_from_slice(&PCAP_SNAPLEN.to_le_bytes());
-        bytes.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
-        bytes.extend_from_slice(&self.records);
+        bytes.extend_from_slice(&u32::from(LINKTYPE_RAW).to_le_bytes());
+        for packet in &self.packets {
+            let at = packet.host_time;
+            let ts_sec = u32::try_from(at.as_secs()).unwrap_or(u32::MAX);
+            let ts_usec = at.subsec_micros();
+            let orig_len = u32::try_from(packet.bytes.len()).unwrap_or(u32::MAX);
+            let incl_len = orig_len.min(PCAP_SNAPLEN);
+            // `incl_len` is at most 65535, so the cast back to usize is lossless.
+            let kept = &packet.bytes[..incl_len as usize];
+            bytes.extend_from_slice(&ts_sec.to_le_bytes());
+            bytes.extend_from_slice(&ts_usec.to_le_bytes());
+            bytes.extend_from_slice(&incl_len.to_le_bytes());
+            bytes.extend_from_slice(&orig_len.to_le_bytes());
+            bytes.extend_from_slice(kept);
+        }
         bytes
     }
 
-    /// Writes the pcap file to `path`, replacing any file already there.
+    /// Writes the classic pcap file to `path`, replacing any file already there.
     ///
     /// The bytes go to `<path>.tmp` first, which is then renamed over `path`.
     pub fn write_to(&self, path: &Path) -> Result<(), CaptureError> {
         write_atomically(path, &self.to_bytes())
     }
+}
+
+/// Which packets a pcapng capture holds ([`Captures::to_pcapng`](crate::Captures::to_pcapng)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PcapngPackets {
+    /// Each packet once, on the interface of the host that sent it, at the time it
+    /// was sent, whether or not it arrived. Wireshark's TCP analysis then sees each
+    /// segment once, as a capture at the sender does: retransmissions are the
+    /// stack's own, and each byte stream reads in the order it was sent. The
+    /// default.
+    #[default]
+    Sent,
+    /// Also each packet that arrived, on the receiving host's interface, at the
+    /// time it arrived: both hosts' complete views, as two tcpdumps merged.
+    /// Every delivered packet is then in the file twice, and Wireshark, which
+    /// does not tell interfaces apart in its TCP analysis, marks every second
+    /// copy as a retransmission (filter on `frame.interface_name` to see one
+    /// host's view), and tshark 4.0 leaves about half of the QUIC packets
+    /// undecrypted when it sees each twice.
+    SentAndReceived,
+}
+
+/// The comment a pcapng capture gives a packet the link dropped, e.g.
+/// `dropped on the link (client to server): random loss`.
+pub fn drop_comment(direction: Direction, reason: DropReason) -> String {
+    let way = match direction {
+        Direction::Up => "client to server",
+        Direction::Down => "server to client",
+    };
+    let why = match reason {
+        DropReason::Random => "random loss",
+        DropReason::QueueFull => "bottleneck queue full",
+        DropReason::Targeted => "targeted drop",
+        DropReason::Blackout => "blackout",
+        DropReason::Oversize => "larger than the link MTU",
+        DropReason::NoRoute => "no route to its address (after a path change)",
+    };
+    format!("dropped on the link ({way}): {why}")
+}
+
+/// One pcapng file of a run: interface 0 is the client (`client`), interface 1
+/// the server (`server`); the TLS key log `key_log`, if not empty, is its
+/// Decryption Secrets Block; then `which` packets of both recorders, in the order
+/// of their time on the network's clock (nanosecond timestamps). Packets at the
+/// same nanosecond keep a fixed order: the client's before the server's, and each
+/// host's in the order it saw them.
+pub(crate) fn pcapng_file(
+    client: &PcapRecorder,
+    server: &PcapRecorder,
+    key_log: &str,
+    which: PcapngPackets,
+) -> Vec<u8> {
+    let mut file = PcapngWriter::section("httplab (simulated network)");
+    file.interface(
+        Side::Client.label(),
+        "the client host's interface, simulated time",
+    );
+    file.interface(
+        Side::Server.label(),
+        "the server host's interface, simulated time",
+    );
+    if !key_log.is_empty() {
+        file.tls_key_log(key_log);
+    }
+    let keep = |p: &&CapturedPacket| {
+        which == PcapngPackets::SentAndReceived || p.direction == PacketDirection::Outbound
+    };
+    let mut merged: Vec<(Duration, u32, usize, &CapturedPacket)> = Vec::new();
+    for (interface, recorder) in [(0u32, client), (1u32, server)] {
+        merged.extend(
+            recorder
+                .packets()
+                .iter()
+                .filter(keep)
+                .enumerate()
+                .map(|(i, p)| (p.network_time, interface, i, p)),
+        );
+    }
+    merged.sort_by_key(|&(at, interface, i, _)| (at, interface, i));
+    for (at, interface, _, packet) in merged {
+        let comment = packet.dropped.map(|(d, r)| drop_comment(d, r));
+        let ns = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX);
+        file.packet(
+            interface,
+            ns,
+            packet.direction,
+            &packet.bytes,
+            comment.as_deref(),
+        );
+    }
+    file.into_bytes()
 }
 
 /// Collects TLS secrets in NSS key-log format, for Wireshark.
@@ -203,6 +371,9 @@ pub(crate) struct QlogCollector {
 struct OpenTrace {
     side: Side,
     connection: u32,
+    /// The connection's original destination connection ID, in hex, when
+    /// known as the trace opens (on the server).
+    group_id: Option<String>,
     bytes: SharedBytes,
 }
 
@@ -217,10 +388,18 @@ impl QlogCollector {
 
     /// Start the trace of `side`'s next QUIC connection, with event times counted
     /// from `start` on quinn's clock (pass the instant the run started, so that times
-    /// read as simulated time since the start, like a pcap's). Returns the stream to
-    /// hand to quinn's `TransportConfig::qlog_stream`, or `None` if quinn could not
-    /// write the trace's header (which cannot happen with the in-memory buffer).
-    pub(crate) fn open(&self, side: Side, start: Instant) -> Option<quinn::QlogStream> {
+    /// read as simulated time since the start, like a pcap's). `group_id` is the
+    /// connection's original destination connection ID in hex, if known (the
+    /// server's `Incoming` has it; on the client, `None` takes the trace's first
+    /// event's, which is that ID). Returns the stream to hand to quinn's
+    /// `TransportConfig::qlog_stream`, or `None` if quinn could not write the
+    /// trace's header (which cannot happen with the in-memory buffer).
+    pub(crate) fn open(
+        &self,
+        side: Side,
+        start: Instant,
+        group_id: Option<String>,
+    ) -> Option<quinn::QlogStream> {
         let bytes = SharedBytes::default();
         let mut traces = self.locked_traces();
         let connection = traces.iter().filter(|t| t.side == side).count();
@@ -244,12 +423,15 @@ impl QlogCollector {
         traces.push(OpenTrace {
             side,
             connection,
+            group_id,
             bytes,
         });
         Some(stream)
     }
 
-    /// Every trace so far: the client's in connection order, then the server's.
+    /// Every trace so far: the client's in connection order, then the server's,
+    /// each as quinn wrote it with the changes `qlog_rewrite` makes (vantage point,
+    /// one group ID, RTTs in milliseconds, no infinite values).
     pub(crate) fn traces(&self) -> Vec<QlogTrace> {
         let traces = self.locked_traces();
         let mut out: Vec<QlogTrace> = traces
@@ -257,7 +439,7 @@ impl QlogCollector {
             .map(|t| QlogTrace {
                 side: t.side,
                 connection: t.connection,
-                bytes: t.bytes.snapshot(),
+                bytes: qlog_rewrite::rewrite(&t.bytes.snapshot(), t.side, t.group_id.as_deref()),
             })
             .collect();
         out.sort_by_key(|t| (t.side != Side::Client, t.connection));
@@ -340,7 +522,7 @@ fn lower_hex(bytes: &[u8]) -> String {
 }
 
 /// Writes `bytes` to `<path>.tmp`, then renames it to `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CaptureError> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CaptureError> {
     let mut tmp_name = path.as_os_str().to_owned();
     tmp_name.push(".tmp");
     let tmp = PathBuf::from(tmp_name);

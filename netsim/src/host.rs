@@ -316,7 +316,7 @@ impl Host {
 
     /// The smallest MTU of every path the client is on during the run (the
     /// smaller direction of each), in bytes: the largest packet that every
-    /// path of the run carries ([`NetworkConfig::smallest_mtu`]).
+    /// path of the run carries ([`crate::NetworkConfig::smallest_mtu`]).
     pub fn smallest_mtu(&self) -> u32 {
         lock(&self.inner.run.network).config().smallest_mtu()
     }
@@ -350,14 +350,21 @@ impl Host {
     /// A qlog stream for this host's next QUIC connection, when the run
     /// records qlog (see [`QlogCollector`]). Event times count from the
     /// run's start, on this host's tokio clock, which is simulated time.
-    pub(crate) fn qlog_stream(&self) -> Option<quinn::QlogStream> {
+    /// `group_id` is the connection's original destination connection ID,
+    /// when known (see [`QlogCollector::open`]).
+    pub(crate) fn qlog_stream(&self, group_id: Option<String>) -> Option<quinn::QlogStream> {
         let collector = self.inner.run.qlog.as_ref()?;
         // quinn reads tokio's clock (`Runtime::now`); inside a host it runs
         // in step with `now()`, so the difference is the instant the run
         // started on that clock.
         let tokio_now = tokio::time::Instant::now().into_std();
         let start = tokio_now.checked_sub(now()).unwrap_or(tokio_now);
-        collector.open(self.side(), start)
+        collector.open(self.side(), start, group_id)
+    }
+
+    /// Whether the run records qlog.
+    pub(crate) fn qlog_enabled(&self) -> bool {
+        self.inner.run.qlog.is_some()
     }
 
     /// The run's TLS identity (`SimConfig::certificate`): what the lab's servers
@@ -414,10 +421,17 @@ impl Host {
             return;
         };
         st.flows.on_send(now, &summary);
+        let mut network = lock(&self.inner.run.network);
+        let (fate, _) = network.transmit(now, self.inner.side, &summary);
         if let Some(cap) = st.capture.as_mut() {
-            cap.record(now, &bytes);
+            let dropped = match fate {
+                Fate::Delivered { .. } => None,
+                Fate::Dropped(reason) => Some((self.inner.side.direction(), reason)),
+            };
+            let network_time = network.network_time(self.inner.side, now);
+            cap.record_sent(now, network_time, &bytes, dropped);
         }
-        let (fate, _) = lock(&self.inner.run.network).transmit(now, self.inner.side, &summary);
+        drop(network);
         if let Fate::Delivered { at } = fate {
             self.inner.wire.send(at, &bytes);
         }
@@ -430,7 +444,8 @@ impl Host {
             return;
         };
         if let Some(cap) = st.capture.as_mut() {
-            cap.record(now, &bytes);
+            let network_time = lock(&self.inner.run.network).network_time(self.inner.side, now);
+            cap.record_received(now, network_time, &bytes);
         }
         st.flows.on_receive(&summary);
         if *summary.flow.dst.ip() != st.address {

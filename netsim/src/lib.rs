@@ -19,7 +19,8 @@
 //!   get, and its QUIC config;
 //! - [`tls`]: the lab's fixed TLS identity and rustls configs, and
 //!   ([`tls::real`]) rustls's defaults for peers outside the lab;
-//! - `capture`: pcap, TLS key-log and qlog capture;
+//! - `capture`: packet capture (classic pcap per host, one pcapng per run),
+//!   TLS key log and qlog;
 //! - `stats`: per-connection transport statistics;
 //! - `accepted`: the connections a host accepted, whose statistics a run
 //!   reads at its end;
@@ -70,7 +71,7 @@ mod udp;
 mod wire;
 
 pub use accepted::{AcceptedConnection, Transport};
-pub use capture::QlogTrace;
+pub use capture::{drop_comment, CaptureError, PcapRecorder, PcapngPackets, QlogTrace};
 pub use clock::{now, TICK};
 pub use flow::{FlowControl, MAX_CONCURRENT_STREAMS, MAX_WINDOW};
 pub use host::Host;

@@ -239,7 +239,7 @@ impl Side {
         }
     }
 
-    fn direction(self) -> Direction {
+    pub(crate) fn direction(self) -> Direction {
         match self {
             Side::Client => Direction::Up,
             Side::Server => Direction::Down,

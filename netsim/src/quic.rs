@@ -433,7 +433,11 @@ impl QuicServer {
     ) -> impl Future<Output = Result<quinn::Connection, ConnectionError>> + Send + 'static {
         let server = self.clone();
         async move {
-            let connecting = match server.host.qlog_stream() {
+            let group_id = server
+                .host
+                .qlog_enabled()
+                .then(|| incoming.orig_dst_cid().to_string());
+            let connecting = match server.host.qlog_stream(group_id) {
                 None => incoming.accept()?,
                 Some(qlog) => {
                     let mut transport = server.transport.transport(server.udp_payload);
@@ -490,7 +494,7 @@ pub fn client_endpoint(
         Arc::new(quinn::TokioRuntime),
     )?;
     let mut transport = config.transport(udp_payload);
-    if let Some(qlog) = host.qlog_stream() {
+    if let Some(qlog) = host.qlog_stream(None) {
         transport.qlog_stream(Some(qlog));
     }
     let mut client = ClientConfig::new(crypto);

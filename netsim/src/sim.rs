@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::accepted::{AcceptedConnection, Handle, Transport};
-use crate::capture::{KeyLogCollector, PcapRecorder, QlogCollector, QlogTrace};
+use crate::capture::{
+    self, CaptureError, KeyLogCollector, PcapRecorder, PcapngPackets, QlogCollector, QlogTrace,
+};
 use crate::clock::{now, TICK};
 use crate::congestion::QuicCongestion;
 use crate::host::{lock, Host, RunShared};
@@ -213,6 +215,31 @@ pub struct Captures {
     pub client: PcapRecorder,
     /// Every packet the server sent or received, when it did.
     pub server: PcapRecorder,
+}
+
+impl Captures {
+    /// The run's capture as one pcapng file that Wireshark opens with no setup:
+    /// the client and the server are its two interfaces (`client`, `server`),
+    /// timestamps are nanoseconds of simulated time on the network's clock (from
+    /// 1970-01-01), `key_log` (the run's NSS key log, [`RunOutput::key_log`]; empty
+    /// for none) is its Decryption Secrets Block, so TLS and QUIC decrypt with no
+    /// key-log file, and every packet the link dropped carries a comment saying
+    /// where and why ([`drop_comment`](crate::drop_comment)). `which` says whether
+    /// it holds each packet once, as sent, or also as received.
+    pub fn to_pcapng(&self, key_log: &str, which: PcapngPackets) -> Vec<u8> {
+        capture::pcapng_file(&self.client, &self.server, key_log, which)
+    }
+
+    /// Writes [`to_pcapng`](Self::to_pcapng) to `path`, replacing any file
+    /// already there (through a `.tmp` sibling, renamed into place).
+    pub fn write_pcapng(
+        &self,
+        path: &std::path::Path,
+        key_log: &str,
+        which: PcapngPackets,
+    ) -> Result<(), CaptureError> {
+        capture::write_atomically(path, &self.to_pcapng(key_log, which))
+    }
 }
 
 /// Everything a run produced, whether or not it succeeded.

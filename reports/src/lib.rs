@@ -12,7 +12,7 @@
 //!   intervals of the mean and of the difference against HTTP/2, and
 //!   differences paired by seed;
 //! - [`tables`]: runs grouped by axis point and protocol, per-metric rows,
-//!   `summary.csv`;
+//!   `stats.csv`;
 //! - [`conditions`]: an axis point's network and losses in words ("no
 //!   random loss (139 queue drops per run)"), for captions, axis labels
 //!   and the Results section;
@@ -28,7 +28,7 @@
 //! - [`calibration`]: the side-by-side table of a calibration (simulated
 //!   and kernel runs of the same workload), `calibration.md`;
 //! - [`render`]: all of it, from a results directory to `report.md`,
-//!   `index.html`, `summary.csv` and `charts/`.
+//!   `index.html`, `stats.csv` and `charts/`.
 
 pub mod ablation;
 pub mod calibration;
@@ -57,8 +57,10 @@ pub const SCENARIO_FILE: &str = "scenario.toml";
 pub const REPORT_MD: &str = "report.md";
 /// The HTML report.
 pub const REPORT_HTML: &str = "index.html";
-/// The tables' numbers.
-pub const SUMMARY_CSV: &str = "summary.csv";
+/// The tables' numbers, in full precision, one row per axis point,
+/// protocol and metric (the raw results' per-run `stats.csv` is another
+/// file, in the results directory).
+pub const STATS_CSV: &str = "stats.csv";
 
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -139,7 +141,7 @@ pub(crate) fn read_results(results_dir: &Path) -> Result<Results, Error> {
 
 /// Render the report of the results directory `results_dir` into
 /// `out_dir` (created if absent): `report.md`, `index.html` and
-/// `summary.csv`.
+/// `stats.csv`.
 ///
 /// Reads only `results.jsonl` and, when present, `scenario.toml`. The
 /// report covers one scenario version: the one whose content hash
@@ -269,7 +271,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         groups.iter().map(|g| g.failed).sum::<usize>(),
         groups.iter().map(|g| g.timed_out).sum::<usize>(),
         RESULTS_FILE,
-        SUMMARY_CSV
+        STATS_CSV
     )));
     let figures = charts::figures(&records, &groups)?;
     if !figures.is_empty() {
@@ -308,7 +310,7 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     let outputs = [
         (REPORT_MD, document::to_markdown(&blocks)),
         (REPORT_HTML, document::to_html(&title, &blocks)),
-        (SUMMARY_CSV, tables::summary_csv(&groups)),
+        (STATS_CSV, tables::stats_csv(&groups)),
     ];
     let mut files = Vec::new();
     let chart_dir = out_dir.join(document::CHART_DIR);

@@ -1,5 +1,5 @@
 //! The tables: runs grouped by axis point and protocol, and per group and
-//! [`Metric`] the statistics of [`crate::stats`], plus `summary.csv`, the
+//! [`Metric`] the statistics of [`crate::stats`], plus `stats.csv`, the
 //! same numbers in full precision.
 //!
 //! Only runs whose outcome is `ok` enter the statistics; failed and
@@ -142,7 +142,7 @@ impl Metric {
         Metric::ConnectionsAfterChange,
     ];
 
-    /// The name in `summary.csv`.
+    /// The name in `stats.csv`.
     pub fn key(self) -> &'static str {
         match self {
             Metric::FirstRender => "first_render",
@@ -556,7 +556,7 @@ impl Difference {
         }
     }
 
-    /// Why there is no percent, as `summary.csv`'s `delta_pct_omitted`
+    /// Why there is no percent, as `stats.csv`'s `delta_pct_omitted`
     /// says it: `baseline_near_zero`, `zero_by_construction`, or `None`.
     pub fn percent_omitted(&self) -> Option<&'static str> {
         match self {
@@ -706,7 +706,7 @@ pub fn change_text(d: &PairedDifference, unit: &str) -> String {
     }
 }
 
-/// The header of `summary.csv` after the axis columns. The `delta_*`
+/// The header of `stats.csv` after the axis columns. The `delta_*`
 /// columns are [`Row::vs_baseline`]: `delta_vs_h2_pct` and its interval
 /// only where a percent means something ([`Difference::Percent`]),
 /// `delta_vs_h2_abs` (mean − HTTP/2's mean, in `unit`) and its interval
@@ -738,12 +738,12 @@ pub const CSV_COLUMNS: [&str; 21] = [
     "delta_pct_omitted",
 ];
 
-/// `summary.csv`: one column per axis name (sorted), then
+/// `stats.csv`: one column per axis name (sorted), then
 /// [`CSV_COLUMNS`]; one row per group and metric, groups in order,
 /// metrics in [`Metric::ALL`] order (those [`Metric::shown`] keeps). Numbers are printed in Rust's
 /// shortest round-trip form, so they parse back to the same `f64`; empty
 /// where there is no value.
-pub fn summary_csv(groups: &[Group]) -> String {
+pub fn stats_csv(groups: &[Group]) -> String {
     let mut axis_names: Vec<&str> = groups
         .iter()
         .flat_map(|g| g.axes.iter().map(|(k, _)| k.as_str()))
@@ -975,7 +975,7 @@ mod tests {
     }
 
     #[test]
-    fn summary_csv_has_the_difference_in_both_forms_and_why_a_percent_is_missing() {
+    fn stats_csv_has_the_difference_in_both_forms_and_why_a_percent_is_missing() {
         let groups = [
             group(
                 Protocol::H1,
@@ -1002,7 +1002,7 @@ mod tests {
                 ],
             ),
         ];
-        let csv = summary_csv(&groups);
+        let csv = stats_csv(&groups);
         let mut lines = csv.lines();
         let header: Vec<&str> = lines.next().unwrap().split(',').collect();
         assert_eq!(header, CSV_COLUMNS);

@@ -13,7 +13,7 @@ use serde_json::Value;
 mod support;
 
 use support::{json_records, FIXTURE};
-const FILES: [&str; 3] = ["report.md", "index.html", "summary.csv"];
+const FILES: [&str; 3] = ["report.md", "index.html", "stats.csv"];
 
 /// A fresh, empty directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -120,7 +120,7 @@ fn values_by_group(records: &[Value]) -> BTreeMap<(String, String), Vec<f64>> {
     out
 }
 
-/// summary.csv as rows of column → field.
+/// stats.csv as rows of column → field.
 fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
     let text = fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
@@ -149,7 +149,7 @@ fn assert_close(got: f64, want: f64, what: &str) {
     );
 }
 
-/// Every row of a report's summary.csv has the statistics of the values
+/// Every row of a report's stats.csv has the statistics of the values
 /// recomputed from the JSON, and report.md shows them, rounded. Each
 /// group has 2 completed runs.
 fn assert_rows_match(
@@ -252,7 +252,7 @@ fn fixture_report_matches_recomputed_numbers() {
 
     let records = json_records(Path::new(FIXTURE));
     let values = values_by_group(&records);
-    let rows = read_csv(&out.join("summary.csv"));
+    let rows = read_csv(&out.join("stats.csv"));
     // PLT, TTFB, handshake, HOL, byte delivery, goodput, client and server
     // retransmissions, and of the drop reasons only queue-full: no run of
     // the page at 0 % random loss drops a packet for any other.
@@ -324,7 +324,7 @@ fn page_times_lead_the_tables_with_the_statistics_of_plt() {
         .iter()
         .all(|r| r["measurements"]["page"].is_object()));
     let values = values_by_group(&records);
-    let rows = read_csv(&out.join("summary.csv"));
+    let rows = read_csv(&out.join("stats.csv"));
     // Per protocol, the four page times first, then the nine metrics of a
     // report without them, PLT first.
     assert_eq!(rows.len(), 3 * 13, "one row per protocol and metric");
@@ -449,11 +449,11 @@ fn a_report_without_page_times_has_neither_their_tables_nor_their_charts() {
     ] {
         assert!(!md.contains(absent), "report.md mentions {absent}");
     }
-    let csv = fs::read_to_string(out.join("summary.csv")).unwrap();
+    let csv = fs::read_to_string(out.join("stats.csv")).unwrap();
     for metric in PAGE_METRICS {
         assert!(
             !csv.contains(&format!(",{metric},")),
-            "summary.csv has {metric}"
+            "stats.csv has {metric}"
         );
     }
 }
@@ -590,7 +590,7 @@ fn drops_are_counted_by_reason_at_every_point() {
     // h1 80. No run drops a packet for any other reason.
     let out = scratch("drops-by-reason");
     reports::render(Path::new(&sweep_fixture()), &out).unwrap();
-    let rows = read_csv(&out.join("summary.csv"));
+    let rows = read_csv(&out.join("stats.csv"));
     let drops: Vec<(&str, &str, &str, &str)> = rows
         .iter()
         .filter(|r| r["metric"].starts_with("drops_"))
@@ -965,7 +965,7 @@ fn failed_and_timed_out_runs_are_counted_not_summarized() {
     let out = dir.join("report");
     let summary = reports::render(&dir, &out).unwrap();
     assert_eq!((summary.runs, summary.failed, summary.timed_out), (8, 1, 1));
-    let rows = read_csv(&out.join("summary.csv"));
+    let rows = read_csv(&out.join("stats.csv"));
     let plt = |p: &str| {
         rows.iter()
             .find(|r| r["protocol"] == p && r["metric"] == "plt")
@@ -1064,8 +1064,8 @@ fn only_the_latest_build_of_the_scenario_is_reported() {
     let expected = scratch("builds-expected");
     reports::render(Path::new(FIXTURE), &expected).unwrap();
     assert_eq!(
-        fs::read(out.join("summary.csv")).unwrap(),
-        fs::read(expected.join("summary.csv")).unwrap()
+        fs::read(out.join("stats.csv")).unwrap(),
+        fs::read(expected.join("stats.csv")).unwrap()
     );
 }
 

@@ -48,6 +48,17 @@ where
     cmd
 }
 
+/// The command `httplab bench --scenario SCENARIO --out OUT` plus `extra`.
+pub fn bench_command(scenario: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut cmd = httplab_command([
+        "bench".as_ref(),
+        "--scenario".as_ref(),
+        scenario.as_os_str(),
+    ]);
+    cmd.args(["--out".as_ref(), out.as_os_str()]).args(extra);
+    cmd
+}
+
 /// Run `httplab` with `args` to its end.
 pub fn httplab<I, S>(args: I) -> Output
 where

@@ -3,11 +3,11 @@
 //! and PNG (beside `report.md`).
 //!
 //! Every chart is drawn twice by the same code, once per plotters backend
-//! ([`render`]). Text is laid out and, in the PNG, rasterized with the
+//! (`render`). Text is laid out and, in the PNG, rasterized with the
 //! DejaVu Sans font embedded in this crate (`fonts/`), so a chart renders
 //! the same on a machine without system fonts: plotters' `ab_glyph`
 //! feature never looks for system fonts, and the PNG's text is drawn by
-//! [`raster`] from the embedded font. The SVGs name the family
+//! `raster` from the embedded font. The SVGs name the family
 //! `sans-serif`, which any browser has.
 //!
 //! Colors come from the Okabe–Ito palette (safe for the common forms of

@@ -913,15 +913,18 @@ impl Scenario {
         self.sweep.points().len() * self.choices().len() * self.protocols.len() * self.seeds.len()
     }
 
-    /// SHA-256 (hex) of the scenario fully resolved: name, protocols,
-    /// seeds, time limit, TCP, the initial window (if set), each named
+    /// SHA-256 (hex) of the scenario fully resolved, its seeds left out:
+    /// name, protocols, time limit, TCP, the initial window (if set), each named
     /// choice that is not its default, the workload with defaults filled
     /// in, and for every sweep point its axis values and resolved network
     /// (presets applied, every default explicit; without drops and
     /// blackouts at a point whose `network_events` is off). Formatting,
     /// comments, the description and how a value was written (a preset or
-    /// its numbers, `seeds = 3` or `[1, 2, 3]`) do not change it; any
-    /// parameter does. A named axis adds its value to each point's axes;
+    /// its numbers) do not change it; any parameter of a run does. The
+    /// seeds are not in it: a run's record does not depend on which other
+    /// seeds its sweep has, so a sweep grown from `seeds = 10` to `20`
+    /// keeps the hash and reuses the ten finished seeds (the run key names
+    /// the seed). A named axis adds its value to each point's axes;
     /// without named axes and with every named choice at its default, the
     /// canonical form is what it was before they existed.
     pub fn content_hash(&self) -> String {
@@ -952,10 +955,9 @@ impl Scenario {
             }
         }
         let mut canonical = serde_json::json!({
-            "format": "httplab-scenario-v1",
+            "format": "httplab-scenario-v2",
             "name": self.name,
             "protocols": self.protocols,
-            "seeds": self.seeds.to_vec(),
             "time_limit_ns": (self.time_limit_s * 1e9).round() as u64,
             "tcp": self.tcp,
             "workload": workload_json(&self.workload.to_workload()),
