@@ -63,7 +63,8 @@ pub enum Command {
     /// results directory.
     Merge(MergeArgs),
     /// Serve the content model over HTTP/1.1, HTTP/2 and HTTP/3 on real
-    /// sockets, with the lab's TLS certificate, until interrupted.
+    /// sockets, with the lab's TLS certificate (or --cert/--key), until
+    /// interrupted.
     Serve(ServeArgs),
     /// Fetch a URL (or a scenario's workload) from any HTTPS server on real
     /// sockets with the lab's client, and print what was measured: the
