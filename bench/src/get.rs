@@ -218,7 +218,7 @@ impl Timings {
     /// seconds with microseconds (`-` for a step not reached).
     pub fn text(&self) -> String {
         let secs =
-            |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{:.6}", d.as_secs_f64()));
+            |d: Option<Duration>| d.map_or("-".to_owned(), |d| format!("{:.6} s", d.as_secs_f64()));
         let mut out = String::new();
         for (name, value) in [
             ("time_namelookup", Some(self.namelookup)),
@@ -227,7 +227,7 @@ impl Timings {
             ("time_starttransfer", self.starttransfer),
             ("time_total", self.total),
         ] {
-            let _ = writeln!(out, "{name:<19} {} s", secs(value));
+            let _ = writeln!(out, "{name:<19} {}", secs(value));
         }
         out
     }
@@ -605,7 +605,7 @@ mod tests {
         let text = t.text();
         assert!(text.contains("time_namelookup     0.000012 s"), "{text}");
         assert!(text.contains("time_appconnect     0.002000 s"), "{text}");
-        assert!(text.contains("time_total          - s"), "{text}");
+        assert!(text.contains("time_total          -\n"), "{text}");
         let json = serde_json::to_value(t).unwrap();
         assert_eq!(json["time_connect_ns"], 250_000);
         assert!(json.get("time_total_ns").is_none());
