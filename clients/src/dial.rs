@@ -445,6 +445,19 @@ pub(crate) async fn open_quic<D: Dialer>(
         .map_err(|e| format!("quic endpoint: {}", error_chain(&e)))?;
     let checks = tls.certificate_checks.clone();
     let checked_before = checks.count();
+    // A handshake done without early data: recorded, and its statistics
+    // source kept.
+    let established = |connection: &quinn::Connection| {
+        ledger.handshake_done(
+            conn,
+            HandshakeFacts {
+                resumed: Some(checks.count() == checked_before),
+                early_data_offered: false,
+                early_data_accepted: None,
+            },
+        );
+        record_quic_stats(dialer, &endpoint, connection, ledger, conn);
+    };
     let (servers, fallback_after) = dialer.quic_servers();
     let mut failures = Vec::new();
     if let Some((&last, earlier)) = servers.split_last() {
@@ -456,15 +469,7 @@ pub(crate) async fn open_quic<D: Dialer>(
                 .map_err(|e| format!("quic connect to {addr}: {}", error_chain(&e)))?;
             match tokio::time::timeout(fallback_after, attempt).await {
                 Ok(Ok(connection)) => {
-                    ledger.handshake_done(
-                        conn,
-                        HandshakeFacts {
-                            resumed: Some(checks.count() == checked_before),
-                            early_data_offered: false,
-                            early_data_accepted: None,
-                        },
-                    );
-                    record_quic_stats(dialer, &endpoint, &connection, ledger, conn);
+                    established(&connection);
                     return Ok(connection);
                 }
                 Ok(Err(e)) => failures.push(format!("{addr}: {}", error_chain(&e))),
@@ -491,6 +496,7 @@ pub(crate) async fn open_quic<D: Dialer>(
             Ok((connection, accepted)) => {
                 let late = ledger.late_handshake(conn);
                 let watched = connection.clone();
+                let checks = checks.clone();
                 tokio::spawn(async move {
                     let accepted = accepted.await;
                     if watched.close_reason().is_some() {
@@ -523,15 +529,7 @@ pub(crate) async fn open_quic<D: Dialer>(
             return Err("quic handshake: cut off by a path change before it completed (QUIC cannot migrate a connection during its handshake)".to_owned());
         }
     };
-    ledger.handshake_done(
-        conn,
-        HandshakeFacts {
-            resumed: Some(checks.count() == checked_before),
-            early_data_offered: false,
-            early_data_accepted: None,
-        },
-    );
-    record_quic_stats(dialer, &endpoint, &connection, ledger, conn);
+    established(&connection);
     Ok(connection)
 }
 

@@ -651,18 +651,34 @@ pub fn client_tls_for(
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), lab_provider())
         .build()
         .expect("tls: a verifier for one trust anchor and the ring provider builds");
+    let builder =
+        rustls::ClientConfig::builder_with_details(lab_provider(), Arc::new(LabCertificateClock))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .expect("tls: the ring provider supports TLS 1.3 with TLS13_AES_128_GCM_SHA256");
+    finish_client_tls(builder, inner, alpn, resumption, key_log)
+}
+
+/// The client config `builder` (its provider, clock and versions chosen)
+/// finished the same way in the simulation and on real sockets:
+/// certificates checked by `inner` and counted ([`CertificateChecks`]),
+/// offering exactly `alpn`, keeping and using sessions as `resumption`
+/// says, and writing secrets to `key_log` if given.
+fn finish_client_tls(
+    builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>,
+    inner: Arc<dyn ServerCertVerifier>,
+    alpn: &[&[u8]],
+    resumption: &ClientResumption,
+    key_log: Option<Arc<dyn rustls::KeyLog>>,
+) -> ClientTls {
     let checks = CertificateChecks::default();
     let verifier = CheckedVerifier {
         inner,
         checks: checks.clone(),
     };
-    let mut config =
-        rustls::ClientConfig::builder_with_details(lab_provider(), Arc::new(LabCertificateClock))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .expect("tls: the ring provider supports TLS 1.3 with TLS13_AES_128_GCM_SHA256")
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
+    let mut config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     config.resumption = match resumption.cache() {
         None => rustls::client::Resumption::disabled(),

@@ -36,7 +36,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use super::{CertificateChecks, CheckedVerifier, ClientResumption, ClientTls, ALPN_H3};
+use super::{ClientResumption, ClientTls, ALPN_H3};
 
 /// Why a real-socket TLS config could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -317,27 +317,10 @@ pub fn client_tls(
             provider: provider.clone(),
         }),
     };
-    let checks = CertificateChecks::default();
-    let verifier = CheckedVerifier {
-        inner,
-        checks: checks.clone(),
-    };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions(alpn))
-        .expect("tls: the ring provider supports rustls's default versions")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    config.resumption = match resumption.cache() {
-        None => rustls::client::Resumption::disabled(),
-        Some(cache) => rustls::client::Resumption::store(cache.0.clone()),
-    };
-    config.enable_early_data = resumption.early_data();
-    ClientTls {
-        config: Arc::new(config),
-        certificate_checks: checks,
-    }
+        .expect("tls: the ring provider supports rustls's default versions");
+    super::finish_client_tls(builder, inner, alpn, resumption, None)
 }
 
 /// A server's own certificate chain and private key, read from PEM files
