@@ -865,6 +865,15 @@ fn bench(args: BenchArgs) -> Result<()> {
     let done = std::sync::atomic::AtomicBool::new(false);
     let report = std::thread::scope(|scope| {
         let watcher = scope.spawn(|| say_when_interrupted(&interrupts, &done));
+        // Raised however the sweep ends, a panic included, so that the
+        // scope's join of the watcher never waits for a signal.
+        struct Done<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let done_guard = Done(&done);
         let report = sweep::run(&hash, &toml, runs, &config, |left| {
             let shard = shard.map_or_else(String::new, |s| format!(", shard {s}"));
             note!(
@@ -873,7 +882,7 @@ fn bench(args: BenchArgs) -> Result<()> {
             );
             Progress::new(left)
         });
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(done_guard);
         let _ = watcher.join();
         report
     })?;
@@ -890,7 +899,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     }
     if report.other_records > 0 {
         note!(
-            "note: {RESULTS_FILE} also holds {} records of other scenario versions or lab builds; summary.csv leaves them out",
+            "note: {RESULTS_FILE} also holds {} records of other scenario versions, lab builds or seeds; summary.csv leaves them out",
             report.other_records
         );
     }
@@ -916,7 +925,7 @@ fn bench(args: BenchArgs) -> Result<()> {
             }
             None => note!("note: the sweep has no runs; no report rendered"),
         }
-        return Ok(());
+        return bench_outcome(&report, args.strict, &interrupts);
     }
     let report_dir = out.join(REPORT_DIR);
     let rendered = reports::render(&out, &report_dir)
@@ -924,7 +933,7 @@ fn bench(args: BenchArgs) -> Result<()> {
     outln!("report: {}", report_dir.join(reports::REPORT_MD).display())?;
     if rendered.left_out > 0 {
         note!(
-            "note: the report leaves out {} records of other scenario versions or lab builds, repeated runs, or run keys not of the scenario",
+            "note: the report leaves out {} records of other scenario versions or lab builds, repeated runs, or runs not in scenario.toml (seeds or points the last sweep did not have)",
             rendered.left_out
         );
     }
@@ -985,7 +994,7 @@ fn say_when_interrupted(
             // On a new line: the progress line may be half drawn.
             note!(
                 "\nstopping: no new runs start; the runs in flight finish and are stored \
-                 (press Ctrl-C again to stop at once)"
+                 (a second Ctrl-C or SIGTERM stops at once)"
             );
             return;
         }
@@ -1013,7 +1022,7 @@ fn report(args: ReportArgs) -> Result<()> {
     }
     if rendered.left_out > 0 {
         note!(
-            "note: left out {} records of other scenario versions or lab builds, repeated runs, or run keys not of the scenario",
+            "note: left out {} records of other scenario versions or lab builds, repeated runs, or runs not in scenario.toml (seeds or points the last sweep did not have)",
             rendered.left_out
         );
     }

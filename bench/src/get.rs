@@ -72,7 +72,15 @@ impl Url {
         if host.is_empty() {
             bail!("URL {text:?}: no host; write https://HOST[:PORT]/PATH");
         }
+        // `Authority::port` is `None` for a port that is not a u16
+        // (`:99999`, `:abc`) as for no port: tell them apart by the text
+        // after the host.
+        let port_text = authority.as_str()[authority.host().len()..].strip_prefix(':');
         let port = match authority.port() {
+            None if port_text.is_some_and(|p| !p.is_empty()) => bail!(
+                "URL {text:?}: port {} is not one of 1 to 65535",
+                port_text.unwrap_or_default()
+            ),
             None => HTTPS_PORT,
             Some(port) => port
                 .as_str()
@@ -82,11 +90,16 @@ impl Url {
                 .ok_or_else(|| anyhow!("URL {text:?}: port {port} is not one of 1 to 65535"))?,
         };
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let path = if path.is_empty() { "/" } else { path };
+        // `https://host?q=1` has the query but not the path's `/`.
+        let path = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("/{path}")
+        };
         Ok(Url {
             host: host.to_owned(),
             port,
-            path: path.to_owned(),
+            path,
         })
     }
 
@@ -390,7 +403,7 @@ pub fn run(request: &GetRequest) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let (addrs, namelookup, record) = runtime.block_on(async {
+    let outcome = runtime.block_on(async {
         let start = tokio::time::Instant::now();
         let addrs = match (request.addr, url.ip()) {
             (Some(addr), _) => vec![addr],
@@ -435,7 +448,11 @@ pub fn run(request: &GetRequest) -> Result<()> {
         .with_time_limit(left);
         let record = clients::run_real(&target, &config, &plan).await;
         Ok((addrs, namelookup, record))
-    })?;
+    });
+    // A name lookup still going after --timeout runs on a blocking thread
+    // that dropping the runtime would wait for: leave it behind instead.
+    runtime.shutdown_background();
+    let (addrs, namelookup, record) = outcome?;
     let timings = Timings::of(&record, namelookup);
     if request.json {
         let report = GetReport {
@@ -528,6 +545,9 @@ mod tests {
         assert_eq!(u.ip(), Some("::1".parse().unwrap()));
         assert_eq!(u.display(), "https://[::1]:9000/x?y=1");
         assert_eq!(url("https://10.0.0.1:443/").display(), "https://10.0.0.1/");
+        // A query without the path's slash gets one.
+        assert_eq!(url("https://example.com?q=1").path, "/?q=1");
+        assert_eq!(url("https://[::1]/").port, 443);
     }
 
     #[test]
@@ -537,6 +557,9 @@ mod tests {
             ("localhost:8443", "no scheme"),
             ("https://:8443/", "no host"),
             ("https://host:0/", "port 0"),
+            ("https://host:99999/", "port 99999"),
+            ("https://host:abc/", "port abc"),
+            ("https://[::1]:70000/", "port 70000"),
             ("https://u@host/", "user information"),
             ("not a url", "not a URL"),
         ] {

@@ -14,9 +14,11 @@
 //! - Runs are started in that order. With more than one job they finish,
 //!   and are appended to `results.jsonl`, in whatever order they finish, so
 //!   that a killed sweep keeps every finished run. At the end of the sweep
-//!   (also an interrupted one) `results.jsonl` is rewritten, atomically, in
-//!   the run list's order, with any records that are not this sweep's
-//!   after them in the order they were: each record is deterministic, and
+//!   (also an interrupted one) `results.jsonl` is rewritten, atomically:
+//!   any records that are not this sweep's first, in the order they were,
+//!   then this sweep's in the run list's order (last, so that the file's
+//!   last record is of the current build, which the report goes by). Each
+//!   record is deterministic, and
 //!   `summary.csv` is sorted, so neither file depends on the number of
 //!   jobs, and two identical sweeps give byte-identical files.
 //! - Resuming: a run is skipped when `results.jsonl` already holds a record
@@ -414,9 +416,10 @@ pub fn run(
 }
 
 /// Rewrite `results.jsonl` at `path` (atomically, and only if that changes
-/// it): the records of `mine` in `runs` order, then the lines of `others`
-/// as they were, so that the file does not depend on the order in which
-/// runs finished.
+/// it): the lines of `others` as they were, then the records of `mine` in
+/// `runs` order, so that the file does not depend on the order in which
+/// runs finished, and its last record is this sweep's (the report takes
+/// the last record's build as the current one).
 fn rewrite_in_run_order(
     path: &std::path::Path,
     runs: &[RunSpec],
@@ -432,7 +435,7 @@ fn rewrite_in_run_order(
     let mut ordered: Vec<&StoredLine> = mine.iter().collect();
     ordered.sort_by_key(|l| position.get(&l.run.key()).copied().unwrap_or(usize::MAX));
     let mut text = String::new();
-    for line in ordered.iter().map(|l| &l.line).chain(others) {
+    for line in others.iter().chain(ordered.iter().map(|l| &l.line)) {
         text.push_str(line);
         text.push('\n');
     }

@@ -297,3 +297,68 @@ fn completions_and_man_pages_come_from_the_command_line() {
     let bench_page = std::fs::read_to_string(dir.join("httplab-bench.1")).unwrap();
     assert!(bench_page.contains("strict"), "{bench_page}");
 }
+
+/// A sweep rerun after a rebuild runs every run again, and its report is of
+/// the new build: the end-of-sweep rewrite keeps the older build's records
+/// before this sweep's, so the last record, which the report goes by, is
+/// this build's.
+#[test]
+fn a_sweep_after_a_rebuild_reports_the_new_build() {
+    let dir = scratch("conv-rebuild");
+    let scenario = write(&dir, "quick.toml", &quick(3));
+    let out = dir.join("out");
+    assert_ok(&bench(&scenario, &out, &[]));
+    let old_commit = "0".repeat(40);
+    let mut older = String::new();
+    for line in result_lines(&out) {
+        let mut record: serde_json::Value = serde_json::from_str(&line).unwrap();
+        record["lab"]["commit"] = old_commit.clone().into();
+        older.push_str(&serde_json::to_string(&record).unwrap());
+        older.push('\n');
+    }
+    std::fs::write(out.join("results.jsonl"), older).unwrap();
+
+    let again = bench(&scenario, &out, &[]);
+    assert_ok(&again);
+    assert!(stderr(&again).contains("3 to run"), "{}", stderr(&again));
+    let commits: Vec<String> = result_lines(&out)
+        .iter()
+        .map(|l| {
+            let record: serde_json::Value = serde_json::from_str(l).unwrap();
+            record["lab"]["commit"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(commits.len(), 6);
+    assert!(commits[..3].iter().all(|c| *c == old_commit), "{commits:?}");
+    assert!(commits[3..].iter().all(|c| *c != old_commit), "{commits:?}");
+    let report = std::fs::read_to_string(out.join("report").join("report.md")).unwrap();
+    assert!(
+        report.contains(&format!("commit {}", commits[5])),
+        "the report is not of the current build"
+    );
+    assert!(
+        !report.contains(&old_commit),
+        "the report names the old build"
+    );
+}
+
+/// Records of seeds a later sweep dropped stay in the file and are left out
+/// of the report with one warning, not one per record.
+#[test]
+fn fewer_seeds_keep_the_others_and_warn_once() {
+    let dir = scratch("conv-fewer-seeds");
+    let scenario = write(&dir, "quick.toml", &quick(6));
+    let out = dir.join("out");
+    assert_ok(&bench(&scenario, &out, &[]));
+    let fewer = bench(&scenario, &out, &["--seeds", "2"]);
+    assert_ok(&fewer);
+    let err = stderr(&fewer);
+    assert!(err.contains("0 to run"), "{err}");
+    assert_eq!(err.matches("warning:").count(), 1, "{err}");
+    assert!(
+        err.contains("left out 4 records whose run is not in scenario.toml"),
+        "{err}"
+    );
+    assert_eq!(result_lines(&out).len(), 6);
+    assert_eq!(summary_rows(&out), 2);
+}

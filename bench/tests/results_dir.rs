@@ -175,7 +175,9 @@ fn report_leaves_out_foreign_runs_and_warns_of_implausible_ones() {
     for (line, needle) in [
         (
             7,
-            "left out: run key \"h1/seed=999\" is not a run of the scenario".to_owned(),
+            "left out 1 record whose run is not in scenario.toml (seeds or sweep points the \
+             last sweep did not have; the first: run key \"h1/seed=999\")"
+                .to_owned(),
         ),
         (
             1,

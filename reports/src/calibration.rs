@@ -156,9 +156,27 @@ pub fn render(results_dir: &Path) -> Result<Calibration, Error> {
         .rev()
         .find(|r| r.scenario_hash == hash && r.mode == Mode::Sim)
         .map(|r| r.lab.build_id());
+    // The runs `scenario.toml` lists (the hash leaves the seeds out, so a
+    // calibration rerun with fewer --runs shares it): a kernel run's key is
+    // `kernel/CC/` then its simulated twin's.
+    let scenario = fs::read(results_dir.join(crate::SCENARIO_FILE)).ok();
+    let expected = crate::scenario_run_keys(scenario.as_deref(), &hash);
+    let listed = |r: &RunResult| {
+        let key = match r.mode {
+            Mode::Kernel => r
+                .run_key
+                .strip_prefix("kernel/")
+                .and_then(|k| k.split_once('/'))
+                .map_or(r.run_key.as_str(), |(_, k)| k),
+            Mode::Sim => r.run_key.as_str(),
+        };
+        expected.as_ref().is_none_or(|keys| keys.contains(key))
+    };
     let mut latest: BTreeMap<&str, &RunResult> = BTreeMap::new();
     for r in all.iter().filter(|r| {
-        r.scenario_hash == hash && (r.mode == Mode::Kernel || Some(r.lab.build_id()) == sim_build)
+        r.scenario_hash == hash
+            && listed(r)
+            && (r.mode == Mode::Kernel || Some(r.lab.build_id()) == sim_build)
     }) {
         latest.insert(r.run_key.as_str(), r);
     }

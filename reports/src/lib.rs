@@ -139,6 +139,21 @@ pub(crate) fn read_results(results_dir: &Path) -> Result<Results, Error> {
     Ok(Results { file, all, lines })
 }
 
+/// The run keys of the scenario file `scenario` (its bytes), if it parses
+/// and is the version with content hash `hash`: the runs a report of
+/// `hash`'s records covers. The hash leaves the seeds out, so records of
+/// seeds the file no longer lists share it; this tells them apart.
+pub(crate) fn scenario_run_keys(
+    scenario: Option<&[u8]>,
+    hash: &str,
+) -> Option<std::collections::BTreeSet<String>> {
+    scenario
+        .and_then(|s| std::str::from_utf8(s).ok())
+        .and_then(|s| scenarios::Scenario::from_toml(s, SCENARIO_FILE).ok())
+        .filter(|s| s.content_hash() == hash)
+        .map(|s| s.expand().iter().map(|r| r.key()).collect())
+}
+
 /// Render the report of the results directory `results_dir` into
 /// `out_dir` (created if absent): `report.md`, `index.html` and
 /// `stats.csv`.
@@ -197,14 +212,12 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     // The runs the scenario file describes, when it is there and is the
     // version the records came from: a record whose run key is not one of
     // them is left out, as `bench` leaves it out, and said.
-    let expected: Option<std::collections::BTreeSet<String>> = scenario
-        .as_deref()
-        .and_then(|s| std::str::from_utf8(s).ok())
-        .and_then(|s| scenarios::Scenario::from_toml(s, SCENARIO_FILE).ok())
-        .filter(|s| s.content_hash() == hash)
-        .map(|s| s.expand().iter().map(|r| r.key()).collect());
+    let expected = scenario_run_keys(scenario.as_deref(), &hash);
     let mut warnings = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
+    // Records of the scenario's version whose run is not in the scenario
+    // file (a seed or point a later sweep dropped): counted, and said once.
+    let mut unknown: Vec<usize> = Vec::new();
     let mut selected: Vec<usize> = (0..all.len())
         .filter(|&i| simulated(&&all[i]))
         .filter(|&i| all[i].scenario_hash == hash && Some(build(&all[i])) == latest)
@@ -213,17 +226,25 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
                 .as_ref()
                 .is_none_or(|keys| keys.contains(&all[i].run_key));
             if !known {
-                warnings.push(format!(
-                    "{}:{}: left out: run key {:?} is not a run of the scenario in {SCENARIO_FILE}",
-                    file.path().display(),
-                    line_numbers[i],
-                    all[i].run_key
-                ));
+                unknown.push(i);
             }
             known
         })
         .filter(|&i| seen.insert(all[i].run_key.clone()))
         .collect();
+    if let Some(&first) = unknown.first() {
+        warnings.push(format!(
+            "{}:{}: left out {} whose run is not in {SCENARIO_FILE} (seeds or sweep \
+             points the last sweep did not have; the first: run key {:?})",
+            file.path().display(),
+            line_numbers[first],
+            match unknown.len() {
+                1 => "1 record".to_owned(),
+                n => format!("{n} records"),
+            },
+            all[first].run_key
+        ));
+    }
     for &i in &selected {
         for what in all[i].implausible() {
             warnings.push(format!(
