@@ -135,7 +135,7 @@ pub enum BodyCheck {
     /// The length only, against the response's Content-Length where it
     /// has one: for a server that does not serve the lab's content model.
     Length,
-    /// Length and SHA-256 against the lab's content model under --seed:
+    /// Length, and every byte compared with the lab's content model under --seed:
     /// for `httplab serve`.
     ContentModel,
 }
@@ -329,7 +329,7 @@ fn advice(failure: &str, trust: &Trust, check: BodyCheck, seed: u64) -> Option<S
         );
     }
     if check == BodyCheck::ContentModel
-        && (failure.contains("sha-256 mismatch") || failure.contains("body is"))
+        && (failure.contains("differ from the content model") || failure.contains("body is"))
     {
         return Some(format!(
             "the body is not the lab's content model under --seed {seed}: give the seed httplab \
@@ -510,7 +510,7 @@ fn summary(
     );
     let checked = match check {
         BodyCheck::ContentModel => format!(
-            "length and SHA-256 against the content model (seed {})",
+            "length, and every byte against the content model (seed {})",
             request.seed
         ),
         _ => "length against content-length, where the response has one".to_owned(),
@@ -604,7 +604,7 @@ mod tests {
         )
         .is_none());
         let seed = advice(
-            "/bytes/9: body bytes differ from the content (sha-256 mismatch)",
+            "/bytes/9: body bytes differ from the content model from byte 0 on",
             &Trust::Insecure,
             BodyCheck::ContentModel,
             7,

@@ -87,7 +87,7 @@ pub struct RealTarget {
     /// Which certificates to accept. Default: [`Trust::LabCertificate`].
     pub trust: Trust,
     /// Whether to check every body against the content model (length and
-    /// SHA-256 under [`ClientConfig::content_seed`]), as the simulated
+    /// every byte, under [`ClientConfig::content_seed`]), as the simulated
     /// client always does. Off, a body is checked only against the
     /// response's `content-length`, where it has one, so that servers that
     /// do not serve the content model can be measured; such requests are

@@ -127,8 +127,8 @@ pub struct RequestRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub hol_added: Option<Duration>,
-    /// Whether its body was checked against the content model (length and
-    /// SHA-256) and matched. Always `false` for a failed request, and for
+    /// Whether its body was checked against the content model (length, and
+    /// every byte compared) and matched. Always `false` for a failed request, and for
     /// every request of a real-socket run with
     /// [`crate::RealTarget::verify_bodies`] off, where only the length is
     /// checked, against `content-length`.

@@ -31,7 +31,7 @@ use scenarios::{H3Discovery, Handshake, Protocol};
 ///
 /// Phases run in order; within a phase, requests are queued in list order,
 /// all at once or up to the phase's concurrency. Every request's body is
-/// checked against the content model (status 200, length and SHA-256); a
+/// checked against the content model (status 200, length, every byte); a
 /// failed request is recorded with its reason, the run goes on, and the
 /// run's [`RunRecord::failure`] names the first failure. When
 /// [`ClientConfig::time_limit`] passes, every unfinished request is

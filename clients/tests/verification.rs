@@ -73,7 +73,7 @@ fn corrupted_byte_fails_the_request_and_the_run() {
     for protocol in Protocol::ALL {
         let (record, path) = faulted_page(protocol, 1, 7, corrupt);
         eprintln!("{protocol}: {:?}", record.failure);
-        assert_only_failure(&record, &path, "sha-256 mismatch");
+        assert_only_failure(&record, &path, "differ from the content model");
         let r = record.requests.iter().find(|r| r.path == path).unwrap();
         assert_eq!(r.bytes, r.size_expected, "the length was right");
         assert!(r.last_byte.is_some());
@@ -101,6 +101,6 @@ fn truncated_body_fails_the_request_and_the_run() {
 fn a_failed_document_does_not_stop_the_subresources() {
     for protocol in Protocol::ALL {
         let (record, path) = faulted_page(protocol, 0, 0, corrupt);
-        assert_only_failure(&record, &path, "sha-256 mismatch");
+        assert_only_failure(&record, &path, "differ from the content model");
     }
 }

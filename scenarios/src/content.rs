@@ -221,22 +221,35 @@ pub enum BodyMismatch {
         got: u64,
     },
     /// The length is right but the bytes are not the path's body.
-    #[error("body bytes differ from the content (sha-256 mismatch)")]
-    Digest,
+    #[error("body bytes differ from the content model from byte {offset} on")]
+    Content {
+        /// The first byte (from the body's start) that is not the model's.
+        offset: u64,
+    },
 }
+
+/// Bytes of the model regenerated at a time to compare received bytes with.
+const COMPARE_CHUNK: usize = 16 * 1024;
 
 /// Incremental check of a received body.
 ///
 /// Call order: [`BodyCheck::new`] when the response starts, [`BodyCheck::update`]
 /// with each piece of the body in order, then [`BodyCheck::finish`] once.
-/// Received bytes are hashed as they arrive; `finish` compares the count with
-/// the expected length and the hash with [`digest`].
+/// Each received piece is compared, as it arrives, with the model's bytes at
+/// its offset, regenerated from the keystream ([`BodySource`]): no digest is
+/// computed, and a mismatch names the first byte that differs. `finish`
+/// checks the count against the expected length first.
 pub struct BodyCheck {
     seed: u64,
     path: String,
     expected_len: u64,
     received: u64,
-    hasher: Sha256,
+    source: BodySource,
+    /// The model's bytes for the piece being compared (allocated at the
+    /// first piece, at most [`COMPARE_CHUNK`]).
+    expected: Vec<u8>,
+    /// The first byte that differed, once one has.
+    first_bad: Option<u64>,
 }
 
 impl BodyCheck {
@@ -248,14 +261,36 @@ impl BodyCheck {
             path: path.to_owned(),
             expected_len,
             received: 0,
-            hasher: Sha256::new(),
+            source: BodySource::new(seed, path),
+            expected: Vec::new(),
+            first_bad: None,
         }
     }
 
-    /// Feeds the next received bytes of the body.
+    /// Feeds the next received bytes of the body. Bytes past the expected
+    /// length are counted, not compared (the length check fails anyway).
     pub fn update(&mut self, data: &[u8]) {
+        let start = self.received;
         self.received += data.len() as u64;
-        self.hasher.update(data);
+        if self.first_bad.is_some() {
+            return;
+        }
+        let within = self.expected_len.saturating_sub(start);
+        let data = &data[..data
+            .len()
+            .min(usize::try_from(within).unwrap_or(usize::MAX))];
+        let mut offset = start;
+        for piece in data.chunks(COMPARE_CHUNK) {
+            let expected = &mut self.expected;
+            expected.resize(piece.len(), 0);
+            self.source.fill(offset, expected);
+            if piece != expected.as_slice() {
+                let at = piece.iter().zip(expected.iter()).position(|(a, b)| a != b);
+                self.first_bad = Some(offset + at.unwrap_or(0) as u64);
+                return;
+            }
+            offset += piece.len() as u64;
+        }
     }
 
     /// The number of body bytes fed so far.
@@ -277,11 +312,9 @@ impl BodyCheck {
                 got: self.received,
             });
         }
-        let got: [u8; 32] = self.hasher.finalize().into();
-        if got == digest(self.seed, &self.path, self.expected_len) {
-            Ok(())
-        } else {
-            Err(BodyMismatch::Digest)
+        match self.first_bad {
+            None => Ok(()),
+            Some(offset) => Err(BodyMismatch::Content { offset }),
         }
     }
 }

@@ -156,11 +156,23 @@ fn body_check_reports_a_long_body() {
 fn body_check_reports_one_flipped_byte() {
     let mut data = body(SEED, PATH, 200_000);
     data[123_457] ^= 0x01;
-    let err = check_in_pieces(&data, 16_384, 200_000).unwrap_err();
-    assert_eq!(err, BodyMismatch::Digest);
+    // Pieces that do and do not line up with the comparison's chunks.
+    for piece in [16_384, 1_000, 200_000, 7] {
+        let err = check_in_pieces(&data, piece, 200_000).unwrap_err();
+        assert_eq!(err, BodyMismatch::Content { offset: 123_457 }, "{piece}");
+    }
     assert_eq!(
-        err.to_string(),
-        "body bytes differ from the content (sha-256 mismatch)"
+        check_in_pieces(&data, 16_384, 200_000)
+            .unwrap_err()
+            .to_string(),
+        "body bytes differ from the content model from byte 123457 on"
+    );
+    // The last byte too.
+    let mut last = body(SEED, PATH, 200_000);
+    last[199_999] ^= 0x80;
+    assert_eq!(
+        check_in_pieces(&last, 4_096, 200_000),
+        Err(BodyMismatch::Content { offset: 199_999 })
     );
 }
 
@@ -169,7 +181,7 @@ fn body_check_reports_another_seeds_body() {
     let other = body(SEED + 1, PATH, 200_000);
     assert_eq!(
         check_in_pieces(&other, 16_384, 200_000),
-        Err(BodyMismatch::Digest)
+        Err(BodyMismatch::Content { offset: 0 })
     );
 }
 
