@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The crates whose versions every record names, in this order.
-const CRATES: [&str; 10] = [
+const CRATES: [&str; 9] = [
     "hyper",
     "h2",
     "h3",
@@ -18,7 +18,6 @@ const CRATES: [&str; 10] = [
     "quinn-proto",
     "rustls",
     "smoltcp",
-    "turmoil",
     "tokio",
 ];
 

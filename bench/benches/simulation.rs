@@ -140,6 +140,113 @@ const BULK_H2: &str =
 const BULK_H3: &str =
     "name = \"bulk\"\nprotocols = [\"h3\"]\n[workload]\nkind = \"bulk\"\nsize = 10_000_000\n";
 
+/// A `size`-byte download over `protocol` on `network` (TOML lines of a
+/// `[network]` table).
+fn bulk(protocol: &str, size: u64, network: &str) -> String {
+    format!(
+        "name = \"bulk\"\nprotocols = [\"{protocol}\"]\ntime_limit_s = 600\n\
+         [workload]\nkind = \"bulk\"\nsize = {size}\n[network]\n{network}"
+    )
+}
+
+/// The default page over `protocol` at `loss` % random loss.
+fn page_at(protocol: &str, loss: f64) -> String {
+    format!("name = \"page\"\nprotocols = [\"{protocol}\"]\n[network]\nloss_percent = {loss}\n")
+}
+
+/// The second table's cases: what event-driven time saves (a 1 KB fetch
+/// over a 5 s RTT, 15 s simulated, against the same fetch at 50 ms), and
+/// runs at 2 % loss, where the hosts wait for timers.
+fn time_cases() -> Vec<(String, String)> {
+    let mut cases = vec![
+        (
+            "fetch_1kb_h2_50ms".to_owned(),
+            bulk("h2", 1_000, "rtt_ms = 50\n"),
+        ),
+        (
+            "fetch_1kb_h2_5s_idle".to_owned(),
+            bulk("h2", 1_000, "rtt_ms = 5000\n"),
+        ),
+    ];
+    for p in ["h1", "h2", "h3"] {
+        cases.push((
+            format!("bulk_10mb_{p}_loss2"),
+            bulk(p, 10_000_000, "loss_percent = 2\n"),
+        ));
+    }
+    for p in ["h1", "h2", "h3"] {
+        cases.push((format!("page_{p}_loss2"), page_at(p, 2.0)));
+    }
+    cases
+}
+
+/// The third table's cases: the cost of a packet at 10 Mbit/s and at
+/// 1 Gbit/s (100 MB), over TCP (h2) and QUIC (h3).
+fn packet_cases() -> Vec<(String, String)> {
+    let mut cases = Vec::new();
+    for p in ["h2", "h3"] {
+        cases.push((
+            format!("bulk_10mb_{p}_10mbit"),
+            bulk(p, 10_000_000, "bandwidth_mbit = 10\n"),
+        ));
+        cases.push((
+            format!("bulk_100mb_{p}_1gbit"),
+            bulk(p, 100_000_000, "bandwidth_mbit = 1000\n"),
+        ));
+    }
+    cases
+}
+
+/// CPU per run, simulated time and simulated seconds per CPU second for
+/// `cases`, medians of `runs`; with per-packet CPU when `per_packet`.
+fn print_cpu_table(title: &str, cases: &[(String, String)], runs: usize, per_packet: bool) {
+    println!("{title}: one run, median of {runs}, one thread");
+    println!(
+        "{:<26} {:>10} {:>10} {:>10} {:>14}{}",
+        "case",
+        "cpu ms",
+        "sim s",
+        "packets",
+        "sim s / cpu s",
+        if per_packet { "   cpu us/packet" } else { "" }
+    );
+    for (name, toml) in cases {
+        let spec = spec(name, toml);
+        let mut cpu: Vec<Duration> = Vec::new();
+        let mut simulated = Duration::ZERO;
+        let mut packets = 0;
+        for _ in 0..runs {
+            let cpu_before = thread_cpu();
+            let result = bench::runner::run(&spec, "bench");
+            cpu.push(thread_cpu().saturating_sub(cpu_before));
+            assert_eq!(
+                result.outcome,
+                bench::Outcome::Ok,
+                "{name}: {:?}",
+                result.reason
+            );
+            let sim = result.simulation.expect("a finished run has its summary");
+            simulated = sim.elapsed;
+            packets = sim.packets;
+        }
+        cpu.sort();
+        let cpu = cpu[runs / 2];
+        let per = if per_packet {
+            format!("{:>17.2}", cpu.as_secs_f64() * 1e6 / packets.max(1) as f64)
+        } else {
+            String::new()
+        };
+        println!(
+            "{:<26} {:>10.1} {:>10.3} {:>10} {:>14.1}{per}",
+            name,
+            cpu.as_secs_f64() * 1e3,
+            simulated.as_secs_f64(),
+            packets,
+            simulated.as_secs_f64() / cpu.as_secs_f64().max(1e-9)
+        );
+    }
+}
+
 /// The first run (seed 1) of a scenario.
 fn spec(name: &str, toml: &str) -> RunSpec {
     let scenario = Scenario::from_toml(toml, name).expect("a valid scenario");
@@ -259,6 +366,10 @@ fn main() {
         print_table(&specs);
         println!();
         print_body_check();
+        println!();
+        print_cpu_table("event-driven time and loss", &time_cases(), RUNS, false);
+        println!();
+        print_cpu_table("cost per packet", &packet_cases(), 3, true);
         println!();
     }
     let mut c = Criterion::default()

@@ -45,8 +45,7 @@ mod tests {
                 "quinn-proto",
                 "rustls",
                 "smoltcp",
-                "tokio",
-                "turmoil"
+                "tokio"
             ]
         );
         assert!(lab.crate_versions.values().all(|v| v != "unknown"));

@@ -27,6 +27,7 @@ use netsim::AcceptedConnection;
 use netsim::Captures;
 use netsim::PacketLog;
 use netsim::QlogTrace;
+pub use netsim::Ticks;
 use netsim::{
     CaptureConfig, DropReason, Fate, RunError, SimConfig, Simulation, StopFlag, TransportSettings,
 };
@@ -56,6 +57,8 @@ pub struct RunArtifacts {
     pub qlogs: Option<Vec<QlogTrace>>,
     /// Every packet's fate (netsim's packet log), if the simulation ran.
     pub packet_log: Option<PacketLog>,
+    /// How many ticks the simulation stepped and skipped, if it ran.
+    pub ticks: Option<Ticks>,
 }
 
 /// The wall-clock guard's default: a run still going after 600 s of
@@ -137,6 +140,7 @@ fn run_stoppable(
                 key_log: done.key_log,
                 qlogs: done.qlogs,
                 packet_log: Some(done.packet_log),
+                ticks: Some(done.ticks),
             }
         }
         Ok(Err(invalid)) => {
@@ -147,6 +151,7 @@ fn run_stoppable(
                 key_log: None,
                 qlogs: None,
                 packet_log: None,
+                ticks: None,
             }
         }
         Err(panic) => {
@@ -157,6 +162,7 @@ fn run_stoppable(
                 key_log: None,
                 qlogs: None,
                 packet_log: None,
+                ticks: None,
             }
         }
     }
@@ -281,6 +287,23 @@ struct Simulated {
     key_log: Option<String>,
     qlogs: Option<Vec<QlogTrace>>,
     packet_log: PacketLog,
+    ticks: Ticks,
+}
+
+thread_local! {
+    /// Whether runs on this thread step every tick ([`every_tick`]).
+    static EVERY_TICK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` with every simulation it starts on this thread stepping every
+/// tick, instead of skipping the ticks in which nothing can happen
+/// (`netsim::SimConfig::every_tick`). The runs are the same to the byte
+/// either way; this is how a test checks that.
+pub fn every_tick<R>(f: impl FnOnce() -> R) -> R {
+    let before = EVERY_TICK.with(|e| e.replace(true));
+    let out = f();
+    EVERY_TICK.with(|e| e.set(before));
+    out
 }
 
 /// Whether `spec` can run: `Err` with the reason (naming the field) if
@@ -305,6 +328,7 @@ fn simulation(
         network: spec::network(spec).map_err(|e| format!("invalid network: {e}"))?,
         capture,
         stop,
+        every_tick: EVERY_TICK.with(std::cell::Cell::get),
         ..SimConfig::default()
     };
     spec::apply_transport(spec, &mut config);
@@ -424,6 +448,7 @@ fn simulate(
         key_log: output.key_log,
         qlogs: output.qlogs,
         packet_log: output.packet_log,
+        ticks: output.ticks,
     })
 }
 

@@ -184,7 +184,7 @@ pub(crate) async fn browse<C: Carrier>(
         }
         let sleep = async {
             match timer {
-                Some(t) => tokio::time::sleep_until(ledger.start() + t).await,
+                Some(t) => netsim::time::sleep_until(ledger.start() + t).await,
                 None => std::future::pending().await,
             }
         };

@@ -467,7 +467,7 @@ pub(crate) async fn open_quic<D: Dialer>(
             let attempt = endpoint
                 .connect(addr, dialer.server_name())
                 .map_err(|e| format!("quic connect to {addr}: {}", error_chain(&e)))?;
-            match tokio::time::timeout(fallback_after, attempt).await {
+            match netsim::time::timeout(fallback_after, attempt).await {
                 Ok(Ok(connection)) => {
                     established(&connection);
                     return Ok(connection);

@@ -114,7 +114,7 @@ pub(crate) async fn run_with<D: Dialer>(
             )
             .await;
             // The warm-up's carrier is gone: its connection is closing.
-            tokio::time::sleep_until(deadline.min(Instant::now() + WARMUP_PAUSE)).await;
+            netsim::time::sleep_until(deadline.min(Instant::now() + WARMUP_PAUSE)).await;
             let mut requests = closed.requests;
             for request in &mut requests {
                 request.cap_timeline();
@@ -364,7 +364,7 @@ async fn carry<C: Carrier, D: Dialer>(
             () = load => {}
         }
     };
-    let all_done = tokio::time::timeout_at(deadline, work).await;
+    let all_done = netsim::time::timeout_at(deadline, work).await;
     if all_done.is_err() {
         ledger.fail_unfinished(&format!(
             "timed out: the client's time limit of {limit:?} passed"

@@ -6,7 +6,7 @@
 //! simulated time the run covered, simulated seconds per wall second
 //! ("x real time") and packets per wall second. The goal is at least
 //! [`GOAL_X_REAL_TIME`] x real time on one core; the table says whether it
-//! is met. A run is single-threaded: turmoil drives both hosts on the
+//! is met. A run is single-threaded: the stepping loop drives both hosts on the
 //! calling thread, and criterion is built without rayon.
 //!
 //! After the table, criterion times the same runs as

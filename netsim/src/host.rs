@@ -33,8 +33,9 @@ use crate::network::{Network, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
 use crate::settings::Settings;
 use crate::stats::{FlowStats, TransportStats};
+pub(crate) use crate::sync::lock;
 use crate::tls;
-use crate::wire::{Inbox, ReceiveBuffer, Wire};
+use crate::wire::{Inbox, Wire, Wires};
 use tcp::{ConnId, TcpStack};
 
 /// First port handed out for outgoing connections and unbound sockets.
@@ -207,6 +208,8 @@ pub(crate) struct RunShared {
     pub(crate) buffer_bytes: usize,
     pub(crate) quic: QuicCongestion,
     pub(crate) certificate: &'static tls::Identity,
+    /// The wire between the two hosts.
+    pub(crate) wires: Arc<Wires>,
 }
 
 #[derive(Debug)]
@@ -234,15 +237,15 @@ pub struct Host {
 }
 
 impl Host {
-    /// Bring up the host `side` inside its turmoil host, and start its
-    /// driver task.
+    /// Bring up the host `side` inside its runtime (`crate::stepper`),
+    /// and start its driver task.
     pub(crate) async fn start(
         side: Side,
         run: Arc<RunShared>,
         tcp: Box<dyn TcpStack>,
         capture: bool,
     ) -> io::Result<Host> {
-        let wire = Wire::bind(side).await?;
+        let wire = Wire::new(run.wires.clone(), side);
         let address = match side {
             Side::Client => CLIENT_ADDR,
             Side::Server => SERVER_ADDR,
@@ -530,9 +533,8 @@ impl Host {
     }
 
     async fn drive(self) {
-        let mut buf = ReceiveBuffer::new();
         loop {
-            self.inner.wire.receive(&mut buf, &mut self.state().inbox);
+            self.inner.wire.receive(&mut self.state().inbox);
             let now = now();
             let next = self.step(now);
             // tokio's timers have 1 ms resolution; a deadline that is now or
@@ -544,7 +546,7 @@ impl Host {
                 biased;
                 _ = self.inner.wire.readable() => {}
                 _ = self.inner.driver.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
+                _ = crate::time::sleep(wait) => {}
             }
         }
     }
@@ -622,9 +624,4 @@ impl Host {
     pub(crate) fn take_capture(&self) -> Option<PcapRecorder> {
         self.state().capture.take()
     }
-}
-
-/// Lock a mutex, ignoring poisoning: a panic elsewhere already fails the run.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }

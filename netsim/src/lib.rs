@@ -4,7 +4,9 @@
 //! Map of the crate (modules are private but for the namespaces `tls`,
 //! `quic`, `packet` and `probe`; the crate root re-exports the rest of the
 //! public surface):
-//! - `sim`: one run: configuration, the turmoil simulation, its output;
+//! - `sim`: one run: configuration, the simulation, its output;
+//! - `stepper`: the stepping loop over the two hosts' runtimes, and the
+//!   simulated clock it keeps;
 //! - `network`: the dumbbell network, addresses, path change, per-flow
 //!   counters;
 //! - `link`: the link model of one direction (delay, jitter, bandwidth,
@@ -65,7 +67,10 @@ mod seed;
 mod settings;
 mod sim;
 mod stats;
+mod stepper;
 mod stream;
+mod sync;
+pub mod time;
 pub mod tls;
 mod udp;
 mod wire;
@@ -88,7 +93,7 @@ pub use real::RealSockets;
 pub use settings::{Settings, TransportSettings};
 pub use sim::{
     seeded_client_start, CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation,
-    StopFlag,
+    StopFlag, Ticks,
 };
 pub use stats::{nanos, RttSample, SegmentArrival, TransportStats};
 pub use stream::{TcpListener, TcpStream};

@@ -9,7 +9,7 @@
 //!
 //! Every packet any host sends enters [`Network::transmit`], which decides its
 //! fate with the link model and writes it to the [`PacketLog`]. Hosts carry the
-//! packets themselves over turmoil's UDP (see `host`).
+//! packets themselves over the wire (see `host` and `wire`).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -223,7 +223,7 @@ pub enum Side {
 }
 
 impl Side {
-    /// `"client"` or `"server"`: also the turmoil host name.
+    /// `"client"` or `"server"`: the side's name in records and captures.
     pub fn label(self) -> &'static str {
         match self {
             Side::Client => "client",

@@ -397,7 +397,7 @@ impl QuicServer {
             endpoint_config(host, &label, udp_payload),
             Some(server.clone()),
             socket,
-            Arc::new(quinn::TokioRuntime),
+            Arc::new(crate::time::QuinnRuntime),
         )?;
         Ok(QuicServer {
             host: host.clone(),
@@ -491,7 +491,7 @@ pub fn client_endpoint(
         endpoint_config(host, &label, udp_payload),
         None,
         socket,
-        Arc::new(quinn::TokioRuntime),
+        Arc::new(crate::time::QuinnRuntime),
     )?;
     let mut transport = config.transport(udp_payload);
     if let Some(qlog) = host.qlog_stream(None) {

@@ -1,6 +1,6 @@
 //! Seed derivation: every random choice in a run comes from the run seed.
 //!
-//! Each consumer (a link direction, turmoil, tokio, smoltcp, a quinn
+//! Each consumer (a link direction, the hosts' tokio runtimes, the TCP stacks, a quinn
 //! endpoint) gets its own stream, derived as `SHA-256(run seed || label)`, so
 //! adding a consumer never shifts another's random sequence.
 

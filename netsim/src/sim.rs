@@ -4,16 +4,17 @@
 //! ```text
 //! SimConfig ──► Simulation::new (validate) ──► run(server, client) ──► RunOutput
 //! ```
-//! turmoil drives both hosts with a 1 ms tick. Every random choice comes
-//! from the run seed: the link model (one stream per direction and path),
-//! turmoil (and through it tokio's RNG, with `--cfg tokio_unstable`),
-//! smoltcp's initial sequence numbers and quinn's endpoints.
+//! The stepping loop (`crate::stepper`) drives both hosts with a 1 ms
+//! tick. Every random choice comes from the run seed: the link model (one
+//! stream per direction and path), tokio's RNG (with
+//! `--cfg tokio_unstable`), the TCP stacks' initial sequence numbers and
+//! quinn's endpoints.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use crate::accepted::{AcceptedConnection, Handle, Transport};
 use crate::capture::{
@@ -29,7 +30,9 @@ use crate::packet::FlowKey;
 use crate::quic;
 use crate::seed;
 use crate::settings::{Settings, TransportSettings};
+use crate::stepper::{HostResult, HostRuntime, HostSeeds};
 use crate::tls;
+use crate::wire::Wires;
 use std::collections::BTreeMap;
 use tcp::{build_stack, TcpConfig};
 
@@ -89,6 +92,11 @@ pub struct SimConfig {
     /// guard) decides when, so nothing measured depends on it unless it
     /// is raised, and a run it ends says so.
     pub stop: StopFlag,
+    /// Step every tick, instead of skipping the ticks in which nothing can
+    /// happen (no timer fires and no packet is on its way). Default:
+    /// false. Results are the same to the byte either way
+    /// (docs/netsim.md, "Event-driven time"); this exists to check that.
+    pub every_tick: bool,
 }
 
 /// A flag that ends a run between two ticks once raised (see
@@ -133,6 +141,7 @@ impl Default for SimConfig {
             client_start: Duration::ZERO,
             certificate: tls::Identity::minimal(),
             stop: StopFlag::default(),
+            every_tick: false,
         }
     }
 }
@@ -269,6 +278,20 @@ pub struct RunOutput<T> {
     /// The TCP, QUIC and TLS settings the run used (see
     /// the `settings` module).
     pub transport: TransportSettings,
+    /// How many ticks it stepped and how many it skipped.
+    pub ticks: Ticks,
+}
+
+/// A run's ticks: the ones the hosts were stepped through and the ones
+/// skipped because nothing could happen in them
+/// ([`SimConfig::every_tick`]). Not part of the record: the run is the
+/// same either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ticks {
+    /// Steps taken one tick at a time.
+    pub stepped: u64,
+    /// Ticks skipped.
+    pub skipped: u64,
 }
 
 /// A validated run, ready to go.
@@ -276,8 +299,6 @@ pub struct RunOutput<T> {
 pub struct Simulation {
     config: SimConfig,
 }
-
-type HostResult = Result<(), Box<dyn std::error::Error>>;
 
 impl Simulation {
     /// Validate `config`. The error names the offending field.
@@ -351,73 +372,63 @@ impl Simulation {
             buffer_bytes: tcp.buffer_bytes,
             quic: config.quic,
             certificate: config.certificate,
+            wires: Arc::new(Wires::default()),
         });
 
-        let mut sim = turmoil::Builder::new()
-            .tick_duration(TICK)
-            .simulation_duration(config.time_limit)
-            .min_message_latency(Duration::ZERO)
-            .max_message_latency(Duration::ZERO)
-            .udp_capacity(1 << 16)
-            .epoch(UNIX_EPOCH)
-            .rng_seed(seed::derive_u64(config.seed, "turmoil"))
-            .build();
-
+        // The label is the one the seeds had when turmoil drew them, so
+        // that tokio's RNG in each host is the one of earlier runs.
+        let mut seeds = HostSeeds::new(seed::derive_u64(config.seed, "turmoil"));
         let hosts: Rc<RefCell<Vec<Host>>> = Rc::default();
         let server_error: Rc<RefCell<Option<String>>> = Rc::default();
         let client_error: Rc<RefCell<Option<String>>> = Rc::default();
         let result: Rc<RefCell<Option<T>>> = Rc::default();
         let ended_at: Rc<RefCell<Option<Duration>>> = Rc::default();
-        let server = Rc::new(server);
 
-        {
+        let mut server_rt = {
             let run = run.clone();
             let hosts = hosts.clone();
             let tcp = tcp.clone();
             let server_error = server_error.clone();
             let capture = config.capture.pcap;
-            sim.host(Side::Server.label(), move || {
-                let run = run.clone();
-                let hosts = hosts.clone();
-                let tcp = tcp.clone();
-                let server = server.clone();
-                let server_error = server_error.clone();
-                async move {
-                    let stack = build_stack(
-                        &tcp,
-                        SERVER_ADDR,
-                        seed::derive_u64(run.seed, "tcp/server"),
-                        now(),
-                    );
-                    let host = Host::start(Side::Server, run, stack, capture).await?;
-                    hosts.borrow_mut().push(host.clone());
-                    if let Err(e) = server(host).await {
-                        let msg = e.to_string();
-                        *server_error.borrow_mut() = Some(msg.clone());
-                        return Err(msg.into());
-                    }
-                    HostResult::Ok(())
+            HostRuntime::new(&mut seeds, async move {
+                let stack = build_stack(
+                    &tcp,
+                    SERVER_ADDR,
+                    seed::derive_u64(run.seed, "tcp/server"),
+                    now(),
+                );
+                let host = Host::start(Side::Server, run, stack, capture)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                hosts.borrow_mut().push(host.clone());
+                if let Err(e) = server(host).await {
+                    let msg = e.to_string();
+                    *server_error.borrow_mut() = Some(msg.clone());
+                    return Err(msg);
                 }
-            });
-        }
-        {
+                HostResult::Ok(())
+            })
+        };
+        let mut client_rt = {
             let run = run.clone();
             let hosts = hosts.clone();
             let client_error = client_error.clone();
             let result = result.clone();
             let ended_at = ended_at.clone();
             let capture = config.capture.pcap;
-            sim.client(Side::Client.label(), async move {
+            HostRuntime::new(&mut seeds, async move {
                 let stack = build_stack(
                     &tcp,
                     CLIENT_ADDR,
                     seed::derive_u64(run.seed, "tcp/client"),
                     now(),
                 );
-                let host = Host::start(Side::Client, run, stack, capture).await?;
+                let host = Host::start(Side::Client, run, stack, capture)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 hosts.borrow_mut().push(host.clone());
                 if !client_wait.is_zero() {
-                    tokio::time::sleep(client_wait).await;
+                    crate::time::sleep(client_wait).await;
                 }
                 let out = client(host).await;
                 *ended_at.borrow_mut() = Some(now());
@@ -429,27 +440,77 @@ impl Simulation {
                     Err(e) => {
                         let msg = e.to_string();
                         *client_error.borrow_mut() = Some(msg.clone());
-                        Err(msg.into())
+                        Err(msg)
                     }
                 }
-            });
-        }
+            })
+        };
 
-        // `Sim::run`, one step at a time, so that a raised stop flag ends
-        // the run between two ticks.
+        // One step: the server's tick, then the client's. A raised stop
+        // flag ends the run between two steps. Ticks in which nothing can
+        // happen on either host are skipped, up to the one whose end
+        // fires the next timer, or the step that passes the time limit.
         let mut stopped = None;
-        let sim_result = loop {
+        let mut elapsed = Duration::ZERO;
+        let mut ticks: u64 = 0;
+        let mut skipped: u64 = 0;
+        let limit_tick = (config.time_limit.as_nanos() / TICK.as_nanos()) as u64 + 1;
+        let wires = run.wires.clone();
+        let sim_result: Result<(), String> = loop {
             if config.stop.is_raised() {
-                stopped = Some(sim.elapsed());
+                stopped = Some(elapsed);
                 break Ok(());
             }
-            match sim.step() {
+            if !config.every_tick && ticks > 0 {
+                let idle = |rt: &HostRuntime, side: Side| {
+                    if !rt.is_running() {
+                        return Some(None);
+                    }
+                    let next = rt.next_timer_tick();
+                    (wires.is_empty(side) && next.is_none_or(|t| t > ticks)).then_some(next)
+                };
+                if let (Some(s), Some(c)) = (
+                    idle(&server_rt, Side::Server),
+                    idle(&client_rt, Side::Client),
+                ) {
+                    let next = [s, c].into_iter().flatten().min().unwrap_or(limit_tick);
+                    let quiet = next.min(limit_tick).saturating_sub(ticks + 1);
+                    if quiet > 0 {
+                        let done = [&mut server_rt, &mut client_rt]
+                            .into_iter()
+                            .filter(|rt| rt.is_running())
+                            .try_for_each(|rt| rt.skip(quiet, TICK));
+                        if let Err(e) = done {
+                            break Err(e);
+                        }
+                        ticks += quiet;
+                        skipped += quiet;
+                        elapsed = TICK * u32::try_from(ticks).unwrap_or(u32::MAX);
+                        continue;
+                    }
+                }
+            }
+            let step = (|| {
+                if server_rt.is_running() {
+                    server_rt.tick(TICK)?;
+                }
+                if client_rt.is_running() {
+                    return client_rt.tick(TICK);
+                }
+                Ok(true)
+            })();
+            elapsed += TICK;
+            ticks += 1;
+            match step {
                 Ok(true) => break Ok(()),
+                Ok(false) if elapsed > config.time_limit => {
+                    break Err(format!("Ran for duration: {:?}", config.time_limit))
+                }
                 Ok(false) => {}
                 Err(e) => break Err(e),
             }
         };
-        let elapsed = ended_at.borrow().unwrap_or_else(|| sim.elapsed());
+        let elapsed = ended_at.borrow().unwrap_or(elapsed);
         // Read the server's connections now: the client has finished (or
         // the simulation stopped), and nothing has been torn down yet.
         let server_connections = hosts
@@ -470,15 +531,16 @@ impl Simulation {
                 RunError::Client(msg)
             } else if let Some(msg) = server_error.borrow_mut().take() {
                 RunError::Server(msg)
-            } else if e.to_string().starts_with("Ran for duration") {
+            } else if e.starts_with("Ran for duration") {
                 RunError::Timeout {
                     limit: config.time_limit,
                 }
             } else {
-                RunError::Simulation(e.to_string())
+                RunError::Simulation(e)
             }),
         };
-        drop(sim);
+        drop(server_rt);
+        drop(client_rt);
 
         let hosts = std::mem::take(&mut *hosts.borrow_mut());
         let find = |side: Side| hosts.iter().find(|h| h.side() == side);
@@ -512,6 +574,10 @@ impl Simulation {
             qlogs: run.qlog.as_ref().map(|q| q.traces()),
             server_connections,
             transport,
+            ticks: Ticks {
+                stepped: ticks - skipped,
+                skipped,
+            },
         }
     }
 }

@@ -1,84 +1,99 @@
-//! The wire between the two hosts: turmoil's UDP, carrying each IPv4 packet
-//! the link model delivers, stamped with its delivery time, and the inbox
-//! that holds arrived packets until their delivery tick.
+//! The wire between the two hosts, carrying each IPv4 packet the link
+//! model delivers, stamped with its delivery time, and the inbox that holds
+//! arrived packets until their delivery tick.
 //!
 //! A packet a host sends goes to the run's `Network`; if the link model
-//! delivers it at time `t`, the [`Wire`] sends it over turmoil's UDP to the
-//! peer framed with `t`, and the peer's [`Inbox`] holds it until `t` rounded
-//! to the nearest tick. turmoil's own latency is zero and its loss is off:
-//! every delay and drop comes from the lab's link model.
+//! delivers it at time `t`, the [`Wire`] puts it, with `t`, in the peer's
+//! queue at once and wakes the peer's driver, and the peer's [`Inbox`]
+//! holds it until `t` rounded to the nearest tick. The wire itself has no
+//! latency and no loss: every delay and drop comes from the lab's link
+//! model. The hosts are stepped in turn on one thread (`crate::stepper`),
+//! so a packet the server sends in a step is on the client's wire when the
+//! client's tick of that step starts, and one the client sends is on the
+//! server's when the server's next tick starts.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::collections::{BinaryHeap, VecDeque};
+use std::future::poll_fn;
+use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use crate::clock::to_tick;
-use crate::link::MAX_MTU;
 use crate::network::Side;
+use crate::sync::lock;
 
-/// The turmoil UDP port that carries the simulated wire between hosts.
-const WIRE_PORT: u16 = 9;
-/// A frame on the wire: delivery time in nanoseconds (8 bytes, little
-/// endian), then the IPv4 packet.
-const FRAME_HEADER: usize = 8;
+/// Packets on their way to one host, and its driver's waker.
+#[derive(Debug, Default)]
+struct Lane {
+    queue: VecDeque<(Duration, Vec<u8>)>,
+    waker: Option<Waker>,
+}
+
+/// The run's wire: one lane into each host.
+#[derive(Debug, Default)]
+pub(crate) struct Wires {
+    to_client: Mutex<Lane>,
+    to_server: Mutex<Lane>,
+}
+
+impl Wires {
+    /// Whether no packet is on its way into `to`.
+    pub(crate) fn is_empty(&self, to: Side) -> bool {
+        lock(self.lane(to)).queue.is_empty()
+    }
+
+    fn lane(&self, to: Side) -> &Mutex<Lane> {
+        match to {
+            Side::Client => &self.to_client,
+            Side::Server => &self.to_server,
+        }
+    }
+}
 
 /// One host's end of the wire.
 #[derive(Debug)]
 pub(crate) struct Wire {
-    socket: turmoil::net::UdpSocket,
-    peer: SocketAddr,
+    wires: Arc<Wires>,
+    side: Side,
 }
 
 impl Wire {
-    /// Bind `side`'s end inside its turmoil host.
-    pub(crate) async fn bind(side: Side) -> io::Result<Wire> {
-        let socket = turmoil::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, WIRE_PORT)).await?;
-        let peer = SocketAddr::new(turmoil::lookup(side.peer().label()), WIRE_PORT);
-        Ok(Wire { socket, peer })
+    /// `side`'s end of `wires`.
+    pub(crate) fn new(wires: Arc<Wires>, side: Side) -> Wire {
+        Wire { wires, side }
     }
 
     /// Carry `packet` to the peer, to be handed over at `at`.
     pub(crate) fn send(&self, at: Duration, packet: &[u8]) {
-        let mut frame = Vec::with_capacity(FRAME_HEADER + packet.len());
-        frame.extend_from_slice(&(at.as_nanos() as u64).to_le_bytes());
-        frame.extend_from_slice(packet);
-        // turmoil's UDP never blocks and its links are healthy; an error
-        // here means the peer host is gone, which ends the run anyway.
-        let _ = self.socket.try_send_to(&frame, self.peer);
-    }
-
-    /// Move every frame that has come off the wire into `inbox`.
-    pub(crate) fn receive(&self, buf: &mut ReceiveBuffer, inbox: &mut Inbox) {
-        loop {
-            match self.socket.try_recv_from(&mut buf.0) {
-                Ok((n, _)) if n >= FRAME_HEADER => {
-                    let at = u64::from_le_bytes(buf.0[..FRAME_HEADER].try_into().expect("8 bytes"));
-                    inbox.push(
-                        to_tick(Duration::from_nanos(at)),
-                        buf.0[FRAME_HEADER..n].to_vec(),
-                    );
-                }
-                Ok(_) => {}
-                Err(_) => return,
-            }
+        let mut lane = lock(self.wires.lane(self.side.peer()));
+        lane.queue.push_back((at, packet.to_vec()));
+        if let Some(w) = lane.waker.take() {
+            drop(lane);
+            w.wake();
         }
     }
 
-    /// Resolves when a frame may be waiting.
-    pub(crate) async fn readable(&self) {
-        let _ = self.socket.readable().await;
+    /// Move every packet that has come off the wire into `inbox`.
+    pub(crate) fn receive(&self, inbox: &mut Inbox) {
+        let mut lane = lock(self.wires.lane(self.side));
+        for (at, packet) in lane.queue.drain(..) {
+            inbox.push(to_tick(at), packet);
+        }
     }
-}
 
-/// Room for a frame of the largest packet any link carries.
-#[derive(Debug)]
-pub(crate) struct ReceiveBuffer(Vec<u8>);
-
-impl ReceiveBuffer {
-    pub(crate) fn new() -> ReceiveBuffer {
-        ReceiveBuffer(vec![0u8; FRAME_HEADER + MAX_MTU as usize])
+    /// Resolves when a packet is waiting.
+    pub(crate) async fn readable(&self) {
+        poll_fn(|cx| {
+            let mut lane = lock(self.wires.lane(self.side));
+            if lane.queue.is_empty() {
+                lane.waker = Some(cx.waker().clone());
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+        .await
     }
 }
 

@@ -20,7 +20,7 @@ pub struct LabInfo {
     /// was built (`git status --porcelain` not empty).
     pub dirty: bool,
     /// Versions of hyper, h2, h3, h3-quinn, quinn, quinn-proto, rustls,
-    /// smoltcp, turmoil and tokio, by crate name, from the workspace's
+    /// smoltcp and tokio, by crate name, from the workspace's
     /// `Cargo.lock` (`"unknown"` if absent; space-separated if the lockfile
     /// holds more than one version).
     pub crate_versions: BTreeMap<String, String>,

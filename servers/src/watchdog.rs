@@ -114,10 +114,10 @@ impl Activity {
             };
             match next {
                 Some((deadline, stuck)) if deadline <= now => return stuck,
-                Some((deadline, _)) => tokio::time::sleep_until(deadline).await,
+                Some((deadline, _)) => netsim::time::sleep_until(deadline).await,
                 // Neither rule applies now (a QUIC connection holding
                 // nothing); look again in a while.
-                None => tokio::time::sleep(limit).await,
+                None => netsim::time::sleep(limit).await,
             }
         }
     }
