@@ -152,7 +152,18 @@ struct InFlight {
 #[derive(Clone, Debug, Default)]
 pub struct TcpFlowTracker {
     highest_end: Option<u32>,
+    /// Segments sent and not yet acknowledged, in sequence order (their
+    /// ends increase).
     in_flight: VecDeque<InFlight>,
+    /// Segments of `in_flight` counted from the flow's first (so that a
+    /// position survives the acknowledged ones leaving the front): how
+    /// many have left.
+    acked_count: u64,
+    /// The positions marked retransmitted, as ranges in increasing order.
+    /// A retransmission marks every segment in flight that ends after
+    /// where it starts: the segments from one position to the last sent,
+    /// found by binary search and noted as one range, not one by one.
+    retransmitted: VecDeque<(u64, u64)>,
     /// Packets sent on the flow.
     pub packets: u64,
     /// Bytes (whole IP packets) sent on the flow.
@@ -178,10 +189,19 @@ impl TcpFlowTracker {
                 // Resends sequence space: a retransmission. No RTT sample may
                 // come from the segments it overlaps.
                 self.retransmissions += 1;
-                for f in self.in_flight.iter_mut() {
-                    if seq_lt(seq, f.end) {
-                        f.retransmitted = true;
+                let first = self.in_flight.partition_point(|f| !seq_lt(seq, f.end));
+                let mut from = self.acked_count + first as u64;
+                let to = self.acked_count + self.in_flight.len() as u64;
+                if from < to {
+                    // Every range noted so far ends at or before `to`.
+                    while let Some(&(start, end)) = self.retransmitted.back() {
+                        if end < from {
+                            break;
+                        }
+                        from = from.min(start);
+                        self.retransmitted.pop_back();
                     }
+                    self.retransmitted.push_back((from, to));
                 }
                 if seq_lt(high, end) {
                     self.in_flight.push_back(InFlight {
@@ -208,7 +228,22 @@ impl TcpFlowTracker {
         let mut newest: Option<InFlight> = None;
         while let Some(front) = self.in_flight.front() {
             if seq_le(front.end, ack) {
-                newest = self.in_flight.pop_front();
+                let at = self.acked_count;
+                newest = self.in_flight.pop_front().map(|mut f| {
+                    f.retransmitted |= self
+                        .retransmitted
+                        .front()
+                        .is_some_and(|&(start, end)| start <= at && at < end);
+                    f
+                });
+                self.acked_count += 1;
+                while self
+                    .retransmitted
+                    .front()
+                    .is_some_and(|&(_, end)| end <= self.acked_count)
+                {
+                    self.retransmitted.pop_front();
+                }
             } else {
                 break;
             }

@@ -7,6 +7,8 @@
 //!   default), CUBIC per RFC 9438 with HyStart++ (RFC 9406), and NewReno;
 //! - [`bbr`]: TCP BBR v1 as Linux's `tcp_bbr.c`, which sets cwnd and the
 //!   pacing rate from delivery-rate samples;
+//! - [`scoreboard`]: the segments in flight with running counts of what
+//!   is SACKed, lost and in flight;
 //! - [`recv`]: the receive side: reassembly, SACK blocks, delayed ACKs,
 //!   the receive window;
 //! - [`send`]: the send side: scoreboard, SACK, RACK-TLP, PRR, RTO, zero
@@ -20,6 +22,7 @@ mod cc;
 mod conn;
 mod recv;
 mod rtt;
+mod scoreboard;
 mod segment;
 mod send;
 mod stack;

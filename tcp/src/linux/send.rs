@@ -74,6 +74,7 @@ use super::cc::{
     AckEvent, CaState, CongestionControl, RateSample, PACING_CA_RATIO, PACING_SS_RATIO,
 };
 use super::rtt::RttEstimator;
+use super::scoreboard::{InFlight, Scoreboard, TxRate};
 
 /// A delayed-ACK allowance added to the PTO when only one segment is in
 /// flight (RFC 8985 section 7.2, `WCDelAckT`).
@@ -84,50 +85,6 @@ const WORST_CASE_DELACK: Duration = Duration::from_millis(200);
 pub(crate) const DUP_THRESH: u64 = 3;
 /// Smallest PTO Linux uses.
 pub(crate) const MIN_PTO: Duration = Duration::from_millis(10);
-
-/// One segment in flight.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct InFlight {
-    start: u64,
-    end: u64,
-    /// When it was (last) sent.
-    sent_at: Duration,
-    /// Its place in the order of (last) sends: Linux keeps segments in
-    /// send order (`tsorted_sent_queue`) and stamps them in microseconds,
-    /// so segments sent on different events are never simultaneous; this
-    /// stands in for that where the lab's events share an instant.
-    send_order: u64,
-    /// The peer SACKed it.
-    sacked: bool,
-    /// Deemed lost and waiting to be resent (cleared when resent; RACK may
-    /// set it again if the resend is lost too).
-    lost: bool,
-    /// Sent more than once (so its ACK is ambiguous for RTT, per Karn).
-    retransmitted: bool,
-    /// The delivery state when it was (last) sent, for rate samples.
-    tx: TxRate,
-}
-
-/// What `tcp_rate_skb_sent` stamps on a segment (`TCP_SKB_CB(skb)->tx`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct TxRate {
-    /// The send time of the first segment of the flight it was sent in.
-    first_tx_mstamp: Duration,
-    /// The connection's latest delivery time then; `None` once the segment
-    /// was SACKed (Linux zeroes it so the cumulative ACK does not count it
-    /// again).
-    delivered_mstamp: Option<Duration>,
-    /// Segments delivered then.
-    delivered: u64,
-    /// The connection was application-limited then.
-    is_app_limited: bool,
-}
-
-impl InFlight {
-    fn len(&self) -> u64 {
-        self.end - self.start
-    }
-}
 
 /// Counters of the send side.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -247,7 +204,7 @@ pub struct Sender {
     fin_queued: bool,
     fin_sent: bool,
     fin_acked: bool,
-    flight: VecDeque<InFlight>,
+    flight: Scoreboard,
     /// The peer's receive window in bytes, measured from `snd_una`.
     peer_window: u64,
     mss: u64,
@@ -336,7 +293,7 @@ impl Sender {
             fin_queued: false,
             fin_sent: false,
             fin_acked: false,
-            flight: VecDeque::new(),
+            flight: Scoreboard::default(),
             peer_window,
             mss,
             rtt,
@@ -443,17 +400,13 @@ impl Sender {
     /// Bytes in flight per RFC 6675: not SACKed and not deemed lost (a
     /// resent segment is in flight again until deemed lost again).
     pub fn pipe(&self) -> u64 {
-        self.flight
-            .iter()
-            .filter(|s| !s.sacked && !s.lost)
-            .map(|s| s.len())
-            .sum()
+        self.flight.pipe()
     }
 
     /// Segments in flight (Linux's `tcp_packets_in_flight`): sent, neither
     /// SACKed nor deemed lost, a resent one counting again.
     fn packets_in_flight(&self) -> u64 {
-        self.flight.iter().filter(|s| !s.sacked && !s.lost).count() as u64
+        self.flight.packets_in_flight()
     }
 
     /// Whether cwnd is full: as many segments in flight as cwnd holds
@@ -552,10 +505,7 @@ impl Sender {
     fn rate_check_app_limited(&mut self) {
         let unsent = self.data_end() - self.snd_nxt;
         let in_flight = self.packets_in_flight();
-        if unsent < self.mss
-            && in_flight * self.mss < self.cc.cwnd()
-            && !self.flight.iter().any(|s| s.lost)
-        {
+        if unsent < self.mss && in_flight * self.mss < self.cc.cwnd() && !self.flight.any_lost() {
             self.app_limited = (self.delivered + in_flight).max(1);
         }
     }
@@ -652,13 +602,7 @@ impl Sender {
         // segment never resent that is delivered below it arrived out of
         // order (tcp_sacktag_one, tcp_clean_rtx_queue, then
         // tcp_check_sack_reordering counts it in reord_seen).
-        let prior_fack = self
-            .flight
-            .iter()
-            .filter(|s| s.sacked)
-            .map(|s| s.end)
-            .max()
-            .unwrap_or(self.snd_una);
+        let prior_fack = self.flight.highest_sack_end().unwrap_or(self.snd_una);
         let mut reordered = false;
         // tcp_rate_skb_delivered: the most recently sent delivered segment
         // that still carries its delivery state.
@@ -678,32 +622,29 @@ impl Sender {
             }
         };
         // SACKed segments.
+        // The segments a block covers are found by binary search; within
+        // a block they are visited in sequence order, blocks in the ACK's
+        // order.
         for &(left, right) in sack {
-            for seg in self.flight.iter_mut() {
-                if !seg.sacked && seg.start >= left && seg.end <= right && seg.end <= ack.max(right)
-                {
-                    seg.sacked = true;
-                    seg.lost = false;
-                    delivered += seg.len();
-                    delivered_segments += 1;
-                    if !seg.retransmitted {
-                        newest_sacked_at = newest_sacked_at.max(Some(seg.sent_at));
-                        reordered |= seg.start < prior_fack;
-                    }
-                    note(seg, &mut newest_delivered);
-                    rate_note(seg, &mut rate_from);
-                    seg.tx.delivered_mstamp = None;
+            for i in self.flight.covered(left, right) {
+                if self.flight.get(i).sacked {
+                    continue;
                 }
+                let seg = self.flight.mark_sacked(i);
+                delivered += seg.len();
+                delivered_segments += 1;
+                if !seg.retransmitted {
+                    newest_sacked_at = newest_sacked_at.max(Some(seg.sent_at));
+                    reordered |= seg.start < prior_fack;
+                }
+                note(&seg, &mut newest_delivered);
+                rate_note(&seg, &mut rate_from);
             }
         }
         // Cumulatively acknowledged segments.
         let advanced = ack > self.snd_una;
         let mut karn_rtt = None;
-        while let Some(front) = self.flight.front() {
-            if front.end > ack {
-                break;
-            }
-            let seg = self.flight.pop_front().expect("front");
+        while let Some(seg) = self.flight.pop_acked(ack) {
             if !seg.sacked {
                 delivered += seg.len();
                 delivered_segments += 1;
@@ -747,6 +688,8 @@ impl Sender {
         if let Some(rtt) = newest_rtt {
             self.ca_min_rtt = Some(self.ca_min_rtt.map_or(rtt, |m| m.min(rtt)));
         }
+        #[cfg(test)]
+        debug_assert!(self.flight.is_consistent(), "{:?}", self.flight);
         if let Some(seg) = rate_from {
             // Record the send time of the most recently delivered segment.
             self.first_tx_mstamp = seg.sent_at;
@@ -966,7 +909,7 @@ impl Sender {
             if self.in_recovery || self.rto_recovery {
                 return Duration::ZERO;
             }
-            let sacked_out = self.flight.iter().filter(|s| s.sacked).count() as u64;
+            let sacked_out = self.flight.sacked_out();
             if sacked_out >= DUP_THRESH {
                 return Duration::ZERO;
             }
@@ -986,26 +929,37 @@ impl Sender {
         self.reorder_at = None;
         let reo_wnd = self.rack_reo_wnd();
         let mut newly = 0;
-        for seg in self.flight.iter_mut().rev() {
+        if self.rack_xmit_ts.is_none() {
+            return 0;
+        }
+        // In sequence order, a segment never resent was sent after every
+        // segment before it was first sent, and every segment after it was
+        // last sent after it. So the first such segment (neither SACKed
+        // nor lost) that was sent after the RACK segment, or is not due
+        // yet, ends the walk: every later one is too, with a later
+        // deadline. Which segments are marked and the reordering
+        // timer's deadline are those of a walk over every segment.
+        for i in 0..self.flight.len() {
+            let seg = self.flight.get(i);
             if seg.sacked || seg.lost {
                 continue;
             }
-            let rack = match self.rack_xmit_ts {
-                Some(_) if seg.send_order < self.rack_order => {
-                    let deadline = seg.sent_at + self.rack_rtt + reo_wnd;
-                    if now >= deadline {
-                        true
-                    } else {
-                        self.reorder_at =
-                            Some(self.reorder_at.map_or(deadline, |d| d.min(deadline)));
-                        false
-                    }
+            let last = !seg.retransmitted;
+            if seg.send_order >= self.rack_order {
+                if last {
+                    break;
                 }
-                _ => false,
-            };
-            if rack {
-                seg.lost = true;
+                continue;
+            }
+            let deadline = seg.sent_at + self.rack_rtt + reo_wnd;
+            if now >= deadline {
+                self.flight.mark_lost(i);
                 newly += 1;
+            } else {
+                self.reorder_at = Some(self.reorder_at.map_or(deadline, |d| d.min(deadline)));
+                if last {
+                    break;
+                }
             }
         }
         self.lost += newly;
@@ -1087,9 +1041,10 @@ impl Sender {
         self.stats.rtos += 1;
         let in_flight = self.pipe();
         self.rtt.back_off();
-        for seg in self.flight.iter_mut() {
+        for i in 0..self.flight.len() {
+            let seg = self.flight.get(i);
             if !seg.sacked && !seg.lost {
-                seg.lost = true;
+                self.flight.mark_lost(i);
                 self.lost += 1;
             }
         }
@@ -1137,7 +1092,7 @@ impl Sender {
     /// data waits to be sent and the next departure time is still to come.
     /// Then the sender asks to be polled at that time.
     fn paced(&mut self, now: Duration) -> bool {
-        let waiting = self.tlp_due || self.has_unsent() || self.flight.iter().any(|s| s.lost);
+        let waiting = self.tlp_due || self.has_unsent() || self.flight.any_lost();
         let Some(pacer) = self.pacer.as_mut() else {
             return false;
         };
@@ -1171,27 +1126,19 @@ impl Sender {
         };
 
         // 1. Lost segments, oldest first.
-        if let Some(i) = self.flight.iter().position(|s| s.lost) {
+        if let Some(i) = self.flight.first_lost() {
             // A segment longer than fits now (it left without options that
             // this packet carries, SACK blocks say) is cut to fit, as Linux's
             // tcp_retransmit_skb cuts the skb to tcp_current_mss with
             // tcp_fragment; the rest keeps its marks and goes next.
-            if self.flight[i].len() > max_payload {
-                let head = &mut self.flight[i];
-                let mut tail = *head;
-                head.end = head.start + max_payload;
-                tail.start = head.end;
-                self.flight.insert(i + 1, tail);
+            if self.flight.get(i).len() > max_payload {
+                self.flight.split(i, max_payload);
             }
-            let len = self.flight[i].len();
+            let len = self.flight.get(i).len();
             if cwnd_room >= len.min(self.mss) || tlp {
                 let tx = self.rate_skb_sent(now);
-                let seg = &mut self.flight[i];
-                seg.tx = tx;
-                seg.lost = false;
-                seg.retransmitted = true;
-                seg.sent_at = now;
-                seg.send_order = self.sends;
+                self.flight.resent(i, now, self.sends, tx);
+                let seg = self.flight.get(i);
                 let (start, end) = (seg.start, seg.end);
                 self.note_sent(now, len, true, pipe);
                 if self.in_recovery {
@@ -1281,11 +1228,12 @@ impl Sender {
         // 3. A probe with nothing new to send: resend the last segment.
         if tlp {
             let tx = self.rate_skb_sent(now);
-            if let Some(seg) = self.flight.iter_mut().rev().find(|s| !s.sacked) {
-                seg.tx = tx;
-                seg.retransmitted = true;
-                seg.sent_at = now;
-                seg.send_order = self.sends;
+            let last = (0..self.flight.len())
+                .rev()
+                .find(|&i| !self.flight.get(i).sacked);
+            if let Some(i) = last {
+                self.flight.resent(i, now, self.sends, tx);
+                let seg = self.flight.get(i);
                 let (start, end) = (seg.start, seg.end);
                 let len = end - start;
                 self.note_sent(now, len, true, pipe);
