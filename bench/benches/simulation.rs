@@ -141,17 +141,18 @@ const BULK_H3: &str =
     "name = \"bulk\"\nprotocols = [\"h3\"]\n[workload]\nkind = \"bulk\"\nsize = 10_000_000\n";
 
 /// A `size`-byte download over `protocol` on `network` (TOML lines of a
-/// `[network]` table).
-fn bulk(protocol: &str, size: u64, network: &str) -> String {
+/// `[network]` table) at `loss` % random loss.
+fn bulk(protocol: &str, size: u64, network: &str, loss: f64) -> String {
     format!(
         "name = \"bulk\"\nprotocols = [\"{protocol}\"]\ntime_limit_s = 600\n\
-         [workload]\nkind = \"bulk\"\nsize = {size}\n[network]\n{network}"
+         [workload]\nkind = \"bulk\"\nsize = {size}\n[network]\n{network}\
+         [sweep]\nloss_percent = [{loss}]\n"
     )
 }
 
 /// The default page over `protocol` at `loss` % random loss.
 fn page_at(protocol: &str, loss: f64) -> String {
-    format!("name = \"page\"\nprotocols = [\"{protocol}\"]\n[network]\nloss_percent = {loss}\n")
+    format!("name = \"page\"\nprotocols = [\"{protocol}\"]\n[sweep]\nloss_percent = [{loss}]\n")
 }
 
 /// The second table's cases: what event-driven time saves (a 1 KB fetch
@@ -161,18 +162,15 @@ fn time_cases() -> Vec<(String, String)> {
     let mut cases = vec![
         (
             "fetch_1kb_h2_50ms".to_owned(),
-            bulk("h2", 1_000, "rtt_ms = 50\n"),
+            bulk("h2", 1_000, "rtt_ms = 50\n", 0.0),
         ),
         (
             "fetch_1kb_h2_5s_idle".to_owned(),
-            bulk("h2", 1_000, "rtt_ms = 5000\n"),
+            bulk("h2", 1_000, "rtt_ms = 5000\n", 0.0),
         ),
     ];
     for p in ["h1", "h2", "h3"] {
-        cases.push((
-            format!("bulk_10mb_{p}_loss2"),
-            bulk(p, 10_000_000, "loss_percent = 2\n"),
-        ));
+        cases.push((format!("bulk_10mb_{p}_loss2"), bulk(p, 10_000_000, "", 2.0)));
     }
     for p in ["h1", "h2", "h3"] {
         cases.push((format!("page_{p}_loss2"), page_at(p, 2.0)));
@@ -187,20 +185,23 @@ fn packet_cases() -> Vec<(String, String)> {
     for p in ["h2", "h3"] {
         cases.push((
             format!("bulk_10mb_{p}_10mbit"),
-            bulk(p, 10_000_000, "bandwidth_mbit = 10\n"),
+            bulk(p, 10_000_000, "bandwidth_mbit = 10\n", 0.0),
         ));
         cases.push((
             format!("bulk_100mb_{p}_1gbit"),
-            bulk(p, 100_000_000, "bandwidth_mbit = 1000\n"),
+            bulk(p, 100_000_000, "bandwidth_mbit = 1000\n", 0.0),
         ));
     }
     cases
 }
 
 /// CPU per run, simulated time and simulated seconds per CPU second for
-/// `cases`, medians of `runs`; with per-packet CPU when `per_packet`.
+/// `cases`, medians of `runs`; with per-packet CPU when `per_packet`. The
+/// thread's CPU clock advances in scheduler ticks (4 ms here), so a sample
+/// is a batch of runs long enough to be measured to about 2 %: a first,
+/// unmeasured run decides how many.
 fn print_cpu_table(title: &str, cases: &[(String, String)], runs: usize, per_packet: bool) {
-    println!("{title}: one run, median of {runs}, one thread");
+    println!("{title}: CPU per run, median of {runs} samples, one thread");
     println!(
         "{:<26} {:>10} {:>10} {:>10} {:>14}{}",
         "case",
@@ -210,39 +211,61 @@ fn print_cpu_table(title: &str, cases: &[(String, String)], runs: usize, per_pac
         "sim s / cpu s",
         if per_packet { "   cpu us/packet" } else { "" }
     );
+    let mut idle_active = (None, None);
     for (name, toml) in cases {
         let spec = spec(name, toml);
         let mut cpu: Vec<Duration> = Vec::new();
         let mut simulated = Duration::ZERO;
         let mut packets = 0;
-        for _ in 0..runs {
+        let mut batch = 1u32;
+        for sample in 0..=runs {
             let cpu_before = thread_cpu();
-            let result = bench::runner::run(&spec, "bench");
-            cpu.push(thread_cpu().saturating_sub(cpu_before));
-            assert_eq!(
-                result.outcome,
-                bench::Outcome::Ok,
-                "{name}: {:?}",
-                result.reason
-            );
-            let sim = result.simulation.expect("a finished run has its summary");
-            simulated = sim.elapsed;
-            packets = sim.packets;
+            for _ in 0..batch {
+                let result = bench::runner::run(&spec, "bench");
+                assert_eq!(
+                    result.outcome,
+                    bench::Outcome::Ok,
+                    "{name}: {:?}",
+                    result.reason
+                );
+                let sim = result.simulation.expect("a finished run has its summary");
+                simulated = sim.elapsed;
+                packets = sim.packets;
+            }
+            let took = thread_cpu().saturating_sub(cpu_before) / batch;
+            if sample == 0 {
+                // At least 200 ms of CPU per sample.
+                let ms = took.as_secs_f64() * 1e3;
+                batch = (200.0 / ms.max(0.5)).ceil().clamp(1.0, 400.0) as u32;
+            } else {
+                cpu.push(took);
+            }
         }
         cpu.sort();
         let cpu = cpu[runs / 2];
+        if name.ends_with("_50ms") {
+            idle_active.1 = Some(cpu);
+        } else if name.ends_with("_idle") {
+            idle_active.0 = Some(cpu);
+        }
         let per = if per_packet {
             format!("{:>17.2}", cpu.as_secs_f64() * 1e6 / packets.max(1) as f64)
         } else {
             String::new()
         };
         println!(
-            "{:<26} {:>10.1} {:>10.3} {:>10} {:>14.1}{per}",
+            "{:<26} {:>10.2} {:>10.3} {:>10} {:>14.1}{per}",
             name,
             cpu.as_secs_f64() * 1e3,
             simulated.as_secs_f64(),
             packets,
             simulated.as_secs_f64() / cpu.as_secs_f64().max(1e-9)
+        );
+    }
+    if let (Some(idle), Some(active)) = idle_active {
+        println!(
+            "the 15 s idle fetch costs {:.2}x the CPU of the same fetch at 50 ms RTT",
+            idle.as_secs_f64() / active.as_secs_f64()
         );
     }
 }
