@@ -25,9 +25,15 @@ ns3=${NS3_BULK:-$root/target/peers/ns3-bulk}
 [ -x "$ns3" ] || "$here/build-ns3.sh" "$ns3" > /dev/null
 size=10000000
 TIMEFORMAT='%U %S'
-cpu_of() { # command... ; prints "cpu_seconds" then the command's stdout on later lines
-  local t out
-  out=$( { time "$@" 2>&1; } 2> /tmp/compare-ns3.time ) || true
+cpu_of() { # command... ; prints "cpu_seconds" then the command's output;
+  # a command that fails (httplab exits 3 on a failed run, ns3-bulk on an
+  # unfinished transfer) stops the comparison: a failure is not a time
+  local t out status=0
+  out=$( { time "$@" 2>&1; } 2> /tmp/compare-ns3.time ) || status=$?
+  if [ "$status" -ne 0 ]; then
+    echo "compare-ns3.sh: $* exited with $status: $out" >&2
+    exit 3
+  fi
   t=$(awk '{printf "%.3f", $1 + $2}' /tmp/compare-ns3.time)
   printf '%s\n%s\n' "$t" "$out"
 }

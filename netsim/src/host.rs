@@ -31,12 +31,13 @@ use crate::congestion::QuicCongestion;
 use crate::link::Fate;
 use crate::network::{Network, Side, CLIENT_ADDR, SERVER_ADDR};
 use crate::packet::{self, FlowKey, PacketSummary, IPPROTO_TCP, IPPROTO_UDP};
+use crate::seed;
 use crate::settings::Settings;
 use crate::stats::{FlowStats, TransportStats};
 pub(crate) use crate::sync::lock;
 use crate::tls;
 use crate::wire::{Inbox, Wire, Wires};
-use tcp::{ConnId, TcpStack};
+use tcp::{build_stack, ConnId, TcpConfig, TcpStack};
 
 /// First port handed out for outgoing connections and unbound sockets.
 const EPHEMERAL_START: u16 = 49152;
@@ -237,19 +238,16 @@ pub struct Host {
 }
 
 impl Host {
-    /// Bring up the host `side` inside its runtime (`crate::stepper`),
-    /// and start its driver task.
-    pub(crate) async fn start(
-        side: Side,
-        run: Arc<RunShared>,
-        tcp: Box<dyn TcpStack>,
-        capture: bool,
-    ) -> io::Result<Host> {
+    /// Bring up the host `side` inside its runtime (`crate::stepper`):
+    /// its TCP stack from `tcp`, seeded from the run seed, and its driver
+    /// task.
+    pub(crate) fn start(side: Side, run: Arc<RunShared>, tcp: &TcpConfig, capture: bool) -> Host {
         let wire = Wire::new(run.wires.clone(), side);
-        let address = match side {
-            Side::Client => CLIENT_ADDR,
-            Side::Server => SERVER_ADDR,
+        let (address, tcp_seed) = match side {
+            Side::Client => (CLIENT_ADDR, "tcp/client"),
+            Side::Server => (SERVER_ADDR, "tcp/server"),
         };
+        let tcp = build_stack(tcp, address, seed::derive_u64(run.seed, tcp_seed), now());
         let path_change = HostChange::of(&lock(&run.network), side);
         let state = HostState {
             address,
@@ -279,7 +277,7 @@ impl Host {
             }),
         };
         tokio::spawn(host.clone().drive());
-        Ok(host)
+        host
     }
 
     /// Which end of the network this host is.

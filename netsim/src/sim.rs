@@ -25,7 +25,7 @@ use crate::congestion::QuicCongestion;
 use crate::host::{lock, Host, RunShared};
 use crate::link::ConfigError;
 use crate::log::PacketLog;
-use crate::network::{FlowCounters, Network, NetworkConfig, Side, CLIENT_ADDR, SERVER_ADDR};
+use crate::network::{FlowCounters, Network, NetworkConfig, Side};
 use crate::packet::FlowKey;
 use crate::quic;
 use crate::seed;
@@ -34,7 +34,7 @@ use crate::stepper::{HostResult, HostRuntime, HostSeeds};
 use crate::tls;
 use crate::wire::Wires;
 use std::collections::BTreeMap;
-use tcp::{build_stack, TcpConfig};
+use tcp::TcpConfig;
 
 /// Smallest TCP buffer the simulation uses, whatever the BDP.
 const MIN_BUFFER: usize = 1 << 20;
@@ -391,15 +391,7 @@ impl Simulation {
             let server_error = server_error.clone();
             let capture = config.capture.pcap;
             HostRuntime::new(&mut seeds, async move {
-                let stack = build_stack(
-                    &tcp,
-                    SERVER_ADDR,
-                    seed::derive_u64(run.seed, "tcp/server"),
-                    now(),
-                );
-                let host = Host::start(Side::Server, run, stack, capture)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let host = Host::start(Side::Server, run, &tcp, capture);
                 hosts.borrow_mut().push(host.clone());
                 if let Err(e) = server(host).await {
                     let msg = e.to_string();
@@ -417,15 +409,7 @@ impl Simulation {
             let ended_at = ended_at.clone();
             let capture = config.capture.pcap;
             HostRuntime::new(&mut seeds, async move {
-                let stack = build_stack(
-                    &tcp,
-                    CLIENT_ADDR,
-                    seed::derive_u64(run.seed, "tcp/client"),
-                    now(),
-                );
-                let host = Host::start(Side::Client, run, stack, capture)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let host = Host::start(Side::Client, run, &tcp, capture);
                 hosts.borrow_mut().push(host.clone());
                 if !client_wait.is_zero() {
                     crate::time::sleep(client_wait).await;
