@@ -503,29 +503,60 @@ impl RunRecord {
     }
 }
 
-/// Serde for [`RequestRecord::timeline`]: `[ns, cumulative bytes]` pairs.
+/// Serde for [`RequestRecord::timeline`] as columns (`tcp::columns`): `unit_ns`, `t` (the
+/// times in units, delta-encoded) and `bytes` (the cumulative bytes,
+/// delta-encoded: the bytes each piece brought).
 mod timeline {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use netsim::columns::{deltas, in_units, same_lengths, sums, to_ns, unit, Error};
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     use super::nanos;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Columns {
+        unit_ns: u64,
+        t: Vec<i64>,
+        bytes: Vec<i64>,
+    }
 
     pub(super) fn serialize<S: Serializer>(
         points: &[(Duration, u64)],
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        s.collect_seq(points.iter().map(|&(t, bytes)| (nanos::to_u64(t), bytes)))
+        let unit = unit(points.iter().map(|&(t, _)| nanos::to_u64(t)));
+        Columns {
+            unit_ns: unit,
+            t: deltas(
+                points
+                    .iter()
+                    .map(|&(t, _)| in_units(nanos::to_u64(t), unit)),
+            ),
+            bytes: deltas(points.iter().map(|&(_, b)| b)),
+        }
+        .serialize(s)
+    }
+
+    fn decode(c: Columns) -> Result<Vec<(Duration, u64)>, Error> {
+        if c.unit_ns == 0 {
+            return Err(Error::ZeroUnit);
+        }
+        same_lengths(&[("t", c.t.len()), ("bytes", c.bytes.len())])?;
+        sums("t", &c.t)?
+            .into_iter()
+            .zip(sums("bytes", &c.bytes)?)
+            .enumerate()
+            .map(|(i, (t, b))| Ok((Duration::from_nanos(to_ns(t, c.unit_ns, "t", i)?), b)))
+            .collect()
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Vec<(Duration, u64)>, D::Error> {
-        let points = Vec::<(u64, u64)>::deserialize(d)?;
-        Ok(points
-            .into_iter()
-            .map(|(t, bytes)| (Duration::from_nanos(t), bytes))
-            .collect())
+        decode(Columns::deserialize(d)?).map_err(|e| D::Error::custom(format!("timeline: {e}")))
     }
 }
 

@@ -95,7 +95,7 @@ pub use sim::{
     seeded_client_start, CaptureConfig, Captures, RunError, RunOutput, SimConfig, Simulation,
     StopFlag, Ticks,
 };
-pub use stats::{nanos, RttSample, SegmentArrival, TransportStats};
+pub use stats::{columns, nanos, RttSample, SegmentArrival, TransportStats};
 pub use stream::{TcpListener, TcpStream};
 pub use tcp::{Congestion, Pacing, TcpConfig, TcpImplementation};
 pub use udp::UdpSocket;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use tcp::{nanos, SegmentArrival};
+pub use tcp::{columns, nanos, SegmentArrival};
 
 /// What one host's NIC saw of every flow: for each flow it sent on, a
 /// [`TcpFlowTracker`] (TCP only), and for each flow it received, packet
@@ -82,14 +82,13 @@ impl FlowStats {
     }
 }
 
-/// One RTT measurement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// One RTT measurement. Records hold a connection's samples as columns
+/// (`rtt_columns`), not one object each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RttSample {
     /// Simulated time at which the sample was taken.
-    #[serde(rename = "at_ns", with = "nanos")]
     pub at: Duration,
     /// The measured round-trip time.
-    #[serde(rename = "rtt_ns", with = "nanos")]
     pub rtt: Duration,
 }
 
@@ -116,7 +115,8 @@ pub struct TransportStats {
     pub retransmissions: u64,
     /// RTT samples, in time order (TCP: passive; QUIC: each change of
     /// quinn's smoothed RTT seen when stats were read, so possibly only the
-    /// last).
+    /// last). Written as columns (`rtt_columns`).
+    #[serde(with = "rtt_columns")]
     pub rtt_samples: Vec<RttSample>,
     /// Smoothed RTT, where known.
     #[serde(rename = "smoothed_rtt_ns", with = "nanos::option")]
@@ -128,8 +128,67 @@ pub struct TransportStats {
     pub stack_counters: Vec<(String, u64)>,
     /// Every data segment received, in arrival order, with the time its
     /// bytes became readable: `Some` on the Linux-like TCP stack, `None`
-    /// where the transport keeps no such record (smoltcp, QUIC).
+    /// where the transport keeps no such record (smoltcp, QUIC). Written
+    /// as columns (`tcp::columns::arrivals`).
+    #[serde(with = "tcp::columns::arrivals")]
     pub arrivals: Option<Vec<SegmentArrival>>,
+}
+
+/// Serde for RTT samples as columns (`tcp::columns`): `unit_ns`, `at`
+/// (the sample times in units, delta-encoded) and `rtt` (each sample's
+/// round-trip time in units).
+mod rtt_columns {
+    use std::time::Duration;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use tcp::columns::{deltas, in_units, same_lengths, sums, to_ns, unit, Error};
+    use tcp::nanos::to_u64;
+
+    use super::RttSample;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Columns {
+        unit_ns: u64,
+        at: Vec<i64>,
+        rtt: Vec<u64>,
+    }
+
+    pub(super) fn serialize<S: Serializer>(samples: &[RttSample], s: S) -> Result<S::Ok, S::Error> {
+        let unit = unit(samples.iter().flat_map(|x| [to_u64(x.at), to_u64(x.rtt)]));
+        Columns {
+            unit_ns: unit,
+            at: deltas(samples.iter().map(|x| in_units(to_u64(x.at), unit))),
+            rtt: samples
+                .iter()
+                .map(|x| in_units(to_u64(x.rtt), unit))
+                .collect(),
+        }
+        .serialize(s)
+    }
+
+    fn decode(c: Columns) -> Result<Vec<RttSample>, Error> {
+        if c.unit_ns == 0 {
+            return Err(Error::ZeroUnit);
+        }
+        same_lengths(&[("at", c.at.len()), ("rtt", c.rtt.len())])?;
+        sums("at", &c.at)?
+            .into_iter()
+            .zip(&c.rtt)
+            .enumerate()
+            .map(|(i, (at, &rtt))| {
+                Ok(RttSample {
+                    at: Duration::from_nanos(to_ns(at, c.unit_ns, "at", i)?),
+                    rtt: Duration::from_nanos(to_ns(rtt, c.unit_ns, "rtt", i)?),
+                })
+            })
+            .collect()
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RttSample>, D::Error> {
+        decode(Columns::deserialize(d)?).map_err(|e| D::Error::custom(format!("rtt_samples: {e}")))
+    }
 }
 
 /// Wrapping comparison of TCP sequence numbers: `a < b`.

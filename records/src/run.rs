@@ -29,8 +29,10 @@ use crate::lab::LabInfo;
 /// `ttfb_ns`, `warmup`, `migration`, `hol_blocked_ns`, per request
 /// `resumptions` and `hol_blocked_ns`, and per connection `resumed`,
 /// `early_data_offered`, `early_data_accepted` and `hol_blocked_ns`. 3:
-/// `mode` and `kernel` (runs on the real kernel through the emulator).
-pub const SCHEMA: u32 = 3;
+/// `mode` and `kernel` (runs on the real kernel through the emulator). 4:
+/// the long series (segment `arrivals`, `rtt_samples`, request
+/// `timeline`s) as compact columns (`tcp::columns`).
+pub const SCHEMA: u32 = 4;
 
 /// Where a run ran.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

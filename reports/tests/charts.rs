@@ -265,12 +265,13 @@ fn the_multiplexing_strip_colors_streams_and_marks_held_bytes() {
     let mut lines = json_records(&Path::new(FIXTURE).join("sweep"));
     for r in lines.iter_mut().filter(|r| r["protocol"] == "h2") {
         let origin = r["simulation"]["client_started_ns"].as_u64().unwrap();
-        r["measurements"]["connections"][0]["stats"]["arrivals"] = serde_json::json!([{
-            "arrived_ns": origin + 1_000_000_000,
-            "offset": 0,
-            "len": 1448,
-            "readable_at_ns": origin + 1_100_000_000u64,
-        }]);
+        r["measurements"]["connections"][0]["stats"]["arrivals"] = serde_json::json!({
+            "unit_ns": 1,
+            "arrived": [origin + 1_000_000_000],
+            "offset": [0],
+            "len": [1448],
+            "readable": [100_000_000],
+        });
     }
     let dir = results_dir("multiplexing-in", &lines);
     let out = scratch("multiplexing");

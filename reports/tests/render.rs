@@ -73,12 +73,18 @@ fn metric(record: &Value, name: &str) -> Option<f64> {
             m["plt_ns"].as_u64()?;
             let (mut weighted, mut bytes) = (0.0, 0.0);
             for r in m["requests"].as_array()? {
-                let mut before = 0.0;
-                for point in r["timeline"].as_array()? {
-                    let (t, total) = (point[0].as_f64()?, point[1].as_f64()?);
-                    weighted += t * (total - before);
-                    bytes += total - before;
-                    before = total;
+                // Columns: the times in units of `unit_ns` and the bytes,
+                // both delta-encoded.
+                let timeline = &r["timeline"];
+                let unit = timeline["unit_ns"].as_f64()?;
+                let mut t = 0.0;
+                let times = timeline["t"].as_array()?;
+                let grown = timeline["bytes"].as_array()?;
+                assert_eq!(times.len(), grown.len());
+                for (dt, db) in times.iter().zip(grown) {
+                    t += dt.as_f64()? * unit;
+                    weighted += t * db.as_f64()?;
+                    bytes += db.as_f64()?;
                 }
             }
             Some(weighted / bytes / 1e6)

@@ -4,23 +4,19 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-use crate::nanos;
-
 /// One data segment as the receiver saw it: when it arrived and when its
 /// bytes became readable by the application. The difference is the time it
-/// waited behind a hole (transport-level head-of-line blocking).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// waited behind a hole (transport-level head-of-line blocking). Records
+/// hold a connection's arrivals as columns ([`crate::columns::arrivals`]),
+/// not one object each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SegmentArrival {
     /// Simulated time of arrival.
-    #[serde(rename = "arrived_ns", with = "nanos")]
     pub arrived: Duration,
     /// Stream offset of its first new byte.
     pub offset: u64,
     /// New bytes it carried.
     pub len: u32,
     /// When they became readable; `None` if never (the run ended first).
-    #[serde(rename = "readable_at_ns", with = "nanos::option")]
     pub readable_at: Option<Duration>,
 }

@@ -31,10 +31,14 @@
 //!   data, which the caller turns into report text;
 //! - [`nanos`]: the lab's serialization of durations (whole nanoseconds in
 //!   `_ns` fields), used by every record.
+//! - [`columns`]: the lab's compact encoding of long series in records
+//!   (a time unit and delta-encoded columns), with the segment arrivals'
+//!   serde, [`columns::arrivals`].
 //!
 //! [`build_stack`] makes the implementation a [`TcpConfig`] names.
 
 mod arrival;
+pub mod columns;
 mod linux;
 pub mod nanos;
 mod parameter;
