@@ -63,7 +63,7 @@ fn a_bad_record_is_rejected_by_bench_merge_and_report_naming_file_and_line() {
         (
             "old-layout",
             |r| r["schema"] = 1.into(),
-            ":3: a record of schema 1, and this build reads schema 3",
+            ":3: a record of schema 1, and this build reads schema 4",
         ),
     ];
     for (name, edit, complaint) in edits {

@@ -1034,7 +1034,14 @@ fn a_line_that_is_not_a_record_is_an_error_naming_it() {
         ),
         (
             with(&|r| r["schema"] = 1.into()),
-            "results.jsonl:2: a record of schema 1, and this build reads schema 3",
+            "results.jsonl:2: a record of schema 1, and this build reads schema 4",
+        ),
+        (
+            with(&|r| {
+                let timeline = &mut r["measurements"]["requests"][0]["timeline"];
+                timeline["bytes"].as_array_mut().unwrap().pop();
+            }),
+            "results.jsonl:2: not a run record: timeline: column \"bytes\" has",
         ),
     ] {
         let dir = scratch("bad-line");
