@@ -272,10 +272,10 @@ pub mod arrivals {
         fn arrivals_round_trip_exactly_in_millisecond_units() {
             let a = vec![
                 SegmentArrival {
-                    arrived: ms(106),
+                    arrived: ms(107),
                     offset: 0,
                     len: 626,
-                    readable_at: Some(ms(106)),
+                    readable_at: Some(ms(107)),
                 },
                 SegmentArrival {
                     arrived: ms(158),
@@ -295,7 +295,7 @@ pub mod arrivals {
                 json,
                 serde_json::json!({
                     "unit_ns": 1_000_000,
-                    "arrived": [106, 52, 2],
+                    "arrived": [107, 51, 2],
                     "offset": [0, 1448, -2896],
                     "len": [626, 1448, 1448],
                     "readable": [0, 2, null],
