@@ -1,4 +1,6 @@
-//! The one reader of `results.jsonl`: [`ResultsFile`].
+//! The one reader of `results.jsonl`: [`ResultsFile`] (the whole file in
+//! memory) and [`ResultsReader`] (one line at a time, for files of any
+//! size), which read and check each line alike:
 //!
 //! - A last line without its newline is an interrupted write (a sweep
 //!   killed mid-write leaves at most one): it is left out, and
@@ -10,6 +12,8 @@
 //!   outcomes, loss models, ...). Anything else is a [`ReadError`] naming
 //!   the file and the line, `path:line: what is wrong`.
 
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -70,6 +74,8 @@ pub enum ReadError {
 pub struct RecordLine<'a> {
     /// Its line number, from 1.
     pub number: usize,
+    /// Where the line starts in the file, in bytes from its start.
+    pub offset: u64,
     /// The line as written, without its newline.
     pub text: &'a str,
     /// The record.
@@ -130,47 +136,184 @@ impl ResultsFile {
     /// Every complete, non-blank line as a record, in file order; a line
     /// that is not one is an error naming the file and the line.
     pub fn records(&self) -> impl Iterator<Item = Result<RecordLine<'_>, ReadError>> + '_ {
+        let mut offset = 0u64;
         self.bytes[..self.complete_len]
             .split(|&b| b == b'\n')
             .enumerate()
-            .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
-            .map(|(i, line)| self.record(i + 1, line))
+            .map(move |(i, line)| {
+                let at = offset;
+                offset += line.len() as u64 + 1;
+                (i, at, line)
+            })
+            .filter(|(_, _, line)| !blank(line))
+            .map(|(i, offset, line)| record(&self.path, i + 1, offset, line))
+    }
+}
+
+/// `results.jsonl` read one line at a time, so that a file of any size
+/// needs memory for one line only: [`ResultsReader::next_record`] gives
+/// each complete, non-blank line as a record, in file order, checked as
+/// [`ResultsFile::records`] checks it; [`ResultsReader::text_at`] reads a
+/// line again by its offset and length.
+///
+/// A last line without its newline is an interrupted write and is left
+/// out, as [`ResultsFile`] leaves it out.
+#[derive(Debug)]
+pub struct ResultsReader {
+    path: PathBuf,
+    file: BufReader<File>,
+    /// A second handle for [`ResultsReader::text_at`], opened when first
+    /// needed, so that reading a line again leaves the stream where it is.
+    again: Option<File>,
+    line: Vec<u8>,
+    number: usize,
+    offset: u64,
+    partial: bool,
+}
+
+impl ResultsReader {
+    /// Open the file at `path`; an error names it.
+    pub fn open(path: &Path) -> Result<ResultsReader, ReadError> {
+        let file = File::open(path).map_err(|source| ReadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(ResultsReader {
+            path: path.to_owned(),
+            file: BufReader::with_capacity(1 << 20, file),
+            again: None,
+            line: Vec::new(),
+            number: 0,
+            offset: 0,
+            partial: false,
+        })
     }
 
-    /// Line `number`, whose bytes are `line`, as a record.
-    fn record<'a>(&'a self, number: usize, line: &'a [u8]) -> Result<RecordLine<'a>, ReadError> {
-        let text = std::str::from_utf8(line).map_err(|_| ReadError::NotUtf8 {
-            path: self.path.clone(),
-            line: number,
-        })?;
-        let schema_error = |found: u64| ReadError::Schema {
-            path: self.path.clone(),
-            line: number,
-            found,
-        };
-        match serde_json::from_str::<RunResult>(text) {
-            Ok(record) if record.schema == SCHEMA => match check_axes(&record.axes) {
-                Ok(()) => Ok(RecordLine {
-                    number,
-                    text,
-                    record,
-                }),
-                Err(reason) => Err(ReadError::NotARecord {
-                    path: self.path.clone(),
-                    line: number,
-                    reason,
-                }),
-            },
-            Ok(record) => Err(schema_error(u64::from(record.schema))),
-            Err(e) => match layout(text) {
-                Some(found) if found != u64::from(SCHEMA) => Err(schema_error(found)),
-                _ => Err(ReadError::NotARecord {
-                    path: self.path.clone(),
-                    line: number,
-                    reason: reason(&e),
-                }),
-            },
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The next complete, non-blank line as a record, or `None` at the end
+    /// of the file; a line that is not one is an error naming the file and
+    /// the line (and reading may go on past it).
+    pub fn next_record(&mut self) -> Option<Result<RecordLine<'_>, ReadError>> {
+        loop {
+            self.line.clear();
+            let at = self.offset;
+            let read = match self.file.read_until(b'\n', &mut self.line) {
+                Ok(n) => n,
+                Err(source) => return Some(Err(self.io(source))),
+            };
+            if read == 0 {
+                return None;
+            }
+            self.offset += read as u64;
+            self.number += 1;
+            if self.line.last() != Some(&b'\n') {
+                self.partial = true;
+                return None;
+            }
+            self.line.pop();
+            if !blank(&self.line) {
+                return Some(record(&self.path, self.number, at, &self.line));
+            }
         }
+    }
+
+    /// Whether the lines read so far ended in one without its newline (an
+    /// interrupted write), which [`ResultsReader::next_record`] left out.
+    pub fn partial_last_line(&self) -> bool {
+        self.partial
+    }
+
+    /// The `len` bytes at `offset` (a line [`ResultsReader::next_record`]
+    /// gave, without its newline), read again from the file; reading goes
+    /// on where it was.
+    pub fn text_at(&mut self, offset: u64, len: usize) -> Result<&str, ReadError> {
+        let again = match self.again.take() {
+            Some(file) => file,
+            None => File::open(&self.path).map_err(|source| self.io(source))?,
+        };
+        let again = self.again.insert(again);
+        self.line.resize(len, 0);
+        let read = again
+            .seek(SeekFrom::Start(offset))
+            .and_then(|_| again.read_exact(&mut self.line));
+        if let Err(source) = read {
+            return Err(self.io(source));
+        }
+        std::str::from_utf8(&self.line).map_err(|_| ReadError::Io {
+            path: self.path.clone(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the {len} bytes at offset {offset} are no longer one UTF-8 line"),
+            ),
+        })
+    }
+
+    /// Line `number`, read again from its `offset` and `len`, as a record.
+    pub fn record_at(
+        &mut self,
+        number: usize,
+        offset: u64,
+        len: usize,
+    ) -> Result<RecordLine<'_>, ReadError> {
+        self.text_at(offset, len)?;
+        record(&self.path, number, offset, &self.line)
+    }
+
+    /// `source` as an error naming the file.
+    fn io(&self, source: std::io::Error) -> ReadError {
+        ReadError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+/// Whether a line holds only whitespace (a blank line is skipped).
+fn blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Line `number` of the file at `path`, starting at `offset`, whose bytes
+/// are `line`, as a record.
+fn record<'a>(
+    path: &Path,
+    number: usize,
+    offset: u64,
+    line: &'a [u8],
+) -> Result<RecordLine<'a>, ReadError> {
+    let text = std::str::from_utf8(line).map_err(|_| ReadError::NotUtf8 {
+        path: path.to_owned(),
+        line: number,
+    })?;
+    let schema_error = |found: u64| ReadError::Schema {
+        path: path.to_owned(),
+        line: number,
+        found,
+    };
+    let not_a_record = |reason: String| ReadError::NotARecord {
+        path: path.to_owned(),
+        line: number,
+        reason,
+    };
+    match serde_json::from_str::<RunResult>(text) {
+        Ok(record) if record.schema == SCHEMA => match check_axes(&record.axes) {
+            Ok(()) => Ok(RecordLine {
+                number,
+                offset,
+                text,
+                record,
+            }),
+            Err(reason) => Err(not_a_record(reason)),
+        },
+        Ok(record) => Err(schema_error(u64::from(record.schema))),
+        Err(e) => match layout(text) {
+            Some(found) if found != u64::from(SCHEMA) => Err(schema_error(found)),
+            _ => Err(not_a_record(reason(&e))),
+        },
     }
 }
 

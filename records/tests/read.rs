@@ -310,3 +310,64 @@ fn a_line_that_is_not_json_or_utf8_is_an_error() {
         .to_string()
         .starts_with("/nonexistent/results.jsonl: "));
 }
+
+#[test]
+fn the_line_by_line_reader_reads_what_the_whole_file_reader_reads() {
+    let (a, b) = (record(Protocol::H1, 1), record(Protocol::H3, 2));
+    let text = format!(
+        "{}\n{}oops\n{}{}{{\"schema\":4,\"scen",
+        line(&a),
+        line(&b),
+        "  \n",
+        line(&a)
+    );
+    let dir = std::env::temp_dir().join(format!("records-read-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(RESULTS_FILE);
+    std::fs::write(&path, &text).unwrap();
+    let whole = ResultsFile::read(&path).unwrap();
+    let expected: Vec<Result<(usize, u64, String, RunResult), String>> = whole
+        .records()
+        .map(|l| {
+            l.map(|l| (l.number, l.offset, l.text.to_owned(), l.record))
+                .map_err(|e| e.to_string())
+        })
+        .collect();
+    let mut reader = records::ResultsReader::open(&path).unwrap();
+    let mut streamed = Vec::new();
+    while let Some(l) = reader.next_record() {
+        streamed.push(
+            l.map(|l| (l.number, l.offset, l.text.to_owned(), l.record))
+                .map_err(|e| e.to_string()),
+        );
+    }
+    assert_eq!(streamed, expected);
+    // Lines 1 and 3 are records, 4 an error (it goes on past it), 5 blank,
+    // 6 a record, and the partial last line is left out.
+    let numbers: Vec<usize> = streamed
+        .iter()
+        .map(|l| l.as_ref().map_or(0, |l| l.0))
+        .collect();
+    assert_eq!(numbers, [1, 3, 0, 6]);
+    assert!(streamed[2]
+        .as_ref()
+        .unwrap_err()
+        .ends_with("results.jsonl:4: not a run record: expected value (column 1)"));
+    assert!(reader.partial_last_line());
+    // A line read again by its offset: the same text and record, and the
+    // stream is not moved by it.
+    let (number, offset, text_b, _) = streamed[1].clone().unwrap();
+    assert_eq!(number, 3);
+    assert_eq!(offset as usize, text.find(&text_b).unwrap());
+    assert_eq!(reader.text_at(offset, text_b.len()).unwrap(), text_b);
+    let again = reader.record_at(number, offset, text_b.len()).unwrap();
+    assert_eq!((again.number, &again.record), (3, &b));
+    assert!(reader.next_record().is_none());
+    // Reading past the end is an error naming the file.
+    let past = reader
+        .text_at(text.len() as u64, 10)
+        .unwrap_err()
+        .to_string();
+    assert!(past.starts_with(&format!("{}: ", path.display())), "{past}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

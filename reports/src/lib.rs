@@ -3,9 +3,13 @@
 //! `scenario.toml` when present). Rendering the same directory twice gives
 //! the same bytes.
 //!
-//! The records are `records::RunResult`s, read with `records::ResultsFile`,
-//! the reader `bench` uses: a line bench would reject is an error here
-//! too, naming the file and the line. (No dependency on `bench`.)
+//! The records are `records::RunResult`s, read a line at a time with
+//! `records::ResultsReader`, which checks each line as `bench`'s reader
+//! does: a line bench would reject is an error here too, naming the file
+//! and the line. (No dependency on `bench`.) Of each record the report
+//! keeps its metric values and the record without its long series
+//! ([`tables::Values`]); the representative runs' charts read theirs
+//! again, so memory grows with the runs, not with the file.
 //!
 //! Map of the crate:
 //! - [`stats`]: quantiles (type 7), the mean, percentile-bootstrap
@@ -43,7 +47,7 @@ pub mod tables;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use records::{ResultsFile, RunResult};
+use records::{ResultsReader, RunResult};
 use sha2::{Digest, Sha256};
 
 use document::Block;
@@ -80,6 +84,18 @@ pub enum Error {
     /// `results.jsonl` holds no complete record.
     #[error("{0}: no run records")]
     Empty(PathBuf),
+    /// A line of `results.jsonl` read again (to draw its run, or for the
+    /// records' digest) is not what the first reading found: something
+    /// wrote to the file meanwhile.
+    #[error(
+        "{path}:{line}: changed while the report read it; render again once nothing writes to it"
+    )]
+    Changed {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+    },
     /// A chart could not be drawn.
     #[error(transparent)]
     Chart(#[from] charts::ChartError),
@@ -113,30 +129,121 @@ pub struct ReportSummary {
 
 /// What [`read_results`] read.
 pub(crate) struct Results {
-    /// The file.
-    file: ResultsFile,
-    /// Every record, in file order.
+    /// The file, to read a line of it again.
+    reader: ResultsReader,
+    /// Every record, in file order, [`slim`]: without the long series.
     all: Vec<RunResult>,
-    /// The line number of each of `all`.
-    lines: Vec<usize>,
+    /// Each of `all`'s metric values, computed from its full record.
+    values: Vec<tables::Values>,
+    /// Where each of `all` is in the file.
+    lines: Vec<LineAt>,
+}
+
+/// Where a record is in `results.jsonl`, to read it again in full.
+#[derive(Clone, Copy, Debug)]
+struct LineAt {
+    /// Its line number, from 1.
+    number: usize,
+    /// Where the line starts, in bytes.
+    offset: u64,
+    /// Its length, without the newline.
+    len: usize,
+    /// SHA-256 of the line, to tell that a second reading found it as the
+    /// first did.
+    sha256: [u8; 32],
+}
+
+impl Results {
+    /// Record `i` of `all` again, in full, with its series.
+    fn full(&mut self, i: usize) -> Result<RunResult, Error> {
+        let (at, changed) = self.changed(i);
+        match self.reader.record_at(at.number, at.offset, at.len) {
+            Ok(line) if Sha256::digest(line.text.as_bytes())[..] == at.sha256 => Ok(line.record),
+            Err(e @ records::ReadError::Io { .. }) => Err(e.into()),
+            // Another line, or no longer a record.
+            Ok(_) | Err(_) => Err(changed),
+        }
+    }
+
+    /// Record `i`'s line as written, read again.
+    fn text(&mut self, i: usize) -> Result<&str, Error> {
+        let (at, changed) = self.changed(i);
+        let text = self.reader.text_at(at.offset, at.len)?;
+        if Sha256::digest(text.as_bytes())[..] != at.sha256 {
+            return Err(changed);
+        }
+        Ok(text)
+    }
+
+    /// Where record `i` is, and the [`Error::Changed`] to give if a second
+    /// reading finds another line there.
+    fn changed(&self, i: usize) -> (LineAt, Error) {
+        let at = self.lines[i];
+        let error = Error::Changed {
+            path: self.reader.path().to_owned(),
+            line: at.number,
+        };
+        (at, error)
+    }
 }
 
 /// `results_dir`'s `results.jsonl` and every record in it, in file order
-/// (a partial last line left out), each with its line number, in one pass;
-/// [`Error::Empty`] if it holds none.
+/// (a partial last line left out), each with its line and metric values,
+/// in one pass that holds one full record at a time: each is kept
+/// [`slim`]. [`Error::Empty`] if it holds none.
 pub(crate) fn read_results(results_dir: &Path) -> Result<Results, Error> {
     let results_path = results_dir.join(RESULTS_FILE);
-    let file = ResultsFile::read(&results_path)?;
-    let (mut all, mut lines) = (Vec::new(), Vec::new());
-    for line in file.records() {
+    let mut reader = ResultsReader::open(&results_path)?;
+    let (mut all, mut values, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+    while let Some(line) = reader.next_record() {
         let line = line?;
-        lines.push(line.number);
-        all.push(line.record);
+        lines.push(LineAt {
+            number: line.number,
+            offset: line.offset,
+            len: line.text.len(),
+            sha256: Sha256::digest(line.text.as_bytes()).into(),
+        });
+        let mut record = line.record;
+        values.push(tables::Values::of(&record));
+        slim(&mut record);
+        all.push(record);
     }
     if all.is_empty() {
         return Err(Error::Empty(results_path));
     }
-    Ok(Results { file, all, lines })
+    Ok(Results {
+        reader,
+        all,
+        values,
+        lines,
+    })
+}
+
+/// `r` without the long series, which only the charts of a representative
+/// run draw (they read it again in full) and only [`tables::Values`]
+/// otherwise needs: the client's segment arrivals, RTT samples and stack
+/// counters, the server's likewise, and every request's body timeline.
+/// They are most of a record's memory (about 70 % at 2 % loss), so a
+/// report of any number of runs holds what is left of each.
+fn slim(r: &mut RunResult) {
+    let slim_stats = |s: &mut netsim::TransportStats| {
+        s.arrivals = None;
+        s.rtt_samples = Vec::new();
+        s.stack_counters = Vec::new();
+    };
+    if let Some(m) = r.measurements.as_mut() {
+        for c in &mut m.connections {
+            if let Some(s) = c.stats.as_mut() {
+                slim_stats(s);
+            }
+        }
+        for q in &mut m.requests {
+            q.timeline = Vec::new();
+        }
+    }
+    for c in r.server_connections.iter_mut().flatten() {
+        slim_stats(&mut c.stats);
+    }
 }
 
 /// The run keys of the scenario file `scenario` (its bytes), if it parses
@@ -168,11 +275,8 @@ pub(crate) fn scenario_run_keys(
 /// write) is ignored; any other line that is not a record is an error
 /// ([`Error::Read`]).
 pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error> {
-    let Results {
-        file,
-        all,
-        lines: line_numbers,
-    } = read_results(results_dir)?;
+    let mut results = read_results(results_dir)?;
+    let all = std::mem::take(&mut results.all);
     let scenario_path = results_dir.join(SCENARIO_FILE);
     let scenario = match fs::read(&scenario_path) {
         Ok(b) => Some(b),
@@ -236,8 +340,8 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         warnings.push(format!(
             "{}:{}: left out {} whose run is not in {SCENARIO_FILE} (seeds or sweep \
              points the last sweep did not have; the first: run key {:?})",
-            file.path().display(),
-            line_numbers[first],
+            results.reader.path().display(),
+            results.lines[first].number,
             match unknown.len() {
                 1 => "1 record".to_owned(),
                 n => format!("{n} records"),
@@ -249,8 +353,8 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         for what in all[i].implausible() {
             warnings.push(format!(
                 "{}:{}: run {}: {what}",
-                file.path().display(),
-                line_numbers[i],
+                results.reader.path().display(),
+                results.lines[i].number,
                 all[i].run_key
             ));
         }
@@ -261,14 +365,9 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
     let records: Vec<&RunResult> = selected.iter().map(|&i| &all[i]).collect();
     let left_out = all.len() - kernel_runs - records.len();
     let records_sha256 = {
-        let texts: Vec<&str> = file
-            .records()
-            .filter_map(|l| l.ok())
-            .map(|l| l.text)
-            .collect();
         let mut h = Sha256::new();
         for &i in &selected {
-            h.update(texts[i].as_bytes());
+            h.update(results.text(i)?.as_bytes());
             h.update(b"\n");
         }
         h.finalize()
@@ -277,7 +376,8 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
             .collect::<String>()
     };
 
-    let groups = tables::groups(&records);
+    let values: Vec<&tables::Values> = selected.iter().map(|&i| &results.values[i]).collect();
+    let groups = tables::groups_with(&records, &values);
     let mut blocks = vec![Block::Heading(
         1,
         format!(
@@ -294,7 +394,15 @@ pub fn render(results_dir: &Path, out_dir: &Path) -> Result<ReportSummary, Error
         RESULTS_FILE,
         STATS_CSV
     )));
-    let figures = charts::figures(&records, &groups)?;
+    // The representative runs' charts draw their series: those records
+    // are read again, in full.
+    let mut full = Vec::new();
+    for (_, r) in charts::representatives(&records, &groups) {
+        if let Some(k) = records.iter().position(|x| x.run_key == r.run_key) {
+            full.push(results.full(selected[k])?);
+        }
+    }
+    let figures = charts::figures(&records, &groups, &full)?;
     if !figures.is_empty() {
         blocks.push(Block::Heading(2, "Charts".into()));
         blocks.push(Block::Paragraph(format!(
@@ -519,4 +627,81 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The report fixtures' results directory.
+    fn fixtures() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    }
+
+    #[test]
+    fn slim_records_keep_the_values_of_their_full_records() {
+        let results = read_results(&fixtures()).unwrap();
+        let whole = records::ResultsFile::read(&fixtures().join(RESULTS_FILE)).unwrap();
+        let full: Vec<RunResult> = whole.records().map(|l| l.unwrap().record).collect();
+        assert_eq!(results.all.len(), full.len());
+        // The series are gone from what the report holds ...
+        let series = |r: &RunResult| {
+            r.measurements.iter().any(|m| {
+                m.requests.iter().any(|q| !q.timeline.is_empty())
+                    || m.connections.iter().any(|c| {
+                        c.stats
+                            .as_ref()
+                            .is_some_and(|s| s.arrivals.is_some() || !s.rtt_samples.is_empty())
+                    })
+            })
+        };
+        assert!(full.iter().any(series), "the fixtures have series");
+        assert!(!results.all.iter().any(series));
+        // ... and the metrics computed from them are not.
+        let refs: Vec<&RunResult> = full.iter().collect();
+        let slim: Vec<&RunResult> = results.all.iter().collect();
+        let values: Vec<&tables::Values> = results.values.iter().collect();
+        let (expected, got) = (tables::groups(&refs), tables::groups_with(&slim, &values));
+        assert!(expected
+            .iter()
+            .any(|g| !g.values[&Metric::ByteDelivery].is_empty()));
+        assert_eq!(got, expected);
+        assert_ne!(
+            tables::groups(&slim),
+            expected,
+            "slim alone would lose them"
+        );
+    }
+
+    #[test]
+    fn a_record_read_again_must_be_the_line_read_first() {
+        let dir = std::env::temp_dir().join(format!("reports-changed-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let text = fs::read_to_string(fixtures().join(RESULTS_FILE)).unwrap();
+        fs::write(dir.join(RESULTS_FILE), &text).unwrap();
+        let mut results = read_results(&dir).unwrap();
+        assert_eq!(results.full(1).unwrap().run_key, results.all[1].run_key);
+        assert!(results.full(1).unwrap() != results.all[1], "read in full");
+        // The file rewritten with its lines in another order: the line at
+        // record 1's place is another.
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.swap(1, 2);
+        fs::write(dir.join(RESULTS_FILE), lines.join("\n") + "\n").unwrap();
+        let line = results.lines[1].number;
+        let message = format!(
+            "{}:{line}: changed while the report read it",
+            dir.join(RESULTS_FILE).display()
+        );
+        assert!(results
+            .full(1)
+            .unwrap_err()
+            .to_string()
+            .starts_with(&message));
+        assert!(results
+            .text(1)
+            .unwrap_err()
+            .to_string()
+            .starts_with(&message));
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -416,6 +416,30 @@ pub fn compare_axis_points(a: &AxisPoint, b: &AxisPoint) -> Ordering {
     a.len().cmp(&b.len())
 }
 
+/// One run's value of every metric it measured ([`Metric::of_run`]),
+/// computed from its full record, so that a report can let go of the
+/// series some values come from (a request's timeline, for
+/// [`Metric::ByteDelivery`]) and still have them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Values(BTreeMap<Metric, f64>);
+
+impl Values {
+    /// Every metric of `r` that it measured.
+    pub fn of(r: &RunResult) -> Values {
+        Values(
+            Metric::ALL
+                .iter()
+                .filter_map(|&m| Some((m, m.of_run(r)?)))
+                .collect(),
+        )
+    }
+
+    /// `metric`'s value, if the run measured it.
+    pub fn get(&self, metric: Metric) -> Option<f64> {
+        self.0.get(&metric).copied()
+    }
+}
+
 /// One protocol at one axis point: its runs, counted by outcome.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
@@ -584,15 +608,27 @@ pub struct Row<'a> {
 /// Group `records` by axis point and protocol, in order: axis points
 /// (numerically), then h1, h2, h3.
 pub fn groups(records: &[&RunResult]) -> Vec<Group> {
-    let mut sorted: Vec<&RunResult> = records.to_vec();
-    sorted.sort_by(|a, b| {
+    let values: Vec<Values> = records.iter().map(|r| Values::of(r)).collect();
+    groups_with(records, &values.iter().collect::<Vec<_>>())
+}
+
+/// As [`groups`], with each record's metric values computed already
+/// (`values[i]` those of `records[i]`), so that the records need not
+/// hold the series some values are computed from.
+pub fn groups_with(records: &[&RunResult], values: &[&Values]) -> Vec<Group> {
+    let mut sorted: Vec<(&RunResult, &Values)> = records
+        .iter()
+        .copied()
+        .zip(values.iter().copied())
+        .collect();
+    sorted.sort_by(|(a, _), (b, _)| {
         compare_points(&a.axes, &b.axes)
             .then_with(|| a.protocol.cmp(&b.protocol))
             .then_with(|| a.seed.cmp(&b.seed))
             .then_with(|| a.run_key.cmp(&b.run_key))
     });
     let mut out: Vec<Group> = Vec::new();
-    for r in sorted {
+    for (r, run_values) in sorted {
         let axes = axis_point(&r.axes);
         let fresh = out
             .last()
@@ -613,7 +649,7 @@ pub fn groups(records: &[&RunResult]) -> Vec<Group> {
         match r.outcome {
             Outcome::Ok => {
                 for (metric, values) in g.values.iter_mut() {
-                    if let Some(v) = metric.of_run(r) {
+                    if let Some(v) = run_values.get(*metric) {
                         values.push(v);
                         g.seeds.entry(*metric).or_default().push(r.seed);
                     }

@@ -175,9 +175,40 @@ fn figure(
     })
 }
 
+/// Each protocol's representative run, in protocol order: of its runs at
+/// the reference point, the `ok` run with the median page load time
+/// ([`median_run`]). Their charts draw the long series (body timelines,
+/// segment arrivals), which a report reads again for these runs only.
+pub fn representatives<'a>(
+    records: &[&'a RunResult],
+    groups: &[Group],
+) -> Vec<(Protocol, &'a RunResult)> {
+    let points = axis_points(groups);
+    let Some(point) = reference_point(&points) else {
+        return Vec::new();
+    };
+    protocols(groups)
+        .into_iter()
+        .filter_map(|p| {
+            let runs: Vec<&RunResult> = records
+                .iter()
+                .copied()
+                .filter(|r| r.protocol == p && &tables::axis_point(&r.axes) == point)
+                .collect();
+            Some((p, median_run(&runs)?))
+        })
+        .collect()
+}
+
 /// Every chart `records` support, in report order. `groups` are
-/// `tables::groups(records)`.
-pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, ChartError> {
+/// `tables::groups(records)`. `full` holds records of
+/// [`representatives`] with their series, where `records` may not (a
+/// representative run not in `full` is drawn from `records`).
+pub fn figures(
+    records: &[&RunResult],
+    groups: &[Group],
+    full: &[RunResult],
+) -> Result<Vec<Figure>, ChartError> {
     let mut out = Vec::new();
     let Some(first) = records.first() else {
         return Ok(out);
@@ -392,9 +423,9 @@ pub fn figures(records: &[&RunResult], groups: &[Group]) -> Result<Vec<Figure>, 
     )?);
 
     // Representative runs: waterfall and per-stream progress.
-    let representative: Vec<(Protocol, &RunResult)> = by_protocol
-        .iter()
-        .filter_map(|(p, runs)| Some((*p, median_run(runs)?)))
+    let representative: Vec<(Protocol, &RunResult)> = representatives(records, groups)
+        .into_iter()
+        .map(|(p, r)| (p, full.iter().find(|f| f.run_key == r.run_key).unwrap_or(r)))
         .collect();
     // The charts of one kind share their axes, so that they compare at a
     // glance: every waterfall one time axis, every per-stream chart one
