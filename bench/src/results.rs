@@ -7,9 +7,13 @@
 //!   is killed leaves at most one partial last line; [`StoredRuns::read`]
 //!   drops it (that run simply runs again) and [`ResultsAppender::open`]
 //!   cuts the file back to its last complete line before appending.
-//! - It is read through `records::ResultsFile`, the reader `reports` uses
-//!   too: any complete line that is not a record of this build's layout is
-//!   an error naming the file and the line, here as there.
+//! - It is read through `records::ResultsReader`, a line at a time with
+//!   the checks `reports` applies too: any complete line that is not a
+//!   record of this build's layout is an error naming the file and the
+//!   line, here as there. What is kept of a line is where it is
+//!   ([`StoredLine`]) and its [`StoredRun`]; a rewrite copies the lines
+//!   from the file ([`write_lines`]), so a sweep's memory grows with its
+//!   runs, not with its records' bytes.
 //! - `summary.csv` and `scenario.toml` are replaced atomically
 //!   ([`write_atomic`]: a temporary sibling, then a rename), so a reader
 //!   sees the old file or the new one, never half of one.
@@ -19,13 +23,13 @@
 
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use records::{Axes, AxisValue, Outcome, ResultsFile, RunResult};
+use records::{Axes, AxisValue, Outcome, ResultsReader, RunResult};
 use reports::tables::Metric;
 use scenarios::Protocol;
 
@@ -206,13 +210,44 @@ impl Ord for AxisOrder {
     }
 }
 
-/// One stored record: its line, as written, and what is read from it.
+/// One stored record: where its line is, and what is read from it.
 #[derive(Clone, Debug)]
 pub struct StoredLine {
-    /// The line without its newline.
-    pub line: String,
+    /// Where the line is in its file.
+    pub at: LineAt,
     /// Its view.
     pub run: StoredRun,
+}
+
+/// Where a line is in its file: its first byte and its length without
+/// the newline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineAt {
+    /// Bytes from the start of the file.
+    pub offset: u64,
+    /// Length in bytes, without the newline.
+    pub len: usize,
+}
+
+impl LineAt {
+    /// Where the next line starts: after this one's newline.
+    pub fn end(self) -> u64 {
+        self.offset + self.len as u64 + 1
+    }
+}
+
+/// Whether `lines` are, in order, every byte of a file of `len` bytes:
+/// each line starting where the one before ended, from 0 to `len` (then
+/// writing them again would write the file as it is).
+pub fn whole_file(lines: impl IntoIterator<Item = LineAt>, len: u64) -> bool {
+    let mut at = 0;
+    for line in lines {
+        if line.offset != at {
+            return false;
+        }
+        at = line.end();
+    }
+    at == len
 }
 
 /// What `results.jsonl` holds.
@@ -228,29 +263,30 @@ pub struct StoredRuns {
 }
 
 impl StoredRuns {
-    /// Read `path` with `records::ResultsFile`; an absent file holds
-    /// nothing. A last line without its newline is an interrupted write:
-    /// it is left out. Any other line that is not a record is an error
-    /// naming the file and line.
+    /// Read `path` a line at a time with `records::ResultsReader`; an
+    /// absent file holds nothing. A last line without its newline is an
+    /// interrupted write: it is left out. Any other line that is not a
+    /// record is an error naming the file and line.
     pub fn read(path: &Path) -> Result<StoredRuns> {
-        let bytes = match fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(StoredRuns::default()),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        let file = ResultsFile::new(path, bytes);
+        if !path.exists() {
+            return Ok(StoredRuns::default());
+        }
+        let mut reader = ResultsReader::open(path)?;
         let mut lines = Vec::new();
-        for line in file.records() {
+        while let Some(line) = reader.next_record() {
             let line = line?;
             lines.push(StoredLine {
-                line: line.text.to_owned(),
+                at: LineAt {
+                    offset: line.offset,
+                    len: line.text.len(),
+                },
                 run: StoredRun::of(&line.record),
             });
         }
         Ok(StoredRuns {
             lines,
-            complete_len: file.complete_len(),
-            partial_last_line: file.partial_last_line(),
+            complete_len: reader.complete_len(),
+            partial_last_line: reader.partial_last_line(),
         })
     }
 }
@@ -260,6 +296,7 @@ impl StoredRuns {
 pub struct ResultsAppender {
     file: File,
     path: PathBuf,
+    len: u64,
 }
 
 impl ResultsAppender {
@@ -282,18 +319,28 @@ impl ResultsAppender {
         Ok(ResultsAppender {
             file,
             path: path.to_owned(),
+            len: len.min(complete_len),
         })
     }
 
-    /// Append `result` as one line, written whole and flushed; returns the
-    /// line, without its newline.
-    pub fn append(&mut self, result: &RunResult) -> Result<String> {
+    /// Append `result` as one line, written whole and flushed; returns
+    /// where the line is.
+    pub fn append(&mut self, result: &RunResult) -> Result<LineAt> {
         let mut line = serde_json::to_string(result)
             .with_context(|| format!("encoding the record of run {}", result.run_key))?;
         line.push('\n');
+        let at = LineAt {
+            offset: self.len,
+            len: line.len() - 1,
+        };
         self.append_line(&line)?;
-        line.pop();
-        Ok(line)
+        self.len += line.len() as u64;
+        Ok(at)
+    }
+
+    /// The file's length: where the next line goes.
+    pub fn file_len(&self) -> u64 {
+        self.len
     }
 
     /// Append `line`, which ends in a newline, in one write, and flush.
@@ -310,6 +357,55 @@ impl ResultsAppender {
 /// this write's own (`.NAME.PID.N.tmp`), so two writers of one file never
 /// share one; a failed write removes it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |file| file.write_all(bytes))
+}
+
+/// Write `lines` (each from its file, `lines[i].0`) to `path`, each with
+/// its newline, atomically as [`write_atomic`] writes, copying them from
+/// their files a line at a time. A line that is no longer where it was
+/// (its file shorter) is an error naming its file.
+pub fn write_lines(path: &Path, lines: &[(&Path, LineAt)]) -> Result<()> {
+    let mut sources: Vec<(&Path, File)> = Vec::new();
+    let mut line = Vec::new();
+    // The file being read when an error came, if one did.
+    let mut reading: Option<&Path> = None;
+    let result = write_atomic_with(path, |out| {
+        for &(source, at) in lines {
+            reading = Some(source);
+            let i = match sources.iter().position(|(p, _)| *p == source) {
+                Some(i) => i,
+                None => {
+                    sources.push((source, File::open(source)?));
+                    sources.len() - 1
+                }
+            };
+            let file = &mut sources[i].1;
+            line.resize(at.len + 1, 0);
+            file.seek(SeekFrom::Start(at.offset))?;
+            file.read_exact(&mut line)?;
+            if line.last() != Some(&b'\n') {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("the line at byte {} is no longer there", at.offset),
+                ));
+            }
+            reading = None;
+            out.write_all(&line)?;
+        }
+        Ok(())
+    });
+    match reading {
+        Some(source) => result.with_context(|| format!("reading {}", source.display())),
+        None => result,
+    }
+}
+
+/// Write what `write` writes to `path` atomically: into a temporary
+/// sibling (buffered), synced, then renamed over `path`.
+fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<()> {
     static WRITES: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()
@@ -319,13 +415,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         std::process::id(),
         WRITES.fetch_add(1, Ordering::Relaxed)
     ));
-    let write = || -> std::io::Result<()> {
-        let mut file = File::create(&tmp)?;
-        file.write_all(bytes)?;
+    let written = || -> std::io::Result<()> {
+        let mut file = BufWriter::new(File::create(&tmp)?);
+        write(&mut file)?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         fs::rename(&tmp, path)
     };
-    write().map_err(|e| {
+    written().map_err(|e| {
         let _ = fs::remove_file(&tmp);
         anyhow::Error::new(e).context(format!("writing {}", path.display()))
     })
@@ -512,25 +609,25 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<(usize, usize)> {
         sources.push(path);
     }
     let mut seen = std::collections::BTreeSet::new();
-    let mut kept: Vec<StoredLine> = Vec::new();
+    // Each kept line with the index of its source.
+    let mut kept: Vec<(usize, StoredLine)> = Vec::new();
     let mut duplicates = 0;
-    for source in &sources {
+    for (i, source) in sources.iter().enumerate() {
         let file = StoredRuns::read(source)?;
         for line in file.lines {
             if seen.insert(line.run.key()) {
-                kept.push(line);
+                kept.push((i, line));
             } else {
                 duplicates += 1;
             }
         }
     }
-    let mut jsonl = String::new();
-    for line in &kept {
-        jsonl.push_str(&line.line);
-        jsonl.push('\n');
-    }
-    write_atomic(&own, jsonl.as_bytes())?;
-    let summary = summary_csv(kept.iter().map(|l| &l.run));
+    let lines: Vec<(&Path, LineAt)> = kept
+        .iter()
+        .map(|(source, line)| (sources[*source].as_path(), line.at))
+        .collect();
+    write_lines(&own, &lines)?;
+    let summary = summary_csv(kept.iter().map(|(_, l)| &l.run));
     write_atomic(&out.join(SUMMARY_FILE), summary.as_bytes())?;
     if let Some(scenario) = inputs
         .iter()
@@ -557,6 +654,44 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_copied_from_their_files_and_a_whole_file_is_left_as_it_is() {
+        let dir = std::env::temp_dir().join(format!("bench-write-lines-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let (a, b, out) = (dir.join("a"), dir.join("b"), dir.join("out"));
+        fs::write(&a, "one\ntwo\n\nthree\n").unwrap();
+        fs::write(&b, "four\n").unwrap();
+        let at = |offset, len| LineAt { offset, len };
+        let a_lines = [at(0, 3), at(4, 3), at(9, 5)];
+        assert!(!whole_file(a_lines, 15), "the blank line is not in them");
+        assert!(whole_file([at(0, 3), at(4, 3), at(8, 0), at(9, 5)], 15));
+        assert!(!whole_file([at(4, 3), at(0, 3)], 8), "out of order");
+        assert!(!whole_file([at(0, 3)], 8), "short of the end");
+        assert!(whole_file([], 0));
+        write_lines(
+            &out,
+            &[
+                (&a, a_lines[2]),
+                (&b, at(0, 4)),
+                (&a, a_lines[0]),
+                (&a, a_lines[1]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(fs::read_to_string(&out).unwrap(), "three\nfour\none\ntwo\n");
+        // A line no longer where it was: an error naming its file, and the
+        // file written to is as it was.
+        fs::write(&b, "fo").unwrap();
+        let e = write_lines(&out, &[(&a, a_lines[0]), (&b, at(0, 4))]).unwrap_err();
+        assert!(
+            format!("{e:#}").starts_with(&format!("reading {}", b.display())),
+            "{e:#}"
+        );
+        assert_eq!(fs::read_to_string(&out).unwrap(), "three\nfour\none\ntwo\n");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 3, "no temporary left");
+        fs::remove_dir_all(&dir).unwrap();
+    }
 
     /// A completed run of `scenario` with page load time `plt_ms`.
     fn run(scenario: &str, protocol: Protocol, seed: u64, plt_ms: u64) -> StoredRun {

@@ -44,8 +44,8 @@ use scenarios::RunSpec;
 
 use crate::progress::Progress;
 use crate::results::{
-    summary_csv, write_atomic, OutLock, ResultsAppender, StoredKey, StoredLine, StoredRun,
-    StoredRuns, RESULTS_FILE, SCENARIO_FILE, SUMMARY_FILE,
+    summary_csv, whole_file, write_atomic, write_lines, LineAt, OutLock, ResultsAppender,
+    StoredKey, StoredLine, StoredRun, StoredRuns, RESULTS_FILE, SCENARIO_FILE, SUMMARY_FILE,
 };
 use crate::{lab, runner};
 
@@ -346,18 +346,18 @@ pub fn run(
     // in file order: the canonical rewrite puts the first in run order and
     // keeps the others after them.
     let mut mine: Vec<StoredLine> = Vec::new();
-    let mut others: Vec<String> = Vec::new();
+    let mut others: Vec<LineAt> = Vec::new();
     let mut have: BTreeSet<StoredKey> = BTreeSet::new();
     let mut other_records = 0;
     for line in stored.lines {
         let key = line.run.key();
         if !wanted.contains(&key) {
             other_records += 1;
-            others.push(line.line);
+            others.push(line.at);
         } else if have.insert(key) {
             mine.push(line);
         } else {
-            others.push(line.line);
+            others.push(line.at);
         }
     }
     let pending: Vec<RunSpec> = runs
@@ -379,11 +379,11 @@ pub fn run(
         config.wall_limit,
         &config.interrupt,
         |result: RunResult| -> Result<()> {
-            let line = appender.append(&result)?;
+            let at = appender.append(&result)?;
             ran += 1;
             progress.record(&result);
             mine.push(StoredLine {
-                line,
+                at,
                 run: StoredRun::of(&result),
             });
             if config.summary_every > 0 && mine.len().is_multiple_of(config.summary_every) {
@@ -401,7 +401,14 @@ pub fn run(
         &summary_path,
         summary_csv(mine.iter().map(|l| &l.run)).as_bytes(),
     )?;
-    rewrite_in_run_order(&results_path, &runs, &key_of, &mine, &others)?;
+    rewrite_in_run_order(
+        &results_path,
+        appender.file_len(),
+        &runs,
+        &key_of,
+        &mine,
+        &others,
+    )?;
     let failed = mine.iter().filter(|l| l.run.outcome != Outcome::Ok).count();
     Ok(SweepReport {
         planned: runs.len(),
@@ -415,17 +422,19 @@ pub fn run(
     })
 }
 
-/// Rewrite `results.jsonl` at `path` (atomically, and only if that changes
-/// it): the lines of `others` as they were, then the records of `mine` in
-/// `runs` order, so that the file does not depend on the order in which
-/// runs finished, and its last record is this sweep's (the report takes
-/// the last record's build as the current one).
+/// Rewrite `results.jsonl` at `path`, `len` bytes long (atomically, and
+/// only if that changes it): the lines of `others` as they were, then the
+/// records of `mine` in `runs` order, so that the file does not depend on
+/// the order in which runs finished, and its last record is this sweep's
+/// (the report takes the last record's build as the current one). The
+/// lines are copied from the file, not held.
 fn rewrite_in_run_order(
     path: &std::path::Path,
+    len: u64,
     runs: &[RunSpec],
     key_of: &impl Fn(&RunSpec) -> StoredKey,
     mine: &[StoredLine],
-    others: &[String],
+    others: &[LineAt],
 ) -> Result<()> {
     let position: std::collections::BTreeMap<StoredKey, usize> = runs
         .iter()
@@ -434,14 +443,14 @@ fn rewrite_in_run_order(
         .collect();
     let mut ordered: Vec<&StoredLine> = mine.iter().collect();
     ordered.sort_by_key(|l| position.get(&l.run.key()).copied().unwrap_or(usize::MAX));
-    let mut text = String::new();
-    for line in others.iter().chain(ordered.iter().map(|l| &l.line)) {
-        text.push_str(line);
-        text.push('\n');
-    }
-    let unchanged = std::fs::read(path).is_ok_and(|bytes| bytes == text.as_bytes());
-    if !unchanged {
-        write_atomic(path, text.as_bytes())?;
+    let lines: Vec<(&std::path::Path, LineAt)> = others
+        .iter()
+        .copied()
+        .chain(ordered.iter().map(|l| l.at))
+        .map(|at| (path, at))
+        .collect();
+    if !whole_file(lines.iter().map(|&(_, at)| at), len) {
+        write_lines(path, &lines)?;
     }
     Ok(())
 }

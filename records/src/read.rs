@@ -168,6 +168,7 @@ pub struct ResultsReader {
     line: Vec<u8>,
     number: usize,
     offset: u64,
+    complete: u64,
     partial: bool,
 }
 
@@ -185,6 +186,7 @@ impl ResultsReader {
             line: Vec::new(),
             number: 0,
             offset: 0,
+            complete: 0,
             partial: false,
         })
     }
@@ -215,10 +217,17 @@ impl ResultsReader {
                 return None;
             }
             self.line.pop();
+            self.complete = self.offset;
             if !blank(&self.line) {
                 return Some(record(&self.path, self.number, at, &self.line));
             }
         }
+    }
+
+    /// Bytes up to the end of the last complete line read so far (at the
+    /// end of the file: where a partial last line begins, or its length).
+    pub fn complete_len(&self) -> u64 {
+        self.complete
     }
 
     /// Whether the lines read so far ended in one without its newline (an

@@ -354,6 +354,7 @@ fn the_line_by_line_reader_reads_what_the_whole_file_reader_reads() {
         .unwrap_err()
         .ends_with("results.jsonl:4: not a run record: expected value (column 1)"));
     assert!(reader.partial_last_line());
+    assert_eq!(reader.complete_len(), whole.complete_len());
     // A line read again by its offset: the same text and record, and the
     // stream is not moved by it.
     let (number, offset, text_b, _) = streamed[1].clone().unwrap();
