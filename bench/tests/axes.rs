@@ -210,3 +210,31 @@ fn a_network_that_blocks_udp_stops_http3_only() {
         }
     }
 }
+
+/// The grid docs/netsim.md measures ("Records and reports at scale") is
+/// the one issue #18 names: 10 loss rates × 5 RTTs × 5 bandwidths × 3
+/// protocols × 30 seeds of the default page, and its first and last runs
+/// are the corners.
+#[test]
+fn the_measured_grid_is_issue_18s() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/peers/grid.toml");
+    let toml = std::fs::read_to_string(path).expect("bench/peers/grid.toml");
+    let (scenario, runs) = specs(&toml);
+    assert_eq!(runs.len(), 22_500);
+    assert_eq!(scenario.seeds.len(), 30);
+    let keys: std::collections::BTreeSet<String> = runs.iter().map(RunSpec::key).collect();
+    assert_eq!(keys.len(), runs.len(), "every run its own");
+    for (protocol, corner) in [
+        (Protocol::H1, "loss_percent=0/rtt_ms=10/bandwidth_mbit=1"),
+        (
+            Protocol::H3,
+            "loss_percent=10/rtt_ms=200/bandwidth_mbit=100",
+        ),
+    ] {
+        assert!(
+            runs.iter()
+                .any(|r| r.protocol == protocol && r.key().ends_with(corner)),
+            "{protocol} at {corner}"
+        );
+    }
+}
