@@ -102,9 +102,12 @@ impl Registry {
         self.lock().push(entry);
     }
 
-    /// Every entry so far, in accept order.
-    pub(crate) fn entries(&self) -> Vec<Entry> {
-        self.lock().clone()
+    /// Every entry so far, in accept order, taken out: the registry is
+    /// empty after. A QUIC entry holds its endpoint, whose socket holds
+    /// the host, which holds this registry: taking the entries at the end
+    /// of a run breaks that cycle, so the run's QUIC state is freed.
+    pub(crate) fn take(&self) -> Vec<Entry> {
+        std::mem::take(&mut *self.lock())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {

@@ -227,6 +227,27 @@ struct HostInner {
     quic_settings: Mutex<Option<Settings>>,
 }
 
+thread_local! {
+    /// Hosts made on this thread and not yet freed, less those freed on
+    /// it that other threads made ([`live_hosts`]).
+    static LIVE_HOSTS: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+}
+
+impl Drop for HostInner {
+    fn drop(&mut self) {
+        LIVE_HOSTS.with(|n| n.set(n.get() - 1));
+    }
+}
+
+/// Hosts made on this thread that are not yet freed: back where it was
+/// once a run on this thread has ended, as every run frees its hosts and
+/// everything they hold (sockets, QUIC endpoints and connections, TCP
+/// stacks). A test of that: a reference cycle through a host would leave
+/// the count up, and the run's memory with it.
+pub fn live_hosts() -> isize {
+    LIVE_HOSTS.with(|n| n.get())
+}
+
 /// A handle to one simulated host (client or server). Cheap to clone.
 ///
 /// Open TCP connections with [`Host::tcp_connect`] and [`Host::tcp_listen`],
@@ -264,6 +285,7 @@ impl Host {
             path_change,
             endpoints_made: 0,
         };
+        LIVE_HOSTS.with(|n| n.set(n.get() + 1));
         let host = Host {
             inner: Arc::new(HostInner {
                 side,
@@ -400,9 +422,10 @@ impl Host {
         self.inner.accepted.register(entry);
     }
 
-    /// The connections this host accepted, in accept order.
-    pub(crate) fn accepted_entries(&self) -> Vec<Entry> {
-        self.inner.accepted.entries()
+    /// The connections this host accepted, in accept order, taken out of
+    /// the host (`accepted::Registry::take`): call once, when the run ends.
+    pub(crate) fn take_accepted(&self) -> Vec<Entry> {
+        self.inner.accepted.take()
     }
 
     pub(crate) fn state(&self) -> MutexGuard<'_, HostState> {

@@ -79,7 +79,7 @@ pub use accepted::{AcceptedConnection, Transport};
 pub use capture::{drop_comment, CaptureError, PcapRecorder, PcapngPackets, QlogTrace};
 pub use clock::{now, TICK};
 pub use flow::{FlowControl, MAX_CONCURRENT_STREAMS, MAX_WINDOW};
-pub use host::Host;
+pub use host::{live_hosts, Host};
 pub use link::{
     Blackout, ConfigError, Direction, DropReason, Fate, Jitter, LinkConfig, LossModel, QueueLimit,
     TargetedDrop, MAX_DELAY, MAX_JITTER, MAX_MTU, MIN_MTU,

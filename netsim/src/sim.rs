@@ -567,10 +567,11 @@ impl Simulation {
 }
 
 /// Every connection `host` accepted, in accept order, with its statistics
-/// read now, at simulated time `at` (QUIC stamps its RTT sample with it).
-/// Empty for a host that accepted none.
+/// read now, at simulated time `at` (QUIC stamps its RTT sample with it),
+/// taken out of the host, which lets the run's QUIC state go. Empty for a
+/// host that accepted none.
 fn accepted_connections(host: &Host, at: Duration) -> Vec<AcceptedConnection> {
-    host.accepted_entries()
+    host.take_accepted()
         .into_iter()
         .map(|entry| {
             let (transport, stats) = match &entry.handle {
