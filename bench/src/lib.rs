@@ -16,7 +16,7 @@
 //! - [`sweep`]: a scenario's runs, sharded, run in parallel on threads of
 //!   their own, resumed from what is already stored;
 //! - [`results`]: a results directory: `results.jsonl` (written here, read
-//!   through `records::ResultsFile`), [`results::StoredRun`] (what
+//!   through `records::ResultsReader`), [`results::StoredRun`] (what
 //!   resuming, merging and the summary need of a record), `summary.csv`,
 //!   `scenario.toml`, atomic writes, merging shards;
 //! - [`table`]: the per-protocol table a sweep prints at its end;

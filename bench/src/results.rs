@@ -268,10 +268,15 @@ impl StoredRuns {
     /// interrupted write: it is left out. Any other line that is not a
     /// record is an error naming the file and line.
     pub fn read(path: &Path) -> Result<StoredRuns> {
-        if !path.exists() {
-            return Ok(StoredRuns::default());
-        }
-        let mut reader = ResultsReader::open(path)?;
+        let mut reader = match ResultsReader::open(path) {
+            Ok(reader) => reader,
+            Err(records::ReadError::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                return Ok(StoredRuns::default())
+            }
+            Err(e) => return Err(e.into()),
+        };
         let mut lines = Vec::new();
         while let Some(line) = reader.next_record() {
             let line = line?;
