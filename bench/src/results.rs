@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use records::{Axes, AxisValue, Outcome, ResultsReader, RunResult};
+use records::{Axes, AxisValue, LineAt, Outcome, ResultsReader, RunResult};
 use reports::tables::Metric;
 use scenarios::Protocol;
 
@@ -219,23 +219,6 @@ pub struct StoredLine {
     pub run: StoredRun,
 }
 
-/// Where a line is in its file: its first byte and its length without
-/// the newline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LineAt {
-    /// Bytes from the start of the file.
-    pub offset: u64,
-    /// Length in bytes, without the newline.
-    pub len: usize,
-}
-
-impl LineAt {
-    /// Where the next line starts: after this one's newline.
-    pub fn end(self) -> u64 {
-        self.offset + self.len as u64 + 1
-    }
-}
-
 /// Whether `lines` are, in order, every byte of a file of `len` bytes:
 /// each line starting where the one before ended, from 0 to `len` (then
 /// writing them again would write the file as it is).
@@ -281,10 +264,7 @@ impl StoredRuns {
         while let Some(line) = reader.next_record() {
             let line = line?;
             lines.push(StoredLine {
-                at: LineAt {
-                    offset: line.offset,
-                    len: line.text.len(),
-                },
+                at: line.at,
                 run: StoredRun::of(&line.record),
             });
         }

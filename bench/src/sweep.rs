@@ -44,10 +44,11 @@ use scenarios::RunSpec;
 
 use crate::progress::Progress;
 use crate::results::{
-    summary_csv, whole_file, write_atomic, write_lines, LineAt, OutLock, ResultsAppender,
-    StoredKey, StoredLine, StoredRun, StoredRuns, RESULTS_FILE, SCENARIO_FILE, SUMMARY_FILE,
+    summary_csv, whole_file, write_atomic, write_lines, OutLock, ResultsAppender, StoredKey,
+    StoredLine, StoredRun, StoredRuns, RESULTS_FILE, SCENARIO_FILE, SUMMARY_FILE,
 };
 use crate::{lab, runner};
+use records::LineAt;
 
 /// Stack of each run's thread: 8 MiB, a main thread's, since a run drives
 /// two hosts' protocol stacks on it.

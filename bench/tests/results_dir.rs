@@ -241,7 +241,7 @@ impl Rng {
 #[test]
 fn the_reader_reads_back_every_record_the_writer_writes() {
     use bench::results::ResultsAppender;
-    use records::{Outcome, ResultsFile, RunResult};
+    use records::{Outcome, RunResult};
 
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/tests/fixtures");
     let mut bases: Vec<RunResult> = Vec::new();
@@ -250,8 +250,7 @@ fn the_reader_reads_back_every_record_the_writer_writes() {
         "page-times/results.jsonl",
         "sweep/results.jsonl",
     ] {
-        let file = ResultsFile::read(&Path::new(fixtures).join(file)).expect("a fixture");
-        bases.extend(file.records().map(|l| l.expect("a fixture record").record));
+        bases.extend(records::read_records(&Path::new(fixtures).join(file)).expect("a fixture"));
     }
     assert!(bases.len() > 20);
     let dir = scratch("round-trip");
@@ -296,11 +295,7 @@ fn the_reader_reads_back_every_record_the_writer_writes() {
             written.push(r);
             cases += 1;
         }
-        let read: Vec<RunResult> = ResultsFile::read(&path)
-            .unwrap()
-            .records()
-            .map(|l| l.unwrap_or_else(|e| panic!("batch {batch}: {e}")).record)
-            .collect();
+        let read = records::read_records(&path).unwrap_or_else(|e| panic!("batch {batch}: {e}"));
         assert_eq!(read.len(), written.len());
         for (i, (a, b)) in written.iter().zip(&read).enumerate() {
             assert!(a == b, "batch {batch} record {i} read back different");

@@ -1,9 +1,9 @@
 //! records: the record of one run, one line of `results.jsonl`, and the one
 //! reader of that file. `bench` writes these records and reads them back to
 //! resume and merge sweeps; `reports` reads them to render a report. Both
-//! read through this crate ([`ResultsFile`], the whole file in memory, or
-//! [`ResultsReader`], a line at a time), so a line one of them rejects the
-//! other rejects too, with the same message naming the file and the line.
+//! read through this crate ([`ResultsReader`], a line at a time), so a line
+//! one of them rejects the other rejects too, with the same message naming
+//! the file and the line.
 //!
 //! Map of the crate:
 //! - `run`: [`RunResult`], the envelope of one run (what it was, how it
@@ -15,8 +15,9 @@
 //! - `plausible`: [`RunResult::implausible`], what no record the lab's
 //!   writer produced can show (an ok run without a TTFB, a page load time
 //!   shorter than a round trip), for `report`'s warnings;
-//! - `read`: [`ResultsFile`] and [`ResultsReader`] (line by line), the
-//!   strict reader: every complete line a
+//! - `read`: [`ResultsReader`] (line by line; [`read_records`] for a small
+//!   file whole) and [`LineAt`], where a line is: the strict reader, every
+//!   complete line a
 //!   [`RunResult`] of this [`SCHEMA`] with no unknown field, or a
 //!   [`ReadError`] (`path:line: what is wrong`).
 //!
@@ -36,5 +37,5 @@ mod run;
 
 pub use axes::{Axes, AxisValue};
 pub use lab::LabInfo;
-pub use read::{ReadError, RecordLine, ResultsFile, ResultsReader, RESULTS_FILE};
+pub use read::{read_records, LineAt, ReadError, RecordLine, ResultsReader, RESULTS_FILE};
 pub use run::{KernelRun, Mode, Outcome, RunResult, ServerConnection, SimulationSummary, SCHEMA};

@@ -1,10 +1,10 @@
-//! The one reader of `results.jsonl`: [`ResultsFile`] (the whole file in
-//! memory) and [`ResultsReader`] (one line at a time, for files of any
-//! size), which read and check each line alike:
+//! The one reader of `results.jsonl`, [`ResultsReader`] (one line at a
+//! time, for files of any size; [`read_records`] for a small file whole),
+//! and [`LineAt`], where a line is. Each line is read and checked alike:
 //!
 //! - A last line without its newline is an interrupted write (a sweep
 //!   killed mid-write leaves at most one): it is left out, and
-//!   [`ResultsFile::partial_last_line`] says so.
+//!   [`ResultsReader::partial_last_line`] says so.
 //! - Blank lines are skipped.
 //! - Every other line must be one [`RunResult`] of layout [`SCHEMA`]: JSON,
 //!   every field present with its type, no field the record's envelope does
@@ -69,99 +69,54 @@ pub enum ReadError {
     },
 }
 
-/// One record of a [`ResultsFile`].
+/// Where a line is in its file: its first byte and its length without the
+/// newline. Enough to read it again ([`ResultsReader::record_at`]) or copy
+/// it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineAt {
+    /// Bytes from the start of the file.
+    pub offset: u64,
+    /// Length in bytes, without the newline.
+    pub len: usize,
+}
+
+impl LineAt {
+    /// Where the next line starts: after this one's newline.
+    pub fn end(self) -> u64 {
+        self.offset + self.len as u64 + 1
+    }
+}
+
+/// One record of a `results.jsonl`, as [`ResultsReader::next_record`]
+/// gives it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RecordLine<'a> {
     /// Its line number, from 1.
     pub number: usize,
-    /// Where the line starts in the file, in bytes from its start.
-    pub offset: u64,
+    /// Where the line is.
+    pub at: LineAt,
     /// The line as written, without its newline.
     pub text: &'a str,
     /// The record.
     pub record: RunResult,
 }
 
-/// The bytes of a `results.jsonl`, read record by record with
-/// [`ResultsFile::records`].
-#[derive(Clone, Debug)]
-pub struct ResultsFile {
-    path: PathBuf,
-    bytes: Vec<u8>,
-    complete_len: usize,
-}
-
-impl ResultsFile {
-    /// Read the file at `path`; an error names it.
-    pub fn read(path: &Path) -> Result<ResultsFile, ReadError> {
-        let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
-        Ok(ResultsFile::new(path, bytes))
-    }
-
-    /// The file at `path` whose contents are `bytes` (read already, or
-    /// absent: no bytes); `path` names the file in errors.
-    pub fn new(path: impl Into<PathBuf>, bytes: Vec<u8>) -> ResultsFile {
-        let complete_len = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        ResultsFile {
-            path: path.into(),
-            bytes,
-            complete_len,
-        }
-    }
-
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The file's bytes, all of them.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
-    /// Bytes up to the end of the last complete line.
-    pub fn complete_len(&self) -> u64 {
-        self.complete_len as u64
-    }
-
-    /// Whether the file ends in a line without its newline (an interrupted
-    /// write), which [`ResultsFile::records`] leaves out.
-    pub fn partial_last_line(&self) -> bool {
-        self.complete_len < self.bytes.len()
-    }
-
-    /// Every complete, non-blank line as a record, in file order; a line
-    /// that is not one is an error naming the file and the line.
-    pub fn records(&self) -> impl Iterator<Item = Result<RecordLine<'_>, ReadError>> + '_ {
-        let mut offset = 0u64;
-        self.bytes[..self.complete_len]
-            .split(|&b| b == b'\n')
-            .enumerate()
-            .map(move |(i, line)| {
-                let at = offset;
-                offset += line.len() as u64 + 1;
-                (i, at, line)
-            })
-            .filter(|(_, _, line)| !blank(line))
-            .map(|(i, offset, line)| record(&self.path, i + 1, offset, line))
-    }
-}
-
 /// `results.jsonl` read one line at a time, so that a file of any size
 /// needs memory for one line only: [`ResultsReader::next_record`] gives
-/// each complete, non-blank line as a record, in file order, checked as
-/// [`ResultsFile::records`] checks it; [`ResultsReader::text_at`] reads a
-/// line again by its offset and length.
+/// each complete, non-blank line as a record, in file order;
+/// [`ResultsReader::text_at`] reads a line again where it is.
+/// [`read_records`] reads a small file whole.
 ///
 /// A last line without its newline is an interrupted write and is left
-/// out, as [`ResultsFile`] leaves it out.
+/// out ([`ResultsReader::partial_last_line`]).
+///
+/// `R` is where the bytes come from: the file ([`ResultsReader::open`]),
+/// or bytes in memory ([`ResultsReader::of_bytes`]), which cannot be read
+/// again by offset.
 #[derive(Debug)]
-pub struct ResultsReader {
+pub struct ResultsReader<R = BufReader<File>> {
     path: PathBuf,
-    file: BufReader<File>,
+    source: R,
     /// A second handle for [`ResultsReader::text_at`], opened when first
     /// needed, so that reading a line again leaves the stream where it is.
     again: Option<File>,
@@ -179,67 +134,17 @@ impl ResultsReader {
             path: path.to_owned(),
             source,
         })?;
-        Ok(ResultsReader {
-            path: path.to_owned(),
-            file: BufReader::with_capacity(1 << 20, file),
-            again: None,
-            line: Vec::new(),
-            number: 0,
-            offset: 0,
-            complete: 0,
-            partial: false,
-        })
+        Ok(ResultsReader::with_source(
+            path,
+            BufReader::with_capacity(1 << 20, file),
+        ))
     }
 
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The next complete, non-blank line as a record, or `None` at the end
-    /// of the file; a line that is not one is an error naming the file and
-    /// the line (and reading may go on past it).
-    pub fn next_record(&mut self) -> Option<Result<RecordLine<'_>, ReadError>> {
-        loop {
-            self.line.clear();
-            let at = self.offset;
-            let read = match self.file.read_until(b'\n', &mut self.line) {
-                Ok(n) => n,
-                Err(source) => return Some(Err(self.io(source))),
-            };
-            if read == 0 {
-                return None;
-            }
-            self.offset += read as u64;
-            self.number += 1;
-            if self.line.last() != Some(&b'\n') {
-                self.partial = true;
-                return None;
-            }
-            self.line.pop();
-            self.complete = self.offset;
-            if !blank(&self.line) {
-                return Some(record(&self.path, self.number, at, &self.line));
-            }
-        }
-    }
-
-    /// Bytes up to the end of the last complete line read so far (at the
-    /// end of the file: where a partial last line begins, or its length).
-    pub fn complete_len(&self) -> u64 {
-        self.complete
-    }
-
-    /// Whether the lines read so far ended in one without its newline (an
-    /// interrupted write), which [`ResultsReader::next_record`] left out.
-    pub fn partial_last_line(&self) -> bool {
-        self.partial
-    }
-
-    /// The `len` bytes at `offset` (a line [`ResultsReader::next_record`]
-    /// gave, without its newline), read again from the file; reading goes
-    /// on where it was.
-    pub fn text_at(&mut self, offset: u64, len: usize) -> Result<&str, ReadError> {
+    /// The line at `at` (one [`ResultsReader::next_record`] gave, without
+    /// its newline), read again from the file; reading goes on where it
+    /// was.
+    pub fn text_at(&mut self, at: LineAt) -> Result<&str, ReadError> {
+        let LineAt { offset, len } = at;
         let again = match self.again.take() {
             Some(file) => file,
             None => File::open(&self.path).map_err(|source| self.io(source))?,
@@ -261,15 +166,82 @@ impl ResultsReader {
         })
     }
 
-    /// Line `number`, read again from its `offset` and `len`, as a record.
-    pub fn record_at(
-        &mut self,
-        number: usize,
-        offset: u64,
-        len: usize,
-    ) -> Result<RecordLine<'_>, ReadError> {
-        self.text_at(offset, len)?;
-        record(&self.path, number, offset, &self.line)
+    /// Line `number`, at `at`, read again, as a record.
+    pub fn record_at(&mut self, number: usize, at: LineAt) -> Result<RecordLine<'_>, ReadError> {
+        self.text_at(at)?;
+        record(&self.path, number, at, &self.line)
+    }
+}
+
+impl ResultsReader<std::io::Cursor<Vec<u8>>> {
+    /// The bytes of a file (read already, or made by a test), read as the
+    /// file `path`: errors name it.
+    pub fn of_bytes(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Self {
+        ResultsReader::with_source(path, std::io::Cursor::new(bytes))
+    }
+}
+
+impl<R: BufRead> ResultsReader<R> {
+    fn with_source(path: impl Into<PathBuf>, source: R) -> Self {
+        ResultsReader {
+            path: path.into(),
+            source,
+            again: None,
+            line: Vec::new(),
+            number: 0,
+            offset: 0,
+            complete: 0,
+            partial: false,
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The next complete, non-blank line as a record, or `None` at the end
+    /// of the file; a line that is not one is an error naming the file and
+    /// the line (and reading may go on past it).
+    pub fn next_record(&mut self) -> Option<Result<RecordLine<'_>, ReadError>> {
+        loop {
+            self.line.clear();
+            let offset = self.offset;
+            let read = match self.source.read_until(b'\n', &mut self.line) {
+                Ok(n) => n,
+                Err(source) => return Some(Err(self.io(source))),
+            };
+            if read == 0 {
+                return None;
+            }
+            self.offset += read as u64;
+            self.number += 1;
+            if self.line.last() != Some(&b'\n') {
+                self.partial = true;
+                return None;
+            }
+            self.line.pop();
+            self.complete = self.offset;
+            if !blank(&self.line) {
+                let at = LineAt {
+                    offset,
+                    len: self.line.len(),
+                };
+                return Some(record(&self.path, self.number, at, &self.line));
+            }
+        }
+    }
+
+    /// Bytes up to the end of the last complete line read so far (at the
+    /// end of the file: where a partial last line begins, or its length).
+    pub fn complete_len(&self) -> u64 {
+        self.complete
+    }
+
+    /// Whether the lines read so far ended in one without its newline (an
+    /// interrupted write), which [`ResultsReader::next_record`] left out.
+    pub fn partial_last_line(&self) -> bool {
+        self.partial
     }
 
     /// `source` as an error naming the file.
@@ -279,6 +251,18 @@ impl ResultsReader {
             source,
         }
     }
+}
+
+/// Every record of the file at `path`, in file order (a partial last line
+/// left out); the first line that is not one is the error. For files small
+/// enough to hold: tests, calibration, fixtures.
+pub fn read_records(path: &Path) -> Result<Vec<RunResult>, ReadError> {
+    let mut reader = ResultsReader::open(path)?;
+    let mut records = Vec::new();
+    while let Some(line) = reader.next_record() {
+        records.push(line?.record);
+    }
+    Ok(records)
 }
 
 /// Whether a line holds only whitespace (a blank line is skipped).
@@ -291,7 +275,7 @@ fn blank(line: &[u8]) -> bool {
 fn record<'a>(
     path: &Path,
     number: usize,
-    offset: u64,
+    at: LineAt,
     line: &'a [u8],
 ) -> Result<RecordLine<'a>, ReadError> {
     let text = std::str::from_utf8(line).map_err(|_| ReadError::NotUtf8 {
@@ -312,7 +296,7 @@ fn record<'a>(
         Ok(record) if record.schema == SCHEMA => match check_axes(&record.axes) {
             Ok(()) => Ok(RecordLine {
                 number,
-                offset,
+                at,
                 text,
                 record,
             }),

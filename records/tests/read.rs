@@ -9,7 +9,7 @@ use std::time::Duration;
 use clients::{KindTimes, PageTimes, RunRecord};
 
 use records::{
-    Axes, AxisValue, LabInfo, Outcome, ReadError, ResultsFile, RunResult, RESULTS_FILE, SCHEMA,
+    Axes, AxisValue, LabInfo, Outcome, ReadError, ResultsReader, RunResult, RESULTS_FILE, SCHEMA,
 };
 use scenarios::{Handshake, Protocol, Scenario};
 use serde_json::Value;
@@ -58,13 +58,16 @@ fn edited(r: &RunResult, edit: impl FnOnce(&mut serde_json::Map<String, Value>))
 
 /// The records of `text`, read as the file `dir/results.jsonl`.
 fn read(text: &str) -> Result<Vec<(usize, RunResult)>, ReadError> {
-    let file = ResultsFile::new(
+    let mut reader = ResultsReader::of_bytes(
         Path::new("dir").join(RESULTS_FILE),
         text.as_bytes().to_vec(),
     );
-    file.records()
-        .map(|l| l.map(|l| (l.number, l.record)))
-        .collect()
+    let mut records = Vec::new();
+    while let Some(line) = reader.next_record() {
+        let line = line?;
+        records.push((line.number, line.record));
+    }
+    Ok(records)
 }
 
 /// The message of the error reading `text`.
@@ -76,15 +79,26 @@ fn error(text: &str) -> String {
 fn records_read_back_as_written() {
     let (a, b) = (record(Protocol::H1, 1), record(Protocol::H3, 2));
     let text = format!("{}\n{}{}{{\"schema\":2,\"scen", line(&a), line(&b), "  \n");
-    let file = ResultsFile::new("results.jsonl", text.clone().into_bytes());
-    assert!(file.partial_last_line(), "the interrupted last write");
-    assert_eq!(file.complete_len() as usize, text.rfind('\n').unwrap() + 1);
-    let lines: Vec<_> = file.records().map(Result::unwrap).collect();
+    let mut reader = ResultsReader::of_bytes("results.jsonl", text.clone().into_bytes());
+    let mut lines = Vec::new();
+    while let Some(l) = reader.next_record() {
+        let l = l.unwrap();
+        lines.push((l.number, l.at, l.text.to_owned(), l.record));
+    }
+    assert!(reader.partial_last_line(), "the interrupted last write");
+    assert_eq!(
+        reader.complete_len() as usize,
+        text.rfind('\n').unwrap() + 1
+    );
     // Blank lines are skipped, and line numbers count them.
     assert_eq!(lines.len(), 2);
-    assert_eq!((lines[0].number, &lines[0].record), (1, &a));
-    assert_eq!((lines[1].number, &lines[1].record), (3, &b));
-    assert_eq!(lines[1].text, line(&b).trim_end());
+    assert_eq!((lines[0].0, &lines[0].3), (1, &a));
+    assert_eq!((lines[1].0, &lines[1].3), (3, &b));
+    assert_eq!(lines[1].2, line(&b).trim_end());
+    // Where each line is: its first byte and its length.
+    assert_eq!((lines[0].1.offset, lines[0].1.len), (0, line(&a).len() - 1));
+    assert_eq!(lines[1].1.offset as usize, text.find(&lines[1].2).unwrap());
+    assert_eq!(lines[0].1.end(), lines[0].1.offset + line(&a).len() as u64);
 }
 
 #[test]
@@ -302,17 +316,17 @@ fn a_line_that_is_not_json_or_utf8_is_an_error() {
         not_json,
         "dir/results.jsonl:2: not a run record: expected value (column 1)"
     );
-    let file = ResultsFile::new("r.jsonl", b"\xff\xfe\n".to_vec());
-    let e = file.records().next().unwrap().unwrap_err();
+    let mut reader = ResultsReader::of_bytes("r.jsonl", b"\xff\xfe\n".to_vec());
+    let e = reader.next_record().unwrap().unwrap_err();
     assert_eq!(e.to_string(), "r.jsonl:1: not UTF-8");
-    let missing = ResultsFile::read(Path::new("/nonexistent/results.jsonl")).unwrap_err();
+    let missing = records::read_records(Path::new("/nonexistent/results.jsonl")).unwrap_err();
     assert!(missing
         .to_string()
         .starts_with("/nonexistent/results.jsonl: "));
 }
 
 #[test]
-fn the_line_by_line_reader_reads_what_the_whole_file_reader_reads() {
+fn a_file_reads_as_its_bytes_read_and_a_line_reads_again_where_it_is() {
     let (a, b) = (record(Protocol::H1, 1), record(Protocol::H3, 2));
     let text = format!(
         "{}\n{}oops\n{}{}{{\"schema\":4,\"scen",
@@ -325,22 +339,21 @@ fn the_line_by_line_reader_reads_what_the_whole_file_reader_reads() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(RESULTS_FILE);
     std::fs::write(&path, &text).unwrap();
-    let whole = ResultsFile::read(&path).unwrap();
-    let expected: Vec<Result<(usize, u64, String, RunResult), String>> = whole
-        .records()
-        .map(|l| {
-            l.map(|l| (l.number, l.offset, l.text.to_owned(), l.record))
-                .map_err(|e| e.to_string())
-        })
-        .collect();
-    let mut reader = records::ResultsReader::open(&path).unwrap();
-    let mut streamed = Vec::new();
-    while let Some(l) = reader.next_record() {
-        streamed.push(
-            l.map(|l| (l.number, l.offset, l.text.to_owned(), l.record))
-                .map_err(|e| e.to_string()),
-        );
+    type Line = Result<(usize, records::LineAt, String, RunResult), String>;
+    fn all<R: std::io::BufRead>(reader: &mut ResultsReader<R>) -> Vec<Line> {
+        let mut lines = Vec::new();
+        while let Some(l) = reader.next_record() {
+            lines.push(
+                l.map(|l| (l.number, l.at, l.text.to_owned(), l.record))
+                    .map_err(|e| e.to_string()),
+            );
+        }
+        lines
     }
+    let mut in_memory = ResultsReader::of_bytes(&path, text.clone().into_bytes());
+    let expected = all(&mut in_memory);
+    let mut reader = ResultsReader::open(&path).unwrap();
+    let streamed = all(&mut reader);
     assert_eq!(streamed, expected);
     // Lines 1 and 3 are records, 4 an error (it goes on past it), 5 blank,
     // 6 a record, and the partial last line is left out.
@@ -354,19 +367,30 @@ fn the_line_by_line_reader_reads_what_the_whole_file_reader_reads() {
         .unwrap_err()
         .ends_with("results.jsonl:4: not a run record: expected value (column 1)"));
     assert!(reader.partial_last_line());
-    assert_eq!(reader.complete_len(), whole.complete_len());
-    // A line read again by its offset: the same text and record, and the
+    assert_eq!(reader.complete_len(), in_memory.complete_len());
+    assert_eq!(
+        reader.complete_len() as usize,
+        text.rfind('\n').unwrap() + 1
+    );
+    // read_records stops at the bad line 4.
+    let e = records::read_records(&path).unwrap_err().to_string();
+    assert!(e.ends_with("results.jsonl:4: not a run record: expected value (column 1)"));
+    // A line read again by where it is: the same text and record, and the
     // stream is not moved by it.
-    let (number, offset, text_b, _) = streamed[1].clone().unwrap();
+    let (number, at, text_b, _) = streamed[1].clone().unwrap();
     assert_eq!(number, 3);
-    assert_eq!(offset as usize, text.find(&text_b).unwrap());
-    assert_eq!(reader.text_at(offset, text_b.len()).unwrap(), text_b);
-    let again = reader.record_at(number, offset, text_b.len()).unwrap();
+    assert_eq!(at.offset as usize, text.find(&text_b).unwrap());
+    assert_eq!(at.len, text_b.len());
+    assert_eq!(reader.text_at(at).unwrap(), text_b);
+    let again = reader.record_at(number, at).unwrap();
     assert_eq!((again.number, &again.record), (3, &b));
     assert!(reader.next_record().is_none());
     // Reading past the end is an error naming the file.
     let past = reader
-        .text_at(text.len() as u64, 10)
+        .text_at(records::LineAt {
+            offset: text.len() as u64,
+            len: 10,
+        })
         .unwrap_err()
         .to_string();
     assert!(past.starts_with(&format!("{}: ", path.display())), "{past}");

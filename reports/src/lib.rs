@@ -136,18 +136,16 @@ pub(crate) struct Results {
     /// Each of `all`'s metric values, computed from its full record.
     values: Vec<tables::Values>,
     /// Where each of `all` is in the file.
-    lines: Vec<LineAt>,
+    lines: Vec<Line>,
 }
 
-/// Where a record is in `results.jsonl`, to read it again in full.
+/// A record's line in `results.jsonl`, to read it again in full.
 #[derive(Clone, Copy, Debug)]
-struct LineAt {
+struct Line {
     /// Its line number, from 1.
     number: usize,
-    /// Where the line starts, in bytes.
-    offset: u64,
-    /// Its length, without the newline.
-    len: usize,
+    /// Where it is.
+    at: records::LineAt,
     /// SHA-256 of the line, to tell that a second reading found it as the
     /// first did.
     sha256: [u8; 32],
@@ -156,9 +154,9 @@ struct LineAt {
 impl Results {
     /// Record `i` of `all` again, in full, with its series.
     fn full(&mut self, i: usize) -> Result<RunResult, Error> {
-        let (at, changed) = self.changed(i);
-        match self.reader.record_at(at.number, at.offset, at.len) {
-            Ok(line) if Sha256::digest(line.text.as_bytes())[..] == at.sha256 => Ok(line.record),
+        let (line, changed) = self.changed(i);
+        match self.reader.record_at(line.number, line.at) {
+            Ok(read) if Sha256::digest(read.text.as_bytes())[..] == line.sha256 => Ok(read.record),
             Err(e @ records::ReadError::Io { .. }) => Err(e.into()),
             // Another line, or no longer a record.
             Ok(_) | Err(_) => Err(changed),
@@ -167,9 +165,9 @@ impl Results {
 
     /// Record `i`'s line as written, read again.
     fn text(&mut self, i: usize) -> Result<&str, Error> {
-        let (at, changed) = self.changed(i);
-        let text = self.reader.text_at(at.offset, at.len)?;
-        if Sha256::digest(text.as_bytes())[..] != at.sha256 {
+        let (line, changed) = self.changed(i);
+        let text = self.reader.text_at(line.at)?;
+        if Sha256::digest(text.as_bytes())[..] != line.sha256 {
             return Err(changed);
         }
         Ok(text)
@@ -177,13 +175,13 @@ impl Results {
 
     /// Where record `i` is, and the [`Error::Changed`] to give if a second
     /// reading finds another line there.
-    fn changed(&self, i: usize) -> (LineAt, Error) {
-        let at = self.lines[i];
+    fn changed(&self, i: usize) -> (Line, Error) {
+        let line = self.lines[i];
         let error = Error::Changed {
             path: self.reader.path().to_owned(),
-            line: at.number,
+            line: line.number,
         };
-        (at, error)
+        (line, error)
     }
 }
 
@@ -197,10 +195,9 @@ pub(crate) fn read_results(results_dir: &Path) -> Result<Results, Error> {
     let (mut all, mut values, mut lines) = (Vec::new(), Vec::new(), Vec::new());
     while let Some(line) = reader.next_record() {
         let line = line?;
-        lines.push(LineAt {
+        lines.push(Line {
             number: line.number,
-            offset: line.offset,
-            len: line.text.len(),
+            at: line.at,
             sha256: Sha256::digest(line.text.as_bytes()).into(),
         });
         let mut record = line.record;
@@ -641,8 +638,7 @@ mod tests {
     #[test]
     fn slim_records_keep_the_values_of_their_full_records() {
         let results = read_results(&fixtures()).unwrap();
-        let whole = records::ResultsFile::read(&fixtures().join(RESULTS_FILE)).unwrap();
-        let full: Vec<RunResult> = whole.records().map(|l| l.unwrap().record).collect();
+        let full = records::read_records(&fixtures().join(RESULTS_FILE)).unwrap();
         assert_eq!(results.all.len(), full.len());
         // The series are gone from what the report holds ...
         let series = |r: &RunResult| {

@@ -1008,7 +1008,7 @@ fn failed_and_timed_out_runs_are_counted_not_summarized() {
 #[test]
 fn a_line_that_is_not_a_record_is_an_error_naming_it() {
     // The reader is the one bench resumes and merges with
-    // (records::ResultsFile): a line it rejects fails the report too.
+    // (records::ResultsReader): a line it rejects fails the report too.
     let records = json_records(Path::new(FIXTURE));
     let good = serde_json::to_string(&records[0]).unwrap();
     let with = |edit: &dyn Fn(&mut Value)| {

@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use records::{ResultsFile, RunResult};
+use records::RunResult;
 use serde_json::Value;
 
 /// The fixture directory.
@@ -15,11 +15,7 @@ pub const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures")
 
 /// The records of the main fixture (`fixtures/results.jsonl`).
 pub fn fixture_records() -> Vec<RunResult> {
-    let file =
-        ResultsFile::read(&Path::new(FIXTURE).join("results.jsonl")).expect("the fixtures read");
-    file.records()
-        .map(|l| l.expect("a record").record)
-        .collect()
+    records::read_records(&Path::new(FIXTURE).join("results.jsonl")).expect("the fixtures read")
 }
 
 /// The records of the results directory `dir` as JSON values.
