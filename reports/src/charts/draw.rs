@@ -67,14 +67,39 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let (_, h) = root.dim_in_pixel();
-    let (body, foot) = root.split_vertically(h.saturating_sub(22));
-    foot.draw(&Text::new(
-        footer.to_owned(),
-        (10, 4),
-        (FAMILY, 11).into_font().color(&MUTED),
-    ))?;
+    let (w, h) = root.dim_in_pixel();
+    let style = (FAMILY, 11).into_font().color(&MUTED);
+    let width = |text: &str| root.estimate_text_size(text, &style).map_or(0, |(w, _)| w);
+    let lines = footer_lines(footer, w.saturating_sub(20), width);
+    let height = 8 + 14 * lines.len() as u32;
+    let (body, foot) = root.split_vertically(h.saturating_sub(height));
+    for (i, line) in lines.into_iter().enumerate() {
+        foot.draw(&Text::new(line, (10, 4 + 14 * i as i32), style.clone()))?;
+    }
     Ok(body)
+}
+
+/// `footer` broken into lines no wider than `room` pixels (as `width`
+/// measures text), at its ` · ` separators; a part wider than `room` on
+/// its own keeps a line of its own.
+fn footer_lines(footer: &str, room: u32, width: impl Fn(&str) -> u32) -> Vec<String> {
+    const SEPARATOR: &str = " · ";
+    let mut lines: Vec<String> = Vec::new();
+    for part in footer.split(SEPARATOR) {
+        match lines.last_mut() {
+            Some(line) if width(&format!("{line}{SEPARATOR}{part}")) <= room => {
+                line.push_str(SEPARATOR);
+                line.push_str(part);
+            }
+            Some(line) => {
+                // The separator ends the line, so the next one reads on.
+                line.push_str(SEPARATOR.trim_end());
+                lines.push(part.to_owned());
+            }
+            None => lines.push(part.to_owned()),
+        }
+    }
+    lines
 }
 
 /// A chart on `body` in the house layout: `title` on top, label areas of
@@ -1529,5 +1554,27 @@ impl Chart for Stalled {
             ))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::footer_lines;
+
+    #[test]
+    fn a_footer_too_wide_breaks_at_its_separators() {
+        // Each character 1 pixel wide.
+        let width = |t: &str| t.chars().count() as u32;
+        let footer = "loss 2 % · RTT 50 ms · 10 Mbit/s · 30 seeds · http";
+        assert_eq!(footer_lines(footer, 100, width), [footer]);
+        assert_eq!(
+            footer_lines(footer, 24, width),
+            ["loss 2 % · RTT 50 ms ·", "10 Mbit/s · 30 seeds ·", "http"]
+        );
+        // A part wider than the room keeps its own line.
+        assert_eq!(
+            footer_lines("a · a very long part · b", 5, width),
+            ["a ·", "a very long part ·", "b"]
+        );
     }
 }
