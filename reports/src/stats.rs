@@ -14,8 +14,8 @@
 //!   call starts a fresh ChaCha8 generator from [`BOOTSTRAP_SEED`], so an
 //!   interval depends only on its input and reports are byte-identical.
 //!   The draws therefore depend only on the sample sizes: each thread
-//!   draws those of a set of sizes once and keeps them ([`draws`]), which
-//!   halves the time a report of many points takes.
+//!   draws those of a set of sizes once and keeps them (`Draws`), which
+//!   more than halves the time a report of many points takes.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -129,8 +129,11 @@ impl Draws {
                 if k.len + drawn.len() > DRAWS_KEPT {
                     *k = Kept::default();
                 }
-                k.len += drawn.len();
-                k.by_sizes.insert(sizes.clone(), drawn.clone());
+                // Draws larger than the whole store are not kept.
+                if drawn.len() <= DRAWS_KEPT {
+                    k.len += drawn.len();
+                    k.by_sizes.insert(sizes.clone(), drawn.clone());
+                }
             });
             drawn
         });
