@@ -36,11 +36,13 @@ done
 case $pairs in '' | *[!0-9]* | 0) echo "compare-builds.sh: PAIRS must be a positive whole number, not '$pairs'" >&2; exit 2 ;; esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-run() { # label binary -> runs bench --loss 2 into a fresh directory
-  rm -rf "$work/$1"
-  if ! "$2" bench --loss 2 --jobs 1 --out "$work/$1" > "$work/$1.log" 2>&1; then
-    echo "compare-builds.sh: $2 bench --loss 2 failed:" >&3
-    tail -5 "$work/$1.log" >&3
+run() { # label command... -> runs `command... bench --loss 2` into the
+  # label's directory (which the caller has removed), its output to a log
+  local label=$1
+  shift
+  if ! "$@" bench --loss 2 --jobs 1 --out "$work/$label" > "$work/$label.log" 2>&1; then
+    echo "compare-builds.sh: $* bench --loss 2 failed:" >&3
+    tail -5 "$work/$label.log" >&3
     exit 3
   fi
 }
@@ -52,10 +54,9 @@ if [ -z "${SKIP_CALLGRIND:-}" ]; then
   for side in old new; do
     bin=$old; [ $side = new ] && bin=$new
     rm -rf "$work/cg-$side"
-    valgrind --tool=callgrind --callgrind-out-file="$work/cg-$side.out" \
-      "$bin" bench --loss 2 --jobs 1 --out "$work/cg-$side" > "$work/cg-$side.log" 2>&1 ||
-      { echo "compare-builds.sh: $bin under callgrind failed:" >&2; tail -5 "$work/cg-$side.log" >&2; exit 3; }
+    run "cg-$side" valgrind --tool=callgrind --callgrind-out-file="$work/cg-$side.out" "$bin"
     ir[$side]=$(sed -n 's/^==[0-9]*== Collected : \([0-9]*\)$/\1/p' "$work/cg-$side.log")
+    [ -n "${ir[$side]}" ] || { echo "compare-builds.sh: no instruction count in callgrind's output for $bin" >&2; exit 3; }
   done
   awk -v o="${ir[old]}" -v n="${ir[new]}" 'BEGIN {
     printf "instructions: old %.3f G, new %.3f G, new/old %.3f\n", o / 1e9, n / 1e9, n / o }'
@@ -64,7 +65,10 @@ TIMEFORMAT='%U %S'
 printf '%-5s %10s %10s %7s\n' pair old_cpu_s new_cpu_s ratio
 : > "$work/pairs"
 for i in $(seq 1 "$pairs"); do
+  # Each directory is removed before the timed run, not inside it.
+  rm -rf "$work/old"
   o=$( { time run old "$old"; } 2>&1 | awk '{printf "%.2f", $1 + $2}')
+  rm -rf "$work/new"
   n=$( { time run new "$new"; } 2>&1 | awk '{printf "%.2f", $1 + $2}')
   echo "$o $n" >> "$work/pairs"
   awk -v i="$i" -v o="$o" -v n="$n" 'BEGIN { printf "%-5s %10.2f %10.2f %7.3f\n", i, o, n, n / o }'
